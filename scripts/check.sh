@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs exactly what CI runs: formatting, lints, every test (one release profile), and a real
+# window under Xvfb that runs a preset and saves a screenshot.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export WGPU_BACKEND=gl
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
+chmod 700 "$XDG_RUNTIME_DIR"
+
+echo "== rustfmt"
+cargo fmt --check
+echo "== clippy"
+cargo clippy --release --all-targets --locked -- -D warnings
+echo "== tests"
+cargo test --release --locked
+echo "== real window under Xvfb"
+scripts/window-check.sh

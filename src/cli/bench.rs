@@ -1,0 +1,80 @@
+//! `gilscope bench`: every benchmark figure of the project, measured in one run and printed.
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::engine::bench::{EngineBench, run_engine_bench};
+
+/// All figures.
+#[derive(Debug, Serialize)]
+pub struct BenchReport {
+    /// Engine figures.
+    pub engine: EngineBench,
+}
+
+/// Measures the figures.
+pub fn run(_ui: bool) -> Result<BenchReport> {
+    let engine =
+        run_engine_bench(super::commands::self_exe()).context("engine benchmark failed")?;
+    Ok(BenchReport { engine })
+}
+
+/// Prints the figures with their targets.
+pub fn print(out: &mut impl Write, r: &BenchReport) -> std::io::Result<()> {
+    let e = &r.engine;
+    writeln!(
+        out,
+        "kernel cost, one thread, ns per cell (lower is better)"
+    )?;
+    writeln!(
+        out,
+        "  grid  python(interp)  numpy(whole-array)  native-fused  native-inplace  plain-loop"
+    )?;
+    for k in &e.kernels {
+        writeln!(
+            out,
+            "  {:>4} {:>15.2} {:>19.2} {:>13.2} {:>15.2} {:>11.2}",
+            k.grid,
+            k.python_ns_per_cell,
+            k.numpy_ns_per_cell,
+            k.native_ns_per_cell,
+            k.native_gs_ns_per_cell,
+            k.plain_ns_per_cell
+        )?;
+    }
+    if let Some(k) = e.kernels.iter().find(|k| k.grid == 1000) {
+        writeln!(
+            out,
+            "  numpy/native at grid 1000: {:.2}x (target >= 3)",
+            k.numpy_ns_per_cell / k.native_ns_per_cell
+        )?;
+        writeln!(
+            out,
+            "  native/plain at grid 1000: {:.2}x (target <= 1.5)",
+            k.native_ns_per_cell / k.plain_ns_per_cell
+        )?;
+    }
+    writeln!(
+        out,
+        "interpreter: {:.2} ns per instruction, {:.1} instructions per cell (CPython 3.11: ~4-5 ns)",
+        e.ns_per_instruction, e.instructions_per_cell
+    )?;
+    writeln!(
+        out,
+        "native fused at grid 512: 2 threads {:.2}x faster than 1 (target >= 1.7)",
+        e.native_speedup_2_threads
+    )?;
+    writeln!(
+        out,
+        "threading:python wall(2)/wall(1): {:.2} (target >= 0.95: no faster)",
+        e.threading_python_ratio_2v1
+    )?;
+    writeln!(
+        out,
+        "multiprocessing:python wall(1)/wall(2): {:.2}x (target >= 1.6 on 2 free cores)",
+        e.multiproc_python_speedup_2v1
+    )?;
+    Ok(())
+}

@@ -1,0 +1,310 @@
+//! What each subcommand does: glue between the arguments, the engine and the exports.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+
+use super::{
+    BenchArgs, Cli, Command, RunArgs, SizeArgs, SweepArgs, UsageError, parse_kernel, parse_mode,
+};
+use crate::engine::config::{MAX_THREADS, RunConfig, Series, parse_thread_list};
+use crate::engine::runner::{CancelToken, run_blocking};
+use crate::engine::summary::RunSummary;
+use crate::engine::sweep::{SweepSpec, aggregate, run_sweep};
+use crate::export::atomic::PendingFile;
+use crate::export::data;
+
+/// Runs the parsed command line.
+pub fn dispatch(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Some(Command::Run(args)) => run(args),
+        Some(Command::Sweep(args)) => sweep(args),
+        Some(Command::Bench(args)) => bench(args),
+        Some(Command::Worker) => Ok(ExitCode::from(
+            u8::try_from(crate::engine::runner::worker_main()).unwrap_or(1),
+        )),
+        None => crate::gui::launch(crate::gui::LaunchOptions {
+            preset: cli.preset,
+            screenshot: cli.screenshot,
+        }),
+    }
+}
+
+fn count(name: &str, v: i64, max: usize) -> Result<usize, UsageError> {
+    usize::try_from(v)
+        .ok()
+        .filter(|&n| n >= 1 && n <= max)
+        .ok_or_else(|| UsageError(format!("{name} must be between 1 and {max}, got {v}")))
+}
+
+fn millis_to_micros(name: &str, ms: f64, allow_zero: bool) -> Result<u64, UsageError> {
+    let ok = ms.is_finite() && (ms > 0.0 || (allow_zero && ms == 0.0)) && ms <= 10_000.0;
+    if !ok {
+        let lower = if allow_zero { "0" } else { "above 0" };
+        return Err(UsageError(format!(
+            "{name} must be {lower} and at most 10000 ms, got {ms}"
+        )));
+    }
+    Ok((ms * 1000.0)
+        .round()
+        .max(if allow_zero { 0.0 } else { 1.0 }) as u64)
+}
+
+fn base_config(sizes: &SizeArgs) -> Result<RunConfig, UsageError> {
+    Ok(RunConfig {
+        grid: usize::try_from(sizes.grid)
+            .map_err(|_| UsageError(format!("grid must be at least 3, got {}", sizes.grid)))?,
+        problems: count(
+            "problems",
+            sizes.problems,
+            crate::engine::config::MAX_PROBLEMS,
+        )?,
+        iters: count("iters", sizes.iters, crate::engine::config::MAX_ITERS)?,
+        switch_interval_micros: millis_to_micros(
+            "--switch-interval-ms",
+            sizes.switch_interval_ms,
+            false,
+        )?,
+        io_wait_micros: millis_to_micros("--io-wait-ms", sizes.io_wait_ms, true)?,
+        ..RunConfig::default()
+    })
+}
+
+/// Opens every output file before any work, so a bad path fails at once and nothing is half-written.
+fn prepare(path: &Option<PathBuf>) -> Result<Option<PendingFile>> {
+    path.as_deref()
+        .map(|p| {
+            PendingFile::create(p)
+                .map_err(|e| UsageError(format!("cannot write {}: {e}", p.display())))
+                .map_err(anyhow::Error::from)
+        })
+        .transpose()
+}
+
+fn commit(
+    file: Option<PendingFile>,
+    bytes: impl FnOnce() -> Result<Vec<u8>>,
+) -> Result<Option<PathBuf>> {
+    let Some(f) = file else { return Ok(None) };
+    let target = f.target().to_path_buf();
+    let bytes = bytes().with_context(|| format!("could not render {}", target.display()))?;
+    f.commit(&bytes)
+        .with_context(|| format!("could not write {}", target.display()))?;
+    Ok(Some(target))
+}
+
+fn run(args: RunArgs) -> Result<ExitCode> {
+    let cfg = RunConfig {
+        mode: parse_mode(&args.mode)?,
+        kernel: parse_kernel(&args.kernel)?,
+        threads: count("threads", args.threads, MAX_THREADS)?,
+        publish_frames: args.grid_png.is_some(),
+        ..base_config(&args.sizes)?
+    };
+    cfg.validate()?;
+    let trace = prepare(&args.trace)?;
+    let tl_png = prepare(&args.timeline_png)?;
+    let tl_svg = prepare(&args.timeline_svg)?;
+    let grid_png = prepare(&args.grid_png)?;
+
+    let frames = args
+        .grid_png
+        .is_some()
+        .then(|| crate::engine::events::channel(64, None));
+    let outcome = run_blocking(&cfg, frames.as_ref().map(|(s, _)| s), &CancelToken::new())
+        .context("the run failed")?;
+    let mut written = Vec::new();
+    written.extend(commit(trace, || {
+        Ok(data::chrome_trace_json(&outcome).into_bytes())
+    })?);
+    let timeline = crate::view::timeline::TimelineModel::from_outcome(&outcome);
+    written.extend(commit(tl_png, || {
+        crate::export::plots::timeline_png(&timeline, &outcome.summary)
+    })?);
+    written.extend(commit(tl_svg, || {
+        crate::export::plots::timeline_svg(&timeline, &outcome.summary)
+    })?);
+    if let Some((_, stream)) = &frames {
+        let (_, slots) = stream.frames.snapshot();
+        let grids: Vec<_> = slots.into_iter().flatten().collect();
+        written.extend(commit(grid_png, || {
+            crate::export::plots::grid_png(&grids, &outcome.summary)
+        })?);
+    }
+
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string(&outcome.summary)?)?;
+    } else {
+        print_summary(&mut out, &outcome.summary)?;
+        for p in &written {
+            writeln!(out, "wrote {}", p.display())?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The readable summary of a run.
+pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()> {
+    let series = Series::new(
+        s.mode.unwrap_or(crate::engine::Mode::Threading),
+        s.kernel.unwrap_or(crate::engine::Kernel::Python),
+    );
+    writeln!(
+        out,
+        "{} ({}): {} workers, grid {}, {} problems x {} iterations, switch interval {} ms",
+        series.label(),
+        series.spec(),
+        s.threads,
+        s.grid,
+        s.problems,
+        s.iters,
+        s.switch_interval_ms
+    )?;
+    writeln!(out, "  wall time      {:.3} s", s.wall_secs)?;
+    writeln!(out, "  checksum       {:.12}", s.checksum)?;
+    let per_core: Vec<String> = s
+        .core_busy
+        .iter()
+        .map(|b| format!("{:.0}%", b * 100.0))
+        .collect();
+    writeln!(
+        out,
+        "  cores busy     {:.2} of {} ({})",
+        s.cores_busy(),
+        s.cores,
+        per_core.join(", ")
+    )?;
+    writeln!(
+        out,
+        "  GIL switches   {}   drop requests {}",
+        s.gil_switches, s.gil_drop_requests
+    )?;
+    writeln!(out, "  instructions   {}", s.instructions)?;
+    if s.dropped_events > 0 {
+        writeln!(
+            out,
+            "  dropped spans  {} (timings stay exact)",
+            s.dropped_events
+        )?;
+    }
+    writeln!(
+        out,
+        "  worker      pid   python  gil-wait    native        io  start+ipc       cpu"
+    )?;
+    for w in &s.workers {
+        writeln!(
+            out,
+            "  {:>6} {:>8} {:>8.3} {:>9.3} {:>9.3} {:>9.3} {:>10.3} {:>9.3}",
+            w.id,
+            w.pid,
+            w.python_secs,
+            w.gil_wait_secs,
+            w.native_secs,
+            w.io_secs,
+            w.spawn_secs + w.ipc_secs,
+            w.cpu_secs
+        )?;
+    }
+    Ok(())
+}
+
+fn parse_series(list: &str) -> Result<Vec<Series>, UsageError> {
+    let v: Result<Vec<Series>, _> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<Series>().map_err(|e| UsageError(e.to_string())))
+        .collect();
+    let v = v?;
+    if v.is_empty() {
+        return Err(UsageError(format!("no series in '{list}'")));
+    }
+    Ok(v)
+}
+
+fn sweep(args: SweepArgs) -> Result<ExitCode> {
+    let base = RunConfig {
+        publish_frames: false,
+        ..base_config(&args.sizes)?
+    };
+    let mut spec = SweepSpec::default_for(base);
+    if let Some(list) = &args.series {
+        spec.series = parse_series(list)?;
+    }
+    if let Some(t) = &args.threads {
+        spec.threads = parse_thread_list(t).map_err(|e| UsageError(e.to_string()))?;
+    }
+    spec.repeats = count("repeats", args.repeats, 100)?;
+    spec.validate()?;
+    let csv = prepare(&args.csv)?;
+    let png = prepare(&args.png)?;
+    let svg = prepare(&args.svg)?;
+
+    let total = spec.total_runs();
+    let mut done = 0;
+    let points = run_sweep(&spec, None, &CancelToken::new(), |p| {
+        done += 1;
+        eprintln!(
+            "[{done}/{total}] {:<18} threads {:>3}  repeat {}  {:.3} s",
+            p.series.label(),
+            p.threads,
+            p.repeat + 1,
+            p.wall_secs
+        );
+    })
+    .context("the sweep failed")?;
+
+    let stats = aggregate(&points);
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "median wall time in seconds (speedup against 1 thread of the same series)"
+    )?;
+    write!(out, "{:<18}", "series")?;
+    for t in &spec.threads {
+        write!(out, "{:>16}", format!("{t} thr"))?;
+    }
+    writeln!(out)?;
+    for s in &stats {
+        write!(out, "{:<18}", s.series.label())?;
+        for p in &s.points {
+            let sp = p.speedup.map_or(String::new(), |x| format!(" ({x:.2}x)"));
+            write!(out, "{:>16}", format!("{:.3}{sp}", p.median_secs))?;
+        }
+        writeln!(out)?;
+    }
+    let title = crate::export::plots::sweep_title(&spec);
+    let mut written = Vec::new();
+    written.extend(commit(csv, || Ok(data::sweep_csv(&points).into_bytes()))?);
+    written.extend(commit(png, || {
+        crate::export::plots::sweep_png(&stats, &title, args.speedup)
+    })?);
+    written.extend(commit(svg, || {
+        crate::export::plots::sweep_svg(&stats, &title, args.speedup)
+    })?);
+    for p in &written {
+        writeln!(out, "wrote {}", p.display())?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench(args: BenchArgs) -> Result<ExitCode> {
+    let report = super::bench::run(!args.engine_only)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    } else {
+        super::bench::print(&mut out, &report)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The path of this program, for multiprocessing workers.
+pub fn self_exe() -> Option<PathBuf> {
+    std::env::current_exe()
+        .ok()
+        .filter(|p: &PathBuf| Path::new(p).exists())
+}

@@ -1,0 +1,206 @@
+//! Benchmark figures of the engine: ns per cell of each kernel, ns per interpreted instruction,
+//! native parallel speedup, and the GIL relations of the source graph, each measured as a ratio
+//! to a baseline taken in the same run.
+
+use std::rc::Rc;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::engine::config::{Kernel, Mode, RunConfig};
+use crate::engine::error::EngineError;
+use crate::engine::gil::Gil;
+use crate::engine::kernels;
+use crate::engine::pyvm::programs::Program;
+use crate::engine::pyvm::value::{ArrayObj, Value};
+use crate::engine::pyvm::{Host, Vm, VmError};
+use crate::engine::runner::{CancelToken, run_blocking};
+use crate::engine::trace::{Recorder, SpanState};
+
+/// A single-threaded host: one GIL, nobody else wants it.
+struct BenchHost<'a> {
+    gil: &'a Gil,
+    rec: Recorder,
+}
+
+impl Host for BenchHost<'_> {
+    fn handle_eval_breaker(&mut self) -> Result<(), VmError> {
+        Ok(self.gil.handle_eval_breaker(0, &mut self.rec)?)
+    }
+    fn tick(&mut self) {}
+    fn begin_allow_threads(&mut self, state: SpanState) {
+        self.gil.release(0, &mut self.rec, state);
+    }
+    fn end_allow_threads(&mut self) -> Result<(), VmError> {
+        Ok(self.gil.take(0, &mut self.rec)?)
+    }
+    fn on_iteration(&mut self, _: &ArrayObj) -> Result<(), VmError> {
+        Ok(())
+    }
+    fn on_problem_done(&mut self, _: &ArrayObj) -> Result<(), VmError> {
+        Ok(())
+    }
+    fn io_wait(&mut self) -> Result<(), VmError> {
+        Ok(())
+    }
+}
+
+/// Seconds and instructions of `iters` interpreted updates of one `n`×`n` grid.
+pub fn time_interpreted(kernel: Kernel, n: usize, iters: usize) -> Result<(f64, u64), EngineError> {
+    let gil = Gil::new(5000);
+    let mut host = BenchHost {
+        gil: &gil,
+        rec: Recorder::new(0, None),
+    };
+    gil.take(0, &mut host.rec)?;
+    let program = Program::new();
+    let update = program.update_fn(kernel);
+    let u = Value::Array(Rc::new(ArrayObj::owned(kernels::initial_grid(n, 1.0))));
+    let mut vm = Vm::new(&mut host, gil.eval_breaker(), program.globals());
+    let t = Instant::now();
+    for _ in 0..iters {
+        vm.call(&update, vec![u.clone()])?;
+    }
+    Ok((t.elapsed().as_secs_f64(), vm.instructions()))
+}
+
+fn time_native(n: usize, iters: usize, gauss_seidel: bool) -> f64 {
+    let mut u = kernels::initial_grid(n, 1.0);
+    let mut s = u.clone();
+    let t = Instant::now();
+    for _ in 0..iters {
+        if gauss_seidel {
+            kernels::gauss_seidel_sweep(&mut u);
+        } else {
+            kernels::jacobi_step(u.view(), s.view_mut());
+            std::mem::swap(&mut u, &mut s);
+        }
+    }
+    std::hint::black_box(&u);
+    t.elapsed().as_secs_f64()
+}
+
+fn time_plain(n: usize, iters: usize) -> f64 {
+    let mut a: Vec<f64> = kernels::initial_grid(n, 1.0).iter().copied().collect();
+    let mut b = a.clone();
+    let t = Instant::now();
+    for _ in 0..iters {
+        kernels::plain_jacobi_loop(&a, &mut b, n);
+        std::mem::swap(&mut a, &mut b);
+    }
+    std::hint::black_box(&a);
+    t.elapsed().as_secs_f64()
+}
+
+fn time_native_par(n: usize, iters: usize, threads: usize) -> Result<f64, EngineError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| EngineError::Vm(e.to_string()))?;
+    let mut u = kernels::initial_grid(n, 1.0);
+    let mut s = u.clone();
+    let rows = ((n - 2) / (threads * 4)).max(8);
+    let t = Instant::now();
+    pool.install(|| {
+        for _ in 0..iters {
+            kernels::jacobi_step_par(&u, &mut s, rows, |f| f());
+            std::mem::swap(&mut u, &mut s);
+        }
+    });
+    std::hint::black_box(&u);
+    Ok(t.elapsed().as_secs_f64())
+}
+
+/// Cost per cell of every kernel at one grid size.
+#[derive(Clone, Debug, Serialize)]
+pub struct KernelRow {
+    /// Grid side.
+    pub grid: usize,
+    /// Interpreted `py_update`, ns per cell.
+    pub python_ns_per_cell: f64,
+    /// Interpreted whole-array `num_update`, ns per cell.
+    pub numpy_ns_per_cell: f64,
+    /// Native fused Jacobi, ns per cell.
+    pub native_ns_per_cell: f64,
+    /// Native in-place sweep (stands in for `py_update`), ns per cell.
+    pub native_gs_ns_per_cell: f64,
+    /// Plain indexed loop, ns per cell.
+    pub plain_ns_per_cell: f64,
+}
+
+/// All engine figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct EngineBench {
+    /// Per grid size.
+    pub kernels: Vec<KernelRow>,
+    /// Interpreted instructions per second, as ns per instruction (python kernel, grid 200).
+    pub ns_per_instruction: f64,
+    /// Instructions per stencil cell of `py_update`.
+    pub instructions_per_cell: f64,
+    /// Native fused Jacobi at grid 512: time on 1 thread / time on 2.
+    pub native_speedup_2_threads: f64,
+    /// Wall time of threading:python at 2 threads / at 1 (source sizes); ≥ 0.95 expected.
+    pub threading_python_ratio_2v1: f64,
+    /// Wall time of multiprocessing:python at 1 thread / at 2 (source sizes); ≥ 1.6 expected on 2 free cores.
+    pub multiproc_python_speedup_2v1: f64,
+}
+
+/// Measures the engine figures; takes about half a minute.
+pub fn run_engine_bench(
+    worker_exe: Option<std::path::PathBuf>,
+) -> Result<EngineBench, EngineError> {
+    let mut rows = Vec::new();
+    for &(n, py_iters, np_iters, nat_iters) in &[
+        (30usize, 400usize, 4000usize, 40_000usize),
+        (200, 10, 200, 2000),
+        (1000, 1, 6, 60),
+    ] {
+        let cells = ((n - 2) * (n - 2)) as f64;
+        let per = |secs: f64, iters: usize| secs * 1e9 / (cells * iters as f64);
+        let (py, _) = time_interpreted(Kernel::Python, n, py_iters)?;
+        let (np, _) = time_interpreted(Kernel::Numpy, n, np_iters)?;
+        rows.push(KernelRow {
+            grid: n,
+            python_ns_per_cell: per(py, py_iters),
+            numpy_ns_per_cell: per(np, np_iters),
+            native_ns_per_cell: per(time_native(n, nat_iters, false), nat_iters),
+            native_gs_ns_per_cell: per(time_native(n, nat_iters, true), nat_iters),
+            plain_ns_per_cell: per(time_plain(n, nat_iters), nat_iters),
+        });
+    }
+    let (secs, instr) = time_interpreted(Kernel::Python, 200, 10)?;
+    let cells = (198.0 * 198.0) * 10.0;
+    let t1 = time_native_par(512, 200, 1)?;
+    let t2 = time_native_par(512, 200, 2)?;
+    let source = |mode, threads| RunConfig {
+        mode,
+        kernel: Kernel::Python,
+        threads,
+        publish_frames: false,
+        worker_exe: worker_exe.clone(),
+        ..RunConfig::default()
+    };
+    let wall = |cfg: RunConfig| -> Result<f64, EngineError> {
+        let mut v = Vec::new();
+        for _ in 0..3 {
+            v.push(
+                run_blocking(&cfg, None, &CancelToken::new())?
+                    .summary
+                    .wall_secs,
+            );
+        }
+        Ok(crate::engine::sweep::median(&v))
+    };
+    let th1 = wall(source(Mode::Threading, 1))?;
+    let th2 = wall(source(Mode::Threading, 2))?;
+    let mp1 = wall(source(Mode::Multiprocessing, 1))?;
+    let mp2 = wall(source(Mode::Multiprocessing, 2))?;
+    Ok(EngineBench {
+        kernels: rows,
+        ns_per_instruction: secs * 1e9 / instr as f64,
+        instructions_per_cell: instr as f64 / cells,
+        native_speedup_2_threads: t1 / t2,
+        threading_python_ratio_2v1: th2 / th1,
+        multiproc_python_speedup_2v1: mp1 / mp2,
+    })
+}

@@ -1,0 +1,63 @@
+//! The engine's error type.
+
+use thiserror::Error;
+
+/// Everything that can go wrong in the engine.
+#[derive(Debug, Error)]
+pub enum EngineError {
+    /// A setting is out of range or malformed; the message says which and why.
+    #[error("{0}")]
+    Config(String),
+    /// The run was cancelled before it finished.
+    #[error("run cancelled")]
+    Cancelled,
+    /// A worker process could not be started.
+    #[error("could not start worker process {exe}: {source}")]
+    Spawn {
+        /// The program that was started.
+        exe: String,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+    /// A worker (thread or process) failed or died.
+    #[error("worker {worker} (pid {pid}) failed: {message}")]
+    Worker {
+        /// Worker index.
+        worker: usize,
+        /// Its process id.
+        pid: u32,
+        /// What happened.
+        message: String,
+    },
+    /// A worker process sent bytes that are not a valid frame of the protocol.
+    #[error("worker {worker} (pid {pid}) sent malformed data: {message}")]
+    Protocol {
+        /// Worker index.
+        worker: usize,
+        /// Its process id.
+        pid: u32,
+        /// What was wrong.
+        message: String,
+    },
+    /// The bytecode interpreter hit a type or index error.
+    #[error("interpreter error: {0}")]
+    Vm(String),
+    /// An operating-system call failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+impl EngineError {
+    /// Wraps an I/O error with a note of what was being done.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Self::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! What a finished run reports: per-worker times, GIL counters, core use, checksum.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::config::{Kernel, Mode, RunConfig};
+use crate::engine::sampler::CoreSample;
+use crate::engine::trace::Span;
+
+/// Time and counts of one worker (a thread or a process).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkerSummary {
+    /// Worker index.
+    pub id: usize,
+    /// Process id.
+    pub pid: u32,
+    /// Kernel thread id.
+    pub tid: u32,
+    /// CPU time the worker consumed, in seconds (thread or process CPU clock).
+    pub cpu_secs: f64,
+    /// Seconds running Python while holding the GIL.
+    pub python_secs: f64,
+    /// Seconds waiting for the GIL.
+    pub gil_wait_secs: f64,
+    /// Seconds in native work with the GIL released.
+    pub native_secs: f64,
+    /// Seconds blocked in I/O with the GIL released.
+    pub io_secs: f64,
+    /// Seconds spent starting the worker's process.
+    pub spawn_secs: f64,
+    /// Seconds moving data between processes.
+    pub ipc_secs: f64,
+    /// Bytecode instructions executed.
+    pub instructions: u64,
+    /// Problems solved.
+    pub problems: usize,
+}
+
+/// The result of one run, as `gilscope run --json` prints it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunSummary {
+    /// How the workers ran.
+    pub mode: Option<Mode>,
+    /// What they computed.
+    pub kernel: Option<Kernel>,
+    /// Number of workers.
+    pub threads: usize,
+    /// Grid side.
+    pub grid: usize,
+    /// Number of problems.
+    pub problems: usize,
+    /// Iterations per problem.
+    pub iters: usize,
+    /// GIL switch interval in milliseconds.
+    pub switch_interval_ms: f64,
+    /// Wall-clock time of the whole run (start of workers to last join), in seconds.
+    pub wall_secs: f64,
+    /// Sum over all problems of the sum of all cells of the final grid.
+    pub checksum: f64,
+    /// Times a GIL changed hands between threads, summed over processes.
+    pub gil_switches: u64,
+    /// Times a waiter asked the holder to drop the GIL, summed over processes.
+    pub gil_drop_requests: u64,
+    /// Trace spans lost (never silently): recorded totals stay exact.
+    pub dropped_events: u64,
+    /// Bytecode instructions executed by all workers.
+    pub instructions: u64,
+    /// Logical cores of the machine.
+    pub cores: usize,
+    /// Mean busy fraction of each core during the run (0 to 1), from the per-core sampler.
+    pub core_busy: Vec<f64>,
+    /// Per worker.
+    pub workers: Vec<WorkerSummary>,
+}
+
+impl RunSummary {
+    /// A summary with the run's settings filled in.
+    pub fn for_config(cfg: &RunConfig) -> Self {
+        Self {
+            mode: Some(cfg.mode),
+            kernel: Some(cfg.kernel),
+            threads: cfg.threads,
+            grid: cfg.grid,
+            problems: cfg.problems,
+            iters: cfg.iters,
+            switch_interval_ms: cfg.switch_interval_ms(),
+            ..Self::default()
+        }
+    }
+
+    /// Cores busy on average (the sum of the per-core busy fractions).
+    pub fn cores_busy(&self) -> f64 {
+        self.core_busy.iter().sum()
+    }
+
+    /// Seconds all workers held the GIL, summed.
+    pub fn python_secs(&self) -> f64 {
+        self.workers.iter().map(|w| w.python_secs).sum()
+    }
+
+    /// Share of the workers' time spent waiting for the GIL (0 to 1).
+    pub fn gil_wait_share(&self) -> f64 {
+        let wait: f64 = self.workers.iter().map(|w| w.gil_wait_secs).sum();
+        let total = self.wall_secs * self.workers.len() as f64;
+        if total > 0.0 {
+            (wait / total).min(1.0)
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Everything a run produced: the summary plus the full trace.
+#[derive(Clone, Debug, Default)]
+pub struct RunOutcome {
+    /// The summary.
+    pub summary: RunSummary,
+    /// All recorded spans, sorted by start.
+    pub spans: Vec<Span>,
+    /// Per-core samples taken during the run.
+    pub core_samples: Vec<CoreSample>,
+    /// Start of the run on the monotonic clock, in nanoseconds.
+    pub start_ns: u64,
+    /// End of the run on the monotonic clock, in nanoseconds.
+    pub end_ns: u64,
+}

@@ -1,0 +1,83 @@
+//! Data exports: run summary JSON, Chrome trace-event JSON (opens in Perfetto), sweep CSV.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use crate::engine::events::SweepPoint;
+use crate::engine::summary::{RunOutcome, RunSummary};
+use crate::engine::trace::SpanState;
+
+/// The run summary as pretty JSON.
+pub fn summary_json(summary: &RunSummary) -> String {
+    serde_json::to_string_pretty(summary).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// The trace as Chrome trace-event JSON: complete events (`ph: X`) in microseconds, real pids
+/// and tids, the state as the event name and the core in `args`.
+pub fn chrome_trace_json(outcome: &RunOutcome) -> String {
+    let t0 = outcome.start_ns;
+    let us = |ns: u64| ns.saturating_sub(t0) as f64 / 1000.0;
+    let mut events: Vec<Value> = Vec::with_capacity(outcome.spans.len() + 16);
+    let mut threads: BTreeMap<(u32, u32), u32> = BTreeMap::new();
+    for s in &outcome.spans {
+        threads.entry((s.pid, s.tid)).or_insert(s.worker);
+        let cpu = if s.cpu == crate::engine::trace::NO_CPU {
+            Value::Null
+        } else {
+            json!(s.cpu)
+        };
+        if s.state == SpanState::DropRequest {
+            events.push(json!({
+                "name": s.state.name(), "ph": "i", "s": "t", "ts": us(s.start_ns),
+                "pid": s.pid, "tid": s.tid, "args": {"cpu": cpu, "worker": s.worker}
+            }));
+        } else {
+            events.push(json!({
+                "name": s.state.name(), "cat": "gilscope", "ph": "X",
+                "ts": us(s.start_ns), "dur": s.dur_ns() as f64 / 1000.0,
+                "pid": s.pid, "tid": s.tid, "args": {"cpu": cpu, "worker": s.worker}
+            }));
+        }
+    }
+    let mut pids: Vec<u32> = threads.keys().map(|k| k.0).collect();
+    pids.dedup();
+    for pid in pids {
+        events.push(
+            json!({"name": "process_name", "ph": "M", "pid": pid, "tid": 0,
+            "args": {"name": format!("gilscope pid {pid}")}}),
+        );
+    }
+    for ((pid, tid), worker) in threads {
+        events.push(
+            json!({"name": "thread_name", "ph": "M", "pid": pid, "tid": tid,
+            "args": {"name": format!("worker {worker}")}}),
+        );
+    }
+    let doc = json!({
+        "traceEvents": events,
+        "displayTimeUnit": "ms",
+        "metadata": {"gilscope": outcome.summary},
+    });
+    doc.to_string()
+}
+
+/// Sweep points as CSV: `series,mode,kernel,threads,repeat,wall_secs,checksum`.
+pub fn sweep_csv(points: &[SweepPoint]) -> String {
+    let mut out = String::from("series,mode,kernel,threads,repeat,wall_secs,checksum\n");
+    for p in points {
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{:.9},{:.17e}",
+            p.series.label(),
+            p.series.mode,
+            p.series.kernel,
+            p.threads,
+            p.repeat,
+            p.wall_secs,
+            p.checksum
+        );
+    }
+    out
+}

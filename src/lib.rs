@@ -1,0 +1,16 @@
+//! gilscope: shows, live, why Python threads do or do not use several cores.
+//!
+//! The crate is layered so that its folders tell the architecture:
+//! - [`engine`]: the benchmark, the bytecode interpreter, the emulated GIL and the runners
+//!   (no GUI code at all);
+//! - [`view`]: plain view models shared by the window and the exports (timeline lanes,
+//!   sweep tables, the colour theme);
+//! - [`export`]: files for slides and other tools (PNG, SVG, CSV, Chrome trace JSON);
+//! - [`gui`]: the eframe desktop app, which only reads engine events and sends commands;
+//! - [`cli`]: the command-line glue.
+
+pub mod cli;
+pub mod engine;
+pub mod export;
+pub mod gui;
+pub mod view;
