@@ -28,6 +28,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         None => crate::gui::launch(crate::gui::LaunchOptions {
             preset: cli.preset,
             screenshot: cli.screenshot,
+            with_sweep: cli.with_sweep,
         }),
     }
 }
@@ -172,7 +173,13 @@ pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()
         .collect();
     writeln!(
         out,
-        "  cores busy     {:.2} of {} ({})",
+        "  cores busy     {:.2} of {} by the workers (their CPU time / wall time)",
+        s.cores_used_by_workers(),
+        s.cores
+    )?;
+    writeln!(
+        out,
+        "  machine busy   {:.2} of {} ({})",
         s.cores_busy(),
         s.cores,
         per_core.join(", ")

@@ -27,6 +27,9 @@ pub struct Cli {
     /// With --preset: run it to the end, save the whole window as PNG, and exit.
     #[arg(long, value_name = "FILE", requires = "preset")]
     pub screenshot: Option<PathBuf>,
+    /// With --screenshot: run the preset's sweep before its run, so the plot is filled too.
+    #[arg(long, requires = "screenshot")]
+    pub with_sweep: bool,
 }
 
 /// The subcommands.

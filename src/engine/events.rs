@@ -20,6 +20,8 @@ pub struct GridFrame {
     pub worker: u32,
     /// Process id of the worker.
     pub pid: u32,
+    /// Thread id of the worker.
+    pub tid: u32,
     /// Index of the problem being solved.
     pub problem: u32,
     /// Iterations done on that problem.
@@ -46,6 +48,7 @@ impl GridFrame {
         iter: u32,
         v: ndarray::ArrayView2<'_, f64>,
     ) -> Self {
+        let tid = crate::engine::clock::current_tid();
         let (n, m) = v.dim();
         let step = n.max(m).div_ceil(FRAME_MAX_SIDE).max(1);
         let rows = n.div_ceil(step);
@@ -67,6 +70,7 @@ impl GridFrame {
         Self {
             worker,
             pid,
+            tid,
             problem,
             iter,
             grid: n as u32,

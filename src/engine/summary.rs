@@ -88,7 +88,17 @@ impl RunSummary {
         }
     }
 
-    /// Cores busy on average (the sum of the per-core busy fractions).
+    /// Cores the workers kept busy on average: their CPU time over the wall time.
+    pub fn cores_used_by_workers(&self) -> f64 {
+        let cpu: f64 = self.workers.iter().map(|w| w.cpu_secs).sum();
+        if self.wall_secs > 0.0 {
+            cpu / self.wall_secs
+        } else {
+            0.0
+        }
+    }
+
+    /// Cores busy on average on the whole machine (the sum of the per-core busy fractions).
     pub fn cores_busy(&self) -> f64 {
         self.core_busy.iter().sum()
     }

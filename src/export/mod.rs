@@ -4,3 +4,13 @@
 pub mod atomic;
 pub mod data;
 pub mod plots;
+
+/// A file-name timestamp in UTC, `YYYYMMDD-HHMMSS`.
+pub fn timestamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let day = plots::today().replace('-', "");
+    let t = secs % 86_400;
+    format!("{day}-{:02}{:02}{:02}", t / 3600, (t / 60) % 60, t % 60)
+}

@@ -1,14 +1,100 @@
-//! The desktop app (filled in by the GUI work).
+//! The desktop app (eframe): reads engine events, draws the views, sends commands.
+
+pub mod app;
+pub mod command;
+pub mod exports;
+pub mod panels;
+pub mod session;
+pub mod settings;
+pub mod theme;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
-/// How the app is opened.
+use std::sync::Arc;
+
+use anyhow::{Result, anyhow, bail};
+
+pub use app::{AppOptions, GilscopeApp};
+
+use crate::cli::UsageError;
+use crate::view::presets::Preset;
+
+/// How the app is opened from the command line.
+#[derive(Clone, Debug, Default)]
 pub struct LaunchOptions {
-    /// Preset.
+    /// A preset name.
     pub preset: Option<String>,
-    /// Screenshot.
+    /// Save a screenshot here after running the preset, then exit.
     pub screenshot: Option<PathBuf>,
+    /// In screenshot mode, run the preset's sweep first.
+    pub with_sweep: bool,
 }
-/// Opens the window.
-pub fn launch(_o: LaunchOptions) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not yet")
+
+/// Whether a display server is reachable by name.
+pub fn has_display() -> bool {
+    ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
+}
+
+/// Parses a preset name, as a usage error.
+pub fn parse_preset(name: &str) -> Result<Preset, UsageError> {
+    Preset::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Preset::ALL.iter().map(|p| p.name()).collect();
+        UsageError(format!(
+            "unknown preset '{name}' (expected one of: {})",
+            names.join(", ")
+        ))
+    })
+}
+
+/// Opens the window; in screenshot mode, returns once the PNG is saved.
+pub fn launch(opts: LaunchOptions) -> Result<ExitCode> {
+    let preset = opts.preset.as_deref().map(parse_preset).transpose()?;
+    if let Some(p) = &opts.screenshot {
+        // Fail before opening a window if the file cannot be written.
+        crate::export::atomic::PendingFile::create(p)
+            .map_err(|e| UsageError(format!("cannot write {}: {e}", p.display())))?;
+    }
+    if !has_display() {
+        bail!(
+            "no display found (DISPLAY and WAYLAND_DISPLAY are unset); use the command line instead: gilscope run --help"
+        );
+    }
+    let result: app::ShotResult = Arc::default();
+    let shot = opts.screenshot.clone();
+    let app_opts = AppOptions {
+        preset,
+        screenshot: opts.screenshot.clone(),
+        with_sweep: opts.with_sweep,
+        screenshot_result: Some(Arc::clone(&result)),
+        fresh_settings: opts.screenshot.is_some(),
+        worker_exe: None,
+    };
+    let native = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("gilscope")
+            .with_inner_size([1600.0, 1000.0])
+            .with_min_inner_size([900.0, 600.0]),
+        persist_window: shot.is_none(),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "gilscope",
+        native,
+        Box::new(move |cc| Ok(Box::new(GilscopeApp::new(cc, app_opts)))),
+    )
+    .map_err(|e| anyhow!("could not open the window: {e}"))?;
+    let Some(path) = shot else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    let outcome = result.lock().map(|r| r.clone()).unwrap_or(None);
+    match outcome {
+        Some(Ok(())) => {
+            println!("saved {}", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Err(e)) => bail!("screenshot failed: {e}"),
+        None => bail!("the window closed before the screenshot was taken"),
+    }
 }

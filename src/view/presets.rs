@@ -115,20 +115,40 @@ impl Preset {
         }
     }
 
-    /// The series a sweep of this preset compares, and up to how many threads.
+    /// The series a sweep of this preset compares, and up to how many threads. Each list only
+    /// holds series that finish in seconds at the preset's sizes (pure Python at grid 200 would
+    /// take minutes).
     pub fn sweep(self, cores: usize) -> (Vec<Series>, usize) {
         let t = |m, k| Series::new(m, k);
         match self {
-            Preset::ThreadingPurePy | Preset::ThreadingNumpy | Preset::MultiprocNumpy => {
-                (Series::source_graph()[..3].to_vec(), (2 * cores).max(2))
-            }
+            Preset::ThreadingPurePy => (
+                vec![
+                    t(Mode::Threading, Kernel::Python),
+                    t(Mode::Multiprocessing, Kernel::Python),
+                ],
+                (2 * cores).max(2),
+            ),
+            Preset::ThreadingNumpy | Preset::MultiprocNumpy => (
+                vec![
+                    t(Mode::Threading, Kernel::Numpy),
+                    t(Mode::Multiprocessing, Kernel::Numpy),
+                    t(Mode::Native, Kernel::Numpy),
+                ],
+                (2 * cores).max(2),
+            ),
             Preset::CountLoop => (vec![t(Mode::Threading, Kernel::Python)], 2),
             Preset::IoThreads => (
-                vec![t(Mode::Threading, Kernel::Io), t(Mode::Threading, Kernel::Python)],
+                vec![
+                    t(Mode::Threading, Kernel::Io),
+                    t(Mode::Threading, Kernel::Python),
+                ],
                 (4 * cores).max(4),
             ),
             Preset::Native => (
-                vec![t(Mode::Native, Kernel::Numpy), t(Mode::Threading, Kernel::Numpy)],
+                vec![
+                    t(Mode::Native, Kernel::Numpy),
+                    t(Mode::Threading, Kernel::Numpy),
+                ],
                 (2 * cores).max(2),
             ),
         }

@@ -25,12 +25,12 @@ impl Rgb {
 /// Colour of a span state; the same in every view and export.
 pub fn state_color(state: SpanState) -> Rgb {
     match state {
-        SpanState::Python => Rgb(0x2e, 0x9d, 0x4f),      // green: running Python, holds the GIL
-        SpanState::GilWait => Rgb(0xe0, 0x4b, 0x3c),     // red: waiting for the GIL
-        SpanState::Native => Rgb(0x2f, 0x7f, 0xd8),      // blue: native, GIL released
-        SpanState::Io => Rgb(0xf2, 0xb1, 0x34),          // amber: blocked in I/O
-        SpanState::Spawn => Rgb(0x8e, 0x5c, 0xc7),       // violet: process start
-        SpanState::Ipc => Rgb(0xd9, 0x5f, 0xb0),         // pink: data transfer
+        SpanState::Python => Rgb(0x2e, 0x9d, 0x4f), // green: running Python, holds the GIL
+        SpanState::GilWait => Rgb(0xe0, 0x4b, 0x3c), // red: waiting for the GIL
+        SpanState::Native => Rgb(0x2f, 0x7f, 0xd8), // blue: native, GIL released
+        SpanState::Io => Rgb(0xf2, 0xb1, 0x34),     // amber: blocked in I/O
+        SpanState::Spawn => Rgb(0x8e, 0x5c, 0xc7),  // violet: process start
+        SpanState::Ipc => Rgb(0xd9, 0x5f, 0xb0),    // pink: data transfer
         SpanState::DropRequest => Rgb(0x20, 0x20, 0x20), // marker
     }
 }
@@ -83,7 +83,11 @@ pub fn heat_color(t: f32) -> Rgb {
         Rgb(0xfc, 0xa5, 0x0a),
         Rgb(0xfc, 0xff, 0xa4),
     ];
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let x = t * (STOPS.len() - 1) as f32;
     let i = (x.floor() as usize).min(STOPS.len() - 2);
     STOPS[i].mix(STOPS[i + 1], x - i as f32)
@@ -91,6 +95,22 @@ pub fn heat_color(t: f32) -> Rgb {
 
 /// The value range of the heat map: the grids hold values from 0 to the largest boundary, 2.
 pub const HEAT_RANGE: (f32, f32) = (0.0, 2.0);
+
+/// Gamma of the heat scale: below 1 it lifts faint heat, so a large grid after a few
+/// iterations is not all black.
+pub const HEAT_GAMMA: f32 = 0.4;
+
+/// Position on the heat scale (0 to 1) of a cell value.
+pub fn heat_t(value: f32) -> f32 {
+    let (lo, hi) = HEAT_RANGE;
+    ((value - lo) / (hi - lo)).clamp(0.0, 1.0).powf(HEAT_GAMMA)
+}
+
+/// The cell value at position `t` of the heat scale (inverse of [`heat_t`]).
+pub fn heat_value(t: f32) -> f32 {
+    let (lo, hi) = HEAT_RANGE;
+    lo + (hi - lo) * t.clamp(0.0, 1.0).powf(1.0 / HEAT_GAMMA)
+}
 
 /// Background, text and idle colours of one theme.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,10 +151,15 @@ mod tests {
         for (i, a) in states.iter().enumerate() {
             assert!(states[i + 1..].iter().all(|b| b != a));
         }
-        let series: Vec<Rgb> = Series::source_graph().into_iter().map(series_color).collect();
+        let series: Vec<Rgb> = Series::source_graph()
+            .into_iter()
+            .map(series_color)
+            .collect();
         assert!(series.windows(2).all(|w| w[0] != w[1]));
         assert_eq!(heat_color(0.0), Rgb(0, 0, 4));
         assert_eq!(heat_color(1.0), Rgb(0xfc, 0xff, 0xa4));
+        assert!((heat_value(heat_t(0.3)) - 0.3).abs() < 1e-5);
+        assert!(heat_t(0.02) > 0.1, "faint heat is visible");
         assert_eq!(Rgb(0, 0, 0).mix(Rgb(200, 100, 50), 0.5), Rgb(100, 50, 25));
     }
 }

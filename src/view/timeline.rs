@@ -62,7 +62,9 @@ impl Lane {
 
     fn trim_before(&mut self, cutoff_ns: u64) -> usize {
         self.prepare();
-        let n = self.spans.partition_point(|s| s.end_ns < cutoff_ns && s.start_ns < cutoff_ns);
+        let n = self
+            .spans
+            .partition_point(|s| s.end_ns < cutoff_ns && s.start_ns < cutoff_ns);
         self.spans.drain(..n);
         n
     }
@@ -99,14 +101,15 @@ impl Lane {
 
     /// The span under time `t_ns`, or the nearest one within `tolerance_ns`.
     pub fn span_at(&self, t_ns: u64, tolerance_ns: u64) -> Option<&Span> {
-        let near = self.visible(t_ns.saturating_sub(tolerance_ns), t_ns.saturating_add(tolerance_ns + 1));
+        let near = self.visible(
+            t_ns.saturating_sub(tolerance_ns),
+            t_ns.saturating_add(tolerance_ns + 1),
+        );
         let dist = |s: &Span| {
             if t_ns < s.start_ns {
                 s.start_ns - t_ns
-            } else if t_ns > s.end_ns {
-                t_ns - s.end_ns
             } else {
-                0
+                t_ns.saturating_sub(s.end_ns)
             }
         };
         near.iter()
@@ -214,7 +217,11 @@ pub fn bin_lane(lane: &Lane, window: &TimeWindow, width_px: usize, idle: Rgb) ->
     let t1 = window.end_ns.max(0.0).ceil() as u64;
     let visible = lane.visible(t0, t1);
     let ncat = match lane.kind {
-        LaneKind::Gil { .. } => visible.iter().map(|s| s.worker as usize + 1).max().unwrap_or(1),
+        LaneKind::Gil { .. } => visible
+            .iter()
+            .map(|s| s.worker as usize + 1)
+            .max()
+            .unwrap_or(1),
         _ => SpanState::COUNT,
     };
     let mut bins = vec![0f32; width_px * ncat];
@@ -255,7 +262,9 @@ pub fn bin_lane(lane: &Lane, window: &TimeWindow, width_px: usize, idle: Rgb) ->
         let color = idle.mix(base, coverage_level(total.min(1.0)));
         let x = px as f32;
         match out.last_mut() {
-            Some(seg) if seg.x1 == x && seg.color == color && seg.category == category => seg.x1 = x + 1.0,
+            Some(seg) if seg.x1 == x && seg.color == color && seg.category == category => {
+                seg.x1 = x + 1.0
+            }
             _ => out.push(Segment {
                 x0: x,
                 x1: x + 1.0,
@@ -265,6 +274,35 @@ pub fn bin_lane(lane: &Lane, window: &TimeWindow, width_px: usize, idle: Rgb) ->
         }
     }
     out
+}
+
+/// A "nice" tick step (1, 2 or 5 × 10^k ns) for about `target` ticks over `width_ns`.
+pub fn tick_step_ns(width_ns: f64, target: f64) -> f64 {
+    let raw = (width_ns / target.max(1.0)).max(1.0);
+    let mag = 10f64.powf(raw.log10().floor());
+    let norm = raw / mag;
+    let nice = if norm <= 1.0 {
+        1.0
+    } else if norm <= 2.0 {
+        2.0
+    } else if norm <= 5.0 {
+        5.0
+    } else {
+        10.0
+    };
+    nice * mag
+}
+
+/// A time relative to the run start, readable (`850 µs`, `12.5 ms`, `1.20 s`).
+pub fn fmt_rel(ns: f64) -> String {
+    let a = ns.abs();
+    if a < 1e6 {
+        format!("{:.0} µs", ns / 1e3)
+    } else if a < 1e9 {
+        format!("{:.1} ms", ns / 1e6)
+    } else {
+        format!("{:.2} s", ns / 1e9)
+    }
 }
 
 /// All lanes of one run, fed span by span.
@@ -358,7 +396,8 @@ impl TimelineModel {
             let w = s.worker as usize;
             while self.worker_lanes.len() <= w {
                 let i = self.worker_lanes.len() as u32;
-                self.worker_lanes.push(Lane::new(LaneKind::Worker(i), format!("worker {i}")));
+                self.worker_lanes
+                    .push(Lane::new(LaneKind::Worker(i), format!("worker {i}")));
             }
             if self.worker_lanes[w].spans.is_empty() || s.state != SpanState::Spawn {
                 let label = self.worker_label(s);
@@ -370,16 +409,24 @@ impl TimelineModel {
                 let c = s.cpu as usize;
                 while self.core_lanes.len() <= c {
                     let i = self.core_lanes.len() as u32;
-                    self.core_lanes.push(Lane::new(LaneKind::Core(i), format!("Core {i}")));
+                    self.core_lanes
+                        .push(Lane::new(LaneKind::Core(i), format!("Core {i}")));
                 }
                 self.core_lanes[c].push(*s);
                 self.span_count += 1;
             }
             if s.state == SpanState::Python && self.mode.is_none_or(Mode::has_gil) {
-                let lane = match self.gil_lanes.iter().position(|l| l.kind == LaneKind::Gil { pid: s.pid }) {
+                let lane = match self
+                    .gil_lanes
+                    .iter()
+                    .position(|l| l.kind == LaneKind::Gil { pid: s.pid })
+                {
                     Some(i) => i,
                     None => {
-                        self.gil_lanes.push(Lane::new(LaneKind::Gil { pid: s.pid }, format!("GIL · pid {}", s.pid)));
+                        self.gil_lanes.push(Lane::new(
+                            LaneKind::Gil { pid: s.pid },
+                            format!("GIL · pid {}", s.pid),
+                        ));
                         self.gil_lanes.len() - 1
                     }
                 };
@@ -439,11 +486,14 @@ impl TimelineModel {
         let mut placed_gil = vec![false; self.gil_lanes.len()];
         for w in workers {
             let pid = pid_of(w);
-            if let Some(i) = self.gil_lanes.iter().position(|g| g.kind == LaneKind::Gil { pid }) {
-                if !placed_gil[i] {
-                    placed_gil[i] = true;
-                    out.push(&self.gil_lanes[i]);
-                }
+            if let Some(i) = self
+                .gil_lanes
+                .iter()
+                .position(|g| g.kind == LaneKind::Gil { pid })
+                && !placed_gil[i]
+            {
+                placed_gil[i] = true;
+                out.push(&self.gil_lanes[i]);
             }
             out.push(w);
         }
@@ -468,7 +518,12 @@ impl TimelineModel {
     }
 
     /// Busy fraction of core `c` per sample overlapping `window`: `(x0, x1, busy)` in pixels.
-    pub fn busy_segments(&self, c: usize, window: &TimeWindow, width_px: f32) -> Vec<(f32, f32, f32)> {
+    pub fn busy_segments(
+        &self,
+        c: usize,
+        window: &TimeWindow,
+        width_px: f32,
+    ) -> Vec<(f32, f32, f32)> {
         self.core_samples
             .iter()
             .filter(|s| (s.end_ns as f64) > window.start_ns && (s.start_ns as f64) < window.end_ns)
@@ -483,10 +538,17 @@ impl TimelineModel {
 
     /// Pixels of GIL hand-offs (holder changed) on the GIL lane of `pid`, one per pixel.
     pub fn handoff_pixels(&self, pid: u32, window: &TimeWindow, width_px: f32) -> Vec<f32> {
-        let Some(lane) = self.gil_lanes.iter().find(|l| l.kind == LaneKind::Gil { pid }) else {
+        let Some(lane) = self
+            .gil_lanes
+            .iter()
+            .find(|l| l.kind == LaneKind::Gil { pid })
+        else {
             return Vec::new();
         };
-        let vis = lane.visible(window.start_ns.max(0.0) as u64, window.end_ns.max(0.0) as u64);
+        let vis = lane.visible(
+            window.start_ns.max(0.0) as u64,
+            window.end_ns.max(0.0) as u64,
+        );
         let mut out: Vec<f32> = Vec::new();
         for pair in vis.windows(2) {
             if pair[0].worker != pair[1].worker {
@@ -497,6 +559,18 @@ impl TimelineModel {
             }
         }
         out
+    }
+
+    /// Every span of the run (worker lanes and drop requests), sorted by start: the trace.
+    pub fn trace_spans(&self) -> Vec<Span> {
+        let mut v: Vec<Span> = self
+            .worker_lanes
+            .iter()
+            .flat_map(|l| l.spans.iter().copied())
+            .collect();
+        v.extend_from_slice(&self.drop_requests);
+        v.sort_by_key(|s| (s.start_ns, s.worker));
+        v
     }
 
     /// Pixels of drop requests in process `pid`, one per pixel.
@@ -520,7 +594,15 @@ mod tests {
     use crate::view::theme::LIGHT;
 
     fn span(worker: u32, cpu: u32, state: SpanState, a: u64, b: u64) -> Span {
-        Span { start_ns: a, end_ns: b, pid: 7, tid: 100 + worker, worker, cpu, state }
+        Span {
+            start_ns: a,
+            end_ns: b,
+            pid: 7,
+            tid: 100 + worker,
+            worker,
+            cpu,
+            state,
+        }
     }
 
     fn lane_of(spans: &[Span]) -> Lane {
@@ -547,7 +629,11 @@ mod tests {
         // 100 alternating 1 ns spans inside one 1000 ns pixel: neither state dominates.
         let spans: Vec<Span> = (0..100)
             .map(|i| {
-                let st = if i % 2 == 0 { SpanState::Python } else { SpanState::Native };
+                let st = if i % 2 == 0 {
+                    SpanState::Python
+                } else {
+                    SpanState::Native
+                };
                 span(0, 0, st, i * 10, i * 10 + 1)
             })
             .collect();
@@ -571,11 +657,17 @@ mod tests {
             span(0, 0, SpanState::Io, 900, 2000),
         ]);
         let segs = bin_lane(&l, &TimeWindow::new(200.0, 1200.0), 10, LIGHT.idle);
-        assert_eq!(segs.first().map(|s| (s.x0, s.category)), Some((0.0, Some(SpanState::Native as usize))));
+        assert_eq!(
+            segs.first().map(|s| (s.x0, s.category)),
+            Some((0.0, Some(SpanState::Native as usize)))
+        );
         let io = segs.last().unwrap();
         assert_eq!((io.x0, io.x1), (7.0, 10.0));
         assert!(segs.iter().all(|s| s.x1 <= 10.0));
-        assert!(l.visible(2001, 3000).is_empty(), "nothing after the last span");
+        assert!(
+            l.visible(2001, 3000).is_empty(),
+            "nothing after the last span"
+        );
         assert!(l.visible(0, 50).iter().all(|s| s.start_ns < 50));
     }
 
@@ -605,14 +697,32 @@ mod tests {
         ]);
         m.prepare();
         let labels: Vec<&str> = m.display_lanes().iter().map(|l| l.label.as_str()).collect();
-        assert_eq!(labels, ["Core 0", "Core 1", "GIL · pid 7", "worker 0 · tid 100", "worker 1 · tid 101"]);
-        assert_eq!(m.core_lanes[0].spans().len(), 1, "waiting does not use a core");
+        assert_eq!(
+            labels,
+            [
+                "Core 0",
+                "Core 1",
+                "GIL · pid 7",
+                "worker 0 · tid 100",
+                "worker 1 · tid 101"
+            ]
+        );
+        assert_eq!(
+            m.core_lanes[0].spans().len(),
+            1,
+            "waiting does not use a core"
+        );
         let w = TimeWindow::new(0.0, 100.0);
         assert_eq!(m.handoff_pixels(7, &w, 100.0), vec![50.0]);
         assert_eq!(m.drop_request_pixels(7, &w, 100.0), vec![40.0]);
         let shares = m.worker_lanes[0].state_secs(0, 100);
-        assert!(shares[SpanState::Python as usize] > 0.0 && shares[SpanState::GilWait as usize] > 0.0);
-        assert_eq!(m.worker_lanes[1].span_at(75, 0).map(|s| s.state), Some(SpanState::Python));
+        assert!(
+            shares[SpanState::Python as usize] > 0.0 && shares[SpanState::GilWait as usize] > 0.0
+        );
+        assert_eq!(
+            m.worker_lanes[1].span_at(75, 0).map(|s| s.state),
+            Some(SpanState::Python)
+        );
     }
 
     #[test]
@@ -624,6 +734,9 @@ mod tests {
         assert!(m.span_count <= 100);
         assert!(m.trimmed > 0);
         m.prepare();
-        assert!(m.worker_lanes[0].spans().last().unwrap().start_ns == 9990, "newest kept");
+        assert!(
+            m.worker_lanes[0].spans().last().unwrap().start_ns == 9990,
+            "newest kept"
+        );
     }
 }

@@ -69,8 +69,10 @@ pub fn write_msg(out: &mut impl Write, msg: &WorkerMsg) -> io::Result<()> {
             frame(out, TAG_SPANS, &buf)
         }
         WorkerMsg::Frame(f) => {
-            let mut buf = Vec::with_capacity(28 + f.cells.len() * 4);
-            for v in [f.worker, f.pid, f.problem, f.iter, f.grid, f.rows, f.cols] {
+            let mut buf = Vec::with_capacity(32 + f.cells.len() * 4);
+            for v in [
+                f.worker, f.pid, f.tid, f.problem, f.iter, f.grid, f.rows, f.cols,
+            ] {
                 buf.extend_from_slice(&v.to_le_bytes());
             }
             for c in f.cells.iter() {
@@ -146,26 +148,27 @@ pub fn read_msg(
             WorkerMsg::Spans(spans.ok_or_else(|| bad("invalid span".to_owned()))?)
         }
         TAG_FRAME => {
-            if len < 28 || !(len - 28).is_multiple_of(4) {
+            if len < 32 || !(len - 32).is_multiple_of(4) {
                 return Err(bad(format!("grid frame of {len} bytes")));
             }
             let u = |i: usize| {
                 u32::from_le_bytes([payload[i], payload[i + 1], payload[i + 2], payload[i + 3]])
             };
-            let cells: Vec<f32> = payload[28..]
+            let cells: Vec<f32> = payload[32..]
                 .chunks_exact(4)
                 .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
                 .collect();
-            let (rows, cols) = (u(20), u(24));
+            let (rows, cols) = (u(24), u(28));
             if rows as usize * cols as usize != cells.len() {
                 return Err(bad("grid frame size does not match its shape".to_owned()));
             }
             WorkerMsg::Frame(GridFrame {
                 worker: u(0),
                 pid: u(4),
-                problem: u(8),
-                iter: u(12),
-                grid: u(16),
+                tid: u(8),
+                problem: u(12),
+                iter: u(16),
+                grid: u(20),
                 rows,
                 cols,
                 cells: Arc::from(cells),
@@ -228,6 +231,7 @@ mod tests {
             WorkerMsg::Frame(GridFrame {
                 worker: 1,
                 pid: 3,
+                tid: 4,
                 problem: 2,
                 iter: 5,
                 grid: 30,

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Regenerates screenshots/: the real window (under Xvfb unless a display is set) and the
+# slide exports the CLI writes. Numbers in them are measured on the machine that runs this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --locked
+bin=target/release/gilscope
+out=screenshots
+mkdir -p "$out"
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
+chmod 700 "$XDG_RUNTIME_DIR"
+if [ -z "${DISPLAY:-}" ]; then
+  export DISPLAY=:98
+  Xvfb "$DISPLAY" -screen 0 1920x1080x24 -nolisten tcp >/dev/null 2>&1 &
+  xvfb=$!
+  trap 'kill $xvfb 2>/dev/null || true' EXIT
+  sleep 1
+fi
+
+# The window.
+"$bin" --preset threading-purepy --with-sweep --screenshot "$out/window-threading-purepy.png"
+"$bin" --preset threading-numpy --with-sweep --screenshot "$out/window-threading-numpy-sweep.png"
+"$bin" --preset multiproc-numpy --screenshot "$out/window-multiproc-numpy.png"
+"$bin" --preset io-threads --screenshot "$out/window-io-threads.png"
+
+# Slide exports from the CLI (same drawing code as the app's Export buttons).
+"$bin" run --mode threading --kernel python --threads 2 --problems 40 \
+  --timeline-png "$out/timeline-threading-python.png" --timeline-svg "$out/timeline-threading-python.svg" \
+  --grid-png "$out/grid-threading-python.png" --trace "$out/trace-threading-python.json" >/dev/null
+"$bin" run --mode multiprocessing --kernel python --threads 2 --problems 40 \
+  --timeline-png "$out/timeline-multiprocessing-python.png" >/dev/null
+"$bin" sweep --series threading:python,threading:numpy,multiprocessing:numpy,multiprocessing:python,native:numpy \
+  --threads 1-4 --repeats 3 --problems 40 \
+  --csv "$out/sweep.csv" --png "$out/sweep.png" --svg "$out/sweep.svg" | tee "$out/sweep.txt"
+echo "screenshots written to $out/"

@@ -1,0 +1,462 @@
+//! The app: drains engine events in one place, draws the panels in another, and acts only
+//! through [`Command`]s.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, bounded};
+
+use super::command::Command;
+use super::panels;
+use super::session::{JobKind, Session};
+use super::settings::Settings;
+use crate::engine::config::{Kernel, MAX_THREADS, Mode, RunConfig};
+use crate::engine::events;
+use crate::engine::runner::{self, spawn_job};
+use crate::engine::sweep::{SweepSpec, run_sweep};
+use crate::view::presets::Preset;
+
+/// Repaint period while a run streams: caps the UI at about 30 frames per second.
+pub const LIVE_REPAINT: Duration = Duration::from_millis(33);
+/// Repaint period during a sweep (about 10 frames per second).
+pub const SWEEP_REPAINT: Duration = Duration::from_millis(100);
+/// Most events handled in one frame, so a flood never freezes the UI.
+const MAX_EVENTS_PER_FRAME: usize = 4096;
+
+/// Where the screenshot mode reports how it ended (`None` while it has not).
+pub type ShotResult = Arc<Mutex<Option<Result<(), String>>>>;
+
+/// How the screenshot mode goes along.
+enum ShotPhase {
+    Sweep,
+    Run,
+    Settle(u32),
+    Requested,
+}
+
+/// `--preset NAME --screenshot FILE`: run the preset to the end, save the window, exit.
+struct ScreenshotJob {
+    path: PathBuf,
+    with_sweep: bool,
+    phase: ShotPhase,
+    started: bool,
+    rx: Option<Receiver<Arc<egui::ColorImage>>>,
+    deadline: Instant,
+    result: ShotResult,
+}
+
+/// How the app is opened.
+#[derive(Clone, Debug, Default)]
+pub struct AppOptions {
+    /// A preset to select at start.
+    pub preset: Option<Preset>,
+    /// Save a screenshot here once the preset has run, then close.
+    pub screenshot: Option<PathBuf>,
+    /// In screenshot mode, run the preset's sweep before its run.
+    pub with_sweep: bool,
+    /// Where the screenshot mode reports success or failure.
+    pub screenshot_result: Option<ShotResult>,
+    /// Ignore stored settings (tests, screenshots).
+    pub fresh_settings: bool,
+    /// The program multiprocessing workers run; `None` means this program.
+    pub worker_exe: Option<PathBuf>,
+}
+
+/// The gilscope window.
+pub struct GilscopeApp {
+    /// Persisted settings.
+    pub settings: Settings,
+    /// Runtime state.
+    pub session: Session,
+    heat: panels::heat::HeatTextures,
+    shot: Option<ScreenshotJob>,
+    persist: bool,
+    pending: Vec<Command>,
+    worker_exe: Option<PathBuf>,
+    repaint_ms: Arc<AtomicU64>,
+}
+
+impl GilscopeApp {
+    /// Builds the app, restoring settings unless told not to.
+    pub fn new(cc: &eframe::CreationContext<'_>, opts: AppOptions) -> Self {
+        let ctx = cc.egui_ctx.clone();
+        let repaint_ms = Arc::new(AtomicU64::new(LIVE_REPAINT.as_millis() as u64));
+        let period = Arc::clone(&repaint_ms);
+        // Engine events only schedule a repaint; egui coalesces them, so the rate stays capped.
+        let waker: events::Waker = Arc::new(move || {
+            ctx.request_repaint_after(Duration::from_millis(period.load(Ordering::Relaxed)))
+        });
+        let (sink, stream) = events::channel(8192, Some(waker));
+        let mut settings: Settings = if opts.fresh_settings {
+            Settings::default()
+        } else {
+            cc.storage
+                .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
+                .unwrap_or_default()
+        };
+        let session = Session::new(sink, stream);
+        if let Some(p) = opts.preset {
+            apply_preset(&mut settings, p, session.cores);
+        }
+        let shot = opts.screenshot.map(|path| ScreenshotJob {
+            path,
+            with_sweep: opts.with_sweep || opts.preset == Some(Preset::CountLoop),
+            phase: ShotPhase::Sweep,
+            started: false,
+            rx: None,
+            deadline: Instant::now() + Duration::from_secs(600),
+            result: opts.screenshot_result.unwrap_or_default(),
+        });
+        super::theme::apply(&cc.egui_ctx, settings.dark, settings.presentation);
+        Self {
+            settings,
+            session,
+            heat: panels::heat::HeatTextures::default(),
+            persist: shot.is_none() && !opts.fresh_settings,
+            shot,
+            pending: Vec::new(),
+            worker_exe: opts.worker_exe.or_else(|| std::env::current_exe().ok()),
+            repaint_ms,
+        }
+    }
+
+    /// Queues a command, as a button would.
+    pub fn command(&mut self, cmd: Command) {
+        self.pending.push(cmd);
+    }
+
+    /// The one place engine events are read.
+    fn drain_events(&mut self) {
+        for _ in 0..MAX_EVENTS_PER_FRAME {
+            match self.session.events.rx.try_recv() {
+                Ok(ev) => self.session.handle_event(ev),
+                Err(_) => break,
+            }
+        }
+        let generation = self.session.events.frames.generation();
+        if generation != self.session.frames_generation {
+            self.session.frames_generation = generation;
+            let (_, frames) = self.session.events.frames.snapshot();
+            self.session.frames = frames;
+            self.heat.dirty = true;
+        }
+        self.session.reap_job();
+    }
+
+    fn run_config(&self) -> RunConfig {
+        RunConfig {
+            worker_exe: self.worker_exe.clone(),
+            ..self.settings.run.clone()
+        }
+    }
+
+    fn start_run(&mut self) {
+        if self.session.busy() {
+            return;
+        }
+        let cfg = self.run_config();
+        if let Err(e) = cfg.validate() {
+            self.session.error = Some(format!("{e:#}"));
+            return;
+        }
+        let sink = self.session.sink.clone();
+        match spawn_job("gilscope-run", move |cancel| {
+            let _ = runner::run_blocking(&cfg, Some(&sink), &cancel);
+        }) {
+            Ok(h) => {
+                self.session.error = None;
+                self.session.job = Some((JobKind::Run, h));
+            }
+            Err(e) => self.session.error = Some(format!("{e:#}")),
+        }
+    }
+
+    fn start_sweep(&mut self) {
+        if self.session.busy() {
+            return;
+        }
+        let max = self.settings.sweep_max_threads.clamp(1, MAX_THREADS);
+        let spec = SweepSpec {
+            series: self.settings.sweep_series.clone(),
+            threads: (1..=max).collect(),
+            repeats: self.settings.sweep_repeats.max(1),
+            base: self.run_config(),
+        };
+        if let Err(e) = spec.validate() {
+            self.session.error = Some(format!("{e:#}"));
+            return;
+        }
+        self.session.sweep_points.clear();
+        self.session.sweep_progress = Some(super::session::SweepProgress {
+            done: 0,
+            total: spec.total_runs(),
+            elapsed_secs: 0.0,
+        });
+        let sink = self.session.sink.clone();
+        match spawn_job("gilscope-sweep", move |cancel| {
+            let _ = run_sweep(&spec, Some(&sink), &cancel, |_| {});
+        }) {
+            Ok(h) => {
+                self.session.error = None;
+                self.session.job = Some((JobKind::Sweep, h));
+            }
+            Err(e) => self.session.error = Some(format!("{e:#}")),
+        }
+    }
+
+    /// Carries out one command.
+    fn apply(&mut self, ctx: &egui::Context, cmd: Command) {
+        match cmd {
+            Command::Run => self.start_run(),
+            Command::RunSweep => self.start_sweep(),
+            Command::Stop => {
+                if let Some((_, h)) = &self.session.job {
+                    h.cancel();
+                }
+            }
+            Command::ClearSweep => {
+                if self.session.job_kind() != Some(JobKind::Sweep) {
+                    self.session.sweep_points.clear();
+                }
+            }
+            Command::ApplyPreset(p) => {
+                if !self.session.busy() {
+                    apply_preset(&mut self.settings, p, self.session.cores);
+                }
+            }
+            Command::StepMode(d) => {
+                if !self.session.busy() {
+                    self.settings.run.mode = step(&Mode::ALL, self.settings.run.mode, d);
+                }
+            }
+            Command::StepKernel(d) => {
+                if !self.session.busy() {
+                    self.settings.run.kernel = step(&Kernel::ALL, self.settings.run.kernel, d);
+                }
+            }
+            Command::FitTimeline => {
+                if let Some(t) = &self.session.timeline {
+                    self.session.timeline_view.window = t.full_window();
+                    self.session.timeline_view.follow = false;
+                }
+            }
+            Command::FollowLive => self.session.timeline_view.follow = true,
+            Command::Export(target) => {
+                let folder = self.settings.export_folder();
+                match super::exports::export(&self.session, &self.settings, target, &folder) {
+                    Ok(path) => {
+                        self.session.notice = Some(format!("saved {}", path.display()));
+                        self.session.error = None;
+                    }
+                    Err(e) => self.session.error = Some(format!("export failed: {e:#}")),
+                }
+            }
+            Command::CopyImage(target) => {
+                match super::exports::copy_image(ctx, &self.session, &self.settings, target) {
+                    Ok(()) => {
+                        self.session.notice = Some("image copied to the clipboard".to_owned())
+                    }
+                    Err(e) => self.session.error = Some(format!("copy failed: {e:#}")),
+                }
+            }
+            Command::DismissError => self.session.error = None,
+        }
+    }
+
+    fn keyboard(&mut self, ctx: &egui::Context) {
+        if ctx.memory(|m| m.focused().is_some()) {
+            return;
+        }
+        use egui::Key;
+        let cmds: Vec<Command> = ctx.input(|i| {
+            let mut v = Vec::new();
+            if i.key_pressed(Key::F5) || (i.modifiers.command && i.key_pressed(Key::R)) {
+                v.push(Command::Run);
+            }
+            if i.key_pressed(Key::Escape) {
+                v.push(Command::Stop);
+            }
+            if i.key_pressed(Key::ArrowRight) {
+                v.push(Command::StepMode(1));
+            }
+            if i.key_pressed(Key::ArrowLeft) {
+                v.push(Command::StepMode(-1));
+            }
+            if i.key_pressed(Key::ArrowDown) {
+                v.push(Command::StepKernel(1));
+            }
+            if i.key_pressed(Key::ArrowUp) {
+                v.push(Command::StepKernel(-1));
+            }
+            if i.key_pressed(Key::F) {
+                v.push(Command::FitTimeline);
+            }
+            if i.key_pressed(Key::L) {
+                v.push(Command::FollowLive);
+            }
+            let digits = [
+                Key::Num1,
+                Key::Num2,
+                Key::Num3,
+                Key::Num4,
+                Key::Num5,
+                Key::Num6,
+            ];
+            for (k, p) in digits.iter().zip(Preset::ALL) {
+                if i.key_pressed(*k) {
+                    v.push(Command::ApplyPreset(p));
+                }
+            }
+            v
+        });
+        self.pending.extend(cmds);
+    }
+
+    fn drive_screenshot(&mut self, ctx: &egui::Context) {
+        let Some(shot) = &mut self.shot else { return };
+        let mut start_sweep = false;
+        let mut start_run = false;
+        if Instant::now() > shot.deadline {
+            finish_shot(
+                shot,
+                Err("the preset did not finish within 10 minutes".to_owned()),
+            );
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            return;
+        }
+        if let Some(err) = &self.session.error {
+            let msg = err.clone();
+            finish_shot(shot, Err(msg));
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            return;
+        }
+        match shot.phase {
+            ShotPhase::Sweep if !shot.with_sweep => shot.phase = ShotPhase::Run,
+            ShotPhase::Sweep => {
+                if !shot.started {
+                    shot.started = true;
+                    start_sweep = true;
+                } else if !self.session.busy() {
+                    shot.phase = ShotPhase::Run;
+                    shot.started = false;
+                }
+            }
+            ShotPhase::Run => {
+                if !shot.started {
+                    shot.started = true;
+                    start_run = true;
+                } else if !self.session.busy() {
+                    shot.phase = ShotPhase::Settle(5);
+                }
+            }
+            ShotPhase::Settle(0) => {
+                let (tx, rx) = bounded(1);
+                let ctx2 = ctx.clone();
+                ctx.request_screenshot(move |img| {
+                    let _ = tx.try_send(img);
+                    ctx2.request_repaint();
+                });
+                shot.rx = Some(rx);
+                shot.phase = ShotPhase::Requested;
+            }
+            ShotPhase::Settle(n) => shot.phase = ShotPhase::Settle(n - 1),
+            ShotPhase::Requested => {
+                if let Some(img) = shot.rx.as_ref().and_then(|rx| rx.try_recv().ok()) {
+                    let res = crate::export::plots::encode_png(
+                        img.as_raw(),
+                        img.size[0] as u32,
+                        img.size[1] as u32,
+                    )
+                    .and_then(|png| {
+                        crate::export::atomic::write_atomic(&shot.path, &png).map_err(|e| {
+                            anyhow::anyhow!("cannot write {}: {e}", shot.path.display())
+                        })
+                    })
+                    .map_err(|e| format!("{e:#}"));
+                    finish_shot(shot, res);
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            }
+        }
+        if start_sweep {
+            if let Some(p) = &mut self.session.sweep_progress {
+                p.done = 0;
+            }
+            self.pending.push(Command::RunSweep);
+        }
+        if start_run {
+            self.pending.push(Command::Run);
+        }
+        ctx.request_repaint_after(Duration::from_millis(50));
+    }
+}
+
+fn finish_shot(shot: &mut ScreenshotJob, res: Result<(), String>) {
+    if let Ok(mut r) = shot.result.lock()
+        && r.is_none()
+    {
+        *r = Some(res);
+    }
+}
+
+fn step<T: Copy + PartialEq>(all: &[T], cur: T, d: i32) -> T {
+    let n = all.len() as i32;
+    let i = all.iter().position(|&x| x == cur).unwrap_or(0) as i32;
+    all[((i + d).rem_euclid(n)) as usize]
+}
+
+/// Applies a preset to the settings: the run, and the sweep it compares.
+pub fn apply_preset(settings: &mut Settings, p: Preset, cores: usize) {
+    settings.run = p.config(cores);
+    let (series, max) = p.sweep(cores);
+    settings.sweep_series = series;
+    settings.sweep_max_threads = max;
+    if p == Preset::CountLoop {
+        settings.sweep_repeats = 1;
+    }
+}
+
+impl eframe::App for GilscopeApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.drain_events();
+        self.keyboard(ctx);
+        self.drive_screenshot(ctx);
+        for cmd in std::mem::take(&mut self.pending) {
+            self.apply(ctx, cmd);
+        }
+        super::theme::apply(ctx, self.settings.dark, self.settings.presentation);
+        // A sweep measures: repaint less so the window takes little from the workers.
+        let period = match self.session.job_kind() {
+            Some(JobKind::Sweep) => SWEEP_REPAINT,
+            _ => LIVE_REPAINT,
+        };
+        self.repaint_ms
+            .store(period.as_millis() as u64, Ordering::Relaxed);
+        if self.session.busy() {
+            ctx.request_repaint_after(period);
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let mut cmds = Vec::new();
+        panels::draw(
+            ui,
+            &mut self.settings,
+            &mut self.session,
+            &mut self.heat,
+            &mut cmds,
+        );
+        self.pending.extend(cmds);
+        if !self.pending.is_empty() {
+            ui.ctx().request_repaint();
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        if self.persist {
+            eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! What the user can ask for; every button and shortcut becomes one of these.
+
+use crate::view::presets::Preset;
+
+/// A file the app can export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportTarget {
+    /// Time-vs-threads plot as PNG.
+    SweepPng,
+    /// Time-vs-threads plot as SVG.
+    SweepSvg,
+    /// Sweep points as CSV.
+    SweepCsv,
+    /// Timeline as PNG.
+    TimelinePng,
+    /// Timeline as SVG.
+    TimelineSvg,
+    /// Heat grids as PNG.
+    GridPng,
+    /// Trace as Chrome trace-event JSON.
+    TraceJson,
+    /// Run summary as JSON.
+    SummaryJson,
+}
+
+/// An action on the app.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Command {
+    /// Start a run with the current settings.
+    Run,
+    /// Stop the run or sweep going on.
+    Stop,
+    /// Start a sweep with the current settings.
+    RunSweep,
+    /// Forget the sweep points.
+    ClearSweep,
+    /// Apply a preset.
+    ApplyPreset(Preset),
+    /// Step the mode forward (+1) or back (-1).
+    StepMode(i32),
+    /// Step the kernel forward (+1) or back (-1).
+    StepKernel(i32),
+    /// Show the whole run in the timeline.
+    FitTimeline,
+    /// Follow the live edge of the timeline.
+    FollowLive,
+    /// Write a file.
+    Export(ExportTarget),
+    /// Copy the heat grid or a plot image to the clipboard (where the platform allows).
+    CopyImage(ExportTarget),
+    /// Close the error message.
+    DismissError,
+}

@@ -1,0 +1,179 @@
+//! The control panel: presets, mode, kernel, sizes, Run/Stop, and the sweep.
+
+use super::super::command::Command;
+use super::super::session::Session;
+use super::super::settings::Settings;
+use super::labelled;
+use crate::engine::config::{Kernel, Mode, Series};
+use crate::view::presets::Preset;
+
+/// Series a sweep can measure.
+const SWEEPABLE: [(Mode, Kernel); 7] = [
+    (Mode::Threading, Kernel::Python),
+    (Mode::Threading, Kernel::Numpy),
+    (Mode::Multiprocessing, Kernel::Numpy),
+    (Mode::Multiprocessing, Kernel::Python),
+    (Mode::Native, Kernel::Numpy),
+    (Mode::Threading, Kernel::Io),
+    (Mode::Native, Kernel::Python),
+];
+
+fn mode_help(m: Mode) -> &'static str {
+    match m {
+        Mode::Threading => "OS threads in one process sharing one GIL (Python's threading module).",
+        Mode::Multiprocessing => {
+            "Real child processes, each with its own GIL (Python's multiprocessing module)."
+        }
+        Mode::Native => {
+            "Compiled code on a thread pool with no GIL (what a C extension or free-threaded Python gets)."
+        }
+    }
+}
+
+fn kernel_help(k: Kernel) -> &'static str {
+    match k {
+        Kernel::Python => {
+            "py_update: a pure-Python loop over every cell; holds the GIL all the time."
+        }
+        Kernel::Numpy => "num_update: whole-array NumPy operations; each releases the GIL inside.",
+        Kernel::Io => "A blocking read that releases the GIL, a little Python, then num_update.",
+    }
+}
+
+/// Draws the controls.
+pub fn show(
+    ui: &mut egui::Ui,
+    settings: &mut Settings,
+    session: &Session,
+    cmds: &mut Vec<Command>,
+) {
+    let busy = session.busy();
+    ui.heading("Presets");
+    ui.horizontal_wrapped(|ui| {
+        for (i, p) in Preset::ALL.into_iter().enumerate() {
+            let r = ui
+                .add_enabled(!busy, egui::Button::new(p.label()))
+                .on_hover_text(format!("Key {}: {}", i + 1, preset_help(p)));
+            if r.clicked() {
+                cmds.push(Command::ApplyPreset(p));
+            }
+        }
+    });
+    ui.separator();
+    ui.heading("Run");
+    ui.add_enabled_ui(!busy, |ui| {
+        ui.label("Mode (keys Left / Right)");
+        ui.horizontal(|ui| {
+            for m in Mode::ALL {
+                ui.selectable_value(&mut settings.run.mode, m, m.name()).on_hover_text(mode_help(m));
+            }
+        });
+        ui.label("Kernel (keys Up / Down)");
+        ui.horizontal(|ui| {
+            for k in Kernel::ALL {
+                ui.selectable_value(&mut settings.run.kernel, k, k.name()).on_hover_text(kernel_help(k));
+            }
+        });
+        let max_threads = (4 * session.cores).clamp(8, 64);
+        labelled(ui, "Threads", |ui| ui.add(egui::DragValue::new(&mut settings.run.threads).range(1..=max_threads)))
+            .on_hover_text("Workers: threads, or processes in multiprocessing mode (NT in the source).");
+        labelled(ui, "Grid N", |ui| ui.add(egui::DragValue::new(&mut settings.run.grid).range(3..=2000)))
+            .on_hover_text("Each problem is an N×N grid (the source uses 30).");
+        labelled(ui, "Problems", |ui| ui.add(egui::DragValue::new(&mut settings.run.problems).range(1..=2000)))
+            .on_hover_text("Problems split over the workers like numpy.array_split (the source uses 100).");
+        labelled(ui, "Iterations", |ui| ui.add(egui::DragValue::new(&mut settings.run.iters).range(1..=2000)))
+            .on_hover_text("Kernel applications per problem (the source uses 30).");
+        let mut ms = settings.run.switch_interval_micros as f64 / 1000.0;
+        labelled(ui, "Switch interval (ms)", |ui| ui.add(egui::DragValue::new(&mut ms).range(0.1..=100.0).speed(0.1)))
+            .on_hover_text("sys.setswitchinterval: how long a waiting thread sleeps before it asks the holder to drop the GIL (CPython: 5 ms).");
+        settings.run.switch_interval_micros = (ms * 1000.0).round().max(100.0) as u64;
+        if settings.run.kernel == Kernel::Io {
+            let mut io = settings.run.io_wait_micros as f64 / 1000.0;
+            labelled(ui, "I/O wait (ms)", |ui| ui.add(egui::DragValue::new(&mut io).range(0.0..=100.0).speed(0.1)))
+                .on_hover_text("How long each blocking read waits.");
+            settings.run.io_wait_micros = (io * 1000.0).round() as u64;
+        }
+    });
+    ui.add_space(6.0);
+    ui.horizontal(|ui| {
+        let run = ui.add_enabled(
+            !busy,
+            egui::Button::new(egui::RichText::new("Run").size(18.0).strong()),
+        );
+        if run.on_hover_text("F5 or Ctrl+R").clicked() {
+            cmds.push(Command::Run);
+        }
+        let stop = ui.add_enabled(
+            busy,
+            egui::Button::new(egui::RichText::new("Stop").size(18.0).strong()),
+        );
+        if stop.on_hover_text("Esc").clicked() {
+            cmds.push(Command::Stop);
+        }
+    });
+    ui.separator();
+    ui.heading("Sweep: time vs threads");
+    ui.add_enabled_ui(!busy, |ui| {
+        for (m, k) in SWEEPABLE {
+            let s = Series::new(m, k);
+            let mut on = settings.sweep_series.contains(&s);
+            if ui
+                .checkbox(&mut on, s.label())
+                .on_hover_text(format!("{}: {} {}", s.spec(), mode_help(m), kernel_help(k)))
+                .changed()
+            {
+                if on {
+                    settings.sweep_series.push(s);
+                } else {
+                    settings.sweep_series.retain(|x| *x != s);
+                }
+            }
+        }
+        labelled(ui, "Up to threads", |ui| {
+            ui.add(egui::DragValue::new(&mut settings.sweep_max_threads).range(1..=64))
+        })
+        .on_hover_text("The sweep measures 1, 2, … up to this many workers.");
+        labelled(ui, "Repeats", |ui| {
+            ui.add(egui::DragValue::new(&mut settings.sweep_repeats).range(1..=20))
+        })
+        .on_hover_text("Runs per point; the plot shows their median and spread.");
+    });
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(!busy, egui::Button::new("Run sweep"))
+            .clicked()
+        {
+            cmds.push(Command::RunSweep);
+        }
+        if ui
+            .add_enabled(
+                !busy && !session.sweep_points.is_empty(),
+                egui::Button::new("Clear"),
+            )
+            .clicked()
+        {
+            cmds.push(Command::ClearSweep);
+        }
+    });
+    ui.separator();
+    ui.collapsing("Keyboard", |ui| {
+        ui.label("F5 or Ctrl+R: run\nEsc: stop\nLeft / Right: mode\nUp / Down: kernel\n1 to 6: presets\nF: fit timeline\nL: follow live");
+    });
+}
+
+fn preset_help(p: Preset) -> &'static str {
+    match p {
+        Preset::ThreadingPurePy => {
+            "Pure-Python threads: one core busy, the rest idle; more threads never help."
+        }
+        Preset::ThreadingNumpy => {
+            "NumPy threads: the GIL is released inside array operations, so cores overlap."
+        }
+        Preset::MultiprocNumpy => "Processes with NumPy: every process has its own GIL.",
+        Preset::CountLoop => {
+            "The count loop of the GIL text: 1 vs 2 pure-Python threads (2 are not faster)."
+        }
+        Preset::IoThreads => "Threads that mostly wait for I/O: threading works well here.",
+        Preset::Native => "Compiled code on all cores, no GIL: the ceiling.",
+    }
+}

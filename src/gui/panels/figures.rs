@@ -1,0 +1,122 @@
+//! Live figures of the current or latest run: wall time, speedup, cores busy, GIL counters,
+//! and per-worker time, each with a hover explanation.
+
+use super::super::session::Session;
+use crate::engine::config::Series;
+use crate::engine::summary::RunSummary;
+
+fn row(ui: &mut egui::Ui, name: &str, value: String, help: &str) {
+    ui.label(name).on_hover_text(help);
+    ui.strong(value).on_hover_text(help);
+    ui.end_row();
+}
+
+/// Draws the figures.
+pub fn show(ui: &mut egui::Ui, session: &Session) {
+    ui.heading("This run");
+    if let Some(live) = &session.live {
+        let (done, total) = live.progress;
+        ui.label(format!(
+            "{} · {} workers · {:.1} s so far · {}/{} iterations",
+            live.config.series().label(),
+            live.config.threads,
+            live.started.elapsed().as_secs_f64(),
+            done,
+            total
+        ));
+        if let Some(t) = &session.timeline {
+            let busy = t
+                .core_samples
+                .last()
+                .map(|s| s.busy.iter().sum::<f32>())
+                .unwrap_or(0.0);
+            ui.label(format!(
+                "{busy:.1} of {} cores busy right now",
+                session.cores
+            ))
+            .on_hover_text(
+                "From /proc/stat over the last 100 ms: all load on the machine, not only ours.",
+            );
+        }
+        return;
+    }
+    let Some(s) = &session.last_summary else {
+        ui.label("Press Run (F5) or pick a preset.");
+        return;
+    };
+    summary_grid(ui, session, s);
+}
+
+fn summary_grid(ui: &mut egui::Ui, session: &Session, s: &RunSummary) {
+    let series = match (s.mode, s.kernel) {
+        (Some(m), Some(k)) => Series::new(m, k),
+        _ => return,
+    };
+    ui.label(format!(
+        "{} · {} workers · grid {} · {} problems × {} iterations",
+        series.label(),
+        s.threads,
+        s.grid,
+        s.problems,
+        s.iters
+    ));
+    egui::Grid::new("figures").num_columns(2).striped(true).show(ui, |ui| {
+        row(ui, "Wall time", format!("{:.3} s", s.wall_secs), "From starting the workers to joining the last one, as time.perf_counter() around blot() would measure.");
+        let speedup = session
+            .baseline_secs(series)
+            .filter(|_| s.threads > 1)
+            .map_or_else(|| "run 1 thread first".to_owned(), |b| format!("{:.2}×", b / s.wall_secs));
+        row(ui, "Speedup vs 1 thread", speedup, "Wall time of the last 1-thread run of the same series divided by this one. Above 1 means the threads helped.");
+        row(
+            ui,
+            "Cores busy",
+            format!("{:.1} of {} cores busy", s.cores_used_by_workers(), s.cores),
+            "CPU time of all workers divided by the wall time: how many cores our threads or processes kept busy on average. Pure-Python threads stay near 1 however many threads you add.",
+        );
+        row(
+            ui,
+            "Whole machine",
+            format!("{:.1} of {} cores busy", s.cores_busy(), s.cores),
+            "Mean busy fraction of every core from /proc/stat, summed: everything on the machine, including this window's own drawing.",
+        );
+        row(ui, "GIL switches", s.gil_switches.to_string(), "Times the GIL passed from one thread to another (CPython's switch_number).");
+        row(ui, "Drop requests", s.gil_drop_requests.to_string(), "Times a waiting thread timed out after the switch interval and asked the holder to drop the GIL.");
+        row(ui, "Waiting for the GIL", format!("{:.0}% of worker time", s.gil_wait_share() * 100.0), "Share of all workers' time spent blocked on the GIL instead of working.");
+        if s.instructions > 0 {
+            row(ui, "Bytecodes run", format!("{:.1} M", s.instructions as f64 / 1e6), "Instructions the interpreter executed, over all workers.");
+        }
+        row(ui, "Checksum", format!("{:.9}", s.checksum), "Sum of all cells of all final grids: the same for every mode and thread count.");
+        if s.dropped_events > 0 {
+            row(ui, "Dropped spans", s.dropped_events.to_string(), "Trace spans the engine could not keep; times stay exact.");
+        }
+    });
+    ui.add_space(4.0);
+    ui.label("Per worker (seconds)").on_hover_text("Python: running bytecode holding the GIL. Wait: blocked on the GIL. Native: array work or compiled code with the GIL released. I/O: blocked reads. CPU: time the OS gave the worker.");
+    egui::Grid::new("workers")
+        .num_columns(7)
+        .striped(true)
+        .show(ui, |ui| {
+            for h in ["worker", "id", "python", "wait", "native", "I/O", "CPU"] {
+                ui.strong(h);
+            }
+            ui.end_row();
+            for w in s.workers.iter().take(64) {
+                ui.label(w.id.to_string());
+                ui.label(if s.mode == Some(crate::engine::Mode::Multiprocessing) {
+                    format!("pid {}", w.pid)
+                } else {
+                    format!("tid {}", w.tid)
+                });
+                for v in [
+                    w.python_secs,
+                    w.gil_wait_secs,
+                    w.native_secs,
+                    w.io_secs,
+                    w.cpu_secs,
+                ] {
+                    ui.label(format!("{v:.3}"));
+                }
+                ui.end_row();
+            }
+        });
+}

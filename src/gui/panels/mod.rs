@@ -1,0 +1,72 @@
+//! The window's layout: controls on the left, figures and teaching on the right, the timeline
+//! in the middle (the largest view), the heat grid and the time-vs-threads plot below it.
+
+pub mod controls;
+pub mod figures;
+pub mod heat;
+pub mod plot;
+pub mod teach;
+pub mod timeline;
+pub mod top;
+
+use super::command::Command;
+use super::session::Session;
+use super::settings::Settings;
+
+/// A label followed by a widget that the label names (for screen readers and tests).
+pub fn labelled(
+    ui: &mut egui::Ui,
+    label: &str,
+    add: impl FnOnce(&mut egui::Ui) -> egui::Response,
+) -> egui::Response {
+    ui.horizontal(|ui| {
+        let l = ui.label(label);
+        add(ui).labelled_by(l.id)
+    })
+    .inner
+}
+
+/// Draws the whole window. Panels read the session and push commands; only view-only state
+/// (timeline zoom, settings being edited) changes here.
+pub fn draw(
+    ui: &mut egui::Ui,
+    settings: &mut Settings,
+    session: &mut Session,
+    heat: &mut heat::HeatTextures,
+    cmds: &mut Vec<Command>,
+) {
+    egui::Panel::top("top_bar").show(ui, |ui| top::show(ui, settings, session, cmds));
+    let session_ro: &Session = session;
+    egui::Panel::left("controls")
+        .resizable(true)
+        .default_size(300.0)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("controls_scroll")
+                .show(ui, |ui| controls::show(ui, settings, session_ro, cmds));
+        });
+    egui::Panel::right("side")
+        .resizable(true)
+        .default_size(400.0)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("side_scroll")
+                .show(ui, |ui| {
+                    figures::show(ui, session);
+                    ui.separator();
+                    teach::show(ui, settings);
+                });
+        });
+    let lower = (ui.available_height() * 0.42).max(220.0);
+    egui::Panel::bottom("lower")
+        .resizable(true)
+        .default_size(lower)
+        .show(ui, |ui| {
+            ui.columns(2, |cols| {
+                heat::show(&mut cols[0], settings, session, heat, cmds);
+                plot::show(&mut cols[1], settings, session, cmds);
+            });
+        });
+    egui::CentralPanel::default_margins()
+        .show(ui, |ui| timeline::show(ui, settings, session, cmds));
+}

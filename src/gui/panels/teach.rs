@@ -1,0 +1,97 @@
+//! The teaching panel: what the GIL does in the chosen mode and kernel, what the class should
+//! expect to see, and the Python the kernel runs (source and bytecode).
+
+use super::super::settings::Settings;
+use crate::engine::config::{Kernel, Mode};
+use crate::engine::pyvm::programs::{MODULE_SOURCE, disassembly};
+
+/// What happens, and what to expect, for a mode and kernel.
+pub fn explanation(mode: Mode, kernel: Kernel) -> (&'static str, &'static str) {
+    match (mode, kernel) {
+        (Mode::Threading, Kernel::Python) => (
+            "Every thread must hold the one GIL to run a single bytecode. A thread that wants it waits 5 ms, then asks the holder to let go; the holder only looks at that request between bytecodes (at loop back-edges and calls), hands over, and queues up again.",
+            "One core busy at a time, the others idle. The GIL lane passes from thread to thread every 5 ms; each worker spends most of its time waiting (red). Adding threads never makes it faster: the same work, plus switching.",
+        ),
+        (Mode::Threading, Kernel::Numpy) => (
+            "Each whole-array operation drops the GIL while its C loop runs and takes it back afterwards. Only the glue between operations needs the GIL, so several threads can be inside array operations at once.",
+            "With big grids the blue (native) spans of different threads overlap and several cores are busy: faster with more threads until the cores or memory run out. With tiny grids (30×30) the GIL hand-offs between short operations dominate and threads barely help.",
+        ),
+        (Mode::Threading, Kernel::Io) => (
+            "A blocking read releases the GIL for as long as it waits, so other threads run Python meanwhile. Taking the GIL back after the read can mean waiting behind a busy thread (the convoy effect).",
+            "Amber I/O spans overlap across threads: time falls almost linearly with threads, even though the cores stay nearly idle. This is the case where threading works.",
+        ),
+        (Mode::Multiprocessing, Kernel::Python) => (
+            "Each worker is a separate process with its own interpreter and its own GIL, so pure Python runs truly in parallel. Starting a process and moving data to it costs time (violet and pink spans).",
+            "Every core busy, one green lane per process, several GIL lanes each held by one process. Time falls with processes up to the number of cores.",
+        ),
+        (Mode::Multiprocessing, Kernel::Numpy) => (
+            "Separate processes, separate GILs: array operations and glue both run in parallel, at the cost of process start and data transfer.",
+            "Like threading with NumPy, and often slightly faster, since no GIL is shared; the process start is visible at the left of each lane.",
+        ),
+        (Mode::Multiprocessing, Kernel::Io) => (
+            "Separate processes waiting on I/O: works, but processes are a heavy way to wait.",
+            "Same speedup as threads for I/O, plus process start-up time.",
+        ),
+        (Mode::Native, _) => (
+            "Compiled code on a thread pool with no GIL at all: what a C extension that releases the GIL, Numba's nogil, or free-threaded Python (3.13t) gives. Large grids are also split by rows over the pool.",
+            "All cores busy, no GIL lanes, and one to two orders of magnitude faster than the interpreted kernel: the ceiling to compare the other modes with.",
+        ),
+    }
+}
+
+fn function_source(kernel: Kernel) -> String {
+    let name = match kernel {
+        Kernel::Python => "def py_update",
+        Kernel::Numpy => "def num_update",
+        Kernel::Io => "def io_update",
+    };
+    let start = MODULE_SOURCE.find(name).unwrap_or(0);
+    let rest = &MODULE_SOURCE[start..];
+    let end = rest.find("\n\ndef ").map_or(rest.len(), |e| e);
+    rest[..end].trim_end().to_owned()
+}
+
+/// Draws the panel.
+pub fn show(ui: &mut egui::Ui, settings: &mut Settings) {
+    let (mode, kernel) = (settings.run.mode, settings.run.kernel);
+    egui::CollapsingHeader::new(egui::RichText::new("What happens here").heading())
+        .default_open(settings.show_teaching)
+        .show(ui, |ui| {
+            let (what, expect) = explanation(mode, kernel);
+            ui.label(egui::RichText::new(format!("{mode} + {kernel}")).strong());
+            ui.label(what);
+            ui.add_space(4.0);
+            ui.label(egui::RichText::new("What to look for").strong());
+            ui.label(expect);
+            ui.add_space(4.0);
+            ui.label(egui::RichText::new("The Python this kernel runs").strong());
+            ui.label(egui::RichText::new(function_source(kernel)).monospace());
+            if kernel == Kernel::Io {
+                ui.label(egui::RichText::new(function_source(Kernel::Numpy)).monospace());
+            }
+            ui.collapsing(
+                "Bytecode the interpreter executes (CPython 3.11 names)",
+                |ui| {
+                    ui.label(egui::RichText::new(disassembly(kernel)).monospace().small());
+                },
+            );
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_are_the_source_posts_functions() {
+        assert!(function_source(Kernel::Python).starts_with("def py_update(u):"));
+        assert!(
+            function_source(Kernel::Python).contains("u[i,j] = ((u[i+1, j] + u[i-1, j]) * dy2 +")
+        );
+        assert!(
+            function_source(Kernel::Numpy)
+                .contains("u[1:-1,1:-1] = ((u[2:,1:-1]+u[:-2,1:-1])*dy2 +")
+        );
+        assert!(!function_source(Kernel::Numpy).contains("def py_update"));
+    }
+}

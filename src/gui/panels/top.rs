@@ -1,0 +1,87 @@
+//! The top bar: status of the run or sweep, errors and notices, theme and export menu.
+
+use super::super::command::{Command, ExportTarget};
+use super::super::session::{JobKind, Session};
+use super::super::settings::Settings;
+
+/// Draws the top bar.
+pub fn show(
+    ui: &mut egui::Ui,
+    settings: &mut Settings,
+    session: &Session,
+    cmds: &mut Vec<Command>,
+) {
+    ui.horizontal(|ui| {
+        ui.heading("gilscope");
+        ui.label("· why Python threads do or do not use several cores")
+            .on_hover_text("Runs the heat-diffusion benchmark of the source post under an emulated CPython GIL.");
+        ui.separator();
+        match (session.job_kind(), &session.live, session.sweep_progress) {
+            (Some(JobKind::Sweep), _, Some(p)) => {
+                let frac = if p.total > 0 { p.done as f32 / p.total as f32 } else { 0.0 };
+                let eta = p.eta_secs().map_or_else(|| "estimating…".to_owned(), |s| format!("about {s:.0} s left"));
+                ui.add(
+                    egui::ProgressBar::new(frac)
+                        .desired_width(220.0)
+                        .text(format!("sweep {}/{} runs · {eta}", p.done, p.total)),
+                )
+                .on_hover_text("Runs done in the sweep; the estimate is the mean time per run so far.");
+                if ui.button("Cancel sweep").clicked() {
+                    cmds.push(Command::Stop);
+                }
+            }
+            (_, Some(live), _) => {
+                let (done, total) = live.progress;
+                let frac = if total > 0 { done as f32 / total as f32 } else { 0.0 };
+                ui.add(egui::ProgressBar::new(frac).desired_width(220.0).text(format!(
+                    "running {} · {} workers · {:.1} s",
+                    live.config.series().label(),
+                    live.config.threads,
+                    live.started.elapsed().as_secs_f64()
+                )));
+                if ui.button("Stop").on_hover_text("Esc").clicked() {
+                    cmds.push(Command::Stop);
+                }
+            }
+            _ => {
+                ui.label("idle");
+            }
+        }
+        if let Some(err) = &session.error {
+            ui.separator();
+            ui.colored_label(ui.visuals().error_fg_color, format!("Error: {err}"));
+            if ui.small_button("Dismiss").on_hover_text("Dismiss").clicked() {
+                cmds.push(Command::DismissError);
+            }
+        } else if let Some(n) = &session.notice {
+            ui.separator();
+            ui.label(n);
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            ui.menu_button("Export", |ui| {
+                let items = [
+                    ("Timeline PNG", ExportTarget::TimelinePng),
+                    ("Timeline SVG", ExportTarget::TimelineSvg),
+                    ("Time-vs-threads PNG", ExportTarget::SweepPng),
+                    ("Time-vs-threads SVG", ExportTarget::SweepSvg),
+                    ("Heat grid PNG", ExportTarget::GridPng),
+                    ("Sweep CSV", ExportTarget::SweepCsv),
+                    ("Trace JSON (Perfetto)", ExportTarget::TraceJson),
+                    ("Run summary JSON", ExportTarget::SummaryJson),
+                ];
+                for (label, t) in items {
+                    if ui.button(label).clicked() {
+                        cmds.push(Command::Export(t));
+                        ui.close();
+                    }
+                }
+                ui.separator();
+                ui.label(format!("Folder: {}", settings.export_folder().display()));
+            });
+            ui.toggle_value(&mut settings.presentation, "Presentation")
+                .on_hover_text("Large fonts for a projector.");
+            ui.toggle_value(&mut settings.dark, "Dark")
+                .on_hover_text("Dark theme; exports always use a light, slide-friendly theme.");
+        });
+    });
+}

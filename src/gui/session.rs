@@ -1,0 +1,268 @@
+//! Runtime state of one app session (never persisted): the engine link, the run or sweep going
+//! on, the timeline, sweep points, results and messages.
+
+use std::time::Instant;
+
+use crate::engine::config::{RunConfig, Series};
+use crate::engine::events::{EngineEvent, EventSink, EventStream, GridFrame, SweepPoint};
+use crate::engine::runner::RunHandle;
+use crate::engine::summary::RunSummary;
+use crate::view::timeline::{TimeWindow, TimelineModel};
+
+/// What the background job is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobKind {
+    /// One run.
+    Run,
+    /// A sweep of runs.
+    Sweep,
+}
+
+/// The run the engine is executing now.
+#[derive(Clone, Debug)]
+pub struct LiveRun {
+    /// Engine run id.
+    pub run_id: u64,
+    /// Its settings.
+    pub config: RunConfig,
+    /// Iterations done and in total.
+    pub progress: (u64, u64),
+    /// When it started (for the elapsed time shown).
+    pub started: Instant,
+}
+
+/// A sweep's progress.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SweepProgress {
+    /// Runs done.
+    pub done: usize,
+    /// Runs in all.
+    pub total: usize,
+    /// Seconds so far.
+    pub elapsed_secs: f64,
+}
+
+impl SweepProgress {
+    /// Seconds left, estimated from the mean time per run so far.
+    pub fn eta_secs(&self) -> Option<f64> {
+        (self.done > 0)
+            .then(|| self.elapsed_secs / self.done as f64 * (self.total - self.done) as f64)
+    }
+}
+
+/// How the timeline is being looked at.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TimelineView {
+    /// The window shown when not following.
+    pub window: TimeWindow,
+    /// Follow the live edge.
+    pub follow: bool,
+}
+
+/// Everything that lives only while the app runs.
+pub struct Session {
+    /// Cores of this machine.
+    pub cores: usize,
+    /// The engine's end of the event channel (cloned into each job).
+    pub sink: EventSink,
+    /// Where engine events arrive.
+    pub events: EventStream,
+    /// The background job, if any.
+    pub job: Option<(JobKind, RunHandle)>,
+    /// The run going on.
+    pub live: Option<LiveRun>,
+    /// The latest finished run.
+    pub last_summary: Option<RunSummary>,
+    /// Finished runs, newest last (bounded).
+    pub history: Vec<RunSummary>,
+    /// The timeline of the current or latest run.
+    pub timeline: Option<TimelineModel>,
+    /// How it is looked at.
+    pub timeline_view: TimelineView,
+    /// Sweep points measured.
+    pub sweep_points: Vec<SweepPoint>,
+    /// The sweep's progress.
+    pub sweep_progress: Option<SweepProgress>,
+    /// The latest grid of each worker.
+    pub frames: Vec<Option<GridFrame>>,
+    /// Frame-slot generation last copied.
+    pub frames_generation: u64,
+    /// An error to show.
+    pub error: Option<String>,
+    /// A short message (e.g. where a file was saved).
+    pub notice: Option<String>,
+    /// Runs finished since launch (for tests and the screenshot mode).
+    pub runs_finished: usize,
+    /// Sweeps finished since launch.
+    pub sweeps_finished: usize,
+}
+
+/// Finished runs kept for the figures.
+const HISTORY: usize = 200;
+
+impl Session {
+    /// A fresh session around an event channel.
+    pub fn new(sink: EventSink, events: EventStream) -> Self {
+        Self {
+            cores: crate::engine::clock::core_count(),
+            sink,
+            events,
+            job: None,
+            live: None,
+            last_summary: None,
+            history: Vec::new(),
+            timeline: None,
+            timeline_view: TimelineView {
+                window: TimeWindow::new(0.0, 1e9),
+                follow: true,
+            },
+            sweep_points: Vec::new(),
+            sweep_progress: None,
+            frames: Vec::new(),
+            frames_generation: 0,
+            error: None,
+            notice: None,
+            runs_finished: 0,
+            sweeps_finished: 0,
+        }
+    }
+
+    /// Whether a run or sweep is going on.
+    pub fn busy(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// What the background job is, if any.
+    pub fn job_kind(&self) -> Option<JobKind> {
+        self.job.as_ref().map(|(k, _)| *k)
+    }
+
+    /// Applies one engine event to the state.
+    pub fn handle_event(&mut self, ev: EngineEvent) {
+        match ev {
+            EngineEvent::RunStarted {
+                run_id,
+                config,
+                cores,
+                start_ns,
+            } => {
+                self.timeline = Some(TimelineModel::new(cores, start_ns, Some(config.mode)));
+                self.timeline_view.follow = true;
+                self.frames.clear();
+                self.live = Some(LiveRun {
+                    run_id,
+                    config: *config,
+                    progress: (0, 0),
+                    started: Instant::now(),
+                });
+            }
+            EngineEvent::Spans { run_id, spans } => {
+                if self.is_live(run_id)
+                    && let Some(t) = &mut self.timeline
+                {
+                    t.push_spans(&spans);
+                }
+            }
+            EngineEvent::Progress {
+                run_id,
+                iters_done,
+                iters_total,
+            } => {
+                if let Some(live) = self.live.as_mut().filter(|l| l.run_id == run_id) {
+                    live.progress = (iters_done, iters_total);
+                }
+            }
+            EngineEvent::CoreSample { run_id, sample } => {
+                if self.is_live(run_id)
+                    && let Some(t) = &mut self.timeline
+                {
+                    t.core_samples.push(sample);
+                }
+            }
+            EngineEvent::RunFinished { run_id, summary } => {
+                if let Some(t) = self
+                    .timeline
+                    .as_mut()
+                    .filter(|_| self.live.as_ref().is_some_and(|l| l.run_id == run_id))
+                {
+                    t.end_ns = Some(t.start_ns + (summary.wall_secs * 1e9) as u64);
+                    t.engine_dropped = summary.dropped_events;
+                    t.prepare();
+                    self.timeline_view.window = t.full_window();
+                    self.timeline_view.follow = false;
+                }
+                self.history.push((*summary).clone());
+                if self.history.len() > HISTORY {
+                    self.history.remove(0);
+                }
+                self.last_summary = Some(*summary);
+                self.live = None;
+                self.runs_finished += 1;
+            }
+            EngineEvent::RunFailed {
+                error, cancelled, ..
+            } => {
+                if !cancelled {
+                    self.error = Some(error);
+                }
+                if let Some(t) = &mut self.timeline {
+                    t.end_ns = Some(t.last_ns);
+                    t.prepare();
+                    self.timeline_view.window = t.full_window();
+                    self.timeline_view.follow = false;
+                }
+                self.live = None;
+            }
+            EngineEvent::SweepPoint(p) => self.sweep_points.push(p),
+            EngineEvent::SweepProgress {
+                done,
+                total,
+                elapsed_secs,
+            } => {
+                self.sweep_progress = Some(SweepProgress {
+                    done,
+                    total,
+                    elapsed_secs,
+                });
+            }
+            EngineEvent::SweepFinished { error, .. } => {
+                if let Some(e) = error {
+                    self.error = Some(e);
+                }
+                self.sweep_progress = None;
+                self.sweeps_finished += 1;
+            }
+        }
+    }
+
+    fn is_live(&self, run_id: u64) -> bool {
+        self.live.as_ref().is_some_and(|l| l.run_id == run_id)
+    }
+
+    /// The last finished 1-thread run of the same series, for speedups.
+    pub fn baseline_secs(&self, series: Series) -> Option<f64> {
+        self.history
+            .iter()
+            .rev()
+            .find(|s| {
+                s.threads == 1 && s.mode == Some(series.mode) && s.kernel == Some(series.kernel)
+            })
+            .map(|s| s.wall_secs)
+            .or_else(|| {
+                crate::engine::sweep::aggregate(&self.sweep_points)
+                    .into_iter()
+                    .find(|st| st.series == series)
+                    .and_then(|st| st.points.into_iter().find(|p| p.threads == 1))
+                    .map(|p| p.median_secs)
+            })
+    }
+
+    /// Ends the job if its thread has finished.
+    pub fn reap_job(&mut self) {
+        if self.job.as_ref().is_some_and(|(_, h)| h.is_finished())
+            && let Some((_, h)) = self.job.take()
+        {
+            h.join();
+        }
+    }
+}

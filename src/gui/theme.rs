@@ -1,0 +1,38 @@
+//! egui styling: turns the shared palette into egui visuals, and the presentation scale.
+
+use egui::Color32;
+
+use crate::view::theme::{DARK, LIGHT, Palette, Rgb};
+
+/// An egui colour from a palette colour.
+pub fn c32(c: Rgb) -> Color32 {
+    Color32::from_rgb(c.0, c.1, c.2)
+}
+
+/// The palette of the chosen theme.
+pub fn palette(dark: bool) -> Palette {
+    if dark { DARK } else { LIGHT }
+}
+
+/// Zoom factor of the presentation scale.
+pub const PRESENTATION_ZOOM: f32 = 1.5;
+
+/// Applies the theme and scale to the context (cheap to call every frame: only sets on change).
+pub fn apply(ctx: &egui::Context, dark: bool, presentation: bool) {
+    let want_zoom = if presentation { PRESENTATION_ZOOM } else { 1.0 };
+    if (ctx.zoom_factor() - want_zoom).abs() > f32::EPSILON {
+        ctx.set_zoom_factor(want_zoom);
+    }
+    let is_dark = ctx.global_style().visuals.dark_mode;
+    if is_dark != dark {
+        let mut v = if dark {
+            egui::Visuals::dark()
+        } else {
+            egui::Visuals::light()
+        };
+        let p = palette(dark);
+        v.panel_fill = c32(p.background);
+        v.window_fill = c32(p.background);
+        ctx.set_visuals(v);
+    }
+}

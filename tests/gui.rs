@@ -1,0 +1,269 @@
+//! GUI tests with egui_kittest (no display): drive the real app by its labels, let the engine
+//! run on its background threads, and assert on the app's state and the timeline model.
+
+use std::time::{Duration, Instant};
+
+use egui::Key;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use gilscope::engine::config::{Kernel, Mode};
+use gilscope::engine::trace::SpanState;
+use gilscope::gui::{AppOptions, GilscopeApp};
+use gilscope::view::timeline::LaneKind;
+
+fn harness() -> Harness<'static, GilscopeApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1600.0, 1000.0))
+        .build_eframe(|cc| {
+            GilscopeApp::new(
+                cc,
+                AppOptions {
+                    fresh_settings: true,
+                    worker_exe: Some(env!("CARGO_BIN_EXE_gilscope").into()),
+                    ..AppOptions::default()
+                },
+            )
+        })
+}
+
+/// Runs frames until `done` holds, waiting for the engine's background threads in between.
+fn frames_until(
+    h: &mut Harness<'static, GilscopeApp>,
+    what: &str,
+    done: impl Fn(&GilscopeApp) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !done(h.state()) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        h.step();
+        std::thread::sleep(Duration::from_millis(15));
+    }
+    h.step();
+}
+
+fn click_button(h: &mut Harness<'static, GilscopeApp>, label: &str) {
+    let button = h
+        .get_all_by_role_and_label(egui::accesskit::Role::Button, label)
+        .next()
+        .unwrap_or_else(|| panic!("no button '{label}'"));
+    button.click();
+    h.step();
+    h.step();
+}
+
+fn cli_checksum(cfg: &gilscope::engine::RunConfig) -> f64 {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gilscope"))
+        .args([
+            "run",
+            "--json",
+            "--mode",
+            cfg.mode.name(),
+            "--kernel",
+            cfg.kernel.name(),
+        ])
+        .args([
+            "--threads",
+            &cfg.threads.to_string(),
+            "--grid",
+            &cfg.grid.to_string(),
+        ])
+        .args([
+            "--problems",
+            &cfg.problems.to_string(),
+            "--iters",
+            &cfg.iters.to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["checksum"].as_f64().unwrap()
+}
+
+#[test]
+fn preset_then_run_fills_figures_timeline_and_grid() {
+    let mut h = harness();
+    h.step();
+    click_button(&mut h, "Threading+PurePy");
+    assert_eq!(h.state().settings.run.mode, Mode::Threading);
+    assert_eq!(h.state().settings.run.kernel, Kernel::Python);
+    h.state_mut().settings.run.problems = 8;
+    click_button(&mut h, "Run");
+    frames_until(&mut h, "the run to finish", |a| {
+        a.session.runs_finished == 1 && !a.session.busy()
+    });
+    let app = h.state();
+    assert!(app.session.error.is_none(), "{:?}", app.session.error);
+    let s = app.session.last_summary.as_ref().expect("a result row");
+    assert_eq!(s.threads, 2);
+    assert_eq!(
+        s.checksum,
+        cli_checksum(&app.settings.run),
+        "same checksum as the CLI"
+    );
+    assert!(
+        app.session.frames.iter().flatten().count() >= 1,
+        "heat grid frames arrived"
+    );
+    // The figures panel shows the result.
+    assert!(h.query_all_by_label_contains("cores busy").count() >= 1);
+    assert!(h.query_by_label("GIL switches").is_some());
+
+    // Timeline model: every core has a lane, every worker has one, one GIL lane.
+    let app = h.state();
+    let t = app.session.timeline.as_ref().expect("timeline");
+    assert_eq!(t.core_lanes.len(), app.session.cores);
+    assert_eq!(t.worker_lanes.len(), 2);
+    assert_eq!(t.gil_lanes.len(), 1);
+    let labels: Vec<String> = t.display_lanes().iter().map(|l| l.label.clone()).collect();
+    assert!(labels.iter().any(|l| l == "Core 0"));
+    assert!(labels.iter().any(|l| l.starts_with("GIL · pid ")));
+    // No two workers hold the GIL at the same instant.
+    let mut held: Vec<_> = t
+        .worker_lanes
+        .iter()
+        .flat_map(|l| l.spans().iter().copied())
+        .filter(|s| s.state == SpanState::Python && s.dur_ns() > 0)
+        .collect();
+    held.sort_by_key(|s| s.start_ns);
+    assert!(held.iter().any(|s| s.worker == 0) && held.iter().any(|s| s.worker == 1));
+    for w in held.windows(2) {
+        assert!(
+            w[1].start_ns >= w[0].end_ns,
+            "two holders at once: {:?} {:?}",
+            w[0],
+            w[1]
+        );
+    }
+    let gil = &t.gil_lanes[0];
+    assert!(matches!(gil.kind, LaneKind::Gil { .. }));
+    assert!(gil.spans().windows(2).all(|w| w[1].start_ns >= w[0].end_ns));
+}
+
+#[test]
+fn sweep_puts_points_on_the_plot() {
+    let mut h = harness();
+    h.step();
+    click_button(&mut h, "Count loop: 1 vs 2 threads");
+    {
+        let s = &mut h.state_mut().settings;
+        s.run.problems = 4;
+        s.run.iters = 5;
+    }
+    click_button(&mut h, "Run sweep");
+    frames_until(&mut h, "the sweep to finish", |a| {
+        a.session.sweeps_finished == 1 && !a.session.busy()
+    });
+    let app = h.state();
+    assert!(app.session.error.is_none(), "{:?}", app.session.error);
+    let threads: Vec<usize> = app.session.sweep_points.iter().map(|p| p.threads).collect();
+    assert_eq!(threads, vec![1, 2]);
+    let sums: Vec<f64> = app
+        .session
+        .sweep_points
+        .iter()
+        .map(|p| p.checksum)
+        .collect();
+    assert_eq!(sums[0], sums[1]);
+    assert!(
+        h.query_by_label_contains("Press Run sweep").is_none(),
+        "the empty-plot hint is gone"
+    );
+}
+
+#[test]
+fn stop_ends_a_long_run_quickly() {
+    let mut h = harness();
+    h.step();
+    {
+        let s = &mut h.state_mut().settings;
+        s.run.mode = Mode::Multiprocessing;
+        s.run.kernel = Kernel::Python;
+        s.run.threads = 2;
+        s.run.grid = 100;
+        s.run.iters = 2000;
+    }
+    click_button(&mut h, "Run");
+    frames_until(&mut h, "the run to stream spans", |a| {
+        a.session
+            .timeline
+            .as_ref()
+            .is_some_and(|t| t.span_count > 4)
+    });
+    let t0 = Instant::now();
+    click_button(&mut h, "Stop");
+    frames_until(&mut h, "the run to stop", |a| !a.session.busy());
+    assert!(
+        t0.elapsed() < Duration::from_secs(10),
+        "stop took {:?}",
+        t0.elapsed()
+    );
+    let app = h.state();
+    assert!(
+        app.session.error.is_none(),
+        "a stop is not an error: {:?}",
+        app.session.error
+    );
+    assert!(app.session.last_summary.is_none());
+}
+
+#[test]
+fn bad_values_are_clamped_and_failures_shown_in_the_window() {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1600.0, 1000.0))
+        .build_eframe(|cc| {
+            GilscopeApp::new(
+                cc,
+                AppOptions {
+                    fresh_settings: true,
+                    worker_exe: Some("/nonexistent/gilscope-worker".into()),
+                    ..AppOptions::default()
+                },
+            )
+        });
+    h.step();
+    // The controls cannot hold an out-of-range value.
+    h.state_mut().settings.run.threads = 0;
+    h.state_mut().settings.run.grid = 1;
+    h.step();
+    assert_eq!(h.state().settings.run.threads, 1);
+    assert_eq!(h.state().settings.run.grid, 3);
+    // A worker that cannot start is an error in the window, not a panic or a hang.
+    h.state_mut().settings.run.mode = Mode::Multiprocessing;
+    h.state_mut().settings.run.problems = 2;
+    click_button(&mut h, "Run");
+    frames_until(&mut h, "the failure", |a| {
+        !a.session.busy() && a.session.error.is_some()
+    });
+    let err = h.state().session.error.clone().unwrap_or_default();
+    assert!(err.contains("could not start worker process"), "{err}");
+    assert!(
+        h.query_all_by_label_contains("Error: could not start worker")
+            .count()
+            >= 1,
+        "shown in the window"
+    );
+    click_button(&mut h, "Dismiss");
+    assert!(h.state().session.error.is_none());
+}
+
+#[test]
+fn keys_step_through_modes_and_kernels() {
+    let mut h = harness();
+    h.step();
+    assert_eq!(h.state().settings.run.mode, Mode::Threading);
+    h.key_press(Key::ArrowRight);
+    h.step();
+    assert_eq!(h.state().settings.run.mode, Mode::Multiprocessing);
+    h.key_press(Key::ArrowLeft);
+    h.key_press(Key::ArrowLeft);
+    h.step();
+    assert_eq!(h.state().settings.run.mode, Mode::Native);
+    h.key_press(Key::ArrowDown);
+    h.step();
+    assert_eq!(h.state().settings.run.kernel, Kernel::Numpy);
+    h.key_press(Key::Num6);
+    h.step();
+    assert_eq!(h.state().settings.run.mode, Mode::Native);
+    assert_eq!(h.state().settings.run.grid, 512);
+}
