@@ -13,6 +13,9 @@ cargo fmt --check
 echo "== clippy"
 cargo clippy --release --all-targets --locked -- -D warnings
 echo "== tests"
-cargo test --release --locked
+mkdir -p target
+cargo test --release --locked 2>&1 | tee target/test.log
 echo "== real window under Xvfb"
 scripts/window-check.sh
+# One closing line with the real totals of every test binary.
+awk '/^test result:/ { p += $4; f += $6 } END { printf "%d passed, %d failed\n", p, f }' target/test.log

@@ -1,4 +1,5 @@
-//! `gilscope bench`: every benchmark figure of the project, measured in one run and printed.
+//! `gilscope bench`: the engine's benchmark figures, measured in one run and printed with their
+//! targets. The UI, timeline, export and memory figures are `cargo bench --bench ui`.
 
 use std::io::Write;
 
@@ -15,7 +16,7 @@ pub struct BenchReport {
 }
 
 /// Measures the figures.
-pub fn run(_ui: bool) -> Result<BenchReport> {
+pub fn run() -> Result<BenchReport> {
     let engine =
         run_engine_bench(super::commands::self_exe()).context("engine benchmark failed")?;
     Ok(BenchReport { engine })
@@ -75,6 +76,10 @@ pub fn print(out: &mut impl Write, r: &BenchReport) -> std::io::Result<()> {
         out,
         "multiprocessing:python wall(1)/wall(2): {:.2}x (target >= 1.6 on 2 free cores)",
         e.multiproc_python_speedup_2v1
+    )?;
+    writeln!(
+        out,
+        "UI frame, timeline, export and memory figures: cargo bench --bench ui"
     )?;
     Ok(())
 }

@@ -299,7 +299,7 @@ fn sweep(args: SweepArgs) -> Result<ExitCode> {
 }
 
 fn bench(args: BenchArgs) -> Result<ExitCode> {
-    let report = super::bench::run(!args.engine_only)?;
+    let report = super::bench::run()?;
     let mut out = std::io::stdout().lock();
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;

@@ -41,7 +41,7 @@ pub enum Command {
     /// Measure wall time against thread count for several series.
     #[command(allow_negative_numbers = true)]
     Sweep(SweepArgs),
-    /// Print the benchmark figures (ns per cell, ns per instruction, speedups, UI costs).
+    /// Print the engine's benchmark figures (ns per cell, ns per instruction, speedups).
     Bench(BenchArgs),
     /// Internal: a multiprocessing worker (reads a job on stdin).
     #[command(name = "__worker", hide = true)]
@@ -135,9 +135,6 @@ pub struct BenchArgs {
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Only the engine figures (skip the UI, timeline and export figures).
-    #[arg(long)]
-    pub engine_only: bool,
 }
 
 /// Exit code of bad input (as clap uses).

@@ -132,7 +132,10 @@ fn draw_sweep<DB: DrawingBackend>(
         .margin(px(18.0))
         .x_label_area_size(px(48.0))
         .y_label_area_size(px(72.0))
-        .build_cartesian_2d(0.5f64..(max_t as f64 + 0.5), 0f64..(max_y * 1.12))
+        .build_cartesian_2d(
+            0.5f64..(max_t as f64 + 0.5),
+            0f64..(max_y * if speedup { 1.15 } else { 1.5 }),
+        )
         .map_err(err)?;
     chart
         .configure_mesh()
@@ -164,7 +167,7 @@ fn draw_sweep<DB: DrawingBackend>(
             .label(st.series.label())
             .legend(move |(x, y)| {
                 PathElement::new(
-                    vec![(x, y), (x + (24.0 * s) as i32, y)],
+                    vec![(x, y), (x + (12.0 * s) as i32, y)],
                     color.stroke_width((3.0 * s) as u32),
                 )
             });
@@ -214,7 +217,7 @@ fn draw_sweep<DB: DrawingBackend>(
             .label("ideal scaling")
             .legend(move |(x, y)| {
                 PathElement::new(
-                    vec![(x, y), (x + (24.0 * s) as i32, y)],
+                    vec![(x, y), (x + (12.0 * s) as i32, y)],
                     RGBColor(120, 120, 120).stroke_width((1.5 * s) as u32),
                 )
             });

@@ -57,7 +57,7 @@ pub fn draw(
                     teach::show(ui, settings);
                 });
         });
-    let lower = (ui.available_height() * 0.42).max(220.0);
+    let lower = (ui.available_height() * 0.38).max(220.0);
     egui::Panel::bottom("lower")
         .resizable(true)
         .default_size(lower)
