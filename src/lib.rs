@@ -9,6 +9,8 @@
 //! - [`gui`]: the eframe desktop app, which only reads engine events and sends commands;
 //! - [`cli`]: the command-line glue.
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod engine;
 pub mod export;

@@ -79,6 +79,24 @@ pub fn print(out: &mut impl Write, r: &BenchReport) -> std::io::Result<()> {
     )?;
     writeln!(
         out,
+        "recording: {:.1} ns per span; threading:numpy {:.0} spans per worker-second -> {:.2}% of worker time; threading:python {:.3}% (target well under 2%)",
+        e.record_ns_per_span,
+        e.numpy_spans_per_worker_sec,
+        e.numpy_record_share * 100.0,
+        e.python_record_share * 100.0
+    )?;
+    let cancels: Vec<String> = e
+        .cancel_ms
+        .iter()
+        .map(|(m, ms)| format!("{m} {ms:.1} ms"))
+        .collect();
+    writeln!(
+        out,
+        "cancel to end of run: {} (target < 100 ms)",
+        cancels.join(", ")
+    )?;
+    writeln!(
+        out,
         "UI frame, timeline, export and memory figures: cargo bench --bench ui"
     )?;
     Ok(())

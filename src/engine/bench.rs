@@ -139,6 +139,17 @@ pub struct EngineBench {
     pub instructions_per_cell: f64,
     /// Native fused Jacobi at grid 512: time on 1 thread / time on 2.
     pub native_speedup_2_threads: f64,
+    /// Cost of recording one span (close, open, read the core), ns.
+    pub record_ns_per_span: f64,
+    /// Spans recorded per second of worker time in threading:numpy at the source sizes (the
+    /// densest trace), and the share of worker time the recording costs there.
+    pub numpy_spans_per_worker_sec: f64,
+    /// Recording's share of worker time in threading:numpy (source sizes).
+    pub numpy_record_share: f64,
+    /// Recording's share of worker time in threading:python (source sizes).
+    pub python_record_share: f64,
+    /// Time from cancel to the run's end, per mode, ms (mode name, ms).
+    pub cancel_ms: Vec<(String, f64)>,
     /// Wall time of threading:python at 2 threads / at 1 (source sizes); ≥ 0.95 expected.
     pub threading_python_ratio_2v1: f64,
     /// Wall time of multiprocessing:python at 1 thread / at 2 (source sizes); ≥ 1.6 expected on 2 free cores.
@@ -191,6 +202,64 @@ pub fn run_engine_bench(
         }
         Ok(crate::engine::sweep::median(&v))
     };
+    // Recording cost: a span boundary alternating between two states, nothing else.
+    let mut rec = Recorder::new(0, None);
+    let n = 1_000_000;
+    let t = Instant::now();
+    for i in 0..n {
+        rec.enter(if i % 2 == 0 {
+            SpanState::Python
+        } else {
+            SpanState::Native
+        });
+    }
+    let record_ns_per_span = t.elapsed().as_secs_f64() * 1e9 / n as f64;
+    let share = |cfg: RunConfig| -> Result<(f64, f64), EngineError> {
+        let o = run_blocking(&cfg, None, &CancelToken::new())?;
+        let worker_secs = o.summary.wall_secs * o.summary.workers.len() as f64;
+        let per_sec = o.spans.len() as f64 / worker_secs;
+        Ok((per_sec, per_sec * record_ns_per_span / 1e9))
+    };
+    let (numpy_spans_per_worker_sec, numpy_record_share) = share(RunConfig {
+        kernel: Kernel::Numpy,
+        threads: 2,
+        ..source(Mode::Threading, 2)
+    })?;
+    let (_, python_record_share) = share(source(Mode::Threading, 2))?;
+    let mut cancel_ms = Vec::new();
+    for mode in Mode::ALL {
+        let cfg = RunConfig {
+            grid: 200,
+            problems: 4,
+            iters: 100_000,
+            ..source(mode, 2)
+        };
+        let (sink, stream) = crate::engine::events::channel(100_000, None);
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let handle = crate::engine::runner::spawn_job("bench-cancel", move |c| {
+            let _ = tx.send(run_blocking(&cfg, Some(&sink), &c).is_err());
+        })?;
+        // Wait until the workers are computing, then cancel and time the end of the run.
+        let deadline = Instant::now() + std::time::Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(crate::engine::events::EngineEvent::Spans { spans, .. }) =
+                stream.rx.recv_timeout(std::time::Duration::from_millis(50))
+            {
+                if spans
+                    .iter()
+                    .any(|s| s.state == SpanState::Python || s.state == SpanState::Native)
+                {
+                    break;
+                }
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let t = Instant::now();
+        handle.cancel();
+        let _ = rx.recv_timeout(std::time::Duration::from_secs(30));
+        cancel_ms.push((mode.name().to_owned(), t.elapsed().as_secs_f64() * 1e3));
+        handle.join();
+    }
     let th1 = wall(source(Mode::Threading, 1))?;
     let th2 = wall(source(Mode::Threading, 2))?;
     let mp1 = wall(source(Mode::Multiprocessing, 1))?;
@@ -200,6 +269,11 @@ pub fn run_engine_bench(
         ns_per_instruction: secs * 1e9 / instr as f64,
         instructions_per_cell: instr as f64 / cells,
         native_speedup_2_threads: t1 / t2,
+        record_ns_per_span,
+        numpy_spans_per_worker_sec,
+        numpy_record_share,
+        python_record_share,
+        cancel_ms,
         threading_python_ratio_2v1: th2 / th1,
         multiproc_python_speedup_2v1: mp1 / mp2,
     })

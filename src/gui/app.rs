@@ -244,6 +244,18 @@ impl GilscopeApp {
                 }
             }
             Command::FollowLive => self.session.timeline_view.follow = true,
+            Command::PauseTimeline => {
+                if let Some(t) = &self.session.timeline {
+                    if self.session.timeline_view.follow {
+                        self.session.timeline_view.window = if self.session.live.is_some() {
+                            t.live_window(self.settings.live_window_secs)
+                        } else {
+                            t.full_window()
+                        };
+                    }
+                    self.session.timeline_view.follow = false;
+                }
+            }
             Command::Export(target) => {
                 let folder = self.settings.export_folder();
                 match super::exports::export(&self.session, &self.settings, target, &folder) {
@@ -296,6 +308,9 @@ impl GilscopeApp {
             }
             if i.key_pressed(Key::L) {
                 v.push(Command::FollowLive);
+            }
+            if i.key_pressed(Key::P) {
+                v.push(Command::PauseTimeline);
             }
             let digits = [
                 Key::Num1,

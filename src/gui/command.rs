@@ -44,6 +44,8 @@ pub enum Command {
     FitTimeline,
     /// Follow the live edge of the timeline.
     FollowLive,
+    /// Freeze the timeline where it is (the run goes on).
+    PauseTimeline,
     /// Write a file.
     Export(ExportTarget),
     /// Copy the heat grid or a plot image to the clipboard (where the platform allows).

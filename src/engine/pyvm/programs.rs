@@ -104,6 +104,29 @@ fn load_cell(a: &mut Asm, di: i64, dj: i64) {
     a.op(Op::BinarySubscr);
 }
 
+/// The stencil both updates share, in the order the source writes it:
+/// `((S + N) * dy2 + (E + W) * dx2) / (2*(dx2+dy2))`; `load` pushes the neighbour at an offset
+/// (a cell for `py_update`, a shifted view for `num_update`).
+fn stencil(a: &mut Asm, load: impl Fn(&mut Asm, (i64, i64))) {
+    load(a, (1, 0));
+    load(a, (-1, 0));
+    bin(a, BinOp::Add);
+    global(a, G_DY2);
+    bin(a, BinOp::Mul);
+    load(a, (0, 1));
+    load(a, (0, -1));
+    bin(a, BinOp::Add);
+    global(a, G_DX2);
+    bin(a, BinOp::Mul);
+    bin(a, BinOp::Add);
+    a.int(2);
+    global(a, G_DX2);
+    global(a, G_DY2);
+    bin(a, BinOp::Add);
+    bin(a, BinOp::Mul);
+    bin(a, BinOp::TrueDiv);
+}
+
 /// `py_update(u)`: the in-place pure-Python sweep.
 pub fn py_update() -> Code {
     let mut a = Asm::new("py_update", &["u"], &["nx", "ny", "i", "j"]);
@@ -131,23 +154,7 @@ pub fn py_update() -> Code {
     let inner = a.op(Op::ForIter(0));
     a.store("j");
     // ((u[i+1, j] + u[i-1, j]) * dy2 + (u[i, j+1] + u[i, j-1]) * dx2) / (2*(dx2+dy2))
-    load_cell(&mut a, 1, 0);
-    load_cell(&mut a, -1, 0);
-    bin(&mut a, BinOp::Add);
-    global(&mut a, G_DY2);
-    bin(&mut a, BinOp::Mul);
-    load_cell(&mut a, 0, 1);
-    load_cell(&mut a, 0, -1);
-    bin(&mut a, BinOp::Add);
-    global(&mut a, G_DX2);
-    bin(&mut a, BinOp::Mul);
-    bin(&mut a, BinOp::Add);
-    a.int(2);
-    global(&mut a, G_DX2);
-    global(&mut a, G_DY2);
-    bin(&mut a, BinOp::Add);
-    bin(&mut a, BinOp::Mul);
-    bin(&mut a, BinOp::TrueDiv);
+    stencil(&mut a, |a, (di, dj)| load_cell(a, di, dj));
     // u[i,j] = ...
     a.load("u");
     a.load("i");
@@ -179,29 +186,17 @@ pub fn num_update() -> Code {
     let inner = (Some(1), Some(-1));
     let from2 = (Some(2), None);
     let to_m2 = (None, Some(-2));
-    for (rows, cols) in [(from2, inner), (to_m2, inner)] {
+    // u[2:,1:-1] is the cell below, u[:-2,1:-1] above, u[1:-1,2:] right, u[1:-1,:-2] left.
+    let view = |d: i64| match d {
+        1 => from2,
+        -1 => to_m2,
+        _ => inner,
+    };
+    stencil(&mut a, |a, (di, dj)| {
         a.load("u");
-        slice2(&mut a, rows, cols);
+        slice2(a, view(di), view(dj));
         a.op(Op::BinarySubscr);
-    }
-    bin(&mut a, BinOp::Add);
-    global(&mut a, G_DY2);
-    bin(&mut a, BinOp::Mul);
-    for (rows, cols) in [(inner, from2), (inner, to_m2)] {
-        a.load("u");
-        slice2(&mut a, rows, cols);
-        a.op(Op::BinarySubscr);
-    }
-    bin(&mut a, BinOp::Add);
-    global(&mut a, G_DX2);
-    bin(&mut a, BinOp::Mul);
-    bin(&mut a, BinOp::Add);
-    a.int(2);
-    global(&mut a, G_DX2);
-    global(&mut a, G_DY2);
-    bin(&mut a, BinOp::Add);
-    bin(&mut a, BinOp::Mul);
-    bin(&mut a, BinOp::TrueDiv);
+    });
     a.load("u");
     slice2(&mut a, inner, inner);
     a.op(Op::StoreSubscr);

@@ -157,7 +157,7 @@ pub fn show(
     });
     ui.separator();
     ui.collapsing("Keyboard", |ui| {
-        ui.label("F5 or Ctrl+R: run\nEsc: stop\nLeft / Right: mode\nUp / Down: kernel\n1 to 6: presets\nF: fit timeline\nL: follow live");
+        ui.label("F5 or Ctrl+R: run\nEsc: stop\nLeft / Right: mode\nUp / Down: kernel\n1 to 6: presets\nF: fit timeline\nL: follow live\nP: pause timeline");
     });
 }
 

@@ -82,6 +82,9 @@ pub fn show(
         if ui.selectable_label(live, "Live").on_hover_text("Follow the last seconds of the run (L)").clicked() {
             cmds.push(Command::FollowLive);
         }
+        if ui.selectable_label(!live, "Pause").on_hover_text("Freeze the view while the run goes on (P)").clicked() {
+            cmds.push(Command::PauseTimeline);
+        }
         if ui.button("Fit whole run").on_hover_text("F").clicked() {
             cmds.push(Command::FitTimeline);
         }

@@ -76,7 +76,12 @@ pub fn show(
                     }
                 }
                 ui.separator();
-                ui.label(format!("Folder: {}", settings.export_folder().display()));
+                let mut folder = settings.export_folder().display().to_string();
+                let r = super::labelled(ui, "Folder", |ui| ui.add(egui::TextEdit::singleline(&mut folder).desired_width(320.0)))
+                    .on_hover_text("Exports go here with a timestamped name; the folder is created if needed.");
+                if r.changed() {
+                    settings.export_dir = (!folder.trim().is_empty()).then(|| std::path::PathBuf::from(folder.trim()));
+                }
             });
             ui.toggle_value(&mut settings.presentation, "Presentation")
                 .on_hover_text("Large fonts for a projector.");
