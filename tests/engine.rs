@@ -241,14 +241,26 @@ fn long_mp_run() -> RunConfig {
     c
 }
 
-#[test]
-fn a_killed_child_is_an_error_not_a_hang() {
+/// Starts `cfg` on a background thread: its handle, its event stream, and where its result lands.
+fn start_in_background(
+    cfg: RunConfig,
+) -> (
+    gilscope::engine::runner::RunHandle,
+    gilscope::engine::EventStream,
+    crossbeam_channel::Receiver<Result<gilscope::engine::RunOutcome, EngineError>>,
+) {
     let (sink, stream) = channel(10_000, None);
     let (tx, rx) = crossbeam_channel::bounded(1);
     let handle = spawn_job("test-run", move |cancel| {
-        let _ = tx.send(run_blocking(&long_mp_run(), Some(&sink), &cancel));
+        let _ = tx.send(run_blocking(&cfg, Some(&sink), &cancel));
     })
     .unwrap();
+    (handle, stream, rx)
+}
+
+#[test]
+fn a_killed_child_is_an_error_not_a_hang() {
+    let (handle, stream, rx) = start_in_background(long_mp_run());
     let pids = wait_for_child_pids(&stream, 2);
     assert_eq!(pids.len(), 2, "children started");
     // SAFETY: plain kill(2) on a child pid we just read from its own trace.
@@ -268,12 +280,7 @@ fn a_killed_child_is_an_error_not_a_hang() {
 
 #[test]
 fn a_cancelled_multiprocessing_run_leaves_no_child() {
-    let (sink, stream) = channel(10_000, None);
-    let (tx, rx) = crossbeam_channel::bounded(1);
-    let handle = spawn_job("test-run", move |cancel| {
-        let _ = tx.send(run_blocking(&long_mp_run(), Some(&sink), &cancel));
-    })
-    .unwrap();
+    let (handle, stream, rx) = start_in_background(long_mp_run());
     let pids = wait_for_child_pids(&stream, 2);
     assert_eq!(pids.len(), 2);
     let t = Instant::now();
@@ -298,12 +305,7 @@ fn cancel_stops_threading_and_native_runs() {
         c.grid = 200;
         c.problems = 4;
         c.iters = 100_000;
-        let (sink, stream) = channel(10_000, None);
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        let handle = spawn_job("test-run", move |cancel| {
-            let _ = tx.send(run_blocking(&c, Some(&sink), &cancel));
-        })
-        .unwrap();
+        let (handle, stream, rx) = start_in_background(c);
         // Wait until work is visibly under way.
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {

@@ -12,14 +12,20 @@ use gilscope::gui::{AppOptions, GilscopeApp};
 use gilscope::view::timeline::LaneKind;
 
 fn harness() -> Harness<'static, GilscopeApp> {
+    harness_with_worker(env!("CARGO_BIN_EXE_gilscope"))
+}
+
+/// The app with fresh settings whose multiprocessing workers run `worker_exe`.
+fn harness_with_worker(worker_exe: &str) -> Harness<'static, GilscopeApp> {
+    let worker_exe = std::path::PathBuf::from(worker_exe);
     Harness::builder()
         .with_size(egui::vec2(1600.0, 1000.0))
-        .build_eframe(|cc| {
+        .build_eframe(move |cc| {
             GilscopeApp::new(
                 cc,
                 AppOptions {
                     fresh_settings: true,
-                    worker_exe: Some(env!("CARGO_BIN_EXE_gilscope").into()),
+                    worker_exe: Some(worker_exe),
                     ..AppOptions::default()
                 },
             )
@@ -209,18 +215,7 @@ fn stop_ends_a_long_run_quickly() {
 
 #[test]
 fn bad_values_are_clamped_and_failures_shown_in_the_window() {
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1600.0, 1000.0))
-        .build_eframe(|cc| {
-            GilscopeApp::new(
-                cc,
-                AppOptions {
-                    fresh_settings: true,
-                    worker_exe: Some("/nonexistent/gilscope-worker".into()),
-                    ..AppOptions::default()
-                },
-            )
-        });
+    let mut h = harness_with_worker("/nonexistent/gilscope-worker");
     h.step();
     // The controls cannot hold an out-of-range value.
     h.state_mut().settings.run.threads = 0;

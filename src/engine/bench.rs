@@ -244,13 +244,11 @@ pub fn run_engine_bench(
         while Instant::now() < deadline {
             if let Ok(crate::engine::events::EngineEvent::Spans { spans, .. }) =
                 stream.rx.recv_timeout(std::time::Duration::from_millis(50))
-            {
-                if spans
+                && spans
                     .iter()
                     .any(|s| s.state == SpanState::Python || s.state == SpanState::Native)
-                {
-                    break;
-                }
+            {
+                break;
             }
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
