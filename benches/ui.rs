@@ -183,14 +183,16 @@ fn memory_over_time() {
         kernel: Kernel::Numpy,
         threads: 4,
         problems: 1000,
-        iters: 1000,
+        iters: 1_000_000,
         ..RunConfig::default()
     };
     h.state_mut().command(gilscope::gui::command::Command::Run);
+    h.step();
     let start = Instant::now();
     let rss0 = rss_mib();
     let mut peak = rss0;
     while start.elapsed() < Duration::from_secs(secs) {
+        assert!(h.state().session.busy(), "the run must stream for the whole measurement");
         h.step();
         peak = peak.max(rss_mib());
         std::thread::sleep(Duration::from_millis(33));

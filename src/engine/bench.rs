@@ -181,8 +181,16 @@ pub fn run_engine_bench(
     }
     let (secs, instr) = time_interpreted(Kernel::Python, 200, 10)?;
     let cells = (198.0 * 198.0) * 10.0;
-    let t1 = time_native_par(512, 200, 1)?;
-    let t2 = time_native_par(512, 200, 2)?;
+    // Best of three for each side: a throughput ratio should not hinge on one noisy slice.
+    let best = |threads| -> Result<f64, EngineError> {
+        let mut v = Vec::new();
+        for _ in 0..3 {
+            v.push(time_native_par(512, 600, threads)?);
+        }
+        Ok(v.into_iter().fold(f64::INFINITY, f64::min))
+    };
+    let t1 = best(1)?;
+    let t2 = best(2)?;
     let source = |mode, threads| RunConfig {
         mode,
         kernel: Kernel::Python,
