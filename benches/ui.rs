@@ -192,7 +192,10 @@ fn memory_over_time() {
     let rss0 = rss_mib();
     let mut peak = rss0;
     while start.elapsed() < Duration::from_secs(secs) {
-        assert!(h.state().session.busy(), "the run must stream for the whole measurement");
+        assert!(
+            h.state().session.busy(),
+            "the run must stream for the whole measurement"
+        );
         h.step();
         peak = peak.max(rss_mib());
         std::thread::sleep(Duration::from_millis(33));

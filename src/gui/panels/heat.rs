@@ -101,7 +101,11 @@ pub fn show(
         ui.label("The grids appear here while a run is going.");
         return;
     }
-    let avail = ui.available_size();
+    // Bounded by the panel: the tiles must never push the panel (and the timeline) around.
+    let avail = egui::vec2(
+        ui.available_width(),
+        (ui.max_rect().bottom() - ui.cursor().top()).max(40.0),
+    );
     let n = tiles.len();
     let label_h = 26.0;
     let mut best = (1usize, 0.0f32);

@@ -57,11 +57,17 @@ pub fn draw(
                     teach::show(ui, settings);
                 });
         });
-    let lower = (ui.available_height() * 0.38).max(220.0);
+    // The timeline is the largest view: the lower row never takes more than 60% of the height.
+    let full = ui.available_height();
+    let lower = (full * 0.38).max(220.0);
     egui::Panel::bottom("lower")
         .resizable(true)
         .default_size(lower)
+        .max_size((full * 0.6).max(240.0))
         .show(ui, |ui| {
+            // Children size themselves to the panel, not to whatever height is left on screen.
+            let height = ui.available_height();
+            ui.set_max_height(height);
             ui.columns(2, |cols| {
                 heat::show(&mut cols[0], settings, session, heat, cmds);
                 plot::show(&mut cols[1], settings, session, cmds);
