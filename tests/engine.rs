@@ -166,7 +166,7 @@ fn threading_python_spans_never_overlap_and_the_gil_switches() {
 fn multiprocessing_python_spans_overlap_across_processes() {
     let mut c = cfg(Mode::Multiprocessing, Kernel::Python, 2);
     c.grid = 30;
-    c.problems = 4;
+    c.problems = 16; // ~0.2 s per child: the two overlap even if one starts late
     c.iters = 30;
     let out = run_blocking(&c, None, &CancelToken::new()).unwrap();
     let pids: std::collections::BTreeSet<u32> = out.summary.workers.iter().map(|w| w.pid).collect();
