@@ -397,9 +397,6 @@ impl GilscopeApp {
             }
         }
         if start_sweep {
-            if let Some(p) = &mut self.session.sweep_progress {
-                p.done = 0;
-            }
             self.pending.push(Command::RunSweep);
         }
         if start_run {

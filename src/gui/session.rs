@@ -79,6 +79,8 @@ pub struct Session {
     pub timeline: Option<TimelineModel>,
     /// How it is looked at.
     pub timeline_view: TimelineView,
+    /// The timeline's pixel segments, reused while the view and the data stay the same.
+    pub timeline_segments: crate::gui::panels::timeline::SegmentCache,
     /// Sweep points measured.
     pub sweep_points: Vec<SweepPoint>,
     /// The sweep's progress.
@@ -116,6 +118,7 @@ impl Session {
                 window: TimeWindow::new(0.0, 1e9),
                 follow: true,
             },
+            timeline_segments: Default::default(),
             sweep_points: Vec::new(),
             sweep_progress: None,
             frames: Vec::new(),

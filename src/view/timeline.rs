@@ -34,6 +34,7 @@ pub struct Lane {
     spans: Vec<Span>,
     sorted: bool,
     max_dur_ns: u64,
+    categories: usize,
     summary: OnceLock<Option<Summary>>,
 }
 
@@ -106,21 +107,17 @@ impl Lane {
             spans: Vec::new(),
             sorted: true,
             max_dur_ns: 0,
+            categories: match kind {
+                LaneKind::Gil { .. } => 1,
+                _ => SpanState::COUNT,
+            },
             summary: OnceLock::new(),
         }
     }
 
     /// Number of categories of this lane (states, or on a GIL lane the workers).
     fn category_count(&self) -> usize {
-        match self.kind {
-            LaneKind::Gil { .. } => self
-                .spans
-                .iter()
-                .map(|s| s.worker as usize + 1)
-                .max()
-                .unwrap_or(1),
-            _ => SpanState::COUNT,
-        }
+        self.categories
     }
 
     fn push(&mut self, s: Span) {
@@ -128,6 +125,9 @@ impl Lane {
             self.sorted = false;
         }
         self.max_dur_ns = self.max_dur_ns.max(s.dur_ns());
+        if matches!(self.kind, LaneKind::Gil { .. }) {
+            self.categories = self.categories.max(s.worker as usize + 1);
+        }
         self.spans.push(s);
         self.summary = OnceLock::new();
     }

@@ -143,7 +143,7 @@ pub fn show(
     // Interaction: wheel zooms around the pointer, drag pans, double-click fits.
     let mut new_window = None;
     if resp.hovered() {
-        let scroll = ui.input(|i| i.smooth_scroll_delta.y + i.smooth_scroll_delta.x * 0.0);
+        let scroll = ui.input(|i| i.smooth_scroll_delta.y);
         let zoom = ui.input(|i| i.zoom_delta());
         let factor = if (zoom - 1.0).abs() > 1e-4 {
             zoom as f64
@@ -181,8 +181,7 @@ pub fn show(
         last_ns: model.last_ns,
         dark: settings.dark,
     };
-    let cache = &mut session_cache(ui.ctx());
-    let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+    let cache = &mut session.timeline_segments;
     if cache.key != Some(key) || cache.segments.len() != lanes.len() {
         cache.segments = lanes
             .iter()
@@ -253,7 +252,6 @@ pub fn show(
         }
         y += h + 2.0;
     }
-    drop(cache);
 
     // Hover: the span under the pointer, and the lane's shares in the window.
     if let Some(p) = resp.hover_pos()
@@ -358,15 +356,6 @@ fn draw_axis(
         t += step;
         n += 1;
     }
-}
-
-fn session_cache(ctx: &egui::Context) -> std::sync::Arc<std::sync::Mutex<SegmentCache>> {
-    ctx.data_mut(|d| {
-        d.get_temp_mut_or_default::<std::sync::Arc<std::sync::Mutex<SegmentCache>>>(
-            egui::Id::unique("timeline_segments"),
-        )
-        .clone()
-    })
 }
 
 #[cfg(test)]
