@@ -16,7 +16,7 @@ fn main() -> ExitCode {
         // A closed pipe (`gilscope run | head`) is not an error worth a message.
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("gilscope: error: {err:#}");
+            eprintln!("{}", gilscope::cli::error_line(&err));
             gilscope::cli::exit_code(&err)
         }
     }

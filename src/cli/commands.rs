@@ -7,9 +7,12 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use super::{
-    BenchArgs, Cli, Command, RunArgs, SizeArgs, SweepArgs, UsageError, parse_kernel, parse_mode,
+    BenchArgs, Cli, Command, DisArgs, ProgramArgs, RunArgs, SizeArgs, SweepArgs, UsageError,
+    parse_kernel, parse_mode, parse_params,
 };
 use crate::engine::config::{MAX_THREADS, RunConfig, Series, parse_thread_list};
+use crate::engine::program::Program;
+use crate::engine::pyvm::code::disassemble_functions;
 use crate::engine::runner::{CancelToken, run_blocking};
 use crate::engine::summary::RunSummary;
 use crate::engine::sweep::{SweepSpec, aggregate, run_sweep};
@@ -22,6 +25,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Some(Command::Run(args)) => run(args),
         Some(Command::Sweep(args)) => sweep(args),
         Some(Command::Bench(args)) => bench(args),
+        Some(Command::Dis(args)) => dis(args),
         Some(Command::Worker) => Ok(ExitCode::from(
             u8::try_from(crate::engine::runner::worker_main()).unwrap_or(1),
         )),
@@ -96,6 +100,29 @@ fn commit(
     Ok(Some(target))
 }
 
+/// Sets the program, entry and parameters of a configuration, and compiles the program once so
+/// that a syntax error or an unknown parameter is reported before any work starts.
+fn with_program(mut cfg: RunConfig, p: &ProgramArgs) -> Result<RunConfig> {
+    cfg.program = p.program.trim().to_owned();
+    cfg.entry = p.entry.clone();
+    cfg.params = parse_params(&p.param)?;
+    let program = Program::load(&cfg.program)?;
+    program.parse_params(&cfg.params)?;
+    if let Some(e) = &cfg.entry
+        && program.module.function(e).is_none()
+    {
+        return Err(UsageError(format!("{} has no function {e} (--entry)", program.file)).into());
+    }
+    Ok(cfg)
+}
+
+fn dis(args: DisArgs) -> Result<ExitCode> {
+    let program = Program::load(&args.file)?;
+    let mut out = std::io::stdout().lock();
+    write!(out, "{}", disassemble_functions(&program.module.code))?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run(args: RunArgs) -> Result<ExitCode> {
     let cfg = RunConfig {
         mode: parse_mode(&args.mode)?,
@@ -104,6 +131,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         publish_frames: args.grid_png.is_some(),
         ..base_config(&args.sizes)?
     };
+    let cfg = with_program(cfg, &args.program)?;
     cfg.validate()?;
     let trace = prepare(&args.trace)?;
     let tl_png = prepare(&args.timeline_png)?;
@@ -114,8 +142,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         .grid_png
         .is_some()
         .then(|| crate::engine::events::channel(64, None));
-    let outcome = run_blocking(&cfg, frames.as_ref().map(|(s, _)| s), &CancelToken::new())
-        .context("the run failed")?;
+    let outcome = run_blocking(&cfg, frames.as_ref().map(|(s, _)| s), &CancelToken::new())?;
     let mut written = Vec::new();
     written.extend(commit(trace, || {
         Ok(data::chrome_trace_json(&outcome).into_bytes())
@@ -153,19 +180,27 @@ pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()
         s.mode.unwrap_or(crate::engine::Mode::Threading),
         s.kernel.unwrap_or(crate::engine::Kernel::Python),
     );
-    writeln!(
-        out,
-        "{} ({}): {} workers, grid {}, {} problems x {} iterations, switch interval {} ms",
-        series.label(),
-        series.spec(),
-        s.threads,
-        s.grid,
-        s.problems,
-        s.iters,
-        s.switch_interval_ms
-    )?;
+    if s.program.is_empty() || s.program == crate::engine::config::HEAT {
+        writeln!(
+            out,
+            "{} ({}): {} workers, grid {}, {} problems x {} iterations, switch interval {} ms",
+            series.label(),
+            series.spec(),
+            s.threads,
+            s.grid,
+            s.problems,
+            s.iters,
+            s.switch_interval_ms
+        )?;
+    } else {
+        writeln!(
+            out,
+            "{}.py, {}() on {} {} workers, switch interval {} ms",
+            s.program, s.entry, s.threads, series.mode, s.switch_interval_ms
+        )?;
+    }
     writeln!(out, "  wall time      {:.3} s", s.wall_secs)?;
-    writeln!(out, "  checksum       {:.12}", s.checksum)?;
+    writeln!(out, "  result         {}", s.result)?;
     let per_core: Vec<String> = s
         .core_busy
         .iter()
@@ -237,6 +272,7 @@ fn sweep(args: SweepArgs) -> Result<ExitCode> {
         publish_frames: false,
         ..base_config(&args.sizes)?
     };
+    let base = with_program(base, &args.program)?;
     let mut spec = SweepSpec::default_for(base);
     if let Some(list) = &args.series {
         spec.series = parse_series(list)?;

@@ -43,6 +43,8 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Print the engine's benchmark figures (ns per cell, ns per instruction, speedups).
     Bench(BenchArgs),
+    /// Print the bytecode of every function in a Python file, in the layout of `python3 -m dis`.
+    Dis(DisArgs),
     /// Internal: a multiprocessing worker (reads a job on stdin).
     #[command(name = "__worker", hide = true)]
     Worker,
@@ -68,9 +70,33 @@ pub struct SizeArgs {
     pub io_wait_ms: f64,
 }
 
+/// Which Python program runs, shared by `run` and `sweep`.
+#[derive(Debug, Args, Clone)]
+pub struct ProgramArgs {
+    /// A bundled program (heat, count, bank, download, dot) or a path to your own .py file.
+    #[arg(long, default_value = "heat", value_name = "NAME|PATH.py")]
+    pub program: String,
+    /// The function each worker runs (default: the program's ENTRY).
+    #[arg(long, value_name = "FUNCTION")]
+    pub entry: Option<String>,
+    /// Set one of the program's UPPERCASE parameters, e.g. --param N=50000000 (repeatable).
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub param: Vec<String>,
+}
+
+/// `gilscope dis`.
+#[derive(Debug, Args)]
+pub struct DisArgs {
+    /// The Python file (or a bundled program's name).
+    pub file: String,
+}
+
 /// `gilscope run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// The program.
+    #[command(flatten)]
+    pub program: ProgramArgs,
     /// threading, multiprocessing or native.
     #[arg(long, default_value = "threading")]
     pub mode: String,
@@ -103,6 +129,9 @@ pub struct RunArgs {
 /// `gilscope sweep`.
 #[derive(Debug, Args)]
 pub struct SweepArgs {
+    /// The program.
+    #[command(flatten)]
+    pub program: ProgramArgs,
     /// Comma-separated mode:kernel series (default: the source graph's three plus native).
     #[arg(long, value_name = "LIST")]
     pub series: Option<String>,
@@ -151,10 +180,39 @@ pub fn exit_code(err: &anyhow::Error) -> ExitCode {
         e.downcast_ref::<UsageError>().is_some()
             || matches!(
                 e.downcast_ref::<crate::engine::EngineError>(),
-                Some(crate::engine::EngineError::Config(_))
+                Some(
+                    crate::engine::EngineError::Config(_) | crate::engine::EngineError::Compile(_)
+                )
             )
     });
     ExitCode::from(if usage { EXIT_USAGE } else { 1 })
+}
+
+/// The one line to print for an error: a program's own error (`FILE:LINE: NameError: …`,
+/// `FILE:LINE:COL: …`) stands alone, anything else gets the `gilscope: error:` prefix.
+pub fn error_line(err: &anyhow::Error) -> String {
+    for e in err.chain() {
+        if let Some(
+            crate::engine::EngineError::Python(m) | crate::engine::EngineError::Compile(m),
+        ) = e.downcast_ref::<crate::engine::EngineError>()
+        {
+            return m.clone();
+        }
+    }
+    format!("gilscope: error: {err:#}")
+}
+
+/// Splits `NAME=VALUE` parameter flags.
+pub fn parse_params(items: &[String]) -> Result<Vec<(String, String)>, UsageError> {
+    items
+        .iter()
+        .map(|item| match item.split_once('=') {
+            Some((n, v)) if !n.trim().is_empty() => Ok((n.trim().to_owned(), v.to_owned())),
+            _ => Err(UsageError(format!(
+                "--param {item}: expected NAME=VALUE, e.g. --param N=50000000"
+            ))),
+        })
+        .collect()
 }
 
 /// Parses a mode name, as a usage error.

@@ -2,7 +2,7 @@
 //! native parallel speedup, and the GIL relations of the source graph, each measured as a ratio
 //! to a baseline taken in the same run.
 
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -11,9 +11,10 @@ use crate::engine::config::{Kernel, Mode, RunConfig};
 use crate::engine::error::EngineError;
 use crate::engine::gil::Gil;
 use crate::engine::kernels;
-use crate::engine::pyvm::programs::Program;
+use crate::engine::program::{self, Program};
 use crate::engine::pyvm::value::{ArrayObj, Value};
 use crate::engine::pyvm::{Host, Vm, VmError};
+use crate::engine::runner::MainHost;
 use crate::engine::runner::{CancelToken, run_blocking};
 use crate::engine::trace::{Recorder, SpanState};
 
@@ -34,15 +35,13 @@ impl Host for BenchHost<'_> {
     fn end_allow_threads(&mut self) -> Result<(), VmError> {
         Ok(self.gil.take(0, &mut self.rec)?)
     }
-    fn on_iteration(&mut self, _: &ArrayObj) -> Result<(), VmError> {
+    fn on_state(&mut self, _: &ArrayObj) -> Result<(), VmError> {
         Ok(())
     }
-    fn on_problem_done(&mut self, _: &ArrayObj) -> Result<(), VmError> {
+    fn sleep(&mut self, _secs: f64) -> Result<(), VmError> {
         Ok(())
     }
-    fn io_wait(&mut self) -> Result<(), VmError> {
-        Ok(())
-    }
+    fn print(&mut self, _line: &str) {}
 }
 
 /// Seconds and instructions of `iters` interpreted updates of one `n`×`n` grid.
@@ -53,13 +52,23 @@ pub fn time_interpreted(kernel: Kernel, n: usize, iters: usize) -> Result<(f64, 
         rec: Recorder::new(0, None),
     };
     gil.take(0, &mut host.rec)?;
-    let program = Program::new();
-    let update = program.update_fn(kernel);
-    let u = Value::Array(Rc::new(ArrayObj::owned(kernels::initial_grid(n, 1.0))));
-    let mut vm = Vm::new(&mut host, gil.eval_breaker(), program.globals());
+    let program = Program::load("heat")?;
+    let globals = program.new_globals();
+    MainHost::new().with_vm(&globals, |vm| vm.run_module(&program.module.code))?;
+    let name = match kernel {
+        Kernel::Python => "py_update",
+        Kernel::Numpy => "num_update",
+        Kernel::Io => "io_update",
+    };
+    let update = program::function(&globals, name)
+        .ok_or_else(|| EngineError::Vm(format!("heat.py has no {name}")))?;
+    let grid = kernels::initial_grid(n, 1.0);
+    let u = Value::Array(Arc::new(ArrayObj::from_fn(n, n, |i, j| grid[[i, j]])));
+    let mut vm = Vm::new(&mut host, gil.eval_breaker(), globals);
+    let update = Value::Function(update);
     let t = Instant::now();
     for _ in 0..iters {
-        vm.call(&update, vec![u.clone()])?;
+        vm.call_value(&update, vec![u.clone()])?;
     }
     Ok((t.elapsed().as_secs_f64(), vm.instructions()))
 }

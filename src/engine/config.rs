@@ -201,6 +201,13 @@ pub struct RunConfig {
     /// The program started for multiprocessing workers; `None` means this program.
     #[serde(skip)]
     pub worker_exe: Option<PathBuf>,
+    /// The Python program: a bundled name (`heat`, `count`, `bank`, `download`, `dot`) or a
+    /// path to a `.py` file.
+    pub program: String,
+    /// The function each worker runs; `None` means the program's `ENTRY`.
+    pub entry: Option<String>,
+    /// `NAME=VALUE` overrides of the program's UPPERCASE parameters.
+    pub params: Vec<(String, String)>,
 }
 
 impl Default for RunConfig {
@@ -216,11 +223,22 @@ impl Default for RunConfig {
             io_wait_micros: 2_000,
             publish_frames: true,
             worker_exe: None,
+            program: HEAT.to_owned(),
+            entry: None,
+            params: Vec::new(),
         }
     }
 }
 
+/// The name of the source benchmark's program.
+pub const HEAT: &str = "heat";
+
 impl RunConfig {
+    /// Whether the program is the heat benchmark (whose sizes and kernel the config fields set).
+    pub fn is_heat(&self) -> bool {
+        self.program == HEAT
+    }
+
     /// The series (mode and kernel) of this run.
     pub fn series(&self) -> Series {
         Series::new(self.mode, self.kernel)

@@ -39,9 +39,15 @@ pub enum EngineError {
         /// What was wrong.
         message: String,
     },
-    /// The bytecode interpreter hit a type or index error.
+    /// The bytecode interpreter failed internally (a broken pipe, a bad frame).
     #[error("interpreter error: {0}")]
     Vm(String),
+    /// The program raised a Python exception: `FILE:LINE: NameError: …`.
+    #[error("{0}")]
+    Python(String),
+    /// The program could not be compiled: `FILE:LINE:COL: …` (bad input, exit code 2).
+    #[error("{0}")]
+    Compile(String),
     /// An operating-system call failed.
     #[error("{context}: {source}")]
     Io {

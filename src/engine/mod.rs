@@ -5,11 +5,13 @@
 
 pub mod bench;
 pub mod clock;
+pub mod compiler;
 pub mod config;
 pub mod error;
 pub mod events;
 pub mod gil;
 pub mod kernels;
+pub mod program;
 pub mod pyvm;
 pub mod runner;
 pub mod sampler;

@@ -71,6 +71,12 @@ pub struct RunSummary {
     pub core_busy: Vec<f64>,
     /// Per worker.
     pub workers: Vec<WorkerSummary>,
+    /// The program that ran (`heat`, `count`… or a file's stem).
+    pub program: String,
+    /// Its entry function.
+    pub entry: String,
+    /// The program's own result, with the keys its `report` returns (as CPython prints them).
+    pub result: serde_json::Value,
 }
 
 impl RunSummary {

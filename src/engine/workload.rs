@@ -77,7 +77,7 @@ pub fn chunks(cfg: &RunConfig) -> Vec<Chunk> {
 /// The checksum: per-problem grid sums added in problem order, so it does not depend on how the
 /// problems were split.
 pub fn checksum(problem_sums: &[f64]) -> f64 {
-    problem_sums.iter().sum()
+    problem_sums.iter().fold(0.0, |acc, s| acc + s)
 }
 
 #[cfg(test)]

@@ -1,257 +1,542 @@
-//! Instructions and code objects, with a small assembler and a `dis`-style listing.
+//! Instructions and code objects after CPython 3.11, and their listing in the layout of
+//! `python3 -m dis` (offsets count the inline CACHE entries, which are not shown).
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
-use super::value::Value;
+use super::value::{Value, float_repr, str_repr};
 
-/// Binary operators of `BINARY_OP`.
+/// `BINARY_OP`'s operators, numbered as CPython 3.11's `NB_*` (in-place forms are `+ 13`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BinOp {
-    /// `+`
-    Add,
-    /// `-`
-    Sub,
-    /// `*`
-    Mul,
-    /// `/`
-    TrueDiv,
-}
+pub struct BinOp(pub u8);
 
 impl BinOp {
-    fn symbol(self) -> &'static str {
-        match self {
-            BinOp::Add => "+",
-            BinOp::Sub => "-",
-            BinOp::Mul => "*",
-            BinOp::TrueDiv => "/",
+    /// `+`
+    pub const ADD: BinOp = BinOp(0);
+    /// `&`
+    pub const AND: BinOp = BinOp(1);
+    /// `//`
+    pub const FLOOR_DIV: BinOp = BinOp(2);
+    /// `<<`
+    pub const LSHIFT: BinOp = BinOp(3);
+    /// `@`
+    pub const MATMUL: BinOp = BinOp(4);
+    /// `*`
+    pub const MUL: BinOp = BinOp(5);
+    /// `%`
+    pub const MOD: BinOp = BinOp(6);
+    /// `|`
+    pub const OR: BinOp = BinOp(7);
+    /// `**`
+    pub const POW: BinOp = BinOp(8);
+    /// `>>`
+    pub const RSHIFT: BinOp = BinOp(9);
+    /// `-`
+    pub const SUB: BinOp = BinOp(10);
+    /// `/`
+    pub const TRUE_DIV: BinOp = BinOp(11);
+    /// `^`
+    pub const XOR: BinOp = BinOp(12);
+
+    /// The in-place form (`+=` for `+`).
+    pub fn inplace(self) -> BinOp {
+        BinOp(self.0 % 13 + 13)
+    }
+
+    /// The operation without its in-place flag.
+    #[inline(always)]
+    pub fn base(self) -> BinOp {
+        BinOp(self.0 % 13)
+    }
+
+    /// The operator as `dis` shows it.
+    pub fn symbol(self) -> String {
+        const S: [&str; 13] = [
+            "+", "&", "//", "<<", "@", "*", "%", "|", "**", ">>", "-", "/", "^",
+        ];
+        let s = S[(self.0 % 13) as usize];
+        if self.0 >= 13 {
+            format!("{s}=")
+        } else {
+            s.to_owned()
         }
     }
 }
 
-/// Attributes `LOAD_ATTR` can read.
+/// `COMPARE_OP`'s comparisons, numbered as `dis.cmp_op`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Attr {
-    /// `ndarray.shape`
-    Shape,
+pub enum CmpOp {
+    /// `<`
+    Lt = 0,
+    /// `<=`
+    Le = 1,
+    /// `==`
+    Eq = 2,
+    /// `!=`
+    Ne = 3,
+    /// `>`
+    Gt = 4,
+    /// `>=`
+    Ge = 5,
 }
 
-/// One instruction, named and shaped after CPython 3.11's opcodes.
+impl CmpOp {
+    /// The operator as `dis` shows it.
+    pub fn symbol(self) -> &'static str {
+        ["<", "<=", "==", "!=", ">", ">="][self as usize]
+    }
+}
+
+/// One instruction, named and shaped after CPython 3.11's opcodes. Jump targets are instruction
+/// indices; the listing turns them into byte offsets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
+    /// No operation.
+    Nop,
+    /// Pop and discard TOS.
+    PopTop,
+    /// Push NULL (before a callable that is not a method).
+    PushNull,
     /// Function entry; an eval-breaker checkpoint.
     Resume,
-    /// Push local `n`.
-    LoadFast(u32),
-    /// Pop into local `n`.
-    StoreFast(u32),
-    /// Push constant `n`.
-    LoadConst(u32),
-    /// Push global `n`, with a NULL below it when `null` (3.11's `LOAD_GLOBAL (NULL + name)`).
-    LoadGlobal {
-        /// Index into the global names.
-        idx: u32,
-        /// Whether a NULL is pushed first.
-        null: bool,
-    },
-    /// Push NULL (before a callable loaded from a local).
-    PushNull,
-    /// Replace TOS by one of its attributes.
-    LoadAttr(Attr),
-    /// Unpack a sequence of `n` items onto the stack, first item on top.
-    UnpackSequence(u32),
-    /// Pop two operands, push the result.
-    BinaryOp(BinOp),
+    /// `+x`
+    UnaryPositive,
+    /// `-x`
+    UnaryNegative,
+    /// `not x`
+    UnaryNot,
+    /// `~x`
+    UnaryInvert,
     /// `TOS1[TOS]`.
     BinarySubscr,
     /// `TOS1[TOS] = TOS2`.
     StoreSubscr,
-    /// Pop `n` items into a tuple.
-    BuildTuple(u32),
-    /// Pop start and stop into a slice.
-    BuildSlice(u32),
     /// Replace TOS by an iterator over it.
     GetIter,
-    /// Advance the iterator at TOS, or pop it and jump to the target when exhausted.
-    ForIter(u32),
-    /// Jump back to the target; an eval-breaker checkpoint.
-    JumpBackward(u32),
-    /// Prepare a call of `n` arguments (a no-op here, as mostly in 3.11).
-    Precall(u32),
-    /// Call with `n` arguments; an eval-breaker checkpoint.
-    Call(u32),
-    /// Pop and discard TOS.
-    PopTop,
     /// Return TOS to the caller.
     ReturnValue,
+    /// Store TOS in the module namespace (module code).
+    StoreName(u32),
+    /// Unpack a sequence of `n` items onto the stack, first item on top.
+    UnpackSequence(u32),
+    /// Advance the iterator at TOS, or pop it and jump to the target when exhausted.
+    ForIter(u32),
+    /// Swap TOS with the item `n` down.
+    Swap(u32),
+    /// Push a copy of the item `n` down.
+    Copy(u32),
+    /// Store TOS in a global.
+    StoreGlobal(u32),
+    /// Push constant `n`.
+    LoadConst(u32),
+    /// Push a name from the module namespace (module code).
+    LoadName(u32),
+    /// Pop `n` items into a tuple.
+    BuildTuple(u32),
+    /// Pop `n` items into a list.
+    BuildList(u32),
+    /// Pop `n` key/value pairs into a dict.
+    BuildMap(u32),
+    /// Replace TOS by one of its attributes.
+    LoadAttr(u32),
+    /// Compare TOS1 with TOS.
+    CompareOp(CmpOp),
+    /// Import a module (TOS1 = level, TOS = fromlist).
+    ImportName(u32),
+    /// Push an attribute of the module at TOS.
+    ImportFrom(u32),
+    /// Jump forward to the target.
+    JumpForward(u32),
+    /// Jump to the target if TOS is false, else pop it.
+    JumpIfFalseOrPop(u32),
+    /// Jump to the target if TOS is true, else pop it.
+    JumpIfTrueOrPop(u32),
+    /// Pop TOS; jump forward if it is false.
+    PopJumpForwardIfFalse(u32),
+    /// Pop TOS; jump forward if it is true.
+    PopJumpForwardIfTrue(u32),
+    /// Push global `n >> 1`, with a NULL below it when `n & 1` (`LOAD_GLOBAL (NULL + name)`).
+    LoadGlobal(u32),
+    /// `is` (`is not` when the argument is 1).
+    IsOp(u32),
+    /// `in` (`not in` when the argument is 1).
+    ContainsOp(u32),
+    /// Push local `n`.
+    LoadFast(u32),
+    /// Pop into local `n`.
+    StoreFast(u32),
+    /// Pop TOS; jump forward if it is not None.
+    PopJumpForwardIfNotNone(u32),
+    /// Pop TOS; jump forward if it is None.
+    PopJumpForwardIfNone(u32),
+    /// Make a function from the code at TOS (flag 1: defaults tuple below it).
+    MakeFunction(u32),
+    /// Pop start and stop (and step for 3) into a slice.
+    BuildSlice(u32),
+    /// Jump back to the target; an eval-breaker checkpoint.
+    JumpBackward(u32),
+    /// Extend the list `n` down with TOS.
+    ListExtend(u32),
+    /// Pop `n` values and a key tuple into a dict.
+    BuildConstKeyMap(u32),
+    /// Push a method and its object, or NULL and the attribute.
+    LoadMethod(u32),
+    /// Prepare a call of `n` arguments (a no-op here, as mostly in 3.11).
+    Precall(u32),
+    /// Call with `n` arguments; an eval-breaker checkpoint after a C function returns.
+    Call(u32),
+    /// Pop TOS; jump back if it is not None; a checkpoint.
+    PopJumpBackwardIfNotNone(u32),
+    /// Pop TOS; jump back if it is None; a checkpoint.
+    PopJumpBackwardIfNone(u32),
+    /// Pop TOS; jump back if it is false; a checkpoint.
+    PopJumpBackwardIfFalse(u32),
+    /// Pop TOS; jump back if it is true; a checkpoint.
+    PopJumpBackwardIfTrue(u32),
+    /// Binary operation.
+    BinaryOp(BinOp),
+    /// The high byte of the next instruction's argument.
+    ExtendedArg(u32),
 }
 
-/// A compiled function: instructions, constants, local names.
+/// How an instruction's argument is shown.
+enum ArgKind {
+    None,
+    Plain,
+    Const,
+    Name,
+    GlobalName,
+    Local,
+    Jump,
+    Compare,
+    BinOp,
+    MakeFunction,
+}
+
+impl Op {
+    /// CPython 3.11's opcode name, its argument, and how to show it.
+    fn describe(self) -> (&'static str, Option<u32>, ArgKind) {
+        use ArgKind as K;
+        match self {
+            Op::Nop => ("NOP", None, K::None),
+            Op::PopTop => ("POP_TOP", None, K::None),
+            Op::PushNull => ("PUSH_NULL", None, K::None),
+            Op::Resume => ("RESUME", Some(0), K::Plain),
+            Op::UnaryPositive => ("UNARY_POSITIVE", None, K::None),
+            Op::UnaryNegative => ("UNARY_NEGATIVE", None, K::None),
+            Op::UnaryNot => ("UNARY_NOT", None, K::None),
+            Op::UnaryInvert => ("UNARY_INVERT", None, K::None),
+            Op::BinarySubscr => ("BINARY_SUBSCR", None, K::None),
+            Op::StoreSubscr => ("STORE_SUBSCR", None, K::None),
+            Op::GetIter => ("GET_ITER", None, K::None),
+            Op::ReturnValue => ("RETURN_VALUE", None, K::None),
+            Op::StoreName(n) => ("STORE_NAME", Some(n), K::Name),
+            Op::UnpackSequence(n) => ("UNPACK_SEQUENCE", Some(n), K::Plain),
+            Op::ForIter(t) => ("FOR_ITER", Some(t), K::Jump),
+            Op::Swap(n) => ("SWAP", Some(n), K::Plain),
+            Op::Copy(n) => ("COPY", Some(n), K::Plain),
+            Op::StoreGlobal(n) => ("STORE_GLOBAL", Some(n), K::Name),
+            Op::LoadConst(n) => ("LOAD_CONST", Some(n), K::Const),
+            Op::LoadName(n) => ("LOAD_NAME", Some(n), K::Name),
+            Op::BuildTuple(n) => ("BUILD_TUPLE", Some(n), K::Plain),
+            Op::BuildList(n) => ("BUILD_LIST", Some(n), K::Plain),
+            Op::BuildMap(n) => ("BUILD_MAP", Some(n), K::Plain),
+            Op::LoadAttr(n) => ("LOAD_ATTR", Some(n), K::Name),
+            Op::CompareOp(c) => ("COMPARE_OP", Some(c as u32), K::Compare),
+            Op::ImportName(n) => ("IMPORT_NAME", Some(n), K::Name),
+            Op::ImportFrom(n) => ("IMPORT_FROM", Some(n), K::Name),
+            Op::JumpForward(t) => ("JUMP_FORWARD", Some(t), K::Jump),
+            Op::JumpIfFalseOrPop(t) => ("JUMP_IF_FALSE_OR_POP", Some(t), K::Jump),
+            Op::JumpIfTrueOrPop(t) => ("JUMP_IF_TRUE_OR_POP", Some(t), K::Jump),
+            Op::PopJumpForwardIfFalse(t) => ("POP_JUMP_FORWARD_IF_FALSE", Some(t), K::Jump),
+            Op::PopJumpForwardIfTrue(t) => ("POP_JUMP_FORWARD_IF_TRUE", Some(t), K::Jump),
+            Op::LoadGlobal(n) => ("LOAD_GLOBAL", Some(n), K::GlobalName),
+            Op::IsOp(n) => ("IS_OP", Some(n), K::Plain),
+            Op::ContainsOp(n) => ("CONTAINS_OP", Some(n), K::Plain),
+            Op::LoadFast(n) => ("LOAD_FAST", Some(n), K::Local),
+            Op::StoreFast(n) => ("STORE_FAST", Some(n), K::Local),
+            Op::PopJumpForwardIfNotNone(t) => ("POP_JUMP_FORWARD_IF_NOT_NONE", Some(t), K::Jump),
+            Op::PopJumpForwardIfNone(t) => ("POP_JUMP_FORWARD_IF_NONE", Some(t), K::Jump),
+            Op::MakeFunction(f) => ("MAKE_FUNCTION", Some(f), K::MakeFunction),
+            Op::BuildSlice(n) => ("BUILD_SLICE", Some(n), K::Plain),
+            Op::JumpBackward(t) => ("JUMP_BACKWARD", Some(t), K::Jump),
+            Op::ListExtend(n) => ("LIST_EXTEND", Some(n), K::Plain),
+            Op::BuildConstKeyMap(n) => ("BUILD_CONST_KEY_MAP", Some(n), K::Plain),
+            Op::LoadMethod(n) => ("LOAD_METHOD", Some(n), K::Name),
+            Op::Precall(n) => ("PRECALL", Some(n), K::Plain),
+            Op::Call(n) => ("CALL", Some(n), K::Plain),
+            Op::PopJumpBackwardIfNotNone(t) => ("POP_JUMP_BACKWARD_IF_NOT_NONE", Some(t), K::Jump),
+            Op::PopJumpBackwardIfNone(t) => ("POP_JUMP_BACKWARD_IF_NONE", Some(t), K::Jump),
+            Op::PopJumpBackwardIfFalse(t) => ("POP_JUMP_BACKWARD_IF_FALSE", Some(t), K::Jump),
+            Op::PopJumpBackwardIfTrue(t) => ("POP_JUMP_BACKWARD_IF_TRUE", Some(t), K::Jump),
+            Op::BinaryOp(b) => ("BINARY_OP", Some(u32::from(b.0)), K::BinOp),
+            Op::ExtendedArg(n) => ("EXTENDED_ARG", Some(n), K::Plain),
+        }
+    }
+
+    /// Inline CACHE entries that follow the instruction in CPython 3.11.
+    pub fn cache_entries(self) -> u32 {
+        match self {
+            Op::BinarySubscr => 4,
+            Op::StoreSubscr | Op::UnpackSequence(_) | Op::BinaryOp(_) | Op::Precall(_) => 1,
+            Op::LoadAttr(_) | Op::Call(_) => 4,
+            Op::CompareOp(_) => 2,
+            Op::LoadGlobal(_) => 5,
+            Op::LoadMethod(_) => 10,
+            _ => 0,
+        }
+    }
+
+    /// The jump target (an instruction index), if this is a jump.
+    pub fn target(self) -> Option<u32> {
+        match self {
+            Op::ForIter(t)
+            | Op::JumpForward(t)
+            | Op::JumpIfFalseOrPop(t)
+            | Op::JumpIfTrueOrPop(t)
+            | Op::PopJumpForwardIfFalse(t)
+            | Op::PopJumpForwardIfTrue(t)
+            | Op::PopJumpForwardIfNotNone(t)
+            | Op::PopJumpForwardIfNone(t)
+            | Op::JumpBackward(t)
+            | Op::PopJumpBackwardIfNotNone(t)
+            | Op::PopJumpBackwardIfNone(t)
+            | Op::PopJumpBackwardIfFalse(t)
+            | Op::PopJumpBackwardIfTrue(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Whether a jump goes backwards (its argument counts back).
+    fn is_backward(self) -> bool {
+        matches!(
+            self,
+            Op::JumpBackward(_)
+                | Op::PopJumpBackwardIfNotNone(_)
+                | Op::PopJumpBackwardIfNone(_)
+                | Op::PopJumpBackwardIfFalse(_)
+                | Op::PopJumpBackwardIfTrue(_)
+        )
+    }
+
+    /// The instruction's argument in CPython's encoding (jumps relative, in code units), given
+    /// the code-unit offset of every instruction.
+    pub fn oparg(self, index: usize, units: &[u32]) -> Option<u32> {
+        let (_, arg, _) = self.describe();
+        match self.target() {
+            Some(t) => {
+                let next = units[index] + 1 + self.cache_entries();
+                let to = units.get(t as usize).copied().unwrap_or(next);
+                Some(if self.is_backward() {
+                    next.saturating_sub(to)
+                } else {
+                    to.saturating_sub(next)
+                })
+            }
+            None => arg,
+        }
+    }
+}
+
+/// A compiled code object: a function body or a module's top level.
 #[derive(Debug)]
 pub struct Code {
-    /// Function name.
-    pub name: &'static str,
-    /// Number of positional arguments.
+    /// Function name (`<module>` for the top level).
+    pub name: Arc<str>,
+    /// The file it was compiled from, as given.
+    pub filename: Arc<str>,
+    /// Line of the `def` (1 for a module).
+    pub firstlineno: u32,
+    /// Number of positional parameters.
     pub argcount: usize,
-    /// Local variable names (arguments first).
-    pub varnames: Vec<&'static str>,
-    /// Constants.
+    /// Local variable names (parameters first).
+    pub varnames: Vec<Arc<str>>,
+    /// Names of globals, attributes and imports (`co_names`).
+    pub names: Vec<Arc<str>>,
+    /// Module-namespace slot of each of `names`, for `LOAD_GLOBAL` / `STORE_GLOBAL`.
+    pub global_slots: Vec<u32>,
+    /// Constants (`co_consts`).
     pub consts: Vec<Value>,
     /// Instructions.
     pub ops: Vec<Op>,
+    /// Source line of each instruction, where it has one.
+    pub lines: Vec<Option<u32>>,
+    /// Whether the host sees this function's first argument as the program's state (heat grid).
+    pub reports_state: bool,
 }
 
 impl Code {
-    /// A listing in the style of `dis.dis`, with global names resolved through `globals`.
-    pub fn disassemble(&self, globals: &[&str]) -> String {
-        let mut out = String::new();
-        let targets: Vec<u32> = self
-            .ops
+    /// The source line of instruction `pc`, or the nearest earlier one.
+    pub fn line_at(&self, pc: usize) -> u32 {
+        self.lines[..=pc.min(self.lines.len().saturating_sub(1))]
             .iter()
-            .filter_map(|op| match op {
-                Op::ForIter(t) | Op::JumpBackward(t) => Some(*t),
-                _ => None,
-            })
-            .collect();
-        for (pc, op) in self.ops.iter().enumerate() {
-            let mark = if targets.contains(&(pc as u32)) {
-                ">>"
-            } else {
-                "  "
-            };
-            let (name, arg) = match *op {
-                Op::Resume => ("RESUME", "0".to_owned()),
-                Op::LoadFast(n) => ("LOAD_FAST", self.local(n)),
-                Op::StoreFast(n) => ("STORE_FAST", self.local(n)),
-                Op::LoadConst(n) => ("LOAD_CONST", self.konst(n)),
-                Op::LoadGlobal { idx, null } => {
-                    let g = globals.get(idx as usize).copied().unwrap_or("?");
-                    let arg = if null {
-                        format!("(NULL + {g})")
-                    } else {
-                        format!("({g})")
-                    };
-                    ("LOAD_GLOBAL", arg)
+            .rev()
+            .find_map(|l| *l)
+            .unwrap_or(self.firstlineno)
+    }
+
+    /// Code-unit offset of each instruction (inline caches included), plus the end.
+    pub fn unit_offsets(&self) -> Vec<u32> {
+        let mut units = Vec::with_capacity(self.ops.len() + 1);
+        let mut at = 0u32;
+        for op in &self.ops {
+            units.push(at);
+            at += 1 + op.cache_entries();
+        }
+        units.push(at);
+        units
+    }
+
+    /// `<code object NAME at 0x…, file "FILE", line N>` with a stable stand-in address.
+    pub fn header(&self) -> String {
+        format!(
+            "<code object {} at 0x{:012x}, file \"{}\", line {}>",
+            self.name,
+            self as *const Code as usize & 0xffff_ffff_ffff,
+            self.filename,
+            self.firstlineno
+        )
+    }
+
+    /// The listing `dis.dis` prints for this code object alone.
+    pub fn disassemble(&self) -> String {
+        let units = self.unit_offsets();
+        let targets: Vec<u32> = self.ops.iter().filter_map(|op| op.target()).collect();
+        let max_line = self.lines.iter().flatten().max().copied().unwrap_or(0);
+        let line_width = if max_line >= 1000 {
+            max_line.to_string().len()
+        } else {
+            3
+        };
+        let max_offset = units.last().copied().unwrap_or(0) * 2;
+        let offset_width = if max_offset >= 10_000 {
+            max_offset.to_string().len()
+        } else {
+            4
+        };
+        let mut out = String::new();
+        let mut last_line = None;
+        for (i, op) in self.ops.iter().enumerate() {
+            let line = self.lines.get(i).copied().flatten();
+            let starts = line.is_some() && line != last_line;
+            if line.is_some() {
+                last_line = line;
+            }
+            if starts && i > 0 {
+                out.push('\n');
+            }
+            let mut fields: Vec<String> = Vec::with_capacity(6);
+            fields.push(match (starts, line) {
+                (true, Some(l)) => format!("{l:>line_width$}"),
+                _ => " ".repeat(line_width),
+            });
+            fields.push("   ".to_owned());
+            fields.push(
+                if targets.contains(&(i as u32)) {
+                    ">>"
+                } else {
+                    "  "
                 }
-                Op::PushNull => ("PUSH_NULL", String::new()),
-                Op::LoadAttr(Attr::Shape) => ("LOAD_ATTR", "(shape)".to_owned()),
-                Op::UnpackSequence(n) => ("UNPACK_SEQUENCE", n.to_string()),
-                Op::BinaryOp(b) => ("BINARY_OP", format!("({})", b.symbol())),
-                Op::BinarySubscr => ("BINARY_SUBSCR", String::new()),
-                Op::StoreSubscr => ("STORE_SUBSCR", String::new()),
-                Op::BuildTuple(n) => ("BUILD_TUPLE", n.to_string()),
-                Op::BuildSlice(n) => ("BUILD_SLICE", n.to_string()),
-                Op::GetIter => ("GET_ITER", String::new()),
-                Op::ForIter(t) => ("FOR_ITER", format!("(to {})", t * 2)),
-                Op::JumpBackward(t) => ("JUMP_BACKWARD", format!("(to {})", t * 2)),
-                Op::Precall(n) => ("PRECALL", n.to_string()),
-                Op::Call(n) => ("CALL", n.to_string()),
-                Op::PopTop => ("POP_TOP", String::new()),
-                Op::ReturnValue => ("RETURN_VALUE", String::new()),
-            };
-            let _ = writeln!(out, "{mark} {:>4} {name:<16} {arg}", pc * 2);
+                .to_owned(),
+            );
+            fields.push(format!("{:>offset_width$}", units[i] * 2));
+            let (name, _, kind) = op.describe();
+            fields.push(format!("{name:<20}"));
+            if let Some(arg) = op.oparg(i, &units) {
+                fields.push(format!("{arg:>5}"));
+                let repr = self.argrepr(*op, arg, &kind, i, &units);
+                if !repr.is_empty() {
+                    fields.push(format!("({repr})"));
+                }
+            }
+            out.push_str(fields.join(" ").trim_end());
+            out.push('\n');
         }
         out
     }
 
-    fn local(&self, n: u32) -> String {
-        format!(
-            "({})",
-            self.varnames.get(n as usize).copied().unwrap_or("?")
-        )
-    }
-
-    fn konst(&self, n: u32) -> String {
-        match self.consts.get(n as usize) {
-            Some(Value::Int(i)) => format!("({i})"),
-            Some(Value::Float(f)) => format!("({f})"),
-            Some(Value::None) => "(None)".to_owned(),
-            Some(v) => format!("<{}>", v.type_name()),
-            None => "?".to_owned(),
-        }
-    }
-}
-
-/// Builds a [`Code`] instruction by instruction.
-pub struct Asm {
-    code: Code,
-}
-
-impl Asm {
-    /// Starts a function with the given argument and local names.
-    pub fn new(name: &'static str, args: &[&'static str], locals: &[&'static str]) -> Self {
-        let mut varnames = args.to_vec();
-        varnames.extend_from_slice(locals);
-        Self {
-            code: Code {
-                name,
-                argcount: args.len(),
-                varnames,
-                consts: Vec::new(),
-                ops: vec![Op::Resume],
+    fn argrepr(&self, op: Op, arg: u32, kind: &ArgKind, i: usize, units: &[u32]) -> String {
+        let name = |n: u32| {
+            self.names
+                .get(n as usize)
+                .map_or_else(|| "?".to_owned(), |s| s.to_string())
+        };
+        match kind {
+            ArgKind::None | ArgKind::Plain => String::new(),
+            ArgKind::Const => self
+                .consts
+                .get(arg as usize)
+                .map_or_else(|| "?".to_owned(), const_repr),
+            ArgKind::Name => name(arg),
+            ArgKind::GlobalName => {
+                let n = name(arg >> 1);
+                if arg & 1 == 1 {
+                    format!("NULL + {n}")
+                } else {
+                    n
+                }
+            }
+            ArgKind::Local => self
+                .varnames
+                .get(arg as usize)
+                .map_or_else(|| "?".to_owned(), |s| s.to_string()),
+            ArgKind::Jump => {
+                let to = op
+                    .target()
+                    .and_then(|t| units.get(t as usize))
+                    .copied()
+                    .unwrap_or(units[i]);
+                format!("to {}", to * 2)
+            }
+            ArgKind::Compare => match op {
+                Op::CompareOp(c) => c.symbol().to_owned(),
+                _ => String::new(),
             },
+            ArgKind::BinOp => BinOp(arg as u8).symbol(),
+            ArgKind::MakeFunction => {
+                const FLAGS: [&str; 4] = ["defaults", "kwdefaults", "annotations", "closure"];
+                FLAGS
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| arg & (1 << k) != 0)
+                    .map(|(_, s)| *s)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
         }
     }
+}
 
-    /// Appends an instruction and returns its index.
-    pub fn op(&mut self, op: Op) -> u32 {
-        self.code.ops.push(op);
-        (self.code.ops.len() - 1) as u32
+/// `repr` of a constant as `dis` shows it.
+pub fn const_repr(v: &Value) -> String {
+    match v {
+        Value::Code(c) => c.header(),
+        Value::Float(f) => float_repr(*f),
+        Value::Str(s) => str_repr(s),
+        Value::Tuple(items) => {
+            let inner: Vec<String> = items.iter().map(const_repr).collect();
+            if inner.len() == 1 {
+                format!("({},)", inner[0])
+            } else {
+                format!("({})", inner.join(", "))
+            }
+        }
+        other => other.repr(),
     }
+}
 
-    /// Index of the next instruction.
-    pub fn here(&self) -> u32 {
-        self.code.ops.len() as u32
-    }
-
-    /// The slot of a local variable.
-    pub fn local(&self, name: &str) -> u32 {
-        self.code
-            .varnames
-            .iter()
-            .position(|v| *v == name)
-            .map_or(u32::MAX, |p| p as u32)
-    }
-
-    /// `LOAD_FAST name`.
-    pub fn load(&mut self, name: &str) {
-        let n = self.local(name);
-        self.op(Op::LoadFast(n));
-    }
-
-    /// `STORE_FAST name`.
-    pub fn store(&mut self, name: &str) {
-        let n = self.local(name);
-        self.op(Op::StoreFast(n));
-    }
-
-    /// `LOAD_CONST value`, reusing an equal int or None constant.
-    pub fn konst(&mut self, v: Value) {
-        let found = self.code.consts.iter().position(|c| match (c, &v) {
-            (Value::Int(a), Value::Int(b)) => a == b,
-            (Value::None, Value::None) => true,
-            _ => false,
-        });
-        let idx = found.unwrap_or_else(|| {
-            self.code.consts.push(v);
-            self.code.consts.len() - 1
-        });
-        self.op(Op::LoadConst(idx as u32));
-    }
-
-    /// `LOAD_CONST n` for an int.
-    pub fn int(&mut self, n: i64) {
-        self.konst(Value::Int(n));
-    }
-
-    /// Points the `FOR_ITER` at `at` to the exit `target`.
-    pub fn patch_exit(&mut self, at: u32, target: u32) {
-        if let Some(Op::ForIter(t)) = self.code.ops.get_mut(at as usize) {
-            *t = target;
+/// The listing of every function in a module, each under a `Disassembly of <code object …>:`
+/// header, as `python3 -m dis FILE` prints them after the module's own code.
+pub fn disassemble_functions(module: &Code) -> String {
+    let mut out = String::new();
+    for c in &module.consts {
+        if let Value::Code(code) = c {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "Disassembly of {}:", code.header());
+            out.push_str(&code.disassemble());
         }
     }
-
-    /// The finished code object.
-    pub fn finish(self) -> Code {
-        self.code
-    }
+    out
 }

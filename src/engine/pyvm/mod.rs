@@ -1,45 +1,92 @@
-//! A small stack-based bytecode interpreter whose instruction stream mirrors what CPython 3.11
-//! executes for the benchmark's functions, polling the GIL's eval breaker at the same points.
+//! A stack-based bytecode interpreter for the instructions CPython 3.11 compiles a program's
+//! functions to (see [`crate::engine::compiler`]), polling the GIL's eval breaker exactly where
+//! 3.11 does: `RESUME`, `JUMP_BACKWARD`, `POP_JUMP_BACKWARD_IF_*`, and `CALL` once a C function
+//! returns (a call of a Python function checks at the callee's `RESUME`).
 
 pub mod code;
-pub mod programs;
+pub mod globals;
+mod numpy;
+mod ops;
 pub mod value;
 
-use std::rc::Rc;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-
-use ndarray::Array2;
 
 use crate::engine::error::EngineError;
 use crate::engine::trace::SpanState;
-use code::{Attr, BinOp, Code, Op};
-use value::{ArrayObj, Builtin, SliceObj, TupleIter, Value};
+use code::{BinOp, Code, Op};
+pub use globals::Globals;
+use value::{ArrayObj, Builtin, Function, Module, SeqIter, Value};
+
+pub use numpy::pairwise_sum;
+
+/// `a op b` on constants (for the compiler's folding); `None` where Python would raise.
+pub fn fold_binary(op: BinOp, a: &Value, b: &Value) -> Option<Value> {
+    ops::binary(op, a, b).ok()
+}
+
+/// How deep Python calls may nest (CPython's default recursion limit).
+pub const MAX_DEPTH: usize = 1000;
 
 /// Why interpretation stopped early.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum VmError {
     /// The run was cancelled at a checkpoint.
     #[error("cancelled")]
     Cancelled,
-    /// A `TypeError`.
-    #[error("TypeError: {0}")]
-    Type(String),
-    /// An `IndexError`.
-    #[error("IndexError: {0}")]
-    Index(String),
-    /// Broken bytecode (stack underflow, bad local).
-    #[error("SystemError: {0}")]
-    System(String),
+    /// A Python exception, with the file and line where it was raised once known.
+    #[error("{}", fmt_py(.exc, .msg, .at))]
+    Py {
+        /// The exception type (`NameError`, `TypeError`…).
+        exc: &'static str,
+        /// Its message.
+        msg: String,
+        /// `(file, line)` of the instruction that raised it.
+        at: Option<(Arc<str>, u32)>,
+    },
     /// The host failed (for example a pipe to the parent broke).
     #[error("{0}")]
     Host(String),
+}
+
+fn fmt_py(exc: &str, msg: &str, at: &Option<(Arc<str>, u32)>) -> String {
+    match at {
+        Some((file, line)) => format!("{file}:{line}: {exc}: {msg}"),
+        None => format!("{exc}: {msg}"),
+    }
+}
+
+impl VmError {
+    /// A Python exception of type `exc`.
+    pub fn py(exc: &'static str, msg: impl Into<String>) -> Self {
+        VmError::Py {
+            exc,
+            msg: msg.into(),
+            at: None,
+        }
+    }
+
+    /// A `TypeError`.
+    pub fn type_error(msg: impl Into<String>) -> Self {
+        Self::py("TypeError", msg)
+    }
+
+    fn locate(mut self, code: &Code, pc: usize) -> Self {
+        if let VmError::Py { at, .. } = &mut self
+            && at.is_none()
+        {
+            *at = Some((Arc::clone(&code.filename), code.line_at(pc)));
+        }
+        self
+    }
 }
 
 impl From<VmError> for EngineError {
     fn from(e: VmError) -> Self {
         match e {
             VmError::Cancelled => EngineError::Cancelled,
-            other => EngineError::Vm(other.to_string()),
+            VmError::Py { .. } => EngineError::Python(e.to_string()),
+            VmError::Host(m) => EngineError::Vm(m),
         }
     }
 }
@@ -63,38 +110,43 @@ pub trait Host {
     fn begin_allow_threads(&mut self, state: SpanState);
     /// `Py_END_ALLOW_THREADS`: take the GIL back.
     fn end_allow_threads(&mut self) -> Result<(), VmError>;
-    /// A finished iteration of the current problem.
-    fn on_iteration(&mut self, grid: &ArrayObj) -> Result<(), VmError>;
-    /// A finished problem.
-    fn on_problem_done(&mut self, grid: &ArrayObj) -> Result<(), VmError>;
-    /// The blocking wait of the io kernel (called with the GIL released).
-    fn io_wait(&mut self) -> Result<(), VmError>;
+    /// A function marked as reporting the program's state returned; `grid` is its first argument.
+    fn on_state(&mut self, grid: &ArrayObj) -> Result<(), VmError>;
+    /// A blocking wait of `secs` seconds (called with the GIL released).
+    fn sleep(&mut self, secs: f64) -> Result<(), VmError>;
+    /// A line the program printed.
+    fn print(&mut self, line: &str);
 }
 
 /// The interpreter state of one thread.
 pub struct Vm<'a, H: Host> {
     host: &'a mut H,
     breaker: &'a AtomicU32,
-    globals: Vec<Value>,
+    globals: Arc<Globals>,
+    snapshot: Vec<Value>,
     instructions: u64,
     checkpoints: u64,
+    depth: usize,
 }
 
 const TICK_EVERY_CHECKPOINTS: u64 = 4096;
 
 fn underflow() -> VmError {
-    VmError::System("stack underflow".to_owned())
+    VmError::py("SystemError", "stack underflow")
 }
 
 impl<'a, H: Host> Vm<'a, H> {
-    /// An interpreter with the given globals (see [`programs::Program::globals`]).
-    pub fn new(host: &'a mut H, breaker: &'a AtomicU32, globals: Vec<Value>) -> Self {
+    /// An interpreter for one thread of the process whose module namespace is `globals`.
+    pub fn new(host: &'a mut H, breaker: &'a AtomicU32, globals: Arc<Globals>) -> Self {
+        let snapshot = globals.snapshot();
         Self {
             host,
             breaker,
             globals,
+            snapshot,
             instructions: 0,
             checkpoints: 0,
+            depth: 0,
         }
     }
 
@@ -120,309 +172,550 @@ impl<'a, H: Host> Vm<'a, H> {
         Ok(())
     }
 
-    /// Calls an interpreted function with positional arguments.
-    pub fn call(&mut self, code: &Rc<Code>, args: Vec<Value>) -> Result<Value, VmError> {
-        if args.len() != code.argcount {
-            return Err(VmError::Type(format!(
-                "{}() takes {} positional arguments but {} were given",
-                code.name,
-                code.argcount,
-                args.len()
-            )));
-        }
-        let mut locals = args;
-        locals.resize(code.varnames.len(), Value::Null);
-        let mut stack: Vec<Value> = Vec::with_capacity(16);
-        let ops = &code.ops[..];
-        let mut pc = 0usize;
-        let mut executed = 0u64;
-        let result = loop {
-            let Some(&op) = ops.get(pc) else {
-                break Err(VmError::System("fell off the end of the code".to_owned()));
-            };
-            pc += 1;
-            executed += 1;
-            match op {
-                Op::Resume => self.checkpoint()?,
-                Op::LoadFast(n) => match locals.get(n as usize) {
-                    Some(Value::Null) | None => {
-                        break Err(VmError::System(format!("unbound local {n}")));
-                    }
-                    Some(v) => stack.push(v.clone()),
-                },
-                Op::StoreFast(n) => {
-                    let v = stack.pop().ok_or_else(underflow)?;
-                    match locals.get_mut(n as usize) {
-                        Some(slot) => *slot = v,
-                        None => break Err(VmError::System(format!("bad local {n}"))),
-                    }
-                }
-                Op::LoadConst(n) => match code.consts.get(n as usize) {
-                    Some(v) => stack.push(v.clone()),
-                    None => break Err(VmError::System(format!("bad constant {n}"))),
-                },
-                Op::LoadGlobal { idx, null } => {
-                    if null {
-                        stack.push(Value::Null);
-                    }
-                    match self.globals.get(idx as usize) {
-                        Some(v) => stack.push(v.clone()),
-                        None => break Err(VmError::System(format!("bad global {idx}"))),
-                    }
-                }
-                Op::PushNull => stack.push(Value::Null),
-                Op::LoadAttr(Attr::Shape) => {
-                    let v = stack.pop().ok_or_else(underflow)?;
-                    let Value::Array(a) = v else {
-                        break Err(VmError::Type(format!(
-                            "'{}' object has no attribute 'shape'",
-                            v.type_name()
-                        )));
-                    };
-                    let (n, m) = a.shape();
-                    stack.push(Value::IntPair(n as i64, m as i64));
-                }
-                Op::UnpackSequence(n) => {
-                    let v = stack.pop().ok_or_else(underflow)?;
-                    match (v, n) {
-                        (Value::IntPair(a, b), 2) => {
-                            stack.push(Value::Int(b));
-                            stack.push(Value::Int(a));
-                        }
-                        (Value::Tuple(t), n) if t.len() == n as usize => {
-                            stack.extend(t.iter().rev().cloned());
-                        }
-                        (v, n) => {
-                            break Err(VmError::Type(format!(
-                                "cannot unpack {} into {n} values",
-                                v.type_name()
-                            )));
-                        }
-                    }
-                }
-                Op::BinaryOp(bop) => {
-                    let b = stack.pop().ok_or_else(underflow)?;
-                    // Fast paths (like CPython's specialised BINARY_OP_*_FLOAT/INT): in place.
-                    match (stack.last_mut(), &b) {
-                        (Some(Value::Float(x)), Value::Float(y)) => {
-                            *x = float_op(bop, *x, *y);
-                            continue;
-                        }
-                        (Some(Value::Int(x)), Value::Float(y)) if bop != BinOp::TrueDiv => {
-                            let r = float_op(bop, *x as f64, *y);
-                            if let Some(top) = stack.last_mut() {
-                                *top = Value::Float(r);
-                            }
-                            continue;
-                        }
-                        (Some(Value::Int(x)), Value::Int(y)) if bop != BinOp::TrueDiv => {
-                            if let Some(r) = int_op(bop, *x, *y) {
-                                *x = r;
-                                continue;
-                            }
-                        }
-                        _ => {}
-                    }
-                    let a = stack.pop().ok_or_else(underflow)?;
-                    stack.push(self.binary_op(bop, a, b)?);
-                }
-                Op::BinarySubscr => {
-                    let key = stack.pop().ok_or_else(underflow)?;
-                    if let (Value::IntPair(i, j), Some(Value::Array(arr))) = (&key, stack.last()) {
-                        let v = arr.get(*i, *j)?;
-                        if let Some(top) = stack.last_mut() {
-                            *top = Value::Float(v);
-                        }
-                        continue;
-                    }
-                    let container = stack.pop().ok_or_else(underflow)?;
-                    stack.push(subscript(&container, &key)?);
-                }
-                Op::StoreSubscr => {
-                    if let (
-                        Some(Value::IntPair(i, j)),
-                        Some(Value::Array(arr)),
-                        Some(Value::Float(v)),
-                    ) = (
-                        stack.last(),
-                        stack.len().checked_sub(2).and_then(|k| stack.get(k)),
-                        stack.len().checked_sub(3).and_then(|k| stack.get(k)),
-                    ) {
-                        arr.set(*i, *j, *v)?;
-                        stack.truncate(stack.len() - 3);
-                        continue;
-                    }
-                    let key = stack.pop().ok_or_else(underflow)?;
-                    let container = stack.pop().ok_or_else(underflow)?;
-                    let value = stack.pop().ok_or_else(underflow)?;
-                    self.store_subscr(&container, &key, value)?;
-                }
-                Op::BuildTuple(2) => {
-                    let b = stack.pop().ok_or_else(underflow)?;
-                    let a = stack.pop().ok_or_else(underflow)?;
-                    let v = match (a, b) {
-                        (Value::Int(a), Value::Int(b)) => Value::IntPair(a, b),
-                        (a, b) => Value::Tuple(Rc::from([a, b])),
-                    };
-                    stack.push(v);
-                }
-                Op::BuildTuple(n) => {
-                    let n = n as usize;
-                    if stack.len() < n {
-                        break Err(underflow());
-                    }
-                    let items = stack.split_off(stack.len() - n);
-                    stack.push(Value::Tuple(items.into()));
-                }
-                Op::BuildSlice(2) => {
-                    let stop = stack.pop().ok_or_else(underflow)?;
-                    let start = stack.pop().ok_or_else(underflow)?;
-                    let bound = |v: &Value| -> Result<Option<i64>, VmError> {
-                        match v {
-                            Value::None => Ok(None),
-                            Value::Int(i) => Ok(Some(*i)),
-                            other => Err(VmError::Type(format!(
-                                "slice indices must be integers or None, not {}",
-                                other.type_name()
-                            ))),
-                        }
-                    };
-                    stack.push(Value::Slice(Rc::new(SliceObj {
-                        start: bound(&start)?,
-                        stop: bound(&stop)?,
-                    })));
-                }
-                Op::BuildSlice(n) => {
-                    break Err(VmError::System(format!("BUILD_SLICE {n} is not supported")));
-                }
-                Op::GetIter => {
-                    let v = stack.pop().ok_or_else(underflow)?;
-                    let it = match v {
-                        it @ (Value::RangeIter { .. } | Value::TupleIter(_)) => it,
-                        Value::Tuple(items) => Value::TupleIter(Rc::new(TupleIter {
-                            items,
-                            pos: std::cell::Cell::new(0),
-                        })),
-                        other => {
-                            break Err(VmError::Type(format!(
-                                "'{}' object is not iterable",
-                                other.type_name()
-                            )));
-                        }
-                    };
-                    stack.push(it);
-                }
-                Op::ForIter(target) => {
-                    let next = match stack.last_mut() {
-                        Some(Value::RangeIter { next, stop }) => {
-                            if *next < *stop {
-                                let v = *next;
-                                *next += 1;
-                                Some(Value::Int(v))
-                            } else {
-                                None
-                            }
-                        }
-                        Some(Value::TupleIter(it)) => {
-                            let p = it.pos.get();
-                            it.pos.set(p + 1);
-                            it.items.get(p).cloned()
-                        }
-                        _ => break Err(VmError::System("FOR_ITER without iterator".to_owned())),
-                    };
-                    match next {
-                        Some(v) => stack.push(v),
-                        None => {
-                            stack.pop();
-                            pc = target as usize;
-                        }
-                    }
-                }
-                Op::JumpBackward(target) => {
-                    self.checkpoint()?;
-                    pc = target as usize;
-                }
-                Op::Precall(_) => {}
-                Op::Call(n) => {
-                    self.checkpoint()?;
-                    let n = n as usize;
-                    if stack.len() < n + 2 {
-                        break Err(underflow());
-                    }
-                    let args = stack.split_off(stack.len() - n);
-                    let callable = stack.pop().ok_or_else(underflow)?;
-                    let _null = stack.pop();
-                    self.instructions += executed;
-                    executed = 0;
-                    let r = self.call_value(callable, args)?;
-                    stack.push(r);
-                }
-                Op::PopTop => {
-                    stack.pop().ok_or_else(underflow)?;
-                }
-                Op::ReturnValue => break Ok(stack.pop().unwrap_or(Value::None)),
-            }
-        };
-        self.instructions += executed;
-        result
+    /// Runs a module's top-level code, filling its namespace.
+    pub fn run_module(&mut self, code: &Arc<Code>) -> Result<(), VmError> {
+        self.frame(code, Vec::new())?;
+        self.snapshot = self.globals.snapshot();
+        Ok(())
     }
 
-    fn call_value(&mut self, callable: Value, args: Vec<Value>) -> Result<Value, VmError> {
+    /// Calls a callable value with positional arguments.
+    pub fn call_value(&mut self, callable: &Value, args: Vec<Value>) -> Result<Value, VmError> {
         match callable {
-            Value::Function(code) => self.call(&code, args),
-            Value::Builtin(b) => self.call_builtin(b, &args),
-            other => Err(VmError::Type(format!(
+            Value::Function(f) => self.call_function(f, args),
+            Value::Builtin(b) => {
+                let r = self.call_builtin(*b, args);
+                self.checkpoint()?;
+                r
+            }
+            other => Err(VmError::type_error(format!(
                 "'{}' object is not callable",
                 other.type_name()
             ))),
         }
     }
 
-    fn call_builtin(&mut self, b: Builtin, args: &[Value]) -> Result<Value, VmError> {
-        let array_arg = || match args {
-            [Value::Array(a)] => Ok(Rc::clone(a)),
-            _ => Err(VmError::Type("expected one array argument".to_owned())),
+    fn call_function(&mut self, f: &Arc<Function>, mut args: Vec<Value>) -> Result<Value, VmError> {
+        let code = &f.code;
+        let (want, have) = (code.argcount, args.len());
+        let first_default = want.saturating_sub(f.defaults.len());
+        if have > want || have < first_default {
+            let expected = if f.defaults.is_empty() {
+                format!("{want}")
+            } else {
+                format!("from {first_default} to {want}")
+            };
+            return Err(VmError::type_error(format!(
+                "{}() takes {expected} positional arguments but {have} were given",
+                code.name
+            )));
+        }
+        for k in have..want {
+            args.push(f.defaults[k - first_default].clone());
+        }
+        let state = if code.reports_state {
+            match args.first() {
+                Some(Value::Array(a)) => Some(Arc::clone(a)),
+                _ => None,
+            }
+        } else {
+            None
         };
-        match b {
-            Builtin::Range => {
-                let (start, stop) = match args {
-                    [s] => (0, s.as_i64()),
-                    [a, s] => (a.as_i64().unwrap_or(i64::MAX), s.as_i64()),
-                    _ => (0, None),
-                };
-                match stop {
-                    Some(stop) if start != i64::MAX => Ok(Value::RangeIter { next: start, stop }),
-                    _ => Err(VmError::Type(
-                        "range() takes 1 or 2 int arguments".to_owned(),
-                    )),
+        if self.depth >= MAX_DEPTH {
+            return Err(VmError::py(
+                "RecursionError",
+                "maximum recursion depth exceeded",
+            ));
+        }
+        self.depth += 1;
+        args.resize(code.varnames.len(), Value::Null);
+        let r = self.frame(code, args);
+        self.depth -= 1;
+        if let (Ok(_), Some(grid)) = (&r, state) {
+            self.host.on_state(&grid)?;
+        }
+        r
+    }
+
+    /// Executes one frame of `code` with its locals.
+    fn frame(&mut self, code: &Arc<Code>, mut locals: Vec<Value>) -> Result<Value, VmError> {
+        let mut stack: Vec<Value> = Vec::with_capacity(16);
+        let ops = &code.ops[..];
+        let mut pc = 0usize;
+        let mut executed = 0u64;
+        let result = loop {
+            let Some(&op) = ops.get(pc) else {
+                break Err(VmError::py("SystemError", "fell off the end of the code"));
+            };
+            pc += 1;
+            executed += 1;
+            let step: Result<(), VmError> = (|| {
+                match op {
+                    Op::Resume => self.checkpoint()?,
+                    Op::LoadFast(n) => match &locals[n as usize] {
+                        Value::Null => {
+                            return Err(VmError::py(
+                                "UnboundLocalError",
+                                format!(
+                                    "cannot access local variable '{}' where it is not associated with a value",
+                                    code.varnames[n as usize]
+                                ),
+                            ));
+                        }
+                        v => stack.push(v.clone()),
+                    },
+                    Op::StoreFast(n) => locals[n as usize] = stack.pop().ok_or_else(underflow)?,
+                    Op::LoadConst(n) => stack.push(code.consts[n as usize].clone()),
+                    Op::LoadGlobal(n) => {
+                        let v = self.load_global(code, n >> 1)?;
+                        if n & 1 == 1 {
+                            stack.push(Value::Null);
+                        }
+                        stack.push(v);
+                    }
+                    Op::StoreGlobal(n) => {
+                        let v = stack.pop().ok_or_else(underflow)?;
+                        self.globals
+                            .store(code.global_slots[n as usize] as usize, v);
+                    }
+                    Op::LoadName(n) => {
+                        let slot = code.global_slots[n as usize] as usize;
+                        let v = match self.globals.load(slot) {
+                            Value::Null => self.load_global(code, n)?,
+                            v => v,
+                        };
+                        stack.push(v);
+                    }
+                    Op::StoreName(n) => {
+                        let v = stack.pop().ok_or_else(underflow)?;
+                        self.globals
+                            .store(code.global_slots[n as usize] as usize, v);
+                    }
+                    Op::PushNull => stack.push(Value::Null),
+                    Op::PopTop => {
+                        stack.pop().ok_or_else(underflow)?;
+                    }
+                    Op::Nop | Op::Precall(_) | Op::ExtendedArg(_) => {}
+                    Op::BinaryOp(bop) => {
+                        let b = stack.pop().ok_or_else(underflow)?;
+                        // Fast paths (like CPython's specialised BINARY_OP_*_FLOAT/INT), in place.
+                        let base = bop.base();
+                        match (stack.last_mut(), &b) {
+                            (Some(Value::Float(x)), Value::Float(y)) if ops::float_fast(base) => {
+                                *x = ops::float_op(base, *x, *y);
+                                return Ok(());
+                            }
+                            (Some(Value::Int(x)), Value::Int(y)) if ops::int_fast(base) => {
+                                if let Some(r) = ops::int_fast_op(base, *x, *y) {
+                                    *x = r;
+                                    return Ok(());
+                                }
+                            }
+                            _ => {}
+                        }
+                        let a = stack.pop().ok_or_else(underflow)?;
+                        let r = self.binary_op(base, a, b)?;
+                        stack.push(r);
+                    }
+                    Op::BinarySubscr => {
+                        let key = stack.pop().ok_or_else(underflow)?;
+                        if let (Value::IntPair(i, j), Some(Value::Array(arr))) =
+                            (&key, stack.last())
+                        {
+                            let v = arr.get(*i, *j)?;
+                            if let Some(top) = stack.last_mut() {
+                                *top = Value::Float(v);
+                            }
+                            return Ok(());
+                        }
+                        let container = stack.pop().ok_or_else(underflow)?;
+                        stack.push(ops::subscript(&container, &key)?);
+                    }
+                    Op::StoreSubscr => {
+                        if let (
+                            Some(Value::IntPair(i, j)),
+                            Some(Value::Array(arr)),
+                            Some(Value::Float(v)),
+                        ) = (
+                            stack.last(),
+                            stack.len().checked_sub(2).and_then(|k| stack.get(k)),
+                            stack.len().checked_sub(3).and_then(|k| stack.get(k)),
+                        ) {
+                            arr.set(*i, *j, *v)?;
+                            stack.truncate(stack.len() - 3);
+                            return Ok(());
+                        }
+                        let key = stack.pop().ok_or_else(underflow)?;
+                        let container = stack.pop().ok_or_else(underflow)?;
+                        let value = stack.pop().ok_or_else(underflow)?;
+                        self.store_subscr(&container, &key, value)?;
+                    }
+                    Op::BuildTuple(n) => {
+                        let n = n as usize;
+                        if stack.len() < n {
+                            return Err(underflow());
+                        }
+                        let items = stack.split_off(stack.len() - n);
+                        stack.push(match &items[..] {
+                            [Value::Int(a), Value::Int(b)] => Value::IntPair(*a, *b),
+                            _ => Value::Tuple(items.into()),
+                        });
+                    }
+                    Op::BuildList(n) => {
+                        let n = n as usize;
+                        if stack.len() < n {
+                            return Err(underflow());
+                        }
+                        let items = stack.split_off(stack.len() - n);
+                        stack.push(Value::list(items));
+                    }
+                    Op::ListExtend(n) => {
+                        let it = stack.pop().ok_or_else(underflow)?;
+                        let items = ops::iterate(&it)?;
+                        match stack
+                            .len()
+                            .checked_sub(n as usize)
+                            .and_then(|k| stack.get(k))
+                        {
+                            Some(Value::List(l)) => l.lock().extend(items),
+                            _ => return Err(underflow()),
+                        }
+                    }
+                    Op::BuildMap(n) => {
+                        let n = 2 * n as usize;
+                        if stack.len() < n {
+                            return Err(underflow());
+                        }
+                        let flat = stack.split_off(stack.len() - n);
+                        let pairs = flat
+                            .chunks(2)
+                            .map(|kv| (kv[0].clone(), kv[1].clone()))
+                            .collect();
+                        stack.push(Value::Dict(Arc::new(value::DictObj::new(pairs))));
+                    }
+                    Op::BuildConstKeyMap(n) => {
+                        let keys = stack.pop().ok_or_else(underflow)?;
+                        let n = n as usize;
+                        let Value::Tuple(keys) = keys else {
+                            return Err(VmError::py("SystemError", "bad BUILD_CONST_KEY_MAP keys"));
+                        };
+                        if stack.len() < n || keys.len() != n {
+                            return Err(underflow());
+                        }
+                        let vals = stack.split_off(stack.len() - n);
+                        let pairs = keys.iter().cloned().zip(vals).collect();
+                        stack.push(Value::Dict(Arc::new(value::DictObj::new(pairs))));
+                    }
+                    Op::BuildSlice(n) => {
+                        let step = if n == 3 {
+                            Some(stack.pop().ok_or_else(underflow)?)
+                        } else {
+                            None
+                        };
+                        let stop = stack.pop().ok_or_else(underflow)?;
+                        let start = stack.pop().ok_or_else(underflow)?;
+                        if let Some(s) = step
+                            && !matches!(s, Value::None | Value::Int(1))
+                        {
+                            return Err(VmError::py(
+                                "NotImplementedError",
+                                "slices with a step are not supported by gilscope's interpreter",
+                            ));
+                        }
+                        stack.push(Value::Slice(Arc::new(value::SliceObj {
+                            start: ops::slice_bound(&start)?,
+                            stop: ops::slice_bound(&stop)?,
+                        })));
+                    }
+                    Op::UnpackSequence(n) => {
+                        let v = stack.pop().ok_or_else(underflow)?;
+                        let items = match v {
+                            Value::IntPair(a, b) => vec![Value::Int(a), Value::Int(b)],
+                            other => ops::iterate(&other)?,
+                        };
+                        if items.len() != n as usize {
+                            return Err(VmError::py(
+                                "ValueError",
+                                if items.len() < n as usize {
+                                    format!(
+                                        "not enough values to unpack (expected {n}, got {})",
+                                        items.len()
+                                    )
+                                } else {
+                                    format!("too many values to unpack (expected {n})")
+                                },
+                            ));
+                        }
+                        stack.extend(items.into_iter().rev());
+                    }
+                    Op::Swap(n) => {
+                        let len = stack.len();
+                        let k = len.checked_sub(n as usize).ok_or_else(underflow)?;
+                        stack.swap(k, len - 1);
+                    }
+                    Op::Copy(n) => {
+                        let k = stack.len().checked_sub(n as usize).ok_or_else(underflow)?;
+                        let v = stack[k].clone();
+                        stack.push(v);
+                    }
+                    Op::UnaryNegative | Op::UnaryPositive | Op::UnaryNot | Op::UnaryInvert => {
+                        let v = stack.pop().ok_or_else(underflow)?;
+                        stack.push(ops::unary(op, v)?);
+                    }
+                    Op::CompareOp(c) => {
+                        let b = stack.pop().ok_or_else(underflow)?;
+                        let a = stack.pop().ok_or_else(underflow)?;
+                        stack.push(Value::Bool(ops::compare(c, &a, &b)?));
+                    }
+                    Op::IsOp(invert) => {
+                        let b = stack.pop().ok_or_else(underflow)?;
+                        let a = stack.pop().ok_or_else(underflow)?;
+                        stack.push(Value::Bool(ops::is_same(&a, &b) != (invert == 1)));
+                    }
+                    Op::ContainsOp(invert) => {
+                        let b = stack.pop().ok_or_else(underflow)?;
+                        let a = stack.pop().ok_or_else(underflow)?;
+                        stack.push(Value::Bool(ops::contains(&b, &a)? != (invert == 1)));
+                    }
+                    Op::GetIter => {
+                        let v = stack.pop().ok_or_else(underflow)?;
+                        stack.push(match v {
+                            Value::Range { start, stop, step } => Value::RangeIter {
+                                next: start,
+                                stop,
+                                step,
+                            },
+                            it @ (Value::RangeIter { .. } | Value::SeqIter(_)) => it,
+                            seq @ (Value::Tuple(_) | Value::List(_) | Value::IntPair(..)) => {
+                                Value::SeqIter(Arc::new(SeqIter {
+                                    seq,
+                                    pos: Default::default(),
+                                }))
+                            }
+                            Value::Array(a) => Value::SeqIter(Arc::new(SeqIter {
+                                seq: Value::list(ops::array_rows(&a)?),
+                                pos: Default::default(),
+                            })),
+                            other => {
+                                return Err(VmError::type_error(format!(
+                                    "'{}' object is not iterable",
+                                    other.type_name()
+                                )));
+                            }
+                        });
+                    }
+                    Op::ForIter(target) => {
+                        let next = match stack.last_mut() {
+                            Some(Value::RangeIter { next, stop, step }) => {
+                                let more = if *step > 0 {
+                                    *next < *stop
+                                } else {
+                                    *next > *stop
+                                };
+                                if more {
+                                    let v = *next;
+                                    *next = next.saturating_add(*step);
+                                    Some(Value::Int(v))
+                                } else {
+                                    None
+                                }
+                            }
+                            Some(Value::SeqIter(it)) => ops::seq_next(it),
+                            _ => {
+                                return Err(VmError::py("SystemError", "FOR_ITER without iterator"));
+                            }
+                        };
+                        match next {
+                            Some(v) => stack.push(v),
+                            None => {
+                                stack.pop();
+                                pc = target as usize;
+                            }
+                        }
+                    }
+                    Op::JumpForward(t) => pc = t as usize,
+                    Op::JumpBackward(t) => {
+                        self.checkpoint()?;
+                        pc = t as usize;
+                    }
+                    Op::PopJumpForwardIfFalse(t) | Op::PopJumpBackwardIfFalse(t) => {
+                        let v = stack.pop().ok_or_else(underflow)?;
+                        if !v.truthy()? {
+                            pc = t as usize;
+                            if matches!(op, Op::PopJumpBackwardIfFalse(_)) {
+                                self.checkpoint()?;
+                            }
+                        }
+                    }
+                    Op::PopJumpForwardIfTrue(t) | Op::PopJumpBackwardIfTrue(t) => {
+                        let v = stack.pop().ok_or_else(underflow)?;
+                        if v.truthy()? {
+                            pc = t as usize;
+                            if matches!(op, Op::PopJumpBackwardIfTrue(_)) {
+                                self.checkpoint()?;
+                            }
+                        }
+                    }
+                    Op::PopJumpForwardIfNone(t) | Op::PopJumpBackwardIfNone(t) => {
+                        let v = stack.pop().ok_or_else(underflow)?;
+                        if matches!(v, Value::None) {
+                            pc = t as usize;
+                            if matches!(op, Op::PopJumpBackwardIfNone(_)) {
+                                self.checkpoint()?;
+                            }
+                        }
+                    }
+                    Op::PopJumpForwardIfNotNone(t) | Op::PopJumpBackwardIfNotNone(t) => {
+                        let v = stack.pop().ok_or_else(underflow)?;
+                        if !matches!(v, Value::None) {
+                            pc = t as usize;
+                            if matches!(op, Op::PopJumpBackwardIfNotNone(_)) {
+                                self.checkpoint()?;
+                            }
+                        }
+                    }
+                    Op::JumpIfFalseOrPop(t) => {
+                        let top = stack.last().ok_or_else(underflow)?;
+                        if top.truthy()? {
+                            stack.pop();
+                        } else {
+                            pc = t as usize;
+                        }
+                    }
+                    Op::JumpIfTrueOrPop(t) => {
+                        let top = stack.last().ok_or_else(underflow)?;
+                        if top.truthy()? {
+                            pc = t as usize;
+                        } else {
+                            stack.pop();
+                        }
+                    }
+                    Op::LoadAttr(n) => {
+                        let v = stack.pop().ok_or_else(underflow)?;
+                        stack.push(ops::load_attr(&v, &code.names[n as usize])?);
+                    }
+                    Op::LoadMethod(n) => {
+                        let v = stack.pop().ok_or_else(underflow)?;
+                        let name = &code.names[n as usize];
+                        match ops::method(&v, name) {
+                            Some(m) => {
+                                stack.push(Value::Builtin(m));
+                                stack.push(v);
+                            }
+                            None => {
+                                let attr = ops::load_attr(&v, name)?;
+                                stack.push(Value::Null);
+                                stack.push(attr);
+                            }
+                        }
+                    }
+                    Op::Call(n) => {
+                        let n = n as usize;
+                        if stack.len() < n + 2 {
+                            return Err(underflow());
+                        }
+                        let mut args = stack.split_off(stack.len() - n);
+                        let second = stack.pop().ok_or_else(underflow)?;
+                        let first = stack.pop().ok_or_else(underflow)?;
+                        let callable = match first {
+                            Value::Null => second,
+                            meth => {
+                                args.insert(0, second);
+                                meth
+                            }
+                        };
+                        self.instructions += executed;
+                        executed = 0;
+                        let r = self.call_value(&callable, args)?;
+                        stack.push(r);
+                    }
+                    Op::MakeFunction(flags) => {
+                        let code_v = stack.pop().ok_or_else(underflow)?;
+                        let defaults = if flags & 1 == 1 {
+                            match stack.pop().ok_or_else(underflow)? {
+                                Value::Tuple(t) => t.to_vec(),
+                                Value::IntPair(a, b) => vec![Value::Int(a), Value::Int(b)],
+                                _ => return Err(VmError::py("SystemError", "bad defaults")),
+                            }
+                        } else {
+                            Vec::new()
+                        };
+                        let Value::Code(c) = code_v else {
+                            return Err(VmError::py("SystemError", "MAKE_FUNCTION without code"));
+                        };
+                        stack.push(Value::Function(Arc::new(Function { code: c, defaults })));
+                    }
+                    Op::ImportName(n) => {
+                        let _fromlist = stack.pop().ok_or_else(underflow)?;
+                        let _level = stack.pop().ok_or_else(underflow)?;
+                        let name = &code.names[n as usize];
+                        let top = name.split('.').next().unwrap_or(name);
+                        Module::import(name).ok_or_else(|| {
+                            VmError::py(
+                                "ModuleNotFoundError",
+                                format!("No module named '{name}' in gilscope's interpreter"),
+                            )
+                        })?;
+                        let m = if name.contains('.') && matches!(_fromlist, Value::None) {
+                            Module::import(top)
+                        } else {
+                            Module::import(name)
+                        };
+                        stack.push(Value::Module(m.unwrap_or(Module::Opaque("?"))));
+                    }
+                    Op::ImportFrom(n) => {
+                        let m = stack.last().ok_or_else(underflow)?;
+                        let name = &code.names[n as usize];
+                        let v = ops::load_attr(m, name).map_err(|_| {
+                            VmError::py(
+                                "ImportError",
+                                format!(
+                                    "cannot import name '{name}' from '{}'",
+                                    match m {
+                                        Value::Module(m) => m.name(),
+                                        _ => "?",
+                                    }
+                                ),
+                            )
+                        })?;
+                        stack.push(v);
+                    }
+                    Op::ReturnValue => {}
                 }
+                Ok(())
+            })();
+            if let Err(e) = step {
+                break Err(e.locate(code, pc - 1));
             }
-            Builtin::Zeros => {
-                let shape = match args {
-                    [Value::IntPair(n, m)] if *n >= 0 && *m >= 0 => (*n as usize, *m as usize),
-                    _ => return Err(VmError::Type("zeros() takes a shape (n, m)".to_owned())),
-                };
-                Ok(Value::Array(Rc::new(ArrayObj::owned(Array2::zeros(shape)))))
+            if matches!(op, Op::ReturnValue) {
+                break stack.pop().ok_or_else(underflow);
             }
-            Builtin::Tick => {
-                self.host.on_iteration(&*array_arg()?)?;
-                Ok(Value::None)
-            }
-            Builtin::Done => {
-                self.host.on_problem_done(&*array_arg()?)?;
-                Ok(Value::None)
-            }
-            Builtin::Recv => {
-                self.host.begin_allow_threads(SpanState::Io);
-                let r = self.host.io_wait();
-                self.host.end_allow_threads()?;
-                r?;
-                Ok(Value::Int(0))
-            }
+        };
+        self.instructions += executed;
+        result.map_err(|e| e.locate(code, pc.saturating_sub(1)))
+    }
+
+    #[inline(always)]
+    fn load_global(&self, code: &Code, name: u32) -> Result<Value, VmError> {
+        let slot = code.global_slots[name as usize] as usize;
+        let v = if self.globals.is_shared(slot) {
+            self.globals.load(slot)
+        } else {
+            self.snapshot[slot].clone()
+        };
+        match v {
+            Value::Null => match Builtin::lookup(&code.names[name as usize]) {
+                Some(b) => Ok(Value::Builtin(b)),
+                None => Err(VmError::py(
+                    "NameError",
+                    format!("name '{}' is not defined", code.names[name as usize]),
+                )),
+            },
+            v => Ok(v),
         }
     }
 
-    /// Runs array work with the GIL released, as NumPy's inner loops do.
+    /// Runs `f` with the GIL released, recorded as native work (NumPy's inner loops).
     fn without_gil<R>(&mut self, f: impl FnOnce() -> R) -> Result<R, VmError> {
         self.host.begin_allow_threads(SpanState::Native);
         let r = f();
@@ -432,78 +725,8 @@ impl<'a, H: Host> Vm<'a, H> {
 
     fn binary_op(&mut self, op: BinOp, a: Value, b: Value) -> Result<Value, VmError> {
         match (&a, &b) {
-            (Value::Int(x), Value::Int(y)) => {
-                let r = match op {
-                    BinOp::Add => x.checked_add(*y),
-                    BinOp::Sub => x.checked_sub(*y),
-                    BinOp::Mul => x.checked_mul(*y),
-                    BinOp::TrueDiv => {
-                        if *y == 0 {
-                            return Err(VmError::Type("division by zero".to_owned()));
-                        }
-                        return Ok(Value::Float(*x as f64 / *y as f64));
-                    }
-                };
-                r.map(Value::Int)
-                    .ok_or_else(|| VmError::Type("integer overflow".to_owned()))
-            }
-            (Value::Array(x), Value::Array(y)) => {
-                if x.shape() != y.shape() {
-                    return Err(VmError::Type(format!(
-                        "operands could not be broadcast together with shapes {:?} {:?}",
-                        x.shape(),
-                        y.shape()
-                    )));
-                }
-                let (x, y) = (Rc::clone(x), Rc::clone(y));
-                let out = self.without_gil(|| {
-                    x.with_view(|vx| {
-                        y.with_view(|vy| match op {
-                            BinOp::Add => &vx + &vy,
-                            BinOp::Sub => &vx - &vy,
-                            BinOp::Mul => &vx * &vy,
-                            BinOp::TrueDiv => &vx / &vy,
-                        })
-                    })
-                })?;
-                Ok(Value::Array(Rc::new(ArrayObj::owned(out))))
-            }
-            (Value::Array(x), s) | (s, Value::Array(x)) => {
-                let Some(s) = s.as_f64() else {
-                    return Err(VmError::Type(format!(
-                        "unsupported operand type for array: '{}'",
-                        s.type_name()
-                    )));
-                };
-                let array_left = matches!(a, Value::Array(_));
-                let x = Rc::clone(x);
-                let out = self.without_gil(|| {
-                    x.with_view(|v| match (op, array_left) {
-                        (BinOp::Add, _) => v.mapv(|e| e + s),
-                        (BinOp::Mul, _) => v.mapv(|e| e * s),
-                        (BinOp::Sub, true) => v.mapv(|e| e - s),
-                        (BinOp::Sub, false) => v.mapv(|e| s - e),
-                        (BinOp::TrueDiv, true) => v.mapv(|e| e / s),
-                        (BinOp::TrueDiv, false) => v.mapv(|e| s / e),
-                    })
-                })?;
-                Ok(Value::Array(Rc::new(ArrayObj::owned(out))))
-            }
-            _ => {
-                let (Some(x), Some(y)) = (a.as_f64(), b.as_f64()) else {
-                    return Err(VmError::Type(format!(
-                        "unsupported operand types: '{}' and '{}'",
-                        a.type_name(),
-                        b.type_name()
-                    )));
-                };
-                Ok(Value::Float(match op {
-                    BinOp::Add => x + y,
-                    BinOp::Sub => x - y,
-                    BinOp::Mul => x * y,
-                    BinOp::TrueDiv => x / y,
-                }))
-            }
+            (Value::Array(_), _) | (_, Value::Array(_)) => numpy::binary(self, op, &a, &b),
+            _ => ops::binary(op, &a, &b),
         }
     }
 
@@ -513,90 +736,71 @@ impl<'a, H: Host> Vm<'a, H> {
         key: &Value,
         value: Value,
     ) -> Result<(), VmError> {
-        let Value::Array(arr) = container else {
-            return Err(VmError::Type(format!(
-                "'{}' object does not support item assignment",
-                container.type_name()
-            )));
-        };
-        match (key, &value) {
-            (Value::IntPair(i, j), v) => {
-                let v = v
-                    .as_f64()
-                    .ok_or_else(|| VmError::Type("array cells hold floats".to_owned()))?;
-                arr.set(*i, *j, v)
+        match container {
+            Value::Array(arr) => numpy::store(self, arr, key, &value),
+            Value::List(l) => {
+                let mut items = l.lock();
+                let len = items.len();
+                let i = key
+                    .as_i64()
+                    .ok_or_else(|| VmError::type_error("list indices must be integers"))?;
+                let k = ops::seq_index(i, len).ok_or_else(|| {
+                    VmError::py("IndexError", "list assignment index out of range")
+                })?;
+                items[k] = value;
+                Ok(())
             }
-            (Value::Int(i), v) => {
-                let row = arr.row(*i)?;
-                self.assign_into(&row, v)
-            }
-            (Value::Tuple(t), v) => match &t[..] {
-                [Value::Slice(rs), Value::Slice(cs)] => {
-                    let view = arr.slice(rs, cs);
-                    self.assign_into(&view, v)
+            Value::Dict(d) => {
+                let mut items = d.lock();
+                match items.iter_mut().find(|(k, _)| k.py_eq(key)) {
+                    Some(slot) => slot.1 = value,
+                    None => items.push((key.clone(), value)),
                 }
-                _ => Err(VmError::Type("unsupported index".to_owned())),
-            },
-            _ => Err(VmError::Type(format!(
-                "array indices must be ints or slices, not {}",
-                key.type_name()
+                Ok(())
+            }
+            other => Err(VmError::type_error(format!(
+                "'{}' object does not support item assignment",
+                other.type_name()
             ))),
         }
     }
 
-    fn assign_into(&mut self, target: &ArrayObj, value: &Value) -> Result<(), VmError> {
-        match value {
-            Value::Array(src) => {
-                let src = Rc::clone(src);
-                self.without_gil(|| target.assign(&src))?
+    fn call_builtin(&mut self, b: Builtin, args: Vec<Value>) -> Result<Value, VmError> {
+        match b {
+            Builtin::TimeSleep => {
+                let secs = match args.as_slice() {
+                    [v] => v.as_f64().ok_or_else(|| {
+                        VmError::type_error(format!(
+                            "'{}' object cannot be interpreted as a number",
+                            v.type_name()
+                        ))
+                    })?,
+                    _ => return Err(VmError::type_error("sleep() takes exactly one argument")),
+                };
+                if !(secs >= 0.0) {
+                    return Err(VmError::py(
+                        "ValueError",
+                        "sleep length must be non-negative",
+                    ));
+                }
+                self.host.begin_allow_threads(SpanState::Io);
+                let r = self.host.sleep(secs);
+                self.host.end_allow_threads()?;
+                r?;
+                Ok(Value::None)
             }
-            v => {
-                let f = v
-                    .as_f64()
-                    .ok_or_else(|| VmError::Type("array cells hold floats".to_owned()))?;
-                self.without_gil(|| target.fill(f))
+            Builtin::Print => {
+                let line: Vec<String> = args.iter().map(Value::to_str).collect();
+                self.host.print(&line.join(" "));
+                Ok(Value::None)
             }
+            Builtin::NpZeros
+            | Builtin::NpDot
+            | Builtin::NpRandomRand
+            | Builtin::ArraySum
+            | Builtin::NpLinspace
+            | Builtin::NpArraySplit => numpy::call(self, b, args),
+            other => ops::call_builtin(other, args),
         }
-    }
-}
-
-#[inline(always)]
-fn float_op(op: BinOp, x: f64, y: f64) -> f64 {
-    match op {
-        BinOp::Add => x + y,
-        BinOp::Sub => x - y,
-        BinOp::Mul => x * y,
-        BinOp::TrueDiv => x / y,
-    }
-}
-
-#[inline(always)]
-fn int_op(op: BinOp, x: i64, y: i64) -> Option<i64> {
-    match op {
-        BinOp::Add => x.checked_add(y),
-        BinOp::Sub => x.checked_sub(y),
-        BinOp::Mul => x.checked_mul(y),
-        BinOp::TrueDiv => None,
-    }
-}
-
-fn subscript(container: &Value, key: &Value) -> Result<Value, VmError> {
-    let Value::Array(arr) = container else {
-        return Err(VmError::Type(format!(
-            "'{}' object is not subscriptable",
-            container.type_name()
-        )));
-    };
-    match key {
-        Value::IntPair(i, j) => Ok(Value::Float(arr.get(*i, *j)?)),
-        Value::Int(i) => Ok(Value::Array(Rc::new(arr.row(*i)?))),
-        Value::Tuple(t) => match &t[..] {
-            [Value::Slice(rs), Value::Slice(cs)] => Ok(Value::Array(Rc::new(arr.slice(rs, cs)))),
-            _ => Err(VmError::Type("unsupported index".to_owned())),
-        },
-        other => Err(VmError::Type(format!(
-            "array indices must be ints or slices, not {}",
-            other.type_name()
-        ))),
     }
 }

@@ -1,26 +1,145 @@
-//! Dynamically typed values of the interpreter, including NumPy-like 2-D float arrays and views.
+//! Values of the interpreter: Python's small types, lists, dicts, and NumPy-like float64 arrays.
+//!
+//! Every value is `Send + Sync`, so module globals can really be shared between worker threads
+//! as in CPython. Array cells are relaxed atomics: plain loads and stores on x86-64, and sound
+//! even when two threads write the same cell without a GIL.
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
-
-use ndarray::{Array2, ArrayView2, s};
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::VmError;
 use super::code::Code;
 
-/// A built-in (native) function the programs call.
+/// A built-in (native) function or method of the interpreter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Builtin {
-    /// `range(stop)` / `range(start, stop)`.
+    /// `range(stop)`, `range(start, stop[, step])`.
     Range,
-    /// `numpy.zeros((n, m))`.
-    Zeros,
-    /// Reports a finished problem (its grid) to the host.
-    Done,
-    /// Reports a finished iteration (its grid) to the host.
-    Tick,
-    /// A blocking receive that releases the GIL (the io kernel).
-    Recv,
+    /// `len(x)`.
+    Len,
+    /// `abs(x)`.
+    Abs,
+    /// `min(a, b, ...)` or `min(iterable)`.
+    Min,
+    /// `max(a, b, ...)` or `max(iterable)`.
+    Max,
+    /// `print(...)`: written to the host's output.
+    Print,
+    /// `int(x)`.
+    Int,
+    /// `float(x)`.
+    Float,
+    /// `time.sleep(secs)`: a blocking wait with the GIL released.
+    TimeSleep,
+    /// `numpy.zeros(shape)`.
+    NpZeros,
+    /// `numpy.dot(a, b)`.
+    NpDot,
+    /// `numpy.random.rand(n, m)`.
+    NpRandomRand,
+    /// `numpy.linspace(start, stop, num)`.
+    NpLinspace,
+    /// `numpy.array_split(seq, sections)`.
+    NpArraySplit,
+    /// `list.append` (bound to its list by `LOAD_METHOD`).
+    ListAppend,
+    /// `ndarray.sum` (bound to its array by `LOAD_METHOD`).
+    ArraySum,
+}
+
+impl Builtin {
+    /// The name Python shows for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::Range => "range",
+            Builtin::Len => "len",
+            Builtin::Abs => "abs",
+            Builtin::Min => "min",
+            Builtin::Max => "max",
+            Builtin::Print => "print",
+            Builtin::Int => "int",
+            Builtin::Float => "float",
+            Builtin::TimeSleep => "sleep",
+            Builtin::NpZeros => "zeros",
+            Builtin::NpDot => "dot",
+            Builtin::NpRandomRand => "rand",
+            Builtin::NpLinspace => "linspace",
+            Builtin::NpArraySplit => "array_split",
+            Builtin::ListAppend => "append",
+            Builtin::ArraySum => "sum",
+        }
+    }
+
+    /// The builtin a bare name refers to (the `builtins` module), if any.
+    pub fn lookup(name: &str) -> Option<Builtin> {
+        Some(match name {
+            "range" => Builtin::Range,
+            "len" => Builtin::Len,
+            "abs" => Builtin::Abs,
+            "min" => Builtin::Min,
+            "max" => Builtin::Max,
+            "print" => Builtin::Print,
+            "int" => Builtin::Int,
+            "float" => Builtin::Float,
+            _ => return None,
+        })
+    }
+}
+
+/// The modules a program may import.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Module {
+    /// `time`: `sleep`.
+    Time,
+    /// `numpy`: `zeros`, `dot`, `linspace`, `array_split`, `random`.
+    Numpy,
+    /// `numpy.random`: `rand`.
+    NumpyRandom,
+    /// A module that may be imported (the drivers' `threading`, `multiprocessing`, `sys`…) but
+    /// whose attributes the interpreter does not provide.
+    Opaque(&'static str),
+}
+
+impl Module {
+    /// Imports a module by its dotted name.
+    pub fn import(name: &str) -> Option<Module> {
+        Some(match name {
+            "time" => Module::Time,
+            "numpy" => Module::Numpy,
+            "numpy.random" => Module::NumpyRandom,
+            "threading" => Module::Opaque("threading"),
+            "multiprocessing" => Module::Opaque("multiprocessing"),
+            "sys" => Module::Opaque("sys"),
+            "math" => Module::Opaque("math"),
+            _ => return None,
+        })
+    }
+
+    /// The module's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Module::Time => "time",
+            Module::Numpy => "numpy",
+            Module::NumpyRandom => "numpy.random",
+            Module::Opaque(n) => n,
+        }
+    }
+
+    /// `module.attr`.
+    pub fn attr(self, attr: &str) -> Option<Value> {
+        let b = |b| Some(Value::Builtin(b));
+        match (self, attr) {
+            (Module::Time, "sleep") => b(Builtin::TimeSleep),
+            (Module::Numpy, "zeros") => b(Builtin::NpZeros),
+            (Module::Numpy, "dot") => b(Builtin::NpDot),
+            (Module::Numpy, "linspace") => b(Builtin::NpLinspace),
+            (Module::Numpy, "array_split") => b(Builtin::NpArraySplit),
+            (Module::Numpy, "random") => Some(Value::Module(Module::NumpyRandom)),
+            (Module::NumpyRandom, "rand") => b(Builtin::NpRandomRand),
+            _ => None,
+        }
+    }
 }
 
 /// A Python slice `start:stop` (step 1).
@@ -43,25 +162,48 @@ impl SliceObj {
     }
 }
 
-/// A 2-D float array or a rectangular view into one, like a NumPy `ndarray` of float64.
+/// The storage of an array: float64 cells as relaxed atomics, row-major.
 #[derive(Debug)]
+pub struct ArrayBuf {
+    cells: Box<[AtomicU64]>,
+    cols: usize,
+}
+
+impl ArrayBuf {
+    fn from_fn(rows: usize, cols: usize, mut f: impl FnMut(usize, usize) -> f64) -> Self {
+        let mut cells = Vec::with_capacity(rows * cols);
+        for i in 0..rows {
+            for j in 0..cols {
+                cells.push(AtomicU64::new(f(i, j).to_bits()));
+            }
+        }
+        Self {
+            cells: cells.into_boxed_slice(),
+            cols,
+        }
+    }
+}
+
+/// A 2-D float64 array or a rectangular view into one, like a NumPy `ndarray`.
+#[derive(Debug, Clone)]
 pub struct ArrayObj {
-    /// The shared buffer.
-    pub base: Rc<RefCell<Array2<f64>>>,
-    /// Rows `[r0, r1)` of the base.
+    buf: Arc<ArrayBuf>,
+    /// Rows `[r0, r1)` of the buffer.
     pub rows: (usize, usize),
-    /// Columns `[c0, c1)` of the base.
+    /// Columns `[c0, c1)` of the buffer.
     pub cols: (usize, usize),
+    /// 1 for a row taken with `a[i]`, else 2.
+    pub ndim: u8,
 }
 
 impl ArrayObj {
-    /// Wraps a freshly computed array (a NumPy temporary).
-    pub fn owned(a: Array2<f64>) -> Self {
-        let (r, c) = a.dim();
+    /// A fresh array whose cell `(i, j)` is `f(i, j)` (a NumPy allocation).
+    pub fn from_fn(rows: usize, cols: usize, f: impl FnMut(usize, usize) -> f64) -> Self {
         Self {
-            base: Rc::new(RefCell::new(a)),
-            rows: (0, r),
-            cols: (0, c),
+            buf: Arc::new(ArrayBuf::from_fn(rows, cols, f)),
+            rows: (0, rows),
+            cols: (0, cols),
+            ndim: 2,
         }
     }
 
@@ -70,10 +212,27 @@ impl ArrayObj {
         (self.rows.1 - self.rows.0, self.cols.1 - self.cols.0)
     }
 
-    /// Runs `f` on a read-only view of the selected cells.
-    pub fn with_view<R>(&self, f: impl FnOnce(ArrayView2<'_, f64>) -> R) -> R {
-        let b = self.base.borrow();
-        f(b.slice(s![self.rows.0..self.rows.1, self.cols.0..self.cols.1]))
+    /// Number of cells.
+    pub fn size(&self) -> usize {
+        let (n, m) = self.shape();
+        n * m
+    }
+
+    #[inline(always)]
+    fn cell(&self, i: usize, j: usize) -> &AtomicU64 {
+        &self.buf.cells[(self.rows.0 + i) * self.buf.cols + self.cols.0 + j]
+    }
+
+    /// Cell `(i, j)` of the view (in bounds).
+    #[inline(always)]
+    pub fn at(&self, i: usize, j: usize) -> f64 {
+        f64::from_bits(self.cell(i, j).load(Ordering::Relaxed))
+    }
+
+    /// Writes cell `(i, j)` of the view (in bounds).
+    #[inline(always)]
+    pub fn put(&self, i: usize, j: usize, v: f64) {
+        self.cell(i, j).store(v.to_bits(), Ordering::Relaxed);
     }
 
     #[inline(always)]
@@ -84,10 +243,11 @@ impl ArrayObj {
             (0..len as i64).contains(&v).then_some(v as usize)
         };
         match (fix(i, n), fix(j, m)) {
-            (Some(a), Some(b)) => Ok((self.rows.0 + a, self.cols.0 + b)),
-            _ => Err(VmError::Index(format!(
-                "index ({i}, {j}) is out of bounds for shape ({n}, {m})"
-            ))),
+            (Some(a), Some(b)) => Ok((a, b)),
+            _ => Err(VmError::py(
+                "IndexError",
+                format!("index ({i}, {j}) is out of bounds for shape ({n}, {m})"),
+            )),
         }
     }
 
@@ -95,14 +255,14 @@ impl ArrayObj {
     #[inline]
     pub fn get(&self, i: i64, j: i64) -> Result<f64, VmError> {
         let (a, b) = self.index(i, j)?;
-        Ok(self.base.borrow()[[a, b]])
+        Ok(self.at(a, b))
     }
 
     /// `a[i, j] = v`.
     #[inline]
     pub fn set(&self, i: i64, j: i64, v: f64) -> Result<(), VmError> {
         let (a, b) = self.index(i, j)?;
-        self.base.borrow_mut()[[a, b]] = v;
+        self.put(a, b, v);
         Ok(())
     }
 
@@ -112,92 +272,165 @@ impl ArrayObj {
         let (r0, r1) = rs.resolve(n);
         let (c0, c1) = cs.resolve(m);
         ArrayObj {
-            base: Rc::clone(&self.base),
+            buf: Arc::clone(&self.buf),
             rows: (self.rows.0 + r0, self.rows.0 + r1),
             cols: (self.cols.0 + c0, self.cols.0 + c1),
+            ndim: 2,
         }
     }
 
-    /// `a[i]`: row `i` as a 1×m view.
+    /// `a[i]`: row `i` as a view.
     pub fn row(&self, i: i64) -> Result<ArrayObj, VmError> {
         let (r, _) = self.index(i, 0)?;
         Ok(ArrayObj {
-            base: Rc::clone(&self.base),
-            rows: (r, r + 1),
+            buf: Arc::clone(&self.buf),
+            rows: (self.rows.0 + r, self.rows.0 + r + 1),
             cols: self.cols,
+            ndim: 1,
         })
     }
 
-    /// `a[...] = v` for a scalar: fills the view.
-    pub fn fill(&self, v: f64) {
-        let mut b = self.base.borrow_mut();
-        b.slice_mut(s![self.rows.0..self.rows.1, self.cols.0..self.cols.1])
-            .fill(v);
-    }
-
-    /// `a[...] = other`: copies an array of the same shape into the view.
-    pub fn assign(&self, other: &ArrayObj) -> Result<(), VmError> {
-        if self.shape() != other.shape() {
-            return Err(VmError::Type(format!(
-                "could not broadcast shape {:?} into {:?}",
-                other.shape(),
-                self.shape()
-            )));
+    /// The cells in row-major order.
+    pub fn to_vec(&self) -> Vec<f64> {
+        let (n, m) = self.shape();
+        let mut out = Vec::with_capacity(n * m);
+        for i in 0..n {
+            for j in 0..m {
+                out.push(self.at(i, j));
+            }
         }
-        let src = other.with_view(|v| v.to_owned());
-        let mut b = self.base.borrow_mut();
-        b.slice_mut(s![self.rows.0..self.rows.1, self.cols.0..self.cols.1])
-            .assign(&src);
-        Ok(())
+        out
     }
 
-    /// Sum of all cells in row-major order (the order `numpy.sum` uses for small arrays).
-    pub fn sum(&self) -> f64 {
-        self.with_view(|v| v.iter().sum())
+    /// A copy as an `ndarray` (for the frame snapshots and `dot`).
+    pub fn to_ndarray(&self) -> ndarray::Array2<f64> {
+        let (n, m) = self.shape();
+        ndarray::Array2::from_shape_fn((n, m), |(i, j)| self.at(i, j))
     }
 }
 
-/// Iteration state over a tuple.
+/// A list: items behind a per-object lock, as the free-threaded build protects list mutation.
+#[derive(Debug, Default)]
+pub struct ListObj {
+    items: Mutex<Vec<Value>>,
+}
+
+impl ListObj {
+    /// A list holding `items`.
+    pub fn new(items: Vec<Value>) -> Self {
+        Self {
+            items: Mutex::new(items),
+        }
+    }
+
+    /// Locks the items.
+    pub fn lock(&self) -> MutexGuard<'_, Vec<Value>> {
+        self.items.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A dict with insertion order (the programs' result objects), behind a per-object lock.
+#[derive(Debug, Default)]
+pub struct DictObj {
+    items: Mutex<Vec<(Value, Value)>>,
+}
+
+impl DictObj {
+    /// A dict of the given pairs (later keys replace earlier equal ones).
+    pub fn new(pairs: Vec<(Value, Value)>) -> Self {
+        let d = Self::default();
+        {
+            let mut items = d.lock();
+            for (k, v) in pairs {
+                match items.iter_mut().find(|(key, _)| key.py_eq(&k)) {
+                    Some(slot) => slot.1 = v,
+                    None => items.push((k, v)),
+                }
+            }
+        }
+        d
+    }
+
+    /// Locks the pairs.
+    pub fn lock(&self) -> MutexGuard<'_, Vec<(Value, Value)>> {
+        self.items.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Iteration over a tuple or list.
 #[derive(Debug)]
-pub struct TupleIter {
-    /// The items.
-    pub items: Rc<[Value]>,
+pub struct SeqIter {
+    /// The sequence.
+    pub seq: Value,
     /// Next position.
-    pub pos: Cell<usize>,
+    pub pos: AtomicUsize,
 }
 
-/// A value on the interpreter's stack.
-#[derive(Clone, Debug)]
+/// A function object: code plus the defaults evaluated when `def` ran.
+#[derive(Debug)]
+pub struct Function {
+    /// The code.
+    pub code: Arc<Code>,
+    /// Default values of the last positional parameters.
+    pub defaults: Vec<Value>,
+}
+
+/// A value on the interpreter's stack or in a variable.
+#[derive(Clone, Debug, Default)]
 pub enum Value {
-    /// The NULL CPython pushes below a callable.
+    /// The NULL CPython pushes below a callable (and an unbound variable).
+    #[default]
     Null,
     /// `None`.
     None,
-    /// A small int.
+    /// `True` / `False`.
+    Bool(bool),
+    /// An int (64-bit here; wider results raise OverflowError).
     Int(i64),
     /// A float.
     Float(f64),
+    /// A str.
+    Str(Arc<str>),
     /// A 2-tuple of ints, the index `(i, j)`; kept unboxed as CPython's tuple free list would.
     IntPair(i64, i64),
     /// Any other tuple.
-    Tuple(Rc<[Value]>),
+    Tuple(Arc<[Value]>),
+    /// A list.
+    List(Arc<ListObj>),
+    /// A dict.
+    Dict(Arc<DictObj>),
     /// A slice object.
-    Slice(Rc<SliceObj>),
+    Slice(Arc<SliceObj>),
     /// An array or view.
-    Array(Rc<ArrayObj>),
-    /// A `range` iterator.
+    Array(Arc<ArrayObj>),
+    /// A `range` object.
+    Range {
+        /// First value.
+        start: i64,
+        /// Exclusive end.
+        stop: i64,
+        /// Step (never 0).
+        step: i64,
+    },
+    /// A `range` iterator, advanced in place on the stack.
     RangeIter {
         /// Next value.
         next: i64,
         /// Exclusive end.
         stop: i64,
+        /// Step (never 0).
+        step: i64,
     },
-    /// A tuple iterator.
-    TupleIter(Rc<TupleIter>),
+    /// An iterator over a tuple or list.
+    SeqIter(Arc<SeqIter>),
     /// An interpreted function.
-    Function(Rc<Code>),
-    /// A native function.
+    Function(Arc<Function>),
+    /// A native function, or a method once bound by `LOAD_METHOD`.
     Builtin(Builtin),
+    /// An imported module.
+    Module(Module),
+    /// A code object (a constant of the module code, made a function by `MAKE_FUNCTION`).
+    Code(Arc<Code>),
 }
 
 impl Value {
@@ -206,16 +439,33 @@ impl Value {
         match self {
             Value::Null => "NULL",
             Value::None => "NoneType",
+            Value::Bool(_) => "bool",
             Value::Int(_) => "int",
             Value::Float(_) => "float",
+            Value::Str(_) => "str",
             Value::IntPair(..) | Value::Tuple(_) => "tuple",
+            Value::List(_) => "list",
+            Value::Dict(_) => "dict",
             Value::Slice(_) => "slice",
             Value::Array(_) => "numpy.ndarray",
+            Value::Range { .. } => "range",
             Value::RangeIter { .. } => "range_iterator",
-            Value::TupleIter(_) => "tuple_iterator",
+            Value::SeqIter(_) => "iterator",
             Value::Function(_) => "function",
             Value::Builtin(_) => "builtin_function_or_method",
+            Value::Module(_) => "module",
+            Value::Code(_) => "code",
         }
+    }
+
+    /// A str value.
+    pub fn str(s: &str) -> Value {
+        Value::Str(Arc::from(s))
+    }
+
+    /// A list value.
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Arc::new(ListObj::new(items)))
     }
 
     /// The value as a float, if it is a number.
@@ -223,20 +473,210 @@ impl Value {
         match self {
             Value::Int(i) => Some(*i as f64),
             Value::Float(f) => Some(*f),
+            Value::Bool(b) => Some(f64::from(u8::from(*b))),
             _ => None,
         }
     }
 
-    /// The value as an int, if it is one.
+    /// The value as an int, if it is an int or a bool.
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             Value::Int(i) => Some(*i),
+            Value::Bool(b) => Some(i64::from(*b)),
             _ => None,
         }
     }
 
-    /// A tuple of floats, as `array_split` hands each worker its boundary values.
-    pub fn float_tuple(items: &[f64]) -> Value {
-        Value::Tuple(items.iter().map(|&f| Value::Float(f)).collect())
+    /// Python's truth value.
+    pub fn truthy(&self) -> Result<bool, VmError> {
+        Ok(match self {
+            Value::Null | Value::None => false,
+            Value::Bool(b) => *b,
+            Value::Int(i) => *i != 0,
+            Value::Float(f) => *f != 0.0,
+            Value::Str(s) => !s.is_empty(),
+            Value::Tuple(t) => !t.is_empty(),
+            Value::IntPair(..) => true,
+            Value::List(l) => !l.lock().is_empty(),
+            Value::Dict(d) => !d.lock().is_empty(),
+            Value::Range { start, stop, step } => range_len(*start, *stop, *step) > 0,
+            Value::Array(a) if a.size() == 1 => a.at(0, 0) != 0.0,
+            Value::Array(_) => {
+                return Err(VmError::py(
+                    "ValueError",
+                    "The truth value of an array with more than one element is ambiguous."
+                        .to_owned(),
+                ));
+            }
+            _ => true,
+        })
     }
+
+    /// `==` as Python defines it for these types.
+    pub fn py_eq(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::None, Value::None) => true,
+            (Value::Str(a), Value::Str(b)) => a == b,
+            (Value::IntPair(a, b), Value::IntPair(c, d)) => a == c && b == d,
+            (Value::Tuple(a), Value::Tuple(b)) => {
+                a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.py_eq(y))
+            }
+            (Value::List(a), Value::List(b)) => {
+                if Arc::ptr_eq(a, b) {
+                    return true;
+                }
+                let (a, b) = (a.lock().clone(), b.lock().clone());
+                a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.py_eq(y))
+            }
+            (Value::Function(a), Value::Function(b)) => Arc::ptr_eq(a, b),
+            (Value::Builtin(a), Value::Builtin(b)) => a == b,
+            (Value::Module(a), Value::Module(b)) => a == b,
+            (a, b) => match (a.as_i64(), b.as_i64()) {
+                (Some(x), Some(y)) => x == y,
+                _ => match (a.as_f64(), b.as_f64()) {
+                    (Some(x), Some(y)) => x == y,
+                    _ => false,
+                },
+            },
+        }
+    }
+
+    /// Python's `repr`, for `print` and error messages.
+    pub fn repr(&self) -> String {
+        let mut s = String::new();
+        self.write_repr(&mut s, false);
+        s
+    }
+
+    /// Python's `str`.
+    pub fn to_str(&self) -> String {
+        match self {
+            Value::Str(s) => s.to_string(),
+            v => v.repr(),
+        }
+    }
+
+    fn write_repr(&self, out: &mut String, _nested: bool) {
+        let seq = |out: &mut String, items: &[Value], open: &str, close: &str| {
+            out.push_str(open);
+            for (k, v) in items.iter().enumerate() {
+                if k > 0 {
+                    out.push_str(", ");
+                }
+                v.write_repr(out, true);
+            }
+            if items.len() == 1 && open == "(" {
+                out.push(',');
+            }
+            out.push_str(close);
+        };
+        match self {
+            Value::Null => out.push_str("<NULL>"),
+            Value::None => out.push_str("None"),
+            Value::Bool(b) => out.push_str(if *b { "True" } else { "False" }),
+            Value::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Value::Float(f) => out.push_str(&float_repr(*f)),
+            Value::Str(s) => out.push_str(&str_repr(s)),
+            Value::IntPair(a, b) => {
+                let _ = write!(out, "({a}, {b})");
+            }
+            Value::Tuple(t) => seq(out, t, "(", ")"),
+            Value::List(l) => seq(out, &l.lock(), "[", "]"),
+            Value::Dict(d) => {
+                out.push('{');
+                for (k, (key, v)) in d.lock().iter().enumerate() {
+                    if k > 0 {
+                        out.push_str(", ");
+                    }
+                    key.write_repr(out, true);
+                    out.push_str(": ");
+                    v.write_repr(out, true);
+                }
+                out.push('}');
+            }
+            Value::Range { start, stop, step } => {
+                let _ = if *step == 1 {
+                    write!(out, "range({start}, {stop})")
+                } else {
+                    write!(out, "range({start}, {stop}, {step})")
+                };
+            }
+            Value::Function(f) => {
+                let _ = write!(out, "<function {}>", f.code.name);
+            }
+            Value::Builtin(b) => {
+                let _ = write!(out, "<built-in function {}>", b.name());
+            }
+            Value::Module(m) => {
+                let _ = write!(out, "<module '{}'>", m.name());
+            }
+            Value::Array(a) => {
+                let (n, m) = a.shape();
+                let _ = write!(out, "array(shape=({n}, {m}))");
+            }
+            other => {
+                let _ = write!(out, "<{}>", other.type_name());
+            }
+        }
+    }
+}
+
+/// Number of values `range(start, stop, step)` yields.
+pub fn range_len(start: i64, stop: i64, step: i64) -> i64 {
+    if step > 0 && start < stop {
+        (stop - start - 1) / step + 1
+    } else if step < 0 && start > stop {
+        (start - stop - 1) / (-step) + 1
+    } else {
+        0
+    }
+}
+
+/// Python's `repr` of a float (shortest round-trip digits, `.0` for integral values).
+pub fn float_repr(f: f64) -> String {
+    if f.is_nan() {
+        return "nan".to_owned();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf" } else { "-inf" }.to_owned();
+    }
+    let a = f.abs();
+    if a != 0.0 && !(1e-4..1e16).contains(&a) {
+        // Python writes e.g. 1e+16 and 1e-05.
+        let s = format!("{f:e}");
+        let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
+        let exp: i32 = exp.parse().unwrap_or(0);
+        let sign = if exp < 0 { '-' } else { '+' };
+        return format!("{mant}e{sign}{:02}", exp.abs());
+    }
+    let s = format!("{f}");
+    if s.contains('.') { s } else { format!("{s}.0") }
+}
+
+/// Python's `repr` of a str (single quotes unless the text holds one).
+pub fn str_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
 }

@@ -1,6 +1,10 @@
-//! One interpreted worker: runs `calc` on the bytecode interpreter under a GIL, reporting spans,
-//! frames and progress. Threading mode runs several in one process; each child process runs one.
+//! One interpreted worker: runs the program's entry function on the bytecode interpreter under a
+//! GIL, reporting spans, frames and progress. Threading mode runs several in one process,
+//! sharing one module namespace; each child process runs one, with its own namespace. Also the
+//! main thread's host, which runs the module's top level, `share` and `report`.
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
 use std::time::Duration;
 
 use crossbeam_channel::Sender;
@@ -10,47 +14,43 @@ use crate::engine::clock;
 use crate::engine::error::EngineError;
 use crate::engine::events::GridFrame;
 use crate::engine::gil::Gil;
-use crate::engine::pyvm::programs::Program;
+use crate::engine::program::{self, Program, WireValue};
 use crate::engine::pyvm::value::{ArrayObj, Value};
-use crate::engine::pyvm::{Host, Vm, VmError};
+use crate::engine::pyvm::{Globals, Host, Vm, VmError};
 use crate::engine::trace::{Recorder, SpanState};
+
+/// Longest slice of a `time.sleep` between cancel checks.
+const SLEEP_SLICE: Duration = Duration::from_millis(10);
 
 struct InterpHost<'a> {
     gil: &'a Gil,
     job: &'a WorkerJob,
     rec: Recorder,
     tx: Sender<WorkerMsg>,
-    problem_sums: Vec<(usize, f64)>,
-    iter_in_problem: u32,
-    iters_done: u64,
+    steps: u64,
     last_report_ns: u64,
 }
 
 impl InterpHost<'_> {
-    fn problem_index(&self) -> usize {
-        self.job.first_problem + self.problem_sums.len()
-    }
-
-    fn report(&mut self, grid: &ArrayObj, force: bool) {
+    fn report(&mut self, grid: &ArrayObj) {
         let now = clock::now_ns();
-        if !force && now.saturating_sub(self.last_report_ns) < FRAME_EVERY_NS {
+        if now.saturating_sub(self.last_report_ns) < FRAME_EVERY_NS {
             return;
         }
         self.last_report_ns = now;
         let _ = self.tx.try_send(WorkerMsg::Progress {
             worker: self.job.worker,
-            iters_done: self.iters_done,
+            iters_done: self.steps,
         });
         if self.job.publish_frames {
-            let frame = grid.with_view(|v| {
-                GridFrame::from_view(
-                    self.job.worker as u32,
-                    std::process::id(),
-                    self.problem_index() as u32,
-                    self.iter_in_problem,
-                    v,
-                )
-            });
+            let iters = self.job.iters.max(1) as u64;
+            let frame = GridFrame::from_view(
+                self.job.worker as u32,
+                std::process::id(),
+                (self.job.first_problem as u64 + self.steps / iters) as u32,
+                (self.steps % iters) as u32,
+                grid.to_ndarray().view(),
+            );
             let _ = self.tx.try_send(WorkerMsg::Frame(frame));
         }
     }
@@ -75,73 +75,99 @@ impl Host for InterpHost<'_> {
         Ok(self.gil.take(self.job.worker, &mut self.rec)?)
     }
 
-    fn on_iteration(&mut self, grid: &ArrayObj) -> Result<(), VmError> {
-        self.iters_done += 1;
-        self.iter_in_problem += 1;
-        self.report(grid, false);
+    fn on_state(&mut self, grid: &ArrayObj) -> Result<(), VmError> {
+        self.steps += 1;
+        self.report(grid);
         Ok(())
     }
 
-    fn on_problem_done(&mut self, grid: &ArrayObj) -> Result<(), VmError> {
-        let k = self.problem_index();
-        self.problem_sums.push((k, grid.sum()));
-        self.iter_in_problem = 0;
-        Ok(())
+    fn sleep(&mut self, secs: f64) -> Result<(), VmError> {
+        sleep_cancellable(secs, || self.gil.is_cancelled())
     }
 
-    fn io_wait(&mut self) -> Result<(), VmError> {
-        let mut left = Duration::from_micros(self.job.io_wait_micros);
-        let slice = Duration::from_millis(10);
-        while !left.is_zero() {
-            if self.gil.is_cancelled() {
-                return Err(VmError::Cancelled);
-            }
-            let d = left.min(slice);
-            std::thread::sleep(d);
-            left -= d;
-        }
-        Ok(())
+    fn print(&mut self, line: &str) {
+        eprintln!("[worker {}] {line}", self.job.worker);
     }
 }
 
-/// Runs one worker's problems on the interpreter, holding `gil` as CPython would.
+fn sleep_cancellable(secs: f64, cancelled: impl Fn() -> bool) -> Result<(), VmError> {
+    let mut left = Duration::from_secs_f64(secs.clamp(0.0, 3600.0));
+    while !left.is_zero() {
+        if cancelled() {
+            return Err(VmError::Cancelled);
+        }
+        let d = left.min(SLEEP_SLICE);
+        std::thread::sleep(d);
+        left -= d;
+    }
+    Ok(())
+}
+
+/// Binds the parameter overrides in a namespace (after the module's top level ran).
+pub fn apply_params(globals: &Globals, params: &[(String, WireValue)]) -> Result<(), EngineError> {
+    for (name, w) in params {
+        let v = w.unpack(globals)?;
+        if !globals.set(name, v) {
+            return Err(EngineError::Config(format!(
+                "the program has no parameter {name}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Runs one worker on the interpreter, holding `gil` as CPython would. `globals` is the
+/// process's namespace (threading mode); a child process passes `None` and imports the program
+/// itself, under its own GIL.
 pub fn run_interpreted(
     job: &WorkerJob,
     gil: &Gil,
+    globals: Option<Arc<Globals>>,
     tx: Sender<WorkerMsg>,
 ) -> Result<WorkerResult, EngineError> {
     let cpu0 = clock::thread_cpu_ns();
-    let program = Program::new();
     let mut host = InterpHost {
         gil,
         job,
         rec: Recorder::new(job.worker, Some(tx.clone())),
         tx,
-        problem_sums: Vec::with_capacity(job.ics.len()),
-        iter_in_problem: 0,
-        iters_done: 0,
+        steps: 0,
         last_report_ns: 0,
     };
     // A new thread takes the GIL before running any bytecode.
     gil.take(job.worker, &mut host.rec)?;
-    let update = Value::Function(program.update_fn(job.kernel));
-    let args = vec![
-        Value::Int(job.grid as i64),
-        Value::Int(job.iters as i64),
-        update,
-        Value::float_tuple(&job.ics),
-    ];
-    let mut vm = Vm::new(&mut host, gil.eval_breaker(), program.globals());
-    let result = vm.call(&program.calc, args);
-    let instructions = vm.instructions();
-    drop(vm);
+    let outcome = (|| -> Result<(Value, u64), EngineError> {
+        let globals = match globals {
+            Some(g) => g,
+            None => {
+                let program = Program::load(&job.program)?;
+                let g = program.new_globals();
+                let mut vm = Vm::new(&mut host, gil.eval_breaker(), Arc::clone(&g));
+                vm.run_module(&program.module.code)?;
+                apply_params(&g, &job.params)?;
+                g
+            }
+        };
+        let entry = program::function(&globals, &job.entry).ok_or_else(|| {
+            EngineError::Config(format!("the program has no function {}", job.entry))
+        })?;
+        let args = job
+            .args
+            .iter()
+            .map(|w| w.unpack(&globals))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut vm = Vm::new(&mut host, gil.eval_breaker(), globals);
+        let r = vm.call_value(&Value::Function(entry), args);
+        let n = vm.instructions();
+        Ok((r?, n))
+    })();
     if gil.holds(job.worker) {
         gil.drop_gil(job.worker, &mut host.rec, None, false);
     }
-    result?;
+    let (returned, instructions) = outcome?;
     let _ = host.tx.try_send(WorkerMsg::Progress {
         worker: job.worker,
-        iters_done: host.iters_done,
+        iters_done: host.steps,
     });
     let (state_ns, dropped_spans) = host.rec.finish();
     let (pid, tid) = host.rec.ids();
@@ -149,7 +175,9 @@ pub fn run_interpreted(
         worker: job.worker,
         pid,
         tid,
-        problem_sums: host.problem_sums,
+        problem_sums: Vec::new(),
+        returned: Some(WireValue::pack(&returned)?),
+        steps: host.steps,
         state_ns: state_ns.to_vec(),
         instructions,
         cpu_ns: clock::thread_cpu_ns().saturating_sub(cpu0),
@@ -157,4 +185,59 @@ pub fn run_interpreted(
         gil_switches: 0,
         gil_drop_requests: 0,
     })
+}
+
+/// The host of the main thread, which runs the module's top level, `share` and `report` while
+/// no worker runs: nothing to contend with, so no GIL and no trace.
+pub struct MainHost {
+    breaker: AtomicU32,
+}
+
+impl MainHost {
+    /// A host for the main thread.
+    pub fn new() -> Self {
+        Self {
+            breaker: AtomicU32::new(0),
+        }
+    }
+
+    /// Runs `f` with an interpreter bound to `globals`.
+    pub fn with_vm<R>(
+        &mut self,
+        globals: &Arc<Globals>,
+        f: impl FnOnce(&mut Vm<'_, MainHostRef>) -> R,
+    ) -> R {
+        let mut h = MainHostRef;
+        let mut vm = Vm::new(&mut h, &self.breaker, Arc::clone(globals));
+        f(&mut vm)
+    }
+}
+
+impl Default for MainHost {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The [`Host`] of the main thread.
+pub struct MainHostRef;
+
+impl Host for MainHostRef {
+    fn handle_eval_breaker(&mut self) -> Result<(), VmError> {
+        Ok(())
+    }
+    fn tick(&mut self) {}
+    fn begin_allow_threads(&mut self, _state: SpanState) {}
+    fn end_allow_threads(&mut self) -> Result<(), VmError> {
+        Ok(())
+    }
+    fn on_state(&mut self, _grid: &ArrayObj) -> Result<(), VmError> {
+        Ok(())
+    }
+    fn sleep(&mut self, secs: f64) -> Result<(), VmError> {
+        sleep_cancellable(secs, || false)
+    }
+    fn print(&mut self, line: &str) {
+        eprintln!("{line}");
+    }
 }

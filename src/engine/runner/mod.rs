@@ -19,12 +19,15 @@ use crate::engine::clock;
 use crate::engine::config::{Kernel, Mode, RunConfig};
 use crate::engine::error::EngineError;
 use crate::engine::events::{EngineEvent, EventSink, GridFrame};
+use crate::engine::program::{Program, WireValue};
+use crate::engine::pyvm::Globals;
+use crate::engine::pyvm::value::Value;
 use crate::engine::sampler::{self, Sampler};
 use crate::engine::summary::{RunOutcome, RunSummary, WorkerSummary};
 use crate::engine::trace::{NO_CPU, Span, SpanState};
 use crate::engine::workload;
 
-pub use interp::run_interpreted;
+pub use interp::{MainHost, run_interpreted};
 pub use process::worker_main;
 
 /// Most spans one run keeps for its trace; more are counted as dropped.
@@ -80,6 +83,18 @@ pub struct WorkerJob {
     pub io_wait_micros: u64,
     /// Whether to publish grid frames.
     pub publish_frames: bool,
+    /// The program: a bundled name or a path.
+    #[serde(default)]
+    pub program: String,
+    /// Parameter values bound after the module's top level ran.
+    #[serde(default)]
+    pub params: Vec<(String, WireValue)>,
+    /// The function the worker runs.
+    #[serde(default)]
+    pub entry: String,
+    /// Its arguments (from the program's `share`).
+    #[serde(default)]
+    pub args: Vec<WireValue>,
 }
 
 impl WorkerJob {
@@ -95,6 +110,10 @@ impl WorkerJob {
             switch_interval_micros: cfg.switch_interval_micros,
             io_wait_micros: cfg.io_wait_micros,
             publish_frames: cfg.publish_frames,
+            program: cfg.program.clone(),
+            params: Vec::new(),
+            entry: String::new(),
+            args: Vec::new(),
         }
     }
 }
@@ -108,8 +127,14 @@ pub struct WorkerResult {
     pub pid: u32,
     /// Thread id.
     pub tid: u32,
-    /// `(problem index, sum of its final grid)` for each problem solved.
+    /// `(problem index, sum of its final grid)` for each problem solved (native mode).
     pub problem_sums: Vec<(usize, f64)>,
+    /// What the entry function returned (interpreted modes).
+    #[serde(default)]
+    pub returned: Option<WireValue>,
+    /// Calls of the program's state functions (heat: kernel applications).
+    #[serde(default)]
+    pub steps: u64,
     /// Nanoseconds per [`SpanState`].
     pub state_ns: Vec<u64>,
     /// Bytecode instructions executed.
@@ -199,7 +224,11 @@ impl<'a> Coordinator<'a> {
             spans: Vec::new(),
             dropped: 0,
             iters_done: vec![0; cfg.threads],
-            iters_total: (cfg.problems * cfg.iters) as u64,
+            iters_total: if cfg.is_heat() {
+                (cfg.problems * cfg.iters) as u64
+            } else {
+                0
+            },
             last_progress_ns: 0,
             results: vec![None; cfg.threads],
             failure: None,
@@ -336,6 +365,125 @@ pub fn run_blocking(
     result
 }
 
+/// A program ready to run: compiled, its namespace in this process initialised, every worker's
+/// arguments computed by its `share`.
+struct Prepared {
+    program: Program,
+    globals: Arc<Globals>,
+    entry: String,
+    params: Vec<(String, WireValue)>,
+    args: Vec<Vec<WireValue>>,
+}
+
+/// The parameters a configuration sets: the heat program's sizes and kernel from the config
+/// fields, then the user's `--param` values.
+fn param_overrides(cfg: &RunConfig) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if cfg.is_heat() {
+        out.push(("N".to_owned(), cfg.grid.to_string()));
+        out.push(("NP".to_owned(), cfg.problems.to_string()));
+        out.push(("NITER".to_owned(), cfg.iters.to_string()));
+        out.push(("KERNEL".to_owned(), cfg.kernel.name().to_owned()));
+        out.push((
+            "IO_WAIT".to_owned(),
+            format!("{}", cfg.io_wait_micros as f64 / 1e6),
+        ));
+    }
+    out.extend(cfg.params.iter().cloned());
+    out
+}
+
+fn prepare(cfg: &RunConfig) -> Result<Prepared, EngineError> {
+    let program = Program::load(&cfg.program)?;
+    let values = program.parse_params(&param_overrides(cfg))?;
+    let entry = cfg
+        .entry
+        .clone()
+        .or_else(|| {
+            values
+                .iter()
+                .rev()
+                .find(|(n, _)| n == "ENTRY")
+                .map(|(_, v)| v.to_str())
+        })
+        .or_else(|| program.default_entry())
+        .ok_or_else(|| {
+            EngineError::Config(format!(
+                "{} names no entry function: pass --entry or set ENTRY",
+                program.file
+            ))
+        })?;
+    let globals = program.new_globals();
+    let mut main = MainHost::new();
+    let params: Vec<(String, WireValue)> = values
+        .iter()
+        .map(|(n, v)| Ok((n.clone(), WireValue::pack(v)?)))
+        .collect::<Result<_, EngineError>>()?;
+    main.with_vm(&globals, |vm| vm.run_module(&program.module.code))?;
+    interp::apply_params(&globals, &params)?;
+    if crate::engine::program::function(&globals, &entry).is_none() {
+        return Err(EngineError::Config(format!(
+            "{} has no function {entry} (--entry)",
+            program.file
+        )));
+    }
+    let share = crate::engine::program::function(&globals, "share");
+    let mut args = Vec::with_capacity(cfg.threads);
+    for k in 0..cfg.threads {
+        let a = match &share {
+            Some(f) => {
+                let call = vec![Value::Int(k as i64), Value::Int(cfg.threads as i64)];
+                let v = main.with_vm(&globals, |vm| {
+                    vm.call_value(&Value::Function(Arc::clone(f)), call)
+                })?;
+                match v {
+                    Value::Tuple(t) => t
+                        .iter()
+                        .map(WireValue::pack)
+                        .collect::<Result<Vec<_>, _>>()?,
+                    Value::IntPair(a, b) => vec![WireValue::Int(a), WireValue::Int(b)],
+                    other => {
+                        return Err(EngineError::Python(format!(
+                            "TypeError: share() must return a tuple of arguments, not {}",
+                            other.type_name()
+                        )));
+                    }
+                }
+            }
+            None => Vec::new(),
+        };
+        args.push(a);
+    }
+    Ok(Prepared {
+        program,
+        globals,
+        entry,
+        params,
+        args,
+    })
+}
+
+/// Runs the program's `report` on the workers' return values, in this process's namespace.
+fn report(prep: &Prepared, returned: &[WireValue]) -> Result<WireValue, EngineError> {
+    let values = returned
+        .iter()
+        .map(|w| w.unpack(&prep.globals))
+        .collect::<Result<Vec<_>, _>>()?;
+    match crate::engine::program::function(&prep.globals, "report") {
+        Some(f) => {
+            let mut main = MainHost::new();
+            let r = main.with_vm(&prep.globals, |vm| {
+                vm.call_value(&Value::Function(f), vec![Value::list(values)])
+            })?;
+            WireValue::pack(&r)
+        }
+        None => Ok(WireValue::Dict(vec![(
+            WireValue::Str("results".to_owned()),
+            WireValue::List(returned.to_vec()),
+        )])),
+    }
+}
+
 fn run_inner(
     run_id: u64,
     cfg: &RunConfig,
@@ -343,6 +491,17 @@ fn run_inner(
     cancel: &CancelToken,
 ) -> Result<RunOutcome, EngineError> {
     cfg.validate()?;
+    if cfg.mode == Mode::Native && !cfg.is_heat() {
+        return Err(EngineError::Config(format!(
+            "native mode runs compiled kernels of heat.py only, not {}",
+            cfg.program
+        )));
+    }
+    let prep = if cfg.mode == Mode::Native {
+        None
+    } else {
+        Some(prepare(cfg)?)
+    };
     let cores = clock::core_count();
     let start_ns = clock::now_ns();
     if let Some(sink) = sink {
@@ -367,13 +526,21 @@ fn run_inner(
 
     let jobs: Vec<WorkerJob> = workload::chunks(cfg)
         .into_iter()
-        .map(|c| WorkerJob::new(cfg, run_id, c))
+        .map(|c| {
+            let mut job = WorkerJob::new(cfg, run_id, c);
+            if let Some(p) = &prep {
+                job.entry = p.entry.clone();
+                job.params = p.params.clone();
+                job.args = p.args.get(job.worker).cloned().unwrap_or_default();
+            }
+            job
+        })
         .collect();
     let mut coord = Coordinator::new(run_id, cfg, sink);
-    let (gil_switches, gil_drop_requests) = match cfg.mode {
-        Mode::Threading => threading::run(cfg, jobs, &mut coord, cancel)?,
-        Mode::Multiprocessing => process::run(cfg, jobs, &mut coord, cancel)?,
-        Mode::Native => native::run(cfg, jobs, &mut coord, cancel)?,
+    let (gil_switches, gil_drop_requests) = match (cfg.mode, &prep) {
+        (Mode::Threading, Some(p)) => threading::run(cfg, jobs, &p.globals, &mut coord, cancel)?,
+        (Mode::Multiprocessing, _) => process::run(cfg, jobs, &mut coord, cancel)?,
+        _ => native::run(cfg, jobs, &mut coord, cancel)?,
     };
     let end_ns = clock::now_ns();
     let core_samples = sampler.stop();
@@ -389,6 +556,7 @@ fn run_inner(
     summary.gil_switches = gil_switches;
     summary.gil_drop_requests = gil_drop_requests;
     let mut sums = vec![None; cfg.problems];
+    let mut returned = Vec::with_capacity(coord.results.len());
     for (w, r) in coord.results.iter().enumerate() {
         let Some(r) = r else {
             return Err(EngineError::Worker {
@@ -405,6 +573,7 @@ fn run_inner(
                 *slot = Some(s);
             }
         }
+        returned.push(r.returned.clone().unwrap_or(WireValue::None));
         let secs = |st: SpanState| r.state_ns.get(st as usize).copied().unwrap_or(0) as f64 / 1e9;
         // Process start and the final result transfer are measured outside the worker's recorder.
         let traced_secs = |st: SpanState| {
@@ -413,6 +582,15 @@ fn run_inner(
                 .iter()
                 .filter(|s| s.worker as usize == w && s.state == st)
                 .fold(0.0, |acc, s| acc + s.dur_ns() as f64 / 1e9)
+        };
+        let problems = if prep.is_some() {
+            if cfg.is_heat() {
+                (r.steps / cfg.iters.max(1) as u64) as usize
+            } else {
+                0
+            }
+        } else {
+            r.problem_sums.len()
         };
         summary.workers.push(WorkerSummary {
             id: w,
@@ -426,16 +604,32 @@ fn run_inner(
             spawn_secs: traced_secs(SpanState::Spawn),
             ipc_secs: traced_secs(SpanState::Ipc),
             instructions: r.instructions,
-            problems: r.problem_sums.len(),
+            problems,
         });
     }
-    let sums: Option<Vec<f64>> = sums.into_iter().collect();
-    let sums = sums.ok_or_else(|| EngineError::Worker {
-        worker: 0,
-        pid: 0,
-        message: "some problems were never reported".to_owned(),
-    })?;
-    summary.checksum = workload::checksum(&sums);
+    let result = match &prep {
+        Some(p) => {
+            summary.entry = p.entry.clone();
+            summary.program = p.program.name.clone();
+            report(p, &returned)?
+        }
+        None => {
+            let sums: Option<Vec<f64>> = sums.into_iter().collect();
+            let sums = sums.ok_or_else(|| EngineError::Worker {
+                worker: 0,
+                pid: 0,
+                message: "some problems were never reported".to_owned(),
+            })?;
+            summary.program = "heat".to_owned();
+            summary.entry = "calc".to_owned();
+            WireValue::Dict(vec![(
+                WireValue::Str("checksum".to_owned()),
+                WireValue::Float(workload::checksum(&sums)),
+            )])
+        }
+    };
+    summary.result = result.to_json();
+    summary.checksum = summary.result["checksum"].as_f64().unwrap_or(f64::NAN);
     summary.dropped_events = coord.dropped;
     let mut spans = std::mem::take(&mut coord.spans);
     spans.sort_by_key(|s| (s.start_ns, s.worker));

@@ -16,6 +16,14 @@ use super::{
 use crate::engine::clock;
 use crate::engine::config::{Kernel, RunConfig};
 use crate::engine::error::EngineError;
+
+/// A finished grid's sum, rounded as NumPy's `u.sum()` rounds it.
+fn grid_sum(u: &Array2<f64>) -> f64 {
+    match u.as_slice() {
+        Some(cells) => 0.0 + crate::engine::pyvm::pairwise_sum(cells),
+        None => 0.0 + crate::engine::pyvm::pairwise_sum(&u.iter().copied().collect::<Vec<_>>()),
+    }
+}
 use crate::engine::events::GridFrame;
 use crate::engine::kernels;
 use crate::engine::trace::{Recorder, SpanState};
@@ -106,7 +114,7 @@ impl Shared {
     fn record_sum(&self, k: usize, u: &Array2<f64>) {
         let (_, mut g) = self.worker();
         if let Some(pw) = g.as_mut() {
-            pw.sums.push((k, u.iter().sum()));
+            pw.sums.push((k, grid_sum(u)));
         }
     }
 
@@ -209,6 +217,8 @@ fn drive(shared: &Shared, pool: &rayon::ThreadPool) -> Result<(), EngineError> {
             pid,
             tid,
             problem_sums: std::mem::take(&mut pw.sums),
+            returned: None,
+            steps: 0,
             state_ns: state_ns.to_vec(),
             instructions: 0,
             cpu_ns: clock::thread_cpu_ns().saturating_sub(pw.cpu0_ns),

@@ -303,7 +303,7 @@ pub fn worker_main() -> i32 {
         return 2;
     };
     let gil = Gil::new(job.switch_interval_micros);
-    let result = run_interpreted(&job, &gil, tx.clone());
+    let result = run_interpreted(&job, &gil, None, tx.clone());
     let ipc_start = clock::now_ns();
     let (last, code) = match result {
         Ok(mut r) => {

@@ -1,4 +1,5 @@
-//! Threading mode: one named OS thread per worker in this process, all sharing one GIL.
+//! Threading mode: one named OS thread per worker in this process, all sharing one GIL and one
+//! module namespace.
 
 use std::sync::Arc;
 
@@ -10,11 +11,13 @@ use super::{
 use crate::engine::config::RunConfig;
 use crate::engine::error::EngineError;
 use crate::engine::gil::Gil;
+use crate::engine::pyvm::Globals;
 
 /// Runs the jobs on threads; returns the GIL's (switches, drop requests).
 pub(super) fn run(
     cfg: &RunConfig,
     jobs: Vec<WorkerJob>,
+    globals: &Arc<Globals>,
     coord: &mut Coordinator<'_>,
     cancel: &CancelToken,
 ) -> Result<(u64, u64), EngineError> {
@@ -24,10 +27,11 @@ pub(super) fn run(
     let mut spawn_error = None;
     for job in jobs {
         let worker_gil = Arc::clone(&gil);
+        let globals = Arc::clone(globals);
         let tx = tx.clone();
         let name = format!("gilscope-py-{}", job.worker);
         let spawned = std::thread::Builder::new().name(name).spawn(move || {
-            let msg = match run_interpreted(&job, &worker_gil, tx.clone()) {
+            let msg = match run_interpreted(&job, &worker_gil, Some(globals), tx.clone()) {
                 Ok(r) => WorkerMsg::Done(Box::new(r)),
                 Err(error) => WorkerMsg::Failed {
                     worker: job.worker,

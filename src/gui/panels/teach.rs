@@ -3,7 +3,9 @@
 
 use super::super::settings::Settings;
 use crate::engine::config::{Kernel, Mode};
-use crate::engine::pyvm::programs::{MODULE_SOURCE, disassembly};
+use std::sync::OnceLock;
+
+use crate::engine::program::{BUNDLED, Program};
 
 /// What happens, and what to expect, for a mode and kernel.
 pub fn explanation(mode: Mode, kernel: Kernel) -> (&'static str, &'static str) {
@@ -39,15 +41,48 @@ pub fn explanation(mode: Mode, kernel: Kernel) -> (&'static str, &'static str) {
     }
 }
 
+/// The source of `heat.py`, as shipped in `assets/programs/`.
+fn heat_source() -> &'static str {
+    BUNDLED
+        .iter()
+        .find(|(n, _)| *n == "heat")
+        .map_or("", |(_, s)| s)
+}
+
+/// The `dis` listing of one of heat.py's functions, compiled once.
+fn disassembly(kernel: Kernel) -> &'static str {
+    static LISTINGS: OnceLock<Vec<(String, String)>> = OnceLock::new();
+    let listings = LISTINGS.get_or_init(|| match Program::load("heat") {
+        Ok(p) => p
+            .module
+            .functions
+            .iter()
+            .map(|f| (f.name.to_string(), f.disassemble()))
+            .collect(),
+        Err(e) => vec![("error".to_owned(), e.to_string())],
+    });
+    let name = match kernel {
+        Kernel::Python => "py_update",
+        Kernel::Numpy => "num_update",
+        Kernel::Io => "io_update",
+    };
+    listings
+        .iter()
+        .find(|(n, _)| n == name)
+        .or(listings.first())
+        .map_or("", |(_, l)| l.as_str())
+}
+
 fn function_source(kernel: Kernel) -> String {
     let name = match kernel {
         Kernel::Python => "def py_update",
         Kernel::Numpy => "def num_update",
         Kernel::Io => "def io_update",
     };
-    let start = MODULE_SOURCE.find(name).unwrap_or(0);
-    let rest = &MODULE_SOURCE[start..];
-    let end = rest.find("\n\ndef ").map_or(rest.len(), |e| e);
+    let source = heat_source();
+    let start = source.find(name).unwrap_or(0);
+    let rest = &source[start..];
+    let end = rest.find("\n\n\ndef ").map_or(rest.len(), |e| e);
     rest[..end].trim_end().to_owned()
 }
 

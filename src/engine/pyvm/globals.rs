@@ -1,0 +1,85 @@
+//! A module's namespace, shared by every thread of one process as in CPython.
+//!
+//! Names that some function rebinds with `global` (like `balance` in `bank.py`) are read and
+//! written through their own lock on every access, so a read-modify-write such as
+//! `balance += 1` really is two separate steps that other threads can fall between. Every
+//! other name is only bound while the module's top level runs, so each thread reads it from a
+//! snapshot taken once, with no lock on the hot path.
+
+use std::sync::{Arc, Mutex};
+
+use super::value::Value;
+
+/// The namespace of one module in one process.
+#[derive(Debug)]
+pub struct Globals {
+    names: Vec<Arc<str>>,
+    cells: Vec<Mutex<Value>>,
+    shared: Vec<bool>,
+}
+
+impl Globals {
+    /// An empty namespace with one slot per name; `shared[k]` marks names rebound by functions.
+    pub fn new(names: Vec<Arc<str>>, shared: Vec<bool>) -> Self {
+        let cells = names.iter().map(|_| Mutex::new(Value::Null)).collect();
+        Self {
+            names,
+            cells,
+            shared,
+        }
+    }
+
+    /// The names, in slot order.
+    pub fn names(&self) -> &[Arc<str>] {
+        &self.names
+    }
+
+    /// The slot of a name.
+    pub fn slot(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| &**n == name)
+    }
+
+    /// Whether functions rebind this slot (so every read takes its lock).
+    #[inline(always)]
+    pub fn is_shared(&self, slot: usize) -> bool {
+        self.shared[slot]
+    }
+
+    /// The value in a slot (`Value::Null` when unbound).
+    #[inline]
+    pub fn load(&self, slot: usize) -> Value {
+        self.cells[slot]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Binds a slot.
+    #[inline]
+    pub fn store(&self, slot: usize, v: Value) {
+        *self.cells[slot].lock().unwrap_or_else(|p| p.into_inner()) = v;
+    }
+
+    /// The value of a name, if bound.
+    pub fn get(&self, name: &str) -> Option<Value> {
+        self.slot(name)
+            .map(|s| self.load(s))
+            .filter(|v| !matches!(v, Value::Null))
+    }
+
+    /// Binds a name that has a slot; returns false when it has none.
+    pub fn set(&self, name: &str, v: Value) -> bool {
+        match self.slot(name) {
+            Some(s) => {
+                self.store(s, v);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Every slot's current value, for a thread's lock-free reads of the unshared names.
+    pub fn snapshot(&self) -> Vec<Value> {
+        (0..self.cells.len()).map(|s| self.load(s)).collect()
+    }
+}

@@ -1,0 +1,618 @@
+//! Python semantics of the operations on non-array values: arithmetic, comparisons, indexing,
+//! iteration, attributes and the small builtins.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use super::VmError;
+use super::code::{BinOp, CmpOp, Op};
+use super::value::{Builtin, SeqIter, Value, range_len};
+
+fn overflow() -> VmError {
+    VmError::py(
+        "OverflowError",
+        "int result does not fit in 64 bits (gilscope's ints are 64-bit)",
+    )
+}
+
+/// Whether a float op has an in-place fast path (division checks its divisor).
+#[inline(always)]
+pub fn float_fast(op: BinOp) -> bool {
+    matches!(op, BinOp::ADD | BinOp::SUB | BinOp::MUL)
+}
+
+/// `x op y` on floats for the fast-path operators.
+#[inline(always)]
+pub fn float_op(op: BinOp, x: f64, y: f64) -> f64 {
+    match op {
+        BinOp::ADD => x + y,
+        BinOp::SUB => x - y,
+        _ => x * y,
+    }
+}
+
+/// Whether an int op has an in-place fast path.
+#[inline(always)]
+pub fn int_fast(op: BinOp) -> bool {
+    matches!(op, BinOp::ADD | BinOp::SUB | BinOp::MUL)
+}
+
+/// `x op y` on ints for the fast-path operators; `None` on overflow.
+#[inline(always)]
+pub fn int_fast_op(op: BinOp, x: i64, y: i64) -> Option<i64> {
+    match op {
+        BinOp::ADD => x.checked_add(y),
+        BinOp::SUB => x.checked_sub(y),
+        _ => x.checked_mul(y),
+    }
+}
+
+fn int_binary(op: BinOp, x: i64, y: i64) -> Result<Value, VmError> {
+    let zero = || VmError::py("ZeroDivisionError", "integer division or modulo by zero");
+    Ok(Value::Int(match op {
+        BinOp::ADD => x.checked_add(y).ok_or_else(overflow)?,
+        BinOp::SUB => x.checked_sub(y).ok_or_else(overflow)?,
+        BinOp::MUL => x.checked_mul(y).ok_or_else(overflow)?,
+        BinOp::TRUE_DIV => {
+            if y == 0 {
+                return Err(VmError::py("ZeroDivisionError", "division by zero"));
+            }
+            return Ok(Value::Float(x as f64 / y as f64));
+        }
+        BinOp::FLOOR_DIV => {
+            if y == 0 {
+                return Err(zero());
+            }
+            let q = x.checked_div(y).ok_or_else(overflow)?;
+            if x % y != 0 && ((x < 0) != (y < 0)) {
+                q - 1
+            } else {
+                q
+            }
+        }
+        BinOp::MOD => {
+            if y == 0 {
+                return Err(zero());
+            }
+            let r = x.checked_rem(y).unwrap_or(0);
+            if r != 0 && ((r < 0) != (y < 0)) {
+                r + y
+            } else {
+                r
+            }
+        }
+        BinOp::POW => {
+            if y < 0 {
+                return Ok(Value::Float((x as f64).powf(y as f64)));
+            }
+            let e = u32::try_from(y).map_err(|_| overflow())?;
+            x.checked_pow(e).ok_or_else(overflow)?
+        }
+        BinOp::AND => x & y,
+        BinOp::OR => x | y,
+        BinOp::XOR => x ^ y,
+        BinOp::LSHIFT | BinOp::RSHIFT => {
+            if y < 0 {
+                return Err(VmError::py("ValueError", "negative shift count"));
+            }
+            if op == BinOp::RSHIFT {
+                x >> y.min(63)
+            } else {
+                let r = x.checked_shl(u32::try_from(y).map_err(|_| overflow())?);
+                match r {
+                    Some(r) if r >> y.min(63) == x => r,
+                    _ => return Err(overflow()),
+                }
+            }
+        }
+        _ => return Err(unsupported(op, "int", "int")),
+    }))
+}
+
+fn float_binary(op: BinOp, x: f64, y: f64) -> Result<Value, VmError> {
+    Ok(Value::Float(match op {
+        BinOp::ADD => x + y,
+        BinOp::SUB => x - y,
+        BinOp::MUL => x * y,
+        BinOp::TRUE_DIV => {
+            if y == 0.0 {
+                return Err(VmError::py("ZeroDivisionError", "float division by zero"));
+            }
+            x / y
+        }
+        BinOp::FLOOR_DIV => {
+            if y == 0.0 {
+                return Err(VmError::py(
+                    "ZeroDivisionError",
+                    "float floor division by zero",
+                ));
+            }
+            (x / y).floor()
+        }
+        BinOp::MOD => {
+            if y == 0.0 {
+                return Err(VmError::py("ZeroDivisionError", "float modulo"));
+            }
+            let r = x % y;
+            if r != 0.0 && ((r < 0.0) != (y < 0.0)) {
+                r + y
+            } else {
+                r
+            }
+        }
+        BinOp::POW => x.powf(y),
+        _ => return Err(unsupported(op, "float", "float")),
+    }))
+}
+
+fn unsupported(op: BinOp, a: &str, b: &str) -> VmError {
+    VmError::type_error(format!(
+        "unsupported operand type(s) for {}: '{a}' and '{b}'",
+        op.base().symbol()
+    ))
+}
+
+/// `a op b` for every type but arrays.
+pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, VmError> {
+    let op = op.base();
+    match (a, b) {
+        (Value::Int(_) | Value::Bool(_), Value::Int(_) | Value::Bool(_)) => {
+            int_binary(op, a.as_i64().unwrap_or(0), b.as_i64().unwrap_or(0))
+        }
+        (
+            Value::Float(_) | Value::Int(_) | Value::Bool(_),
+            Value::Float(_) | Value::Int(_) | Value::Bool(_),
+        ) => float_binary(op, a.as_f64().unwrap_or(0.0), b.as_f64().unwrap_or(0.0)),
+        (Value::Str(x), Value::Str(y)) if op == BinOp::ADD => {
+            Ok(Value::Str(Arc::from(format!("{x}{y}"))))
+        }
+        (Value::Str(s), n) | (n, Value::Str(s)) if op == BinOp::MUL && n.as_i64().is_some() => {
+            let k = n.as_i64().unwrap_or(0).max(0) as usize;
+            Ok(Value::Str(Arc::from(s.repeat(k))))
+        }
+        (Value::List(x), Value::List(y)) if op == BinOp::ADD => {
+            let mut items = x.lock().clone();
+            items.extend(y.lock().iter().cloned());
+            Ok(Value::list(items))
+        }
+        (Value::List(l), n) | (n, Value::List(l)) if op == BinOp::MUL && n.as_i64().is_some() => {
+            let k = n.as_i64().unwrap_or(0).max(0) as usize;
+            let items = l.lock().clone();
+            let mut out = Vec::with_capacity(items.len() * k);
+            for _ in 0..k {
+                out.extend(items.iter().cloned());
+            }
+            Ok(Value::list(out))
+        }
+        (Value::Tuple(_) | Value::IntPair(..), Value::Tuple(_) | Value::IntPair(..))
+            if op == BinOp::ADD =>
+        {
+            let mut items = iterate(a)?;
+            items.extend(iterate(b)?);
+            Ok(Value::Tuple(items.into()))
+        }
+        _ => Err(unsupported(op, a.type_name(), b.type_name())),
+    }
+}
+
+/// `-x`, `+x`, `not x`, `~x`.
+pub fn unary(op: Op, v: Value) -> Result<Value, VmError> {
+    let bad = |name: &str, v: &Value| {
+        VmError::type_error(format!(
+            "bad operand type for unary {name}: '{}'",
+            v.type_name()
+        ))
+    };
+    match op {
+        Op::UnaryNot => Ok(Value::Bool(!v.truthy()?)),
+        Op::UnaryNegative => match v {
+            Value::Float(f) => Ok(Value::Float(-f)),
+            ref i if i.as_i64().is_some() => Ok(Value::Int(
+                i.as_i64().unwrap_or(0).checked_neg().ok_or_else(overflow)?,
+            )),
+            other => Err(bad("-", &other)),
+        },
+        Op::UnaryPositive => match v {
+            Value::Float(_) | Value::Int(_) => Ok(v),
+            Value::Bool(b) => Ok(Value::Int(i64::from(b))),
+            other => Err(bad("+", &other)),
+        },
+        _ => match v.as_i64() {
+            Some(i) => Ok(Value::Int(!i)),
+            None => Err(bad("~", &v)),
+        },
+    }
+}
+
+/// `a < b` and friends.
+pub fn compare(op: CmpOp, a: &Value, b: &Value) -> Result<bool, VmError> {
+    use std::cmp::Ordering as O;
+    match op {
+        CmpOp::Eq => return Ok(a.py_eq(b)),
+        CmpOp::Ne => return Ok(!a.py_eq(b)),
+        _ => {}
+    }
+    let ord = match (a, b) {
+        (Value::Str(x), Value::Str(y)) => Some(x.cmp(y)),
+        _ => match (a.as_i64(), b.as_i64()) {
+            (Some(x), Some(y)) => Some(x.cmp(&y)),
+            _ => match (a.as_f64(), b.as_f64()) {
+                (Some(x), Some(y)) => x
+                    .partial_cmp(&y)
+                    .or(Some(O::Less))
+                    .filter(|_| !x.is_nan() && !y.is_nan()),
+                _ => {
+                    return Err(VmError::type_error(format!(
+                        "'{}' not supported between instances of '{}' and '{}'",
+                        op.symbol(),
+                        a.type_name(),
+                        b.type_name()
+                    )));
+                }
+            },
+        },
+    };
+    let Some(ord) = ord else { return Ok(false) };
+    Ok(match op {
+        CmpOp::Lt => ord == O::Less,
+        CmpOp::Le => ord != O::Greater,
+        CmpOp::Gt => ord == O::Greater,
+        _ => ord != O::Less,
+    })
+}
+
+/// `a is b`: identity for objects; None, bools and CPython's cached small ints are singletons.
+pub fn is_same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::None, Value::None) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Int(x), Value::Int(y)) => x == y && (-5..=256).contains(x),
+        (Value::List(x), Value::List(y)) => Arc::ptr_eq(x, y),
+        (Value::Dict(x), Value::Dict(y)) => Arc::ptr_eq(x, y),
+        (Value::Array(x), Value::Array(y)) => Arc::ptr_eq(x, y),
+        (Value::Function(x), Value::Function(y)) => Arc::ptr_eq(x, y),
+        (Value::Str(x), Value::Str(y)) => Arc::ptr_eq(x, y),
+        (Value::Builtin(x), Value::Builtin(y)) => x == y,
+        (Value::Module(x), Value::Module(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// `item in container`.
+pub fn contains(container: &Value, item: &Value) -> Result<bool, VmError> {
+    match container {
+        Value::Str(s) => match item {
+            Value::Str(sub) => Ok(s.contains(&**sub)),
+            other => Err(VmError::type_error(format!(
+                "'in <string>' requires string as left operand, not {}",
+                other.type_name()
+            ))),
+        },
+        Value::Dict(d) => Ok(d.lock().iter().any(|(k, _)| k.py_eq(item))),
+        Value::Range { start, stop, step } => Ok(match item.as_i64() {
+            Some(i) => {
+                let n = range_len(*start, *stop, *step);
+                let off = i - start;
+                n > 0 && off % step == 0 && (0..n).contains(&(off / step))
+            }
+            None => false,
+        }),
+        other => Ok(iterate(other)?.iter().any(|v| v.py_eq(item))),
+    }
+}
+
+/// The items a value iterates over (tuples, lists, ranges, strs, dict keys).
+pub fn iterate(v: &Value) -> Result<Vec<Value>, VmError> {
+    Ok(match v {
+        Value::Tuple(t) => t.to_vec(),
+        Value::IntPair(a, b) => vec![Value::Int(*a), Value::Int(*b)],
+        Value::List(l) => l.lock().clone(),
+        Value::Dict(d) => d.lock().iter().map(|(k, _)| k.clone()).collect(),
+        Value::Range { start, stop, step } => {
+            let n = range_len(*start, *stop, *step);
+            if n > 10_000_000 {
+                return Err(VmError::py("MemoryError", "range too large to materialise"));
+            }
+            (0..n).map(|k| Value::Int(start + k * step)).collect()
+        }
+        Value::Str(s) => s.chars().map(|c| Value::str(&c.to_string())).collect(),
+        Value::Array(a) => array_rows(a)?,
+        other => {
+            return Err(VmError::type_error(format!(
+                "'{}' object is not iterable",
+                other.type_name()
+            )));
+        }
+    })
+}
+
+/// The rows of an array, as 1-row views.
+pub fn array_rows(a: &super::value::ArrayObj) -> Result<Vec<Value>, VmError> {
+    let (n, _) = a.shape();
+    (0..n as i64)
+        .map(|i| a.row(i).map(|r| Value::Array(Arc::new(r))))
+        .collect()
+}
+
+/// The next item of a sequence iterator.
+pub fn seq_next(it: &SeqIter) -> Option<Value> {
+    let p = it.pos.fetch_add(1, Ordering::Relaxed);
+    match &it.seq {
+        Value::Tuple(t) => t.get(p).cloned(),
+        Value::List(l) => l.lock().get(p).cloned(),
+        Value::IntPair(a, b) => [*a, *b].get(p).map(|&i| Value::Int(i)),
+        _ => None,
+    }
+}
+
+/// A Python index (negative counts from the end) into a sequence of `len` items.
+pub fn seq_index(i: i64, len: usize) -> Option<usize> {
+    let i = if i < 0 { i + len as i64 } else { i };
+    (0..len as i64).contains(&i).then_some(i as usize)
+}
+
+/// A slice bound: an int or None.
+pub fn slice_bound(v: &Value) -> Result<Option<i64>, VmError> {
+    match v {
+        Value::None => Ok(None),
+        v if v.as_i64().is_some() => Ok(v.as_i64()),
+        other => Err(VmError::type_error(format!(
+            "slice indices must be integers or None, not {}",
+            other.type_name()
+        ))),
+    }
+}
+
+/// `container[key]` for every type but arrays (arrays are views, see the numpy module).
+pub fn subscript(container: &Value, key: &Value) -> Result<Value, VmError> {
+    let index = |len: usize, what: &str| -> Result<usize, VmError> {
+        let i = key.as_i64().ok_or_else(|| {
+            VmError::type_error(format!(
+                "{what} indices must be integers or slices, not {}",
+                key.type_name()
+            ))
+        })?;
+        seq_index(i, len)
+            .ok_or_else(|| VmError::py("IndexError", format!("{what} index out of range")))
+    };
+    match container {
+        Value::Array(a) => super::numpy::subscript(a, key),
+        Value::List(l) => {
+            let items = l.lock();
+            if let Value::Slice(s) = key {
+                let (a, b) = s.resolve(items.len());
+                return Ok(Value::list(items[a..b].to_vec()));
+            }
+            Ok(items[index(items.len(), "list")?].clone())
+        }
+        Value::Tuple(_) | Value::IntPair(..) => {
+            let items = iterate(container)?;
+            if let Value::Slice(s) = key {
+                let (a, b) = s.resolve(items.len());
+                return Ok(Value::Tuple(items[a..b].to_vec().into()));
+            }
+            Ok(items[index(items.len(), "tuple")?].clone())
+        }
+        Value::Str(s) => {
+            let chars: Vec<char> = s.chars().collect();
+            if let Value::Slice(sl) = key {
+                let (a, b) = sl.resolve(chars.len());
+                return Ok(Value::str(&chars[a..b].iter().collect::<String>()));
+            }
+            Ok(Value::str(
+                &chars[index(chars.len(), "string")?].to_string(),
+            ))
+        }
+        Value::Dict(d) => d
+            .lock()
+            .iter()
+            .find(|(k, _)| k.py_eq(key))
+            .map(|(_, v)| v.clone())
+            .ok_or_else(|| VmError::py("KeyError", key.repr())),
+        other => Err(VmError::type_error(format!(
+            "'{}' object is not subscriptable",
+            other.type_name()
+        ))),
+    }
+}
+
+/// `value.attr`.
+pub fn load_attr(v: &Value, attr: &str) -> Result<Value, VmError> {
+    let found = match (v, attr) {
+        (Value::Array(a), "shape") => {
+            let (n, m) = a.shape();
+            Some(if a.ndim == 1 {
+                Value::Tuple(Arc::from([Value::Int(m as i64)]))
+            } else {
+                Value::IntPair(n as i64, m as i64)
+            })
+        }
+        (Value::Array(a), "size") => Some(Value::Int(a.size() as i64)),
+        (Value::Module(m), attr) => m.attr(attr),
+        _ => None,
+    };
+    found.ok_or_else(|| match v {
+        Value::Module(m) => VmError::py(
+            "AttributeError",
+            format!(
+                "module '{}' has no attribute '{attr}' in gilscope's interpreter",
+                m.name()
+            ),
+        ),
+        other => VmError::py(
+            "AttributeError",
+            format!("'{}' object has no attribute '{attr}'", other.type_name()),
+        ),
+    })
+}
+
+/// The method `LOAD_METHOD` binds, if `attr` names one.
+pub fn method(v: &Value, attr: &str) -> Option<Builtin> {
+    match (v, attr) {
+        (Value::List(_), "append") => Some(Builtin::ListAppend),
+        (Value::Array(_), "sum") => Some(Builtin::ArraySum),
+        _ => None,
+    }
+}
+
+fn arity(name: &str, args: &[Value], lo: usize, hi: usize) -> Result<(), VmError> {
+    if (lo..=hi).contains(&args.len()) {
+        Ok(())
+    } else {
+        Err(VmError::type_error(format!(
+            "{name}() takes {} arguments ({} given)",
+            if lo == hi {
+                lo.to_string()
+            } else {
+                format!("{lo} to {hi}")
+            },
+            args.len()
+        )))
+    }
+}
+
+fn int_arg(name: &str, v: &Value) -> Result<i64, VmError> {
+    v.as_i64().ok_or_else(|| {
+        VmError::type_error(format!(
+            "'{}' object cannot be interpreted as an integer (in {name})",
+            v.type_name()
+        ))
+    })
+}
+
+/// The builtins that touch no arrays and need no host.
+pub fn call_builtin(b: Builtin, args: Vec<Value>) -> Result<Value, VmError> {
+    match b {
+        Builtin::Range => {
+            arity("range", &args, 1, 3)?;
+            let ints: Vec<i64> = args
+                .iter()
+                .map(|a| int_arg("range", a))
+                .collect::<Result<_, _>>()?;
+            let (start, stop, step) = match ints[..] {
+                [stop] => (0, stop, 1),
+                [start, stop] => (start, stop, 1),
+                [start, stop, step] => (start, stop, step),
+                _ => (0, 0, 1),
+            };
+            if step == 0 {
+                return Err(VmError::py("ValueError", "range() arg 3 must not be zero"));
+            }
+            Ok(Value::Range { start, stop, step })
+        }
+        Builtin::Len => {
+            arity("len", &args, 1, 1)?;
+            let n = match &args[0] {
+                Value::Str(s) => s.chars().count(),
+                Value::List(l) => l.lock().len(),
+                Value::Dict(d) => d.lock().len(),
+                Value::Range { start, stop, step } => range_len(*start, *stop, *step) as usize,
+                Value::Array(a) => {
+                    let (n, m) = a.shape();
+                    if a.ndim == 1 { m } else { n }
+                }
+                v @ (Value::Tuple(_) | Value::IntPair(..)) => iterate(v)?.len(),
+                other => {
+                    return Err(VmError::type_error(format!(
+                        "object of type '{}' has no len()",
+                        other.type_name()
+                    )));
+                }
+            };
+            Ok(Value::Int(n as i64))
+        }
+        Builtin::Abs => {
+            arity("abs", &args, 1, 1)?;
+            match &args[0] {
+                Value::Float(f) => Ok(Value::Float(f.abs())),
+                v => Ok(Value::Int(
+                    int_arg("abs", v)?.checked_abs().ok_or_else(overflow)?,
+                )),
+            }
+        }
+        Builtin::Min | Builtin::Max => {
+            let items = match args.len() {
+                0 => {
+                    return Err(VmError::type_error(format!(
+                        "{}() expected 1 argument, got 0",
+                        b.name()
+                    )));
+                }
+                1 => iterate(&args[0])?,
+                _ => args,
+            };
+            let mut best: Option<Value> = None;
+            for v in items {
+                best = Some(match best {
+                    None => v,
+                    Some(cur) => {
+                        let better = if b == Builtin::Min {
+                            compare(CmpOp::Lt, &v, &cur)?
+                        } else {
+                            compare(CmpOp::Gt, &v, &cur)?
+                        };
+                        if better { v } else { cur }
+                    }
+                });
+            }
+            best.ok_or_else(|| {
+                VmError::py(
+                    "ValueError",
+                    format!("{}() arg is an empty sequence", b.name()),
+                )
+            })
+        }
+        Builtin::Int => {
+            arity("int", &args, 1, 1)?;
+            match &args[0] {
+                Value::Float(f) if f.is_finite() && f.abs() < 9.2e18 => {
+                    Ok(Value::Int(f.trunc() as i64))
+                }
+                Value::Float(_) => Err(overflow()),
+                Value::Str(s) => s
+                    .trim()
+                    .replace('_', "")
+                    .parse()
+                    .map(Value::Int)
+                    .map_err(|_| {
+                        VmError::py(
+                            "ValueError",
+                            format!("invalid literal for int() with base 10: {}", args[0].repr()),
+                        )
+                    }),
+                v => Ok(Value::Int(int_arg("int", v)?)),
+            }
+        }
+        Builtin::Float => {
+            arity("float", &args, 1, 1)?;
+            match &args[0] {
+                Value::Str(s) => s.trim().parse().map(Value::Float).map_err(|_| {
+                    VmError::py(
+                        "ValueError",
+                        format!("could not convert string to float: {}", args[0].repr()),
+                    )
+                }),
+                v => v.as_f64().map(Value::Float).ok_or_else(|| {
+                    VmError::type_error(format!(
+                        "float() argument must be a string or a real number, not '{}'",
+                        v.type_name()
+                    ))
+                }),
+            }
+        }
+        Builtin::ListAppend => {
+            arity("append", &args, 2, 2)?;
+            match &args[0] {
+                Value::List(l) => {
+                    l.lock().push(args[1].clone());
+                    Ok(Value::None)
+                }
+                _ => Err(VmError::type_error("append needs a list")),
+            }
+        }
+        other => Err(VmError::py(
+            "SystemError",
+            format!("{} needs the host", other.name()),
+        )),
+    }
+}
