@@ -108,6 +108,7 @@ fn with_program(mut cfg: RunConfig, p: &ProgramArgs) -> Result<RunConfig> {
     cfg.params = parse_params(&p.param)?;
     let program = Program::load(&cfg.program)?;
     program.parse_params(&cfg.params)?;
+    let cfg = cfg.with_heat_params()?;
     if let Some(e) = &cfg.entry
         && program.module.function(e).is_none()
     {

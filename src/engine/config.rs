@@ -239,6 +239,39 @@ impl RunConfig {
         self.program == HEAT
     }
 
+    /// For the heat program, its `N`, `NP`, `NITER`, `KERNEL` and `IO_WAIT` parameters written into
+    /// the matching fields (which the native runner and the progress bar read); otherwise as is.
+    pub fn with_heat_params(&self) -> Result<RunConfig, EngineError> {
+        let mut c = self.clone();
+        if !c.is_heat() {
+            return Ok(c);
+        }
+        let bad =
+            |n: &str, v: &str| EngineError::Config(format!("--param {n}: '{v}' is not valid here"));
+        let int = |n: &str, v: &str| -> Result<usize, EngineError> {
+            v.trim().replace('_', "").parse().map_err(|_| bad(n, v))
+        };
+        for (name, value) in &self.params {
+            match name.as_str() {
+                "N" => c.grid = int(name, value)?,
+                "NP" => c.problems = int(name, value)?,
+                "NITER" => c.iters = int(name, value)?,
+                "KERNEL" => c.kernel = value.parse()?,
+                "IO_WAIT" => {
+                    let secs: f64 = value.trim().parse().map_err(|_| bad(name, value))?;
+                    if !(0.0..=MAX_IO_WAIT_MICROS as f64 / 1e6).contains(&secs) {
+                        return Err(bad(name, value));
+                    }
+                    c.io_wait_micros = (secs * 1e6).round() as u64;
+                }
+                _ => continue,
+            }
+        }
+        c.params
+            .retain(|(n, _)| !matches!(n.as_str(), "N" | "NP" | "NITER" | "KERNEL" | "IO_WAIT"));
+        Ok(c)
+    }
+
     /// The series (mode and kernel) of this run.
     pub fn series(&self) -> Series {
         Series::new(self.mode, self.kernel)

@@ -522,7 +522,10 @@ impl<'a, H: Host> Vm<'a, H> {
                             }
                             Some(Value::SeqIter(it)) => ops::seq_next(it),
                             _ => {
-                                return Err(VmError::py("SystemError", "FOR_ITER without iterator"));
+                                return Err(VmError::py(
+                                    "SystemError",
+                                    "FOR_ITER without iterator",
+                                ));
                             }
                         };
                         match next {

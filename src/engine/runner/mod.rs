@@ -348,7 +348,9 @@ pub fn run_blocking(
     cancel: &CancelToken,
 ) -> Result<RunOutcome, EngineError> {
     let run_id = NEXT_RUN_ID.fetch_add(1, Ordering::Relaxed);
-    let result = run_inner(run_id, cfg, sink, cancel);
+    let result = cfg
+        .with_heat_params()
+        .and_then(|cfg| run_inner(run_id, &cfg, sink, cancel));
     if let Some(sink) = sink {
         match &result {
             Ok(outcome) => sink.send(EngineEvent::RunFinished {
