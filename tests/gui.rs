@@ -150,11 +150,12 @@ fn preset_then_run_fills_figures_timeline_and_grid() {
 fn sweep_puts_points_on_the_plot() {
     let mut h = harness();
     h.step();
-    click_button(&mut h, "Count loop: 1 vs 2 threads");
+    click_button(&mut h, "Count loop (count.py)");
     {
         let s = &mut h.state_mut().settings;
-        s.run.problems = 4;
-        s.run.iters = 5;
+        assert_eq!(s.run.program, "count");
+        s.run.params = vec![("N".to_owned(), "20000".to_owned())];
+        s.sweep_max_threads = 2;
     }
     click_button(&mut h, "Run sweep");
     frames_until(&mut h, "the sweep to finish", |a| {
@@ -163,14 +164,15 @@ fn sweep_puts_points_on_the_plot() {
     let app = h.state();
     assert!(app.session.error.is_none(), "{:?}", app.session.error);
     let threads: Vec<usize> = app.session.sweep_points.iter().map(|p| p.threads).collect();
-    assert_eq!(threads, vec![1, 2]);
-    let sums: Vec<f64> = app
-        .session
-        .sweep_points
-        .iter()
-        .map(|p| p.checksum)
-        .collect();
-    assert_eq!(sums[0], sums[1]);
+    assert_eq!(threads, vec![1, 1, 2, 2], "threads and processes at 1 and 2");
+    let labels: Vec<String> = app.session.sweep_points.iter().map(|p| p.label()).collect();
+    assert_eq!(labels[..2], ["Threading (count.py)", "MultiProc (count.py)"]);
+    assert!(
+        h.query_all_by_label_contains("Threading (count.py)")
+            .next()
+            .is_some(),
+        "the series are named after the program"
+    );
     assert!(
         h.query_by_label_contains("Press Run sweep").is_none(),
         "the empty-plot hint is gone"
@@ -257,7 +259,7 @@ fn keys_step_through_modes_and_kernels() {
     h.key_press(Key::ArrowDown);
     h.step();
     assert_eq!(h.state().settings.run.kernel, Kernel::Numpy);
-    h.key_press(Key::Num6);
+    h.key_press(Key::Num9);
     h.step();
     assert_eq!(h.state().settings.run.mode, Mode::Native);
     assert_eq!(h.state().settings.run.grid, 512);

@@ -294,11 +294,11 @@ fn cpython_result(args: &[&str]) -> Result<serde_json::Value, String> {
 
 #[test]
 fn results_match_real_cpython_where_it_is_installed() {
-    let cases: [(&str, &[&str], Option<&str>, &[(&str, &str)]); 3] = [
+    type Case<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
+    let cases: [Case; 3] = [
         (
             "count",
             &["--threads", "3", "--param", "N=12345"],
-            None,
             &[("N", "12345")],
         ),
         (
@@ -311,17 +311,15 @@ fn results_match_real_cpython_where_it_is_installed() {
                 "--param",
                 "DEPOSITS=500",
             ],
-            None,
             &[("DEPOSITS", "500")],
         ),
         (
             "download",
             &["--threads", "2", "--param", "LATENCY=0.01"],
-            None,
             &[("LATENCY", "0.01")],
         ),
     ];
-    for (program, args, entry, params) in cases {
+    for (program, args, params) in cases {
         let file = format!("assets/programs/{program}.py");
         let mut full = vec![file.as_str()];
         full.extend_from_slice(args);
@@ -340,7 +338,7 @@ fn results_match_real_cpython_where_it_is_installed() {
         let threads: usize = args[args.iter().position(|a| *a == "--threads").unwrap() + 1]
             .parse()
             .unwrap();
-        let got = run(program, mode, threads, entry, params);
+        let got = run(program, mode, threads, None, params);
         assert_eq!(got.result, want, "{program}");
     }
 }

@@ -64,6 +64,17 @@ pub fn print(out: &mut impl Write, r: &BenchReport) -> std::io::Result<()> {
     )?;
     writeln!(
         out,
+        "  vs the hand-assembled interpreter it replaced ({:.2} ns): {:.2}x (target <= 1: not slower)",
+        crate::engine::bench::HAND_ASSEMBLED_NS_PER_INSTRUCTION,
+        e.ns_per_instruction_vs_hand_assembled
+    )?;
+    writeln!(
+        out,
+        "count.py (N=20M): threads wall(2)/wall(1) {:.2} (target 0.85-1.15), processes wall(1)/wall(2) {:.2}x (target >= 1.6 on 2 free cores)",
+        e.count_threads_ratio_2v1, e.count_procs_speedup_2v1
+    )?;
+    writeln!(
+        out,
         "native fused at grid 512: 2 threads {:.2}x faster than 1 (target >= 1.7)",
         e.native_speedup_2_threads
     )?;

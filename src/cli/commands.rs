@@ -274,7 +274,21 @@ fn sweep(args: SweepArgs) -> Result<ExitCode> {
         ..base_config(&args.sizes)?
     };
     let base = with_program(base, &args.program)?;
+    let heat = base.is_heat();
     let mut spec = SweepSpec::default_for(base);
+    if !heat {
+        // Other programs have no kernel and no native version: threads against processes.
+        spec.series = vec![
+            Series::new(
+                crate::engine::Mode::Threading,
+                crate::engine::Kernel::Python,
+            ),
+            Series::new(
+                crate::engine::Mode::Multiprocessing,
+                crate::engine::Kernel::Python,
+            ),
+        ];
+    }
     if let Some(list) = &args.series {
         spec.series = parse_series(list)?;
     }
@@ -293,7 +307,7 @@ fn sweep(args: SweepArgs) -> Result<ExitCode> {
         done += 1;
         eprintln!(
             "[{done}/{total}] {:<18} threads {:>3}  repeat {}  {:.3} s",
-            p.series.label(),
+            p.label(),
             p.threads,
             p.repeat + 1,
             p.wall_secs
@@ -313,7 +327,7 @@ fn sweep(args: SweepArgs) -> Result<ExitCode> {
     }
     writeln!(out)?;
     for s in &stats {
-        write!(out, "{:<18}", s.series.label())?;
+        write!(out, "{:<18}", s.label())?;
         for p in &s.points {
             let sp = p.speedup.map_or(String::new(), |x| format!(" ({x:.2}x)"));
             write!(out, "{:>16}", format!("{:.3}{sp}", p.median_secs))?;

@@ -163,7 +163,18 @@ pub struct EngineBench {
     pub threading_python_ratio_2v1: f64,
     /// Wall time of multiprocessing:python at 1 thread / at 2 (source sizes); ≥ 1.6 expected on 2 free cores.
     pub multiproc_python_speedup_2v1: f64,
+    /// `count.py`: wall time with 2 threads / with 1 (0.85–1.15 expected: the GIL).
+    pub count_threads_ratio_2v1: f64,
+    /// `count.py`: wall time with 1 process / with 2 (≥ 1.6 expected on 2 free cores).
+    pub count_procs_speedup_2v1: f64,
+    /// `py_update`'s ns per instruction over the hand-assembled interpreter's, measured on
+    /// the build VM before the compiler replaced it ([`HAND_ASSEMBLED_NS_PER_INSTRUCTION`]).
+    pub ns_per_instruction_vs_hand_assembled: f64,
 }
+
+/// ns per instruction of `py_update` on the hand-assembled interpreter this compiler replaced
+/// (the previous release, `gilscope bench` on the 2-core build VM, 2026-11-23, median of 5).
+pub const HAND_ASSEMBLED_NS_PER_INSTRUCTION: f64 = 10.0;
 
 /// Measures the engine figures; takes about half a minute.
 pub fn run_engine_bench(
@@ -275,6 +286,15 @@ pub fn run_engine_bench(
         cancel_ms.push((mode.name().to_owned(), t.elapsed().as_secs_f64() * 1e3));
         handle.join();
     }
+    let count = |mode, threads| RunConfig {
+        program: "count".to_owned(),
+        params: vec![("N".to_owned(), "20000000".to_owned())],
+        ..source(mode, threads)
+    };
+    let c1 = wall(count(Mode::Threading, 1))?;
+    let c2 = wall(count(Mode::Threading, 2))?;
+    let p1 = wall(count(Mode::Multiprocessing, 1))?;
+    let p2 = wall(count(Mode::Multiprocessing, 2))?;
     let th1 = wall(source(Mode::Threading, 1))?;
     let th2 = wall(source(Mode::Threading, 2))?;
     let mp1 = wall(source(Mode::Multiprocessing, 1))?;
@@ -291,5 +311,10 @@ pub fn run_engine_bench(
         cancel_ms,
         threading_python_ratio_2v1: th2 / th1,
         multiproc_python_speedup_2v1: mp1 / mp2,
+        count_threads_ratio_2v1: c2 / c1,
+        count_procs_speedup_2v1: p1 / p2,
+        ns_per_instruction_vs_hand_assembled: secs * 1e9
+            / instr as f64
+            / HAND_ASSEMBLED_NS_PER_INSTRUCTION,
     })
 }

@@ -135,6 +135,24 @@ impl Series {
         }
     }
 
+    /// The label for a run of `program`: the source graph's labels for heat.py, else the mode
+    /// and the file (`Threading (count.py)`), since other programs have no kernel.
+    pub fn label_in(self, program: &str) -> String {
+        if program.is_empty() || program == HEAT {
+            return self.label();
+        }
+        let mode = match self.mode {
+            Mode::Threading => "Threading",
+            Mode::Multiprocessing => "MultiProc",
+            Mode::Native => "Native",
+        };
+        let file = std::path::Path::new(program)
+            .file_stem()
+            .and_then(|f| f.to_str())
+            .unwrap_or(program);
+        format!("{mode} ({file}.py)")
+    }
+
     /// The `mode:kernel` spelling used on the command line.
     pub fn spec(self) -> String {
         format!("{}:{}", self.mode, self.kernel)
@@ -285,6 +303,12 @@ impl RunConfig {
     /// Checks every setting and says clearly which one is wrong.
     pub fn validate(&self) -> Result<(), EngineError> {
         let bad = |msg: String| Err(EngineError::Config(msg));
+        if self.mode == Mode::Native && !self.is_heat() {
+            return bad(format!(
+                "native mode runs compiled kernels of heat.py only, not {}",
+                self.program
+            ));
+        }
         if self.threads == 0 || self.threads > MAX_THREADS {
             return bad(format!(
                 "threads must be between 1 and {MAX_THREADS}, got {}",

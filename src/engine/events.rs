@@ -39,6 +39,13 @@ pub struct GridFrame {
 /// Largest side of a published frame; bigger grids are averaged down to it.
 pub const FRAME_MAX_SIDE: usize = 160;
 
+impl SweepPoint {
+    /// The label of the point's line.
+    pub fn label(&self) -> String {
+        self.series.label_in(&self.program)
+    }
+}
+
 impl GridFrame {
     /// Snapshots a grid view, averaging blocks so the frame is at most [`FRAME_MAX_SIDE`] wide.
     pub fn from_view(
@@ -143,6 +150,9 @@ pub struct SweepPoint {
     pub wall_secs: f64,
     /// The run's checksum.
     pub checksum: f64,
+    /// The program the point ran.
+    #[serde(default)]
+    pub program: String,
 }
 
 /// Something the engine reports.

@@ -99,6 +99,7 @@ pub fn run_sweep(
                     }
                     let outcome = run_blocking(&spec.config(series, threads), sink, cancel)?;
                     let p = SweepPoint {
+                        program: spec.base.program.clone(),
                         series,
                         threads,
                         repeat,
@@ -154,8 +155,18 @@ pub struct PointStats {
 pub struct SeriesStats {
     /// The series.
     pub series: Series,
+    /// The program it ran.
+    #[serde(default)]
+    pub program: String,
     /// Its points, by ascending thread count.
     pub points: Vec<PointStats>,
+}
+
+impl SeriesStats {
+    /// The label of the line.
+    pub fn label(&self) -> String {
+        self.series.label_in(&self.program)
+    }
 }
 
 /// The median of a non-empty list (mean of the middle two for even lengths).
@@ -171,7 +182,8 @@ pub fn median(values: &[f64]) -> f64 {
 }
 
 /// Groups points by series and thread count: median, spread, speedup against 1 thread.
-pub fn aggregate(points: &[SweepPoint]) -> Vec<SeriesStats> {
+pub fn aggregate(all: &[SweepPoint]) -> Vec<SeriesStats> {
+    let points = all;
     let mut by: BTreeMap<Series, BTreeMap<usize, Vec<f64>>> = BTreeMap::new();
     let mut order: Vec<Series> = Vec::new();
     for p in points {
@@ -203,7 +215,16 @@ pub fn aggregate(points: &[SweepPoint]) -> Vec<SeriesStats> {
                     }
                 })
                 .collect();
-            SeriesStats { series, points }
+            let program = all
+                .iter()
+                .find(|p| p.series == series)
+                .map(|p| p.program.clone())
+                .unwrap_or_default();
+            SeriesStats {
+                series,
+                program,
+                points,
+            }
         })
         .collect()
 }
@@ -218,6 +239,7 @@ mod tests {
         let s = Series::new(Mode::Threading, Kernel::Numpy);
         let p = |threads, wall_secs| SweepPoint {
             series: s,
+            program: String::new(),
             threads,
             repeat: 0,
             wall_secs,

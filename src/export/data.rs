@@ -70,7 +70,7 @@ pub fn sweep_csv(points: &[SweepPoint]) -> String {
         let _ = writeln!(
             out,
             "{},{},{},{},{},{:.9},{:.17e}",
-            p.series.label(),
+            p.label(),
             p.series.mode,
             p.series.kernel,
             p.threads,

@@ -164,7 +164,7 @@ fn draw_sweep<DB: DrawingBackend>(
         chart
             .draw_series(LineSeries::new(pts.clone(), color.stroke_width(px(3.0))))
             .map_err(err)?
-            .label(st.series.label())
+            .label(st.label())
             .legend(move |(x, y)| {
                 PathElement::new(
                     vec![(x, y), (x + (12.0 * s) as i32, y)],

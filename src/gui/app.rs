@@ -275,10 +275,33 @@ impl GilscopeApp {
                 }
             }
             Command::DismissError => self.session.error = None,
+            Command::SelectProgram(i) => {
+                if let Some((name, _)) = crate::engine::program::BUNDLED.get(i)
+                    && !self.session.busy()
+                {
+                    select_program(&mut self.settings, name);
+                }
+            }
+            Command::OpenProgram => {
+                if !self.session.busy() {
+                    let path = self.session.open_path.trim().to_owned();
+                    match crate::engine::program::Program::load(&path) {
+                        Ok(_) => {
+                            self.session.open_error = None;
+                            select_program(&mut self.settings, &path);
+                        }
+                        Err(e) => self.session.open_error = Some(e.to_string()),
+                    }
+                }
+            }
         }
     }
 
     fn keyboard(&mut self, ctx: &egui::Context) {
+        // Typing into a field (a parameter, a path) must not step modes or pick presets.
+        if ctx.egui_wants_keyboard_input() {
+            return;
+        }
         if ctx.memory(|m| m.focused().is_some()) {
             return;
         }
@@ -319,6 +342,9 @@ impl GilscopeApp {
                 Key::Num4,
                 Key::Num5,
                 Key::Num6,
+                Key::Num7,
+                Key::Num8,
+                Key::Num9,
             ];
             for (k, p) in digits.iter().zip(Preset::ALL) {
                 if i.key_pressed(*k) {
@@ -420,13 +446,22 @@ fn step<T: Copy + PartialEq>(all: &[T], cur: T, d: i32) -> T {
     all[((i + d).rem_euclid(n)) as usize]
 }
 
+/// Makes `spec` (a bundled name or a path) the program of the run, with its own defaults.
+pub fn select_program(settings: &mut Settings, spec: &str) {
+    if settings.run.program != spec {
+        settings.run.program = spec.to_owned();
+        settings.run.entry = None;
+        settings.run.params.clear();
+    }
+}
+
 /// Applies a preset to the settings: the run, and the sweep it compares.
 pub fn apply_preset(settings: &mut Settings, p: Preset, cores: usize) {
     settings.run = p.config(cores);
     let (series, max) = p.sweep(cores);
     settings.sweep_series = series;
     settings.sweep_max_threads = max;
-    if p == Preset::CountLoop {
+    if matches!(p, Preset::CountLoop | Preset::Downloads | Preset::NumpyDot) {
         settings.sweep_repeats = 1;
     }
 }

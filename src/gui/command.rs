@@ -52,4 +52,8 @@ pub enum Command {
     CopyImage(ExportTarget),
     /// Close the error message.
     DismissError,
+    /// Choose a bundled program (index into `program::BUNDLED`).
+    SelectProgram(usize),
+    /// Open the `.py` file whose path is typed in the session.
+    OpenProgram,
 }

@@ -97,6 +97,56 @@ pub struct Session {
     pub runs_finished: usize,
     /// Sweeps finished since launch.
     pub sweeps_finished: usize,
+    /// The program of the current settings, compiled once per choice.
+    pub program: LoadedProgram,
+    /// The path typed into "Open program".
+    pub open_path: String,
+    /// Why the last "Open program" failed (a compile error with line and column).
+    pub open_error: Option<String>,
+    /// Parameter fields as typed, and why a value was rejected.
+    pub param_fields: Vec<ParamField>,
+}
+
+/// A program as the settings name it, compiled (or why it does not compile).
+#[derive(Default)]
+pub struct LoadedProgram {
+    /// The `program` setting it was loaded for.
+    pub spec: String,
+    /// The compiled program, or the error line.
+    pub loaded: Option<Result<std::sync::Arc<crate::engine::program::Program>, String>>,
+}
+
+impl LoadedProgram {
+    /// The program for `spec`, compiling it if the choice changed.
+    pub fn get(
+        &mut self,
+        spec: &str,
+    ) -> Result<&std::sync::Arc<crate::engine::program::Program>, &str> {
+        if self.spec != spec || self.loaded.is_none() {
+            self.spec = spec.to_owned();
+            self.loaded = Some(
+                crate::engine::program::Program::load(spec)
+                    .map(std::sync::Arc::new)
+                    .map_err(|e| e.to_string()),
+            );
+        }
+        match self.loaded.as_ref() {
+            Some(Ok(p)) => Ok(p),
+            Some(Err(e)) => Err(e.as_str()),
+            None => Err("not loaded"),
+        }
+    }
+}
+
+/// One parameter's text field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamField {
+    /// The parameter.
+    pub name: String,
+    /// What is typed.
+    pub text: String,
+    /// Why the text was rejected, if it was.
+    pub rejected: Option<String>,
 }
 
 /// Finished runs kept for the figures.
@@ -127,6 +177,10 @@ impl Session {
             notice: None,
             runs_finished: 0,
             sweeps_finished: 0,
+            program: LoadedProgram::default(),
+            open_path: String::new(),
+            open_error: None,
+            param_fields: Vec::new(),
         }
     }
 
@@ -243,13 +297,23 @@ impl Session {
     }
 
     /// The last finished 1-thread run of the same series, for speedups.
-    pub fn baseline_secs(&self, series: Series) -> Option<f64> {
+    pub fn baseline_secs(&self, run: &RunSummary) -> Option<f64> {
+        let series = Series::new(run.mode?, run.kernel?);
+        // The same program, entry, sizes and switch interval: only the thread count differs.
+        let same = |s: &RunSummary| {
+            s.mode == run.mode
+                && s.kernel == run.kernel
+                && s.program == run.program
+                && s.entry == run.entry
+                && s.grid == run.grid
+                && s.problems == run.problems
+                && s.iters == run.iters
+                && s.switch_interval_ms == run.switch_interval_ms
+        };
         self.history
             .iter()
             .rev()
-            .find(|s| {
-                s.threads == 1 && s.mode == Some(series.mode) && s.kernel == Some(series.kernel)
-            })
+            .find(|s| s.threads == 1 && same(s))
             .map(|s| s.wall_secs)
             .or_else(|| {
                 crate::engine::sweep::aggregate(&self.sweep_points)

@@ -20,6 +20,18 @@ use value::{ArrayObj, Builtin, Function, Module, SeqIter, Value};
 
 pub use numpy::pairwise_sum;
 
+/// `clone` with the eval loop's common cases inlined (numbers, index pairs, arrays).
+#[inline(always)]
+fn fast_clone(v: &Value) -> Value {
+    match v {
+        Value::Float(f) => Value::Float(*f),
+        Value::Int(i) => Value::Int(*i),
+        Value::IntPair(a, b) => Value::IntPair(*a, *b),
+        Value::Array(a) => Value::Array(Arc::clone(a)),
+        other => other.clone(),
+    }
+}
+
 /// `a op b` on constants (for the compiler's folding); `None` where Python would raise.
 pub fn fold_binary(op: BinOp, a: &Value, b: &Value) -> Option<Value> {
     ops::binary(op, a, b).ok()
@@ -34,19 +46,24 @@ pub enum VmError {
     /// The run was cancelled at a checkpoint.
     #[error("cancelled")]
     Cancelled,
-    /// A Python exception, with the file and line where it was raised once known.
-    #[error("{}", fmt_py(.exc, .msg, .at))]
-    Py {
-        /// The exception type (`NameError`, `TypeError`…).
-        exc: &'static str,
-        /// Its message.
-        msg: String,
-        /// `(file, line)` of the instruction that raised it.
-        at: Option<(Arc<str>, u32)>,
-    },
+    /// A Python exception, with the file and line where it was raised once known (boxed, so
+    /// that the eval loop's `Result` stays two words).
+    #[error("{}", fmt_py(&.0.exc, &.0.msg, &.0.at))]
+    Py(Box<PyException>),
     /// The host failed (for example a pipe to the parent broke).
     #[error("{0}")]
     Host(String),
+}
+
+/// A Python exception raised by the program.
+#[derive(Debug, Clone)]
+pub struct PyException {
+    /// The exception type (`NameError`, `TypeError`…).
+    pub exc: &'static str,
+    /// Its message.
+    pub msg: String,
+    /// `(file, line)` of the instruction that raised it.
+    pub at: Option<(Arc<str>, u32)>,
 }
 
 fn fmt_py(exc: &str, msg: &str, at: &Option<(Arc<str>, u32)>) -> String {
@@ -59,11 +76,11 @@ fn fmt_py(exc: &str, msg: &str, at: &Option<(Arc<str>, u32)>) -> String {
 impl VmError {
     /// A Python exception of type `exc`.
     pub fn py(exc: &'static str, msg: impl Into<String>) -> Self {
-        VmError::Py {
+        VmError::Py(Box::new(PyException {
             exc,
             msg: msg.into(),
             at: None,
-        }
+        }))
     }
 
     /// A `TypeError`.
@@ -72,10 +89,10 @@ impl VmError {
     }
 
     fn locate(mut self, code: &Code, pc: usize) -> Self {
-        if let VmError::Py { at, .. } = &mut self
-            && at.is_none()
+        if let VmError::Py(e) = &mut self
+            && e.at.is_none()
         {
-            *at = Some((Arc::clone(&code.filename), code.line_at(pc)));
+            e.at = Some((Arc::clone(&code.filename), code.line_at(pc)));
         }
         self
     }
@@ -85,7 +102,7 @@ impl From<VmError> for EngineError {
     fn from(e: VmError) -> Self {
         match e {
             VmError::Cancelled => EngineError::Cancelled,
-            VmError::Py { .. } => EngineError::Python(e.to_string()),
+            VmError::Py(_) => EngineError::Python(e.to_string()),
             VmError::Host(m) => EngineError::Vm(m),
         }
     }
@@ -249,444 +266,7 @@ impl<'a, H: Host> Vm<'a, H> {
             };
             pc += 1;
             executed += 1;
-            let step: Result<(), VmError> = (|| {
-                match op {
-                    Op::Resume => self.checkpoint()?,
-                    Op::LoadFast(n) => match &locals[n as usize] {
-                        Value::Null => {
-                            return Err(VmError::py(
-                                "UnboundLocalError",
-                                format!(
-                                    "cannot access local variable '{}' where it is not associated with a value",
-                                    code.varnames[n as usize]
-                                ),
-                            ));
-                        }
-                        v => stack.push(v.clone()),
-                    },
-                    Op::StoreFast(n) => locals[n as usize] = stack.pop().ok_or_else(underflow)?,
-                    Op::LoadConst(n) => stack.push(code.consts[n as usize].clone()),
-                    Op::LoadGlobal(n) => {
-                        let v = self.load_global(code, n >> 1)?;
-                        if n & 1 == 1 {
-                            stack.push(Value::Null);
-                        }
-                        stack.push(v);
-                    }
-                    Op::StoreGlobal(n) => {
-                        let v = stack.pop().ok_or_else(underflow)?;
-                        self.globals
-                            .store(code.global_slots[n as usize] as usize, v);
-                    }
-                    Op::LoadName(n) => {
-                        let slot = code.global_slots[n as usize] as usize;
-                        let v = match self.globals.load(slot) {
-                            Value::Null => self.load_global(code, n)?,
-                            v => v,
-                        };
-                        stack.push(v);
-                    }
-                    Op::StoreName(n) => {
-                        let v = stack.pop().ok_or_else(underflow)?;
-                        self.globals
-                            .store(code.global_slots[n as usize] as usize, v);
-                    }
-                    Op::PushNull => stack.push(Value::Null),
-                    Op::PopTop => {
-                        stack.pop().ok_or_else(underflow)?;
-                    }
-                    Op::Nop | Op::Precall(_) | Op::ExtendedArg(_) => {}
-                    Op::BinaryOp(bop) => {
-                        let b = stack.pop().ok_or_else(underflow)?;
-                        // Fast paths (like CPython's specialised BINARY_OP_*_FLOAT/INT), in place.
-                        let base = bop.base();
-                        match (stack.last_mut(), &b) {
-                            (Some(Value::Float(x)), Value::Float(y)) if ops::float_fast(base) => {
-                                *x = ops::float_op(base, *x, *y);
-                                return Ok(());
-                            }
-                            (Some(Value::Int(x)), Value::Int(y)) if ops::int_fast(base) => {
-                                if let Some(r) = ops::int_fast_op(base, *x, *y) {
-                                    *x = r;
-                                    return Ok(());
-                                }
-                            }
-                            _ => {}
-                        }
-                        let a = stack.pop().ok_or_else(underflow)?;
-                        let r = self.binary_op(base, a, b)?;
-                        stack.push(r);
-                    }
-                    Op::BinarySubscr => {
-                        let key = stack.pop().ok_or_else(underflow)?;
-                        if let (Value::IntPair(i, j), Some(Value::Array(arr))) =
-                            (&key, stack.last())
-                        {
-                            let v = arr.get(*i, *j)?;
-                            if let Some(top) = stack.last_mut() {
-                                *top = Value::Float(v);
-                            }
-                            return Ok(());
-                        }
-                        let container = stack.pop().ok_or_else(underflow)?;
-                        stack.push(ops::subscript(&container, &key)?);
-                    }
-                    Op::StoreSubscr => {
-                        if let (
-                            Some(Value::IntPair(i, j)),
-                            Some(Value::Array(arr)),
-                            Some(Value::Float(v)),
-                        ) = (
-                            stack.last(),
-                            stack.len().checked_sub(2).and_then(|k| stack.get(k)),
-                            stack.len().checked_sub(3).and_then(|k| stack.get(k)),
-                        ) {
-                            arr.set(*i, *j, *v)?;
-                            stack.truncate(stack.len() - 3);
-                            return Ok(());
-                        }
-                        let key = stack.pop().ok_or_else(underflow)?;
-                        let container = stack.pop().ok_or_else(underflow)?;
-                        let value = stack.pop().ok_or_else(underflow)?;
-                        self.store_subscr(&container, &key, value)?;
-                    }
-                    Op::BuildTuple(n) => {
-                        let n = n as usize;
-                        if stack.len() < n {
-                            return Err(underflow());
-                        }
-                        let items = stack.split_off(stack.len() - n);
-                        stack.push(match &items[..] {
-                            [Value::Int(a), Value::Int(b)] => Value::IntPair(*a, *b),
-                            _ => Value::Tuple(items.into()),
-                        });
-                    }
-                    Op::BuildList(n) => {
-                        let n = n as usize;
-                        if stack.len() < n {
-                            return Err(underflow());
-                        }
-                        let items = stack.split_off(stack.len() - n);
-                        stack.push(Value::list(items));
-                    }
-                    Op::ListExtend(n) => {
-                        let it = stack.pop().ok_or_else(underflow)?;
-                        let items = ops::iterate(&it)?;
-                        match stack
-                            .len()
-                            .checked_sub(n as usize)
-                            .and_then(|k| stack.get(k))
-                        {
-                            Some(Value::List(l)) => l.lock().extend(items),
-                            _ => return Err(underflow()),
-                        }
-                    }
-                    Op::BuildMap(n) => {
-                        let n = 2 * n as usize;
-                        if stack.len() < n {
-                            return Err(underflow());
-                        }
-                        let flat = stack.split_off(stack.len() - n);
-                        let pairs = flat
-                            .chunks(2)
-                            .map(|kv| (kv[0].clone(), kv[1].clone()))
-                            .collect();
-                        stack.push(Value::Dict(Arc::new(value::DictObj::new(pairs))));
-                    }
-                    Op::BuildConstKeyMap(n) => {
-                        let keys = stack.pop().ok_or_else(underflow)?;
-                        let n = n as usize;
-                        let Value::Tuple(keys) = keys else {
-                            return Err(VmError::py("SystemError", "bad BUILD_CONST_KEY_MAP keys"));
-                        };
-                        if stack.len() < n || keys.len() != n {
-                            return Err(underflow());
-                        }
-                        let vals = stack.split_off(stack.len() - n);
-                        let pairs = keys.iter().cloned().zip(vals).collect();
-                        stack.push(Value::Dict(Arc::new(value::DictObj::new(pairs))));
-                    }
-                    Op::BuildSlice(n) => {
-                        let step = if n == 3 {
-                            Some(stack.pop().ok_or_else(underflow)?)
-                        } else {
-                            None
-                        };
-                        let stop = stack.pop().ok_or_else(underflow)?;
-                        let start = stack.pop().ok_or_else(underflow)?;
-                        if let Some(s) = step
-                            && !matches!(s, Value::None | Value::Int(1))
-                        {
-                            return Err(VmError::py(
-                                "NotImplementedError",
-                                "slices with a step are not supported by gilscope's interpreter",
-                            ));
-                        }
-                        stack.push(Value::Slice(Arc::new(value::SliceObj {
-                            start: ops::slice_bound(&start)?,
-                            stop: ops::slice_bound(&stop)?,
-                        })));
-                    }
-                    Op::UnpackSequence(n) => {
-                        let v = stack.pop().ok_or_else(underflow)?;
-                        let items = match v {
-                            Value::IntPair(a, b) => vec![Value::Int(a), Value::Int(b)],
-                            other => ops::iterate(&other)?,
-                        };
-                        if items.len() != n as usize {
-                            return Err(VmError::py(
-                                "ValueError",
-                                if items.len() < n as usize {
-                                    format!(
-                                        "not enough values to unpack (expected {n}, got {})",
-                                        items.len()
-                                    )
-                                } else {
-                                    format!("too many values to unpack (expected {n})")
-                                },
-                            ));
-                        }
-                        stack.extend(items.into_iter().rev());
-                    }
-                    Op::Swap(n) => {
-                        let len = stack.len();
-                        let k = len.checked_sub(n as usize).ok_or_else(underflow)?;
-                        stack.swap(k, len - 1);
-                    }
-                    Op::Copy(n) => {
-                        let k = stack.len().checked_sub(n as usize).ok_or_else(underflow)?;
-                        let v = stack[k].clone();
-                        stack.push(v);
-                    }
-                    Op::UnaryNegative | Op::UnaryPositive | Op::UnaryNot | Op::UnaryInvert => {
-                        let v = stack.pop().ok_or_else(underflow)?;
-                        stack.push(ops::unary(op, v)?);
-                    }
-                    Op::CompareOp(c) => {
-                        let b = stack.pop().ok_or_else(underflow)?;
-                        let a = stack.pop().ok_or_else(underflow)?;
-                        stack.push(Value::Bool(ops::compare(c, &a, &b)?));
-                    }
-                    Op::IsOp(invert) => {
-                        let b = stack.pop().ok_or_else(underflow)?;
-                        let a = stack.pop().ok_or_else(underflow)?;
-                        stack.push(Value::Bool(ops::is_same(&a, &b) != (invert == 1)));
-                    }
-                    Op::ContainsOp(invert) => {
-                        let b = stack.pop().ok_or_else(underflow)?;
-                        let a = stack.pop().ok_or_else(underflow)?;
-                        stack.push(Value::Bool(ops::contains(&b, &a)? != (invert == 1)));
-                    }
-                    Op::GetIter => {
-                        let v = stack.pop().ok_or_else(underflow)?;
-                        stack.push(match v {
-                            Value::Range { start, stop, step } => Value::RangeIter {
-                                next: start,
-                                stop,
-                                step,
-                            },
-                            it @ (Value::RangeIter { .. } | Value::SeqIter(_)) => it,
-                            seq @ (Value::Tuple(_) | Value::List(_) | Value::IntPair(..)) => {
-                                Value::SeqIter(Arc::new(SeqIter {
-                                    seq,
-                                    pos: Default::default(),
-                                }))
-                            }
-                            Value::Array(a) => Value::SeqIter(Arc::new(SeqIter {
-                                seq: Value::list(ops::array_rows(&a)?),
-                                pos: Default::default(),
-                            })),
-                            other => {
-                                return Err(VmError::type_error(format!(
-                                    "'{}' object is not iterable",
-                                    other.type_name()
-                                )));
-                            }
-                        });
-                    }
-                    Op::ForIter(target) => {
-                        let next = match stack.last_mut() {
-                            Some(Value::RangeIter { next, stop, step }) => {
-                                let more = if *step > 0 {
-                                    *next < *stop
-                                } else {
-                                    *next > *stop
-                                };
-                                if more {
-                                    let v = *next;
-                                    *next = next.saturating_add(*step);
-                                    Some(Value::Int(v))
-                                } else {
-                                    None
-                                }
-                            }
-                            Some(Value::SeqIter(it)) => ops::seq_next(it),
-                            _ => {
-                                return Err(VmError::py(
-                                    "SystemError",
-                                    "FOR_ITER without iterator",
-                                ));
-                            }
-                        };
-                        match next {
-                            Some(v) => stack.push(v),
-                            None => {
-                                stack.pop();
-                                pc = target as usize;
-                            }
-                        }
-                    }
-                    Op::JumpForward(t) => pc = t as usize,
-                    Op::JumpBackward(t) => {
-                        self.checkpoint()?;
-                        pc = t as usize;
-                    }
-                    Op::PopJumpForwardIfFalse(t) | Op::PopJumpBackwardIfFalse(t) => {
-                        let v = stack.pop().ok_or_else(underflow)?;
-                        if !v.truthy()? {
-                            pc = t as usize;
-                            if matches!(op, Op::PopJumpBackwardIfFalse(_)) {
-                                self.checkpoint()?;
-                            }
-                        }
-                    }
-                    Op::PopJumpForwardIfTrue(t) | Op::PopJumpBackwardIfTrue(t) => {
-                        let v = stack.pop().ok_or_else(underflow)?;
-                        if v.truthy()? {
-                            pc = t as usize;
-                            if matches!(op, Op::PopJumpBackwardIfTrue(_)) {
-                                self.checkpoint()?;
-                            }
-                        }
-                    }
-                    Op::PopJumpForwardIfNone(t) | Op::PopJumpBackwardIfNone(t) => {
-                        let v = stack.pop().ok_or_else(underflow)?;
-                        if matches!(v, Value::None) {
-                            pc = t as usize;
-                            if matches!(op, Op::PopJumpBackwardIfNone(_)) {
-                                self.checkpoint()?;
-                            }
-                        }
-                    }
-                    Op::PopJumpForwardIfNotNone(t) | Op::PopJumpBackwardIfNotNone(t) => {
-                        let v = stack.pop().ok_or_else(underflow)?;
-                        if !matches!(v, Value::None) {
-                            pc = t as usize;
-                            if matches!(op, Op::PopJumpBackwardIfNotNone(_)) {
-                                self.checkpoint()?;
-                            }
-                        }
-                    }
-                    Op::JumpIfFalseOrPop(t) => {
-                        let top = stack.last().ok_or_else(underflow)?;
-                        if top.truthy()? {
-                            stack.pop();
-                        } else {
-                            pc = t as usize;
-                        }
-                    }
-                    Op::JumpIfTrueOrPop(t) => {
-                        let top = stack.last().ok_or_else(underflow)?;
-                        if top.truthy()? {
-                            pc = t as usize;
-                        } else {
-                            stack.pop();
-                        }
-                    }
-                    Op::LoadAttr(n) => {
-                        let v = stack.pop().ok_or_else(underflow)?;
-                        stack.push(ops::load_attr(&v, &code.names[n as usize])?);
-                    }
-                    Op::LoadMethod(n) => {
-                        let v = stack.pop().ok_or_else(underflow)?;
-                        let name = &code.names[n as usize];
-                        match ops::method(&v, name) {
-                            Some(m) => {
-                                stack.push(Value::Builtin(m));
-                                stack.push(v);
-                            }
-                            None => {
-                                let attr = ops::load_attr(&v, name)?;
-                                stack.push(Value::Null);
-                                stack.push(attr);
-                            }
-                        }
-                    }
-                    Op::Call(n) => {
-                        let n = n as usize;
-                        if stack.len() < n + 2 {
-                            return Err(underflow());
-                        }
-                        let mut args = stack.split_off(stack.len() - n);
-                        let second = stack.pop().ok_or_else(underflow)?;
-                        let first = stack.pop().ok_or_else(underflow)?;
-                        let callable = match first {
-                            Value::Null => second,
-                            meth => {
-                                args.insert(0, second);
-                                meth
-                            }
-                        };
-                        self.instructions += executed;
-                        executed = 0;
-                        let r = self.call_value(&callable, args)?;
-                        stack.push(r);
-                    }
-                    Op::MakeFunction(flags) => {
-                        let code_v = stack.pop().ok_or_else(underflow)?;
-                        let defaults = if flags & 1 == 1 {
-                            match stack.pop().ok_or_else(underflow)? {
-                                Value::Tuple(t) => t.to_vec(),
-                                Value::IntPair(a, b) => vec![Value::Int(a), Value::Int(b)],
-                                _ => return Err(VmError::py("SystemError", "bad defaults")),
-                            }
-                        } else {
-                            Vec::new()
-                        };
-                        let Value::Code(c) = code_v else {
-                            return Err(VmError::py("SystemError", "MAKE_FUNCTION without code"));
-                        };
-                        stack.push(Value::Function(Arc::new(Function { code: c, defaults })));
-                    }
-                    Op::ImportName(n) => {
-                        let _fromlist = stack.pop().ok_or_else(underflow)?;
-                        let _level = stack.pop().ok_or_else(underflow)?;
-                        let name = &code.names[n as usize];
-                        let top = name.split('.').next().unwrap_or(name);
-                        Module::import(name).ok_or_else(|| {
-                            VmError::py(
-                                "ModuleNotFoundError",
-                                format!("No module named '{name}' in gilscope's interpreter"),
-                            )
-                        })?;
-                        let m = if name.contains('.') && matches!(_fromlist, Value::None) {
-                            Module::import(top)
-                        } else {
-                            Module::import(name)
-                        };
-                        stack.push(Value::Module(m.unwrap_or(Module::Opaque("?"))));
-                    }
-                    Op::ImportFrom(n) => {
-                        let m = stack.last().ok_or_else(underflow)?;
-                        let name = &code.names[n as usize];
-                        let v = ops::load_attr(m, name).map_err(|_| {
-                            VmError::py(
-                                "ImportError",
-                                format!(
-                                    "cannot import name '{name}' from '{}'",
-                                    match m {
-                                        Value::Module(m) => m.name(),
-                                        _ => "?",
-                                    }
-                                ),
-                            )
-                        })?;
-                        stack.push(v);
-                    }
-                    Op::ReturnValue => {}
-                }
-                Ok(())
-            })();
+            let step = self.step(op, code, &mut stack, &mut locals, &mut pc, &mut executed);
             if let Err(e) = step {
                 break Err(e.locate(code, pc - 1));
             }
@@ -698,13 +278,479 @@ impl<'a, H: Host> Vm<'a, H> {
         result.map_err(|e| e.locate(code, pc.saturating_sub(1)))
     }
 
+    /// Executes one instruction (the body of the eval loop).
+    #[inline(always)]
+    fn step(
+        &mut self,
+        op: Op,
+        code: &Arc<Code>,
+        stack: &mut Vec<Value>,
+        locals: &mut [Value],
+        pc: &mut usize,
+        executed: &mut u64,
+    ) -> Result<(), VmError> {
+        match op {
+            Op::Resume => self.checkpoint()?,
+            Op::LoadFast(n) => match &locals[n as usize] {
+                Value::Null => {
+                    return Err(VmError::py(
+                        "UnboundLocalError",
+                        format!(
+                            "cannot access local variable '{}' where it is not associated with a value",
+                            code.varnames[n as usize]
+                        ),
+                    ));
+                }
+                v => stack.push(v.clone()),
+            },
+            Op::StoreFast(n) => locals[n as usize] = stack.pop().ok_or_else(underflow)?,
+            Op::LoadConst(n) => stack.push(fast_clone(&code.consts[n as usize])),
+            Op::LoadGlobal(n) => {
+                let v = self.load_global(code, n >> 1)?;
+                if n & 1 == 1 {
+                    stack.push(Value::Null);
+                }
+                stack.push(v);
+            }
+            Op::StoreGlobal(n) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                self.globals
+                    .store(code.global_slots[n as usize] as usize, v);
+            }
+            Op::LoadName(n) => {
+                let slot = code.global_slots[n as usize] as usize;
+                let v = match self.globals.load(slot) {
+                    Value::Null => self.load_global(code, n)?,
+                    v => v,
+                };
+                stack.push(v);
+            }
+            Op::StoreName(n) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                self.globals
+                    .store(code.global_slots[n as usize] as usize, v);
+            }
+            Op::PushNull => stack.push(Value::Null),
+            Op::PopTop => {
+                stack.pop().ok_or_else(underflow)?;
+            }
+            Op::Nop | Op::Precall(_) | Op::ExtendedArg(_) => {}
+            Op::BinaryOp(bop) => {
+                let b = stack.pop().ok_or_else(underflow)?;
+                // Fast paths (like CPython's specialised BINARY_OP_*_FLOAT/INT), in place.
+                let base = bop.base();
+                match (stack.last_mut(), &b) {
+                    (Some(Value::Float(x)), Value::Float(y)) if ops::float_fast(base, *y) => {
+                        *x = ops::float_op(base, *x, *y);
+                        return Ok(());
+                    }
+                    (Some(top @ Value::Int(_)), Value::Float(y)) if ops::float_fast(base, *y) => {
+                        if let Value::Int(x) = *top {
+                            *top = Value::Float(ops::float_op(base, x as f64, *y));
+                        }
+                        return Ok(());
+                    }
+                    (Some(Value::Float(x)), Value::Int(y)) if ops::float_fast(base, *y as f64) => {
+                        *x = ops::float_op(base, *x, *y as f64);
+                        return Ok(());
+                    }
+                    (Some(Value::Int(x)), Value::Int(y)) if ops::int_fast(base) => {
+                        if let Some(r) = ops::int_fast_op(base, *x, *y) {
+                            *x = r;
+                            return Ok(());
+                        }
+                    }
+                    _ => {}
+                }
+                let a = stack.pop().ok_or_else(underflow)?;
+                let r = self.binary_op(base, a, b)?;
+                stack.push(r);
+            }
+            Op::BinarySubscr => {
+                let key = stack.pop().ok_or_else(underflow)?;
+                if let (Value::IntPair(i, j), Some(Value::Array(arr))) =
+                    (&key, stack.last())
+                {
+                    let v = arr.get(*i, *j)?;
+                    if let Some(top) = stack.last_mut() {
+                        *top = Value::Float(v);
+                    }
+                    return Ok(());
+                }
+                let container = stack.pop().ok_or_else(underflow)?;
+                stack.push(ops::subscript(&container, &key)?);
+            }
+            Op::StoreSubscr => {
+                if let (
+                    Some(Value::IntPair(i, j)),
+                    Some(Value::Array(arr)),
+                    Some(Value::Float(v)),
+                ) = (
+                    stack.last(),
+                    stack.len().checked_sub(2).and_then(|k| stack.get(k)),
+                    stack.len().checked_sub(3).and_then(|k| stack.get(k)),
+                ) {
+                    arr.set(*i, *j, *v)?;
+                    stack.truncate(stack.len() - 3);
+                    return Ok(());
+                }
+                let key = stack.pop().ok_or_else(underflow)?;
+                let container = stack.pop().ok_or_else(underflow)?;
+                let value = stack.pop().ok_or_else(underflow)?;
+                self.store_subscr(&container, &key, value)?;
+            }
+            Op::BuildTuple(2) => {
+                // `u[i, j]`'s index: two ints become an unboxed pair, no allocation
+                // (CPython takes the tuple from its free list).
+                let b = stack.pop().ok_or_else(underflow)?;
+                let a = stack.pop().ok_or_else(underflow)?;
+                stack.push(match (a, b) {
+                    (Value::Int(a), Value::Int(b)) => Value::IntPair(a, b),
+                    (a, b) => Value::Tuple(Arc::from([a, b])),
+                });
+            }
+            Op::BuildTuple(n) => {
+                let n = n as usize;
+                if stack.len() < n {
+                    return Err(underflow());
+                }
+                let items = stack.split_off(stack.len() - n);
+                stack.push(Value::Tuple(items.into()));
+            }
+            Op::BuildList(n) => {
+                let n = n as usize;
+                if stack.len() < n {
+                    return Err(underflow());
+                }
+                let items = stack.split_off(stack.len() - n);
+                stack.push(Value::list(items));
+            }
+            Op::ListExtend(n) => {
+                let it = stack.pop().ok_or_else(underflow)?;
+                let items = ops::iterate(&it)?;
+                match stack
+                    .len()
+                    .checked_sub(n as usize)
+                    .and_then(|k| stack.get(k))
+                {
+                    Some(Value::List(l)) => l.lock().extend(items),
+                    _ => return Err(underflow()),
+                }
+            }
+            Op::BuildMap(n) => {
+                let n = 2 * n as usize;
+                if stack.len() < n {
+                    return Err(underflow());
+                }
+                let flat = stack.split_off(stack.len() - n);
+                let pairs = flat
+                    .chunks(2)
+                    .map(|kv| (kv[0].clone(), kv[1].clone()))
+                    .collect();
+                stack.push(Value::Dict(Arc::new(value::DictObj::new(pairs))));
+            }
+            Op::BuildConstKeyMap(n) => {
+                let keys = stack.pop().ok_or_else(underflow)?;
+                let n = n as usize;
+                let Value::Tuple(keys) = keys else {
+                    return Err(VmError::py("SystemError", "bad BUILD_CONST_KEY_MAP keys"));
+                };
+                if stack.len() < n || keys.len() != n {
+                    return Err(underflow());
+                }
+                let vals = stack.split_off(stack.len() - n);
+                let pairs = keys.iter().cloned().zip(vals).collect();
+                stack.push(Value::Dict(Arc::new(value::DictObj::new(pairs))));
+            }
+            Op::BuildSlice(n) => {
+                let step = if n == 3 {
+                    Some(stack.pop().ok_or_else(underflow)?)
+                } else {
+                    None
+                };
+                let stop = stack.pop().ok_or_else(underflow)?;
+                let start = stack.pop().ok_or_else(underflow)?;
+                if let Some(s) = step
+                    && !matches!(s, Value::None | Value::Int(1))
+                {
+                    return Err(VmError::py(
+                        "NotImplementedError",
+                        "slices with a step are not supported by gilscope's interpreter",
+                    ));
+                }
+                stack.push(Value::Slice(Arc::new(value::SliceObj {
+                    start: ops::slice_bound(&start)?,
+                    stop: ops::slice_bound(&stop)?,
+                })));
+            }
+            Op::UnpackSequence(n) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                let items = match v {
+                    Value::IntPair(a, b) => vec![Value::Int(a), Value::Int(b)],
+                    other => ops::iterate(&other)?,
+                };
+                if items.len() != n as usize {
+                    return Err(VmError::py(
+                        "ValueError",
+                        if items.len() < n as usize {
+                            format!(
+                                "not enough values to unpack (expected {n}, got {})",
+                                items.len()
+                            )
+                        } else {
+                            format!("too many values to unpack (expected {n})")
+                        },
+                    ));
+                }
+                stack.extend(items.into_iter().rev());
+            }
+            Op::Swap(n) => {
+                let len = stack.len();
+                let k = len.checked_sub(n as usize).ok_or_else(underflow)?;
+                stack.swap(k, len - 1);
+            }
+            Op::Copy(n) => {
+                let k = stack.len().checked_sub(n as usize).ok_or_else(underflow)?;
+                let v = stack[k].clone();
+                stack.push(v);
+            }
+            Op::UnaryNegative | Op::UnaryPositive | Op::UnaryNot | Op::UnaryInvert => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                stack.push(ops::unary(op, v)?);
+            }
+            Op::CompareOp(c) => {
+                let b = stack.pop().ok_or_else(underflow)?;
+                let a = stack.pop().ok_or_else(underflow)?;
+                stack.push(Value::Bool(ops::compare(c, &a, &b)?));
+            }
+            Op::IsOp(invert) => {
+                let b = stack.pop().ok_or_else(underflow)?;
+                let a = stack.pop().ok_or_else(underflow)?;
+                stack.push(Value::Bool(ops::is_same(&a, &b) != (invert == 1)));
+            }
+            Op::ContainsOp(invert) => {
+                let b = stack.pop().ok_or_else(underflow)?;
+                let a = stack.pop().ok_or_else(underflow)?;
+                stack.push(Value::Bool(ops::contains(&b, &a)? != (invert == 1)));
+            }
+            Op::GetIter => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                stack.push(match v {
+                    Value::Range { start, stop, step } => Value::RangeIter {
+                        next: start,
+                        stop,
+                        step,
+                    },
+                    it @ (Value::RangeIter { .. } | Value::SeqIter(_)) => it,
+                    seq @ (Value::Tuple(_) | Value::List(_) | Value::IntPair(..)) => {
+                        Value::SeqIter(Arc::new(SeqIter {
+                            seq,
+                            pos: Default::default(),
+                        }))
+                    }
+                    Value::Array(a) => Value::SeqIter(Arc::new(SeqIter {
+                        seq: Value::list(ops::array_rows(&a)?),
+                        pos: Default::default(),
+                    })),
+                    other => {
+                        return Err(VmError::type_error(format!(
+                            "'{}' object is not iterable",
+                            other.type_name()
+                        )));
+                    }
+                });
+            }
+            Op::ForIter(target) => {
+                let next = match stack.last_mut() {
+                    Some(Value::RangeIter { next, stop, step }) => {
+                        let more = if *step > 0 {
+                            *next < *stop
+                        } else {
+                            *next > *stop
+                        };
+                        if more {
+                            let v = *next;
+                            *next = next.saturating_add(*step);
+                            Some(Value::Int(v))
+                        } else {
+                            None
+                        }
+                    }
+                    Some(Value::SeqIter(it)) => ops::seq_next(it),
+                    _ => {
+                        return Err(VmError::py(
+                            "SystemError",
+                            "FOR_ITER without iterator",
+                        ));
+                    }
+                };
+                match next {
+                    Some(v) => stack.push(v),
+                    None => {
+                        stack.pop();
+                        *pc = target as usize;
+                    }
+                }
+            }
+            Op::JumpForward(t) => *pc = t as usize,
+            Op::JumpBackward(t) => {
+                self.checkpoint()?;
+                *pc = t as usize;
+            }
+            Op::PopJumpForwardIfFalse(t) | Op::PopJumpBackwardIfFalse(t) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                if !v.truthy()? {
+                    *pc = t as usize;
+                    if matches!(op, Op::PopJumpBackwardIfFalse(_)) {
+                        self.checkpoint()?;
+                    }
+                }
+            }
+            Op::PopJumpForwardIfTrue(t) | Op::PopJumpBackwardIfTrue(t) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                if v.truthy()? {
+                    *pc = t as usize;
+                    if matches!(op, Op::PopJumpBackwardIfTrue(_)) {
+                        self.checkpoint()?;
+                    }
+                }
+            }
+            Op::PopJumpForwardIfNone(t) | Op::PopJumpBackwardIfNone(t) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                if matches!(v, Value::None) {
+                    *pc = t as usize;
+                    if matches!(op, Op::PopJumpBackwardIfNone(_)) {
+                        self.checkpoint()?;
+                    }
+                }
+            }
+            Op::PopJumpForwardIfNotNone(t) | Op::PopJumpBackwardIfNotNone(t) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                if !matches!(v, Value::None) {
+                    *pc = t as usize;
+                    if matches!(op, Op::PopJumpBackwardIfNotNone(_)) {
+                        self.checkpoint()?;
+                    }
+                }
+            }
+            Op::JumpIfFalseOrPop(t) => {
+                let top = stack.last().ok_or_else(underflow)?;
+                if top.truthy()? {
+                    stack.pop();
+                } else {
+                    *pc = t as usize;
+                }
+            }
+            Op::JumpIfTrueOrPop(t) => {
+                let top = stack.last().ok_or_else(underflow)?;
+                if top.truthy()? {
+                    *pc = t as usize;
+                } else {
+                    stack.pop();
+                }
+            }
+            Op::LoadAttr(n) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                stack.push(ops::load_attr(&v, &code.names[n as usize])?);
+            }
+            Op::LoadMethod(n) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                let name = &code.names[n as usize];
+                match ops::method(&v, name) {
+                    Some(m) => {
+                        stack.push(Value::Builtin(m));
+                        stack.push(v);
+                    }
+                    None => {
+                        let attr = ops::load_attr(&v, name)?;
+                        stack.push(Value::Null);
+                        stack.push(attr);
+                    }
+                }
+            }
+            Op::Call(n) => {
+                let n = n as usize;
+                if stack.len() < n + 2 {
+                    return Err(underflow());
+                }
+                let mut args = stack.split_off(stack.len() - n);
+                let second = stack.pop().ok_or_else(underflow)?;
+                let first = stack.pop().ok_or_else(underflow)?;
+                let callable = match first {
+                    Value::Null => second,
+                    meth => {
+                        args.insert(0, second);
+                        meth
+                    }
+                };
+                self.instructions += *executed;
+                *executed = 0;
+                let r = self.call_value(&callable, args)?;
+                stack.push(r);
+            }
+            Op::MakeFunction(flags) => {
+                let code_v = stack.pop().ok_or_else(underflow)?;
+                let defaults = if flags & 1 == 1 {
+                    match stack.pop().ok_or_else(underflow)? {
+                        Value::Tuple(t) => t.to_vec(),
+                        Value::IntPair(a, b) => vec![Value::Int(a), Value::Int(b)],
+                        _ => return Err(VmError::py("SystemError", "bad defaults")),
+                    }
+                } else {
+                    Vec::new()
+                };
+                let Value::Code(c) = code_v else {
+                    return Err(VmError::py("SystemError", "MAKE_FUNCTION without code"));
+                };
+                stack.push(Value::Function(Arc::new(Function { code: c, defaults })));
+            }
+            Op::ImportName(n) => {
+                let _fromlist = stack.pop().ok_or_else(underflow)?;
+                let _level = stack.pop().ok_or_else(underflow)?;
+                let name = &code.names[n as usize];
+                let top = name.split('.').next().unwrap_or(name);
+                Module::import(name).ok_or_else(|| {
+                    VmError::py(
+                        "ModuleNotFoundError",
+                        format!("No module named '{name}' in gilscope's interpreter"),
+                    )
+                })?;
+                let m = if name.contains('.') && matches!(_fromlist, Value::None) {
+                    Module::import(top)
+                } else {
+                    Module::import(name)
+                };
+                stack.push(Value::Module(m.unwrap_or(Module::Opaque("?"))));
+            }
+            Op::ImportFrom(n) => {
+                let m = stack.last().ok_or_else(underflow)?;
+                let name = &code.names[n as usize];
+                let v = ops::load_attr(m, name).map_err(|_| {
+                    VmError::py(
+                        "ImportError",
+                        format!(
+                            "cannot import name '{name}' from '{}'",
+                            match m {
+                                Value::Module(m) => m.name(),
+                                _ => "?",
+                            }
+                        ),
+                    )
+                })?;
+                stack.push(v);
+            }
+            Op::ReturnValue => {}
+        }
+        Ok(())
+    }
+
     #[inline(always)]
     fn load_global(&self, code: &Code, name: u32) -> Result<Value, VmError> {
         let slot = code.global_slots[name as usize] as usize;
         let v = if self.globals.is_shared(slot) {
             self.globals.load(slot)
         } else {
-            self.snapshot[slot].clone()
+            fast_clone(&self.snapshot[slot])
         };
         match v {
             Value::Null => match Builtin::lookup(&code.names[name as usize]) {
@@ -780,7 +826,7 @@ impl<'a, H: Host> Vm<'a, H> {
                     })?,
                     _ => return Err(VmError::type_error("sleep() takes exactly one argument")),
                 };
-                if !(secs >= 0.0) {
+                if secs.is_nan() || secs < 0.0 {
                     return Err(VmError::py(
                         "ValueError",
                         "sleep length must be non-negative",

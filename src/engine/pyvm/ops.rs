@@ -15,10 +15,10 @@ fn overflow() -> VmError {
     )
 }
 
-/// Whether a float op has an in-place fast path (division checks its divisor).
+/// Whether a float op has an in-place fast path (a division only by a non-zero divisor).
 #[inline(always)]
-pub fn float_fast(op: BinOp) -> bool {
-    matches!(op, BinOp::ADD | BinOp::SUB | BinOp::MUL)
+pub fn float_fast(op: BinOp, y: f64) -> bool {
+    matches!(op, BinOp::ADD | BinOp::SUB | BinOp::MUL) || (op == BinOp::TRUE_DIV && y != 0.0)
 }
 
 /// `x op y` on floats for the fast-path operators.
@@ -27,6 +27,7 @@ pub fn float_op(op: BinOp, x: f64, y: f64) -> f64 {
     match op {
         BinOp::ADD => x + y,
         BinOp::SUB => x - y,
+        BinOp::TRUE_DIV => x / y,
         _ => x * y,
     }
 }

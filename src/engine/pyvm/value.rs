@@ -252,14 +252,14 @@ impl ArrayObj {
     }
 
     /// `a[i, j]`.
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, i: i64, j: i64) -> Result<f64, VmError> {
         let (a, b) = self.index(i, j)?;
         Ok(self.at(a, b))
     }
 
     /// `a[i, j] = v`.
-    #[inline]
+    #[inline(always)]
     pub fn set(&self, i: i64, j: i64, v: f64) -> Result<(), VmError> {
         let (a, b) = self.index(i, j)?;
         self.put(a, b, v);

@@ -18,7 +18,7 @@ pub fn show(ui: &mut egui::Ui, session: &Session) {
         let (done, total) = live.progress;
         ui.label(format!(
             "{} · {} workers · {:.1} s so far · {}/{} iterations",
-            live.config.series().label(),
+            live.config.series().label_in(&live.config.program),
             live.config.threads,
             live.started.elapsed().as_secs_f64(),
             done,
@@ -52,18 +52,28 @@ fn summary_grid(ui: &mut egui::Ui, session: &Session, s: &RunSummary) {
         (Some(m), Some(k)) => Series::new(m, k),
         _ => return,
     };
-    ui.label(format!(
-        "{} · {} workers · grid {} · {} problems × {} iterations",
-        series.label(),
-        s.threads,
-        s.grid,
-        s.problems,
-        s.iters
-    ));
+    let heat = s.program.is_empty() || s.program == crate::engine::config::HEAT;
+    if heat {
+        ui.label(format!(
+            "{} · {} workers · grid {} · {} problems × {} iterations",
+            series.label(),
+            s.threads,
+            s.grid,
+            s.problems,
+            s.iters
+        ));
+    } else {
+        ui.label(format!(
+            "{} · {} workers · {}()",
+            series.label_in(&s.program),
+            s.threads,
+            s.entry
+        ));
+    }
     egui::Grid::new("figures").num_columns(2).striped(true).show(ui, |ui| {
         row(ui, "Wall time", format!("{:.3} s", s.wall_secs), "From starting the workers to joining the last one, as time.perf_counter() around blot() would measure.");
         let speedup = session
-            .baseline_secs(series)
+            .baseline_secs(s)
             .filter(|_| s.threads > 1)
             .map_or_else(|| "run 1 thread first".to_owned(), |b| format!("{:.2}×", b / s.wall_secs));
         row(ui, "Speedup vs 1 thread", speedup, "Wall time of the last 1-thread run of the same series divided by this one. Above 1 means the threads helped.");
@@ -85,7 +95,14 @@ fn summary_grid(ui: &mut egui::Ui, session: &Session, s: &RunSummary) {
         if s.instructions > 0 {
             row(ui, "Bytecodes run", format!("{:.1} M", s.instructions as f64 / 1e6), "Instructions the interpreter executed, over all workers.");
         }
-        row(ui, "Checksum", format!("{:.9}", s.checksum), "Sum of all cells of all final grids: the same for every mode and thread count.");
+        if s.checksum.is_finite() {
+            row(ui, "Checksum", format!("{:.9}", s.checksum), "Sum of all cells of all final grids: the same for every mode and thread count.");
+        }
+        if let Some(result) = s.result.as_object().filter(|_| !heat) {
+            for (k, v) in result {
+                row(ui, k, v.to_string(), "What the program's report() returned: the same values python3 prints for this program.");
+            }
+        }
         if s.dropped_events > 0 {
             row(ui, "Dropped spans", s.dropped_events.to_string(), "Trace spans the engine could not keep; times stay exact.");
         }

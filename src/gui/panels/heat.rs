@@ -72,14 +72,42 @@ fn legend(ui: &mut egui::Ui) {
     });
 }
 
+/// For programs without a grid: their result, large enough for the back row.
+fn program_state(ui: &mut egui::Ui, settings: &Settings, session: &Session) {
+    ui.heading("Program state").on_hover_text("What the program's report() returned after the last run: the values python3 prints for it.");
+    let Some(s) = session.last_summary.as_ref().filter(|s| {
+        let spec = std::path::Path::new(&settings.run.program);
+        spec.file_stem().and_then(|f| f.to_str()) == Some(s.program.as_str())
+    }) else {
+        ui.label("The program's result appears here when a run ends.");
+        return;
+    };
+    let Some(result) = s.result.as_object() else {
+        return;
+    };
+    egui::Grid::new("program_state")
+        .num_columns(2)
+        .show(ui, |ui| {
+            for (k, v) in result {
+                ui.label(egui::RichText::new(k).size(22.0));
+                ui.label(egui::RichText::new(v.to_string()).size(28.0).strong());
+                ui.end_row();
+            }
+        });
+}
+
 /// Draws the tiles.
 pub fn show(
     ui: &mut egui::Ui,
-    _settings: &Settings,
+    settings: &Settings,
     session: &Session,
     tex: &mut HeatTextures,
     cmds: &mut Vec<Command>,
 ) {
+    if !settings.run.is_heat() {
+        program_state(ui, settings, session);
+        return;
+    }
     ui.horizontal(|ui| {
         ui.heading("Heat grid").on_hover_text("Each worker's current problem, as it is computed (the latest frame, about 20 per second).");
         if ui.small_button("Export PNG").clicked() {

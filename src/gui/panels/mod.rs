@@ -5,6 +5,7 @@ pub mod controls;
 pub mod figures;
 pub mod heat;
 pub mod plot;
+pub mod program;
 pub mod teach;
 pub mod timeline;
 pub mod top;
@@ -36,14 +37,17 @@ pub fn draw(
     cmds: &mut Vec<Command>,
 ) {
     egui::Panel::top("top_bar").show(ui, |ui| top::show(ui, settings, session, cmds));
-    let session_ro: &Session = session;
     egui::Panel::left("controls")
         .resizable(true)
         .default_size(300.0)
         .show(ui, |ui| {
             egui::ScrollArea::vertical()
                 .id_salt("controls_scroll")
-                .show(ui, |ui| controls::show(ui, settings, session_ro, cmds));
+                .show(ui, |ui| {
+                    program::show(ui, settings, session, cmds);
+                    ui.separator();
+                    controls::show(ui, settings, session, cmds);
+                });
         });
     egui::Panel::right("side")
         .resizable(true)
@@ -54,7 +58,7 @@ pub fn draw(
                 .show(ui, |ui| {
                     figures::show(ui, session);
                     ui.separator();
-                    teach::show(ui, settings);
+                    teach::show(ui, settings, session);
                 });
         });
     // The timeline is the largest view: the lower row never takes more than 60% of the height.

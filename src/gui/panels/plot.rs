@@ -58,7 +58,7 @@ pub fn show(
     plot.show(ui, |p| {
         for s in &stats {
             let color = c32(series_color(s.series));
-            let label = s.series.label();
+            let label = s.label();
             let base = s
                 .points
                 .iter()

@@ -5,6 +5,7 @@ use super::super::settings::Settings;
 use crate::engine::config::{Kernel, Mode};
 use std::sync::OnceLock;
 
+use super::super::session::Session;
 use crate::engine::program::{BUNDLED, Program};
 
 /// What happens, and what to expect, for a mode and kernel.
@@ -86,8 +87,47 @@ fn function_source(kernel: Kernel) -> String {
     rest[..end].trim_end().to_owned()
 }
 
+/// The source and the entry's bytecode of a program other than heat.py.
+fn show_program(ui: &mut egui::Ui, settings: &Settings, session: &mut Session) {
+    let mode = settings.run.mode;
+    let Ok(program) = session.program.get(&settings.run.program) else {
+        return;
+    };
+    let entry = settings
+        .run
+        .entry
+        .clone()
+        .or_else(|| program.default_entry())
+        .unwrap_or_default();
+    ui.label(egui::RichText::new(format!("{} in {mode} mode", program.file)).strong());
+    ui.label(match mode {
+        Mode::Threading => "Every worker is a thread of one process: one GIL, one set of globals. Only the thread holding the GIL runs bytecode; the others wait, or do I/O and NumPy work with the GIL released.",
+        Mode::Multiprocessing => "Every worker is a child process with its own interpreter, its own GIL and its own copy of the globals: Python runs on several cores at once, and changes to globals stay in the child.",
+        Mode::Native => "Native mode runs compiled kernels of heat.py only.",
+    });
+    ui.add_space(4.0);
+    ui.label(egui::RichText::new("The program's source").strong());
+    egui::ScrollArea::vertical()
+        .id_salt("program_source")
+        .max_height(320.0)
+        .show(ui, |ui| {
+            ui.label(egui::RichText::new(program.source.as_str()).monospace());
+        });
+    if let Some(f) = program.module.function(&entry) {
+        ui.collapsing(format!("Bytecode of {entry}() (CPython 3.11 dis)"), |ui| {
+            ui.label(egui::RichText::new(f.disassemble()).monospace().small());
+        });
+    }
+}
+
 /// Draws the panel.
-pub fn show(ui: &mut egui::Ui, settings: &mut Settings) {
+pub fn show(ui: &mut egui::Ui, settings: &mut Settings, session: &mut Session) {
+    if !settings.run.is_heat() {
+        egui::CollapsingHeader::new(egui::RichText::new("What happens here").heading())
+            .default_open(settings.show_teaching)
+            .show(ui, |ui| show_program(ui, settings, session));
+        return;
+    }
     let (mode, kernel) = (settings.run.mode, settings.run.kernel);
     egui::CollapsingHeader::new(egui::RichText::new("What happens here").heading())
         .default_open(settings.show_teaching)

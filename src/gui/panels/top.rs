@@ -35,7 +35,7 @@ pub fn show(
                 let frac = if total > 0 { done as f32 / total as f32 } else { 0.0 };
                 ui.add(egui::ProgressBar::new(frac).desired_width(220.0).text(format!(
                     "running {} · {} workers · {:.1} s",
-                    live.config.series().label(),
+                    live.config.series().label_in(&live.config.program),
                     live.config.threads,
                     live.started.elapsed().as_secs_f64()
                 )));
