@@ -246,3 +246,112 @@ fn without_a_display_the_app_says_so() {
     );
     assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
 }
+
+/// Outputs land where they are pointed, as with `cp` and `tee`: through symlinks, into FIFOs,
+/// on standard output; a full device is an error naming the path; a directory is refused before
+/// the run; no temporary file is ever left behind.
+#[cfg(unix)]
+#[test]
+fn outputs_follow_symlinks_write_fifos_and_stdout_and_refuse_directories() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tmp("outputs");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let small = ["--program", "count", "--param", "N=1000"];
+
+    // A symlink: the file it names gets the bytes; the link stays a link.
+    let real = dir.join("real.json");
+    let link = dir.join("link.json");
+    std::os::unix::fs::symlink("real.json", &link).unwrap();
+    let mut args = vec!["run", "--trace", link.to_str().unwrap()];
+    args.extend(small);
+    let out = gilscope(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let trace: serde_json::Value = serde_json::from_slice(&std::fs::read(&real).unwrap()).unwrap();
+    assert!(trace.is_object() || trace.is_array());
+
+    // A FIFO: written directly, read by whoever listens.
+    let fifo = dir.join("pipe.json");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let mut args = vec!["run", "--trace", fifo.to_str().unwrap()];
+    args.extend(small);
+    let out = gilscope(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = reader.join().unwrap();
+    assert!(serde_json::from_slice::<serde_json::Value>(&got).is_ok());
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+
+    // `-`: standard output.
+    let mut args = vec!["sweep", "--threads", "1", "--repeats", "1", "--csv", "-"];
+    args.extend(small);
+    let out = gilscope(&args);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("series,mode,kernel,threads,repeat,wall_secs,checksum")
+    );
+
+    // ENOSPC through a symlink to /dev/full: one line naming the path, non-zero, nothing left.
+    let full = dir.join("full.json");
+    std::os::unix::fs::symlink("/dev/full", &full).unwrap();
+    let mut args = vec!["run", "--trace", full.to_str().unwrap()];
+    args.extend(small);
+    let out = gilscope(&args);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("full.json") && err.contains("No space left"),
+        "{err}"
+    );
+
+    // A directory: refused before the run, exit 2.
+    let mut args = vec!["run", "--trace", dir.to_str().unwrap()];
+    args.extend(small);
+    let out = gilscope(&args);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is a directory"));
+    assert!(out.stdout.is_empty(), "nothing ran");
+
+    let mut left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        ["full.json", "link.json", "pipe.json", "real.json"],
+        "no temporary files"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
