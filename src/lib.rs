@@ -7,7 +7,8 @@
 //!   sweep tables, the colour theme);
 //! - [`export`]: files for slides and other tools (PNG, SVG, CSV, Chrome trace JSON);
 //! - [`gui`]: the eframe desktop app, which only reads engine events and sends commands;
-//! - [`cli`]: the command-line glue.
+//! - [`cli`]: the command-line glue;
+//! - [`usage`]: the bad-input error both the CLI and the app's launcher report.
 
 #![warn(missing_docs)]
 
@@ -15,4 +16,5 @@ pub mod cli;
 pub mod engine;
 pub mod export;
 pub mod gui;
+pub mod usage;
 pub mod view;

@@ -166,13 +166,7 @@ pub struct BenchArgs {
     pub json: bool,
 }
 
-/// Exit code of bad input (as clap uses).
-pub const EXIT_USAGE: u8 = 2;
-
-/// An error caused by the user's input: exit code 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
+pub use crate::usage::{EXIT_USAGE, UsageError};
 
 /// The exit code for an error from [`dispatch`].
 pub fn exit_code(err: &anyhow::Error) -> ExitCode {

@@ -16,7 +16,7 @@ use anyhow::{Result, anyhow, bail};
 
 pub use app::{AppOptions, GilscopeApp};
 
-use crate::cli::UsageError;
+use crate::usage::UsageError;
 use crate::view::presets::Preset;
 
 /// How the app is opened from the command line.
