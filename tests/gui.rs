@@ -164,9 +164,16 @@ fn sweep_puts_points_on_the_plot() {
     let app = h.state();
     assert!(app.session.error.is_none(), "{:?}", app.session.error);
     let threads: Vec<usize> = app.session.sweep_points.iter().map(|p| p.threads).collect();
-    assert_eq!(threads, vec![1, 1, 2, 2], "threads and processes at 1 and 2");
+    assert_eq!(
+        threads,
+        vec![1, 1, 2, 2],
+        "threads and processes at 1 and 2"
+    );
     let labels: Vec<String> = app.session.sweep_points.iter().map(|p| p.label()).collect();
-    assert_eq!(labels[..2], ["Threading (count.py)", "MultiProc (count.py)"]);
+    assert_eq!(
+        labels[..2],
+        ["Threading (count.py)", "MultiProc (count.py)"]
+    );
     assert!(
         h.query_all_by_label_contains("Threading (count.py)")
             .next()

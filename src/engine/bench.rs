@@ -173,8 +173,8 @@ pub struct EngineBench {
 }
 
 /// ns per instruction of `py_update` on the hand-assembled interpreter this compiler replaced
-/// (the previous release, `gilscope bench` on the 2-core build VM, 2026-11-23, median of 5).
-pub const HAND_ASSEMBLED_NS_PER_INSTRUCTION: f64 = 10.0;
+/// (the previous release's `gilscope bench` on the 2-core build VM, 2026-11-23: 6.83 ns).
+pub const HAND_ASSEMBLED_NS_PER_INSTRUCTION: f64 = 6.83;
 
 /// Measures the engine figures; takes about half a minute.
 pub fn run_engine_bench(

@@ -48,7 +48,7 @@ pub enum VmError {
     Cancelled,
     /// A Python exception, with the file and line where it was raised once known (boxed, so
     /// that the eval loop's `Result` stays two words).
-    #[error("{}", fmt_py(&.0.exc, &.0.msg, &.0.at))]
+    #[error("{}", fmt_py(.0.exc, &.0.msg, &.0.at))]
     Py(Box<PyException>),
     /// The host failed (for example a pipe to the parent broke).
     #[error("{0}")]
@@ -368,9 +368,7 @@ impl<'a, H: Host> Vm<'a, H> {
             }
             Op::BinarySubscr => {
                 let key = stack.pop().ok_or_else(underflow)?;
-                if let (Value::IntPair(i, j), Some(Value::Array(arr))) =
-                    (&key, stack.last())
-                {
+                if let (Value::IntPair(i, j), Some(Value::Array(arr))) = (&key, stack.last()) {
                     let v = arr.get(*i, *j)?;
                     if let Some(top) = stack.last_mut() {
                         *top = Value::Float(v);
@@ -578,10 +576,7 @@ impl<'a, H: Host> Vm<'a, H> {
                     }
                     Some(Value::SeqIter(it)) => ops::seq_next(it),
                     _ => {
-                        return Err(VmError::py(
-                            "SystemError",
-                            "FOR_ITER without iterator",
-                        ));
+                        return Err(VmError::py("SystemError", "FOR_ITER without iterator"));
                     }
                 };
                 match next {

@@ -3,6 +3,7 @@
 //! its result and runs its loop with the GIL released, as NumPy's ufuncs do.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::code::BinOp;
 use super::value::{ArrayObj, Builtin, SliceObj, Value};
@@ -16,6 +17,11 @@ fn shape_mismatch(a: (usize, usize), b: (usize, usize)) -> VmError {
             a.0, a.1, b.0, b.1
         ),
     )
+}
+
+#[inline(always)]
+fn load(c: &AtomicU64) -> f64 {
+    f64::from_bits(c.load(Ordering::Relaxed))
 }
 
 #[inline(always)]
@@ -69,7 +75,14 @@ pub fn binary<H: Host>(
                 return Err(shape_mismatch(x.shape(), y.shape()));
             }
             let (n, m) = x.shape();
-            vm.without_gil(|| ArrayObj::from_fn(n, m, |i, j| apply(op, x.at(i, j), y.at(i, j))))?
+            vm.without_gil(|| {
+                ArrayObj::from_rows(n, m, |i, out| {
+                    let (xr, yr) = (x.row_cells(i), y.row_cells(i));
+                    for ((o, a), b) in out.iter_mut().zip(xr).zip(yr) {
+                        *o = apply(op, load(a), load(b));
+                    }
+                })
+            })?
         }
         (Value::Array(x), s) | (s, Value::Array(x)) => {
             let Some(s) = s.as_f64() else {
@@ -157,11 +170,11 @@ pub fn store<H: Host>(
                 ));
             }
             // Read everything first: the source may overlap the target.
-            let cells = src.to_vec();
             vm.without_gil(|| {
-                for i in 0..n {
-                    for j in 0..m {
-                        target.put(i, j, cells[i * m + j]);
+                let cells = src.to_vec();
+                for (i, row) in cells.chunks(m.max(1)).enumerate().take(n) {
+                    for (c, v) in target.row_cells(i).iter().zip(row) {
+                        c.store(v.to_bits(), Ordering::Relaxed);
                     }
                 }
             })
@@ -172,8 +185,8 @@ pub fn store<H: Host>(
                 .ok_or_else(|| VmError::type_error("array cells hold floats"))?;
             vm.without_gil(|| {
                 for i in 0..n {
-                    for j in 0..m {
-                        target.put(i, j, f);
+                    for c in target.row_cells(i) {
+                        c.store(f.to_bits(), Ordering::Relaxed);
                     }
                 }
             })

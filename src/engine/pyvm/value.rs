@@ -223,6 +223,31 @@ impl ArrayObj {
         &self.buf.cells[(self.rows.0 + i) * self.buf.cols + self.cols.0 + j]
     }
 
+    /// Row `i` of the view as a slice of cells (in bounds): loops over it need no index checks.
+    #[inline(always)]
+    pub fn row_cells(&self, i: usize) -> &[AtomicU64] {
+        let start = (self.rows.0 + i) * self.buf.cols + self.cols.0;
+        &self.buf.cells[start..start + (self.cols.1 - self.cols.0)]
+    }
+
+    /// A fresh array of the view's shape whose row `i` is written by `f(i, row)`.
+    pub fn from_rows(rows: usize, cols: usize, mut f: impl FnMut(usize, &mut [f64])) -> Self {
+        let mut cells: Vec<f64> = vec![0.0; rows * cols];
+        for (i, row) in cells.chunks_mut(cols.max(1)).enumerate().take(rows) {
+            f(i, row);
+        }
+        let cells: Box<[AtomicU64]> = cells
+            .into_iter()
+            .map(|v| AtomicU64::new(v.to_bits()))
+            .collect();
+        Self {
+            buf: Arc::new(ArrayBuf { cells, cols }),
+            rows: (0, rows),
+            cols: (0, cols),
+            ndim: 2,
+        }
+    }
+
     /// Cell `(i, j)` of the view (in bounds).
     #[inline(always)]
     pub fn at(&self, i: usize, j: usize) -> f64 {
@@ -295,9 +320,11 @@ impl ArrayObj {
         let (n, m) = self.shape();
         let mut out = Vec::with_capacity(n * m);
         for i in 0..n {
-            for j in 0..m {
-                out.push(self.at(i, j));
-            }
+            out.extend(
+                self.row_cells(i)
+                    .iter()
+                    .map(|c| f64::from_bits(c.load(Ordering::Relaxed))),
+            );
         }
         out
     }
