@@ -22,6 +22,8 @@ fi
 "$bin" --preset threading-numpy --with-sweep --screenshot "$out/window-threading-numpy-sweep.png"
 "$bin" --preset multiproc-numpy --screenshot "$out/window-multiproc-numpy.png"
 "$bin" --preset io-threads --screenshot "$out/window-io-threads.png"
+"$bin" --preset count-loop --with-sweep --screenshot "$out/window-count-loop.png"
+"$bin" --preset bank-race --screenshot "$out/window-bank-race.png"
 
 # Slide exports from the CLI (same drawing code as the app's Export buttons).
 "$bin" run --mode threading --kernel python --threads 2 --problems 40 \
@@ -32,4 +34,7 @@ fi
 "$bin" sweep --series threading:python,threading:numpy,multiprocessing:numpy,multiprocessing:python,native:numpy \
   --threads 1-4 --repeats 3 --problems 40 \
   --csv "$out/sweep.csv" --png "$out/sweep.png" --svg "$out/sweep.svg" | tee "$out/sweep.txt"
+"$bin" sweep --program count --param N=20000000 --threads 1-4 --repeats 1 \
+  --png "$out/sweep-count.png" | tee "$out/sweep-count.txt"
+"$bin" dis assets/programs/bank.py > "$out/dis-bank.txt"
 echo "screenshots written to $out/"

@@ -46,6 +46,9 @@ PY
 check_png "$out/threading-purepy.png"
 "$bin" --preset count-loop --screenshot "$out/count-loop.png"
 check_png "$out/count-loop.png"
+# A program other than heat.py, with its entry and parameters, in the real window.
+"$bin" --preset bank-race --screenshot "$out/bank-race.png"
+check_png "$out/bank-race.png"
 # Bad input to the window launcher is a usage error, not a window.
 if "$bin" --preset nope --screenshot "$out/nope.png" 2>/dev/null; then
   echo "an unknown preset must fail" >&2
