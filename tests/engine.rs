@@ -99,7 +99,28 @@ fn checksums_agree_across_modes_threads_and_the_reference() {
 }
 
 #[test]
-fn native_fine_grained_split_keeps_the_checksum() {
+fn native_workers_each_solve_their_array_split_chunk() {
+    for grid in [30, 300] {
+        let mut c = cfg(Mode::Native, Kernel::Numpy, 2);
+        c.grid = grid;
+        c.problems = 8;
+        c.iters = 2;
+        let s = run_blocking(&c, None, &CancelToken::new()).unwrap().summary;
+        let problems: Vec<usize> = s.workers.iter().map(|w| w.problems).collect();
+        assert_eq!(
+            problems,
+            vec![4, 4],
+            "grid {grid}: every worker gets half the problems"
+        );
+        assert!(
+            s.workers.iter().all(|w| w.native_secs > 0.0),
+            "grid {grid}: both worked"
+        );
+    }
+}
+
+#[test]
+fn native_split_keeps_the_checksum() {
     let mut c = cfg(Mode::Native, Kernel::Numpy, 2);
     c.grid = 300;
     c.problems = 2;

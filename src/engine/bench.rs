@@ -101,23 +101,22 @@ fn time_plain(n: usize, iters: usize) -> f64 {
     t.elapsed().as_secs_f64()
 }
 
-fn time_native_par(n: usize, iters: usize, threads: usize) -> Result<f64, EngineError> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| EngineError::Vm(e.to_string()))?;
-    let mut u = kernels::initial_grid(n, 1.0);
-    let mut s = u.clone();
-    let rows = ((n - 2) / (threads * 4)).max(8);
-    let t = Instant::now();
-    pool.install(|| {
-        for _ in 0..iters {
-            kernels::jacobi_step_par(&u, &mut s, rows, |f| f());
-            std::mem::swap(&mut u, &mut s);
-        }
-    });
-    std::hint::black_box(&u);
-    Ok(t.elapsed().as_secs_f64())
+/// Wall time of `gilscope run --mode native --kernel K --grid 512 --problems 8`: the split the
+/// app and the CLI use (each pool thread solves its own chunk of problems).
+fn time_native_run(kernel: Kernel, threads: usize) -> Result<f64, EngineError> {
+    let cfg = RunConfig {
+        mode: Mode::Native,
+        kernel,
+        threads,
+        grid: 512,
+        problems: 8,
+        iters: if kernel == Kernel::Python { 30 } else { 200 },
+        publish_frames: false,
+        ..RunConfig::default()
+    };
+    Ok(run_blocking(&cfg, None, &CancelToken::new())?
+        .summary
+        .wall_secs)
 }
 
 /// Cost per cell of every kernel at one grid size.
@@ -146,8 +145,11 @@ pub struct EngineBench {
     pub ns_per_instruction: f64,
     /// Instructions per stencil cell of `py_update`.
     pub instructions_per_cell: f64,
-    /// Native fused Jacobi at grid 512: time on 1 thread / time on 2.
+    /// `run --mode native --grid 512 --problems 8` (in-place sweep, compute-bound): time on
+    /// 1 thread / time on 2.
     pub native_speedup_2_threads: f64,
+    /// The same with the Jacobi kernel (`--kernel numpy`, memory-bound): time on 1 / on 2.
+    pub native_jacobi_speedup_2_threads: f64,
     /// Cost of recording one span (close, open, read the core), ns.
     pub record_ns_per_span: f64,
     /// Spans recorded per second of worker time in threading:numpy at the source sizes (the
@@ -157,6 +159,8 @@ pub struct EngineBench {
     pub numpy_record_share: f64,
     /// Recording's share of worker time in threading:python (source sizes).
     pub python_record_share: f64,
+    /// Recording's share of worker time in threading:io (source sizes).
+    pub io_record_share: f64,
     /// Time from cancel to the run's end, per mode, ms (mode name, ms).
     pub cancel_ms: Vec<(String, f64)>,
     /// Wall time of threading:python at 2 threads / at 1 (source sizes); ≥ 0.95 expected.
@@ -202,15 +206,17 @@ pub fn run_engine_bench(
     let (secs, instr) = time_interpreted(Kernel::Python, 200, 10)?;
     let cells = (198.0 * 198.0) * 10.0;
     // Best of three for each side: a throughput ratio should not hinge on one noisy slice.
-    let best = |threads| -> Result<f64, EngineError> {
+    let best = |kernel, threads| -> Result<f64, EngineError> {
         let mut v = Vec::new();
         for _ in 0..3 {
-            v.push(time_native_par(512, 600, threads)?);
+            v.push(time_native_run(kernel, threads)?);
         }
         Ok(v.into_iter().fold(f64::INFINITY, f64::min))
     };
-    let t1 = best(1)?;
-    let t2 = best(2)?;
+    let t1 = best(Kernel::Python, 1)?;
+    let t2 = best(Kernel::Python, 2)?;
+    let j1 = best(Kernel::Numpy, 1)?;
+    let j2 = best(Kernel::Numpy, 2)?;
     let source = |mode, threads| RunConfig {
         mode,
         kernel: Kernel::Python,
@@ -254,6 +260,11 @@ pub fn run_engine_bench(
         ..source(Mode::Threading, 2)
     })?;
     let (_, python_record_share) = share(source(Mode::Threading, 2))?;
+    let (_, io_record_share) = share(RunConfig {
+        kernel: Kernel::Io,
+        problems: 20,
+        ..source(Mode::Threading, 2)
+    })?;
     let mut cancel_ms = Vec::new();
     for mode in Mode::ALL {
         let cfg = RunConfig {
@@ -304,10 +315,12 @@ pub fn run_engine_bench(
         ns_per_instruction: secs * 1e9 / instr as f64,
         instructions_per_cell: instr as f64 / cells,
         native_speedup_2_threads: t1 / t2,
+        native_jacobi_speedup_2_threads: j1 / j2,
         record_ns_per_span,
         numpy_spans_per_worker_sec,
         numpy_record_share,
         python_record_share,
+        io_record_share,
         cancel_ms,
         threading_python_ratio_2v1: th2 / th1,
         multiproc_python_speedup_2v1: mp1 / mp2,

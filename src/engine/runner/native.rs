@@ -1,5 +1,6 @@
 //! Native mode: a rayon pool of exactly `threads` threads running the compiled kernels, no GIL.
-//! Problems run in parallel; for the Jacobi update a large grid is also split by rows.
+//! Every pool thread solves its own `array_split` chunk of the problems, the same split the
+//! threading and multiprocessing modes use, so every worker is busy for the whole run.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -7,7 +8,6 @@ use std::time::Duration;
 
 use crossbeam_channel::{Sender, bounded};
 use ndarray::Array2;
-use rayon::prelude::*;
 
 use super::{
     CancelToken, Coordinator, FRAME_EVERY_NS, WORKER_CHANNEL, WorkerJob, WorkerMsg, WorkerResult,
@@ -27,10 +27,6 @@ fn grid_sum(u: &Array2<f64>) -> f64 {
 use crate::engine::events::GridFrame;
 use crate::engine::kernels;
 use crate::engine::trace::{Recorder, SpanState};
-use crate::engine::workload;
-
-/// Grids at least this wide are split by rows as well as by problems (Jacobi kernels only).
-pub const FINE_GRAIN_GRID: usize = 256;
 
 struct PoolWorker {
     rec: Recorder,
@@ -139,29 +135,6 @@ impl Shared {
         self.record_sum(k, &u);
         Ok(())
     }
-
-    /// One problem with each Jacobi step split by rows over the pool (fine-grained).
-    fn solve_split(&self, k: usize, ic: f64) -> Result<(), EngineError> {
-        let n = self.cfg.grid;
-        let threads = self.workers.len();
-        let rows_per_task = ((n - 2) / (threads * 4)).max(8);
-        let mut u = kernels::initial_grid(n, ic);
-        let mut scratch = u.clone();
-        for it in 0..self.cfg.iters {
-            self.io_wait()?;
-            self.enter(None);
-            kernels::jacobi_step_par(&u, &mut scratch, rows_per_task, |work| {
-                self.enter(Some(SpanState::Native));
-                work();
-                self.enter(None);
-            });
-            std::mem::swap(&mut u, &mut scratch);
-            self.after_iteration(k, it + 1, &u)?;
-        }
-        self.enter(None);
-        self.record_sum(k, &u);
-        Ok(())
-    }
 }
 
 struct NativeWorkers(Arc<AtomicBool>);
@@ -172,8 +145,7 @@ impl Workers for NativeWorkers {
     }
 }
 
-fn drive(shared: &Shared, pool: &rayon::ThreadPool) -> Result<(), EngineError> {
-    let cfg = &shared.cfg;
+fn drive(shared: &Shared, jobs: &[WorkerJob], pool: &rayon::ThreadPool) -> Result<(), EngineError> {
     let tx = shared.tx.clone();
     pool.broadcast(|ctx| {
         if let Some(slot) = shared.workers.get(ctx.index()) {
@@ -186,19 +158,17 @@ fn drive(shared: &Shared, pool: &rayon::ThreadPool) -> Result<(), EngineError> {
             });
         }
     });
-    let ics = workload::linspace(1.0, 2.0, cfg.problems);
-    let fine = cfg.kernel != Kernel::Python && cfg.grid >= FINE_GRAIN_GRID;
-    let result = pool.install(|| {
-        if fine {
-            ics.iter()
-                .enumerate()
-                .try_for_each(|(k, &ic)| shared.solve_split(k, ic))
-        } else {
-            ics.par_iter()
-                .enumerate()
-                .try_for_each(|(k, &ic)| shared.solve(k, ic))
+    // Each pool thread takes the chunk of its index, as each thread or process does elsewhere.
+    let results: Vec<Result<(), EngineError>> = pool.broadcast(|ctx| {
+        let Some(job) = jobs.get(ctx.index()) else {
+            return Ok(());
+        };
+        for (j, &ic) in job.ics.iter().enumerate() {
+            shared.solve(job.first_problem + j, ic)?;
         }
+        Ok(())
     });
+    let result: Result<(), EngineError> = results.into_iter().collect();
     let finished: Vec<Option<WorkerResult>> = pool.broadcast(|ctx| {
         let mut g = shared
             .workers
@@ -241,7 +211,6 @@ pub(super) fn run(
     coord: &mut Coordinator<'_>,
     cancel: &CancelToken,
 ) -> Result<(u64, u64), EngineError> {
-    drop(jobs); // problems are scheduled dynamically, not pre-split
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = bounded(WORKER_CHANNEL);
     let threads = cfg.threads;
@@ -260,7 +229,7 @@ pub(super) fn run(
                 .thread_name(|i| format!("gilscope-native-{i}"))
                 .build()
                 .map_err(|e| EngineError::Vm(format!("could not build the thread pool: {e}")))?;
-            let r = drive(&shared, &pool);
+            let r = drive(&shared, &jobs, &pool);
             if let Err(e) = &r {
                 let _ = shared.tx.send(WorkerMsg::Failed {
                     worker: 0,
