@@ -81,11 +81,31 @@ pub fn encode_png(pixels: &[u8], width: u32, height: u32) -> Result<Vec<u8>> {
 
 /// The title of a sweep plot: what was run, on how many cores, when.
 pub fn sweep_title(spec: &SweepSpec) -> String {
+    let b = &spec.base;
+    let what = if b.is_heat() {
+        format!(
+            "grid {} · {} problems × {} iterations",
+            b.grid, b.problems, b.iters
+        )
+    } else {
+        let file = std::path::Path::new(&b.program)
+            .file_stem()
+            .and_then(|f| f.to_str())
+            .unwrap_or(&b.program);
+        let params: Vec<String> = b.params.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        let entry = b
+            .entry
+            .as_deref()
+            .map(|e| format!(" · {e}()"))
+            .unwrap_or_default();
+        if params.is_empty() {
+            format!("{file}.py{entry}")
+        } else {
+            format!("{file}.py{entry} · {}", params.join(" "))
+        }
+    };
     format!(
-        "Execution time vs threads · grid {} · {} problems × {} iterations · {} cores · {}",
-        spec.base.grid,
-        spec.base.problems,
-        spec.base.iters,
+        "Execution time vs threads · {what} · {} cores · {}",
         crate::engine::clock::core_count(),
         today()
     )
