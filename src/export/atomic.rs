@@ -124,6 +124,17 @@ impl PendingFile {
     /// an existing file's permissions), or straight into a FIFO, device or standard output. On
     /// any error no temporary file is left.
     pub fn commit(mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.write_out(bytes).map_err(|e| {
+            // A reader that went away is this output's failure, not a quiet `| head`.
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::io::Error::other("the reader closed the pipe (EPIPE)")
+            } else {
+                e
+            }
+        })
+    }
+
+    fn write_out(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         match &mut self.sink {
             Sink::Stdout => {
                 let mut out = std::io::stdout().lock();
