@@ -467,6 +467,22 @@ fn a_teachers_own_program_runs_and_its_errors_are_one_line() {
         format!("{zero}:4: ZeroDivisionError: integer division or modulo by zero")
     );
 
+    // The driver calls ENTRY with no arguments (no share()): CPython's TypeError, at the def.
+    let args = write_program(
+        &dir,
+        "args.py",
+        "ENTRY = \"work\"\n\n\ndef work(n):\n    return n\n",
+    );
+    let out = Command::new(exe())
+        .args(["run", "--program", &args])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        format!("{args}:4: TypeError: work() missing 1 required positional argument: 'n'")
+    );
+
     // A compile error: one line FILE:LINE:COL, exit 2, before anything runs.
     let cls = write_program(&dir, "cls.py", "class A:\n    pass\n");
     let out = Command::new(exe())

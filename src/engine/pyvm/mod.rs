@@ -199,6 +199,11 @@ impl<'a, H: Host> Vm<'a, H> {
     /// Calls a callable value with positional arguments.
     pub fn call_value(&mut self, callable: &Value, args: Vec<Value>) -> Result<Value, VmError> {
         match callable {
+            // Called by the host (the driver): an error raised before the callee's first
+            // instruction (a wrong argument count) is placed at its `def`.
+            Value::Function(f) if self.depth == 0 => self
+                .call_function(f, args)
+                .map_err(|e| e.locate(&f.code, 0)),
             Value::Function(f) => self.call_function(f, args),
             Value::Builtin(b) => {
                 let r = self.call_builtin(*b, args);
@@ -216,15 +221,38 @@ impl<'a, H: Host> Vm<'a, H> {
         let code = &f.code;
         let (want, have) = (code.argcount, args.len());
         let first_default = want.saturating_sub(f.defaults.len());
-        if have > want || have < first_default {
-            let expected = if f.defaults.is_empty() {
-                format!("{want}")
+        if have > want {
+            let takes = if f.defaults.is_empty() {
+                format!(
+                    "{want} positional argument{}",
+                    if want == 1 { "" } else { "s" }
+                )
             } else {
-                format!("from {first_default} to {want}")
+                format!("from {first_default} to {want} positional arguments")
             };
+            let were = if have == 1 { "was" } else { "were" };
             return Err(VmError::type_error(format!(
-                "{}() takes {expected} positional arguments but {have} were given",
+                "{}() takes {takes} but {have} {were} given",
                 code.name
+            )));
+        }
+        if have < first_default {
+            // CPython: missing 2 required positional arguments: 'a' and 'b'
+            let names: Vec<String> = code.varnames[have..first_default]
+                .iter()
+                .map(|n| format!("'{n}'"))
+                .collect();
+            let list = match names.as_slice() {
+                [one] => one.clone(),
+                [a, b] => format!("{a} and {b}"),
+                [rest @ .., last] => format!("{}, and {last}", rest.join(", ")),
+                [] => String::new(),
+            };
+            let k = names.len();
+            return Err(VmError::type_error(format!(
+                "{}() missing {k} required positional argument{}: {list}",
+                code.name,
+                if k == 1 { "" } else { "s" }
             )));
         }
         for k in have..want {
