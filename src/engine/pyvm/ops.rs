@@ -238,10 +238,8 @@ pub fn compare(op: CmpOp, a: &Value, b: &Value) -> Result<bool, VmError> {
         _ => match (a.as_i64(), b.as_i64()) {
             (Some(x), Some(y)) => Some(x.cmp(&y)),
             _ => match (a.as_f64(), b.as_f64()) {
-                (Some(x), Some(y)) => x
-                    .partial_cmp(&y)
-                    .or(Some(O::Less))
-                    .filter(|_| !x.is_nan() && !y.is_nan()),
+                // None when a NaN is involved: every ordering comparison is then false.
+                (Some(x), Some(y)) => x.partial_cmp(&y),
                 _ => {
                     return Err(VmError::type_error(format!(
                         "'{}' not supported between instances of '{}' and '{}'",

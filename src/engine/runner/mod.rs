@@ -492,13 +492,8 @@ fn run_inner(
     sink: Option<&EventSink>,
     cancel: &CancelToken,
 ) -> Result<RunOutcome, EngineError> {
+    // validate() also refuses native mode for programs other than heat.py.
     cfg.validate()?;
-    if cfg.mode == Mode::Native && !cfg.is_heat() {
-        return Err(EngineError::Config(format!(
-            "native mode runs compiled kernels of heat.py only, not {}",
-            cfg.program
-        )));
-    }
     let prep = if cfg.mode == Mode::Native {
         None
     } else {
