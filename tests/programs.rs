@@ -41,6 +41,7 @@ fn every_function_disassembles_exactly_as_cpython_311_dis() {
         "assets/programs/bank.py",
         "assets/programs/download.py",
         "assets/programs/dot.py",
+        "assets/programs/refcount.py",
         "tests/golden/constructs.py",
     ];
     for f in files {

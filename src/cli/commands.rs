@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 
 use super::{
     BenchArgs, Cli, Command, DisArgs, ProgramArgs, RunArgs, SizeArgs, SweepArgs, UsageError,
-    parse_kernel, parse_mode, parse_params,
+    parse_interpreter, parse_kernel, parse_mode, parse_params,
 };
 use crate::engine::config::{MAX_THREADS, RunConfig, Series, parse_thread_list};
 use crate::engine::program::Program;
@@ -128,6 +128,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     let cfg = RunConfig {
         mode: parse_mode(&args.mode)?,
         kernel: parse_kernel(&args.kernel)?,
+        interpreter: parse_interpreter(&args.interpreter)?,
         threads: count("threads", args.threads, MAX_THREADS)?,
         publish_frames: args.grid_png.is_some(),
         ..base_config(&args.sizes)?
@@ -180,7 +181,8 @@ pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()
     let series = Series::new(
         s.mode.unwrap_or(crate::engine::Mode::Threading),
         s.kernel.unwrap_or(crate::engine::Kernel::Python),
-    );
+    )
+    .on(s.interpreter);
     if s.program.is_empty() || s.program == crate::engine::config::HEAT {
         writeln!(
             out,
@@ -200,6 +202,12 @@ pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()
             s.program, s.entry, s.threads, series.mode, s.switch_interval_ms
         )?;
     }
+    writeln!(
+        out,
+        "  interpreter    {} ({})",
+        s.interpreter.label(),
+        s.interpreter.versions()
+    )?;
     writeln!(out, "  wall time      {:.3} s", s.wall_secs)?;
     writeln!(out, "  result         {}", s.result)?;
     let per_core: Vec<String> = s
@@ -220,11 +228,18 @@ pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()
         s.cores,
         per_core.join(", ")
     )?;
-    writeln!(
-        out,
-        "  GIL switches   {}   drop requests {}",
-        s.gil_switches, s.gil_drop_requests
-    )?;
+    if s.gil_enabled {
+        writeln!(
+            out,
+            "  GIL switches   {}   drop requests {}   releases {}",
+            s.gil_switches, s.gil_drop_requests, s.gil_releases
+        )?;
+    } else {
+        writeln!(
+            out,
+            "  GIL            none: the workers ran bytecode in parallel"
+        )?;
+    }
     writeln!(out, "  instructions   {}", s.instructions)?;
     if s.dropped_events > 0 {
         writeln!(
@@ -292,6 +307,13 @@ fn sweep(args: SweepArgs) -> Result<ExitCode> {
     if let Some(list) = &args.series {
         spec.series = parse_series(list)?;
     }
+    let interpreters = crate::engine::variants::parse_interpreter_list(&args.interpreter)
+        .map_err(|e| UsageError(e.to_string()))?;
+    spec.series = interpreters
+        .iter()
+        .flat_map(|&i| spec.series.iter().map(move |s| s.on(i)))
+        .filter(|s| s.mode != crate::engine::Mode::Native || s.interpreter == interpreters[0])
+        .collect();
     if let Some(t) = &args.threads {
         spec.threads = parse_thread_list(t).map_err(|e| UsageError(e.to_string()))?;
     }

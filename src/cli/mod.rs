@@ -103,6 +103,10 @@ pub struct RunArgs {
     /// python, numpy or io.
     #[arg(long, default_value = "python")]
     pub kernel: String,
+    /// The interpreter build: gil (3.11's GIL), free-threaded (3.13t), legacy-gil (≤ 3.1) or
+    /// no-gil-unsafe.
+    #[arg(long, default_value = "gil")]
+    pub interpreter: String,
     /// Number of workers (threads or processes), NT in the source.
     #[arg(long, default_value_t = 1)]
     pub threads: i64,
@@ -135,6 +139,9 @@ pub struct SweepArgs {
     /// Comma-separated mode:kernel series (default: the source graph's three plus native).
     #[arg(long, value_name = "LIST")]
     pub series: Option<String>,
+    /// Comma-separated interpreter builds; every series is measured on each (default: gil).
+    #[arg(long, value_name = "LIST", default_value = "gil")]
+    pub interpreter: String,
     /// Thread counts: A-B, N, or a comma list (default: 1 to 2x the cores).
     #[arg(long, value_name = "A-B")]
     pub threads: Option<String>,
@@ -211,6 +218,12 @@ pub fn parse_params(items: &[String]) -> Result<Vec<(String, String)>, UsageErro
 
 /// Parses a mode name, as a usage error.
 pub fn parse_mode(s: &str) -> Result<Mode, UsageError> {
+    s.parse()
+        .map_err(|e: crate::engine::EngineError| UsageError(e.to_string()))
+}
+
+/// Parses an interpreter name, as a usage error.
+pub fn parse_interpreter(s: &str) -> Result<crate::engine::variants::Interpreter, UsageError> {
     s.parse()
         .map_err(|e: crate::engine::EngineError| UsageError(e.to_string()))
 }

@@ -2,31 +2,35 @@
 //! native parallel speedup, and the GIL relations of the source graph, each measured as a ratio
 //! to a baseline taken in the same run.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
 
 use crate::engine::config::{Kernel, Mode, RunConfig};
 use crate::engine::error::EngineError;
-use crate::engine::gil::Gil;
+use crate::engine::gil::{Gil, Ticker};
 use crate::engine::kernels;
 use crate::engine::program::{self, Program};
+use crate::engine::pyvm::object::{Obj, set_thread_discipline};
 use crate::engine::pyvm::value::{ArrayObj, Value};
 use crate::engine::pyvm::{Host, Vm, VmError};
 use crate::engine::runner::MainHost;
 use crate::engine::runner::{CancelToken, run_blocking};
 use crate::engine::trace::{Recorder, SpanState};
+use crate::engine::variants::Interpreter;
 
 /// A single-threaded host: one GIL, nobody else wants it.
 struct BenchHost<'a> {
     gil: &'a Gil,
     rec: Recorder,
+    ticker: Ticker,
 }
 
 impl Host for BenchHost<'_> {
-    fn handle_eval_breaker(&mut self) -> Result<(), VmError> {
-        Ok(self.gil.handle_eval_breaker(0, &mut self.rec)?)
+    fn handle_eval_breaker(&mut self, instructions: u64) -> Result<(), VmError> {
+        Ok(self
+            .gil
+            .handle_eval_breaker(0, &mut self.rec, instructions, &mut self.ticker)?)
     }
     fn tick(&mut self) {}
     fn begin_allow_threads(&mut self, state: SpanState) {
@@ -46,10 +50,33 @@ impl Host for BenchHost<'_> {
 
 /// Seconds and instructions of `iters` interpreted updates of one `n`×`n` grid.
 pub fn time_interpreted(kernel: Kernel, n: usize, iters: usize) -> Result<(f64, u64), EngineError> {
-    let gil = Gil::new(5000);
+    time_interpreted_in(Interpreter::Gil, kernel, n, iters)
+}
+
+/// [`time_interpreted`] on one interpreter variant: its lock, its reference counting.
+pub fn time_interpreted_in(
+    variant: Interpreter,
+    kernel: Kernel,
+    n: usize,
+    iters: usize,
+) -> Result<(f64, u64), EngineError> {
+    set_thread_discipline(variant.refcount());
+    let r = time_interpreted_on(variant, kernel, n, iters);
+    set_thread_discipline(Interpreter::Gil.refcount());
+    r
+}
+
+fn time_interpreted_on(
+    variant: Interpreter,
+    kernel: Kernel,
+    n: usize,
+    iters: usize,
+) -> Result<(f64, u64), EngineError> {
+    let gil = Gil::for_variant(variant, 5000);
     let mut host = BenchHost {
         gil: &gil,
         rec: Recorder::new(0, None),
+        ticker: Ticker::default(),
     };
     gil.take(0, &mut host.rec)?;
     let program = Program::load("heat")?;
@@ -63,7 +90,7 @@ pub fn time_interpreted(kernel: Kernel, n: usize, iters: usize) -> Result<(f64, 
     let update = program::function(&globals, name)
         .ok_or_else(|| EngineError::Vm(format!("heat.py has no {name}")))?;
     let grid = kernels::initial_grid(n, 1.0);
-    let u = Value::Array(Arc::new(ArrayObj::from_fn(n, n, |i, j| grid[[i, j]])));
+    let u = Value::Array(Obj::new(ArrayObj::from_fn(n, n, |i, j| grid[[i, j]])));
     let mut vm = Vm::new(&mut host, gil.eval_breaker(), globals);
     let update = Value::Function(update);
     let t = Instant::now();

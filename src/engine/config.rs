@@ -7,6 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::error::EngineError;
+use crate::engine::variants::Interpreter;
 
 /// How the workers run: the three ways the source texts compare.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -18,6 +19,9 @@ pub enum Mode {
     Multiprocessing,
     /// A rayon pool running compiled code, no GIL at all.
     Native,
+    /// One OS thread per subinterpreter in this process, each with its own GIL and its own
+    /// module (PEP 684/734).
+    Interpreters,
 }
 
 /// What each worker computes per iteration.
@@ -34,7 +38,12 @@ pub enum Kernel {
 
 impl Mode {
     /// All modes, in the order the app steps through them.
-    pub const ALL: [Mode; 3] = [Mode::Threading, Mode::Multiprocessing, Mode::Native];
+    pub const ALL: [Mode; 4] = [
+        Mode::Threading,
+        Mode::Multiprocessing,
+        Mode::Interpreters,
+        Mode::Native,
+    ];
 
     /// The name used on the command line and in files.
     pub fn name(self) -> &'static str {
@@ -42,7 +51,23 @@ impl Mode {
             Mode::Threading => "threading",
             Mode::Multiprocessing => "multiprocessing",
             Mode::Native => "native",
+            Mode::Interpreters => "interpreters",
         }
+    }
+
+    /// The label of the source graph's series (`Threading`, `MultiProc`…).
+    pub fn label(self) -> &'static str {
+        match self {
+            Mode::Threading => "Threading",
+            Mode::Multiprocessing => "MultiProc",
+            Mode::Native => "Native",
+            Mode::Interpreters => "Interpreters",
+        }
+    }
+
+    /// Whether every worker has its own interpreter (its own GIL and module).
+    pub fn own_interpreter_per_worker(self) -> bool {
+        matches!(self, Mode::Multiprocessing | Mode::Interpreters)
     }
 
     /// Whether the workers of this mode run Python bytecode under a GIL.
@@ -84,8 +109,9 @@ impl FromStr for Mode {
             "threading" | "threads" | "thread" => Ok(Mode::Threading),
             "multiprocessing" | "multiproc" | "processes" | "mp" => Ok(Mode::Multiprocessing),
             "native" | "rayon" => Ok(Mode::Native),
+            "interpreters" | "subinterpreters" | "interp" => Ok(Mode::Interpreters),
             other => Err(EngineError::Config(format!(
-                "unknown mode '{other}' (expected threading, multiprocessing or native)"
+                "unknown mode '{other}' (expected threading, multiprocessing, interpreters or native)"
             ))),
         }
     }
@@ -105,34 +131,56 @@ impl FromStr for Kernel {
     }
 }
 
-/// One line of the time-vs-threads graph: a mode and a kernel.
+/// One line of the time-vs-threads graph: a mode, a kernel and an interpreter variant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Series {
     /// How the workers run.
     pub mode: Mode,
     /// What they compute.
     pub kernel: Kernel,
+    /// Which interpreter build runs them.
+    #[serde(default)]
+    pub interpreter: Interpreter,
 }
 
 impl Series {
-    /// Makes a series.
+    /// Makes a series on the default (GIL) interpreter.
     pub fn new(mode: Mode, kernel: Kernel) -> Self {
-        Self { mode, kernel }
+        Self {
+            mode,
+            kernel,
+            interpreter: Interpreter::Gil,
+        }
     }
 
-    /// The label of the source graph (`Threading+PurePy`, `MultiProc+NumPy`, `Native`, …).
+    /// The same series on another interpreter.
+    pub fn on(self, interpreter: Interpreter) -> Self {
+        Self {
+            interpreter,
+            ..self
+        }
+    }
+
+    /// ` (free-threaded)` for a variant other than the default, else nothing.
+    fn interpreter_suffix(self) -> String {
+        if self.mode == Mode::Native || self.interpreter == Interpreter::Gil {
+            String::new()
+        } else {
+            format!(" ({})", self.interpreter.label())
+        }
+    }
+
+    /// The label of the source graph (`Threading+PurePy`, `MultiProc+NumPy`, `Native`, …), with
+    /// the interpreter when it is not the default (`Threading+PurePy (free-threaded)`).
     pub fn label(self) -> String {
-        let mode = match self.mode {
-            Mode::Threading => "Threading",
-            Mode::Multiprocessing => "MultiProc",
-            Mode::Native => "Native",
-        };
-        match (self.mode, self.kernel) {
+        let mode = self.mode.label();
+        let base = match (self.mode, self.kernel) {
             (Mode::Native, Kernel::Numpy) => "Native".to_owned(),
             (_, Kernel::Python) => format!("{mode}+PurePy"),
             (_, Kernel::Numpy) => format!("{mode}+NumPy"),
             (_, Kernel::Io) => format!("{mode}+IO"),
-        }
+        };
+        base + &self.interpreter_suffix()
     }
 
     /// The label for a run of `program`: the source graph's labels for heat.py, else the mode
@@ -141,16 +189,16 @@ impl Series {
         if program.is_empty() || program == HEAT {
             return self.label();
         }
-        let mode = match self.mode {
-            Mode::Threading => "Threading",
-            Mode::Multiprocessing => "MultiProc",
-            Mode::Native => "Native",
-        };
         let file = std::path::Path::new(program)
             .file_stem()
             .and_then(|f| f.to_str())
             .unwrap_or(program);
-        format!("{mode} ({file}.py)")
+        if self.interpreter_suffix().is_empty() {
+            format!("{} ({file}.py)", self.mode.label())
+        } else {
+            let variant = self.interpreter.label();
+            format!("{} ({file}.py, {variant})", self.mode.label())
+        }
     }
 
     /// The `mode:kernel` spelling used on the command line.
@@ -226,6 +274,8 @@ pub struct RunConfig {
     pub entry: Option<String>,
     /// `NAME=VALUE` overrides of the program's UPPERCASE parameters.
     pub params: Vec<(String, String)>,
+    /// Which interpreter build runs the bytecode (its lock and reference counting).
+    pub interpreter: Interpreter,
 }
 
 impl Default for RunConfig {
@@ -244,6 +294,7 @@ impl Default for RunConfig {
             program: HEAT.to_owned(),
             entry: None,
             params: Vec::new(),
+            interpreter: Interpreter::Gil,
         }
     }
 }
@@ -292,7 +343,7 @@ impl RunConfig {
 
     /// The series (mode and kernel) of this run.
     pub fn series(&self) -> Series {
-        Series::new(self.mode, self.kernel)
+        Series::new(self.mode, self.kernel).on(self.interpreter)
     }
 
     /// The switch interval in milliseconds, as `sys.getswitchinterval()` reports it (×1000).
@@ -307,6 +358,13 @@ impl RunConfig {
             return bad(format!(
                 "native mode runs compiled kernels of heat.py only, not {}",
                 self.program
+            ));
+        }
+        if self.mode == Mode::Interpreters && self.is_heat() && self.kernel != Kernel::Python {
+            return bad(format!(
+                "--mode interpreters cannot run the {} kernel: NumPy does not support \
+                 subinterpreters (numpy#24755); use --kernel python or --mode multiprocessing",
+                self.kernel
             ));
         }
         if self.threads == 0 || self.threads > MAX_THREADS {

@@ -18,6 +18,7 @@ pub mod sampler;
 pub mod summary;
 pub mod sweep;
 pub mod trace;
+pub mod variants;
 pub mod workload;
 
 pub use config::{Kernel, Mode, RunConfig, Series};

@@ -14,10 +14,11 @@ use serde::{Deserialize, Serialize};
 use crate::engine::compiler::{self, Module};
 use crate::engine::error::EngineError;
 use crate::engine::pyvm::Globals;
+use crate::engine::pyvm::object::Obj;
 use crate::engine::pyvm::value::{ArrayObj, DictObj, Function, Value};
 
 /// The demos of the source texts, as shipped in `assets/programs/`.
-pub const BUNDLED: [(&str, &str); 5] = [
+pub const BUNDLED: [(&str, &str); 6] = [
     ("heat", include_str!("../../assets/programs/heat.py")),
     ("count", include_str!("../../assets/programs/count.py")),
     ("bank", include_str!("../../assets/programs/bank.py")),
@@ -26,6 +27,10 @@ pub const BUNDLED: [(&str, &str); 5] = [
         include_str!("../../assets/programs/download.py"),
     ),
     ("dot", include_str!("../../assets/programs/dot.py")),
+    (
+        "refcount",
+        include_str!("../../assets/programs/refcount.py"),
+    ),
 ];
 
 /// The shared `__main__` driver the bundled programs import under CPython.
@@ -93,6 +98,19 @@ impl Program {
             file: file.to_owned(),
             source: source.to_owned(),
             module,
+        })
+    }
+
+    /// Whether the module's top level imports `module` (or a submodule of it).
+    pub fn imports(&self, module: &str) -> bool {
+        let code = &self.module.code;
+        code.ops.iter().any(|op| match op {
+            crate::engine::pyvm::code::Op::ImportName(n) => {
+                code.names.get(*n as usize).is_some_and(|name| {
+                    name.as_ref() == module || name.starts_with(&format!("{module}."))
+                })
+            }
+            _ => false,
         })
     }
 
@@ -262,7 +280,7 @@ impl WireValue {
                 items => Value::Tuple(items.to_vec().into()),
             },
             WireValue::List(l) => Value::list(all(l)?),
-            WireValue::Dict(d) => Value::Dict(Arc::new(DictObj::new(
+            WireValue::Dict(d) => Value::Dict(Obj::new(DictObj::new(
                 d.iter()
                     .map(|(k, v)| Ok((k.unpack(globals)?, v.unpack(globals)?)))
                     .collect::<Result<_, EngineError>>()?,
@@ -278,7 +296,7 @@ impl WireValue {
                 }
                 let mut a = ArrayObj::from_fn(*rows, *cols, |i, j| cells[i * cols + j]);
                 a.ndim = *ndim;
-                Value::Array(Arc::new(a))
+                Value::Array(Obj::new(a))
             }
             WireValue::Function(name) => match globals.get(name) {
                 Some(f @ Value::Function(_)) => f,
@@ -326,7 +344,7 @@ impl WireValue {
 }
 
 /// The function a name binds in a namespace.
-pub fn function(globals: &Globals, name: &str) -> Option<Arc<Function>> {
+pub fn function(globals: &Globals, name: &str) -> Option<Obj<Function>> {
     match globals.get(name) {
         Some(Value::Function(f)) => Some(f),
         _ => None,

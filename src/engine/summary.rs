@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::config::{Kernel, Mode, RunConfig};
 use crate::engine::sampler::CoreSample;
 use crate::engine::trace::Span;
+use crate::engine::variants::Interpreter;
 
 /// Time and counts of one worker (a thread or a process).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -61,6 +62,13 @@ pub struct RunSummary {
     pub gil_switches: u64,
     /// Times a waiter asked the holder to drop the GIL, summed over processes.
     pub gil_drop_requests: u64,
+    /// Times a holder let the GIL go (on request, for I/O or native work, or every check
+    /// interval under the old GIL), whether or not another thread took it.
+    pub gil_releases: u64,
+    /// The interpreter build that ran the bytecode.
+    pub interpreter: Interpreter,
+    /// Whether the workers' bytecode ran under a GIL (false for free-threaded builds and native).
+    pub gil_enabled: bool,
     /// Trace spans lost (never silently): recorded totals stay exact.
     pub dropped_events: u64,
     /// Bytecode instructions executed by all workers.
@@ -90,6 +98,8 @@ impl RunSummary {
             problems: cfg.problems,
             iters: cfg.iters,
             switch_interval_ms: cfg.switch_interval_ms(),
+            interpreter: cfg.interpreter,
+            gil_enabled: cfg.mode.has_gil() && cfg.interpreter.has_gil(),
             ..Self::default()
         }
     }

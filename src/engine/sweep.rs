@@ -72,6 +72,7 @@ impl SweepSpec {
         RunConfig {
             mode: series.mode,
             kernel: series.kernel,
+            interpreter: series.interpreter,
             threads,
             ..self.base.clone()
         }

@@ -213,7 +213,16 @@ impl Recorder {
         if self.state == Some(state) {
             return;
         }
-        let now = clock::now_ns();
+        self.enter_at(state, clock::now_ns());
+    }
+
+    /// Like [`Recorder::enter`], with the instant read earlier by the caller (`now` ≥ the open
+    /// span's start): the old GIL closes its Python span at the moment it let the lock go.
+    pub fn enter_at(&mut self, state: SpanState, now: u64) {
+        if self.state == Some(state) {
+            return;
+        }
+        let now = now.max(self.start_ns);
         self.close_at(now);
         self.state = Some(state);
         self.start_ns = now;

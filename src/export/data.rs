@@ -63,16 +63,18 @@ pub fn chrome_trace_json(outcome: &RunOutcome) -> String {
     doc.to_string()
 }
 
-/// Sweep points as CSV: `series,mode,kernel,threads,repeat,wall_secs,checksum`.
+/// Sweep points as CSV: `series,mode,kernel,interpreter,threads,repeat,wall_secs,checksum`.
 pub fn sweep_csv(points: &[SweepPoint]) -> String {
-    let mut out = String::from("series,mode,kernel,threads,repeat,wall_secs,checksum\n");
+    let mut out =
+        String::from("series,mode,kernel,interpreter,threads,repeat,wall_secs,checksum\n");
     for p in points {
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{:.9},{:.17e}",
-            p.label(),
+            "{},{},{},{},{},{},{:.9},{:.17e}",
+            csv_field(&p.label()),
             p.series.mode,
             p.series.kernel,
+            p.series.interpreter,
             p.threads,
             p.repeat,
             p.wall_secs,
@@ -80,4 +82,13 @@ pub fn sweep_csv(points: &[SweepPoint]) -> String {
         );
     }
     out
+}
+
+/// A CSV field, quoted (RFC 4180) when it holds a comma, a quote or a line break.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
 }

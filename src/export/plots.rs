@@ -386,8 +386,8 @@ fn draw_timeline<DB: DrawingBackend>(
                     .map_err(err)?;
                 }
             }
-            LaneKind::Gil { pid } => {
-                for x in m.handoff_pixels(pid, &window, lane_w as f32) {
+            gil @ LaneKind::Gil { .. } => {
+                for x in m.handoff_pixels(gil, &window, lane_w as f32) {
                     let x = x0 + x as i32;
                     root.draw(&PathElement::new(
                         vec![(x, y), (x, y + h)],
@@ -395,7 +395,7 @@ fn draw_timeline<DB: DrawingBackend>(
                     ))
                     .map_err(err)?;
                 }
-                for x in m.drop_request_pixels(pid, &window, lane_w as f32) {
+                for x in m.drop_request_pixels(gil, &window, lane_w as f32) {
                     let x = x0 + x as i32;
                     root.draw(&Polygon::new(
                         vec![(x - f(3.0), y), (x + f(3.0), y), (x, y + f(5.0))],

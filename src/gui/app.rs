@@ -179,8 +179,15 @@ impl GilscopeApp {
             return;
         }
         let max = self.settings.sweep_max_threads.clamp(1, MAX_THREADS);
+        let interpreters = match self.settings.sweep_interpreters.as_slice() {
+            [] => vec![self.settings.run.interpreter],
+            list => list.to_vec(),
+        };
         let spec = SweepSpec {
-            series: self.settings.sweep_series.clone(),
+            series: interpreters
+                .iter()
+                .flat_map(|&i| self.settings.sweep_series.iter().map(move |s| s.on(i)))
+                .collect(),
             threads: (1..=max).collect(),
             repeats: self.settings.sweep_repeats.max(1),
             base: self.run_config(),

@@ -203,7 +203,10 @@ impl Session {
                 cores,
                 start_ns,
             } => {
-                self.timeline = Some(TimelineModel::new(cores, start_ns, Some(config.mode)));
+                self.timeline = Some(
+                    TimelineModel::new(cores, start_ns, Some(config.mode))
+                        .with_interpreter(config.interpreter),
+                );
                 self.timeline_view.follow = true;
                 self.frames.clear();
                 self.live = Some(LiveRun {
@@ -298,11 +301,12 @@ impl Session {
 
     /// The last finished 1-thread run of the same series, for speedups.
     pub fn baseline_secs(&self, run: &RunSummary) -> Option<f64> {
-        let series = Series::new(run.mode?, run.kernel?);
+        let series = Series::new(run.mode?, run.kernel?).on(run.interpreter);
         // The same program, entry, sizes and switch interval: only the thread count differs.
         let same = |s: &RunSummary| {
             s.mode == run.mode
                 && s.kernel == run.kernel
+                && s.interpreter == run.interpreter
                 && s.program == run.program
                 && s.entry == run.entry
                 && s.grid == run.grid

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::config::{RunConfig, Series};
+use crate::engine::variants::Interpreter;
 
 /// What the user chose, remembered across launches.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -19,6 +20,8 @@ pub struct Settings {
     pub sweep_max_threads: usize,
     /// Runs per sweep point.
     pub sweep_repeats: usize,
+    /// The interpreter builds a sweep runs each series on (one line per series and build).
+    pub sweep_interpreters: Vec<Interpreter>,
     /// Dark theme (for projectors) instead of light.
     pub dark: bool,
     /// Presentation scale: large fonts for a projector.
@@ -45,6 +48,7 @@ impl Default for Settings {
             sweep_series: Series::source_graph(),
             sweep_max_threads: (2 * cores).max(2),
             sweep_repeats: 3,
+            sweep_interpreters: vec![Interpreter::Gil],
             dark: false,
             presentation: false,
             live_window_secs: 2.0,

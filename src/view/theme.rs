@@ -3,6 +3,7 @@
 
 use crate::engine::config::{Kernel, Mode, Series};
 use crate::engine::trace::SpanState;
+use crate::engine::variants::Interpreter;
 
 /// An sRGB colour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +39,9 @@ pub fn state_color(state: SpanState) -> Rgb {
 /// Colour of a merged pixel whose states are too fine to show one by one.
 pub const MIXED: Rgb = Rgb(0x9a, 0x8f, 0x7e);
 
+/// Alarm text: a result that would corrupt memory in a real interpreter (refcount drift).
+pub const ALARM: Rgb = Rgb(0xd6, 0x27, 0x28);
+
 /// Categorical colours for workers (GIL holder lanes, heat-grid labels).
 const WORKER_PALETTE: [Rgb; 10] = [
     Rgb(0x1f, 0x77, 0xb4),
@@ -59,7 +63,19 @@ pub fn worker_color(i: usize) -> Rgb {
 
 /// Colour of a line of the time-vs-threads graph.
 pub fn series_color(s: Series) -> Rgb {
+    let base = mode_kernel_color(s);
+    // Other interpreter builds of the same series: the same hue, shifted so the lines differ.
+    match s.interpreter {
+        Interpreter::Gil => base,
+        Interpreter::FreeThreaded => base.mix(Rgb(0x00, 0xb0, 0x60), 0.55),
+        Interpreter::LegacyGil => base.mix(Rgb(0x30, 0x20, 0x10), 0.5),
+        Interpreter::NoGilUnsafe => base.mix(Rgb(0xe0, 0x00, 0xc0), 0.55),
+    }
+}
+
+fn mode_kernel_color(s: Series) -> Rgb {
     match (s.mode, s.kernel) {
+        (Mode::Interpreters, _) => Rgb(0x00, 0x80, 0x80),
         (Mode::Threading, Kernel::Python) => Rgb(0xd6, 0x27, 0x28),
         (Mode::Threading, Kernel::Numpy) => Rgb(0x1f, 0x77, 0xb4),
         (Mode::Multiprocessing, Kernel::Numpy) => Rgb(0x2c, 0xa0, 0x2c),

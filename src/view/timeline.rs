@@ -8,6 +8,7 @@ use crate::engine::config::Mode;
 use crate::engine::sampler::CoreSample;
 use crate::engine::summary::RunOutcome;
 use crate::engine::trace::{NO_CPU, Span, SpanState};
+use crate::engine::variants::Interpreter;
 use crate::view::theme::{MIXED, Rgb, state_color, worker_color};
 
 /// What a lane shows.
@@ -15,10 +16,12 @@ use crate::view::theme::{MIXED, Rgb, state_color, worker_color};
 pub enum LaneKind {
     /// A core: who ran on it, in which state.
     Core(u32),
-    /// A process's GIL: who holds it.
+    /// A GIL (one per process, or per subinterpreter): who holds it.
     Gil {
         /// The process.
         pid: u32,
+        /// The worker whose subinterpreter owns this GIL, in interpreters mode.
+        interp: Option<u32>,
     },
     /// A worker thread or process: its state over time.
     Worker(u32),
@@ -434,6 +437,8 @@ pub struct TimelineModel {
     pub last_ns: u64,
     /// The mode of the run (decides whether GIL lanes exist).
     pub mode: Option<Mode>,
+    /// Whether the run's interpreter has a GIL at all (not for free-threaded builds).
+    pub interpreter_has_gil: bool,
     /// One lane per core of the machine.
     pub core_lanes: Vec<Lane>,
     /// One lane per GIL (process).
@@ -464,6 +469,7 @@ impl TimelineModel {
             end_ns: None,
             last_ns: start_ns,
             mode,
+            interpreter_has_gil: true,
             core_lanes: (0..cores.max(1) as u32)
                 .map(|c| Lane::new(LaneKind::Core(c), format!("Core {c}")))
                 .collect(),
@@ -478,6 +484,20 @@ impl TimelineModel {
         }
     }
 
+    /// The timeline of a run on `interpreter`: no GIL lanes for a build without a GIL.
+    pub fn with_interpreter(mut self, interpreter: Interpreter) -> Self {
+        self.interpreter_has_gil = interpreter.has_gil();
+        self
+    }
+
+    /// The GIL lane a span of a worker belongs to.
+    fn gil_key(&self, s: &Span) -> LaneKind {
+        LaneKind::Gil {
+            pid: s.pid,
+            interp: (self.mode == Some(Mode::Interpreters)).then_some(s.worker),
+        }
+    }
+
     /// Sets how many spans are held before trimming (for tests and benchmarks).
     pub fn with_max_spans(mut self, max_spans: usize) -> Self {
         self.max_spans = max_spans.max(16);
@@ -486,7 +506,8 @@ impl TimelineModel {
 
     /// The model of a finished run.
     pub fn from_outcome(o: &RunOutcome) -> Self {
-        let mut m = Self::new(o.summary.cores, o.start_ns, o.summary.mode);
+        let mut m = Self::new(o.summary.cores, o.start_ns, o.summary.mode)
+            .with_interpreter(o.summary.interpreter);
         m.push_spans(&o.spans);
         m.core_samples = o.core_samples.clone();
         m.end_ns = Some(o.end_ns);
@@ -499,6 +520,7 @@ impl TimelineModel {
     fn worker_label(&self, s: &Span) -> String {
         match self.mode {
             Some(Mode::Multiprocessing) => format!("worker {} · pid {}", s.worker, s.pid),
+            Some(Mode::Interpreters) => format!("interpreter {} · tid {}", s.worker, s.tid),
             _ => format!("worker {} · tid {}", s.worker, s.tid),
         }
     }
@@ -533,18 +555,21 @@ impl TimelineModel {
                 self.core_lanes[c].push(*s);
                 self.span_count += 1;
             }
-            if s.state == SpanState::Python && self.mode.is_none_or(Mode::has_gil) {
-                let lane = match self
-                    .gil_lanes
-                    .iter()
-                    .position(|l| l.kind == LaneKind::Gil { pid: s.pid })
-                {
+            if s.state == SpanState::Python
+                && self.interpreter_has_gil
+                && self.mode.is_none_or(Mode::has_gil)
+            {
+                let key = self.gil_key(s);
+                let lane = match self.gil_lanes.iter().position(|l| l.kind == key) {
                     Some(i) => i,
                     None => {
-                        self.gil_lanes.push(Lane::new(
-                            LaneKind::Gil { pid: s.pid },
-                            format!("GIL · pid {}", s.pid),
-                        ));
+                        let label = match key {
+                            LaneKind::Gil {
+                                interp: Some(k), ..
+                            } => format!("GIL · interpreter {k}"),
+                            _ => format!("GIL · pid {}", s.pid),
+                        };
+                        self.gil_lanes.push(Lane::new(key, label));
                         self.gil_lanes.len() - 1
                     }
                 };
@@ -592,22 +617,25 @@ impl TimelineModel {
     /// Lanes in display order: cores, then for each process its GIL and its workers.
     pub fn display_lanes(&self) -> Vec<&Lane> {
         let mut out: Vec<&Lane> = self.core_lanes.iter().collect();
-        let pid_of = |l: &Lane| {
+        let key_of = |l: &Lane| {
             l.spans
                 .iter()
                 .find(|s| s.state != SpanState::Spawn)
                 .or(l.spans.first())
-                .map_or(0, |s| s.pid)
+                .map_or(
+                    LaneKind::Gil {
+                        pid: 0,
+                        interp: None,
+                    },
+                    |s| self.gil_key(s),
+                )
         };
         let mut workers: Vec<&Lane> = self.worker_lanes.iter().collect();
-        workers.sort_by_key(|l| (pid_of(l), l.kind));
+        workers.sort_by_key(|l| (key_of(l), l.kind));
         let mut placed_gil = vec![false; self.gil_lanes.len()];
         for w in workers {
-            let pid = pid_of(w);
-            if let Some(i) = self
-                .gil_lanes
-                .iter()
-                .position(|g| g.kind == LaneKind::Gil { pid })
+            let key = key_of(w);
+            if let Some(i) = self.gil_lanes.iter().position(|g| g.kind == key)
                 && !placed_gil[i]
             {
                 placed_gil[i] = true;
@@ -654,13 +682,9 @@ impl TimelineModel {
             .collect()
     }
 
-    /// Pixels of GIL hand-offs (holder changed) on the GIL lane of `pid`, one per pixel.
-    pub fn handoff_pixels(&self, pid: u32, window: &TimeWindow, width_px: f32) -> Vec<f32> {
-        let Some(lane) = self
-            .gil_lanes
-            .iter()
-            .find(|l| l.kind == LaneKind::Gil { pid })
-        else {
+    /// Pixels of GIL hand-offs (holder changed) on the GIL lane `gil`, one per pixel.
+    pub fn handoff_pixels(&self, gil: LaneKind, window: &TimeWindow, width_px: f32) -> Vec<f32> {
+        let Some(lane) = self.gil_lanes.iter().find(|l| l.kind == gil) else {
             return Vec::new();
         };
         let vis = lane.visible(
@@ -691,12 +715,17 @@ impl TimelineModel {
         v
     }
 
-    /// Pixels of drop requests in process `pid`, one per pixel.
-    pub fn drop_request_pixels(&self, pid: u32, window: &TimeWindow, width_px: f32) -> Vec<f32> {
+    /// Pixels of drop requests made to the GIL of lane `gil`, one per pixel.
+    pub fn drop_request_pixels(
+        &self,
+        gil: LaneKind,
+        window: &TimeWindow,
+        width_px: f32,
+    ) -> Vec<f32> {
         let mut out: Vec<f32> = self
             .drop_requests
             .iter()
-            .filter(|s| s.pid == pid)
+            .filter(|s| self.gil_key(s) == gil)
             .map(|s| window.x_of(s.start_ns as f64, width_px).floor())
             .filter(|x| (0.0..width_px).contains(x))
             .collect();
@@ -873,8 +902,12 @@ mod tests {
             "waiting does not use a core"
         );
         let w = TimeWindow::new(0.0, 100.0);
-        assert_eq!(m.handoff_pixels(7, &w, 100.0), vec![50.0]);
-        assert_eq!(m.drop_request_pixels(7, &w, 100.0), vec![40.0]);
+        let gil = LaneKind::Gil {
+            pid: 7,
+            interp: None,
+        };
+        assert_eq!(m.handoff_pixels(gil, &w, 100.0), vec![50.0]);
+        assert_eq!(m.drop_request_pixels(gil, &w, 100.0), vec![40.0]);
         let shares = m.worker_lanes[0].state_secs(0, 100);
         assert!(
             shares[SpanState::Python as usize] > 0.0 && shares[SpanState::GilWait as usize] > 0.0

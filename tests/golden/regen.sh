@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 python3 -c 'import sys; assert sys.version_info[:2] == (3, 11), "needs CPython 3.11, not " + sys.version' 
 for f in assets/programs/heat.py assets/programs/count.py assets/programs/bank.py \
-         assets/programs/download.py assets/programs/dot.py tests/golden/constructs.py; do
+         assets/programs/download.py assets/programs/dot.py assets/programs/refcount.py \
+         tests/golden/constructs.py; do
   name=$(basename "$f" .py)
   python3 -m dis "$f" | awk '/^Disassembly of/ { keep = 1 } keep' > "tests/golden/$name.dis"
   echo "wrote tests/golden/$name.dis"

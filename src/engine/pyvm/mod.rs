@@ -6,6 +6,7 @@
 pub mod code;
 pub mod globals;
 mod numpy;
+pub mod object;
 mod ops;
 pub mod value;
 
@@ -16,6 +17,7 @@ use crate::engine::error::EngineError;
 use crate::engine::trace::SpanState;
 use code::{BinOp, Code, Op};
 pub use globals::Globals;
+use object::Obj;
 use value::{ArrayObj, Builtin, Function, Module, SeqIter, Value};
 
 pub use numpy::pairwise_sum;
@@ -27,7 +29,7 @@ fn fast_clone(v: &Value) -> Value {
         Value::Float(f) => Value::Float(*f),
         Value::Int(i) => Value::Int(*i),
         Value::IntPair(a, b) => Value::IntPair(*a, *b),
-        Value::Array(a) => Value::Array(Arc::clone(a)),
+        Value::Array(a) => Value::Array(a.clone()),
         other => other.clone(),
     }
 }
@@ -119,8 +121,9 @@ impl From<EngineError> for VmError {
 
 /// What the interpreter needs from the thread that runs it: the GIL and the reporting hooks.
 pub trait Host {
-    /// Runs the eval-breaker handler: drop and re-take the GIL on request, stop on cancel.
-    fn handle_eval_breaker(&mut self) -> Result<(), VmError>;
+    /// Runs the eval-breaker handler: drop and re-take the GIL on request, stop on cancel;
+    /// `instructions` is the thread's count so far (the old GIL releases every 100).
+    fn handle_eval_breaker(&mut self, instructions: u64) -> Result<(), VmError>;
     /// Called every few thousand checkpoints, for cheap housekeeping.
     fn tick(&mut self);
     /// `Py_BEGIN_ALLOW_THREADS`: release the GIL for work recorded as `state`.
@@ -177,10 +180,13 @@ impl<'a, H: Host> Vm<'a, H> {
         self.host
     }
 
+    /// An eval-breaker checkpoint; `executed` are this frame's instructions not yet added to
+    /// the thread's count.
     #[inline(always)]
-    fn checkpoint(&mut self) -> Result<(), VmError> {
+    fn checkpoint(&mut self, executed: u64) -> Result<(), VmError> {
         if self.breaker.load(Ordering::Relaxed) != 0 {
-            self.host.handle_eval_breaker()?;
+            self.host
+                .handle_eval_breaker(self.instructions + executed)?;
         }
         self.checkpoints += 1;
         if self.checkpoints.is_multiple_of(TICK_EVERY_CHECKPOINTS) {
@@ -207,7 +213,7 @@ impl<'a, H: Host> Vm<'a, H> {
             Value::Function(f) => self.call_function(f, args),
             Value::Builtin(b) => {
                 let r = self.call_builtin(*b, args);
-                self.checkpoint()?;
+                self.checkpoint(0)?;
                 r
             }
             other => Err(VmError::type_error(format!(
@@ -217,7 +223,7 @@ impl<'a, H: Host> Vm<'a, H> {
         }
     }
 
-    fn call_function(&mut self, f: &Arc<Function>, mut args: Vec<Value>) -> Result<Value, VmError> {
+    fn call_function(&mut self, f: &Obj<Function>, mut args: Vec<Value>) -> Result<Value, VmError> {
         let code = &f.code;
         let (want, have) = (code.argcount, args.len());
         let first_default = want.saturating_sub(f.defaults.len());
@@ -260,7 +266,7 @@ impl<'a, H: Host> Vm<'a, H> {
         }
         let state = if code.reports_state {
             match args.first() {
-                Some(Value::Array(a)) => Some(Arc::clone(a)),
+                Some(Value::Array(a)) => Some(a.clone()),
                 _ => None,
             }
         } else {
@@ -318,7 +324,7 @@ impl<'a, H: Host> Vm<'a, H> {
         executed: &mut u64,
     ) -> Result<(), VmError> {
         match op {
-            Op::Resume => self.checkpoint()?,
+            Op::Resume => self.checkpoint(*executed)?,
             Op::LoadFast(n) => match &locals[n as usize] {
                 Value::Null => {
                     return Err(VmError::py(
@@ -473,7 +479,7 @@ impl<'a, H: Host> Vm<'a, H> {
                     .chunks(2)
                     .map(|kv| (kv[0].clone(), kv[1].clone()))
                     .collect();
-                stack.push(Value::Dict(Arc::new(value::DictObj::new(pairs))));
+                stack.push(Value::Dict(Obj::new(value::DictObj::new(pairs))));
             }
             Op::BuildConstKeyMap(n) => {
                 let keys = stack.pop().ok_or_else(underflow)?;
@@ -486,7 +492,7 @@ impl<'a, H: Host> Vm<'a, H> {
                 }
                 let vals = stack.split_off(stack.len() - n);
                 let pairs = keys.iter().cloned().zip(vals).collect();
-                stack.push(Value::Dict(Arc::new(value::DictObj::new(pairs))));
+                stack.push(Value::Dict(Obj::new(value::DictObj::new(pairs))));
             }
             Op::BuildSlice(n) => {
                 let step = if n == 3 {
@@ -617,7 +623,7 @@ impl<'a, H: Host> Vm<'a, H> {
             }
             Op::JumpForward(t) => *pc = t as usize,
             Op::JumpBackward(t) => {
-                self.checkpoint()?;
+                self.checkpoint(*executed)?;
                 *pc = t as usize;
             }
             Op::PopJumpForwardIfFalse(t) | Op::PopJumpBackwardIfFalse(t) => {
@@ -625,7 +631,7 @@ impl<'a, H: Host> Vm<'a, H> {
                 if !v.truthy()? {
                     *pc = t as usize;
                     if matches!(op, Op::PopJumpBackwardIfFalse(_)) {
-                        self.checkpoint()?;
+                        self.checkpoint(*executed)?;
                     }
                 }
             }
@@ -634,7 +640,7 @@ impl<'a, H: Host> Vm<'a, H> {
                 if v.truthy()? {
                     *pc = t as usize;
                     if matches!(op, Op::PopJumpBackwardIfTrue(_)) {
-                        self.checkpoint()?;
+                        self.checkpoint(*executed)?;
                     }
                 }
             }
@@ -643,7 +649,7 @@ impl<'a, H: Host> Vm<'a, H> {
                 if matches!(v, Value::None) {
                     *pc = t as usize;
                     if matches!(op, Op::PopJumpBackwardIfNone(_)) {
-                        self.checkpoint()?;
+                        self.checkpoint(*executed)?;
                     }
                 }
             }
@@ -652,7 +658,7 @@ impl<'a, H: Host> Vm<'a, H> {
                 if !matches!(v, Value::None) {
                     *pc = t as usize;
                     if matches!(op, Op::PopJumpBackwardIfNotNone(_)) {
-                        self.checkpoint()?;
+                        self.checkpoint(*executed)?;
                     }
                 }
             }
@@ -725,7 +731,7 @@ impl<'a, H: Host> Vm<'a, H> {
                 let Value::Code(c) = code_v else {
                     return Err(VmError::py("SystemError", "MAKE_FUNCTION without code"));
                 };
-                stack.push(Value::Function(Arc::new(Function { code: c, defaults })));
+                stack.push(Value::Function(Obj::new(Function { code: c, defaults })));
             }
             Op::ImportName(n) => {
                 let _fromlist = stack.pop().ok_or_else(underflow)?;

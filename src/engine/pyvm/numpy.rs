@@ -2,10 +2,10 @@
 //! `ndarray.sum`, slicing views and whole-array arithmetic. Every whole-array operation allocates
 //! its result and runs its loop with the GIL released, as NumPy's ufuncs do.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::code::BinOp;
+use super::object::Obj;
 use super::value::{ArrayObj, Builtin, SliceObj, Value};
 use super::{Host, Vm, VmError};
 
@@ -108,7 +108,7 @@ pub fn binary<H: Host>(
         }
         _ => return Err(VmError::type_error("array operation without an array")),
     };
-    Ok(Value::Array(Arc::new(out)))
+    Ok(Value::Array(Obj::new(out)))
 }
 
 /// `arr[key]` (a cell, a row, or a view).
@@ -119,10 +119,10 @@ pub fn subscript(a: &ArrayObj, key: &Value) -> Result<Value, VmError> {
     };
     match key {
         Value::IntPair(i, j) => Ok(Value::Float(a.get(*i, *j)?)),
-        Value::Int(i) => Ok(Value::Array(Arc::new(a.row(*i)?))),
-        Value::Slice(rs) => Ok(Value::Array(Arc::new(a.slice(rs, &all)))),
+        Value::Int(i) => Ok(Value::Array(Obj::new(a.row(*i)?))),
+        Value::Slice(rs) => Ok(Value::Array(Obj::new(a.slice(rs, &all)))),
         Value::Tuple(t) => match &t[..] {
-            [Value::Slice(rs), Value::Slice(cs)] => Ok(Value::Array(Arc::new(a.slice(rs, cs)))),
+            [Value::Slice(rs), Value::Slice(cs)] => Ok(Value::Array(Obj::new(a.slice(rs, cs)))),
             _ => Err(unsupported_index(key)),
         },
         _ => Err(unsupported_index(key)),
@@ -259,9 +259,9 @@ fn random_seed() -> u64 {
 
 /// The NumPy functions and array methods.
 pub fn call<H: Host>(vm: &mut Vm<'_, H>, b: Builtin, args: Vec<Value>) -> Result<Value, VmError> {
-    let array = |v: &Value| -> Result<Arc<ArrayObj>, VmError> {
+    let array = |v: &Value| -> Result<Obj<ArrayObj>, VmError> {
         match v {
-            Value::Array(a) => Ok(Arc::clone(a)),
+            Value::Array(a) => Ok(a.clone()),
             other => Err(VmError::type_error(format!(
                 "expected a numpy.ndarray, got '{}'",
                 other.type_name()
@@ -285,7 +285,7 @@ pub fn call<H: Host>(vm: &mut Vm<'_, H>, b: Builtin, args: Vec<Value>) -> Result
             let (n, m, ndim) = shape_arg(&args[0])?;
             let mut a = vm.without_gil(|| ArrayObj::from_fn(n, m, |_, _| 0.0))?;
             a.ndim = ndim;
-            Ok(Value::Array(Arc::new(a)))
+            Ok(Value::Array(Obj::new(a)))
         }
         Builtin::NpRandomRand => {
             let (n, m) = match args.as_slice() {
@@ -302,7 +302,7 @@ pub fn call<H: Host>(vm: &mut Vm<'_, H>, b: Builtin, args: Vec<Value>) -> Result
                     (state >> 11) as f64 / (1u64 << 53) as f64
                 })
             })?;
-            Ok(Value::Array(Arc::new(a)))
+            Ok(Value::Array(Obj::new(a)))
         }
         Builtin::NpDot => {
             want(2)?;
@@ -315,7 +315,7 @@ pub fn call<H: Host>(vm: &mut Vm<'_, H>, b: Builtin, args: Vec<Value>) -> Result
                 let (n, m) = p.dim();
                 ArrayObj::from_fn(n, m, |i, j| p[[i, j]])
             })?;
-            Ok(Value::Array(Arc::new(out)))
+            Ok(Value::Array(Obj::new(out)))
         }
         Builtin::ArraySum => {
             want(1)?;

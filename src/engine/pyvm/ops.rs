@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 
 use super::VmError;
 use super::code::{BinOp, CmpOp, Op};
+use super::object::Obj;
 use super::value::{Builtin, SeqIter, Value, range_len};
 
 fn overflow() -> VmError {
@@ -266,10 +267,10 @@ pub fn is_same(a: &Value, b: &Value) -> bool {
         (Value::None, Value::None) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
         (Value::Int(x), Value::Int(y)) => x == y && (-5..=256).contains(x),
-        (Value::List(x), Value::List(y)) => Arc::ptr_eq(x, y),
-        (Value::Dict(x), Value::Dict(y)) => Arc::ptr_eq(x, y),
-        (Value::Array(x), Value::Array(y)) => Arc::ptr_eq(x, y),
-        (Value::Function(x), Value::Function(y)) => Arc::ptr_eq(x, y),
+        (Value::List(x), Value::List(y)) => Obj::ptr_eq(x, y),
+        (Value::Dict(x), Value::Dict(y)) => Obj::ptr_eq(x, y),
+        (Value::Array(x), Value::Array(y)) => Obj::ptr_eq(x, y),
+        (Value::Function(x), Value::Function(y)) => Obj::ptr_eq(x, y),
         (Value::Str(x), Value::Str(y)) => Arc::ptr_eq(x, y),
         (Value::Builtin(x), Value::Builtin(y)) => x == y,
         (Value::Module(x), Value::Module(y)) => x == y,
@@ -329,7 +330,7 @@ pub fn iterate(v: &Value) -> Result<Vec<Value>, VmError> {
 pub fn array_rows(a: &super::value::ArrayObj) -> Result<Vec<Value>, VmError> {
     let (n, _) = a.shape();
     (0..n as i64)
-        .map(|i| a.row(i).map(|r| Value::Array(Arc::new(r))))
+        .map(|i| a.row(i).map(|r| Value::Array(Obj::new(r))))
         .collect()
 }
 
@@ -482,6 +483,24 @@ fn int_arg(name: &str, v: &Value) -> Result<i64, VmError> {
 /// The builtins that touch no arrays and need no host.
 pub fn call_builtin(b: Builtin, args: Vec<Value>) -> Result<Value, VmError> {
     match b {
+        Builtin::SysGetrefcount => {
+            arity("getrefcount", &args, 1, 1)?;
+            // The argument itself holds one reference, as in CPython.
+            let n = match &args[0] {
+                Value::List(o) => o.refcount(),
+                Value::Dict(o) => o.refcount(),
+                Value::Function(o) => o.refcount(),
+                Value::Array(o) => o.refcount(),
+                other => {
+                    return Err(VmError::type_error(format!(
+                        "gilscope models the reference counts of lists, dicts, functions and \
+                         arrays, not of '{}' objects",
+                        other.type_name()
+                    )));
+                }
+            };
+            Ok(Value::Int(n))
+        }
         Builtin::Range => {
             arity("range", &args, 1, 3)?;
             let ints: Vec<i64> = args

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::VmError;
 use super::code::Code;
+use super::object::Obj;
 
 /// A built-in (native) function or method of the interpreter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +47,8 @@ pub enum Builtin {
     ListAppend,
     /// `ndarray.sum` (bound to its array by `LOAD_METHOD`).
     ArraySum,
+    /// `sys.getrefcount(x)`: the modelled reference count of a list, dict, function or array.
+    SysGetrefcount,
 }
 
 impl Builtin {
@@ -68,6 +71,7 @@ impl Builtin {
             Builtin::NpArraySplit => "array_split",
             Builtin::ListAppend => "append",
             Builtin::ArraySum => "sum",
+            Builtin::SysGetrefcount => "getrefcount",
         }
     }
 
@@ -96,6 +100,8 @@ pub enum Module {
     Numpy,
     /// `numpy.random`: `rand`.
     NumpyRandom,
+    /// `sys`: `getrefcount`.
+    Sys,
     /// A module that may be imported (the drivers' `threading`, `multiprocessing`, `sys`…) but
     /// whose attributes the interpreter does not provide.
     Opaque(&'static str),
@@ -110,7 +116,7 @@ impl Module {
             "numpy.random" => Module::NumpyRandom,
             "threading" => Module::Opaque("threading"),
             "multiprocessing" => Module::Opaque("multiprocessing"),
-            "sys" => Module::Opaque("sys"),
+            "sys" => Module::Sys,
             "math" => Module::Opaque("math"),
             _ => return None,
         })
@@ -122,6 +128,7 @@ impl Module {
             Module::Time => "time",
             Module::Numpy => "numpy",
             Module::NumpyRandom => "numpy.random",
+            Module::Sys => "sys",
             Module::Opaque(n) => n,
         }
     }
@@ -137,6 +144,7 @@ impl Module {
             (Module::Numpy, "array_split") => b(Builtin::NpArraySplit),
             (Module::Numpy, "random") => Some(Value::Module(Module::NumpyRandom)),
             (Module::NumpyRandom, "rand") => b(Builtin::NpRandomRand),
+            (Module::Sys, "getrefcount") => b(Builtin::SysGetrefcount),
             _ => None,
         }
     }
@@ -423,13 +431,13 @@ pub enum Value {
     /// Any other tuple.
     Tuple(Arc<[Value]>),
     /// A list.
-    List(Arc<ListObj>),
+    List(Obj<ListObj>),
     /// A dict.
-    Dict(Arc<DictObj>),
+    Dict(Obj<DictObj>),
     /// A slice object.
     Slice(Arc<SliceObj>),
     /// An array or view.
-    Array(Arc<ArrayObj>),
+    Array(Obj<ArrayObj>),
     /// A `range` object.
     Range {
         /// First value.
@@ -451,7 +459,7 @@ pub enum Value {
     /// An iterator over a tuple or list.
     SeqIter(Arc<SeqIter>),
     /// An interpreted function.
-    Function(Arc<Function>),
+    Function(Obj<Function>),
     /// A native function, or a method once bound by `LOAD_METHOD`.
     Builtin(Builtin),
     /// An imported module.
@@ -492,7 +500,7 @@ impl Value {
 
     /// A list value.
     pub fn list(items: Vec<Value>) -> Value {
-        Value::List(Arc::new(ListObj::new(items)))
+        Value::List(Obj::new(ListObj::new(items)))
     }
 
     /// The value as a float, if it is a number.
@@ -549,13 +557,13 @@ impl Value {
                 a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.py_eq(y))
             }
             (Value::List(a), Value::List(b)) => {
-                if Arc::ptr_eq(a, b) {
+                if Obj::ptr_eq(a, b) {
                     return true;
                 }
                 let (a, b) = (a.lock().clone(), b.lock().clone());
                 a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.py_eq(y))
             }
-            (Value::Function(a), Value::Function(b)) => Arc::ptr_eq(a, b),
+            (Value::Function(a), Value::Function(b)) => Obj::ptr_eq(a, b),
             (Value::Builtin(a), Value::Builtin(b)) => a == b,
             (Value::Module(a), Value::Module(b)) => a == b,
             (a, b) => match (a.as_i64(), b.as_i64()) {

@@ -1,7 +1,8 @@
-//! One interpreted worker: runs the program's entry function on the bytecode interpreter under a
-//! GIL, reporting spans, frames and progress. Threading mode runs several in one process,
-//! sharing one module namespace; each child process runs one, with its own namespace. Also the
-//! main thread's host, which runs the module's top level, `share` and `report`.
+//! One interpreted worker: runs the program's entry function on the bytecode interpreter under
+//! its interpreter's lock, reporting spans, frames and progress. Threading mode runs several in
+//! one process, sharing one module namespace; each child process and each subinterpreter runs
+//! one, with its own namespace. Also the main thread's host, which runs the module's top level,
+//! `share` and `report`.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
@@ -13,8 +14,9 @@ use super::{FRAME_EVERY_NS, WorkerJob, WorkerMsg, WorkerResult};
 use crate::engine::clock;
 use crate::engine::error::EngineError;
 use crate::engine::events::GridFrame;
-use crate::engine::gil::Gil;
+use crate::engine::gil::{Gil, Ticker};
 use crate::engine::program::{self, Program, WireValue};
+use crate::engine::pyvm::object::set_thread_discipline;
 use crate::engine::pyvm::value::{ArrayObj, Value};
 use crate::engine::pyvm::{Globals, Host, Vm, VmError};
 use crate::engine::trace::{Recorder, SpanState};
@@ -29,6 +31,7 @@ struct InterpHost<'a> {
     tx: Sender<WorkerMsg>,
     steps: u64,
     last_report_ns: u64,
+    ticker: Ticker,
 }
 
 impl InterpHost<'_> {
@@ -57,10 +60,13 @@ impl InterpHost<'_> {
 }
 
 impl Host for InterpHost<'_> {
-    fn handle_eval_breaker(&mut self) -> Result<(), VmError> {
-        Ok(self
-            .gil
-            .handle_eval_breaker(self.job.worker, &mut self.rec)?)
+    fn handle_eval_breaker(&mut self, instructions: u64) -> Result<(), VmError> {
+        Ok(self.gil.handle_eval_breaker(
+            self.job.worker,
+            &mut self.rec,
+            instructions,
+            &mut self.ticker,
+        )?)
     }
 
     fn tick(&mut self) {
@@ -116,16 +122,26 @@ pub fn apply_params(globals: &Globals, params: &[(String, WireValue)]) -> Result
     Ok(())
 }
 
-/// Runs one worker on the interpreter, holding `gil` as CPython would. `globals` is the
-/// process's namespace (threading mode); a child process passes `None` and imports the program
-/// itself, under its own GIL.
+/// Where a worker's module namespace comes from.
+pub enum Namespace {
+    /// The process's namespace, shared with the other threads (threading mode).
+    Shared(Arc<Globals>),
+    /// A child process imports the program itself (its start is measured by the parent).
+    OwnProcess,
+    /// A new subinterpreter imports the program itself; its start is recorded as a span.
+    OwnInterpreter,
+}
+
+/// Runs one worker on the interpreter, holding `gil` as the job's interpreter build would.
 pub fn run_interpreted(
     job: &WorkerJob,
     gil: &Gil,
-    globals: Option<Arc<Globals>>,
+    namespace: Namespace,
     tx: Sender<WorkerMsg>,
 ) -> Result<WorkerResult, EngineError> {
     let cpu0 = clock::thread_cpu_ns();
+    // Objects this thread makes count their references as the job's interpreter does.
+    set_thread_discipline(job.interpreter.refcount());
     let mut host = InterpHost {
         gil,
         job,
@@ -133,18 +149,27 @@ pub fn run_interpreted(
         tx,
         steps: 0,
         last_report_ns: 0,
+        ticker: Ticker::default(),
     };
     // A new thread takes the GIL before running any bytecode.
     gil.take(job.worker, &mut host.rec)?;
-    let outcome = (|| -> Result<(Value, u64), EngineError> {
-        let globals = match globals {
-            Some(g) => g,
-            None => {
+    // Everything that makes, copies or drops objects runs before the GIL is let go.
+    let outcome = (|| -> Result<(WireValue, u64), EngineError> {
+        let globals = match namespace {
+            Namespace::Shared(g) => g,
+            Namespace::OwnProcess | Namespace::OwnInterpreter => {
+                let start = matches!(namespace, Namespace::OwnInterpreter);
+                if start {
+                    host.rec.enter(SpanState::Spawn);
+                }
                 let program = Program::load(&job.program)?;
                 let g = program.new_globals();
                 let mut vm = Vm::new(&mut host, gil.eval_breaker(), Arc::clone(&g));
                 vm.run_module(&program.module.code)?;
                 apply_params(&g, &job.params)?;
+                if start {
+                    host.rec.enter(SpanState::Python);
+                }
                 g
             }
         };
@@ -159,7 +184,7 @@ pub fn run_interpreted(
         let mut vm = Vm::new(&mut host, gil.eval_breaker(), globals);
         let r = vm.call_value(&Value::Function(entry), args);
         let n = vm.instructions();
-        Ok((r?, n))
+        Ok((WireValue::pack(&r?)?, n))
     })();
     if gil.holds(job.worker) {
         gil.drop_gil(job.worker, &mut host.rec, None, false);
@@ -176,7 +201,7 @@ pub fn run_interpreted(
         pid,
         tid,
         problem_sums: Vec::new(),
-        returned: Some(WireValue::pack(&returned)?),
+        returned: Some(returned),
         steps: host.steps,
         state_ns: state_ns.to_vec(),
         instructions,
@@ -184,6 +209,7 @@ pub fn run_interpreted(
         dropped_spans,
         gil_switches: 0,
         gil_drop_requests: 0,
+        gil_releases: 0,
     })
 }
 
@@ -223,7 +249,7 @@ impl Default for MainHost {
 pub struct MainHostRef;
 
 impl Host for MainHostRef {
-    fn handle_eval_breaker(&mut self) -> Result<(), VmError> {
+    fn handle_eval_breaker(&mut self, _instructions: u64) -> Result<(), VmError> {
         Ok(())
     }
     fn tick(&mut self) {}

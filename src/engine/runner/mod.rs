@@ -2,6 +2,7 @@
 //! spans, frames, progress and results, samples the cores, and reports through the event sink.
 
 mod interp;
+mod interpreters;
 mod native;
 pub mod process;
 pub mod protocol;
@@ -25,9 +26,10 @@ use crate::engine::pyvm::value::Value;
 use crate::engine::sampler::{self, Sampler};
 use crate::engine::summary::{RunOutcome, RunSummary, WorkerSummary};
 use crate::engine::trace::{NO_CPU, Span, SpanState};
+use crate::engine::variants::Interpreter;
 use crate::engine::workload;
 
-pub use interp::{MainHost, run_interpreted};
+pub use interp::{MainHost, Namespace, run_interpreted};
 pub use process::worker_main;
 
 /// Most spans one run keeps for its trace; more are counted as dropped.
@@ -95,6 +97,9 @@ pub struct WorkerJob {
     /// Its arguments (from the program's `share`).
     #[serde(default)]
     pub args: Vec<WireValue>,
+    /// The interpreter build that runs it.
+    #[serde(default)]
+    pub interpreter: Interpreter,
 }
 
 impl WorkerJob {
@@ -114,6 +119,7 @@ impl WorkerJob {
             params: Vec::new(),
             entry: String::new(),
             args: Vec::new(),
+            interpreter: cfg.interpreter,
         }
     }
 }
@@ -147,6 +153,9 @@ pub struct WorkerResult {
     pub gil_switches: u64,
     /// GIL drop requests of the worker's own process (process mode only).
     pub gil_drop_requests: u64,
+    /// GIL releases of the worker's own interpreter (process and interpreters modes).
+    #[serde(default)]
+    pub gil_releases: u64,
 }
 
 /// A message from a worker (or a child's pipe reader) to the coordinator.
@@ -193,6 +202,28 @@ pub enum WorkerMsg {
 }
 
 static NEXT_RUN_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The GIL counters of the locks a mode's runner owns (children report their own).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct GilCounts {
+    /// Holder changes.
+    pub switches: u64,
+    /// Drop requests.
+    pub drop_requests: u64,
+    /// Releases.
+    pub releases: u64,
+}
+
+impl GilCounts {
+    /// The counters of one lock.
+    pub fn of(gil: &crate::engine::gil::Gil) -> Self {
+        Self {
+            switches: gil.switches(),
+            drop_requests: gil.drop_requests(),
+            releases: gil.releases(),
+        }
+    }
+}
 
 /// The workers of one mode, as the coordinator's pump sees them.
 pub(crate) trait Workers {
@@ -396,7 +427,16 @@ fn param_overrides(cfg: &RunConfig) -> Vec<(String, String)> {
 }
 
 fn prepare(cfg: &RunConfig) -> Result<Prepared, EngineError> {
+    // The main thread's objects count references as the run's interpreter does.
+    crate::engine::pyvm::object::set_thread_discipline(cfg.interpreter.refcount());
     let program = Program::load(&cfg.program)?;
+    if cfg.mode == Mode::Interpreters && !cfg.is_heat() && program.imports("numpy") {
+        return Err(EngineError::Config(format!(
+            "--mode interpreters cannot run {}: it imports NumPy, which does not support \
+             subinterpreters (numpy#24755); use --mode multiprocessing",
+            program.file
+        )));
+    }
     let values = program.parse_params(&param_overrides(cfg))?;
     let entry = cfg
         .entry
@@ -436,7 +476,7 @@ fn prepare(cfg: &RunConfig) -> Result<Prepared, EngineError> {
             Some(f) => {
                 let call = vec![Value::Int(k as i64), Value::Int(cfg.threads as i64)];
                 let v = main.with_vm(&globals, |vm| {
-                    vm.call_value(&Value::Function(Arc::clone(f)), call)
+                    vm.call_value(&Value::Function(f.clone()), call)
                 })?;
                 match v {
                     Value::Tuple(t) => t
@@ -534,9 +574,10 @@ fn run_inner(
         })
         .collect();
     let mut coord = Coordinator::new(run_id, cfg, sink);
-    let (gil_switches, gil_drop_requests) = match (cfg.mode, &prep) {
+    let counts = match (cfg.mode, &prep) {
         (Mode::Threading, Some(p)) => threading::run(cfg, jobs, &p.globals, &mut coord, cancel)?,
         (Mode::Multiprocessing, _) => process::run(cfg, jobs, &mut coord, cancel)?,
+        (Mode::Interpreters, _) => interpreters::run(jobs, &mut coord, cancel)?,
         _ => native::run(cfg, jobs, &mut coord, cancel)?,
     };
     let end_ns = clock::now_ns();
@@ -550,8 +591,9 @@ fn run_inner(
     summary.wall_secs = (end_ns - start_ns) as f64 / 1e9;
     summary.cores = cores;
     summary.core_busy = sampler::mean_busy(&core_samples, cores);
-    summary.gil_switches = gil_switches;
-    summary.gil_drop_requests = gil_drop_requests;
+    summary.gil_switches = counts.switches;
+    summary.gil_drop_requests = counts.drop_requests;
+    summary.gil_releases = counts.releases;
     let mut sums = vec![None; cfg.problems];
     let mut returned = Vec::with_capacity(coord.results.len());
     for (w, r) in coord.results.iter().enumerate() {
@@ -564,6 +606,7 @@ fn run_inner(
         };
         summary.gil_switches += r.gil_switches;
         summary.gil_drop_requests += r.gil_drop_requests;
+        summary.gil_releases += r.gil_releases;
         summary.instructions += r.instructions;
         for &(k, s) in &r.problem_sums {
             if let Some(slot) = sums.get_mut(k) {

@@ -10,8 +10,8 @@ use crossbeam_channel::{Sender, bounded};
 use ndarray::Array2;
 
 use super::{
-    CancelToken, Coordinator, FRAME_EVERY_NS, WORKER_CHANNEL, WorkerJob, WorkerMsg, WorkerResult,
-    Workers,
+    CancelToken, Coordinator, FRAME_EVERY_NS, GilCounts, WORKER_CHANNEL, WorkerJob, WorkerMsg,
+    WorkerResult, Workers,
 };
 use crate::engine::clock;
 use crate::engine::config::{Kernel, RunConfig};
@@ -195,6 +195,7 @@ fn drive(shared: &Shared, jobs: &[WorkerJob], pool: &rayon::ThreadPool) -> Resul
             dropped_spans,
             gil_switches: 0,
             gil_drop_requests: 0,
+            gil_releases: 0,
         })
     });
     result?;
@@ -210,7 +211,7 @@ pub(super) fn run(
     jobs: Vec<WorkerJob>,
     coord: &mut Coordinator<'_>,
     cancel: &CancelToken,
-) -> Result<(u64, u64), EngineError> {
+) -> Result<GilCounts, EngineError> {
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = bounded(WORKER_CHANNEL);
     let threads = cfg.threads;
@@ -249,5 +250,5 @@ pub(super) fn run(
         Ok(Err(e)) => coord.fail(e),
         Err(_) => coord.fail(EngineError::Vm("the native driver panicked".to_owned())),
     }
-    Ok((0, 0))
+    Ok(GilCounts::default())
 }

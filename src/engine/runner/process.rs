@@ -10,7 +10,8 @@ use crossbeam_channel::{Sender, bounded};
 
 use super::protocol::{read_msg, write_msg};
 use super::{
-    CancelToken, Coordinator, WORKER_CHANNEL, WorkerJob, WorkerMsg, Workers, run_interpreted,
+    CancelToken, Coordinator, GilCounts, Namespace, WORKER_CHANNEL, WorkerJob, WorkerMsg, Workers,
+    run_interpreted,
 };
 use crate::engine::clock;
 use crate::engine::config::RunConfig;
@@ -161,7 +162,7 @@ pub(super) fn run(
     jobs: Vec<WorkerJob>,
     coord: &mut Coordinator<'_>,
     cancel: &CancelToken,
-) -> Result<(u64, u64), EngineError> {
+) -> Result<GilCounts, EngineError> {
     let exe = match &cfg.worker_exe {
         Some(p) => p.clone(),
         None => std::env::current_exe()
@@ -230,7 +231,7 @@ pub(super) fn run(
         let _ = t.join();
     }
     // The children report their own GIL counters in their results.
-    Ok((0, 0))
+    Ok(GilCounts::default())
 }
 
 /// Entry point of a worker process: reads one job on stdin, runs it, answers on stdout.
@@ -302,13 +303,14 @@ pub fn worker_main() -> i32 {
         eprintln!("gilscope worker: could not start the writer thread");
         return 2;
     };
-    let gil = Gil::new(job.switch_interval_micros);
-    let result = run_interpreted(&job, &gil, None, tx.clone());
+    let gil = Gil::for_variant(job.interpreter, job.switch_interval_micros);
+    let result = run_interpreted(&job, &gil, Namespace::OwnProcess, tx.clone());
     let ipc_start = clock::now_ns();
     let (last, code) = match result {
         Ok(mut r) => {
             r.gil_switches = gil.switches();
             r.gil_drop_requests = gil.drop_requests();
+            r.gil_releases = gil.releases();
             r.cpu_ns = clock::process_cpu_ns();
             (WorkerMsg::Done(Box::new(r)), 0)
         }

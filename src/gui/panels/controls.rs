@@ -4,11 +4,14 @@ use super::super::command::Command;
 use super::super::session::Session;
 use super::super::settings::Settings;
 use super::labelled;
+use super::teach::interpreter_text;
 use crate::engine::config::{Kernel, Mode, Series};
+use crate::engine::variants::Interpreter;
 use crate::view::presets::Preset;
 
 /// Series a sweep can measure.
-const SWEEPABLE: [(Mode, Kernel); 7] = [
+const SWEEPABLE: [(Mode, Kernel); 8] = [
+    (Mode::Interpreters, Kernel::Python),
     (Mode::Threading, Kernel::Python),
     (Mode::Threading, Kernel::Numpy),
     (Mode::Multiprocessing, Kernel::Numpy),
@@ -26,6 +29,9 @@ fn mode_help(m: Mode) -> &'static str {
         }
         Mode::Native => {
             "Compiled code on a thread pool with no GIL (what a C extension or free-threaded Python gets)."
+        }
+        Mode::Interpreters => {
+            "One thread per subinterpreter in one process, each with its own GIL and globals (PEP 684, 3.12+; concurrent.interpreters, 3.14)."
         }
     }
 }
@@ -66,6 +72,13 @@ pub fn show(
         ui.horizontal(|ui| {
             for m in Mode::ALL {
                 ui.selectable_value(&mut settings.run.mode, m, m.name()).on_hover_text(mode_help(m));
+            }
+        });
+        ui.label("Interpreter");
+        ui.horizontal_wrapped(|ui| {
+            for i in Interpreter::ALL {
+                ui.selectable_value(&mut settings.run.interpreter, i, i.name())
+                    .on_hover_text(format!("{}: {}", i.versions(), interpreter_text(i)));
             }
         });
         let max_threads = (4 * session.cores).clamp(8, 64);
@@ -137,6 +150,25 @@ pub fn show(
                 }
             }
         }
+        ui.label("On interpreters").on_hover_text(
+            "Each ticked series is measured on each ticked interpreter build: one line per pair.",
+        );
+        ui.horizontal_wrapped(|ui| {
+            for i in Interpreter::ALL {
+                let mut on = settings.sweep_interpreters.contains(&i);
+                if ui
+                    .checkbox(&mut on, i.name())
+                    .on_hover_text(i.versions())
+                    .changed()
+                {
+                    if on {
+                        settings.sweep_interpreters.push(i);
+                    } else {
+                        settings.sweep_interpreters.retain(|x| *x != i);
+                    }
+                }
+            }
+        });
         labelled(ui, "Up to threads", |ui| {
             ui.add(egui::DragValue::new(&mut settings.sweep_max_threads).range(1..=64))
         })

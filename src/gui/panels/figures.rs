@@ -49,7 +49,7 @@ pub fn show(ui: &mut egui::Ui, session: &Session) {
 
 fn summary_grid(ui: &mut egui::Ui, session: &Session, s: &RunSummary) {
     let series = match (s.mode, s.kernel) {
-        (Some(m), Some(k)) => Series::new(m, k),
+        (Some(m), Some(k)) => Series::new(m, k).on(s.interpreter),
         _ => return,
     };
     let heat = s.program.is_empty() || s.program == crate::engine::config::HEAT;
@@ -91,6 +91,8 @@ fn summary_grid(ui: &mut egui::Ui, session: &Session, s: &RunSummary) {
         );
         row(ui, "GIL switches", s.gil_switches.to_string(), "Times the GIL passed from one thread to another (CPython's switch_number).");
         row(ui, "Drop requests", s.gil_drop_requests.to_string(), "Times a waiting thread timed out after the switch interval and asked the holder to drop the GIL.");
+        row(ui, "GIL releases", if s.gil_enabled { s.gil_releases.to_string() } else { "no GIL".to_owned() }, "Times a holder let the GIL go: on a drop request, around I/O and NumPy work, or (legacy GIL) every 100 bytecodes, whether or not another thread took it.");
+        row(ui, "Interpreter", s.interpreter.label().to_owned(), s.interpreter.versions());
         row(ui, "Waiting for the GIL", format!("{:.0}% of worker time", s.gil_wait_share() * 100.0), "Share of all workers' time spent blocked on the GIL instead of working.");
         if s.instructions > 0 {
             row(ui, "Bytecodes run", format!("{:.1} M", s.instructions as f64 / 1e6), "Instructions the interpreter executed, over all workers.");

@@ -3,6 +3,7 @@
 
 use super::super::settings::Settings;
 use crate::engine::config::{Kernel, Mode};
+use crate::engine::variants::Interpreter;
 use std::sync::OnceLock;
 
 use super::super::session::Session;
@@ -34,6 +35,10 @@ pub fn explanation(mode: Mode, kernel: Kernel) -> (&'static str, &'static str) {
         (Mode::Multiprocessing, Kernel::Io) => (
             "Separate processes waiting on I/O: works, but processes are a heavy way to wait.",
             "Same speedup as threads for I/O, plus process start-up time.",
+        ),
+        (Mode::Interpreters, _) => (
+            "Each worker is a subinterpreter: a thread of this one process with its own interpreter state, its own GIL and its own copy of the module (PEP 684, CPython 3.12; concurrent.interpreters and InterpreterPoolExecutor, 3.14). Arguments are copied in, as for processes, but no process starts.",
+            "One GIL lane per interpreter, each held all the time by its own thread: all cores busy, in one pid. A short teal span at the left of each lane is the interpreter's start (importing the program). NumPy refuses to load in subinterpreters (numpy#24755), so only the pure-Python kernel runs here.",
         ),
         (Mode::Native, _) => (
             "Compiled code on a thread pool with no GIL at all: what a C extension that releases the GIL, Numba's nogil, or free-threaded Python (3.13t) gives. Large grids are also split by rows over the pool.",
@@ -104,7 +109,10 @@ fn show_program(ui: &mut egui::Ui, settings: &Settings, session: &mut Session) {
         Mode::Threading => "Every worker is a thread of one process: one GIL, one set of globals. Only the thread holding the GIL runs bytecode; the others wait, or do I/O and NumPy work with the GIL released.",
         Mode::Multiprocessing => "Every worker is a child process with its own interpreter, its own GIL and its own copy of the globals: Python runs on several cores at once, and changes to globals stay in the child.",
         Mode::Native => "Native mode runs compiled kernels of heat.py only.",
+        Mode::Interpreters => "Every worker is a subinterpreter: a thread of this process with its own GIL and its own copy of the globals, so Python runs on several cores at once in one process; changes to globals stay in that interpreter.",
     });
+    interpreter_section(ui, settings.run.interpreter);
+    let is_refcount = program.name == "refcount";
     ui.add_space(4.0);
     ui.label(egui::RichText::new("The program's source").strong());
     egui::ScrollArea::vertical()
@@ -117,6 +125,9 @@ fn show_program(ui: &mut egui::Ui, settings: &Settings, session: &mut Session) {
         ui.collapsing(format!("Bytecode of {entry}() (CPython 3.11 dis)"), |ui| {
             ui.label(egui::RichText::new(f.disassemble()).monospace().small());
         });
+    }
+    if is_refcount {
+        refcount_box(ui, session);
     }
 }
 
@@ -138,6 +149,7 @@ pub fn show(ui: &mut egui::Ui, settings: &mut Settings, session: &mut Session) {
             ui.add_space(4.0);
             ui.label(egui::RichText::new("What to look for").strong());
             ui.label(expect);
+            interpreter_section(ui, settings.run.interpreter);
             ui.add_space(4.0);
             ui.label(egui::RichText::new("The Python this kernel runs").strong());
             ui.label(egui::RichText::new(function_source(kernel)).monospace());
@@ -168,5 +180,71 @@ mod tests {
                 .contains("u[1:-1,1:-1] = ((u[2:,1:-1]+u[:-2,1:-1])*dy2 +")
         );
         assert!(!function_source(Kernel::Numpy).contains("def py_update"));
+    }
+}
+
+/// Two or three sentences on an interpreter build, with its year and version.
+pub fn interpreter_text(i: Interpreter) -> &'static str {
+    match i {
+        Interpreter::Gil => {
+            "CPython's GIL since 3.2 (Antoine Pitrou's \"new GIL\", 2009), here with 3.11's rules: a thread that wants the GIL waits one switch interval (5 ms), then asks the holder to drop it at its next checkpoint. One thread runs Python at a time; I/O and NumPy release the GIL."
+        }
+        Interpreter::FreeThreaded => {
+            "The free-threaded build (PEP 703; experimental in 3.13t, 2024, supported in 3.14t, PEP 779, 2025): no GIL. Objects count references biased: the thread that made an object counts without atomics, other threads atomically; lists and dicts lock per object. Threads run Python on every core, and shared globals race: balance += 1 loses updates."
+        }
+        Interpreter::LegacyGil => {
+            "CPython up to 3.1 (until 2009): the holder released the GIL every 100 bytecodes (sys.setcheckinterval) and immediately tried to take it again, with no timed wait and no forced hand-over. On several cores the woken thread usually loses the race; Beazley (2009) measured two CPU-bound threads slower than one."
+        }
+        Interpreter::NoGilUnsafe => {
+            "What deleting the GIL alone would do (no CPython ever shipped it): threads run Python in parallel while reference counts stay plain read-then-write. Two threads both read 1 and both write 2: the count drifts. In a real interpreter a count too high leaks the object, one too low frees it while in use (a crash). gilscope only reports the drift and frees nothing early."
+        }
+    }
+}
+
+fn interpreter_section(ui: &mut egui::Ui, i: Interpreter) {
+    ui.add_space(4.0);
+    ui.label(
+        egui::RichText::new(format!("Interpreter: {} ({})", i.label(), i.versions())).strong(),
+    );
+    ui.label(interpreter_text(i));
+}
+
+/// Seed 001's box, beside the drift the last refcount.py run measured.
+fn refcount_box(ui: &mut egui::Ui, session: &Session) {
+    const BOX: &str = "Without GIL (hypothetical):\n\
+  Thread 1: refcount++   Thread 2: refcount++\n\
+  Both read refcount = 1\n\
+  Both compute 1 + 1 = 2\n\
+  Both write refcount = 2\n\
+  Expected: 3, Got: 2 -> Memory corruption!";
+    ui.add_space(4.0);
+    ui.label(egui::RichText::new("Seed 001: why the GIL exists").strong());
+    ui.label(egui::RichText::new(BOX).monospace());
+    let drift = session
+        .last_summary
+        .as_ref()
+        .filter(|s| s.program == "refcount")
+        .and_then(|s| Some((s.interpreter, s.result.get("refcount_drift")?.as_i64()?)));
+    if let Some((interp, d)) = drift {
+        let text = match d {
+            0 => format!(
+                "Last run ({}): refcount drift 0, every reference counted.",
+                interp.label()
+            ),
+            d if d > 0 => format!(
+                "Last run ({}): refcount drift +{d}. In a real interpreter the object would never be freed: a leak.",
+                interp.label()
+            ),
+            d => format!(
+                "Last run ({}): refcount drift {d}. In a real interpreter the object would be freed while threads still use it: use-after-free, a crash.",
+                interp.label()
+            ),
+        };
+        let strong = egui::RichText::new(text).strong().size(16.0);
+        ui.label(if d == 0 {
+            strong
+        } else {
+            strong.color(crate::gui::theme::c32(crate::view::theme::ALARM))
+        });
     }
 }

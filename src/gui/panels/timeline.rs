@@ -225,8 +225,8 @@ pub fn show(
                     painter.rect_filled(r, 0.0, c32(pal.idle.mix(pal.text, busy)));
                 }
             }
-            LaneKind::Gil { pid } => {
-                for x in model.handoff_pixels(pid, &window, width_px) {
+            gil @ LaneKind::Gil { .. } => {
+                for x in model.handoff_pixels(gil, &window, width_px) {
                     painter.line_segment(
                         [
                             pos2(row.min.x + x, row.min.y),
@@ -235,7 +235,7 @@ pub fn show(
                         Stroke::new(1.0, c32(pal.text).gamma_multiply(0.5)),
                     );
                 }
-                for x in model.drop_request_pixels(pid, &window, width_px) {
+                for x in model.drop_request_pixels(gil, &window, width_px) {
                     let cx = row.min.x + x;
                     painter.add(egui::Shape::convex_polygon(
                         vec![
