@@ -156,7 +156,7 @@ fn sweep_writes_csv_with_equal_checksums() {
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 2 * 2 * 2);
     assert!(
-        rows.iter().all(|r| r[6] == rows[0][6]),
+        rows.iter().all(|r| r[7] == rows[0][7]),
         "checksum depends on mode or threads"
     );
     assert!(

@@ -112,6 +112,22 @@ pub fn print(out: &mut impl Write, r: &BenchReport) -> std::io::Result<()> {
         "cancel to end of run: {} (target < 100 ms)",
         cancels.join(", ")
     )?;
+    let v = &e.variants;
+    writeln!(
+        out,
+        "interpreter variants (py_update at grid 200, one thread, best of 5): free-threaded {:.3}x the GIL build's time (biased refcounts; CPython: ~1.06 PEP 703, ~1.10 PEP 779); legacy GIL {:.3}x",
+        v.free_threaded_single_thread_cost, v.legacy_single_thread_cost
+    )?;
+    writeln!(
+        out,
+        "  threading:python free-threaded 2 threads {:.2}x faster than the GIL build's 1 (target >= 1.6); interpreters:python 2 vs 1: {:.2}x (target >= 1.6)",
+        v.free_threaded_speedup_2_threads, v.interpreters_speedup_2v1
+    )?;
+    writeln!(
+        out,
+        "  count.py under the legacy GIL: {:.0}x the releases per second of 3.11's (target >= 50); wall(2 threads)/wall(1) {:.2} (target >= 1: not faster)",
+        v.legacy_release_rate_ratio, v.legacy_threads_ratio_2v1
+    )?;
     writeln!(
         out,
         "UI frame, timeline, export and memory figures: cargo bench --bench ui"

@@ -201,6 +201,28 @@ pub struct EngineBench {
     /// `py_update`'s ns per instruction over the hand-assembled interpreter's, measured on
     /// the build VM before the compiler replaced it ([`HAND_ASSEMBLED_NS_PER_INSTRUCTION`]).
     pub ns_per_instruction_vs_hand_assembled: f64,
+    /// The interpreter variants' figures.
+    pub variants: VariantBench,
+}
+
+/// What each interpreter variant costs and gains, each a ratio within one run.
+#[derive(Clone, Debug, Serialize)]
+pub struct VariantBench {
+    /// `py_update` at grid 200 on one thread: free-threaded time / GIL time (biased reference
+    /// counting is the extra work; PEP 703 measured ~6%, PEP 779 ~10% for CPython).
+    pub free_threaded_single_thread_cost: f64,
+    /// The same for the old GIL (a release and re-take every 100 instructions).
+    pub legacy_single_thread_cost: f64,
+    /// threading:python at the source sizes: GIL build with 1 thread / free-threaded with 2
+    /// (≥ 1.6 expected on 2 free cores).
+    pub free_threaded_speedup_2_threads: f64,
+    /// interpreters:python: 1 interpreter / 2 (≥ 1.6 expected on 2 free cores).
+    pub interpreters_speedup_2v1: f64,
+    /// `count.py`, 2 threads: GIL releases per second under the old GIL / under 3.11's
+    /// (≥ 50 expected).
+    pub legacy_release_rate_ratio: f64,
+    /// `count.py` under the old GIL: wall(2 threads) / wall(1) (≥ 1 expected: not faster).
+    pub legacy_threads_ratio_2v1: f64,
 }
 
 /// ns per instruction of `py_update` on the hand-assembled interpreter this compiler replaced
@@ -244,7 +266,7 @@ pub fn run_engine_bench(
     let t2 = best(Kernel::Python, 2)?;
     let j1 = best(Kernel::Numpy, 1)?;
     let j2 = best(Kernel::Numpy, 2)?;
-    let source = |mode, threads| RunConfig {
+    let source = |mode: Mode, threads: usize| RunConfig {
         mode,
         kernel: Kernel::Python,
         threads,
@@ -324,7 +346,7 @@ pub fn run_engine_bench(
         cancel_ms.push((mode.name().to_owned(), t.elapsed().as_secs_f64() * 1e3));
         handle.join();
     }
-    let count = |mode, threads| RunConfig {
+    let count = |mode: Mode, threads: usize| RunConfig {
         program: "count".to_owned(),
         params: vec![("N".to_owned(), "20000000".to_owned())],
         ..source(mode, threads)
@@ -337,6 +359,7 @@ pub fn run_engine_bench(
     let th2 = wall(source(Mode::Threading, 2))?;
     let mp1 = wall(source(Mode::Multiprocessing, 1))?;
     let mp2 = wall(source(Mode::Multiprocessing, 2))?;
+    let variants = variant_bench(&source, &count, wall)?;
     Ok(EngineBench {
         kernels: rows,
         ns_per_instruction: secs * 1e9 / instr as f64,
@@ -356,5 +379,52 @@ pub fn run_engine_bench(
         ns_per_instruction_vs_hand_assembled: secs * 1e9
             / instr as f64
             / HAND_ASSEMBLED_NS_PER_INSTRUCTION,
+        variants,
+    })
+}
+
+fn variant_bench(
+    source: &dyn Fn(Mode, usize) -> RunConfig,
+    count: &dyn Fn(Mode, usize) -> RunConfig,
+    wall: impl Fn(RunConfig) -> Result<f64, EngineError>,
+) -> Result<VariantBench, EngineError> {
+    // Interleaved, best of five: the single-thread costs are a few percent, below the noise of
+    // one slice of a shared machine.
+    let mut best = [f64::INFINITY; 3];
+    for _ in 0..5 {
+        for (k, v) in [
+            Interpreter::Gil,
+            Interpreter::FreeThreaded,
+            Interpreter::LegacyGil,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            best[k] = best[k].min(time_interpreted_in(v, Kernel::Python, 200, 4)?.0);
+        }
+    }
+    let on = |cfg: RunConfig, i: Interpreter| RunConfig {
+        interpreter: i,
+        ..cfg
+    };
+    let gil_1 = wall(source(Mode::Threading, 1))?;
+    let ft_2 = wall(on(source(Mode::Threading, 2), Interpreter::FreeThreaded))?;
+    let in_1 = wall(source(Mode::Interpreters, 1))?;
+    let in_2 = wall(source(Mode::Interpreters, 2))?;
+    let rate = |cfg: RunConfig| -> Result<(f64, f64), EngineError> {
+        let s = run_blocking(&cfg, None, &CancelToken::new())?.summary;
+        Ok((s.gil_releases as f64 / s.wall_secs, s.wall_secs))
+    };
+    let (new_rate, _) = rate(count(Mode::Threading, 2))?;
+    let (old_rate, _) = rate(on(count(Mode::Threading, 2), Interpreter::LegacyGil))?;
+    let old_1 = wall(on(count(Mode::Threading, 1), Interpreter::LegacyGil))?;
+    let old_2 = wall(on(count(Mode::Threading, 2), Interpreter::LegacyGil))?;
+    Ok(VariantBench {
+        free_threaded_single_thread_cost: best[1] / best[0],
+        legacy_single_thread_cost: best[2] / best[0],
+        free_threaded_speedup_2_threads: gil_1 / ft_2,
+        interpreters_speedup_2v1: in_1 / in_2,
+        legacy_release_rate_ratio: old_rate / new_rate.max(1e-9),
+        legacy_threads_ratio_2v1: old_2 / old_1,
     })
 }

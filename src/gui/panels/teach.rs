@@ -165,24 +165,6 @@ pub fn show(ui: &mut egui::Ui, settings: &mut Settings, session: &mut Session) {
         });
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sources_are_the_source_posts_functions() {
-        assert!(function_source(Kernel::Python).starts_with("def py_update(u):"));
-        assert!(
-            function_source(Kernel::Python).contains("u[i,j] = ((u[i+1, j] + u[i-1, j]) * dy2 +")
-        );
-        assert!(
-            function_source(Kernel::Numpy)
-                .contains("u[1:-1,1:-1] = ((u[2:,1:-1]+u[:-2,1:-1])*dy2 +")
-        );
-        assert!(!function_source(Kernel::Numpy).contains("def py_update"));
-    }
-}
-
 /// Two or three sentences on an interpreter build, with its year and version.
 pub fn interpreter_text(i: Interpreter) -> &'static str {
     match i {
@@ -246,5 +228,23 @@ fn refcount_box(ui: &mut egui::Ui, session: &Session) {
         } else {
             strong.color(crate::gui::theme::c32(crate::view::theme::ALARM))
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_are_the_source_posts_functions() {
+        assert!(function_source(Kernel::Python).starts_with("def py_update(u):"));
+        assert!(
+            function_source(Kernel::Python).contains("u[i,j] = ((u[i+1, j] + u[i-1, j]) * dy2 +")
+        );
+        assert!(
+            function_source(Kernel::Numpy)
+                .contains("u[1:-1,1:-1] = ((u[2:,1:-1]+u[:-2,1:-1])*dy2 +")
+        );
+        assert!(!function_source(Kernel::Numpy).contains("def py_update"));
     }
 }
