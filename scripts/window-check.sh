@@ -49,6 +49,11 @@ check_png "$out/count-loop.png"
 # A program other than heat.py, with its entry and parameters, in the real window.
 "$bin" --preset bank-race --screenshot "$out/bank-race.png"
 check_png "$out/bank-race.png"
+# Interpreter variants: the free-threaded build (no GIL lane) and the refcount race.
+"$bin" --preset free-threaded --screenshot "$out/free-threaded.png"
+check_png "$out/free-threaded.png"
+"$bin" --preset refcount-race --screenshot "$out/refcount-race.png"
+check_png "$out/refcount-race.png"
 # Bad input to the window launcher is a usage error, not a window.
 if "$bin" --preset nope --screenshot "$out/nope.png" 2>/dev/null; then
   echo "an unknown preset must fail" >&2

@@ -466,7 +466,18 @@ pub fn select_program(settings: &mut Settings, spec: &str) {
 pub fn apply_preset(settings: &mut Settings, p: Preset, cores: usize) {
     settings.run = p.config(cores);
     let (series, max) = p.sweep(cores);
-    settings.sweep_series = series;
+    // The sweep measures every ticked series on every ticked interpreter.
+    settings.sweep_interpreters = Vec::new();
+    settings.sweep_series = Vec::new();
+    for s in series {
+        if !settings.sweep_interpreters.contains(&s.interpreter) {
+            settings.sweep_interpreters.push(s.interpreter);
+        }
+        let plain = s.on(crate::engine::variants::Interpreter::Gil);
+        if !settings.sweep_series.contains(&plain) {
+            settings.sweep_series.push(plain);
+        }
+    }
     settings.sweep_max_threads = max;
     if matches!(p, Preset::CountLoop | Preset::Downloads | Preset::NumpyDot) {
         settings.sweep_repeats = 1;

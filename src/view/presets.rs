@@ -3,6 +3,7 @@
 //! native code.
 
 use crate::engine::config::{Kernel, Mode, RunConfig, Series};
+use crate::engine::variants::Interpreter;
 
 /// A named set of settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,11 +26,17 @@ pub enum Preset {
     IoThreads,
     /// Compiled code on a rayon pool, no GIL.
     Native,
+    /// Pure-Python threads on the free-threaded build (3.13t): every core busy, no GIL lane.
+    FreeThreaded,
+    /// refcount.py with the GIL simply deleted: seed 001's box, reference counts drift.
+    RefcountRace,
+    /// Subinterpreters (3.12+): one GIL per interpreter, all in one process.
+    Subinterpreters,
 }
 
 impl Preset {
     /// Every preset, in menu order.
-    pub const ALL: [Preset; 9] = [
+    pub const ALL: [Preset; 12] = [
         Preset::ThreadingPurePy,
         Preset::ThreadingNumpy,
         Preset::MultiprocNumpy,
@@ -39,6 +46,9 @@ impl Preset {
         Preset::NumpyDot,
         Preset::IoThreads,
         Preset::Native,
+        Preset::FreeThreaded,
+        Preset::RefcountRace,
+        Preset::Subinterpreters,
     ];
 
     /// The name used on the command line.
@@ -53,6 +63,9 @@ impl Preset {
             Preset::NumpyDot => "numpy-dot",
             Preset::IoThreads => "io-threads",
             Preset::Native => "native",
+            Preset::FreeThreaded => "free-threaded",
+            Preset::RefcountRace => "refcount-race",
+            Preset::Subinterpreters => "subinterpreters",
         }
     }
 
@@ -68,6 +81,9 @@ impl Preset {
             Preset::NumpyDot => "NumPy dot (dot.py)",
             Preset::IoThreads => "I/O-bound threads",
             Preset::Native => "Native (no GIL)",
+            Preset::FreeThreaded => "Free-threaded (3.13t)",
+            Preset::RefcountRace => "Refcount race (no GIL)",
+            Preset::Subinterpreters => "Subinterpreters",
         }
     }
 
@@ -143,6 +159,25 @@ impl Preset {
                 iters: 60,
                 ..base
             },
+            Preset::FreeThreaded => RunConfig {
+                threads: two,
+                problems: 40,
+                interpreter: Interpreter::FreeThreaded,
+                ..base
+            },
+            Preset::RefcountRace => RunConfig {
+                threads: two,
+                program: "refcount".to_owned(),
+                params: vec![("CALLS".to_owned(), "1000000".to_owned())],
+                interpreter: Interpreter::NoGilUnsafe,
+                ..base
+            },
+            Preset::Subinterpreters => RunConfig {
+                mode: Mode::Interpreters,
+                threads: two,
+                problems: 40,
+                ..base
+            },
         }
     }
 
@@ -195,6 +230,28 @@ impl Preset {
                 vec![
                     t(Mode::Native, Kernel::Numpy),
                     t(Mode::Threading, Kernel::Numpy),
+                ],
+                (2 * cores).max(2),
+            ),
+            Preset::FreeThreaded => (
+                vec![
+                    t(Mode::Threading, Kernel::Python),
+                    t(Mode::Threading, Kernel::Python).on(Interpreter::FreeThreaded),
+                ],
+                (2 * cores).max(2),
+            ),
+            Preset::RefcountRace => (
+                vec![
+                    t(Mode::Threading, Kernel::Python),
+                    t(Mode::Threading, Kernel::Python).on(Interpreter::NoGilUnsafe),
+                ],
+                2,
+            ),
+            Preset::Subinterpreters => (
+                vec![
+                    t(Mode::Threading, Kernel::Python),
+                    t(Mode::Interpreters, Kernel::Python),
+                    t(Mode::Multiprocessing, Kernel::Python),
                 ],
                 (2 * cores).max(2),
             ),

@@ -197,7 +197,7 @@ pub fn show(
     });
     ui.separator();
     ui.collapsing("Keyboard", |ui| {
-        ui.label("F5 or Ctrl+R: run\nEsc: stop\nLeft / Right: mode\nUp / Down: kernel\n1 to 6: presets\nF: fit timeline\nL: follow live\nP: pause timeline");
+        ui.label("F5 or Ctrl+R: run\nEsc: stop\nLeft / Right: mode\nUp / Down: kernel\n1 to 9: the first nine presets\nF: fit timeline\nL: follow live\nP: pause timeline");
     });
 }
 
@@ -224,5 +224,14 @@ fn preset_help(p: Preset) -> &'static str {
         }
         Preset::IoThreads => "Threads that mostly wait for I/O: threading works well here.",
         Preset::Native => "Compiled code on all cores, no GIL: the ceiling.",
+        Preset::FreeThreaded => {
+            "heat.py's pure-Python kernel on the free-threaded build (PEP 703, 3.13t): threads use every core."
+        }
+        Preset::RefcountRace => {
+            "refcount.py with the GIL simply deleted: seed 001's box, two threads both read 1 and both write 2; the drift is shown."
+        }
+        Preset::Subinterpreters => {
+            "One interpreter per thread (PEP 684, 3.12+): one GIL each, all cores busy, one process."
+        }
     }
 }

@@ -105,7 +105,9 @@ fn show_program(ui: &mut egui::Ui, settings: &Settings, session: &mut Session) {
         .or_else(|| program.default_entry())
         .unwrap_or_default();
     ui.label(egui::RichText::new(format!("{} in {mode} mode", program.file)).strong());
+    let variant = variant_expectation(mode, settings.run.interpreter);
     ui.label(match mode {
+        _ if variant.is_some() => variant.unwrap_or_default(),
         Mode::Threading => "Every worker is a thread of one process: one GIL, one set of globals. Only the thread holding the GIL runs bytecode; the others wait, or do I/O and NumPy work with the GIL released.",
         Mode::Multiprocessing => "Every worker is a child process with its own interpreter, its own GIL and its own copy of the globals: Python runs on several cores at once, and changes to globals stay in the child.",
         Mode::Native => "Native mode runs compiled kernels of heat.py only.",
@@ -143,7 +145,10 @@ pub fn show(ui: &mut egui::Ui, settings: &mut Settings, session: &mut Session) {
     egui::CollapsingHeader::new(egui::RichText::new("What happens here").heading())
         .default_open(settings.show_teaching)
         .show(ui, |ui| {
-            let (what, expect) = explanation(mode, kernel);
+            let (what, expect) = match variant_expectation(mode, settings.run.interpreter) {
+                Some(e) => (interpreter_text(settings.run.interpreter), e),
+                None => explanation(mode, kernel),
+            };
             ui.label(egui::RichText::new(format!("{mode} + {kernel}")).strong());
             ui.label(what);
             ui.add_space(4.0);
@@ -180,6 +185,26 @@ pub fn interpreter_text(i: Interpreter) -> &'static str {
         Interpreter::NoGilUnsafe => {
             "What deleting the GIL alone would do (no CPython ever shipped it): threads run Python in parallel while reference counts stay plain read-then-write. Two threads both read 1 and both write 2: the count drifts. In a real interpreter a count too high leaks the object, one too low frees it while in use (a crash). gilscope only reports the drift and frees nothing early."
         }
+    }
+}
+
+/// What to look for when the interpreter, not the mode, decides what the threads do (threads
+/// of one process on a build other than the default).
+pub fn variant_expectation(mode: Mode, i: Interpreter) -> Option<&'static str> {
+    if mode != Mode::Threading {
+        return None;
+    }
+    match i {
+        Interpreter::Gil => None,
+        Interpreter::FreeThreaded => Some(
+            "Every core busy and no GIL lane: the worker lanes stay green side by side and nobody waits. Run 1 thread, then 2: the time halves on 2 free cores. Try bank.py with deposit_inplace: deposits are lost, because balance += 1 is a read and a write that two threads now do at once.",
+        ),
+        Interpreter::LegacyGil => Some(
+            "Still one core at a time, but the GIL lane changes hands in a blur: the holder lets go every 100 bytecodes (GIL releases in the hundreds of thousands) and usually takes it straight back. Two threads are slower than one.",
+        ),
+        Interpreter::NoGilUnsafe => Some(
+            "Threads run at once like the free-threaded build, but nothing protects the reference counts. With refcount.py the drift beside seed 001's box is not 0: in a real interpreter, a leak or a crash.",
+        ),
     }
 }
 
