@@ -151,12 +151,12 @@ fn sweep_writes_csv_with_equal_checksums() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("series,mode,kernel,interpreter,threads,repeat,wall_secs,checksum")
+        Some("series,mode,kernel,interpreter,runtime,threads,repeat,wall_secs,checksum")
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 2 * 2 * 2);
     assert!(
-        rows.iter().all(|r| r[7] == rows[0][7]),
+        rows.iter().all(|r| r[8] == rows[0][8]),
         "checksum depends on mode or threads"
     );
     assert!(
@@ -317,7 +317,7 @@ fn outputs_follow_symlinks_write_fifos_and_stdout_and_refuse_directories() {
     assert!(out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stdout)
-            .contains("series,mode,kernel,interpreter,threads,repeat,wall_secs,checksum")
+            .contains("series,mode,kernel,interpreter,runtime,threads,repeat,wall_secs,checksum")
     );
 
     // ENOSPC through a symlink to /dev/full: one line naming the path, non-zero, nothing left.

@@ -10,8 +10,20 @@ share(k, workers), the arguments of worker k, and report(results), its result as
 import argparse
 import json
 import multiprocessing
+import os
 import sys
 import threading
+import time
+
+# gilscope's real-CPython runtime sets this to find the workers among the threads it observes.
+_ANNOUNCE = os.environ.get("GILSCOPE_ANNOUNCE") == "1"
+
+
+def _announce(**fields):
+    """Tells an observing gilscope which thread or process is which worker (stderr, one line)."""
+    if _ANNOUNCE:
+        sys.stderr.write("gilscope:" + json.dumps(fields) + "\n")
+        sys.stderr.flush()
 
 
 def _convert(name, old, text):
@@ -40,6 +52,7 @@ def _apply(module, params):
 def _child(entry, params, args, k, queue):
     """A worker process: its own interpreter, its own GIL, its own copy of the globals."""
     _apply(sys.modules[entry.__module__].__dict__, params)
+    _announce(worker=k, pid=os.getpid(), tid=threading.get_native_id())
     queue.put((k, entry(*args)))
 
 
@@ -50,7 +63,12 @@ def main(module):
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--entry")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--switch-interval-ms", type=float, help="sys.setswitchinterval, in ms")
     opts = parser.parse_args()
+    if opts.switch_interval_ms is not None:
+        if not opts.switch_interval_ms > 0:
+            parser.error("--switch-interval-ms must be above 0")
+        sys.setswitchinterval(opts.switch_interval_ms / 1000)
     if opts.threads < 1:
         parser.error("--threads must be at least 1")
     params = {}
@@ -70,15 +88,25 @@ def main(module):
     share = module.get("share")
     jobs = [share(k, workers) if share else () for k in range(workers)]
     results = [None] * workers
+    _announce(start_ns=time.monotonic_ns(), pid=os.getpid())
     if opts.mode == "threading":
+        errors = [None] * workers
+
         def run(k):
-            results[k] = entry(*jobs[k])
+            _announce(worker=k, pid=os.getpid(), tid=threading.get_native_id())
+            try:
+                results[k] = entry(*jobs[k])
+            except BaseException as e:  # a worker's error ends the program, as in gilscope
+                errors[k] = e
 
         threads = [threading.Thread(target=run, args=(k,)) for k in range(workers)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+        for e in errors:
+            if e is not None:
+                raise e
     else:
         queue = multiprocessing.Queue()
         procs = [
@@ -92,6 +120,7 @@ def main(module):
             results[k] = value
         for p in procs:
             p.join()
+    _announce(end_ns=time.monotonic_ns())
     report = module.get("report")
     result = report(results) if report else {"results": results}
     print(json.dumps({"result": result}))

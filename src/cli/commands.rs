@@ -104,6 +104,7 @@ fn commit(
 /// that a syntax error or an unknown parameter is reported before any work starts.
 fn with_program(mut cfg: RunConfig, p: &ProgramArgs) -> Result<RunConfig> {
     cfg.program = p.program.trim().to_owned();
+    cfg.python = p.python.clone();
     cfg.entry = p.entry.clone();
     cfg.params = parse_params(&p.param)?;
     let program = Program::load(&cfg.program)?;
@@ -129,6 +130,10 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         mode: parse_mode(&args.mode)?,
         kernel: parse_kernel(&args.kernel)?,
         interpreter: parse_interpreter(&args.interpreter)?,
+        runtime: args
+            .runtime
+            .parse()
+            .map_err(|e: crate::engine::EngineError| UsageError(e.to_string()))?,
         threads: count("threads", args.threads, MAX_THREADS)?,
         publish_frames: args.grid_png.is_some(),
         ..base_config(&args.sizes)?
@@ -198,16 +203,27 @@ pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()
     } else {
         writeln!(
             out,
-            "{}.py, {}() on {} {} workers, switch interval {} ms",
+            "{}.py, {}() with {} workers in {} mode, switch interval {} ms",
             s.program, s.entry, s.threads, series.mode, s.switch_interval_ms
         )?;
     }
-    writeln!(
-        out,
-        "  interpreter    {} ({})",
-        s.interpreter.label(),
-        s.interpreter.versions()
-    )?;
+    match &s.python_version {
+        Some(v) => writeln!(
+            out,
+            "  runtime        real CPython {v}{}, observed from outside",
+            if s.python_gil_enabled == Some(false) {
+                " (free-threaded)"
+            } else {
+                ""
+            }
+        )?,
+        None => writeln!(
+            out,
+            "  interpreter    {} ({})",
+            s.interpreter.label(),
+            s.interpreter.versions()
+        )?,
+    }
     writeln!(out, "  wall time      {:.3} s", s.wall_secs)?;
     writeln!(out, "  result         {}", s.result)?;
     let per_core: Vec<String> = s
@@ -228,7 +244,29 @@ pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()
         s.cores,
         per_core.join(", ")
     )?;
-    if s.gil_enabled {
+    if s.runtime == crate::engine::config::Runtime::Cpython {
+        match s.gil_source.as_deref() {
+            Some("observed") => writeln!(
+                out,
+                "  GIL            observed in its memory: {} switches (CPython's switch_number)",
+                s.gil_switches
+            )?,
+            _ => writeln!(
+                out,
+                "  GIL            not observed: {}",
+                s.gil_source_reason.as_deref().unwrap_or("unknown")
+            )?,
+        }
+        if let Some(o) = &s.observer {
+            writeln!(
+                out,
+                "  observer       {} samples, median every {:.0} µs, {:.1}% of a core",
+                o.samples,
+                o.median_interval_micros,
+                o.cpu_share * 100.0
+            )?;
+        }
+    } else if s.gil_enabled {
         writeln!(
             out,
             "  GIL switches   {}   drop requests {}   releases {}",
@@ -240,7 +278,9 @@ pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()
             "  GIL            none: the workers ran bytecode in parallel"
         )?;
     }
-    writeln!(out, "  instructions   {}", s.instructions)?;
+    if s.runtime == crate::engine::config::Runtime::Emulated {
+        writeln!(out, "  instructions   {}", s.instructions)?;
+    }
     if s.dropped_events > 0 {
         writeln!(
             out,
@@ -283,6 +323,25 @@ fn parse_series(list: &str) -> Result<Vec<Series>, UsageError> {
     Ok(v)
 }
 
+/// Parses `emulated,cpython`.
+fn parse_runtime_list(s: &str) -> Result<Vec<crate::engine::config::Runtime>, UsageError> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let r = part
+            .parse()
+            .map_err(|e: crate::engine::EngineError| UsageError(e.to_string()))?;
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    if out.is_empty() {
+        return Err(UsageError(
+            "--runtime needs emulated, cpython or both".to_owned(),
+        ));
+    }
+    Ok(out)
+}
+
 fn sweep(args: SweepArgs) -> Result<ExitCode> {
     let base = RunConfig {
         publish_frames: false,
@@ -314,11 +373,32 @@ fn sweep(args: SweepArgs) -> Result<ExitCode> {
         .flat_map(|&i| spec.series.iter().map(move |s| s.on(i)))
         .filter(|s| s.mode != crate::engine::Mode::Native || s.interpreter == interpreters[0])
         .collect();
+    let runtimes = parse_runtime_list(&args.runtime)?;
+    spec.series = runtimes
+        .iter()
+        .flat_map(|&r| spec.series.iter().map(move |s| s.in_runtime(r)))
+        // CPython runs threads and processes of the default build; the rest is the emulation's.
+        .filter(|s| {
+            s.runtime == crate::engine::config::Runtime::Emulated
+                || (matches!(
+                    s.mode,
+                    crate::engine::Mode::Threading | crate::engine::Mode::Multiprocessing
+                ) && s.interpreter == crate::engine::variants::Interpreter::Gil)
+        })
+        .collect();
     if let Some(t) = &args.threads {
         spec.threads = parse_thread_list(t).map_err(|e| UsageError(e.to_string()))?;
     }
     spec.repeats = count("repeats", args.repeats, 100)?;
     spec.validate()?;
+    if spec
+        .series
+        .iter()
+        .any(|s| s.runtime == crate::engine::config::Runtime::Cpython)
+    {
+        // A missing or unusable Python fails here, before any run.
+        crate::engine::observer::probe(&spec.base.python)?;
+    }
     let csv = prepare(&args.csv)?;
     let png = prepare(&args.png)?;
     let svg = prepare(&args.svg)?;

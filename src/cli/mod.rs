@@ -82,6 +82,9 @@ pub struct ProgramArgs {
     /// Set one of the program's UPPERCASE parameters, e.g. --param N=50000000 (repeatable).
     #[arg(long, value_name = "NAME=VALUE")]
     pub param: Vec<String>,
+    /// The Python the cpython runtime starts.
+    #[arg(long, default_value = "python3", value_name = "PATH")]
+    pub python: String,
 }
 
 /// `gilscope dis`.
@@ -107,6 +110,10 @@ pub struct RunArgs {
     /// no-gil-unsafe.
     #[arg(long, default_value = "gil")]
     pub interpreter: String,
+    /// Who runs the program: emulated (gilscope's interpreter) or cpython (your python3,
+    /// observed from outside).
+    #[arg(long, default_value = "emulated")]
+    pub runtime: String,
     /// Number of workers (threads or processes), NT in the source.
     #[arg(long, default_value_t = 1)]
     pub threads: i64,
@@ -142,6 +149,9 @@ pub struct SweepArgs {
     /// Comma-separated interpreter builds; every series is measured on each (default: gil).
     #[arg(long, value_name = "LIST", default_value = "gil")]
     pub interpreter: String,
+    /// Comma-separated runtimes: emulated, cpython (both: the emulation solid, CPython dashed).
+    #[arg(long, value_name = "LIST", default_value = "emulated")]
+    pub runtime: String,
     /// Thread counts: A-B, N, or a comma list (default: 1 to 2x the cores).
     #[arg(long, value_name = "A-B")]
     pub threads: Option<String>,

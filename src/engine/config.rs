@@ -24,6 +24,49 @@ pub enum Mode {
     Interpreters,
 }
 
+/// Who runs the Python program: gilscope's own interpreter, or the real CPython on this machine
+/// observed from outside.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Runtime {
+    /// gilscope's bytecode interpreter under its emulated GIL.
+    #[default]
+    Emulated,
+    /// The user's `python3` running the same file, observed through `/proc` and its memory.
+    Cpython,
+}
+
+impl Runtime {
+    /// The name used on the command line and in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Runtime::Emulated => "emulated",
+            Runtime::Cpython => "cpython",
+        }
+    }
+}
+
+impl fmt::Display for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Runtime {
+    type Err = EngineError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "emulated" | "emulation" | "gilscope" => Ok(Runtime::Emulated),
+            "cpython" | "python" | "real" => Ok(Runtime::Cpython),
+            other => Err(EngineError::Config(format!(
+                "unknown runtime '{other}' (expected emulated or cpython)"
+            ))),
+        }
+    }
+}
+
 /// What each worker computes per iteration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -141,16 +184,25 @@ pub struct Series {
     /// Which interpreter build runs them.
     #[serde(default)]
     pub interpreter: Interpreter,
+    /// gilscope's interpreter or the real CPython.
+    #[serde(default)]
+    pub runtime: Runtime,
 }
 
 impl Series {
-    /// Makes a series on the default (GIL) interpreter.
+    /// Makes a series on the default (GIL) interpreter, emulated.
     pub fn new(mode: Mode, kernel: Kernel) -> Self {
         Self {
             mode,
             kernel,
             interpreter: Interpreter::Gil,
+            runtime: Runtime::Emulated,
         }
+    }
+
+    /// The same series on another runtime.
+    pub fn in_runtime(self, runtime: Runtime) -> Self {
+        Self { runtime, ..self }
     }
 
     /// The same series on another interpreter.
@@ -163,7 +215,9 @@ impl Series {
 
     /// ` (free-threaded)` for a variant other than the default, else nothing.
     fn interpreter_suffix(self) -> String {
-        if self.mode == Mode::Native || self.interpreter == Interpreter::Gil {
+        if self.runtime == Runtime::Cpython {
+            " (real CPython)".to_owned()
+        } else if self.mode == Mode::Native || self.interpreter == Interpreter::Gil {
             String::new()
         } else {
             format!(" ({})", self.interpreter.label())
@@ -193,10 +247,11 @@ impl Series {
             .file_stem()
             .and_then(|f| f.to_str())
             .unwrap_or(program);
-        if self.interpreter_suffix().is_empty() {
+        let suffix = self.interpreter_suffix();
+        if suffix.is_empty() {
             format!("{} ({file}.py)", self.mode.label())
         } else {
-            let variant = self.interpreter.label();
+            let variant = suffix.trim().trim_start_matches('(').trim_end_matches(')');
             format!("{} ({file}.py, {variant})", self.mode.label())
         }
     }
@@ -276,6 +331,10 @@ pub struct RunConfig {
     pub params: Vec<(String, String)>,
     /// Which interpreter build runs the bytecode (its lock and reference counting).
     pub interpreter: Interpreter,
+    /// gilscope's interpreter, or the real CPython observed from outside.
+    pub runtime: Runtime,
+    /// The Python the cpython runtime starts (a name on `PATH` or a path).
+    pub python: String,
 }
 
 impl Default for RunConfig {
@@ -295,6 +354,8 @@ impl Default for RunConfig {
             entry: None,
             params: Vec::new(),
             interpreter: Interpreter::Gil,
+            runtime: Runtime::Emulated,
+            python: "python3".to_owned(),
         }
     }
 }
@@ -343,7 +404,9 @@ impl RunConfig {
 
     /// The series (mode and kernel) of this run.
     pub fn series(&self) -> Series {
-        Series::new(self.mode, self.kernel).on(self.interpreter)
+        Series::new(self.mode, self.kernel)
+            .on(self.interpreter)
+            .in_runtime(self.runtime)
     }
 
     /// The switch interval in milliseconds, as `sys.getswitchinterval()` reports it (×1000).

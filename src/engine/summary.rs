@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::config::{Kernel, Mode, RunConfig};
+use crate::engine::config::{Kernel, Mode, RunConfig, Runtime};
 use crate::engine::sampler::CoreSample;
 use crate::engine::trace::Span;
 use crate::engine::variants::Interpreter;
@@ -85,6 +85,33 @@ pub struct RunSummary {
     pub entry: String,
     /// The program's own result, with the keys its `report` returns (as CPython prints them).
     pub result: serde_json::Value,
+    /// Who ran the program: gilscope's interpreter or the real CPython.
+    pub runtime: Runtime,
+    /// The real CPython's version (`3.11.7`), for the cpython runtime.
+    pub python_version: Option<String>,
+    /// Whether the real CPython had its GIL (`sys._is_gil_enabled()` on 3.13+, else true).
+    pub python_gil_enabled: Option<bool>,
+    /// Where the GIL lane comes from on the cpython runtime: `observed` (read from the
+    /// interpreter's memory), `inferred` or `unavailable`.
+    pub gil_source: Option<String>,
+    /// Why the GIL was not observed, when it was not.
+    pub gil_source_reason: Option<String>,
+    /// What observing the real CPython cost.
+    pub observer: Option<ObserverCost>,
+}
+
+/// The observer's own cost and sampling, for the cpython runtime.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ObserverCost {
+    /// Samples taken of every worker.
+    pub samples: u64,
+    /// Median interval between samples, µs (target 1000).
+    pub median_interval_micros: f64,
+    /// CPU time the observer thread used, s.
+    pub cpu_secs: f64,
+    /// Its CPU time over the time it observed, from starting the Python to its exit (cores).
+    pub cpu_share: f64,
 }
 
 impl RunSummary {
@@ -99,6 +126,7 @@ impl RunSummary {
             iters: cfg.iters,
             switch_interval_ms: cfg.switch_interval_ms(),
             interpreter: cfg.interpreter,
+            runtime: cfg.runtime,
             gil_enabled: cfg.mode.has_gil() && cfg.interpreter.has_gil(),
             ..Self::default()
         }

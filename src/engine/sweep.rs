@@ -73,6 +73,7 @@ impl SweepSpec {
             mode: series.mode,
             kernel: series.kernel,
             interpreter: series.interpreter,
+            runtime: series.runtime,
             threads,
             ..self.base.clone()
         }

@@ -24,11 +24,15 @@ pub enum SpanState {
     Ipc = 5,
     /// An instant: this worker asked the GIL holder to drop it (zero duration).
     DropRequest = 6,
+    /// Observed on a core, where the GIL holder could not be read (real CPython only).
+    OnCpu = 7,
+    /// Observed asleep, GIL wait or I/O, where the two cannot be told apart (real CPython only).
+    Sleeping = 8,
 }
 
 impl SpanState {
     /// All states, in legend order.
-    pub const ALL: [SpanState; 7] = [
+    pub const ALL: [SpanState; 9] = [
         SpanState::Python,
         SpanState::GilWait,
         SpanState::Native,
@@ -36,10 +40,12 @@ impl SpanState {
         SpanState::Spawn,
         SpanState::Ipc,
         SpanState::DropRequest,
+        SpanState::OnCpu,
+        SpanState::Sleeping,
     ];
 
     /// Number of states.
-    pub const COUNT: usize = 7;
+    pub const COUNT: usize = 9;
 
     /// The name used in traces and legends.
     pub fn name(self) -> &'static str {
@@ -51,6 +57,8 @@ impl SpanState {
             SpanState::Spawn => "spawn",
             SpanState::Ipc => "ipc",
             SpanState::DropRequest => "drop_request",
+            SpanState::OnCpu => "on_cpu",
+            SpanState::Sleeping => "sleeping",
         }
     }
 
@@ -64,6 +72,8 @@ impl SpanState {
             SpanState::Spawn => "process start",
             SpanState::Ipc => "data transfer",
             SpanState::DropRequest => "drop request",
+            SpanState::OnCpu => "on CPU (GIL not read)",
+            SpanState::Sleeping => "sleeping (GIL wait or I/O)",
         }
     }
 
@@ -71,7 +81,11 @@ impl SpanState {
     pub fn uses_cpu(self) -> bool {
         matches!(
             self,
-            SpanState::Python | SpanState::Native | SpanState::Spawn | SpanState::Ipc
+            SpanState::Python
+                | SpanState::Native
+                | SpanState::Spawn
+                | SpanState::Ipc
+                | SpanState::OnCpu
         )
     }
 
@@ -231,6 +245,14 @@ impl Recorder {
             self.cpu_read_ns = now;
         }
         self.maybe_flush(now);
+    }
+
+    /// Enters `next`, or [`Recorder::leave`]s when there is none.
+    pub fn switch_to(&mut self, next: Option<SpanState>) {
+        match next {
+            Some(state) => self.enter(state),
+            None => self.leave(),
+        }
     }
 
     /// Ends the current span now and records nothing until the next [`Recorder::enter`].

@@ -63,18 +63,20 @@ pub fn chrome_trace_json(outcome: &RunOutcome) -> String {
     doc.to_string()
 }
 
-/// Sweep points as CSV: `series,mode,kernel,interpreter,threads,repeat,wall_secs,checksum`.
+/// Sweep points as CSV:
+/// `series,mode,kernel,interpreter,runtime,threads,repeat,wall_secs,checksum`.
 pub fn sweep_csv(points: &[SweepPoint]) -> String {
     let mut out =
-        String::from("series,mode,kernel,interpreter,threads,repeat,wall_secs,checksum\n");
+        String::from("series,mode,kernel,interpreter,runtime,threads,repeat,wall_secs,checksum\n");
     for p in points {
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{:.9},{:.17e}",
+            "{},{},{},{},{},{},{},{:.9},{:.17e}",
             csv_field(&p.label()),
             p.series.mode,
             p.series.kernel,
             p.series.interpreter,
+            p.series.runtime,
             p.threads,
             p.repeat,
             p.wall_secs,

@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use crate::engine::config::Series;
+use crate::engine::config::{Runtime, Series};
 use crate::engine::events::GridFrame;
 use crate::engine::summary::RunSummary;
 use crate::engine::sweep::{SeriesStats, SweepSpec};
@@ -181,16 +181,24 @@ fn draw_sweep<DB: DrawingBackend>(
             .iter()
             .map(|p| (p.threads as f64, y_of(st, p.median_secs)))
             .collect();
-        chart
-            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(px(3.0))))
-            .map_err(err)?
-            .label(st.label())
-            .legend(move |(x, y)| {
-                PathElement::new(
-                    vec![(x, y), (x + (12.0 * s) as i32, y)],
-                    color.stroke_width((3.0 * s) as u32),
-                )
-            });
+        // Real CPython dashed, in the colour of the emulated series it is compared with.
+        let real = st.series.runtime == Runtime::Cpython;
+        let line = if real {
+            chart.draw_series(DashedLineSeries::new(
+                pts.clone(),
+                px(12.0),
+                px(7.0),
+                color.stroke_width(px(3.0)),
+            ))
+        } else {
+            chart.draw_series(LineSeries::new(pts.clone(), color.stroke_width(px(3.0))))
+        };
+        line.map_err(err)?.label(st.label()).legend(move |(x, y)| {
+            PathElement::new(
+                vec![(x, y), (x + (12.0 * s) as i32, y)],
+                color.stroke_width((3.0 * s) as u32),
+            )
+        });
         chart
             .draw_series(
                 pts.iter()
@@ -207,6 +215,7 @@ fn draw_sweep<DB: DrawingBackend>(
             }))
             .map_err(err)?;
         if !speedup
+            && !real
             && let Some(base) = st
                 .points
                 .iter()

@@ -12,7 +12,7 @@ use super::command::Command;
 use super::panels;
 use super::session::{JobKind, Session};
 use super::settings::Settings;
-use crate::engine::config::{Kernel, MAX_THREADS, Mode, RunConfig};
+use crate::engine::config::{Kernel, MAX_THREADS, Mode, RunConfig, Runtime, Series};
 use crate::engine::events;
 use crate::engine::runner::{self, spawn_job};
 use crate::engine::sweep::{SweepSpec, run_sweep};
@@ -174,7 +174,9 @@ impl GilscopeApp {
         }
     }
 
-    fn start_sweep(&mut self) {
+    /// Starts a sweep of the ticked series; with `real_python`, of their CPython versions,
+    /// added to the points already plotted.
+    fn start_sweep(&mut self, real_python: bool) {
         if self.session.busy() {
             return;
         }
@@ -183,11 +185,30 @@ impl GilscopeApp {
             [] => vec![self.settings.run.interpreter],
             list => list.to_vec(),
         };
+        let mut series: Vec<Series> = interpreters
+            .iter()
+            .flat_map(|&i| self.settings.sweep_series.iter().map(move |s| s.on(i)))
+            .collect();
+        if real_python {
+            // CPython runs threads and processes of its own build; the rest is the emulation's.
+            series = series
+                .into_iter()
+                .filter(|s| {
+                    matches!(s.mode, Mode::Threading | Mode::Multiprocessing)
+                        && s.interpreter == crate::engine::variants::Interpreter::Gil
+                })
+                .map(|s| s.in_runtime(Runtime::Cpython))
+                .collect();
+            if series.is_empty() {
+                self.session.error = Some(
+                    "tick a threading or multiprocessing series on the gil interpreter to compare with real Python"
+                        .to_owned(),
+                );
+                return;
+            }
+        }
         let spec = SweepSpec {
-            series: interpreters
-                .iter()
-                .flat_map(|&i| self.settings.sweep_series.iter().map(move |s| s.on(i)))
-                .collect(),
+            series,
             threads: (1..=max).collect(),
             repeats: self.settings.sweep_repeats.max(1),
             base: self.run_config(),
@@ -196,7 +217,9 @@ impl GilscopeApp {
             self.session.error = Some(format!("{e:#}"));
             return;
         }
-        self.session.sweep_points.clear();
+        if !real_python {
+            self.session.sweep_points.clear();
+        }
         self.session.sweep_progress = Some(super::session::SweepProgress {
             done: 0,
             total: spec.total_runs(),
@@ -218,7 +241,8 @@ impl GilscopeApp {
     fn apply(&mut self, ctx: &egui::Context, cmd: Command) {
         match cmd {
             Command::Run => self.start_run(),
-            Command::RunSweep => self.start_sweep(),
+            Command::RunSweep => self.start_sweep(false),
+            Command::CompareWithCpython => self.start_sweep(true),
             Command::Stop => {
                 if let Some((_, h)) = &self.session.job {
                     h.cancel();

@@ -34,6 +34,9 @@ pub enum Command {
     RunSweep,
     /// Forget the sweep points.
     ClearSweep,
+    /// Measure the current sweep's threading and multiprocessing series on the real CPython
+    /// too, added to the plot beside the emulated lines.
+    CompareWithCpython,
     /// Apply a preset.
     ApplyPreset(Preset),
     /// Step the mode forward (+1) or back (-1).

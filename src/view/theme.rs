@@ -33,6 +33,8 @@ pub fn state_color(state: SpanState) -> Rgb {
         SpanState::Spawn => Rgb(0x8e, 0x5c, 0xc7),  // violet: process start
         SpanState::Ipc => Rgb(0xd9, 0x5f, 0xb0),    // pink: data transfer
         SpanState::DropRequest => Rgb(0x20, 0x20, 0x20), // marker
+        SpanState::OnCpu => Rgb(0x4f, 0x8f, 0x7f),  // grey-green: on a core, holder unknown
+        SpanState::Sleeping => Rgb(0xb4, 0xa6, 0x8c), // grey-amber: asleep, reason unknown
     }
 }
 

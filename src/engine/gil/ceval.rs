@@ -133,10 +133,7 @@ impl CevalGil {
         forced: bool,
     ) {
         // Close the Python span before the lock is free, so no two spans of holders overlap.
-        match next {
-            Some(state) => rec.enter(state),
-            None => rec.leave(),
-        }
+        rec.switch_to(next);
         {
             let mut st = self.lock_state();
             st.locked = false;

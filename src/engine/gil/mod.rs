@@ -166,16 +166,10 @@ impl Gil {
         match &self.imp {
             Imp::Ceval(g) => g.drop_gil(&self.sh, worker, rec, next, forced),
             Imp::Legacy(g) => {
-                match next {
-                    Some(state) => rec.enter(state),
-                    None => rec.leave(),
-                }
+                rec.switch_to(next);
                 g.release(&self.sh);
             }
-            Imp::Absent => match next {
-                Some(state) => rec.enter(state),
-                None => rec.leave(),
-            },
+            Imp::Absent => rec.switch_to(next),
         }
     }
 

@@ -29,12 +29,7 @@ pub(super) fn run(
         coord,
         cancel,
     )?;
-    Ok(gils.iter().fold(GilCounts::default(), |acc, g| {
-        let c = GilCounts::of(g);
-        GilCounts {
-            switches: acc.switches + c.switches,
-            drop_requests: acc.drop_requests + c.drop_requests,
-            releases: acc.releases + c.releases,
-        }
-    }))
+    Ok(gils
+        .iter()
+        .fold(GilCounts::default(), |acc, g| acc + GilCounts::of(g)))
 }

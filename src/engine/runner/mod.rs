@@ -214,6 +214,17 @@ pub(crate) struct GilCounts {
     pub releases: u64,
 }
 
+impl std::ops::Add for GilCounts {
+    type Output = GilCounts;
+    fn add(self, o: GilCounts) -> GilCounts {
+        GilCounts {
+            switches: self.switches + o.switches,
+            drop_requests: self.drop_requests + o.drop_requests,
+            releases: self.releases + o.releases,
+        }
+    }
+}
+
 impl GilCounts {
     /// The counters of one lock.
     pub fn of(gil: &crate::engine::gil::Gil) -> Self {
@@ -379,9 +390,12 @@ pub fn run_blocking(
     cancel: &CancelToken,
 ) -> Result<RunOutcome, EngineError> {
     let run_id = NEXT_RUN_ID.fetch_add(1, Ordering::Relaxed);
-    let result = cfg
-        .with_heat_params()
-        .and_then(|cfg| run_inner(run_id, &cfg, sink, cancel));
+    let result = cfg.with_heat_params().and_then(|cfg| match cfg.runtime {
+        crate::engine::config::Runtime::Emulated => run_inner(run_id, &cfg, sink, cancel),
+        crate::engine::config::Runtime::Cpython => {
+            crate::engine::observer::run_cpython(run_id, &cfg, sink, cancel)
+        }
+    });
     if let Some(sink) = sink {
         match &result {
             Ok(outcome) => sink.send(EngineEvent::RunFinished {
@@ -410,7 +424,7 @@ struct Prepared {
 
 /// The parameters a configuration sets: the heat program's sizes and kernel from the config
 /// fields, then the user's `--param` values.
-fn param_overrides(cfg: &RunConfig) -> Vec<(String, String)> {
+pub(crate) fn param_overrides(cfg: &RunConfig) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if cfg.is_heat() {
         out.push(("N".to_owned(), cfg.grid.to_string()));

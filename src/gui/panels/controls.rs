@@ -5,7 +5,7 @@ use super::super::session::Session;
 use super::super::settings::Settings;
 use super::labelled;
 use super::teach::interpreter_text;
-use crate::engine::config::{Kernel, Mode, Series};
+use crate::engine::config::{Kernel, Mode, Runtime, Series};
 use crate::engine::variants::Interpreter;
 use crate::view::presets::Preset;
 
@@ -74,6 +74,19 @@ pub fn show(
                 ui.selectable_value(&mut settings.run.mode, m, m.name()).on_hover_text(mode_help(m));
             }
         });
+        ui.label("Runtime");
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut settings.run.runtime, Runtime::Emulated, "emulated")
+                .on_hover_text("gilscope's bytecode interpreter under its emulated GIL: every bytecode, checkpoint and GIL hand-off happens in gilscope.");
+            ui.selectable_value(&mut settings.run.runtime, Runtime::Cpython, "real CPython")
+                .on_hover_text("The same .py file on the Python below, observed from outside: /proc every millisecond for states and cores, and the GIL holder read from the interpreter's memory.");
+        });
+        if settings.run.runtime == Runtime::Cpython {
+            labelled(ui, "Python", |ui| {
+                ui.add(egui::TextEdit::singleline(&mut settings.run.python).desired_width(140.0))
+            })
+            .on_hover_text("The interpreter to run: python3, a path, or python3.13t for a free-threaded build.");
+        }
         ui.label("Interpreter");
         ui.horizontal_wrapped(|ui| {
             for i in Interpreter::ALL {
@@ -193,6 +206,13 @@ pub fn show(
             .clicked()
         {
             cmds.push(Command::ClearSweep);
+        }
+        if ui
+            .add_enabled(!busy, egui::Button::new("Compare with real Python"))
+            .on_hover_text("Runs the ticked threading and multiprocessing series on the real CPython too: its lines are dashed, in the same colours.")
+            .clicked()
+        {
+            cmds.push(Command::CompareWithCpython);
         }
     });
     ui.separator();

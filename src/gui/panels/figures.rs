@@ -90,9 +90,23 @@ fn summary_grid(ui: &mut egui::Ui, session: &Session, s: &RunSummary) {
             "Mean busy fraction of every core from /proc/stat, summed: everything on the machine, including this window's own drawing.",
         );
         row(ui, "GIL switches", s.gil_switches.to_string(), "Times the GIL passed from one thread to another (CPython's switch_number).");
-        row(ui, "Drop requests", s.gil_drop_requests.to_string(), "Times a waiting thread timed out after the switch interval and asked the holder to drop the GIL.");
-        row(ui, "GIL releases", if s.gil_enabled { s.gil_releases.to_string() } else { "no GIL".to_owned() }, "Times a holder let the GIL go: on a drop request, around I/O and NumPy work, or (legacy GIL) every 100 bytecodes, whether or not another thread took it.");
-        row(ui, "Interpreter", s.interpreter.label().to_owned(), s.interpreter.versions());
+        if s.python_version.is_none() {
+            row(ui, "Drop requests", s.gil_drop_requests.to_string(), "Times a waiting thread timed out after the switch interval and asked the holder to drop the GIL.");
+        }
+        if let Some(v) = &s.python_version {
+            let gil = match s.gil_source.as_deref() {
+                Some("observed") => "observed in its memory".to_owned(),
+                _ => format!("not observed: {}", s.gil_source_reason.as_deref().unwrap_or("unknown")),
+            };
+            row(ui, "Runtime", format!("real CPython {v}"), "The program ran on this Python, unchanged; gilscope watched it from outside.");
+            row(ui, "GIL holder", gil, "Read from the interpreter's memory every millisecond (process_vm_readv). Switches are CPython's own switch_number; drop requests and releases are not visible from outside.");
+            if let Some(o) = &s.observer {
+                row(ui, "Observer", format!("{:.1}% of a core, every {:.0} µs", o.cpu_share * 100.0, o.median_interval_micros), "What watching cost: the observer thread's CPU time over the time it watched, and its median sampling interval.");
+            }
+        } else {
+            row(ui, "GIL releases", if s.gil_enabled { s.gil_releases.to_string() } else { "no GIL".to_owned() }, "Times a holder let the GIL go: on a drop request, around I/O and NumPy work, or (legacy GIL) every 100 bytecodes, whether or not another thread took it.");
+            row(ui, "Interpreter", s.interpreter.label().to_owned(), s.interpreter.versions());
+        }
         row(ui, "Waiting for the GIL", format!("{:.0}% of worker time", s.gil_wait_share() * 100.0), "Share of all workers' time spent blocked on the GIL instead of working.");
         if s.instructions > 0 {
             row(ui, "Bytecodes run", format!("{:.1} M", s.instructions as f64 / 1e6), "Instructions the interpreter executed, over all workers.");

@@ -76,9 +76,16 @@ pub fn show(
                 .iter()
                 .map(|x| [x.threads as f64, y(x.median_secs)])
                 .collect();
+            // Real CPython dashed, in the colour of the emulated series it is compared with.
+            let style = if s.series.runtime == crate::engine::config::Runtime::Cpython {
+                LineStyle::dashed_dense()
+            } else {
+                LineStyle::Solid
+            };
             p.line(
                 Line::new(label.clone(), PlotPoints::from(med))
                     .color(color)
+                    .style(style)
                     .width(2.5),
             );
             for x in &s.points {
