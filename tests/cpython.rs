@@ -326,3 +326,51 @@ fn heat_checksums_of_cpython_and_the_emulation_are_equal() {
         }
     }
 }
+
+#[test]
+fn one_sweep_csv_holds_both_runtimes() {
+    let _one = serial();
+    if !have_python() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("gilscope-rt-sweep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("both.csv");
+    let out = Command::new(exe())
+        .args([
+            "sweep",
+            "--program",
+            "count",
+            "--param",
+            "N=300000",
+            "--threads",
+            "1-2",
+        ])
+        .args(["--repeats", "1", "--runtime", "emulated,cpython", "--csv"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let runtimes: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').nth(4).unwrap())
+        .collect();
+    assert_eq!(runtimes.len(), 8, "{text}");
+    assert_eq!(
+        runtimes.iter().filter(|r| **r == "cpython").count(),
+        4,
+        "{text}"
+    );
+    assert_eq!(
+        runtimes.iter().filter(|r| **r == "emulated").count(),
+        4,
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

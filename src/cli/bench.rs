@@ -128,6 +128,29 @@ pub fn print(out: &mut impl Write, r: &BenchReport) -> std::io::Result<()> {
         "  count.py under the legacy GIL: {:.0}x the releases per second of 3.11's (target >= 50); wall(2 threads)/wall(1) {:.2} (target >= 1: not faster)",
         v.legacy_release_rate_ratio, v.legacy_threads_ratio_2v1
     )?;
+    match &e.cpython {
+        Ok(c) => {
+            writeln!(
+                out,
+                "real CPython {}: count.py 2 threads observed/unobserved wall {:.3} (target <= 1.05); the observer used {:.1}% of a core",
+                c.python_version,
+                c.observed_wall_ratio,
+                c.observer_cpu_share * 100.0
+            )?;
+            match (c.emulated_python_us_per_cell, c.cpython_python_us_per_cell) {
+                (Some(emu), Some(real)) => writeln!(
+                    out,
+                    "  heat.py python kernel, 1 thread, grid 30: emulated {emu:.3} µs per cell, CPython {real:.3} µs ({:.2}x; target within 1.5x)",
+                    real / emu
+                )?,
+                _ => writeln!(
+                    out,
+                    "  heat.py python kernel vs CPython: skipped, that Python has no NumPy (set GILSCOPE_BENCH_PYTHON to one that has)"
+                )?,
+            }
+        }
+        Err(why) => writeln!(out, "real CPython figures skipped: {why}")?,
+    }
     writeln!(
         out,
         "UI frame, timeline, export and memory figures: cargo bench --bench ui"

@@ -203,6 +203,24 @@ pub struct EngineBench {
     pub ns_per_instruction_vs_hand_assembled: f64,
     /// The interpreter variants' figures.
     pub variants: VariantBench,
+    /// The real-CPython runtime's figures, or why they were not measured.
+    pub cpython: Result<CpythonBench, String>,
+}
+
+/// What observing the real CPython costs, and how the emulation's speed compares with it.
+#[derive(Clone, Debug, Serialize)]
+pub struct CpythonBench {
+    /// The Python measured (`3.11.7`).
+    pub python_version: String,
+    /// count.py, 2 threads: observed wall time / unobserved (median of 3 each, interleaved);
+    /// target ≤ 1.05.
+    pub observed_wall_ratio: f64,
+    /// The observer thread's CPU over the time it watched (cores).
+    pub observer_cpu_share: f64,
+    /// heat.py's python kernel at one thread (grid 30, 20 problems): µs per cell, emulated.
+    pub emulated_python_us_per_cell: Option<f64>,
+    /// The same on the real CPython with NumPy (`None` without NumPy).
+    pub cpython_python_us_per_cell: Option<f64>,
 }
 
 /// What each interpreter variant costs and gains, each a ratio within one run.
@@ -359,7 +377,8 @@ pub fn run_engine_bench(
     let th2 = wall(source(Mode::Threading, 2))?;
     let mp1 = wall(source(Mode::Multiprocessing, 1))?;
     let mp2 = wall(source(Mode::Multiprocessing, 2))?;
-    let variants = variant_bench(&source, &count, wall)?;
+    let variants = variant_bench(&source, &count, &wall)?;
+    let cpython = cpython_bench(&wall);
     Ok(EngineBench {
         kernels: rows,
         ns_per_instruction: secs * 1e9 / instr as f64,
@@ -380,13 +399,69 @@ pub fn run_engine_bench(
             / instr as f64
             / HAND_ASSEMBLED_NS_PER_INSTRUCTION,
         variants,
+        cpython,
+    })
+}
+
+fn cpython_bench(
+    wall: &dyn Fn(RunConfig) -> Result<f64, EngineError>,
+) -> Result<CpythonBench, String> {
+    let python = std::env::var("GILSCOPE_BENCH_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let info = crate::engine::observer::probe(&python).map_err(|e| e.to_string())?;
+    let count = RunConfig {
+        threads: 2,
+        program: "count".to_owned(),
+        params: vec![("N".to_owned(), "20000000".to_owned())],
+        runtime: crate::engine::config::Runtime::Cpython,
+        python: python.clone(),
+        publish_frames: false,
+        ..RunConfig::default()
+    };
+    let (mut observed, mut bare, mut share) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..3 {
+        let s = run_blocking(&count, None, &CancelToken::new())
+            .map_err(|e| e.to_string())?
+            .summary;
+        observed.push(s.wall_secs);
+        share.push(s.observer.map_or(0.0, |o| o.cpu_share));
+        bare.push(
+            crate::engine::observer::unobserved_wall_secs(&count).map_err(|e| e.to_string())?,
+        );
+    }
+    let median = crate::engine::sweep::median;
+    let (emulated, real) = if info.numpy.is_some() {
+        let heat = RunConfig {
+            threads: 1,
+            problems: 20,
+            publish_frames: false,
+            ..RunConfig::default()
+        };
+        let cells = (20 * 30 * 28 * 28) as f64;
+        let per_cell = |secs: f64| secs * 1e6 / cells;
+        let emu = wall(heat.clone()).map_err(|e| e.to_string())?;
+        let cpy = wall(RunConfig {
+            runtime: crate::engine::config::Runtime::Cpython,
+            python,
+            ..heat
+        })
+        .map_err(|e| e.to_string())?;
+        (Some(per_cell(emu)), Some(per_cell(cpy)))
+    } else {
+        (None, None)
+    };
+    Ok(CpythonBench {
+        python_version: info.version_string(),
+        observed_wall_ratio: median(&observed) / median(&bare).max(1e-9),
+        observer_cpu_share: median(&share),
+        emulated_python_us_per_cell: emulated,
+        cpython_python_us_per_cell: real,
     })
 }
 
 fn variant_bench(
     source: &dyn Fn(Mode, usize) -> RunConfig,
     count: &dyn Fn(Mode, usize) -> RunConfig,
-    wall: impl Fn(RunConfig) -> Result<f64, EngineError>,
+    wall: &dyn Fn(RunConfig) -> Result<f64, EngineError>,
 ) -> Result<VariantBench, EngineError> {
     // Interleaved, best of five: the single-thread costs are a few percent, below the noise of
     // one slice of a shared machine.

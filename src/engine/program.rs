@@ -232,6 +232,7 @@ impl WireValue {
             Value::Bool(b) => WireValue::Bool(*b),
             Value::Int(i) => WireValue::Int(*i),
             Value::Float(f) => WireValue::Float(*f),
+            Value::NpFloat(s) => WireValue::Float(s.value),
             Value::Str(s) => WireValue::Str(s.to_string()),
             Value::IntPair(a, b) => WireValue::Tuple(vec![WireValue::Int(*a), WireValue::Int(*b)]),
             Value::Tuple(t) => WireValue::Tuple(all(t)?),

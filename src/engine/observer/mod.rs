@@ -27,6 +27,22 @@ use crate::engine::events::EventSink;
 use crate::engine::runner::CancelToken;
 use crate::engine::summary::RunOutcome;
 
+/// The workers' wall time of `cfg` on the real CPython with no observer (the baseline of the
+/// observer's cost).
+pub fn unobserved_wall_secs(cfg: &RunConfig) -> Result<f64, EngineError> {
+    #[cfg(target_os = "linux")]
+    {
+        session::unobserved_wall_secs(u64::MAX / 2, cfg)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = cfg;
+        Err(EngineError::Config(
+            "the cpython runtime is not supported on this platform yet".to_owned(),
+        ))
+    }
+}
+
 /// Runs `cfg` on the real CPython `cfg.python` and observes it.
 pub fn run_cpython(
     run_id: u64,

@@ -268,13 +268,19 @@ fn sleep_until(t_ns: u64) {
     }
 }
 
-/// Runs and observes one configuration.
-pub fn run(
-    run_id: u64,
-    cfg: &RunConfig,
-    sink: Option<&EventSink>,
-    cancel: &CancelToken,
-) -> Result<RunOutcome, EngineError> {
+/// A started Python child with its pipe readers and the files it runs from.
+struct Launched {
+    info: PythonInfo,
+    program: Program,
+    // Dropped after `target`: the files outlive the process that reads them.
+    target: Target,
+    readers: Readers,
+    _scratch: Scratch,
+}
+
+/// Checks the configuration, writes the program and the driver into a fresh folder and starts
+/// the Python on them in its own process group.
+fn launch(run_id: u64, cfg: &RunConfig) -> Result<Launched, EngineError> {
     check_config(cfg)?;
     cfg.validate()?;
     let info = probe(&cfg.python)?;
@@ -322,12 +328,66 @@ pub fn run(
         pgid,
         done: false,
     };
+    let readers = spawn_readers(&mut target.child)?;
+    Ok(Launched {
+        info,
+        program,
+        target,
+        readers,
+        _scratch: scratch,
+    })
+}
+
+/// The workers' wall time of `cfg` on the real CPython with nobody watching (the driver's own
+/// start and end instants): the baseline of the observer's cost.
+pub fn unobserved_wall_secs(run_id: u64, cfg: &RunConfig) -> Result<f64, EngineError> {
+    let mut l = launch(run_id, cfg)?;
+    let status = l
+        .target
+        .child
+        .wait()
+        .map_err(|e| EngineError::io("lost the Python child", e))?;
+    l.target.done = true;
+    let _ = l.readers.stderr.join();
+    let (mut start, mut end) = (None, None);
+    while let Ok(a) = l.readers.announces.try_recv() {
+        match a {
+            Announce::Start { start_ns } => start = Some(start_ns),
+            Announce::End { end_ns } => end = Some(end_ns),
+            Announce::Worker { .. } => {}
+        }
+    }
+    match (status.success(), start, end) {
+        (true, Some(a), Some(b)) => Ok(b.saturating_sub(a) as f64 / 1e9),
+        _ => Err(EngineError::Worker {
+            worker: 0,
+            pid: l.target.pgid as u32,
+            message: format!("{} did not finish cleanly ({status})", l.program.file),
+        }),
+    }
+}
+
+/// Runs and observes one configuration.
+pub fn run(
+    run_id: u64,
+    cfg: &RunConfig,
+    sink: Option<&EventSink>,
+    cancel: &CancelToken,
+) -> Result<RunOutcome, EngineError> {
+    let Launched {
+        info,
+        program,
+        mut target,
+        readers,
+        _scratch,
+    } = launch(run_id, cfg)?;
+    let pgid = target.pgid;
     let Readers {
         stdout,
         stderr,
         announces,
         tail,
-    } = spawn_readers(&mut target.child)?;
+    } = readers;
     let cores = clock::core_count();
     let spawned_ns = clock::now_ns();
     if let Some(sink) = sink {

@@ -5,6 +5,7 @@
 
 pub mod code;
 pub mod globals;
+pub mod npscalar;
 mod numpy;
 pub mod object;
 mod ops;
@@ -403,9 +404,10 @@ impl<'a, H: Host> Vm<'a, H> {
             Op::BinarySubscr => {
                 let key = stack.pop().ok_or_else(underflow)?;
                 if let (Value::IntPair(i, j), Some(Value::Array(arr))) = (&key, stack.last()) {
-                    let v = arr.get(*i, *j)?;
+                    // NumPy returns a new numpy.float64 object for every element read.
+                    let v = npscalar::float64(arr.get(*i, *j)?);
                     if let Some(top) = stack.last_mut() {
-                        *top = Value::Float(v);
+                        *top = v;
                     }
                     return Ok(());
                 }
@@ -423,6 +425,19 @@ impl<'a, H: Host> Vm<'a, H> {
                     stack.len().checked_sub(3).and_then(|k| stack.get(k)),
                 ) {
                     arr.set(*i, *j, *v)?;
+                    stack.truncate(stack.len() - 3);
+                    return Ok(());
+                }
+                if let (
+                    Some(Value::IntPair(i, j)),
+                    Some(Value::Array(arr)),
+                    Some(Value::NpFloat(s)),
+                ) = (
+                    stack.last(),
+                    stack.len().checked_sub(2).and_then(|k| stack.get(k)),
+                    stack.len().checked_sub(3).and_then(|k| stack.get(k)),
+                ) {
+                    arr.set(*i, *j, s.value)?;
                     stack.truncate(stack.len() - 3);
                     return Ok(());
                 }
@@ -804,6 +819,7 @@ impl<'a, H: Host> Vm<'a, H> {
     fn binary_op(&mut self, op: BinOp, a: Value, b: Value) -> Result<Value, VmError> {
         match (&a, &b) {
             (Value::Array(_), _) | (_, Value::Array(_)) => numpy::binary(self, op, &a, &b),
+            (Value::NpFloat(_), _) | (_, Value::NpFloat(_)) => npscalar::binary(op, &a, &b),
             _ => ops::binary(op, &a, &b),
         }
     }

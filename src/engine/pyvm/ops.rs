@@ -209,13 +209,14 @@ pub fn unary(op: Op, v: Value) -> Result<Value, VmError> {
         Op::UnaryNot => Ok(Value::Bool(!v.truthy()?)),
         Op::UnaryNegative => match v {
             Value::Float(f) => Ok(Value::Float(-f)),
+            Value::NpFloat(s) => Ok(super::npscalar::float64(-s.value)),
             ref i if i.as_i64().is_some() => Ok(Value::Int(
                 i.as_i64().unwrap_or(0).checked_neg().ok_or_else(overflow)?,
             )),
             other => Err(bad("-", &other)),
         },
         Op::UnaryPositive => match v {
-            Value::Float(_) | Value::Int(_) => Ok(v),
+            Value::Float(_) | Value::Int(_) | Value::NpFloat(_) => Ok(v),
             Value::Bool(b) => Ok(Value::Int(i64::from(b))),
             other => Err(bad("+", &other)),
         },

@@ -438,6 +438,8 @@ pub enum Value {
     Slice(Arc<SliceObj>),
     /// An array or view.
     Array(Obj<ArrayObj>),
+    /// A NumPy scalar (`numpy.float64`), a heap object of its own.
+    NpFloat(Obj<super::npscalar::NpScalar>),
     /// A `range` object.
     Range {
         /// First value.
@@ -483,6 +485,7 @@ impl Value {
             Value::Dict(_) => "dict",
             Value::Slice(_) => "slice",
             Value::Array(_) => "numpy.ndarray",
+            Value::NpFloat(s) => s.ty.name,
             Value::Range { .. } => "range",
             Value::RangeIter { .. } => "range_iterator",
             Value::SeqIter(_) => "iterator",
@@ -508,6 +511,7 @@ impl Value {
         match self {
             Value::Int(i) => Some(*i as f64),
             Value::Float(f) => Some(*f),
+            Value::NpFloat(s) => Some(s.value),
             Value::Bool(b) => Some(f64::from(u8::from(*b))),
             _ => None,
         }
@@ -529,6 +533,7 @@ impl Value {
             Value::Bool(b) => *b,
             Value::Int(i) => *i != 0,
             Value::Float(f) => *f != 0.0,
+            Value::NpFloat(s) => s.value != 0.0,
             Value::Str(s) => !s.is_empty(),
             Value::Tuple(t) => !t.is_empty(),
             Value::IntPair(..) => true,
@@ -613,6 +618,11 @@ impl Value {
                 let _ = write!(out, "{i}");
             }
             Value::Float(f) => out.push_str(&float_repr(*f)),
+            // NumPy 2's repr; str() and print() show the bare number.
+            Value::NpFloat(s) if _nested => {
+                let _ = write!(out, "np.float64({})", float_repr(s.value));
+            }
+            Value::NpFloat(s) => out.push_str(&float_repr(s.value)),
             Value::Str(s) => out.push_str(&str_repr(s)),
             Value::IntPair(a, b) => {
                 let _ = write!(out, "({a}, {b})");
