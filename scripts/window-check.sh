@@ -54,6 +54,13 @@ check_png "$out/bank-race.png"
 check_png "$out/free-threaded.png"
 "$bin" --preset refcount-race --screenshot "$out/refcount-race.png"
 check_png "$out/refcount-race.png"
+# The real CPython on this machine, observed from outside, in the window (skipped without one).
+if python3 -c 'import sys; assert sys.version_info >= (3, 8)' 2>/dev/null; then
+  "$bin" --preset real-cpython --screenshot "$out/real-cpython.png"
+  check_png "$out/real-cpython.png"
+else
+  echo "skipping the real-cpython window: no python3 3.8+"
+fi
 # Bad input to the window launcher is a usage error, not a window.
 if "$bin" --preset nope --screenshot "$out/nope.png" 2>/dev/null; then
   echo "an unknown preset must fail" >&2

@@ -2,7 +2,7 @@
 //! source texts as programs (count loop, bank race, downloads, NumPy dot), I/O-bound threads and
 //! native code.
 
-use crate::engine::config::{Kernel, Mode, RunConfig, Series};
+use crate::engine::config::{Kernel, Mode, RunConfig, Runtime, Series};
 use crate::engine::variants::Interpreter;
 
 /// A named set of settings.
@@ -32,11 +32,13 @@ pub enum Preset {
     RefcountRace,
     /// Subinterpreters (3.12+): one GIL per interpreter, all in one process.
     Subinterpreters,
+    /// count.py on this machine's real python3, observed from outside, beside the emulation.
+    RealCpython,
 }
 
 impl Preset {
     /// Every preset, in menu order.
-    pub const ALL: [Preset; 12] = [
+    pub const ALL: [Preset; 13] = [
         Preset::ThreadingPurePy,
         Preset::ThreadingNumpy,
         Preset::MultiprocNumpy,
@@ -49,6 +51,7 @@ impl Preset {
         Preset::FreeThreaded,
         Preset::RefcountRace,
         Preset::Subinterpreters,
+        Preset::RealCpython,
     ];
 
     /// The name used on the command line.
@@ -66,6 +69,7 @@ impl Preset {
             Preset::FreeThreaded => "free-threaded",
             Preset::RefcountRace => "refcount-race",
             Preset::Subinterpreters => "subinterpreters",
+            Preset::RealCpython => "real-cpython",
         }
     }
 
@@ -84,6 +88,7 @@ impl Preset {
             Preset::FreeThreaded => "Free-threaded (3.13t)",
             Preset::RefcountRace => "Refcount race (no GIL)",
             Preset::Subinterpreters => "Subinterpreters",
+            Preset::RealCpython => "Real CPython (count.py)",
         }
     }
 
@@ -178,6 +183,13 @@ impl Preset {
                 problems: 40,
                 ..base
             },
+            Preset::RealCpython => RunConfig {
+                threads: two,
+                program: "count".to_owned(),
+                params: vec![("N".to_owned(), "20000000".to_owned())],
+                runtime: Runtime::Cpython,
+                ..base
+            },
         }
     }
 
@@ -254,6 +266,15 @@ impl Preset {
                     t(Mode::Multiprocessing, Kernel::Python),
                 ],
                 (2 * cores).max(2),
+            ),
+            Preset::RealCpython => (
+                vec![
+                    t(Mode::Threading, Kernel::Python),
+                    t(Mode::Multiprocessing, Kernel::Python),
+                    t(Mode::Threading, Kernel::Python).in_runtime(Runtime::Cpython),
+                    t(Mode::Multiprocessing, Kernel::Python).in_runtime(Runtime::Cpython),
+                ],
+                2,
             ),
         }
     }

@@ -253,5 +253,8 @@ fn preset_help(p: Preset) -> &'static str {
         Preset::Subinterpreters => {
             "One interpreter per thread (PEP 684, 3.12+): one GIL each, all cores busy, one process."
         }
+        Preset::RealCpython => {
+            "count.py on this machine's python3, watched from outside: the same lanes, drawn from /proc and the GIL holder in CPython's memory. Its sweep puts CPython (dashed) beside the emulation."
+        }
     }
 }
