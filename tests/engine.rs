@@ -414,3 +414,57 @@ fn bad_configs_are_rejected_before_any_work() {
         Err(EngineError::Config(_))
     ));
 }
+
+#[test]
+fn numpys_brief_releases_starve_a_waiter_at_20_ms_but_the_count_loop_does_not() {
+    // heat.py: np.zeros((30, 30)) and u.sum() let go of the GIL for a moment once a problem;
+    // the holder takes it back before the waiter runs, and the waiter's 20 ms wait restarts.
+    // 10 iterations per problem: a release every ~6 ms alone, still well under 20 ms when the
+    // other tests of this binary slow it down (a slower run would time out and ask for a drop).
+    let heat = RunConfig {
+        threads: 2,
+        problems: 120,
+        iters: 10,
+        switch_interval_micros: 20_000,
+        publish_frames: false,
+        ..RunConfig::default()
+    };
+    // On a busy machine the holder is sometimes preempted inside its brief release and the
+    // waiter gets the GIL: try a few runs, stop at the first starved one.
+    let mut out = run_blocking(&heat, None, &CancelToken::new()).unwrap();
+    for _ in 0..3 {
+        if out.summary.gil_starvations > 0 {
+            break;
+        }
+        out = run_blocking(&heat, None, &CancelToken::new()).unwrap();
+    }
+    let s = &out.summary;
+    assert!(s.gil_starvations > 0, "no starved wait at 20 ms: {s:?}");
+    let longest = s
+        .workers
+        .iter()
+        .map(|w| w.max_gil_wait_secs)
+        .fold(0.0, f64::max);
+    assert!(
+        longest > 0.060,
+        "longest wait {longest:.3} s is not over 3 intervals"
+    );
+    assert!(
+        out.spans.iter().any(|sp| sp.state == SpanState::Starved),
+        "starved waits are marked on the trace"
+    );
+    // The count loop never lets go: every wait times out and asks for a drop.
+    let count = RunConfig {
+        threads: 2,
+        program: "count".to_owned(),
+        params: vec![("N".to_owned(), "6000000".to_owned())],
+        switch_interval_micros: 20_000,
+        publish_frames: false,
+        ..RunConfig::default()
+    };
+    let c = run_blocking(&count, None, &CancelToken::new())
+        .unwrap()
+        .summary;
+    assert_eq!(c.gil_starvations, 0, "{c:?}");
+    assert!(c.gil_drop_requests > 0);
+}

@@ -269,8 +269,8 @@ pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()
     } else if s.gil_enabled {
         writeln!(
             out,
-            "  GIL switches   {}   drop requests {}   releases {}",
-            s.gil_switches, s.gil_drop_requests, s.gil_releases
+            "  GIL switches   {}   drop requests {}   releases {}   starved waits {}",
+            s.gil_switches, s.gil_drop_requests, s.gil_releases, s.gil_starvations
         )?;
     } else {
         writeln!(

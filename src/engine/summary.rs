@@ -30,6 +30,9 @@ pub struct WorkerSummary {
     pub spawn_secs: f64,
     /// Seconds moving data between processes.
     pub ipc_secs: f64,
+    /// The longest single wait for the GIL, in seconds.
+    #[serde(default)]
+    pub max_gil_wait_secs: f64,
     /// Bytecode instructions executed.
     pub instructions: u64,
     /// Problems solved.
@@ -65,6 +68,9 @@ pub struct RunSummary {
     /// Times a holder let the GIL go (on request, for I/O or native work, or every check
     /// interval under the old GIL), whether or not another thread took it.
     pub gil_releases: u64,
+    /// Starved GIL waits: longer than 3 switch intervals and ended without a drop request
+    /// (the holder kept letting go briefly and taking the GIL back).
+    pub gil_starvations: u64,
     /// The interpreter build that ran the bytecode.
     pub interpreter: Interpreter,
     /// Whether the workers' bytecode ran under a GIL (false for free-threaded builds and native).

@@ -28,11 +28,14 @@ pub enum SpanState {
     OnCpu = 7,
     /// Observed asleep, GIL wait or I/O, where the two cannot be told apart (real CPython only).
     Sleeping = 8,
+    /// An instant: this worker got the GIL after a starved wait, longer than 3 switch intervals
+    /// without ever asking for a drop (zero duration).
+    Starved = 9,
 }
 
 impl SpanState {
     /// All states, in legend order.
-    pub const ALL: [SpanState; 9] = [
+    pub const ALL: [SpanState; 10] = [
         SpanState::Python,
         SpanState::GilWait,
         SpanState::Native,
@@ -42,10 +45,16 @@ impl SpanState {
         SpanState::DropRequest,
         SpanState::OnCpu,
         SpanState::Sleeping,
+        SpanState::Starved,
     ];
 
     /// Number of states.
-    pub const COUNT: usize = 9;
+    pub const COUNT: usize = 10;
+
+    /// Whether this state is an instant marker rather than a span of time.
+    pub fn is_marker(self) -> bool {
+        matches!(self, SpanState::DropRequest | SpanState::Starved)
+    }
 
     /// The name used in traces and legends.
     pub fn name(self) -> &'static str {
@@ -59,6 +68,7 @@ impl SpanState {
             SpanState::DropRequest => "drop_request",
             SpanState::OnCpu => "on_cpu",
             SpanState::Sleeping => "sleeping",
+            SpanState::Starved => "starved",
         }
     }
 
@@ -74,6 +84,7 @@ impl SpanState {
             SpanState::DropRequest => "drop request",
             SpanState::OnCpu => "on CPU (GIL not read)",
             SpanState::Sleeping => "sleeping (GIL wait or I/O)",
+            SpanState::Starved => "starved GIL wait",
         }
     }
 
@@ -186,6 +197,8 @@ pub struct Recorder {
     out: Option<SpanSender>,
     totals_ns: [u64; SpanState::COUNT],
     dropped: u64,
+    max_gil_wait_ns: u64,
+    starvations: u64,
 }
 
 impl Recorder {
@@ -204,6 +217,8 @@ impl Recorder {
             out,
             totals_ns: [0; SpanState::COUNT],
             dropped: 0,
+            max_gil_wait_ns: 0,
+            starvations: 0,
         }
     }
 
@@ -326,6 +341,25 @@ impl Recorder {
             Ok(()) => {}
             Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => self.dropped += n,
         }
+    }
+
+    /// Notes one finished wait for the GIL; a `starved` one is also marked on the trace.
+    pub fn note_gil_wait(&mut self, waited_ns: u64, starved: bool) {
+        self.max_gil_wait_ns = self.max_gil_wait_ns.max(waited_ns);
+        if starved {
+            self.starvations += 1;
+            self.mark(SpanState::Starved);
+        }
+    }
+
+    /// The longest GIL wait so far, ns.
+    pub fn max_gil_wait_ns(&self) -> u64 {
+        self.max_gil_wait_ns
+    }
+
+    /// Starved GIL waits so far.
+    pub fn starvations(&self) -> u64 {
+        self.starvations
     }
 
     /// Closes the open span, flushes, and returns the time per state and the dropped count.

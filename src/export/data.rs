@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 
 use crate::engine::events::SweepPoint;
 use crate::engine::summary::{RunOutcome, RunSummary};
-use crate::engine::trace::SpanState;
 
 /// The run summary as pretty JSON.
 pub fn summary_json(summary: &RunSummary) -> String {
@@ -28,7 +27,7 @@ pub fn chrome_trace_json(outcome: &RunOutcome) -> String {
         } else {
             json!(s.cpu)
         };
-        if s.state == SpanState::DropRequest {
+        if s.state.is_marker() {
             events.push(json!({
                 "name": s.state.name(), "ph": "i", "s": "t", "ts": us(s.start_ns),
                 "pid": s.pid, "tid": s.tid, "args": {"cpu": cpu, "worker": s.worker}

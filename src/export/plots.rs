@@ -413,7 +413,20 @@ fn draw_timeline<DB: DrawingBackend>(
                     .map_err(err)?;
                 }
             }
-            LaneKind::Worker(_) => {}
+            LaneKind::Worker(w) => {
+                for x in m.starvation_pixels(w, &window, lane_w as f32) {
+                    let x = x0 + x as i32;
+                    root.draw(&Polygon::new(
+                        vec![
+                            (x - f(5.0), y + h),
+                            (x + f(5.0), y + h),
+                            (x, y + h - f(8.0)),
+                        ],
+                        rgb(state_color(SpanState::Starved)).filled(),
+                    ))
+                    .map_err(err)?;
+                }
+            }
         }
         y += h + f(3.0);
     }
@@ -422,7 +435,7 @@ fn draw_timeline<DB: DrawingBackend>(
     let ly = y + f(14.0);
     let mut items: Vec<(String, Rgb)> = SpanState::ALL
         .iter()
-        .filter(|st| **st != SpanState::DropRequest)
+        .filter(|st| m.legend_shows(**st))
         .map(|st| (st.label().to_owned(), state_color(*st)))
         .collect();
     items.push(("mixed".to_owned(), MIXED));

@@ -34,11 +34,13 @@ pub enum Preset {
     Subinterpreters,
     /// count.py on this machine's real python3, observed from outside, beside the emulation.
     RealCpython,
+    /// heat.py at a 20 ms switch interval: NumPy's brief releases starve the waiting thread.
+    Starvation,
 }
 
 impl Preset {
     /// Every preset, in menu order.
-    pub const ALL: [Preset; 13] = [
+    pub const ALL: [Preset; 14] = [
         Preset::ThreadingPurePy,
         Preset::ThreadingNumpy,
         Preset::MultiprocNumpy,
@@ -52,6 +54,7 @@ impl Preset {
         Preset::RefcountRace,
         Preset::Subinterpreters,
         Preset::RealCpython,
+        Preset::Starvation,
     ];
 
     /// The name used on the command line.
@@ -70,6 +73,7 @@ impl Preset {
             Preset::RefcountRace => "refcount-race",
             Preset::Subinterpreters => "subinterpreters",
             Preset::RealCpython => "real-cpython",
+            Preset::Starvation => "starvation",
         }
     }
 
@@ -89,6 +93,7 @@ impl Preset {
             Preset::RefcountRace => "Refcount race (no GIL)",
             Preset::Subinterpreters => "Subinterpreters",
             Preset::RealCpython => "Real CPython (count.py)",
+            Preset::Starvation => "GIL starvation (20 ms)",
         }
     }
 
@@ -190,6 +195,12 @@ impl Preset {
                 runtime: Runtime::Cpython,
                 ..base
             },
+            Preset::Starvation => RunConfig {
+                threads: two,
+                problems: 60,
+                switch_interval_micros: 20_000,
+                ..base
+            },
         }
     }
 
@@ -266,6 +277,13 @@ impl Preset {
                     t(Mode::Multiprocessing, Kernel::Python),
                 ],
                 (2 * cores).max(2),
+            ),
+            Preset::Starvation => (
+                vec![
+                    t(Mode::Threading, Kernel::Python),
+                    t(Mode::Multiprocessing, Kernel::Python),
+                ],
+                2,
             ),
             Preset::RealCpython => (
                 vec![

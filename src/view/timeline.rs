@@ -64,7 +64,7 @@ impl Summary {
         let bucket_ns = ((last - first) / buckets as f64).max(1.0);
         let mut cov = vec![0f32; buckets * ncat];
         for s in &lane.spans {
-            if s.state == SpanState::DropRequest || s.end_ns <= s.start_ns {
+            if s.state.is_marker() || s.end_ns <= s.start_ns {
                 continue;
             }
             let a = (s.start_ns as f64 - first) / bucket_ns;
@@ -196,7 +196,7 @@ impl Lane {
             }
         };
         near.iter()
-            .filter(|s| s.state != SpanState::DropRequest && dist(s) <= tolerance_ns)
+            .filter(|s| !s.state.is_marker() && dist(s) <= tolerance_ns)
             .min_by_key(|s| (dist(s), u64::MAX - s.dur_ns()))
     }
 
@@ -336,7 +336,7 @@ fn bin_lane_with(
         return segments_from_bins(lane, &bins, ncat, width_px, idle);
     }
     for s in visible {
-        if s.state == SpanState::DropRequest || s.end_ns <= s.start_ns {
+        if s.state.is_marker() || s.end_ns <= s.start_ns {
             continue;
         }
         let a = ((s.start_ns as f64 - window.start_ns) / ns_per_px).max(0.0);
@@ -449,6 +449,10 @@ pub struct TimelineModel {
     pub core_samples: Vec<CoreSample>,
     /// Drop-request instants.
     pub drop_requests: Vec<Span>,
+    /// Instants where a starved GIL wait ended.
+    pub starvations: Vec<Span>,
+    /// Which states any span so far had (legends show only those).
+    pub seen_states: [bool; SpanState::COUNT],
     /// Spans held now.
     pub span_count: usize,
     /// Old spans let go to keep memory bounded.
@@ -477,6 +481,8 @@ impl TimelineModel {
             worker_lanes: Vec::new(),
             core_samples: Vec::new(),
             drop_requests: Vec::new(),
+            starvations: Vec::new(),
+            seen_states: [false; SpanState::COUNT],
             span_count: 0,
             trimmed: 0,
             engine_dropped: 0,
@@ -529,9 +535,17 @@ impl TimelineModel {
     pub fn push_spans(&mut self, spans: &[Span]) {
         for s in spans {
             self.last_ns = self.last_ns.max(s.end_ns);
-            if s.state == SpanState::DropRequest {
-                self.drop_requests.push(*s);
-                continue;
+            self.seen_states[s.state as usize] = true;
+            match s.state {
+                SpanState::DropRequest => {
+                    self.drop_requests.push(*s);
+                    continue;
+                }
+                SpanState::Starved => {
+                    self.starvations.push(*s);
+                    continue;
+                }
+                _ => {}
             }
             let w = s.worker as usize;
             while self.worker_lanes.len() <= w {
@@ -596,6 +610,7 @@ impl TimelineModel {
             removed += lane.trim_before(cutoff);
         }
         self.drop_requests.retain(|s| s.start_ns >= cutoff);
+        self.starvations.retain(|s| s.start_ns >= cutoff);
         self.span_count -= removed;
         self.trimmed += removed as u64;
     }
@@ -711,8 +726,33 @@ impl TimelineModel {
             .flat_map(|l| l.spans.iter().copied())
             .collect();
         v.extend_from_slice(&self.drop_requests);
+        v.extend_from_slice(&self.starvations);
         v.sort_by_key(|s| (s.start_ns, s.worker));
         v
+    }
+
+    /// Pixels where a starved GIL wait of `worker` ended, one per pixel.
+    pub fn starvation_pixels(&self, worker: u32, window: &TimeWindow, width_px: f32) -> Vec<f32> {
+        let mut out: Vec<f32> = self
+            .starvations
+            .iter()
+            .filter(|s| s.worker == worker)
+            .map(|s| window.x_of(s.start_ns as f64, width_px).floor())
+            .filter(|x| (0.0..width_px).contains(x))
+            .collect();
+        out.sort_by(|a, b| a.total_cmp(b));
+        out.dedup();
+        out
+    }
+
+    /// Whether the legend should list `state`: every time-span state that normal runs make,
+    /// plus the observer's on-CPU and sleeping only when they occur.
+    pub fn legend_shows(&self, state: SpanState) -> bool {
+        match state {
+            SpanState::DropRequest | SpanState::Starved => false,
+            SpanState::OnCpu | SpanState::Sleeping => self.seen_states[state as usize],
+            _ => true,
+        }
     }
 
     /// Pixels of drop requests made to the GIL of lane `gil`, one per pixel.

@@ -13,6 +13,10 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use super::{BREAK_DROP_REQUEST, NO_HOLDER, Shared};
+use crate::engine::clock;
+
+/// A wait longer than this many switch intervals that never asked for a drop is starved.
+pub const STARVED_AFTER_INTERVALS: u64 = 3;
 use crate::engine::error::EngineError;
 use crate::engine::trace::{Recorder, SpanState};
 
@@ -78,8 +82,13 @@ impl CevalGil {
         rec: &mut Recorder,
     ) -> Result<(), EngineError> {
         let mut st = self.lock_state();
+        let mut waited = None;
         if st.locked {
             rec.enter(SpanState::GilWait);
+            let wait_start = clock::now_ns();
+            // Whether one of this waiter's timed waits ran out with the GIL still held: only
+            // then does it ask for a drop.
+            let mut timed_out_held = false;
             while st.locked {
                 if sh.is_cancelled() {
                     return Err(EngineError::Cancelled);
@@ -91,6 +100,7 @@ impl CevalGil {
                     .unwrap_or_else(|p| p.into_inner());
                 st = guard;
                 if res.timed_out() && st.locked && st.switch_number == saved_switchnum {
+                    timed_out_held = true;
                     let before = sh
                         .eval_breaker
                         .fetch_or(BREAK_DROP_REQUEST, Ordering::SeqCst);
@@ -100,6 +110,7 @@ impl CevalGil {
                     }
                 }
             }
+            waited = Some((clock::now_ns().saturating_sub(wait_start), timed_out_held));
         }
         // _ready: the switch mutex must be held while last_holder changes (see `drop_gil`).
         let switch_guard = self.switch_mutex.lock().unwrap_or_else(|p| p.into_inner());
@@ -118,8 +129,20 @@ impl CevalGil {
         sh.eval_breaker
             .fetch_and(!BREAK_DROP_REQUEST, Ordering::SeqCst);
         drop(st);
+        if let Some((waited_ns, timed_out_held)) = waited {
+            // Starved: the holder let go for a moment (an allocation, a short NumPy call) and
+            // took the GIL back before this thread ran, again and again; each wake-up restarted
+            // the full timed wait, so it never asked for a turn.
+            let starved =
+                !timed_out_held && waited_ns > STARVED_AFTER_INTERVALS * self.interval_ns();
+            rec.note_gil_wait(waited_ns, starved);
+        }
         rec.enter(SpanState::Python);
         Ok(())
+    }
+
+    fn interval_ns(&self) -> u64 {
+        self.interval.as_nanos() as u64
     }
 
     /// `drop_gil`: releases the GIL, recording `next` from that instant; if a drop was requested

@@ -73,6 +73,7 @@ impl LegacyGil {
                 None => rec.enter(SpanState::GilWait),
             }
             st.waiters += 1;
+            let wait_start = clock::now_ns();
             while st.locked {
                 if sh.is_cancelled() {
                     st.waiters -= 1;
@@ -81,6 +82,8 @@ impl LegacyGil {
                 st = self.cond.wait(st).unwrap_or_else(|p| p.into_inner());
             }
             st.waiters -= 1;
+            // The old GIL has no drop requests: its long waits are not counted as starved.
+            rec.note_gil_wait(clock::now_ns().saturating_sub(wait_start), false);
         }
         st.locked = true;
         if st.holder != worker {

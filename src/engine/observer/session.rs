@@ -677,6 +677,7 @@ fn summarize(p: SummaryParts<'_>) -> Result<RunOutcome, EngineError> {
             io_secs: secs(SpanState::Io) + secs(SpanState::Sleeping),
             spawn_secs: secs(SpanState::Spawn),
             ipc_secs: 0.0,
+            max_gil_wait_secs: 0.0,
             instructions: 0,
             problems: 0,
         });

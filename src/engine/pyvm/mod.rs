@@ -816,6 +816,16 @@ impl<'a, H: Host> Vm<'a, H> {
         Ok(r)
     }
 
+    /// Runs `f` with the GIL released when `release` (NumPy's rule for this operation says
+    /// so), else holding it.
+    fn gil_released_if<R>(&mut self, release: bool, f: impl FnOnce() -> R) -> Result<R, VmError> {
+        if release {
+            self.without_gil(f)
+        } else {
+            Ok(f())
+        }
+    }
+
     fn binary_op(&mut self, op: BinOp, a: Value, b: Value) -> Result<Value, VmError> {
         match (&a, &b) {
             (Value::Array(_), _) | (_, Value::Array(_)) => numpy::binary(self, op, &a, &b),

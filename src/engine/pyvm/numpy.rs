@@ -1,6 +1,12 @@
 //! The NumPy subset the programs use: `zeros`, `dot`, `random.rand`, `linspace`, `array_split`,
-//! `ndarray.sum`, slicing views and whole-array arithmetic. Every whole-array operation allocates
-//! its result and runs its loop with the GIL released, as NumPy's ufuncs do.
+//! `ndarray.sum`, slicing views and whole-array arithmetic. Each operation releases the GIL
+//! exactly where NumPy 2.x does, by the rule written beside it:
+//!
+//! - loops (ufuncs, assignments, reductions) over more than 500 elements
+//!   (`NPY_BEGIN_THREADS_THRESHOLDED`); smaller ones keep the GIL;
+//! - `zeros` of at least 1024 bytes, whose `calloc` runs with the GIL released
+//!   (`npy_alloc_cache_zero`); smaller ones come from NumPy's cache under the GIL;
+//! - `dot` (BLAS) and `random.rand` (`with lock, nogil`) always.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -44,7 +50,22 @@ fn apply(op: BinOp, x: f64, y: f64) -> f64 {
     }
 }
 
-/// `a op b` where at least one side is an array.
+/// `NPY_BEGIN_THREADS_THRESHOLDED`: a loop over more than this many elements drops the GIL.
+pub const LOOP_RELEASE_ABOVE_ELEMENTS: usize = 500;
+/// `NBUCKETS`: zeroed allocations of at least this many bytes are made with the GIL released.
+pub const ZEROS_RELEASE_FROM_BYTES: usize = 1024;
+
+/// Whether NumPy runs a loop over `elements` without the GIL.
+pub fn loop_releases_gil(elements: usize) -> bool {
+    elements > LOOP_RELEASE_ABOVE_ELEMENTS
+}
+
+/// Whether `numpy.zeros` of `bytes` releases the GIL around its allocation.
+pub fn zeros_releases_gil(bytes: usize) -> bool {
+    bytes >= ZEROS_RELEASE_FROM_BYTES
+}
+
+/// `a op b` where at least one side is an array (a ufunc loop: released above 500 elements).
 pub fn binary<H: Host>(
     vm: &mut Vm<'_, H>,
     op: BinOp,
@@ -75,7 +96,7 @@ pub fn binary<H: Host>(
                 return Err(shape_mismatch(x.shape(), y.shape()));
             }
             let (n, m) = x.shape();
-            vm.without_gil(|| {
+            vm.gil_released_if(loop_releases_gil(n * m), || {
                 ArrayObj::from_rows(n, m, |i, out| {
                     let (xr, yr) = (x.row_cells(i), y.row_cells(i));
                     for ((o, a), b) in out.iter_mut().zip(xr).zip(yr) {
@@ -95,7 +116,7 @@ pub fn binary<H: Host>(
             };
             let left = matches!(a, Value::Array(_));
             let (n, m) = x.shape();
-            vm.without_gil(|| {
+            vm.gil_released_if(loop_releases_gil(n * m), || {
                 ArrayObj::from_fn(n, m, |i, j| {
                     let e = x.at(i, j);
                     if left {
@@ -169,8 +190,9 @@ pub fn store<H: Host>(
                     ),
                 ));
             }
-            // Read everything first: the source may overlap the target.
-            vm.without_gil(|| {
+            // Read everything first: the source may overlap the target. An array copy
+            // (`raw_array_assign_array`): released above 500 elements.
+            vm.gil_released_if(loop_releases_gil(n * m), || {
                 let cells = src.to_vec();
                 for (i, row) in cells.chunks(m.max(1)).enumerate().take(n) {
                     for (c, v) in target.row_cells(i).iter().zip(row) {
@@ -183,7 +205,8 @@ pub fn store<H: Host>(
             let f = v
                 .as_f64()
                 .ok_or_else(|| VmError::type_error("array cells hold floats"))?;
-            vm.without_gil(|| {
+            // A fill (`raw_array_assign_scalar`): `u[0] = ic` on a 30-cell row keeps the GIL.
+            vm.gil_released_if(loop_releases_gil(n * m), || {
                 for i in 0..n {
                     for c in target.row_cells(i) {
                         c.store(f.to_bits(), Ordering::Relaxed);
@@ -283,7 +306,11 @@ pub fn call<H: Host>(vm: &mut Vm<'_, H>, b: Builtin, args: Vec<Value>) -> Result
         Builtin::NpZeros => {
             want(1)?;
             let (n, m, ndim) = shape_arg(&args[0])?;
-            let mut a = vm.without_gil(|| ArrayObj::from_fn(n, m, |_, _| 0.0))?;
+            // calloc with the GIL released from 1024 bytes; below, NumPy's cache under the GIL.
+            let bytes = n * m * std::mem::size_of::<f64>();
+            let mut a = vm.gil_released_if(zeros_releases_gil(bytes), || {
+                ArrayObj::from_fn(n, m, |_, _| 0.0)
+            })?;
             a.ndim = ndim;
             Ok(Value::Array(Obj::new(a)))
         }
@@ -320,7 +347,10 @@ pub fn call<H: Host>(vm: &mut Vm<'_, H>, b: Builtin, args: Vec<Value>) -> Result
         Builtin::ArraySum => {
             want(1)?;
             let a = array(&args[0])?;
-            let s = vm.without_gil(|| 0.0 + pairwise_sum(&a.to_vec()))?;
+            // A reduction loop: released above 500 elements.
+            let s = vm.gil_released_if(loop_releases_gil(a.size()), || {
+                0.0 + pairwise_sum(&a.to_vec())
+            })?;
             Ok(Value::Float(s))
         }
         Builtin::NpLinspace => {
@@ -370,5 +400,32 @@ pub fn call<H: Host>(vm: &mut Vm<'_, H>, b: Builtin, args: Vec<Value>) -> Result
             "SystemError",
             format!("{} is not a NumPy function", other.name()),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gil_release_boundaries_are_numpys() {
+        // NPY_BEGIN_THREADS_THRESHOLDED: strictly more than 500 elements.
+        assert!(
+            !loop_releases_gil(30),
+            "u[0] = ic on a 30-cell row keeps the GIL"
+        );
+        assert!(!loop_releases_gil(500));
+        assert!(loop_releases_gil(501));
+        assert!(
+            loop_releases_gil(28 * 28),
+            "grid 30's interior (784 cells) releases"
+        );
+        // npy_alloc_cache_zero: sz < NBUCKETS (1024) comes from the cache, under the GIL.
+        assert!(!zeros_releases_gil(127 * 8));
+        assert!(zeros_releases_gil(128 * 8));
+        assert!(
+            zeros_releases_gil(30 * 30 * 8),
+            "np.zeros((30, 30)), 7.2 KB, releases"
+        );
     }
 }

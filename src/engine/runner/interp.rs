@@ -194,6 +194,7 @@ pub fn run_interpreted(
         worker: job.worker,
         iters_done: host.steps,
     });
+    let (max_gil_wait_ns, gil_starvations) = (host.rec.max_gil_wait_ns(), host.rec.starvations());
     let (state_ns, dropped_spans) = host.rec.finish();
     let (pid, tid) = host.rec.ids();
     Ok(WorkerResult {
@@ -210,6 +211,8 @@ pub fn run_interpreted(
         gil_switches: 0,
         gil_drop_requests: 0,
         gil_releases: 0,
+        max_gil_wait_ns,
+        gil_starvations,
     })
 }
 

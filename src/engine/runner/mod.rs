@@ -156,6 +156,12 @@ pub struct WorkerResult {
     /// GIL releases of the worker's own interpreter (process and interpreters modes).
     #[serde(default)]
     pub gil_releases: u64,
+    /// The worker's longest wait for the GIL, ns.
+    #[serde(default)]
+    pub max_gil_wait_ns: u64,
+    /// Its starved GIL waits (longer than 3 switch intervals, never asking for a drop).
+    #[serde(default)]
+    pub gil_starvations: u64,
 }
 
 /// A message from a worker (or a child's pipe reader) to the coordinator.
@@ -621,6 +627,7 @@ fn run_inner(
         summary.gil_switches += r.gil_switches;
         summary.gil_drop_requests += r.gil_drop_requests;
         summary.gil_releases += r.gil_releases;
+        summary.gil_starvations += r.gil_starvations;
         summary.instructions += r.instructions;
         for &(k, s) in &r.problem_sums {
             if let Some(slot) = sums.get_mut(k) {
@@ -657,6 +664,7 @@ fn run_inner(
             io_secs: secs(SpanState::Io),
             spawn_secs: traced_secs(SpanState::Spawn),
             ipc_secs: traced_secs(SpanState::Ipc),
+            max_gil_wait_secs: r.max_gil_wait_ns as f64 / 1e9,
             instructions: r.instructions,
             problems,
         });

@@ -196,6 +196,8 @@ fn drive(shared: &Shared, jobs: &[WorkerJob], pool: &rayon::ThreadPool) -> Resul
             gil_switches: 0,
             gil_drop_requests: 0,
             gil_releases: 0,
+            max_gil_wait_ns: 0,
+            gil_starvations: 0,
         })
     });
     result?;

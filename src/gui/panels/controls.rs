@@ -253,6 +253,9 @@ fn preset_help(p: Preset) -> &'static str {
         Preset::Subinterpreters => {
             "One interpreter per thread (PEP 684, 3.12+): one GIL each, all cores busy, one process."
         }
+        Preset::Starvation => {
+            "heat.py at a 20 ms switch interval: np.zeros and u.sum() let go of the GIL for a moment and take it back before the waiter wakes, so it waits for hundreds of ms without ever asking for a turn (CPython 3.11 does the same)."
+        }
         Preset::RealCpython => {
             "count.py on this machine's python3, watched from outside: the same lanes, drawn from /proc and the GIL holder in CPython's memory. Its sweep puts CPython (dashed) beside the emulation."
         }

@@ -108,6 +108,10 @@ fn summary_grid(ui: &mut egui::Ui, session: &Session, s: &RunSummary) {
             row(ui, "Interpreter", s.interpreter.label().to_owned(), s.interpreter.versions());
         }
         row(ui, "Waiting for the GIL", format!("{:.0}% of worker time", s.gil_wait_share() * 100.0), "Share of all workers' time spent blocked on the GIL instead of working.");
+        if s.python_version.is_none() && s.gil_enabled {
+            let longest = s.workers.iter().map(|w| w.max_gil_wait_secs).fold(0.0, f64::max);
+            row(ui, "Starved waits", format!("{} (longest wait {:.0} ms)", s.gil_starvations, longest * 1e3), "Waits for the GIL longer than 3 switch intervals that never asked for a drop: the holder kept letting go for a moment and taking it back before the waiter woke. Marked with a dark wedge on the worker's lane.");
+        }
         if s.instructions > 0 {
             row(ui, "Bytecodes run", format!("{:.1} M", s.instructions as f64 / 1e6), "Instructions the interpreter executed, over all workers.");
         }

@@ -113,7 +113,11 @@ fn show_program(ui: &mut egui::Ui, settings: &Settings, session: &mut Session) {
         Mode::Native => "Native mode runs compiled kernels of heat.py only.",
         Mode::Interpreters => "Every worker is a subinterpreter: a thread of this process with its own GIL and its own copy of the globals, so Python runs on several cores at once in one process; changes to globals stay in that interpreter.",
     });
-    interpreter_section(ui, settings.run.interpreter);
+    interpreter_section(
+        ui,
+        settings.run.interpreter,
+        settings.run.switch_interval_ms(),
+    );
     let is_refcount = program.name == "refcount";
     ui.add_space(4.0);
     ui.label(egui::RichText::new("The program's source").strong());
@@ -141,20 +145,27 @@ pub fn show(ui: &mut egui::Ui, settings: &mut Settings, session: &mut Session) {
             .show(ui, |ui| show_program(ui, settings, session));
         return;
     }
-    let (mode, kernel) = (settings.run.mode, settings.run.kernel);
+    // The run in progress, else the one the controls describe.
+    let cfg = session
+        .live
+        .as_ref()
+        .map_or_else(|| settings.run.clone(), |l| l.config.clone());
+    let (mode, kernel, interp) = (cfg.mode, cfg.kernel, cfg.interpreter);
+    let ms = cfg.switch_interval_ms();
     egui::CollapsingHeader::new(egui::RichText::new("What happens here").heading())
         .default_open(settings.show_teaching)
         .show(ui, |ui| {
-            let (what, expect) = match variant_expectation(mode, settings.run.interpreter) {
-                Some(e) => (interpreter_text(settings.run.interpreter), e),
+            let (what, expect) = match variant_expectation(mode, interp) {
+                Some(e) => (interpreter_text(interp), e),
                 None => explanation(mode, kernel),
             };
             ui.label(egui::RichText::new(format!("{mode} + {kernel}")).strong());
-            ui.label(what);
+            ui.label(with_interval(what, ms));
             ui.add_space(4.0);
             ui.label(egui::RichText::new("What to look for").strong());
-            ui.label(expect);
-            interpreter_section(ui, settings.run.interpreter);
+            ui.label(with_interval(expect, ms));
+            interpreter_section(ui, interp, ms);
+            starvation_note(ui, session);
             ui.add_space(4.0);
             ui.label(egui::RichText::new("The Python this kernel runs").strong());
             ui.label(egui::RichText::new(function_source(kernel)).monospace());
@@ -208,12 +219,44 @@ pub fn variant_expectation(mode: Mode, i: Interpreter) -> Option<&'static str> {
     }
 }
 
-fn interpreter_section(ui: &mut egui::Ui, i: Interpreter) {
+/// Explains starved waits when the last run had some (CPython 3.11 does the same).
+fn starvation_note(ui: &mut egui::Ui, session: &Session) {
+    let Some(s) = session
+        .last_summary
+        .as_ref()
+        .filter(|s| s.gil_starvations > 0)
+    else {
+        return;
+    };
+    ui.add_space(4.0);
+    ui.label(
+        egui::RichText::new(format!(
+            "{} starved waits in the last run",
+            s.gil_starvations
+        ))
+        .strong(),
+    );
+    ui.label(format!(
+        "The holder let go for a moment inside np.zeros or u.sum() and took the GIL back before the waiting thread woke. CPython restarts the waiter's {} ms wait every time it wakes, so it never asks for a turn: the dark wedges on a worker's lane mark where such a wait finally ended. Real CPython 3.11 starves the same way; the count loop, which never lets go, does not.",
+        s.switch_interval_ms
+    ));
+}
+
+fn interpreter_section(ui: &mut egui::Ui, i: Interpreter, switch_interval_ms: f64) {
     ui.add_space(4.0);
     ui.label(
         egui::RichText::new(format!("Interpreter: {} ({})", i.label(), i.versions())).strong(),
     );
-    ui.label(interpreter_text(i));
+    ui.label(with_interval(interpreter_text(i), switch_interval_ms));
+}
+
+/// The texts are written for CPython's default 5 ms switch interval; this puts in the chosen one.
+pub fn with_interval(text: &str, switch_interval_ms: f64) -> String {
+    if (switch_interval_ms - 5.0).abs() < 1e-9 {
+        text.to_owned()
+    } else {
+        text.replace("5 ms", &format!("{switch_interval_ms} ms"))
+    }
 }
 
 /// Seed 001's box, beside the drift the last refcount.py run measured.
@@ -271,5 +314,14 @@ mod tests {
                 .contains("u[1:-1,1:-1] = ((u[2:,1:-1]+u[:-2,1:-1])*dy2 +")
         );
         assert!(!function_source(Kernel::Numpy).contains("def py_update"));
+    }
+
+    #[test]
+    fn teaching_text_follows_the_switch_interval() {
+        let (what, _) = explanation(Mode::Threading, Kernel::Python);
+        assert!(what.contains("5 ms"));
+        let at20 = with_interval(what, 20.0);
+        assert!(at20.contains("20 ms") && !at20.contains(" 5 ms"), "{at20}");
+        assert_eq!(with_interval(what, 5.0), what);
     }
 }

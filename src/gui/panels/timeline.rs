@@ -9,7 +9,9 @@ use super::super::settings::Settings;
 use super::super::theme::{c32, palette};
 use crate::engine::trace::SpanState;
 use crate::view::theme::{MIXED, Palette, state_color, worker_color};
-use crate::view::timeline::{Lane, LaneKind, Segment, TimeWindow, bin_lane, fmt_rel, tick_step_ns};
+use crate::view::timeline::{
+    Lane, LaneKind, Segment, TimeWindow, TimelineModel, bin_lane, fmt_rel, tick_step_ns,
+};
 
 /// Width of the lane-label column, in points.
 pub const LABEL_WIDTH: f32 = 150.0;
@@ -54,9 +56,19 @@ pub fn lane_heights(lanes: &[&Lane], avail: f32) -> Vec<f32> {
     lanes.iter().map(|l| (want(l) * scale).max(3.0)).collect()
 }
 
-fn legend(ui: &mut egui::Ui) {
+fn legend(ui: &mut egui::Ui, model: Option<&TimelineModel>) {
     for st in SpanState::ALL {
-        if st == SpanState::DropRequest {
+        let shown = match model {
+            Some(m) => m.legend_shows(st),
+            None => !matches!(
+                st,
+                SpanState::DropRequest
+                    | SpanState::Starved
+                    | SpanState::OnCpu
+                    | SpanState::Sleeping
+            ),
+        };
+        if !shown {
             continue;
         }
         let (r, _) = ui.allocate_exact_size(vec2(12.0, 12.0), Sense::hover());
@@ -99,7 +111,7 @@ pub fn show(
             cmds.push(Command::CopyImage(ExportTarget::TimelinePng));
         }
     });
-    ui.horizontal_wrapped(legend);
+    ui.horizontal_wrapped(|ui| legend(ui, session.timeline.as_ref()));
     let Some(model) = session.timeline.as_mut() else {
         ui.label("Run something to see which core is busy, who holds the GIL and who waits.");
         return;
@@ -248,7 +260,21 @@ pub fn show(
                     ));
                 }
             }
-            LaneKind::Worker(_) => {}
+            LaneKind::Worker(w) => {
+                // A starved wait ended here: an upward wedge at the lane's foot.
+                for x in model.starvation_pixels(w, &window, width_px) {
+                    let cx = row.min.x + x;
+                    painter.add(egui::Shape::convex_polygon(
+                        vec![
+                            pos2(cx - 5.0, row.max.y),
+                            pos2(cx + 5.0, row.max.y),
+                            pos2(cx, row.max.y - 8.0),
+                        ],
+                        c32(state_color(SpanState::Starved)),
+                        Stroke::new(1.0, c32(pal.background)),
+                    ));
+                }
+            }
         }
         y += h + 2.0;
     }
