@@ -271,3 +271,22 @@ fn keys_step_through_modes_and_kernels() {
     assert_eq!(h.state().settings.run.mode, Mode::Native);
     assert_eq!(h.state().settings.run.grid, 512);
 }
+
+#[test]
+fn an_idle_window_does_not_repaint_under_a_resting_pointer() {
+    let mut h = harness();
+    click_button(&mut h, "Run");
+    frames_until(&mut h, "the run to finish", |a| {
+        a.session.runs_finished == 1 && !a.session.busy()
+    });
+    // The pointer comes to rest on the timeline's lanes (upper middle of the window).
+    h.hover_at(egui::pos2(700.0, 200.0));
+    for _ in 0..20 {
+        h.step();
+    }
+    assert!(
+        !h.ctx.has_requested_repaint(),
+        "an idle window with the pointer resting on the timeline keeps repainting: {:?}",
+        h.ctx.repaint_causes()
+    );
+}

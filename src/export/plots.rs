@@ -359,15 +359,20 @@ fn draw_timeline<DB: DrawingBackend>(
             LaneKind::Gil { .. } => f(18.0),
             LaneKind::Worker(_) => f(22.0),
         };
-        let label_color = match lane.kind {
-            LaneKind::Worker(i) => rgb(worker_color(i as usize)),
-            _ => rgb(LIGHT.text),
-        };
         if h >= f(10.0) {
+            let mut text_x = f(8.0);
+            if let LaneKind::Worker(i) = lane.kind {
+                root.draw(&Rectangle::new(
+                    [(f(8.0), y + h / 2 - f(5.0)), (f(18.0), y + h / 2 + f(5.0))],
+                    rgb(worker_color(i as usize)).filled(),
+                ))
+                .map_err(err)?;
+                text_x = f(22.0);
+            }
             root.draw(&Text::new(
                 lane.label.clone(),
-                (f(8.0), y + h / 2 - f(7.0)),
-                (FONT, 13.0 * s).into_font().color(&label_color),
+                (text_x, y + h / 2 - f(7.0)),
+                (FONT, 13.0 * s).into_font().color(&rgb(LIGHT.text)),
             ))
             .map_err(err)?;
         }

@@ -46,18 +46,31 @@ pub const MIXED: Rgb = Rgb(0x9a, 0x8f, 0x7e);
 pub const ALARM: Rgb = Rgb(0xd6, 0x27, 0x28);
 
 /// Categorical colours for workers (GIL holder lanes, heat-grid labels).
+/// Worker identity (GIL holder, lane titles): neutral slates and stones, alternating dark and
+/// light, disjoint from the saturated state colours so a holder is never read as a state.
+/// Segments wide enough also carry the worker's number ("w0").
 const WORKER_PALETTE: [Rgb; 10] = [
-    Rgb(0x1f, 0x77, 0xb4),
-    Rgb(0xff, 0x7f, 0x0e),
-    Rgb(0x2c, 0xa0, 0x2c),
-    Rgb(0xd6, 0x27, 0x28),
-    Rgb(0x94, 0x67, 0xbd),
-    Rgb(0x8c, 0x56, 0x4b),
-    Rgb(0xe3, 0x77, 0xc2),
-    Rgb(0x7f, 0x7f, 0x7f),
-    Rgb(0xbc, 0xbd, 0x22),
-    Rgb(0x17, 0xbe, 0xcf),
+    Rgb(0x2f, 0x3e, 0x56),
+    Rgb(0xa9, 0xb4, 0xc2),
+    Rgb(0x5a, 0x4a, 0x3c),
+    Rgb(0xcf, 0xc6, 0xb2),
+    Rgb(0x5c, 0x5c, 0x3a),
+    Rgb(0x60, 0x6a, 0xb0),
+    Rgb(0x4b, 0x3f, 0x5a),
+    Rgb(0xb8, 0xb0, 0xd0),
+    Rgb(0x3f, 0x55, 0x55),
+    Rgb(0x26, 0x4d, 0x40),
 ];
+
+/// Text that reads on a background of colour `c` (black on light, white on dark).
+pub fn text_on(c: Rgb) -> Rgb {
+    let luma = 0.299 * f32::from(c.0) + 0.587 * f32::from(c.1) + 0.114 * f32::from(c.2);
+    if luma > 140.0 {
+        Rgb(0x10, 0x10, 0x10)
+    } else {
+        Rgb(0xf5, 0xf5, 0xf5)
+    }
+}
 
 /// Colour of worker `i`.
 pub fn worker_color(i: usize) -> Rgb {
@@ -180,5 +193,26 @@ mod tests {
         assert!((heat_value(heat_t(0.3)) - 0.3).abs() < 1e-5);
         assert!(heat_t(0.02) > 0.1, "faint heat is visible");
         assert_eq!(Rgb(0, 0, 0).mix(Rgb(200, 100, 50), 0.5), Rgb(100, 50, 25));
+    }
+
+    #[test]
+    fn worker_identity_never_reads_as_a_state() {
+        let dist = |a: Rgb, b: Rgb| {
+            let d = |x: u8, y: u8| (f32::from(x) - f32::from(y)).powi(2);
+            (d(a.0, b.0) + d(a.1, b.1) + d(a.2, b.2)).sqrt()
+        };
+        for w in 0..10 {
+            for st in SpanState::ALL {
+                let c = worker_color(w);
+                assert!(
+                    dist(c, state_color(st)) > 50.0,
+                    "worker {w} looks like {st:?}"
+                );
+                assert!(
+                    dist(c, MIXED) > 50.0 && dist(c, LIGHT.idle) > 50.0,
+                    "worker {w}"
+                );
+            }
+        }
     }
 }

@@ -11,6 +11,20 @@ fn row(ui: &mut egui::Ui, name: &str, value: String, help: &str) {
     ui.end_row();
 }
 
+/// The back-row gauge: `1.0 of 2 cores busy`, large.
+fn gauge(ui: &mut egui::Ui, busy: f64, cores: usize, what: &str) {
+    ui.horizontal(|ui| {
+        ui.label(
+            egui::RichText::new(format!("{busy:.1}"))
+                .size(34.0)
+                .strong(),
+        );
+        ui.label(egui::RichText::new(format!("of {cores} cores busy")).size(22.0));
+    })
+    .response
+    .on_hover_text(what);
+}
+
 /// Draws the figures.
 pub fn show(ui: &mut egui::Ui, session: &Session) {
     ui.heading("This run");
@@ -30,12 +44,11 @@ pub fn show(ui: &mut egui::Ui, session: &Session) {
                 .last()
                 .map(|s| s.busy.iter().sum::<f32>())
                 .unwrap_or(0.0);
-            ui.label(format!(
-                "{busy:.1} of {} cores busy right now",
-                session.cores
-            ))
-            .on_hover_text(
-                "From /proc/stat over the last 100 ms: all load on the machine, not only ours.",
+            gauge(
+                ui,
+                f64::from(busy),
+                session.cores,
+                "Right now, from /proc/stat over the last 100 ms: all load on the machine, not only ours.",
             );
         }
         return;
@@ -44,6 +57,12 @@ pub fn show(ui: &mut egui::Ui, session: &Session) {
         ui.label("Press Run (F5) or pick a preset.");
         return;
     };
+    gauge(
+        ui,
+        s.cores_used_by_workers(),
+        s.cores,
+        "The workers' CPU time over the wall time: how many cores they kept busy on average.",
+    );
     summary_grid(ui, session, s);
 }
 

@@ -157,10 +157,13 @@ pub fn show(
                     } else {
                         format!("worker {} · tid {}", f.worker, f.tid)
                     };
-                    ui.colored_label(
-                        c32(worker_color(f.worker as usize)),
-                        format!("{who} · problem {} · it {}", f.problem, f.iter),
-                    );
+                    ui.horizontal(|ui| {
+                        let (r, _) =
+                            ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+                        ui.painter()
+                            .rect_filled(r, 2.0, c32(worker_color(f.worker as usize)));
+                        ui.label(format!("{who} · problem {} · it {}", f.problem, f.iter));
+                    });
                     ui.add(egui::Image::new((t.id(), egui::vec2(side, side))))
                         .on_hover_text(format!(
                             "grid {}×{} shown as {}×{}",

@@ -8,7 +8,7 @@ use super::super::session::Session;
 use super::super::settings::Settings;
 use super::super::theme::{c32, palette};
 use crate::engine::trace::SpanState;
-use crate::view::theme::{MIXED, Palette, state_color, worker_color};
+use crate::view::theme::{MIXED, Palette, state_color, text_on, worker_color};
 use crate::view::timeline::{
     Lane, LaneKind, Segment, TimeWindow, TimelineModel, bin_lane, fmt_rel, tick_step_ns,
 };
@@ -78,6 +78,14 @@ fn legend(ui: &mut egui::Ui, model: Option<&TimelineModel>) {
     let (r, _) = ui.allocate_exact_size(vec2(12.0, 12.0), Sense::hover());
     ui.painter().rect_filled(r, 2.0, c32(MIXED));
     ui.label("mixed (finer than a pixel)");
+    let (r, _) = ui.allocate_exact_size(vec2(12.0, 12.0), Sense::hover());
+    ui.painter().rect_filled(
+        Rect::from_min_max(pos2(r.min.x, r.max.y - 4.0), r.max),
+        0.0,
+        c32(palette(false).text),
+    );
+    ui.label("core busy (strip under each core, /proc/stat)")
+        .on_hover_text("The strip under a core lane: how busy the OS saw that core, whoever ran there (darker is busier). w0, w1… on the core and GIL lanes name the worker.");
 }
 
 /// Draws the timeline and handles zoom, pan and hover.
@@ -213,18 +221,55 @@ pub fn show(
             let r = Rect::from_x_y_ranges(row.min.x + s.x0..=row.min.x + s.x1, row.y_range());
             painter.rect_filled(r, 0.0, c32(s.color));
         }
-        let label_color = match lane.kind {
-            LaneKind::Worker(w) => c32(worker_color(w as usize)),
-            _ => c32(pal.text),
-        };
+        // Who: the holder on a GIL lane, the worker that ran on a core lane, as "w0".
+        if h >= 12.0 && !matches!(lane.kind, LaneKind::Worker(_)) {
+            for s in cache.segments[i].iter().filter(|s| s.x1 - s.x0 >= 22.0) {
+                let t = window.start_ns
+                    + window.width_ns() * f64::from((s.x0 + s.x1) / 2.0) / f64::from(width_px);
+                let Some(sp) = lane.span_at(t.max(0.0) as u64, 0) else {
+                    continue;
+                };
+                let bg = if matches!(lane.kind, LaneKind::Gil { .. }) {
+                    worker_color(sp.worker as usize)
+                } else {
+                    state_color(sp.state)
+                };
+                painter.text(
+                    pos2(row.min.x + (s.x0 + s.x1) / 2.0, row.center().y),
+                    Align2::CENTER_CENTER,
+                    format!("w{}", sp.worker),
+                    FontId::proportional((h * 0.6).clamp(9.0, 16.0)),
+                    c32(text_on(bg)),
+                );
+            }
+        }
         let show_label = h >= 9.0 || matches!(lane.kind, LaneKind::Core(c) if c % 8 == 0);
         if show_label {
+            // A worker's title: its identity colour as a swatch, the text in the text colour.
+            let text_x = match lane.kind {
+                LaneKind::Worker(w) => {
+                    let side = (h * 0.6).clamp(6.0, 12.0);
+                    let sw = Rect::from_center_size(
+                        pos2(rect.min.x + 4.0 + side / 2.0, row.center().y),
+                        vec2(side, side),
+                    );
+                    painter.rect_filled(sw, 2.0, c32(worker_color(w as usize)));
+                    painter.rect_stroke(
+                        sw,
+                        2.0,
+                        Stroke::new(1.0, c32(pal.weak)),
+                        egui::StrokeKind::Inside,
+                    );
+                    rect.min.x + 8.0 + side
+                }
+                _ => rect.min.x + 4.0,
+            };
             painter.text(
-                pos2(rect.min.x + 4.0, row.center().y),
+                pos2(text_x, row.center().y),
                 Align2::LEFT_CENTER,
                 &lane.label,
                 FontId::proportional((h * 0.7).clamp(8.0, 13.0)),
-                label_color,
+                c32(pal.text),
             );
         }
         match lane.kind {
@@ -314,10 +359,7 @@ pub fn show(
             ui.label(shares_text(&shares, window.width_ns() / 1e9));
         });
     }
-    if resp.hovered() && !running {
-        ui.ctx()
-            .request_repaint_after(std::time::Duration::from_millis(100));
-    }
+    // Idle with the pointer resting here: egui repaints when the pointer moves, and not else.
 
     // Summary rows: each worker's shares of the visible window, as numbers.
     let mut y = rect.max.y + 4.0;
