@@ -152,6 +152,7 @@ fn export_cost() {
             worker_exe: Some(env!("CARGO_BIN_EXE_gilscope").into()),
             ..RunConfig::default()
         },
+        warmup: false,
     };
     let points = run_sweep(&spec, None, &CancelToken::new(), |_| {}).unwrap();
     let stats = aggregate(&points);

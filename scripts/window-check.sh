@@ -42,8 +42,21 @@ print(f"{path}: {w}x{h}, {len(colours)} sampled colours: ok")
 PY
 }
 
-"$bin" --preset threading-purepy --screenshot "$out/threading-purepy.png"
+# The preset's sweep measured in the window, written as CSV: at 1 worker, threads and processes
+# run the same Python on one core, so the window must not skew one against the other (10%).
+"$bin" --preset threading-purepy --screenshot "$out/threading-purepy.png" --with-sweep \
+  --csv "$out/threading-purepy-sweep.csv"
 check_png "$out/threading-purepy.png"
+python3 - "$out/threading-purepy-sweep.csv" <<'PY'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+one = lambda mode: statistics.median(
+    float(r["wall_secs"]) for r in rows if r["mode"] == mode and r["threads"] == "1")
+t, p = one("threading"), one("multiprocessing")
+ratio = max(t, p) / min(t, p)
+assert ratio <= 1.10, f"the window's sweep at T=1: threading {t:.3} s vs processes {p:.3} s"
+print(f"{sys.argv[1]}: T=1 threading {t:.3} s, multiprocessing {p:.3} s ({ratio:.2}x): ok")
+PY
 "$bin" --preset count-loop --screenshot "$out/count-loop.png"
 check_png "$out/count-loop.png"
 # A program other than heat.py, with its entry and parameters, in the real window.

@@ -73,6 +73,7 @@ fn sweep_plot_png_and_svg() {
         threads: vec![1, 2],
         repeats: 2,
         base: small(),
+        warmup: false,
     };
     let points = run_sweep(&spec, None, &CancelToken::new(), |_| {}).unwrap();
     let stats = aggregate(&points);

@@ -33,6 +33,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             preset: cli.preset,
             screenshot: cli.screenshot,
             with_sweep: cli.with_sweep,
+            sweep_csv: cli.csv,
         }),
     }
 }

@@ -30,6 +30,9 @@ pub struct Cli {
     /// With --screenshot: run the preset's sweep before its run, so the plot is filled too.
     #[arg(long, requires = "screenshot")]
     pub with_sweep: bool,
+    /// With --with-sweep: also write the sweep the window measured as CSV.
+    #[arg(long, value_name = "FILE", requires = "with_sweep")]
+    pub csv: Option<PathBuf>,
 }
 
 /// The subcommands.

@@ -22,6 +22,10 @@ pub struct SweepSpec {
     pub repeats: usize,
     /// Sizes and switch interval shared by every run (mode, kernel and threads are overridden).
     pub base: RunConfig,
+    /// Run each series once first and discard it (caches, page faults, a process's first
+    /// start), so that no series' first point pays for warming up.
+    #[serde(default)]
+    pub warmup: bool,
 }
 
 impl SweepSpec {
@@ -33,6 +37,7 @@ impl SweepSpec {
             threads: (1..=max).collect(),
             repeats: 3,
             base,
+            warmup: true,
         }
     }
 
@@ -92,6 +97,14 @@ pub fn run_sweep(
         spec.validate()?;
         let total = spec.total_runs();
         let t0 = clock::now_ns();
+        if spec.warmup {
+            for &series in &spec.series {
+                if cancel.is_cancelled() {
+                    return Err(EngineError::Cancelled);
+                }
+                run_blocking(&spec.config(series, spec.threads[0]), None, cancel)?;
+            }
+        }
         let mut points = Vec::with_capacity(total);
         for &threads in &spec.threads {
             for repeat in 0..spec.repeats {

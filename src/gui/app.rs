@@ -41,6 +41,7 @@ enum ShotPhase {
 struct ScreenshotJob {
     path: PathBuf,
     with_sweep: bool,
+    sweep_csv: Option<PathBuf>,
     phase: ShotPhase,
     started: bool,
     rx: Option<Receiver<Arc<egui::ColorImage>>>,
@@ -57,6 +58,8 @@ pub struct AppOptions {
     pub screenshot: Option<PathBuf>,
     /// In screenshot mode, run the preset's sweep before its run.
     pub with_sweep: bool,
+    /// In screenshot mode, write the sweep the window measured here as CSV.
+    pub sweep_csv: Option<PathBuf>,
     /// Where the screenshot mode reports success or failure.
     pub screenshot_result: Option<ShotResult>,
     /// Ignore stored settings (tests, screenshots).
@@ -104,6 +107,7 @@ impl GilscopeApp {
         let shot = opts.screenshot.map(|path| ScreenshotJob {
             path,
             with_sweep: opts.with_sweep || opts.preset == Some(Preset::CountLoop),
+            sweep_csv: opts.sweep_csv.clone(),
             phase: ShotPhase::Sweep,
             started: false,
             rx: None,
@@ -211,7 +215,12 @@ impl GilscopeApp {
             series,
             threads: (1..=max).collect(),
             repeats: self.settings.sweep_repeats.max(1),
-            base: self.run_config(),
+            // No heat frames while measuring: the window should take little from the workers.
+            base: RunConfig {
+                publish_frames: false,
+                ..self.run_config()
+            },
+            warmup: true,
         };
         if let Err(e) = spec.validate() {
             self.session.error = Some(format!("{e:#}"));
@@ -412,6 +421,14 @@ impl GilscopeApp {
                     shot.started = true;
                     start_sweep = true;
                 } else if !self.session.busy() {
+                    if let Some(p) = &shot.sweep_csv {
+                        let csv = crate::export::data::sweep_csv(&self.session.sweep_points);
+                        if let Err(e) = crate::export::atomic::write_atomic(p, csv.as_bytes()) {
+                            finish_shot(shot, Err(format!("cannot write {}: {e}", p.display())));
+                            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                            return;
+                        }
+                    }
                     shot.phase = ShotPhase::Run;
                     shot.started = false;
                 }

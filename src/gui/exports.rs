@@ -59,6 +59,7 @@ pub fn render(session: &Session, settings: &Settings, target: ExportTarget) -> R
             threads: vec![1],
             repeats: settings.sweep_repeats,
             base: settings.run.clone(),
+            warmup: false,
         };
         Ok((aggregate(&session.sweep_points), plots::sweep_title(&spec)))
     };

@@ -28,6 +28,8 @@ pub struct LaunchOptions {
     pub screenshot: Option<PathBuf>,
     /// In screenshot mode, run the preset's sweep first.
     pub with_sweep: bool,
+    /// With `with_sweep`: write the sweep the window measured here as CSV.
+    pub sweep_csv: Option<PathBuf>,
 }
 
 /// Whether a display server is reachable by name.
@@ -51,8 +53,8 @@ pub fn parse_preset(name: &str) -> Result<Preset, UsageError> {
 /// Opens the window; in screenshot mode, returns once the PNG is saved.
 pub fn launch(opts: LaunchOptions) -> Result<ExitCode> {
     let preset = opts.preset.as_deref().map(parse_preset).transpose()?;
-    if let Some(p) = &opts.screenshot {
-        // Fail before opening a window if the file cannot be written.
+    for p in opts.screenshot.iter().chain(opts.sweep_csv.iter()) {
+        // Fail before opening a window if a file cannot be written.
         crate::export::atomic::PendingFile::create(p)
             .map_err(|e| UsageError(format!("cannot write {}: {e}", p.display())))?;
     }
@@ -67,6 +69,7 @@ pub fn launch(opts: LaunchOptions) -> Result<ExitCode> {
         preset,
         screenshot: opts.screenshot.clone(),
         with_sweep: opts.with_sweep,
+        sweep_csv: opts.sweep_csv.clone(),
         screenshot_result: Some(Arc::clone(&result)),
         fresh_settings: opts.screenshot.is_some(),
         worker_exe: None,
