@@ -21,13 +21,13 @@ if [ -z "${DISPLAY:-}" ]; then
 fi
 
 check_png() {
-  python3 - "$1" <<'PY'
+  python3 - "$1" "${2:-1200}" "${3:-800}" <<'PY'
 import struct, sys, zlib
-path = sys.argv[1]
+path, min_w, min_h = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 data = open(path, "rb").read()
 assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
 w, h = struct.unpack(">II", data[16:24])
-assert w >= 1200 and h >= 800, f"window too small: {w}x{h}"
+assert w >= min_w and h >= min_h, f"window too small: {w}x{h}"
 # Decode and make sure the picture is not blank: many distinct colours.
 pos, idat = 8, b""
 while pos < len(data):
@@ -74,6 +74,11 @@ if python3 -c 'import sys; assert sys.version_info >= (3, 8)' 2>/dev/null; then
 else
   echo "skipping the real-cpython window: no python3 3.8+"
 fi
+# A projector's 1280x720 and a classroom's 1920x1080 (the layout is asserted in tests/gui.rs).
+for size in 1280x720 1920x1080; do
+  "$bin" --preset threading-purepy --screenshot "$out/window-$size.png" --with-sweep --size "$size"
+  check_png "$out/window-$size.png" "${size%x*}" "${size#*x}"
+done
 # Bad input to the window launcher is a usage error, not a window.
 if "$bin" --preset nope --screenshot "$out/nope.png" 2>/dev/null; then
   echo "an unknown preset must fail" >&2

@@ -290,3 +290,56 @@ fn an_idle_window_does_not_repaint_under_a_resting_pointer() {
         h.ctx.repaint_causes()
     );
 }
+
+/// A harness with the window at `w`×`h` points.
+fn harness_sized(w: f32, h: f32) -> Harness<'static, GilscopeApp> {
+    let worker_exe = std::path::PathBuf::from(env!("CARGO_BIN_EXE_gilscope"));
+    Harness::builder()
+        .with_size(egui::vec2(w, h))
+        .build_eframe(move |cc| {
+            GilscopeApp::new(
+                cc,
+                AppOptions {
+                    fresh_settings: true,
+                    worker_exe: Some(worker_exe),
+                    ..AppOptions::default()
+                },
+            )
+        })
+}
+
+#[test]
+fn nothing_overlaps_at_projector_sizes() {
+    for (w, hgt) in [(1280.0, 720.0), (1920.0, 1080.0)] {
+        let mut h = harness_sized(w, hgt);
+        h.state_mut().settings.run.problems = 8;
+        click_button(&mut h, "Run");
+        frames_until(&mut h, "the run to finish", |a| {
+            a.session.runs_finished == 1 && !a.session.busy()
+        });
+        h.run_steps(3);
+        let rect = |role, label: &str| {
+            h.get_all_by_role_and_label(role, label)
+                .next()
+                .unwrap_or_else(|| panic!("no '{label}' at {w}x{hgt}"))
+                .rect()
+        };
+        use egui::accesskit::Role;
+        let side = rect(Role::Label, "This run");
+        let csv = rect(Role::Button, "CSV");
+        let plot_title = rect(Role::Label, "Time vs threads");
+        let heat_copy = rect(Role::Button, "Export PNG");
+        assert!(
+            csv.max.x <= side.min.x,
+            "{w}x{hgt}: the plot's CSV button ({csv:?}) runs under the side panel ({side:?})"
+        );
+        assert!(
+            heat_copy.max.x <= plot_title.min.x,
+            "{w}x{hgt}: the heat grid's header ({heat_copy:?}) runs into the plot's ({plot_title:?})"
+        );
+        assert!(
+            csv.max.y <= hgt && csv.min.x >= 0.0,
+            "{w}x{hgt}: CSV off screen: {csv:?}"
+        );
+    }
+}

@@ -34,6 +34,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             screenshot: cli.screenshot,
             with_sweep: cli.with_sweep,
             sweep_csv: cli.csv,
+            size: cli.size,
         }),
     }
 }

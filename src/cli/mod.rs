@@ -30,6 +30,9 @@ pub struct Cli {
     /// With --screenshot: run the preset's sweep before its run, so the plot is filled too.
     #[arg(long, requires = "screenshot")]
     pub with_sweep: bool,
+    /// The window's inner size, WIDTHxHEIGHT in points (e.g. 1280x720, a projector's).
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    pub size: Option<(f32, f32)>,
     /// With --with-sweep: also write the sweep the window measured as CSV.
     #[arg(long, value_name = "FILE", requires = "with_sweep")]
     pub csv: Option<PathBuf>,
@@ -214,6 +217,21 @@ pub fn error_line(err: &anyhow::Error) -> String {
         }
     }
     format!("gilscope: error: {err:#}")
+}
+
+/// Parses `1280x720` into a window size, 640x400 to 7680x4320.
+fn parse_size(s: &str) -> Result<(f32, f32), String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("size '{s}' must look like 1280x720"))?;
+    let dim = |v: &str, lo: u32, hi: u32| {
+        v.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (lo..=hi).contains(n))
+            .ok_or_else(|| format!("size '{s}' must be between 640x400 and 7680x4320"))
+    };
+    Ok((dim(w, 640, 7680)? as f32, dim(h, 400, 4320)? as f32))
 }
 
 /// Splits `NAME=VALUE` parameter flags.

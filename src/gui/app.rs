@@ -94,6 +94,9 @@ impl GilscopeApp {
         });
         let (sink, stream) = events::channel(8192, Some(waker));
         let mut settings: Settings = if opts.fresh_settings {
+            // Fresh also means egui's own memory (panel widths, scroll positions): screenshots
+            // and tests must not depend on what an earlier session left behind.
+            cc.egui_ctx.memory_mut(|m| *m = egui::Memory::default());
             Settings::default()
         } else {
             cc.storage
@@ -559,6 +562,10 @@ impl eframe::App for GilscopeApp {
         if !self.pending.is_empty() {
             ui.ctx().request_repaint();
         }
+    }
+
+    fn persist_egui_memory(&self) -> bool {
+        self.persist
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

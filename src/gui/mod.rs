@@ -30,6 +30,8 @@ pub struct LaunchOptions {
     pub with_sweep: bool,
     /// With `with_sweep`: write the sweep the window measured here as CSV.
     pub sweep_csv: Option<PathBuf>,
+    /// The window's inner size in points (default 1600×1000).
+    pub size: Option<(f32, f32)>,
 }
 
 /// Whether a display server is reachable by name.
@@ -77,8 +79,8 @@ pub fn launch(opts: LaunchOptions) -> Result<ExitCode> {
     let native = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("gilscope")
-            .with_inner_size([1600.0, 1000.0])
-            .with_min_inner_size([900.0, 600.0]),
+            .with_inner_size(opts.size.map_or([1600.0, 1000.0], |(w, h)| [w, h]))
+            .with_min_inner_size([640.0, 400.0]),
         persist_window: shot.is_none(),
         ..Default::default()
     };

@@ -53,7 +53,7 @@ impl HeatTextures {
 }
 
 fn legend(ui: &mut egui::Ui) {
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label(format!("{:.1}", HEAT_RANGE.0));
         let (rect, resp) = ui.allocate_exact_size(egui::vec2(140.0, 12.0), egui::Sense::hover());
         let p = ui.painter();
@@ -108,7 +108,7 @@ pub fn show(
         program_state(ui, settings, session);
         return;
     }
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.heading("Heat grid").on_hover_text("Each worker's current problem, as it is computed (the latest frame, about 20 per second).");
         if ui.small_button("Export PNG").clicked() {
             cmds.push(Command::Export(ExportTarget::GridPng));
@@ -162,7 +162,13 @@ pub fn show(
                             ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
                         ui.painter()
                             .rect_filled(r, 2.0, c32(worker_color(f.worker as usize)));
-                        ui.label(format!("{who} · problem {} · it {}", f.problem, f.iter));
+                        ui.add(
+                            egui::Label::new(format!(
+                                "{who} · problem {} · it {}",
+                                f.problem, f.iter
+                            ))
+                            .truncate(),
+                        );
                     });
                     ui.add(egui::Image::new((t.id(), egui::vec2(side, side))))
                         .on_hover_text(format!(

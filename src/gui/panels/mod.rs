@@ -37,9 +37,11 @@ pub fn draw(
     cmds: &mut Vec<Command>,
 ) {
     egui::Panel::top("top_bar").show(ui, |ui| top::show(ui, settings, session, cmds));
+    // Side panels take a share of the window, so a 1280×720 projector keeps a wide centre.
+    let window_w = ui.available_width();
     egui::Panel::left("controls")
         .resizable(true)
-        .default_size(300.0)
+        .default_size((window_w * 0.2).clamp(230.0, 320.0))
         .show(ui, |ui| {
             egui::ScrollArea::vertical()
                 .id_salt("controls_scroll")
@@ -51,7 +53,7 @@ pub fn draw(
         });
     egui::Panel::right("side")
         .resizable(true)
-        .default_size(400.0)
+        .default_size((window_w * 0.26).clamp(260.0, 420.0))
         .show(ui, |ui| {
             egui::ScrollArea::vertical()
                 .id_salt("side_scroll")

@@ -17,7 +17,9 @@ pub fn show(
     session: &Session,
     cmds: &mut Vec<Command>,
 ) {
-    ui.horizontal(|ui| {
+    // Wraps, so that a narrow column (a 1280×720 projector) never pushes the plot under the
+    // side panel.
+    ui.horizontal_wrapped(|ui| {
         ui.heading("Time vs threads")
             .on_hover_text("Wall time of the whole benchmark against the number of workers, like the source graph. Dots are single runs, bars their spread, lines the medians.");
         ui.selectable_value(&mut settings.plot_speedup, false, "time");

@@ -35,6 +35,10 @@ pub struct SegmentCache {
 }
 
 /// Heights of the lanes, squeezed to fit `avail` (cores compress first when there are many).
+/// How much lanes may grow beyond their natural height to fill the timeline.
+pub const MAX_LANE_GROWTH: f32 = 4.0;
+
+/// Each lane's height in points, filling `avail` as far as [`MAX_LANE_GROWTH`] allows.
 pub fn lane_heights(lanes: &[&Lane], avail: f32) -> Vec<f32> {
     let cores = lanes
         .iter()
@@ -47,11 +51,12 @@ pub fn lane_heights(lanes: &[&Lane], avail: f32) -> Vec<f32> {
         LaneKind::Worker(_) => 20.0,
     };
     let total: f32 = lanes.iter().map(|l| want(l) + 2.0).sum();
-    // Squeeze to fit; grow (up to 1.8×) when there is room, so few lanes read well on a projector.
+    // Squeeze to fit; grow (up to 4×) to use the timeline's height, so few lanes read well
+    // from the back of a room.
     let scale = if total > avail {
         (avail / total).max(0.2)
     } else {
-        (avail / total).min(1.8)
+        (avail / total).min(MAX_LANE_GROWTH)
     };
     lanes.iter().map(|l| (want(l) * scale).max(3.0)).collect()
 }
