@@ -343,3 +343,40 @@ fn nothing_overlaps_at_projector_sizes() {
         );
     }
 }
+
+#[test]
+fn repeat_runs_until_stop_then_this_run_says_cancelled() {
+    let mut h = harness();
+    h.step();
+    {
+        let s = &mut h.state_mut().settings;
+        s.run.problems = 4;
+        s.repeat_runs = true;
+    }
+    click_button(&mut h, "Run");
+    frames_until(&mut h, "a repeated run", |a| {
+        a.session.runs_finished >= 2 && a.session.repeats_done >= 1
+    });
+    // Now a long one, stopped mid-way: the loop ends and the figures say so.
+    h.state_mut().settings.run.iters = 2000;
+    frames_until(&mut h, "the long run to start", |a| {
+        a.session
+            .live
+            .as_ref()
+            .is_some_and(|l| l.config.iters == 2000)
+    });
+    click_button(&mut h, "Stop");
+    frames_until(&mut h, "the run to stop", |a| !a.session.busy());
+    h.run_steps(5);
+    let app = h.state();
+    assert!(!app.session.busy(), "Stop must end the repeat loop");
+    assert!(
+        app.session.cancelled.is_some(),
+        "the stopped run is reported as cancelled"
+    );
+    assert!(
+        app.session.last_summary.is_none(),
+        "no older run's figures after a Stop"
+    );
+    assert!(h.query_by_label("Cancelled").is_some());
+}

@@ -137,11 +137,22 @@ impl GilscopeApp {
 
     /// The one place engine events are read.
     fn drain_events(&mut self) {
+        let finished_before = self.session.runs_finished;
         for _ in 0..MAX_EVENTS_PER_FRAME {
             match self.session.events.rx.try_recv() {
                 Ok(ev) => self.session.handle_event(ev),
                 Err(_) => break,
             }
+        }
+        // Repeat until Stop: a run that ended by itself starts again, so a lesson can be
+        // narrated over a live picture; Stop (a cancelled run) ends the loop.
+        if self.settings.repeat_runs
+            && self.session.last_job == Some(JobKind::Run)
+            && self.session.runs_finished > finished_before
+            && self.session.cancelled.is_none()
+            && self.shot.is_none()
+        {
+            self.session.repeat_pending = true;
         }
         let generation = self.session.events.frames.generation();
         if generation != self.session.frames_generation {
@@ -151,6 +162,11 @@ impl GilscopeApp {
             self.heat.dirty = true;
         }
         self.session.reap_job();
+        if self.session.repeat_pending && !self.session.busy() {
+            self.session.repeat_pending = false;
+            self.session.repeats_done += 1;
+            self.pending.push(Command::Run);
+        }
     }
 
     fn run_config(&self) -> RunConfig {
@@ -176,6 +192,7 @@ impl GilscopeApp {
             Ok(h) => {
                 self.session.error = None;
                 self.session.job = Some((JobKind::Run, h));
+                self.session.last_job = Some(JobKind::Run);
             }
             Err(e) => self.session.error = Some(format!("{e:#}")),
         }
@@ -244,6 +261,7 @@ impl GilscopeApp {
             Ok(h) => {
                 self.session.error = None;
                 self.session.job = Some((JobKind::Sweep, h));
+                self.session.last_job = Some(JobKind::Sweep);
             }
             Err(e) => self.session.error = Some(format!("{e:#}")),
         }
@@ -256,6 +274,7 @@ impl GilscopeApp {
             Command::RunSweep => self.start_sweep(false),
             Command::CompareWithCpython => self.start_sweep(true),
             Command::Stop => {
+                self.session.repeat_pending = false;
                 if let Some((_, h)) = &self.session.job {
                     h.cancel();
                 }

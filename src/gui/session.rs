@@ -73,6 +73,15 @@ pub struct Session {
     pub live: Option<LiveRun>,
     /// The latest finished run.
     pub last_summary: Option<RunSummary>,
+    /// The latest run was stopped: what it was and after how long (shown instead of an older
+    /// run's figures).
+    pub cancelled: Option<String>,
+    /// Runs started again by "repeat until Stop".
+    pub repeats_done: u64,
+    /// A run ended by itself with "repeat until Stop" on: start it again once the job is gone.
+    pub repeat_pending: bool,
+    /// The kind of the job started last (still known after the job was reaped).
+    pub last_job: Option<JobKind>,
     /// Finished runs, newest last (bounded).
     pub history: Vec<RunSummary>,
     /// The timeline of the current or latest run.
@@ -162,6 +171,10 @@ impl Session {
             job: None,
             live: None,
             last_summary: None,
+            cancelled: None,
+            repeats_done: 0,
+            repeat_pending: false,
+            last_job: None,
             history: Vec::new(),
             timeline: None,
             timeline_view: TimelineView {
@@ -209,6 +222,7 @@ impl Session {
                 );
                 self.timeline_view.follow = true;
                 self.frames.clear();
+                self.cancelled = None;
                 self.live = Some(LiveRun {
                     run_id,
                     config: *config,
@@ -262,9 +276,19 @@ impl Session {
             EngineEvent::RunFailed {
                 error, cancelled, ..
             } => {
-                if !cancelled {
+                if cancelled {
+                    self.cancelled = self.live.as_ref().map(|l| {
+                        format!(
+                            "{} · {} workers · stopped after {:.1} s",
+                            l.config.series().label_in(&l.config.program),
+                            l.config.threads,
+                            l.started.elapsed().as_secs_f64()
+                        )
+                    });
+                } else {
                     self.error = Some(error);
                 }
+                self.last_summary = None;
                 if let Some(t) = &mut self.timeline {
                     t.end_ns = Some(t.last_ns);
                     t.prepare();

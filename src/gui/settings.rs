@@ -34,6 +34,8 @@ pub struct Settings {
     pub export_dir: Option<PathBuf>,
     /// Whether the teaching panel is open.
     pub show_teaching: bool,
+    /// Start a run again when it ends, until Stop (a live picture to narrate over).
+    pub repeat_runs: bool,
 }
 
 impl Default for Settings {
@@ -55,6 +57,7 @@ impl Default for Settings {
             plot_speedup: false,
             export_dir: None,
             show_teaching: true,
+            repeat_runs: false,
         }
     }
 }

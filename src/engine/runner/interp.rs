@@ -32,14 +32,19 @@ struct InterpHost<'a> {
     steps: u64,
     last_report_ns: u64,
     ticker: Ticker,
+    unshown: Option<ArrayObj>,
 }
 
 impl InterpHost<'_> {
+    /// Progress and a frame, at most every [`FRAME_EVERY_NS`]; a skipped grid is kept (a cheap
+    /// view) so that the final state can be shown when the worker ends.
     fn report(&mut self, grid: &ArrayObj) {
         let now = clock::now_ns();
         if now.saturating_sub(self.last_report_ns) < FRAME_EVERY_NS {
+            self.unshown = Some(grid.clone());
             return;
         }
+        self.unshown = None;
         self.last_report_ns = now;
         let _ = self.tx.try_send(WorkerMsg::Progress {
             worker: self.job.worker,
@@ -150,6 +155,7 @@ pub fn run_interpreted(
         steps: 0,
         last_report_ns: 0,
         ticker: Ticker::default(),
+        unshown: None,
     };
     // A new thread takes the GIL before running any bytecode.
     gil.take(job.worker, &mut host.rec)?;
@@ -184,6 +190,11 @@ pub fn run_interpreted(
         let mut vm = Vm::new(&mut host, gil.eval_breaker(), globals);
         let r = vm.call_value(&Value::Function(entry), args);
         let n = vm.instructions();
+        // The last state, so the grid shows where the run ended.
+        if let Some(last) = vm.host().unshown.take() {
+            vm.host().last_report_ns = 0;
+            vm.host().report(&last);
+        }
         Ok((WireValue::pack(&r?)?, n))
     })();
     if gil.holds(job.worker) {

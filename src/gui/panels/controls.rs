@@ -140,6 +140,8 @@ pub fn show(
             cmds.push(Command::Stop);
         }
     });
+    ui.checkbox(&mut settings.repeat_runs, "Repeat until Stop")
+        .on_hover_text("Start the run again each time it ends, so the picture stays live while you explain it. Stop (Esc) ends the loop. Each run is measured on its own.");
     ui.separator();
     ui.heading("Sweep: time vs threads");
     ui.add_enabled_ui(!busy, |ui| {

@@ -53,6 +53,12 @@ pub fn show(ui: &mut egui::Ui, session: &Session) {
         }
         return;
     }
+    if let Some(what) = &session.cancelled {
+        ui.label(egui::RichText::new("Cancelled").size(22.0).strong());
+        ui.label(what.as_str());
+        ui.label("Stopped before the end: no wall time, result or speedup to show.");
+        return;
+    }
     let Some(s) = &session.last_summary else {
         ui.label("Press Run (F5) or pick a preset.");
         return;
