@@ -223,15 +223,47 @@ fn stop_ends_a_long_run_quickly() {
 }
 
 #[test]
-fn bad_values_are_clamped_and_failures_shown_in_the_window() {
+fn bad_values_are_rejected_and_failures_shown_in_the_window() {
     let mut h = harness_with_worker("/nonexistent/gilscope-worker");
     h.step();
-    // The controls cannot hold an out-of-range value.
-    h.state_mut().settings.run.threads = 0;
-    h.state_mut().settings.run.grid = 1;
-    h.step();
-    assert_eq!(h.state().settings.run.threads, 1);
-    assert_eq!(h.state().settings.run.grid, 3);
+    // A bad value typed into a field is shown as rejected and never applied (no silent clamp).
+    for (field, bad) in [
+        ("Threads", "abc"),
+        ("Threads", "0"),
+        ("Grid N", "-3"),
+        ("Iterations", "999999"),
+    ] {
+        let before = h.state().settings.run.clone();
+        h.get_by_label(field).focus();
+        h.step();
+        // Select all and replace with the bad text.
+        h.key_press_modifiers(egui::Modifiers::COMMAND, Key::A);
+        h.get_by_label(field).type_text(bad);
+        h.step();
+        h.step();
+        assert_eq!(h.state().settings.run, before, "{field}={bad} was applied");
+        assert!(
+            h.query_all_by_label_contains("rejected").count() >= 1,
+            "{field}={bad} is not shown as rejected"
+        );
+        // A good value is applied.
+        h.key_press_modifiers(egui::Modifiers::COMMAND, Key::A);
+        h.get_by_label(field).type_text(match field {
+            "Threads" => "3",
+            "Grid N" => "40",
+            _ => "20",
+        });
+        h.step();
+        h.step();
+        assert_eq!(
+            h.query_all_by_label_contains("rejected").count(),
+            0,
+            "{field}"
+        );
+    }
+    assert_eq!(h.state().settings.run.threads, 3);
+    assert_eq!(h.state().settings.run.grid, 40);
+    assert_eq!(h.state().settings.run.iters, 20);
     // A worker that cannot start is an error in the window, not a panic or a hang.
     h.state_mut().settings.run.mode = Mode::Multiprocessing;
     h.state_mut().settings.run.problems = 2;

@@ -3,8 +3,8 @@
 use super::super::command::Command;
 use super::super::session::Session;
 use super::super::settings::Settings;
-use super::labelled;
 use super::teach::interpreter_text;
+use super::{labelled, number_field};
 use crate::engine::config::{Kernel, Mode, Runtime, Series};
 use crate::engine::variants::Interpreter;
 use crate::view::presets::Preset;
@@ -95,7 +95,7 @@ pub fn show(
             }
         });
         let max_threads = (4 * session.cores).clamp(8, 64);
-        labelled(ui, "Threads", |ui| ui.add(egui::DragValue::new(&mut settings.run.threads).range(1..=max_threads)))
+        number_field(ui, "Threads", &mut settings.run.threads, 1, max_threads)
             .on_hover_text("Workers: threads, or processes in multiprocessing mode (NT in the source).");
         let heat = settings.run.is_heat();
         if heat {
@@ -105,17 +105,17 @@ pub fn show(
                     ui.selectable_value(&mut settings.run.kernel, k, k.name()).on_hover_text(kernel_help(k));
                 }
             });
-        labelled(ui, "Grid N", |ui| ui.add(egui::DragValue::new(&mut settings.run.grid).range(3..=2000)))
+        number_field(ui, "Grid N", &mut settings.run.grid, 3, 2000)
             .on_hover_text("Each problem is an N×N grid (the source uses 30).");
-        labelled(ui, "Problems", |ui| ui.add(egui::DragValue::new(&mut settings.run.problems).range(1..=2000)))
+        number_field(ui, "Problems", &mut settings.run.problems, 1, 2000)
             .on_hover_text("Problems split over the workers like numpy.array_split (the source uses 100).");
-        labelled(ui, "Iterations", |ui| ui.add(egui::DragValue::new(&mut settings.run.iters).range(1..=2000)))
+        number_field(ui, "Iterations", &mut settings.run.iters, 1, 2000)
             .on_hover_text("Kernel applications per problem (the source uses 30).");
         }
         let mut ms = settings.run.switch_interval_micros as f64 / 1000.0;
-        labelled(ui, "Switch interval (ms)", |ui| ui.add(egui::DragValue::new(&mut ms).range(0.1..=100.0).speed(0.1)))
+        number_field(ui, "Switch interval (ms)", &mut ms, 0.1, 100.0)
             .on_hover_text("sys.setswitchinterval: how long a waiting thread sleeps before it asks the holder to drop the GIL (CPython: 5 ms).");
-        settings.run.switch_interval_micros = (ms * 1000.0).round().max(100.0) as u64;
+        settings.run.switch_interval_micros = (ms * 1000.0).round() as u64;
         if heat && settings.run.kernel == Kernel::Io {
             let mut io = settings.run.io_wait_micros as f64 / 1000.0;
             labelled(ui, "I/O wait (ms)", |ui| ui.add(egui::DragValue::new(&mut io).range(0.0..=100.0).speed(0.1)))

@@ -27,6 +27,63 @@ pub fn labelled(
     .inner
 }
 
+/// A number typed as text: a value that parses and lies in `lo..=hi` is applied; anything else
+/// (`0`, `999`, `abc`, `-3`) is shown as rejected beside the field, and the setting keeps its
+/// last good value. Never a silent clamp.
+pub fn number_field<T>(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut T,
+    lo: T,
+    hi: T,
+) -> egui::Response
+where
+    T: std::str::FromStr + std::fmt::Display + PartialOrd + Copy,
+{
+    let id = ui.make_persistent_id(("number_field", label));
+    // (text being edited, the value it was last synced from)
+    let (mut text, synced) = ui
+        .data_mut(|d| d.get_temp::<(String, String)>(id))
+        .unwrap_or_else(|| (value.to_string(), value.to_string()));
+    let current = value.to_string();
+    let focused = ui.memory(|m| m.has_focus(id));
+    let parses = |t: &str| {
+        t.trim()
+            .replace('_', "")
+            .parse::<T>()
+            .ok()
+            .filter(|v| *v >= lo && *v <= hi)
+    };
+    // Changed elsewhere (a preset, a key) while not being edited: show the new value.
+    if !focused && (synced != current || parses(&text).is_some()) {
+        text = current.clone();
+    }
+    let resp = ui
+        .horizontal(|ui| {
+            let l = ui.label(label);
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut text)
+                        .id(id)
+                        .desired_width(64.0),
+                )
+                .labelled_by(l.id);
+            match parses(&text) {
+                Some(v) => *value = v,
+                None => {
+                    ui.colored_label(
+                        super::theme::c32(crate::view::theme::ALARM),
+                        format!("rejected: {lo} to {hi}"),
+                    );
+                }
+            }
+            r
+        })
+        .inner;
+    ui.data_mut(|d| d.insert_temp(id, (text, value.to_string())));
+    resp
+}
+
 /// Draws the whole window. Panels read the session and push commands; only view-only state
 /// (timeline zoom, settings being edited) changes here.
 pub fn draw(
