@@ -412,3 +412,42 @@ fn repeat_runs_until_stop_then_this_run_says_cancelled() {
     );
     assert!(h.query_by_label("Cancelled").is_some());
 }
+
+#[test]
+fn a_huge_run_asks_first_with_a_measured_forecast() {
+    let mut h = harness();
+    h.step();
+    {
+        let s = &mut h.state_mut().settings;
+        s.run.grid = 2000;
+        s.run.threads = 8;
+    }
+    h.step();
+    click_button(&mut h, "Run");
+    let app = h.state();
+    assert!(
+        !app.session.busy(),
+        "a run forecast at hours started without asking"
+    );
+    let text = app
+        .session
+        .confirm
+        .clone()
+        .expect("no warning before a huge run");
+    assert!(text.contains(" h ") || text.contains(" min "), "{text}");
+    // A new egui window sizes itself on its first frame and shows on the next.
+    h.run_steps(3);
+    assert!(h.query_all_by_label_contains("would take about").count() >= 1);
+    click_button(&mut h, "Cancel");
+    assert!(h.state().session.confirm.is_none());
+    assert!(!h.state().session.busy());
+    // A normal run starts at once, without asking.
+    h.state_mut().settings.run.grid = 30;
+    h.state_mut().settings.run.threads = 2;
+    h.step();
+    click_button(&mut h, "Run");
+    assert!(h.state().session.confirm.is_none());
+    frames_until(&mut h, "the run to finish", |a| {
+        a.session.runs_finished == 1 && !a.session.busy()
+    });
+}

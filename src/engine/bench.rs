@@ -48,6 +48,29 @@ impl Host for BenchHost<'_> {
     fn print(&mut self, _line: &str) {}
 }
 
+/// Runs longer than this get a warning before they start.
+pub const LONG_RUN_SECS: f64 = 60.0;
+
+/// A forecast of a heat run's wall time from a measurement on this machine: three applications
+/// of its kernel on a 30×30 grid (about 2 ms for the python kernel), scaled by the run's cells
+/// and by how many workers can run Python at once. `None` for other programs and native mode.
+pub fn forecast_secs(cfg: &RunConfig) -> Option<f64> {
+    if !cfg.is_heat() || cfg.mode == Mode::Native {
+        return None;
+    }
+    let (secs, _) = time_interpreted_in(cfg.interpreter, cfg.kernel, 30, 3).ok()?;
+    let per_cell = secs / (3.0 * 28.0 * 28.0);
+    let cells = (cfg.grid.saturating_sub(2) as f64).powi(2) * (cfg.iters * cfg.problems) as f64;
+    let gil_bound =
+        cfg.kernel == Kernel::Python && cfg.mode == Mode::Threading && cfg.interpreter.has_gil();
+    let at_once = if gil_bound {
+        1
+    } else {
+        cfg.threads.min(crate::engine::clock::core_count()).max(1)
+    };
+    Some(per_cell * cells / at_once as f64)
+}
+
 /// Seconds and instructions of `iters` interpreted updates of one `n`×`n` grid.
 pub fn time_interpreted(kernel: Kernel, n: usize, iters: usize) -> Result<(f64, u64), EngineError> {
     time_interpreted_in(Interpreter::Gil, kernel, n, iters)

@@ -177,10 +177,31 @@ impl GilscopeApp {
     }
 
     fn start_run(&mut self) {
+        self.start_run_checked(false);
+    }
+
+    /// Starts the run; unless `confirmed`, a run forecast to take over a minute first asks.
+    fn start_run_checked(&mut self, confirmed: bool) {
         if self.session.busy() {
             return;
         }
         let cfg = self.run_config();
+        if !confirmed
+            && cfg.validate().is_ok()
+            && let Some(secs) = crate::engine::bench::forecast_secs(&cfg)
+            && secs > crate::engine::bench::LONG_RUN_SECS
+        {
+            self.session.confirm = Some(format!(
+                "This run would take about {} on this machine (measured: its kernel on a 30×30 grid, scaled to grid {} × {} iterations × {} problems over {} workers).",
+                fmt_duration(secs),
+                cfg.grid,
+                cfg.iters,
+                cfg.problems,
+                cfg.threads
+            ));
+            return;
+        }
+        self.session.confirm = None;
         if let Err(e) = cfg.validate() {
             self.session.error = Some(format!("{e:#}"));
             return;
@@ -272,6 +293,8 @@ impl GilscopeApp {
         match cmd {
             Command::Run => self.start_run(),
             Command::RunSweep => self.start_sweep(false),
+            Command::ConfirmRun => self.start_run_checked(true),
+            Command::CancelRun => self.session.confirm = None,
             Command::CompareWithCpython => self.start_sweep(true),
             Command::Stop => {
                 self.session.repeat_pending = false;
@@ -591,5 +614,16 @@ impl eframe::App for GilscopeApp {
         if self.persist {
             eframe::set_value(storage, eframe::APP_KEY, &self.settings);
         }
+    }
+}
+
+/// `42 s`, `3.5 min`, `2.1 h`.
+fn fmt_duration(secs: f64) -> String {
+    if secs < 90.0 {
+        format!("{secs:.0} s")
+    } else if secs < 5400.0 {
+        format!("{:.1} min", secs / 60.0)
+    } else {
+        format!("{:.1} h", secs / 3600.0)
     }
 }

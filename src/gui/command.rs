@@ -34,6 +34,10 @@ pub enum Command {
     RunSweep,
     /// Forget the sweep points.
     ClearSweep,
+    /// Start the run that the long-run warning asked about.
+    ConfirmRun,
+    /// Drop the run the long-run warning asked about.
+    CancelRun,
     /// Measure the current sweep's threading and multiprocessing series on the real CPython
     /// too, added to the plot beside the emulated lines.
     CompareWithCpython,

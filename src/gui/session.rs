@@ -100,6 +100,8 @@ pub struct Session {
     pub frames_generation: u64,
     /// An error to show.
     pub error: Option<String>,
+    /// A run that would take long, waiting for the user's yes: the forecast shown.
+    pub confirm: Option<String>,
     /// A short message (e.g. where a file was saved).
     pub notice: Option<String>,
     /// Runs finished since launch (for tests and the screenshot mode).
@@ -175,6 +177,7 @@ impl Session {
             repeats_done: 0,
             repeat_pending: false,
             last_job: None,
+            confirm: None,
             history: Vec::new(),
             timeline: None,
             timeline_view: TimelineView {

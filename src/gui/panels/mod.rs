@@ -138,4 +138,22 @@ pub fn draw(
         });
     egui::CentralPanel::default_margins()
         .show(ui, |ui| timeline::show(ui, settings, session, cmds));
+    if let Some(text) = session.confirm.clone() {
+        egui::Window::new("A long run")
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::CENTER_CENTER, egui::vec2(0.0, 0.0))
+            .show(ui.ctx(), |ui| {
+                ui.label(text);
+                ui.label("Smaller sizes show the same effect in seconds. Stop (Esc) ends a run at any time.");
+                ui.horizontal(|ui| {
+                    if ui.button("Run anyway").clicked() {
+                        cmds.push(Command::ConfirmRun);
+                    }
+                    if ui.button("Cancel").clicked() {
+                        cmds.push(Command::CancelRun);
+                    }
+                });
+            });
+    }
 }
