@@ -24,6 +24,15 @@ fi
 "$bin" --preset io-threads --screenshot "$out/window-io-threads.png"
 "$bin" --preset count-loop --with-sweep --screenshot "$out/window-count-loop.png"
 "$bin" --preset bank-race --screenshot "$out/window-bank-race.png"
+"$bin" --preset free-threaded --screenshot "$out/window-free-threaded.png"
+"$bin" --preset refcount-race --screenshot "$out/window-refcount-race.png"
+"$bin" --preset subinterpreters --screenshot "$out/window-subinterpreters.png"
+"$bin" --preset starvation --screenshot "$out/window-starvation.png"
+"$bin" --preset real-cpython --with-sweep --screenshot "$out/window-real-cpython.png"
+# A projector's and a classroom's screen, and presentation mode.
+"$bin" --preset threading-purepy --with-sweep --size 1280x720 --screenshot "$out/window-1280x720.png"
+"$bin" --preset threading-purepy --with-sweep --size 1920x1080 --screenshot "$out/window-1920x1080.png"
+"$bin" --preset threading-purepy --size 1920x1080 --presentation --screenshot "$out/window-presentation.png"
 
 # Slide exports from the CLI (same drawing code as the app's Export buttons).
 "$bin" run --mode threading --kernel python --threads 2 --problems 40 \
@@ -36,5 +45,9 @@ fi
   --csv "$out/sweep.csv" --png "$out/sweep.png" --svg "$out/sweep.svg" | tee "$out/sweep.txt"
 "$bin" sweep --program count --param N=20000000 --threads 1-4 --repeats 1 \
   --png "$out/sweep-count.png" | tee "$out/sweep-count.txt"
+"$bin" sweep --series threading:python --interpreter gil,free-threaded,legacy-gil --threads 1-2 \
+  --repeats 1 --problems 40 --png "$out/sweep-variants.png" >/dev/null
+"$bin" sweep --program count --param N=5000000 --runtime emulated,cpython --threads 1-2 --repeats 1 \
+  --png "$out/sweep-runtimes.png" >/dev/null
 "$bin" dis assets/programs/bank.py > "$out/dis-bank.txt"
 echo "screenshots written to $out/"

@@ -35,6 +35,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             with_sweep: cli.with_sweep,
             sweep_csv: cli.csv,
             size: cli.size,
+            presentation: cli.presentation,
         }),
     }
 }

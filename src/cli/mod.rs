@@ -30,6 +30,9 @@ pub struct Cli {
     /// With --screenshot: run the preset's sweep before its run, so the plot is filled too.
     #[arg(long, requires = "screenshot")]
     pub with_sweep: bool,
+    /// Open in presentation mode (large text for the back of a room).
+    #[arg(long)]
+    pub presentation: bool,
     /// The window's inner size, WIDTHxHEIGHT in points (e.g. 1280x720, a projector's).
     #[arg(long, value_name = "WxH", value_parser = parse_size)]
     pub size: Option<(f32, f32)>,

@@ -60,6 +60,8 @@ pub struct AppOptions {
     pub with_sweep: bool,
     /// In screenshot mode, write the sweep the window measured here as CSV.
     pub sweep_csv: Option<PathBuf>,
+    /// Start in presentation mode.
+    pub presentation: bool,
     /// Where the screenshot mode reports success or failure.
     pub screenshot_result: Option<ShotResult>,
     /// Ignore stored settings (tests, screenshots).
@@ -104,6 +106,7 @@ impl GilscopeApp {
                 .unwrap_or_default()
         };
         let session = Session::new(sink, stream);
+        settings.presentation |= opts.presentation;
         if let Some(p) = opts.preset {
             apply_preset(&mut settings, p, session.cores);
         }

@@ -32,6 +32,8 @@ pub struct LaunchOptions {
     pub sweep_csv: Option<PathBuf>,
     /// The window's inner size in points (default 1600×1000).
     pub size: Option<(f32, f32)>,
+    /// Start in presentation mode.
+    pub presentation: bool,
 }
 
 /// Whether a display server is reachable by name.
@@ -72,6 +74,7 @@ pub fn launch(opts: LaunchOptions) -> Result<ExitCode> {
         screenshot: opts.screenshot.clone(),
         with_sweep: opts.with_sweep,
         sweep_csv: opts.sweep_csv.clone(),
+        presentation: opts.presentation,
         screenshot_result: Some(Arc::clone(&result)),
         fresh_settings: opts.screenshot.is_some(),
         worker_exe: None,

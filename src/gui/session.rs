@@ -328,12 +328,15 @@ impl Session {
 
     /// The last finished 1-thread run of the same series, for speedups.
     pub fn baseline_secs(&self, run: &RunSummary) -> Option<f64> {
-        let series = Series::new(run.mode?, run.kernel?).on(run.interpreter);
+        let series = Series::new(run.mode?, run.kernel?)
+            .on(run.interpreter)
+            .in_runtime(run.runtime);
         // The same program, entry, sizes and switch interval: only the thread count differs.
         let same = |s: &RunSummary| {
             s.mode == run.mode
                 && s.kernel == run.kernel
                 && s.interpreter == run.interpreter
+                && s.runtime == run.runtime
                 && s.program == run.program
                 && s.entry == run.entry
                 && s.grid == run.grid

@@ -51,12 +51,19 @@ impl InterpHost<'_> {
             iters_done: self.steps,
         });
         if self.job.publish_frames {
+            // `steps` updates are done: the last was iteration `iter` (1-based) of `problem`.
             let iters = self.job.iters.max(1) as u64;
+            let last = self.steps.saturating_sub(1);
+            let (problem, iter) = if self.steps == 0 {
+                (0, 0)
+            } else {
+                (last / iters, last % iters + 1)
+            };
             let frame = GridFrame::from_view(
                 self.job.worker as u32,
                 std::process::id(),
-                (self.job.first_problem as u64 + self.steps / iters) as u32,
-                (self.steps % iters) as u32,
+                (self.job.first_problem as u64 + problem) as u32,
+                iter as u32,
                 grid.to_ndarray().view(),
             );
             let _ = self.tx.try_send(WorkerMsg::Frame(frame));
