@@ -17,9 +17,14 @@ fn harness() -> Harness<'static, GilscopeApp> {
 
 /// The app with fresh settings whose multiprocessing workers run `worker_exe`.
 fn harness_with_worker(worker_exe: &str) -> Harness<'static, GilscopeApp> {
+    harness_at(worker_exe, 1600.0, 1000.0)
+}
+
+/// The same, with the window at `w`×`h` points.
+fn harness_at(worker_exe: &str, w: f32, h: f32) -> Harness<'static, GilscopeApp> {
     let worker_exe = std::path::PathBuf::from(worker_exe);
     Harness::builder()
-        .with_size(egui::vec2(1600.0, 1000.0))
+        .with_size(egui::vec2(w, h))
         .build_eframe(move |cc| {
             GilscopeApp::new(
                 cc,
@@ -199,6 +204,9 @@ fn stop_ends_a_long_run_quickly() {
         s.run.iters = 2000;
     }
     click_button(&mut h, "Run");
+    // Forecast at minutes: the window asks first.
+    h.run_steps(3);
+    click_button(&mut h, "Run anyway");
     frames_until(&mut h, "the run to stream spans", |a| {
         a.session
             .timeline
@@ -323,27 +331,10 @@ fn an_idle_window_does_not_repaint_under_a_resting_pointer() {
     );
 }
 
-/// A harness with the window at `w`×`h` points.
-fn harness_sized(w: f32, h: f32) -> Harness<'static, GilscopeApp> {
-    let worker_exe = std::path::PathBuf::from(env!("CARGO_BIN_EXE_gilscope"));
-    Harness::builder()
-        .with_size(egui::vec2(w, h))
-        .build_eframe(move |cc| {
-            GilscopeApp::new(
-                cc,
-                AppOptions {
-                    fresh_settings: true,
-                    worker_exe: Some(worker_exe),
-                    ..AppOptions::default()
-                },
-            )
-        })
-}
-
 #[test]
 fn nothing_overlaps_at_projector_sizes() {
     for (w, hgt) in [(1280.0, 720.0), (1920.0, 1080.0)] {
-        let mut h = harness_sized(w, hgt);
+        let mut h = harness_at(env!("CARGO_BIN_EXE_gilscope"), w, hgt);
         h.state_mut().settings.run.problems = 8;
         click_button(&mut h, "Run");
         frames_until(&mut h, "the run to finish", |a| {
