@@ -20,8 +20,8 @@ use crate::engine::config::{Mode, RunConfig};
 use crate::engine::error::EngineError;
 use crate::engine::events::{EngineEvent, EventSink};
 use crate::engine::program::{DRIVER_SOURCE, Program};
-use crate::engine::runner::{CancelToken, SAMPLE_PERIOD, param_overrides};
-use crate::engine::sampler::{self, Sampler};
+use crate::engine::runner::{CancelToken, announce_start, param_overrides};
+use crate::engine::sampler;
 use crate::engine::summary::{ObserverCost, RunOutcome, RunSummary, WorkerSummary};
 use crate::engine::trace::{NO_CPU, Span, SpanState};
 use crate::engine::variants::Interpreter;
@@ -390,25 +390,7 @@ pub fn run(
     } = readers;
     let cores = clock::core_count();
     let spawned_ns = clock::now_ns();
-    if let Some(sink) = sink {
-        sink.reset_frames(run_id);
-        sink.send(EngineEvent::RunStarted {
-            run_id,
-            config: Box::new(cfg.clone()),
-            cores,
-            start_ns: spawned_ns,
-        });
-    }
-    let sampler_sink = sink.cloned();
-    let core_sampler = Sampler::start(SAMPLE_PERIOD, move |s| {
-        if let Some(sink) = &sampler_sink {
-            sink.send(EngineEvent::CoreSample {
-                run_id,
-                sample: s.clone(),
-            });
-        }
-    })
-    .map_err(|e| EngineError::io("could not start the core sampler", e))?;
+    let core_sampler = announce_start(run_id, cfg, sink, cores, spawned_ns)?;
 
     let observer_cpu0 = clock::thread_cpu_ns();
     let mut workers: Vec<Option<Watched>> = (0..cfg.threads).map(|_| None).collect();

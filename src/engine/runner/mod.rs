@@ -389,6 +389,36 @@ impl<'a> Coordinator<'a> {
     }
 }
 
+/// Tells the sink a run started (fresh frames, `RunStarted`) and starts the per-core sampler
+/// that forwards its samples: the start every runtime makes.
+pub(crate) fn announce_start(
+    run_id: u64,
+    cfg: &RunConfig,
+    sink: Option<&EventSink>,
+    cores: usize,
+    start_ns: u64,
+) -> Result<Sampler, EngineError> {
+    if let Some(sink) = sink {
+        sink.reset_frames(run_id);
+        sink.send(EngineEvent::RunStarted {
+            run_id,
+            config: Box::new(cfg.clone()),
+            cores,
+            start_ns,
+        });
+    }
+    let sampler_sink = sink.cloned();
+    Sampler::start(SAMPLE_PERIOD, move |s| {
+        if let Some(sink) = &sampler_sink {
+            sink.send(EngineEvent::CoreSample {
+                run_id,
+                sample: s.clone(),
+            });
+        }
+    })
+    .map_err(|e| EngineError::io("could not start the core sampler", e))
+}
+
 /// Runs one configuration to the end on the calling thread, reporting to `sink` if given.
 pub fn run_blocking(
     cfg: &RunConfig,
@@ -561,25 +591,7 @@ fn run_inner(
     };
     let cores = clock::core_count();
     let start_ns = clock::now_ns();
-    if let Some(sink) = sink {
-        sink.reset_frames(run_id);
-        sink.send(EngineEvent::RunStarted {
-            run_id,
-            config: Box::new(cfg.clone()),
-            cores,
-            start_ns,
-        });
-    }
-    let sampler_sink = sink.cloned();
-    let sampler = Sampler::start(SAMPLE_PERIOD, move |s| {
-        if let Some(sink) = &sampler_sink {
-            sink.send(EngineEvent::CoreSample {
-                run_id,
-                sample: s.clone(),
-            });
-        }
-    })
-    .map_err(|e| EngineError::io("could not start the core sampler", e))?;
+    let sampler = announce_start(run_id, cfg, sink, cores, start_ns)?;
 
     let jobs: Vec<WorkerJob> = workload::chunks(cfg)
         .into_iter()
