@@ -21,8 +21,8 @@ use crate::view::presets::Preset;
 /// Repaint period while a run streams: caps the UI at 20 frames per second, smooth enough for a
 /// scrolling timeline and cheap enough not to disturb the measurement.
 pub const LIVE_REPAINT: Duration = Duration::from_millis(50);
-/// Repaint period during a sweep (about 10 frames per second).
-pub const SWEEP_REPAINT: Duration = Duration::from_millis(100);
+/// Repaint period during a sweep (4 frames per second: the window takes little from the workers).
+pub const SWEEP_REPAINT: Duration = Duration::from_millis(250);
 /// Most events handled in one frame, so a flood never freezes the UI.
 const MAX_EVENTS_PER_FRAME: usize = 4096;
 
