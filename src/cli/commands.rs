@@ -328,21 +328,8 @@ fn parse_series(list: &str) -> Result<Vec<Series>, UsageError> {
 
 /// Parses `emulated,cpython`.
 fn parse_runtime_list(s: &str) -> Result<Vec<crate::engine::config::Runtime>, UsageError> {
-    let mut out = Vec::new();
-    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let r = part
-            .parse()
-            .map_err(|e: crate::engine::EngineError| UsageError(e.to_string()))?;
-        if !out.contains(&r) {
-            out.push(r);
-        }
-    }
-    if out.is_empty() {
-        return Err(UsageError(
-            "--runtime needs emulated, cpython or both".to_owned(),
-        ));
-    }
-    Ok(out)
+    crate::engine::config::parse_name_list(s, "--runtime needs emulated, cpython or both")
+        .map_err(|e| UsageError(e.to_string()))
 }
 
 fn sweep(args: SweepArgs) -> Result<ExitCode> {

@@ -501,6 +501,25 @@ impl RunConfig {
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
+/// Parses a comma-separated list of names (`gil,free-threaded`, `emulated,cpython`) in the
+/// order given, without repeats; an empty list is the error `empty`.
+pub fn parse_name_list<T>(s: &str, empty: &str) -> Result<Vec<T>, EngineError>
+where
+    T: FromStr<Err = EngineError> + PartialEq,
+{
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let v: T = part.parse()?;
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    if out.is_empty() {
+        return Err(EngineError::Config(empty.to_owned()));
+    }
+    Ok(out)
+}
+
 /// Parses a thread range such as `1-8`, `4` or `1,2,4,8` into a sorted list of counts.
 pub fn parse_thread_list(s: &str) -> Result<Vec<usize>, EngineError> {
     let bad = || {

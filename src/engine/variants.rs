@@ -148,20 +148,10 @@ impl FromStr for Interpreter {
 
 /// Parses a comma-separated list of interpreters (`gil,free-threaded`), without repeats.
 pub fn parse_interpreter_list(s: &str) -> Result<Vec<Interpreter>, EngineError> {
-    let mut out = Vec::new();
-    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let i: Interpreter = part.parse()?;
-        if !out.contains(&i) {
-            out.push(i);
-        }
-    }
-    if out.is_empty() {
-        return Err(EngineError::Config(
-            "an interpreter list needs at least one of gil, free-threaded, legacy-gil, no-gil-unsafe"
-                .to_owned(),
-        ));
-    }
-    Ok(out)
+    crate::engine::config::parse_name_list(
+        s,
+        "an interpreter list needs at least one of gil, free-threaded, legacy-gil, no-gil-unsafe",
+    )
 }
 
 #[cfg(test)]

@@ -54,10 +54,10 @@ impl ThreadFiles {
         parse_stat(&self.buf[..n])
     }
 
-    /// Nanoseconds the thread has run on a core.
-    pub fn on_cpu_ns(&mut self) -> Option<u64> {
-        let n = Self::read(self.schedstat.as_ref()?, &mut self.buf)?;
-        std::str::from_utf8(&self.buf[..n])
+    /// The first whitespace-separated number in `file`.
+    fn first_number<T: std::str::FromStr>(file: Option<&File>, buf: &mut [u8]) -> Option<T> {
+        let n = Self::read(file?, buf)?;
+        std::str::from_utf8(&buf[..n])
             .ok()?
             .split_whitespace()
             .next()?
@@ -65,15 +65,15 @@ impl ThreadFiles {
             .ok()
     }
 
-    /// The system call the thread is blocked in, when it can be read (same user).
+    /// Nanoseconds the thread has run on a core.
+    pub fn on_cpu_ns(&mut self) -> Option<u64> {
+        Self::first_number(self.schedstat.as_ref(), &mut self.buf)
+    }
+
+    /// The system call the thread is blocked in, when it can be read (same user; a running
+    /// thread's file says `running`, which is no number).
     pub fn syscall(&mut self) -> Option<i64> {
-        let n = Self::read(self.syscall.as_ref()?, &mut self.buf)?;
-        std::str::from_utf8(&self.buf[..n])
-            .ok()?
-            .split_whitespace()
-            .next()?
-            .parse()
-            .ok()
+        Self::first_number(self.syscall.as_ref(), &mut self.buf)
     }
 
     /// Whether the system call can be read at all (a running thread's file says `running`;
