@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail};
 
 pub use app::{AppOptions, GilscopeApp};
 
@@ -99,7 +99,19 @@ pub fn launch(opts: LaunchOptions) -> Result<ExitCode> {
     let outcome = result.lock().map(|r| r.clone()).unwrap_or(None);
     match outcome {
         Some(Ok(())) => {
-            println!("saved {}", path.display());
+            // With `--csv -` stdout carries the CSV: the confirmation goes to stderr then. A
+            // reader that closed the pipe is an error of that output, never a panic.
+            let line = format!("saved {}", path.display());
+            let csv_on_stdout = opts
+                .sweep_csv
+                .as_deref()
+                .is_some_and(|p| p == std::path::Path::new("-"));
+            if csv_on_stdout {
+                eprintln!("{line}");
+            } else {
+                use std::io::Write;
+                writeln!(std::io::stdout(), "{line}").context("could not write to stdout")?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Some(Err(e)) => bail!("screenshot failed: {e}"),
