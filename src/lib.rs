@@ -6,6 +6,8 @@
 //! - [`view`]: plain view models shared by the window and the exports (timeline lanes,
 //!   sweep tables, the colour theme);
 //! - [`export`]: files for slides and other tools (PNG, SVG, CSV, Chrome trace JSON);
+//! - [`lessons`]: the guided lessons, each checking its claim against what just ran;
+//! - [`recording`]: `.gilscope` files that show runs and sweeps again, anywhere;
 //! - [`gui`]: the eframe desktop app, which only reads engine events and sends commands;
 //! - [`cli`]: the command-line glue;
 //! - [`usage`]: the bad-input error both the CLI and the app's launcher report.
@@ -16,5 +18,7 @@ pub mod cli;
 pub mod engine;
 pub mod export;
 pub mod gui;
+pub mod lessons;
+pub mod recording;
 pub mod usage;
 pub mod view;

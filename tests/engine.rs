@@ -69,6 +69,7 @@ fn reference_checksum(c: &RunConfig) -> f64 {
             match c.kernel {
                 Kernel::Python => reference_in_place(&mut u),
                 Kernel::Numpy | Kernel::Io => reference_jacobi(&mut u),
+                Kernel::Stream => panic!("the stream kernel has its own test"),
             }
         }
         total += u.iter().flatten().sum::<f64>();
@@ -78,7 +79,7 @@ fn reference_checksum(c: &RunConfig) -> f64 {
 
 #[test]
 fn checksums_agree_across_modes_threads_and_the_reference() {
-    for kernel in Kernel::ALL {
+    for kernel in Kernel::ALL.into_iter().filter(|&k| k != Kernel::Stream) {
         let want = reference_checksum(&cfg(Mode::Threading, kernel, 1));
         // NumPy refuses subinterpreters, so they run the pure-Python kernel only.
         for mode in Mode::ALL
@@ -467,4 +468,49 @@ fn numpys_brief_releases_starve_a_waiter_at_20_ms_but_the_count_loop_does_not() 
         .summary;
     assert_eq!(c.gil_starvations, 0, "{c:?}");
     assert!(c.gil_drop_requests > 0);
+}
+
+#[test]
+fn the_stream_kernel_is_native_only_and_its_checksum_is_the_triads() {
+    let c = |threads| RunConfig {
+        mode: Mode::Native,
+        kernel: Kernel::Stream,
+        grid: 64,
+        problems: 4,
+        iters: 3,
+        threads,
+        ..RunConfig::default()
+    };
+    // a = b + 3c with b = ic and c[i][j] = ((7i + 13j) mod 97) / 97, summed per problem.
+    let p = 4;
+    let mut want = 0.0;
+    for k in 0..p {
+        let ic = if k == p - 1 {
+            2.0
+        } else {
+            1.0 + k as f64 * (1.0 / (p - 1) as f64)
+        };
+        for i in 0..64 {
+            for j in 0..64 {
+                want += ic + 3.0 * (((i * 7 + j * 13) % 97) as f64 / 97.0);
+            }
+        }
+    }
+    for threads in [1, 2, 3] {
+        let got = run_blocking(&c(threads), None, &CancelToken::new())
+            .unwrap()
+            .summary
+            .checksum;
+        assert!(
+            (got - want).abs() <= 1e-9 * want,
+            "{threads} threads: {got} vs {want}"
+        );
+    }
+    for mode in [Mode::Threading, Mode::Multiprocessing, Mode::Interpreters] {
+        let e = RunConfig { mode, ..c(1) }
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--mode native"), "{e}");
+    }
 }

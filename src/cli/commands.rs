@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use super::{
-    BenchArgs, Cli, Command, DisArgs, ProgramArgs, RunArgs, SizeArgs, SweepArgs, UsageError,
-    parse_interpreter, parse_kernel, parse_mode, parse_params,
+    BenchArgs, Cli, Command, DisArgs, ProgramArgs, ReplayArgs, RunArgs, SizeArgs, SweepArgs,
+    UsageError, parse_interpreter, parse_kernel, parse_mode, parse_params,
 };
 use crate::engine::config::{MAX_THREADS, RunConfig, Series, parse_thread_list};
 use crate::engine::program::Program;
@@ -26,6 +26,8 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Some(Command::Sweep(args)) => sweep(args),
         Some(Command::Bench(args)) => bench(args),
         Some(Command::Dis(args)) => dis(args),
+        Some(Command::Lessons(args)) => super::lessons::lessons(args),
+        Some(Command::Replay(args)) => replay(args),
         Some(Command::Worker) => Ok(ExitCode::from(
             u8::try_from(crate::engine::runner::worker_main()).unwrap_or(1),
         )),
@@ -138,7 +140,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             .parse()
             .map_err(|e: crate::engine::EngineError| UsageError(e.to_string()))?,
         threads: count("threads", args.threads, MAX_THREADS)?,
-        publish_frames: args.grid_png.is_some(),
+        publish_frames: args.grid_png.is_some() || args.record.is_some(),
         ..base_config(&args.sizes)?
     };
     let cfg = with_program(cfg, &args.program)?;
@@ -147,12 +149,25 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     let tl_png = prepare(&args.timeline_png)?;
     let tl_svg = prepare(&args.timeline_svg)?;
     let grid_png = prepare(&args.grid_png)?;
+    let record = prepare(&args.record)?;
 
     let frames = args
         .grid_png
         .is_some()
         .then(|| crate::engine::events::channel(64, None));
-    let outcome = run_blocking(&cfg, frames.as_ref().map(|(s, _)| s), &CancelToken::new())?;
+    let outcome;
+    let mut recorded = None;
+    if record.is_some() {
+        // The recorder drains the events and keeps each worker's frames as they change.
+        let (sink, stream) = crate::engine::events::channel(4096, None);
+        let collector = crate::recording::capture::FrameCollector::start(stream)
+            .context("could not start the recorder")?;
+        outcome = run_blocking(&cfg, Some(&sink), &CancelToken::new())?;
+        let frames = collector.finish(outcome.start_ns);
+        recorded = Some(crate::recording::RecordedRun::new(&cfg, &outcome, frames));
+    } else {
+        outcome = run_blocking(&cfg, frames.as_ref().map(|(s, _)| s), &CancelToken::new())?;
+    }
     let mut written = Vec::new();
     written.extend(commit(trace, || {
         Ok(data::chrome_trace_json(&outcome).into_bytes())
@@ -170,6 +185,16 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         written.extend(commit(grid_png, || {
             crate::export::plots::grid_png(&grids, &outcome.summary)
         })?);
+    } else if let Some(run) = &recorded {
+        let grids = run.final_frames();
+        written.extend(commit(grid_png, || {
+            crate::export::plots::grid_png(&grids, &outcome.summary)
+        })?);
+    }
+    if let Some(run) = recorded {
+        let mut rec = crate::recording::Recording::new(&python_of(&outcome.summary));
+        rec.runs.push(run);
+        written.extend(commit(record, || Ok(rec.to_bytes()?))?);
     }
 
     let mut out = std::io::stdout().lock();
@@ -392,8 +417,10 @@ fn sweep(args: SweepArgs) -> Result<ExitCode> {
     let csv = prepare(&args.csv)?;
     let png = prepare(&args.png)?;
     let svg = prepare(&args.svg)?;
+    let record = prepare(&args.record)?;
 
     let total = spec.total_runs();
+    let t0 = std::time::Instant::now();
     let mut done = 0;
     let points = run_sweep(&spec, None, &CancelToken::new(), |p| {
         done += 1;
@@ -409,23 +436,7 @@ fn sweep(args: SweepArgs) -> Result<ExitCode> {
 
     let stats = aggregate(&points);
     let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "median wall time in seconds (speedup against 1 thread of the same series)"
-    )?;
-    write!(out, "{:<18}", "series")?;
-    for t in &spec.threads {
-        write!(out, "{:>16}", format!("{t} thr"))?;
-    }
-    writeln!(out)?;
-    for s in &stats {
-        write!(out, "{:<18}", s.label())?;
-        for p in &s.points {
-            let sp = p.speedup.map_or(String::new(), |x| format!(" ({x:.2}x)"));
-            write!(out, "{:>16}", format!("{:.3}{sp}", p.median_secs))?;
-        }
-        writeln!(out)?;
-    }
+    print_sweep_table(&mut out, &spec.threads, &stats)?;
     let title = crate::export::plots::sweep_title(&spec);
     let mut written = Vec::new();
     written.extend(commit(csv, || Ok(data::sweep_csv(&points).into_bytes()))?);
@@ -435,8 +446,146 @@ fn sweep(args: SweepArgs) -> Result<ExitCode> {
     written.extend(commit(svg, || {
         crate::export::plots::sweep_svg(&stats, &title, args.speedup)
     })?);
+    written.extend(commit(record, || {
+        let mut rec = crate::recording::Recording::new("emulated CPython 3.11");
+        rec.sweep = Some(crate::recording::RecordedSweep {
+            spec: SweepSpec {
+                base: RunConfig {
+                    worker_exe: None,
+                    ..spec.base.clone()
+                },
+                ..spec.clone()
+            },
+            points: points.clone(),
+            wall_secs: t0.elapsed().as_secs_f64(),
+        });
+        Ok(rec.to_bytes()?)
+    })?);
     for p in &written {
         writeln!(out, "wrote {}", p.display())?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The Python a run used, for the recording's machine line.
+fn python_of(s: &RunSummary) -> String {
+    match &s.python_version {
+        Some(v) => format!("CPython {v}"),
+        None => "emulated CPython 3.11".to_owned(),
+    }
+}
+
+/// Prints the sweep table: median wall time per series and thread count, with speedups.
+fn print_sweep_table(
+    out: &mut impl Write,
+    threads: &[usize],
+    stats: &[crate::engine::sweep::SeriesStats],
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "median wall time in seconds (speedup against 1 thread of the same series)"
+    )?;
+    write!(out, "{:<18}", "series")?;
+    for t in threads {
+        write!(out, "{:>16}", format!("{t} thr"))?;
+    }
+    writeln!(out)?;
+    for s in stats {
+        write!(out, "{:<18}", s.label())?;
+        for p in &s.points {
+            let sp = p.speedup.map_or(String::new(), |x| format!(" ({x:.2}x)"));
+            write!(out, "{:>16}", format!("{:.3}{sp}", p.median_secs))?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn replay(args: ReplayArgs) -> Result<ExitCode> {
+    let rec =
+        crate::recording::Recording::load(&args.file).map_err(|e| UsageError(e.to_string()))?;
+    let run = rec.last_run();
+    let needs_run = [
+        &args.trace,
+        &args.timeline_png,
+        &args.timeline_svg,
+        &args.grid_png,
+    ];
+    if run.is_none() && needs_run.iter().any(|p| p.is_some()) {
+        return Err(UsageError(format!(
+            "{} holds a sweep and no run: --trace, --timeline-png, --timeline-svg and --grid-png need a run",
+            args.file.display()
+        ))
+        .into());
+    }
+    if rec.sweep.is_none()
+        && [&args.csv, &args.png, &args.svg]
+            .iter()
+            .any(|p| p.is_some())
+    {
+        return Err(UsageError(format!(
+            "{} holds no sweep: --csv, --png and --svg need one",
+            args.file.display()
+        ))
+        .into());
+    }
+    let trace = prepare(&args.trace)?;
+    let tl_png = prepare(&args.timeline_png)?;
+    let tl_svg = prepare(&args.timeline_svg)?;
+    let grid_png = prepare(&args.grid_png)?;
+    let csv = prepare(&args.csv)?;
+    let png = prepare(&args.png)?;
+    let svg = prepare(&args.svg)?;
+
+    let mut written = Vec::new();
+    if let Some(run) = run {
+        let outcome = run.outcome();
+        written.extend(commit(trace, || {
+            Ok(data::chrome_trace_json(&outcome).into_bytes())
+        })?);
+        let timeline = crate::view::timeline::TimelineModel::from_outcome(&outcome);
+        written.extend(commit(tl_png, || {
+            crate::export::plots::timeline_png(&timeline, &outcome.summary)
+        })?);
+        written.extend(commit(tl_svg, || {
+            crate::export::plots::timeline_svg(&timeline, &outcome.summary)
+        })?);
+        let grids = run.final_frames();
+        written.extend(commit(grid_png, || {
+            crate::export::plots::grid_png(&grids, &outcome.summary)
+        })?);
+    }
+    let mut out = std::io::stdout().lock();
+    if !args.json {
+        writeln!(out, "recorded on {}", rec.machine.line())?;
+    }
+    for r in &rec.runs {
+        if args.json {
+            writeln!(out, "{}", serde_json::to_string(&r.summary)?)?;
+        } else {
+            print_summary(&mut out, &r.summary)?;
+        }
+    }
+    if let Some(sweep) = &rec.sweep {
+        let stats = aggregate(&sweep.points);
+        if !args.json {
+            print_sweep_table(&mut out, &sweep.spec.threads, &stats)?;
+        }
+        let title = crate::export::plots::sweep_title(&sweep.spec);
+        written.extend(commit(csv, || {
+            Ok(data::sweep_csv(&sweep.points).into_bytes())
+        })?);
+        written.extend(commit(png, || {
+            crate::export::plots::sweep_png(&stats, &title, args.speedup)
+        })?);
+        written.extend(commit(svg, || {
+            crate::export::plots::sweep_svg(&stats, &title, args.speedup)
+        })?);
+    }
+    if !args.json {
+        for p in &written {
+            writeln!(out, "wrote {}", p.display())?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

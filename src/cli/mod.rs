@@ -2,6 +2,7 @@
 
 mod bench;
 mod commands;
+mod lessons;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -54,6 +55,10 @@ pub enum Command {
     Bench(BenchArgs),
     /// Print the bytecode of every function in a Python file, in the layout of `python3 -m dis`.
     Dis(DisArgs),
+    /// List the guided lessons, or run them all and check each one's claim (--check).
+    Lessons(LessonsArgs),
+    /// Show a recording made with --record: its summaries, and the same exports as live.
+    Replay(ReplayArgs),
     /// Internal: a multiprocessing worker (reads a job on stdin).
     #[command(name = "__worker", hide = true)]
     Worker,
@@ -144,6 +149,10 @@ pub struct RunArgs {
     /// Write the final heat grids as PNG.
     #[arg(long, value_name = "FILE")]
     pub grid_png: Option<PathBuf>,
+    /// Record the run (settings, spans, frames, results, machine) to show again with
+    /// `gilscope replay` or File → Open recording.
+    #[arg(long, value_name = "FILE.gilscope")]
+    pub record: Option<PathBuf>,
 }
 
 /// `gilscope sweep`.
@@ -182,6 +191,64 @@ pub struct SweepArgs {
     /// Plot speedup instead of time.
     #[arg(long)]
     pub speedup: bool,
+    /// Record the sweep (settings, every point, machine) to show again anywhere.
+    #[arg(long, value_name = "FILE.gilscope")]
+    pub record: Option<PathBuf>,
+}
+
+/// `gilscope replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The recording.
+    pub file: PathBuf,
+    /// Print each recorded run's summary as one JSON object, as `run --json` printed it live.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the last run's trace as Chrome trace-event JSON.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Write the last run's timeline as PNG.
+    #[arg(long, value_name = "FILE")]
+    pub timeline_png: Option<PathBuf>,
+    /// Write the last run's timeline as SVG.
+    #[arg(long, value_name = "FILE")]
+    pub timeline_svg: Option<PathBuf>,
+    /// Write the last run's final heat grids as PNG.
+    #[arg(long, value_name = "FILE")]
+    pub grid_png: Option<PathBuf>,
+    /// Write the recorded sweep as CSV.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Write the recorded sweep's plot as PNG.
+    #[arg(long, value_name = "FILE")]
+    pub png: Option<PathBuf>,
+    /// Write the recorded sweep's plot as SVG.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// Plot speedup instead of time.
+    #[arg(long)]
+    pub speedup: bool,
+}
+
+/// `gilscope lessons`.
+#[derive(Debug, Args)]
+pub struct LessonsArgs {
+    /// Run every lesson headless and print its verdict ("as expected" or "not on this
+    /// machine: …").
+    #[arg(long)]
+    pub check: bool,
+    /// With --check: small runs, the whole set in under a minute.
+    #[arg(long, requires = "check")]
+    pub quick: bool,
+    /// Print JSON: {"lessons": [{"title", "claim", "observed", "verdict"}, …]}.
+    #[arg(long)]
+    pub json: bool,
+    /// With --check: only these lessons, e.g. 1,5,9 (the decision tree checks its leaves).
+    #[arg(long, value_name = "LIST", requires = "check")]
+    pub only: Option<String>,
+    /// The Python of the lessons' real-CPython runs.
+    #[arg(long, default_value = "python3", value_name = "PATH")]
+    pub python: String,
 }
 
 /// `gilscope bench`.

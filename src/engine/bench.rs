@@ -109,6 +109,11 @@ fn time_interpreted_on(
         Kernel::Python => "py_update",
         Kernel::Numpy => "num_update",
         Kernel::Io => "io_update",
+        Kernel::Stream => {
+            return Err(EngineError::Config(
+                "the stream kernel has no Python version to time".to_owned(),
+            ));
+        }
     };
     let update = program::function(&globals, name)
         .ok_or_else(|| EngineError::Vm(format!("heat.py has no {name}")))?;

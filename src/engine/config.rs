@@ -77,6 +77,9 @@ pub enum Kernel {
     Numpy,
     /// A blocking wait with the GIL released, a little interpreted work, then `num_update`.
     Io,
+    /// Compiled code only (native mode): the STREAM triad `a = b + 3·c` over three arrays of
+    /// grid² doubles, far larger than the last-level cache at the default size: memory-bound.
+    Stream,
 }
 
 impl Mode {
@@ -121,7 +124,7 @@ impl Mode {
 
 impl Kernel {
     /// All kernels, in the order the app lists them.
-    pub const ALL: [Kernel; 3] = [Kernel::Python, Kernel::Numpy, Kernel::Io];
+    pub const ALL: [Kernel; 4] = [Kernel::Python, Kernel::Numpy, Kernel::Io, Kernel::Stream];
 
     /// The name used on the command line and in files.
     pub fn name(self) -> &'static str {
@@ -129,6 +132,7 @@ impl Kernel {
             Kernel::Python => "python",
             Kernel::Numpy => "numpy",
             Kernel::Io => "io",
+            Kernel::Stream => "stream",
         }
     }
 }
@@ -167,8 +171,9 @@ impl FromStr for Kernel {
             "python" | "py" | "purepy" => Ok(Kernel::Python),
             "numpy" | "num" | "np" => Ok(Kernel::Numpy),
             "io" => Ok(Kernel::Io),
+            "stream" | "triad" => Ok(Kernel::Stream),
             other => Err(EngineError::Config(format!(
-                "unknown kernel '{other}' (expected python, numpy or io)"
+                "unknown kernel '{other}' (expected python, numpy, io or stream)"
             ))),
         }
     }
@@ -233,6 +238,7 @@ impl Series {
             (_, Kernel::Python) => format!("{mode}+PurePy"),
             (_, Kernel::Numpy) => format!("{mode}+NumPy"),
             (_, Kernel::Io) => format!("{mode}+IO"),
+            (_, Kernel::Stream) => format!("{mode}+Stream"),
         };
         base + &self.interpreter_suffix()
     }
@@ -423,6 +429,15 @@ impl RunConfig {
                 self.program
             ));
         }
+        if self.kernel == Kernel::Stream
+            && (self.mode != Mode::Native || self.runtime != Runtime::Emulated)
+        {
+            return bad(format!(
+                "the stream kernel is compiled code with no Python version: use --mode native \
+                 (not {} on the {} runtime)",
+                self.mode, self.runtime
+            ));
+        }
         if self.mode == Mode::Interpreters && self.is_heat() && self.kernel != Kernel::Python {
             return bad(format!(
                 "--mode interpreters cannot run the {} kernel: NumPy does not support \
@@ -491,6 +506,7 @@ impl RunConfig {
         let grids_per_worker = match self.kernel {
             Kernel::Python => 1,
             Kernel::Numpy | Kernel::Io => 5,
+            Kernel::Stream => 3,
         };
         cells
             .saturating_mul(8)

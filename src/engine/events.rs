@@ -291,6 +291,24 @@ impl EventSink {
         self.wake();
     }
 
+    /// Sends an event without ever dropping it: waits for room, in steps of 50 ms, until
+    /// `stop()` says to give up (a replay must not lose spans). False if it gave up.
+    pub fn send_lossless(&self, mut ev: EngineEvent, stop: impl Fn() -> bool) -> bool {
+        loop {
+            match self.tx.send_timeout(ev, Duration::from_millis(50)) {
+                Ok(()) => {
+                    self.wake();
+                    return true;
+                }
+                Err(crossbeam_channel::SendTimeoutError::Timeout(back)) if !stop() => {
+                    self.wake();
+                    ev = back;
+                }
+                Err(_) => return false,
+            }
+        }
+    }
+
     /// Publishes a worker's latest grid.
     pub fn publish_frame(&self, run_id: u64, frame: GridFrame) {
         self.frames.publish(run_id, frame);

@@ -129,6 +129,42 @@ pub fn jacobi_iterate(u: &mut Array2<f64>, scratch: &mut Array2<f64>, iters: usi
     }
 }
 
+/// The three arrays of the STREAM triad (McCalpin): `a = b + 3·c`, 24 bytes moved per
+/// multiply-add, so large arrays make it memory-bound on any machine.
+pub struct StreamArrays {
+    /// The output, shown as the worker's grid.
+    pub a: Array2<f64>,
+    b: Array2<f64>,
+    c: Array2<f64>,
+}
+
+/// Bytes one triad moves per element: two reads and one write of a double (STREAM's count).
+pub const TRIAD_BYTES_PER_ELEMENT: u64 = 24;
+
+impl StreamArrays {
+    /// Three `n`×`n` arrays: `b` filled with `ic`, `c` with a pattern, `a` zero.
+    pub fn new(n: usize, ic: f64) -> Self {
+        Self {
+            a: Array2::zeros((n, n)),
+            b: Array2::from_elem((n, n), ic),
+            c: Array2::from_shape_fn((n, n), |(i, j)| ((i * 7 + j * 13) % 97) as f64 / 97.0),
+        }
+    }
+
+    /// One pass of `a = b + 3·c`.
+    pub fn triad(&mut self) {
+        ndarray::Zip::from(&mut self.a)
+            .and(&self.b)
+            .and(&self.c)
+            .for_each(|a, &b, &c| *a = b + 3.0 * c);
+    }
+
+    /// The sum of `a`, the problem's checksum.
+    pub fn sum(&self) -> f64 {
+        self.a.sum()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

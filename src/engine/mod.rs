@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod gil;
 pub mod kernels;
+pub mod membw;
 pub mod observer;
 pub mod program;
 pub mod pyvm;

@@ -101,6 +101,7 @@ fn mode_kernel_color(s: Series) -> Rgb {
         (Mode::Threading, Kernel::Io) => Rgb(0x94, 0x67, 0xbd),
         (Mode::Multiprocessing, Kernel::Io) => Rgb(0x17, 0xbe, 0xcf),
         (Mode::Native, Kernel::Io) => Rgb(0xbc, 0xbd, 0x22),
+        (_, Kernel::Stream) => Rgb(0x7f, 0x3c, 0x8d),
     }
 }
 

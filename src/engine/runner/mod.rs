@@ -209,6 +209,11 @@ pub enum WorkerMsg {
 
 static NEXT_RUN_ID: AtomicU64 = AtomicU64::new(1);
 
+/// A fresh run id (for replays, which show recorded runs through the live events).
+pub fn next_run_id() -> u64 {
+    NEXT_RUN_ID.fetch_add(1, Ordering::Relaxed)
+}
+
 /// The GIL counters of the locks a mode's runner owns (children report their own).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct GilCounts {

@@ -79,7 +79,12 @@ impl Shared {
     }
 
     /// Counts an iteration and, now and then, reports progress and the grid.
-    fn after_iteration(&self, k: usize, iter: usize, u: &Array2<f64>) -> Result<(), EngineError> {
+    fn after_iteration(
+        &self,
+        k: usize,
+        iter: usize,
+        u: ndarray::ArrayView2<'_, f64>,
+    ) -> Result<(), EngineError> {
         if self.stop.load(Ordering::Relaxed) {
             return Err(EngineError::Cancelled);
         }
@@ -94,28 +99,26 @@ impl Shared {
                 iters_done: pw.iters_done,
             });
             if self.cfg.publish_frames {
-                let f = GridFrame::from_view(
-                    w as u32,
-                    std::process::id(),
-                    k as u32,
-                    iter as u32,
-                    u.view(),
-                );
+                let f =
+                    GridFrame::from_view(w as u32, std::process::id(), k as u32, iter as u32, u);
                 let _ = self.tx.try_send(WorkerMsg::Frame(f));
             }
         }
         Ok(())
     }
 
-    fn record_sum(&self, k: usize, u: &Array2<f64>) {
+    fn record_sum(&self, k: usize, sum: f64) {
         let (_, mut g) = self.worker();
         if let Some(pw) = g.as_mut() {
-            pw.sums.push((k, grid_sum(u)));
+            pw.sums.push((k, sum));
         }
     }
 
     /// One whole problem on the calling pool thread (coarse-grained).
     fn solve(&self, k: usize, ic: f64) -> Result<(), EngineError> {
+        if self.cfg.kernel == Kernel::Stream {
+            return self.stream(k, ic);
+        }
         let n = self.cfg.grid;
         let mut u = kernels::initial_grid(n, ic);
         let mut scratch = u.clone();
@@ -124,15 +127,30 @@ impl Shared {
             self.enter(Some(SpanState::Native));
             match self.cfg.kernel {
                 Kernel::Python => kernels::gauss_seidel_sweep(&mut u),
-                Kernel::Numpy | Kernel::Io => {
+                Kernel::Numpy | Kernel::Io | Kernel::Stream => {
                     kernels::jacobi_step(u.view(), scratch.view_mut());
                     std::mem::swap(&mut u, &mut scratch);
                 }
             }
-            self.after_iteration(k, it + 1, &u)?;
+            self.after_iteration(k, it + 1, u.view())?;
         }
         self.enter(None);
-        self.record_sum(k, &u);
+        self.record_sum(k, grid_sum(&u));
+        Ok(())
+    }
+
+    /// One problem of the memory-bound kernel: `iters` STREAM triads over three grid² arrays.
+    fn stream(&self, k: usize, ic: f64) -> Result<(), EngineError> {
+        let n = self.cfg.grid;
+        self.enter(Some(SpanState::Native));
+        let mut arrays = kernels::StreamArrays::new(n, ic);
+        for it in 0..self.cfg.iters {
+            self.enter(Some(SpanState::Native));
+            arrays.triad();
+            self.after_iteration(k, it + 1, arrays.a.view())?;
+        }
+        self.enter(None);
+        self.record_sum(k, arrays.sum());
         Ok(())
     }
 }

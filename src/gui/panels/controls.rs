@@ -43,6 +43,9 @@ fn kernel_help(k: Kernel) -> &'static str {
         }
         Kernel::Numpy => "num_update: whole-array NumPy operations; each releases the GIL inside.",
         Kernel::Io => "A blocking read that releases the GIL, a little Python, then num_update.",
+        Kernel::Stream => {
+            "Native only: the STREAM triad a = b + 3·c over arrays far larger than the cache; memory-bound."
+        }
     }
 }
 

@@ -12,6 +12,10 @@ use crate::engine::program::{BUNDLED, Program};
 /// What happens, and what to expect, for a mode and kernel.
 pub fn explanation(mode: Mode, kernel: Kernel) -> (&'static str, &'static str) {
     match (mode, kernel) {
+        (_, Kernel::Stream) => (
+            "The STREAM triad a = b + 3·c does one multiply-add per 24 bytes it moves, over arrays far larger than the last-level cache. The cores spend their time waiting for memory, and every core shares the same memory bus.",
+            "No GIL and every core busy, yet time stops falling once the memory bandwidth is used up: a second thread adds little. The throughput view's ceiling is this machine's measured copy bandwidth.",
+        ),
         (Mode::Threading, Kernel::Python) => (
             "Every thread must hold the one GIL to run a single bytecode. A thread that wants it waits 5 ms, then asks the holder to let go; the holder only looks at that request between bytecodes (at loop back-edges and calls), hands over, and queues up again.",
             "One core busy at a time, the others idle. The GIL lane passes from thread to thread every 5 ms; each worker spends most of its time waiting (red). Adding threads never makes it faster: the same work, plus switching.",
@@ -71,6 +75,7 @@ fn disassembly(kernel: Kernel) -> &'static str {
         Kernel::Python => "py_update",
         Kernel::Numpy => "num_update",
         Kernel::Io => "io_update",
+        Kernel::Stream => "stream",
     };
     listings
         .iter()
@@ -84,6 +89,9 @@ fn function_source(kernel: Kernel) -> String {
         Kernel::Python => "def py_update",
         Kernel::Numpy => "def num_update",
         Kernel::Io => "def io_update",
+        Kernel::Stream => {
+            return "# compiled only: a[i] = b[i] + 3.0 * c[i] for every i".to_owned();
+        }
     };
     let source = heat_source();
     let start = source.find(name).unwrap_or(0);

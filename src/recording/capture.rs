@@ -1,0 +1,135 @@
+//! Collects a run's heat frames while it runs (the engine keeps only the latest per worker), so
+//! a recording can show the grid evolving.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::engine::clock;
+use crate::engine::events::EventStream;
+
+use super::RecordedFrame;
+
+/// How often the collector looks for new frames (the live app repaints at about this rate).
+pub const FRAME_PERIOD: Duration = Duration::from_millis(50);
+
+/// A named thread that drains a run's events and copies each new frame with its time.
+pub struct FrameCollector {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<Vec<(u64, crate::engine::events::GridFrame)>>>,
+}
+
+impl FrameCollector {
+    /// Starts collecting from `stream`.
+    pub fn start(stream: EventStream) -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let handle = std::thread::Builder::new()
+            .name("gilscope-record".to_owned())
+            .spawn(move || {
+                let mut seen = 0;
+                let mut kept: Vec<Kept> = Vec::new();
+                loop {
+                    let done = flag.load(Ordering::Acquire);
+                    // The events themselves are in the run's outcome; drain so nothing blocks.
+                    while stream.rx.try_recv().is_ok() {}
+                    let generation = stream.frames.generation();
+                    if generation != seen {
+                        seen = generation;
+                        let now = clock::now_ns();
+                        let (_, latest) = stream.frames.snapshot();
+                        for f in latest.into_iter().flatten() {
+                            let w = f.worker as usize;
+                            if kept.len() <= w {
+                                kept.resize_with(w + 1, Kept::default);
+                            }
+                            kept[w].offer(now, f);
+                        }
+                    }
+                    if done {
+                        return kept.into_iter().flat_map(Kept::into_frames).collect();
+                    }
+                    std::thread::sleep(FRAME_PERIOD);
+                }
+            })?;
+        Ok(Self {
+            stop,
+            handle: Some(handle),
+        })
+    }
+
+    /// Stops and returns the frames, timed from `start_ns` (the run's start).
+    pub fn finish(mut self, start_ns: u64) -> Vec<RecordedFrame> {
+        self.stop.store(true, Ordering::Release);
+        let frames = self
+            .handle
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default();
+        frames
+            .iter()
+            .map(|(at, f)| RecordedFrame::of(f, at.saturating_sub(start_ns)))
+            .collect()
+    }
+}
+
+/// One worker's frames, thinned as they come so memory stays bounded on a long run: once
+/// twice the recorded maximum is held, every other frame goes and only every other new one is
+/// taken.
+#[derive(Default)]
+struct Kept {
+    frames: Vec<(u64, crate::engine::events::GridFrame)>,
+    last: Option<(u32, u32)>,
+    latest: Option<(u64, crate::engine::events::GridFrame)>,
+    stride: usize,
+    offered: usize,
+}
+
+impl Kept {
+    fn offer(&mut self, now: u64, f: crate::engine::events::GridFrame) {
+        if self.last == Some((f.problem, f.iter)) {
+            return;
+        }
+        self.last = Some((f.problem, f.iter));
+        self.latest = Some((now, f.clone()));
+        self.offered += 1;
+        let stride = self.stride.max(1);
+        if !self.offered.is_multiple_of(stride) {
+            return;
+        }
+        self.frames.push((now, f));
+        if self.frames.len() >= 2 * super::MAX_FRAMES_PER_WORKER {
+            let mut i = 0usize;
+            self.frames.retain(|_| {
+                i += 1;
+                i.is_multiple_of(2)
+            });
+            self.stride = stride * 2;
+        }
+    }
+}
+
+impl Kept {
+    /// The kept frames, always ending with the worker's final one.
+    fn into_frames(mut self) -> Vec<(u64, crate::engine::events::GridFrame)> {
+        if let Some((at, f)) = self.latest.take()
+            && self
+                .frames
+                .last()
+                .is_none_or(|(_, g)| (g.problem, g.iter) != (f.problem, f.iter))
+        {
+            self.frames.push((at, f));
+        }
+        self.frames
+    }
+}
+
+impl Drop for FrameCollector {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
