@@ -33,6 +33,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         )),
         None => crate::gui::launch(crate::gui::LaunchOptions {
             preset: cli.preset,
+            lesson: cli.lesson,
             screenshot: cli.screenshot,
             with_sweep: cli.with_sweep,
             sweep_csv: cli.csv,

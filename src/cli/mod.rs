@@ -25,8 +25,11 @@ pub struct Cli {
     /// multiproc-numpy, count-loop, io-threads, native).
     #[arg(long, value_name = "NAME")]
     pub preset: Option<String>,
-    /// With --preset: run it to the end, save the whole window as PNG, and exit.
-    #[arg(long, value_name = "FILE", requires = "preset")]
+    /// Open the app at lesson N (1 to 10) of the guided lessons.
+    #[arg(long, value_name = "N")]
+    pub lesson: Option<i64>,
+    /// With --preset or --lesson: run it to the end, save the whole window as PNG, and exit.
+    #[arg(long, value_name = "FILE")]
     pub screenshot: Option<PathBuf>,
     /// With --screenshot: run the preset's sweep before its run, so the plot is filled too.
     #[arg(long, requires = "screenshot")]

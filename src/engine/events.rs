@@ -320,7 +320,8 @@ impl EventSink {
         self.frames.reset(run_id);
     }
 
-    fn wake(&self) {
+    /// Asks the reader to look now (a repaint), for results that travel outside the channel.
+    pub fn wake(&self) {
         if let Some(w) = &self.waker {
             w();
         }

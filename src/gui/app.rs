@@ -31,6 +31,7 @@ pub type ShotResult = Arc<Mutex<Option<Result<(), String>>>>;
 
 /// How the screenshot mode goes along.
 enum ShotPhase {
+    Lesson,
     Sweep,
     Run,
     Settle(u32),
@@ -54,6 +55,8 @@ struct ScreenshotJob {
 pub struct AppOptions {
     /// A preset to select at start.
     pub preset: Option<Preset>,
+    /// A lesson to open at start (its run replaces the preset's).
+    pub lesson: Option<usize>,
     /// Save a screenshot here once the preset has run, then close.
     pub screenshot: Option<PathBuf>,
     /// In screenshot mode, run the preset's sweep before its run.
@@ -114,14 +117,18 @@ impl GilscopeApp {
             path,
             with_sweep: opts.with_sweep || opts.preset == Some(Preset::CountLoop),
             sweep_csv: opts.sweep_csv.clone(),
-            phase: ShotPhase::Sweep,
+            phase: if opts.lesson.is_some() {
+                ShotPhase::Lesson
+            } else {
+                ShotPhase::Sweep
+            },
             started: false,
             rx: None,
             deadline: Instant::now() + Duration::from_secs(600),
             result: opts.screenshot_result.unwrap_or_default(),
         });
         super::theme::apply(&cc.egui_ctx, settings.dark, settings.presentation);
-        Self {
+        let mut app = Self {
             settings,
             session,
             heat: panels::heat::HeatTextures::default(),
@@ -130,7 +137,11 @@ impl GilscopeApp {
             pending: Vec::new(),
             worker_exe: opts.worker_exe.or_else(|| std::env::current_exe().ok()),
             repaint_ms,
+        };
+        if let Some(n) = opts.lesson {
+            app.open_lesson(n);
         }
+        app
     }
 
     /// Queues a command, as a button would.
@@ -161,8 +172,40 @@ impl GilscopeApp {
         if generation != self.session.frames_generation {
             self.session.frames_generation = generation;
             let (_, frames) = self.session.events.frames.snapshot();
+            if self.session.capture.live.is_some() {
+                let now = crate::engine::clock::now_ns();
+                for f in frames.iter().flatten() {
+                    self.session.capture.frames.offer(now, f.clone());
+                }
+            }
             self.session.frames = frames;
             self.heat.dirty = true;
+        }
+        let msgs: Vec<super::session::LessonMsg> = match &self.session.lessons.rx {
+            Some(rx) => rx.try_iter().collect(),
+            None => Vec::new(),
+        };
+        for msg in msgs {
+            match msg {
+                super::session::LessonMsg::Trial(t) => self.session.lessons.trials.push(t),
+                super::session::LessonMsg::Done(result) => {
+                    self.session.lessons.running = None;
+                    self.session.lessons.rx = None;
+                    match result {
+                        Ok(r) => {
+                            self.session
+                                .lessons
+                                .reports
+                                .retain(|o| o.number != r.number);
+                            self.session.lessons.reports.push(r);
+                        }
+                        Err(e) if e.ends_with("run cancelled") => {
+                            self.session.notice = Some("lesson stopped".to_owned());
+                        }
+                        Err(e) => self.session.error = Some(e),
+                    }
+                }
+            }
         }
         self.session.reap_job();
         if self.session.repeat_pending && !self.session.busy() {
@@ -273,6 +316,13 @@ impl GilscopeApp {
         if !real_python {
             self.session.sweep_points.clear();
         }
+        self.session.capture.sweep_spec = Some(SweepSpec {
+            base: RunConfig {
+                worker_exe: None,
+                ..spec.base.clone()
+            },
+            ..spec.clone()
+        });
         self.session.sweep_progress = Some(super::session::SweepProgress {
             done: 0,
             total: spec.total_runs(),
@@ -370,6 +420,25 @@ impl GilscopeApp {
                     select_program(&mut self.settings, name);
                 }
             }
+            Command::OpenLesson(n) => self.open_lesson(n),
+            Command::StepLesson(d) => {
+                let max = crate::lessons::LESSONS.len() as i64;
+                let cur = self.settings.lesson.map_or(0, |n| n as i64);
+                let next = if cur == 0 {
+                    1
+                } else {
+                    (cur + d as i64).clamp(1, max)
+                };
+                self.open_lesson(next as usize);
+            }
+            Command::CloseLessons => self.settings.lesson = None,
+            Command::RunLesson => self.start_lesson(),
+            Command::SaveRecording => self.save_recording(),
+            Command::OpenRecording => self.open_recording(),
+            Command::ToggleFullscreen => {
+                let full = ctx.input(|i| i.viewport().fullscreen.unwrap_or(false));
+                ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(!full));
+            }
             Command::OpenProgram => {
                 if !self.session.busy() {
                     let path = self.session.open_path.trim().to_owned();
@@ -382,6 +451,132 @@ impl GilscopeApp {
                     }
                 }
             }
+        }
+    }
+
+    /// Opens lesson `n` and, when nothing runs, sets up the run it shows.
+    fn open_lesson(&mut self, n: usize) {
+        if crate::lessons::catalogue::lesson(n).is_none() {
+            return;
+        }
+        self.settings.lesson = Some(n);
+        if !self.session.busy()
+            && let Some(cfg) = crate::lessons::catalogue::shown_config(n, self.session.cores)
+        {
+            self.settings.run = RunConfig {
+                python: self.settings.run.python.clone(),
+                ..cfg
+            };
+        }
+    }
+
+    /// Runs the open lesson's trials on a named thread; each run streams to the views and the
+    /// report comes back on a bounded channel.
+    fn start_lesson(&mut self) {
+        let Some(n) = self.settings.lesson else {
+            return;
+        };
+        if self.session.busy() || crate::lessons::catalogue::lesson(n).is_none() {
+            return;
+        }
+        let runner = crate::lessons::LessonRunner {
+            size: crate::lessons::Size::Class,
+            worker_exe: self.worker_exe.clone(),
+            python: Some(self.settings.run.python.clone()),
+            publish_frames: true,
+        };
+        let earlier = self.session.lessons.reports.clone();
+        let sink = self.session.sink.clone();
+        let (tx, rx) = bounded(64);
+        match spawn_job("gilscope-lesson", move |cancel| {
+            let result = runner.run(n, Some(&sink), &cancel, &earlier, &mut |t| {
+                let _ = tx.send(super::session::LessonMsg::Trial(t.clone()));
+                sink.wake();
+            });
+            let _ = tx.send(super::session::LessonMsg::Done(
+                result.map_err(|e| format!("{e}")),
+            ));
+            sink.wake();
+        }) {
+            Ok(h) => {
+                self.session.error = None;
+                self.session.lessons.running = Some(n);
+                self.session.lessons.trials.clear();
+                self.session.lessons.rx = Some(rx);
+                self.session.job = Some((JobKind::Lesson, h));
+                self.session.last_job = Some(JobKind::Lesson);
+            }
+            Err(e) => self.session.error = Some(format!("{e:#}")),
+        }
+    }
+
+    /// File → Save recording: the last finished run and the sweep shown.
+    fn save_recording(&mut self) {
+        let path = PathBuf::from(self.session.recording_path.trim());
+        let mut rec = crate::recording::Recording::new("emulated CPython 3.11");
+        if let Some(run) = &self.session.capture.last {
+            if let Some(v) = &run.summary.python_version {
+                rec.machine.python = format!("CPython {v}");
+            }
+            rec.runs.push(run.clone());
+        }
+        if !self.session.sweep_points.is_empty() {
+            let spec = self.session.capture.sweep_spec.clone().unwrap_or_else(|| {
+                crate::engine::sweep::SweepSpec::default_for(self.settings.run.clone())
+            });
+            rec.sweep = Some(crate::recording::RecordedSweep {
+                spec,
+                points: self.session.sweep_points.clone(),
+                wall_secs: 0.0,
+            });
+        }
+        let res = rec.to_bytes().map_err(|e| e.to_string()).and_then(|bytes| {
+            crate::export::atomic::write_atomic(&path, &bytes)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        });
+        match res {
+            Ok(()) => {
+                self.session.notice = Some(format!("saved recording {}", path.display()));
+                self.session.error = None;
+            }
+            Err(e) => self.session.error = Some(e),
+        }
+    }
+
+    /// File → Open recording: load it, then replay it through the live events at its pace.
+    fn open_recording(&mut self) {
+        if self.session.busy() {
+            return;
+        }
+        let path = PathBuf::from(self.session.recording_path.trim());
+        let rec = match crate::recording::Recording::load(&path) {
+            Ok(r) => r,
+            Err(e) => {
+                self.session.error = Some(e.to_string());
+                return;
+            }
+        };
+        self.session.replayed_from = Some(rec.machine.line());
+        self.session.sweep_points.clear();
+        if let Some(s) = &rec.sweep {
+            self.session.capture.sweep_spec = Some(s.spec.clone());
+        }
+        let sink = self.session.sink.clone();
+        match spawn_job("gilscope-replay", move |cancel| {
+            crate::recording::replay::replay(
+                &rec,
+                &sink,
+                &cancel,
+                crate::recording::replay::Pace::RealTime,
+            );
+        }) {
+            Ok(h) => {
+                self.session.error = None;
+                self.session.notice = Some(format!("replaying {}", path.display()));
+                self.session.job = Some((JobKind::Replay, h));
+                self.session.last_job = Some(JobKind::Replay);
+            }
+            Err(e) => self.session.error = Some(format!("{e:#}")),
         }
     }
 
@@ -401,6 +596,16 @@ impl GilscopeApp {
             }
             if i.key_pressed(Key::Escape) {
                 v.push(Command::Stop);
+            }
+            // A presenter's clicker sends PageDown / PageUp.
+            if i.key_pressed(Key::PageDown) {
+                v.push(Command::StepLesson(1));
+            }
+            if i.key_pressed(Key::PageUp) {
+                v.push(Command::StepLesson(-1));
+            }
+            if i.key_pressed(Key::F11) {
+                v.push(Command::ToggleFullscreen);
             }
             if i.key_pressed(Key::ArrowRight) {
                 v.push(Command::StepMode(1));
@@ -462,7 +667,16 @@ impl GilscopeApp {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             return;
         }
+        let mut start_lesson = false;
         match shot.phase {
+            ShotPhase::Lesson => {
+                if !shot.started {
+                    shot.started = true;
+                    start_lesson = true;
+                } else if !self.session.busy() {
+                    shot.phase = ShotPhase::Settle(5);
+                }
+            }
             ShotPhase::Sweep if !shot.with_sweep => shot.phase = ShotPhase::Run,
             ShotPhase::Sweep => {
                 if !shot.started {
@@ -517,6 +731,9 @@ impl GilscopeApp {
                     ctx.send_viewport_cmd(egui::ViewportCommand::Close);
                 }
             }
+        }
+        if start_lesson {
+            self.pending.push(Command::RunLesson);
         }
         if start_sweep {
             self.pending.push(Command::RunSweep);
@@ -582,9 +799,9 @@ impl eframe::App for GilscopeApp {
             self.apply(ctx, cmd);
         }
         super::theme::apply(ctx, self.settings.dark, self.settings.presentation);
-        // A sweep measures: repaint less so the window takes little from the workers.
+        // Sweeps and lessons measure: repaint less so the window takes little from the workers.
         let period = match self.session.job_kind() {
-            Some(JobKind::Sweep) => SWEEP_REPAINT,
+            Some(JobKind::Sweep | JobKind::Lesson) => SWEEP_REPAINT,
             _ => LIVE_REPAINT,
         };
         self.repaint_ms

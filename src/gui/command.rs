@@ -63,4 +63,18 @@ pub enum Command {
     SelectProgram(usize),
     /// Open the `.py` file whose path is typed in the session.
     OpenProgram,
+    /// Open lesson N (1-based) and set up its run.
+    OpenLesson(usize),
+    /// Go to the next (+1) or previous (-1) lesson.
+    StepLesson(i32),
+    /// Close the lessons panel.
+    CloseLessons,
+    /// Run the open lesson's trials and judge its claim.
+    RunLesson,
+    /// Save the last run and the sweep shown to the path typed in the session.
+    SaveRecording,
+    /// Open the recording at the path typed in the session and replay it at its real pace.
+    OpenRecording,
+    /// Full screen on or off (F11).
+    ToggleFullscreen,
 }

@@ -24,6 +24,8 @@ use crate::view::presets::Preset;
 pub struct LaunchOptions {
     /// A preset name.
     pub preset: Option<String>,
+    /// A lesson number, as typed.
+    pub lesson: Option<i64>,
     /// Save a screenshot here after running the preset, then exit.
     pub screenshot: Option<PathBuf>,
     /// In screenshot mode, run the preset's sweep first.
@@ -57,6 +59,19 @@ pub fn parse_preset(name: &str) -> Result<Preset, UsageError> {
 /// Opens the window; in screenshot mode, returns once the PNG is saved.
 pub fn launch(opts: LaunchOptions) -> Result<ExitCode> {
     let preset = opts.preset.as_deref().map(parse_preset).transpose()?;
+    let max = crate::lessons::LESSONS.len();
+    let lesson = opts
+        .lesson
+        .map(|n| {
+            usize::try_from(n)
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| UsageError(format!("--lesson {n}: lessons are numbered 1 to {max}")))
+        })
+        .transpose()?;
+    if opts.screenshot.is_some() && preset.is_none() && lesson.is_none() {
+        return Err(UsageError("--screenshot needs --preset NAME or --lesson N".to_owned()).into());
+    }
     for p in opts.screenshot.iter().chain(opts.sweep_csv.iter()) {
         // Fail before opening a window if a file cannot be written.
         crate::export::atomic::PendingFile::create(p)
@@ -71,6 +86,7 @@ pub fn launch(opts: LaunchOptions) -> Result<ExitCode> {
     let shot = opts.screenshot.clone();
     let app_opts = AppOptions {
         preset,
+        lesson,
         screenshot: opts.screenshot.clone(),
         with_sweep: opts.with_sweep,
         sweep_csv: opts.sweep_csv.clone(),

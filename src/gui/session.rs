@@ -16,7 +16,79 @@ pub enum JobKind {
     Run,
     /// A sweep of runs.
     Sweep,
+    /// A lesson's trials.
+    Lesson,
+    /// A recording shown again.
+    Replay,
 }
+
+/// What a lesson's thread reports, outside the engine's event channel.
+#[derive(Debug)]
+pub enum LessonMsg {
+    /// One trial finished.
+    Trial(crate::lessons::TrialRuns),
+    /// The lesson finished: its report, or why it could not run.
+    Done(Result<crate::lessons::Report, String>),
+}
+
+/// The lessons of this session: reports so far and the one running.
+#[derive(Default)]
+pub struct LessonState {
+    /// The latest report of each lesson run this session.
+    pub reports: Vec<crate::lessons::Report>,
+    /// The lesson whose trials are running.
+    pub running: Option<usize>,
+    /// Its trials finished so far.
+    pub trials: Vec<crate::lessons::TrialRuns>,
+    /// Where its thread reports.
+    pub rx: Option<crossbeam_channel::Receiver<LessonMsg>>,
+}
+
+impl LessonState {
+    /// The latest report of lesson `n`.
+    pub fn report(&self, n: usize) -> Option<&crate::lessons::Report> {
+        self.reports.iter().rev().find(|r| r.number == n)
+    }
+}
+
+/// Where the views were drawn last frame, for the lessons' "look here" callouts.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CalloutTargets {
+    /// The core lanes of the timeline.
+    pub core_lanes: Option<egui::Rect>,
+    /// The GIL lanes.
+    pub gil_lanes: Option<egui::Rect>,
+    /// The worker lanes.
+    pub worker_lanes: Option<egui::Rect>,
+    /// The figures of the last run.
+    pub figures: Option<egui::Rect>,
+    /// The lesson's table.
+    pub table: Option<egui::Rect>,
+    /// The decision tree.
+    pub tree: Option<egui::Rect>,
+}
+
+/// The run being captured for File → Save recording, and the last one finished.
+#[derive(Default)]
+pub struct Capture {
+    /// The live run's settings and start.
+    pub live: Option<(u64, RunConfig, u64)>,
+    /// Its spans so far (up to [`CAPTURE_MAX_SPANS`]).
+    pub spans: Vec<crate::engine::trace::Span>,
+    /// Its core samples.
+    pub core_samples: Vec<crate::engine::sampler::CoreSample>,
+    /// Its heat frames, thinned.
+    pub frames: crate::recording::capture::FrameThinner,
+    /// Spans beyond the cap, not captured.
+    pub spans_missed: u64,
+    /// The last finished run, ready to save.
+    pub last: Option<crate::recording::RecordedRun>,
+    /// The sweep of the points shown, ready to save.
+    pub sweep_spec: Option<crate::engine::sweep::SweepSpec>,
+}
+
+/// Spans a capture holds (about 80 MB); a longer run is saved without its oldest detail.
+pub const CAPTURE_MAX_SPANS: usize = 2_000_000;
 
 /// The run the engine is executing now.
 #[derive(Clone, Debug)]
@@ -116,6 +188,16 @@ pub struct Session {
     pub open_error: Option<String>,
     /// Parameter fields as typed, and why a value was rejected.
     pub param_fields: Vec<ParamField>,
+    /// The lessons.
+    pub lessons: LessonState,
+    /// Where the callouts point.
+    pub targets: CalloutTargets,
+    /// What File → Save recording saves.
+    pub capture: Capture,
+    /// The path typed into File → Save/Open recording.
+    pub recording_path: String,
+    /// The machine of the recording shown, if one is.
+    pub replayed_from: Option<String>,
 }
 
 /// A program as the settings name it, compiled (or why it does not compile).
@@ -197,6 +279,11 @@ impl Session {
             open_path: String::new(),
             open_error: None,
             param_fields: Vec::new(),
+            lessons: LessonState::default(),
+            targets: CalloutTargets::default(),
+            capture: Capture::default(),
+            recording_path: "gilscope-run.gilscope".to_owned(),
+            replayed_from: None,
         }
     }
 
@@ -226,6 +313,11 @@ impl Session {
                 self.timeline_view.follow = true;
                 self.frames.clear();
                 self.cancelled = None;
+                self.capture.live = Some((run_id, (*config).clone(), start_ns));
+                self.capture.spans.clear();
+                self.capture.core_samples.clear();
+                self.capture.frames = Default::default();
+                self.capture.spans_missed = 0;
                 self.live = Some(LiveRun {
                     run_id,
                     config: *config,
@@ -238,6 +330,11 @@ impl Session {
                     && let Some(t) = &mut self.timeline
                 {
                     t.push_spans(&spans);
+                    let room = CAPTURE_MAX_SPANS.saturating_sub(self.capture.spans.len());
+                    self.capture.spans_missed += spans.len().saturating_sub(room) as u64;
+                    self.capture
+                        .spans
+                        .extend_from_slice(&spans[..spans.len().min(room)]);
                 }
             }
             EngineEvent::Progress {
@@ -253,6 +350,7 @@ impl Session {
                 if self.is_live(run_id)
                     && let Some(t) = &mut self.timeline
                 {
+                    self.capture.core_samples.push(sample.clone());
                     t.core_samples.push(sample);
                 }
             }
@@ -267,6 +365,23 @@ impl Session {
                     t.prepare();
                     self.timeline_view.window = t.full_window();
                     self.timeline_view.follow = false;
+                }
+                if let Some((id, config, start_ns)) = self.capture.live.take()
+                    && id == run_id
+                {
+                    let mut spans = std::mem::take(&mut self.capture.spans);
+                    spans.sort_by_key(|s| s.start_ns);
+                    let outcome = crate::engine::summary::RunOutcome {
+                        summary: (*summary).clone(),
+                        spans,
+                        core_samples: std::mem::take(&mut self.capture.core_samples),
+                        start_ns,
+                        end_ns: start_ns + (summary.wall_secs * 1e9) as u64,
+                    };
+                    let frames = std::mem::take(&mut self.capture.frames).into_frames(start_ns);
+                    self.capture.last = Some(crate::recording::RecordedRun::new(
+                        &config, &outcome, frames,
+                    ));
                 }
                 self.history.push((*summary).clone());
                 if self.history.len() > HISTORY {

@@ -36,6 +36,8 @@ pub struct Settings {
     pub show_teaching: bool,
     /// Start a run again when it ends, until Stop (a live picture to narrate over).
     pub repeat_runs: bool,
+    /// The lesson open in the Lessons panel (1-based), if any.
+    pub lesson: Option<usize>,
 }
 
 impl Default for Settings {
@@ -58,6 +60,7 @@ impl Default for Settings {
             export_dir: None,
             show_teaching: true,
             repeat_runs: false,
+            lesson: None,
         }
     }
 }

@@ -242,7 +242,13 @@ impl LessonRunner {
             None
         };
         let mut done = Vec::new();
-        for trial in catalogue::trials(number, self.size, cores) {
+        // The trial the lesson shows runs last, so the views end on it.
+        let mut trials = catalogue::trials(number, self.size, cores);
+        if let Some(i) = trials.iter().position(|t| t.key == lesson.show) {
+            let shown = trials.remove(i);
+            trials.push(shown);
+        }
+        for trial in trials {
             let mut t = TrialRuns {
                 key: trial.key,
                 label: trial.label.clone(),

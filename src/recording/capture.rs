@@ -17,7 +17,7 @@ pub const FRAME_PERIOD: Duration = Duration::from_millis(50);
 /// A named thread that drains a run's events and copies each new frame with its time.
 pub struct FrameCollector {
     stop: Arc<AtomicBool>,
-    handle: Option<JoinHandle<Vec<(u64, crate::engine::events::GridFrame)>>>,
+    handle: Option<JoinHandle<FrameThinner>>,
 }
 
 impl FrameCollector {
@@ -29,7 +29,7 @@ impl FrameCollector {
             .name("gilscope-record".to_owned())
             .spawn(move || {
                 let mut seen = 0;
-                let mut kept: Vec<Kept> = Vec::new();
+                let mut kept = FrameThinner::default();
                 loop {
                     let done = flag.load(Ordering::Acquire);
                     // The events themselves are in the run's outcome; drain so nothing blocks.
@@ -40,15 +40,11 @@ impl FrameCollector {
                         let now = clock::now_ns();
                         let (_, latest) = stream.frames.snapshot();
                         for f in latest.into_iter().flatten() {
-                            let w = f.worker as usize;
-                            if kept.len() <= w {
-                                kept.resize_with(w + 1, Kept::default);
-                            }
-                            kept[w].offer(now, f);
+                            kept.offer(now, f);
                         }
                     }
                     if done {
-                        return kept.into_iter().flat_map(Kept::into_frames).collect();
+                        return kept;
                     }
                     std::thread::sleep(FRAME_PERIOD);
                 }
@@ -62,15 +58,11 @@ impl FrameCollector {
     /// Stops and returns the frames, timed from `start_ns` (the run's start).
     pub fn finish(mut self, start_ns: u64) -> Vec<RecordedFrame> {
         self.stop.store(true, Ordering::Release);
-        let frames = self
-            .handle
+        self.handle
             .take()
             .and_then(|h| h.join().ok())
-            .unwrap_or_default();
-        frames
-            .iter()
-            .map(|(at, f)| RecordedFrame::of(f, at.saturating_sub(start_ns)))
-            .collect()
+            .unwrap_or_default()
+            .into_frames(start_ns)
     }
 }
 
@@ -107,6 +99,35 @@ impl Kept {
             });
             self.stride = stride * 2;
         }
+    }
+}
+
+/// Every worker's thinned frames.
+#[derive(Default)]
+pub struct FrameThinner {
+    workers: Vec<Kept>,
+}
+
+impl FrameThinner {
+    /// Offers a worker's frame seen at `now_ns` (a repeat of the last one is ignored).
+    pub fn offer(&mut self, now_ns: u64, f: crate::engine::events::GridFrame) {
+        let w = f.worker as usize;
+        if self.workers.len() <= w {
+            self.workers.resize_with(w + 1, Kept::default);
+        }
+        self.workers[w].offer(now_ns, f);
+    }
+
+    /// The frames kept, timed from `start_ns`, each worker's final one included.
+    pub fn into_frames(self, start_ns: u64) -> Vec<RecordedFrame> {
+        let mut v: Vec<RecordedFrame> = self
+            .workers
+            .into_iter()
+            .flat_map(Kept::into_frames)
+            .map(|(at, f)| RecordedFrame::of(&f, at.saturating_sub(start_ns)))
+            .collect();
+        v.sort_by_key(|f| f.at_ns);
+        v
     }
 }
 

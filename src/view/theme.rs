@@ -45,6 +45,12 @@ pub const MIXED: Rgb = Rgb(0x9a, 0x8f, 0x7e);
 /// Alarm text: a result that would corrupt memory in a real interpreter (refcount drift).
 pub const ALARM: Rgb = Rgb(0xd6, 0x27, 0x28);
 
+/// A claim that held ("as expected").
+pub const GOOD: Rgb = Rgb(0x1a, 0x7f, 0x37);
+
+/// A lesson's "look here" callout: an orange no state or worker uses.
+pub const CALLOUT: Rgb = Rgb(0xe6, 0x55, 0x00);
+
 /// Categorical colours for workers (GIL holder lanes, heat-grid labels).
 /// Worker identity (GIL holder, lane titles): neutral slates and stones, alternating dark and
 /// light, disjoint from the saturated state colours so a holder is never read as a state.

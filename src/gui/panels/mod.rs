@@ -4,6 +4,7 @@
 pub mod controls;
 pub mod figures;
 pub mod heat;
+pub mod lessons;
 pub mod plot;
 pub mod program;
 pub mod teach;
@@ -94,6 +95,20 @@ pub fn draw(
     cmds: &mut Vec<Command>,
 ) {
     egui::Panel::top("top_bar").show(ui, |ui| top::show(ui, settings, session, cmds));
+    if settings.lesson.is_some() {
+        let h = ui.available_height();
+        egui::Panel::top("lesson")
+            .resizable(true)
+            .default_size(h * 0.34)
+            .min_size((h * 0.3).max(120.0))
+            .max_size(h * 0.6)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("lesson_scroll")
+                    .auto_shrink([false, true])
+                    .show(ui, |ui| lessons::show(ui, settings, session, cmds));
+            });
+    }
     // Side panels take a share of the window, so a 1280×720 projector keeps a wide centre.
     let window_w = ui.available_width();
     egui::Panel::left("controls")
@@ -115,14 +130,21 @@ pub fn draw(
             egui::ScrollArea::vertical()
                 .id_salt("side_scroll")
                 .show(ui, |ui| {
-                    figures::show(ui, session);
+                    let r = ui.scope(|ui| figures::show(ui, session)).response.rect;
+                    session.targets.figures = Some(r);
                     ui.separator();
                     teach::show(ui, settings, session);
                 });
         });
     // The timeline is the largest view: the lower row never takes more than 60% of the height.
     let full = ui.available_height();
-    let lower = (full * 0.38).max(220.0);
+    // With a lesson open its panel takes a share of the height: the lower row gives some up.
+    let share = if settings.lesson.is_some() {
+        0.24
+    } else {
+        0.38
+    };
+    let lower = (full * share).max(180.0);
     egui::Panel::bottom("lower")
         .resizable(true)
         .default_size(lower)
@@ -138,6 +160,7 @@ pub fn draw(
         });
     egui::CentralPanel::default_margins()
         .show(ui, |ui| timeline::show(ui, settings, session, cmds));
+    lessons::callout(ui.ctx(), settings, session);
     if let Some(text) = session.confirm.clone() {
         egui::Window::new("A long run")
             .collapsible(false)

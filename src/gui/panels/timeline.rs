@@ -217,10 +217,24 @@ pub fn show(
     draw_axis(&painter, rect, lanes_rect, &window, model.start_ns, &pal);
     let mut y = lanes_rect.min.y;
     let mut rows: Vec<(Rect, usize)> = Vec::with_capacity(lanes.len());
+    let mut targets = super::super::session::CalloutTargets {
+        figures: session.targets.figures,
+        table: session.targets.table,
+        tree: session.targets.tree,
+        ..Default::default()
+    };
     for (i, lane) in lanes.iter().enumerate() {
         let h = heights[i];
         let row = Rect::from_min_size(pos2(lanes_rect.min.x, y), vec2(width_px, h));
         rows.push((row, i));
+        let group = match lane.kind {
+            LaneKind::Core(_) => &mut targets.core_lanes,
+            LaneKind::Gil { .. } => &mut targets.gil_lanes,
+            LaneKind::Worker(_) => &mut targets.worker_lanes,
+        };
+        // The whole group, labels included, so a callout frames what it names.
+        let labelled = Rect::from_min_max(pos2(rect.min.x, row.min.y), row.max);
+        *group = Some(group.map_or(labelled, |g| g.union(labelled)));
         painter.rect_filled(row, 0.0, c32(pal.idle));
         for s in &cache.segments[i] {
             let r = Rect::from_x_y_ranges(row.min.x + s.x0..=row.min.x + s.x1, row.y_range());
@@ -328,6 +342,7 @@ pub fn show(
         }
         y += h + 2.0;
     }
+    session.targets = targets;
 
     // Hover: the span under the pointer, and the lane's shares in the window.
     if let Some(p) = resp.hover_pos()

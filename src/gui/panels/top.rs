@@ -8,7 +8,7 @@ use super::super::settings::Settings;
 pub fn show(
     ui: &mut egui::Ui,
     settings: &mut Settings,
-    session: &Session,
+    session: &mut Session,
     cmds: &mut Vec<Command>,
 ) {
     ui.horizontal(|ui| {
@@ -58,6 +58,42 @@ pub fn show(
             ui.label(n);
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.button("Full screen").on_hover_text("F11").clicked() {
+                cmds.push(Command::ToggleFullscreen);
+            }
+            let open = settings.lesson.is_some();
+            if ui
+                .selectable_label(open, "Lessons")
+                .on_hover_text("The guided lessons: Prev/Next with PageUp/PageDown (a presenter's clicker)")
+                .clicked()
+            {
+                cmds.push(if open { Command::CloseLessons } else { Command::OpenLesson(1) });
+            }
+            ui.menu_button("File", |ui| {
+                super::labelled(ui, "Recording", |ui| {
+                    ui.add(egui::TextEdit::singleline(&mut session.recording_path).desired_width(320.0))
+                })
+                .on_hover_text("The .gilscope file to save to or open.");
+                if ui
+                    .button("Save recording")
+                    .on_hover_text("The last finished run (spans, frames, results, machine) and the sweep shown.")
+                    .clicked()
+                {
+                    cmds.push(Command::SaveRecording);
+                    ui.close();
+                }
+                if ui
+                    .add_enabled(!session.busy(), egui::Button::new("Open recording"))
+                    .on_hover_text("Replay it at its recorded pace; every view and export works as live.")
+                    .clicked()
+                {
+                    cmds.push(Command::OpenRecording);
+                    ui.close();
+                }
+                if let Some(m) = &session.replayed_from {
+                    ui.label(format!("shown: recorded on {m}"));
+                }
+            });
             ui.menu_button("Export", |ui| {
                 let items = [
                     ("Timeline PNG", ExportTarget::TimelinePng),
