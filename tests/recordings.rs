@@ -1,0 +1,196 @@
+//! Recordings: a recorded run replays with the live run's checksum, wall time and switch count,
+//! its exports render, and damaged files are one line and exit 2.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn exe() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_gilscope"))
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("gilscope-rec-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn record(dir: &Path) -> (PathBuf, serde_json::Value) {
+    let file = dir.join("run.gilscope");
+    let out = exe()
+        .args(["run", "--threads", "2", "--kernel", "numpy", "--grid", "60"])
+        .args(["--problems", "40", "--json", "--record"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    (file, json(&out))
+}
+
+#[test]
+fn a_recorded_run_replays_with_its_figures_and_exports() {
+    let dir = temp_dir("replay");
+    let (file, live) = record(&dir);
+    let replayed = json(
+        &exe()
+            .arg("replay")
+            .arg(&file)
+            .arg("--json")
+            .output()
+            .unwrap(),
+    );
+    for key in [
+        "checksum",
+        "wall_secs",
+        "gil_switches",
+        "gil_releases",
+        "workers",
+        "result",
+    ] {
+        assert_eq!(replayed[key], live[key], "{key}");
+    }
+    assert!(live["gil_switches"].as_u64().unwrap() > 0);
+    let (png, svg, grid, trace) = (
+        dir.join("t.png"),
+        dir.join("t.svg"),
+        dir.join("g.png"),
+        dir.join("t.json"),
+    );
+    let out = exe()
+        .arg("replay")
+        .arg(&file)
+        .arg("--timeline-png")
+        .arg(&png)
+        .arg("--timeline-svg")
+        .arg(&svg)
+        .arg("--grid-png")
+        .arg(&grid)
+        .arg("--trace")
+        .arg(&trace)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("recorded on "), "{text}");
+    for p in [&png, &grid] {
+        let bytes = std::fs::read(p).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", p.display());
+    }
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+    let t: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    assert!(t["traceEvents"].as_array().is_some_and(|e| !e.is_empty()));
+}
+
+#[test]
+fn damaged_recordings_are_one_line_and_exit_2() {
+    let dir = temp_dir("damaged");
+    let (file, _) = record(&dir);
+    let bytes = std::fs::read(&file).unwrap();
+    let truncated = dir.join("truncated.gilscope");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let mut newer_bytes = bytes.clone();
+    newer_bytes[12..16].copy_from_slice(&99u32.to_le_bytes());
+    let newer = dir.join("newer.gilscope");
+    std::fs::write(&newer, &newer_bytes).unwrap();
+    let mut flipped = bytes.clone();
+    let mid = bytes.len() / 2;
+    flipped[mid] ^= 0xff;
+    let corrupt = dir.join("corrupt.gilscope");
+    std::fs::write(&corrupt, &flipped).unwrap();
+    let text = dir.join("notes.gilscope");
+    std::fs::write(&text, "just some text\n").unwrap();
+    for (path, says) in [
+        (&truncated, "truncated"),
+        (&newer, "newer"),
+        (&corrupt, "corrupt"),
+        (&text, "not a gilscope recording"),
+        (&dir, "directory"),
+    ] {
+        let out = exe().arg("replay").arg(path).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", path.display());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(says), "{}: {err}", path.display());
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn a_recorded_sweep_replays_to_the_same_csv() {
+    let dir = temp_dir("sweep");
+    let (file, live_csv) = (dir.join("s.gilscope"), dir.join("live.csv"));
+    let out = exe()
+        .args([
+            "sweep",
+            "--threads",
+            "1-2",
+            "--repeats",
+            "1",
+            "--problems",
+            "10",
+        ])
+        .args([
+            "--series",
+            "threading:python,multiprocessing:python",
+            "--record",
+        ])
+        .arg(&file)
+        .arg("--csv")
+        .arg(&live_csv)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let replay_csv = dir.join("replay.csv");
+    let svg = dir.join("s.svg");
+    let out = exe()
+        .arg("replay")
+        .arg(&file)
+        .arg("--csv")
+        .arg(&replay_csv)
+        .arg("--svg")
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&replay_csv).unwrap(),
+        std::fs::read_to_string(&live_csv).unwrap()
+    );
+    assert!(
+        std::fs::read_to_string(&svg)
+            .unwrap()
+            .contains("Threading+PurePy")
+    );
+    // A sweep has no run: run exports are refused before anything is written.
+    let png = dir.join("nope.png");
+    let out = exe()
+        .arg("replay")
+        .arg(&file)
+        .arg("--timeline-png")
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!png.exists());
+}
