@@ -29,6 +29,10 @@ fi
 "$bin" --preset subinterpreters --screenshot "$out/window-subinterpreters.png"
 "$bin" --preset starvation --screenshot "$out/window-starvation.png"
 "$bin" --preset real-cpython --with-sweep --screenshot "$out/window-real-cpython.png"
+# Lessons in presentation mode at a projector's 1920x1080 (each runs its trials first).
+"$bin" --lesson 1 --presentation --size 1920x1080 --screenshot "$out/lesson-1-one-core.png"
+"$bin" --lesson 5 --presentation --size 1920x1080 --screenshot "$out/lesson-5-starvation.png"
+"$bin" --lesson 8 --presentation --size 1920x1080 --screenshot "$out/lesson-8-without-the-gil.png"
 # A projector's and a classroom's screen, and presentation mode.
 "$bin" --preset threading-purepy --with-sweep --size 1280x720 --screenshot "$out/window-1280x720.png"
 "$bin" --preset threading-purepy --with-sweep --size 1920x1080 --screenshot "$out/window-1920x1080.png"

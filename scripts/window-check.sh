@@ -80,6 +80,10 @@ for size in 1280x720 1920x1080; do
   "$bin" --preset threading-purepy --screenshot "$out/window-$size.png" --with-sweep --size "$size"
   check_png "$out/window-$size.png" "${size%x*}" "${size#*x}"
 done
+# A lesson in presentation mode: its trials run in the window and its verdict is drawn (lesson 6
+# rests on lost updates, which any machine shows).
+"$bin" --lesson 6 --presentation --size 1920x1080 --screenshot "$out/lesson-6.png"
+check_png "$out/lesson-6.png" 1920 1080
 # Bad input to the window launcher is a usage error, not a window.
 if "$bin" --preset nope --screenshot "$out/nope.png" 2>/dev/null; then
   echo "an unknown preset must fail" >&2

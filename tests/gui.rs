@@ -442,3 +442,100 @@ fn a_huge_run_asks_first_with_a_measured_forecast() {
         a.session.runs_finished == 1 && !a.session.busy()
     });
 }
+
+#[test]
+fn lessons_step_with_the_clicker_keys_and_check_their_claim() {
+    use gilscope::gui::command::Command;
+    let mut h = harness();
+    h.step();
+    click_button(&mut h, "Lessons");
+    assert_eq!(h.state().settings.lesson, Some(1));
+    assert!(h.query_by_label_contains("Lesson 1 of 10").is_some());
+    assert_eq!(h.state().settings.run.program, "count");
+    h.key_press(Key::PageDown);
+    h.step();
+    assert_eq!(h.state().settings.lesson, Some(2));
+    h.key_press(Key::PageUp);
+    h.key_press(Key::PageUp);
+    h.step();
+    assert_eq!(h.state().settings.lesson, Some(1), "never before lesson 1");
+    // Lesson 3 rests on overlapping waits, which hold on any machine.
+    h.state_mut().command(Command::OpenLesson(3));
+    h.step();
+    assert_eq!(h.state().settings.run.program, "download");
+    click_button(&mut h, "Run lesson");
+    frames_until(&mut h, "lesson 3 to finish", |a| {
+        a.session.lessons.report(3).is_some() && !a.session.busy()
+    });
+    let app = h.state();
+    assert!(app.session.error.is_none(), "{:?}", app.session.error);
+    let r = app.session.lessons.report(3).unwrap();
+    assert!(r.verdict.holds(), "{}: {}", r.verdict.text(), r.observed);
+    assert_eq!(r.trials.len(), 2);
+    // Its runs went through the live views: the timeline shows the last one.
+    let t = app
+        .session
+        .timeline
+        .as_ref()
+        .expect("the lesson's runs are drawn");
+    assert_eq!(t.worker_lanes.len(), 4);
+    h.step();
+    assert!(h.query_by_label_contains("Verdict: as expected").is_some());
+    assert!(
+        h.state().session.targets.worker_lanes.is_some(),
+        "the callout has its target"
+    );
+}
+
+#[test]
+fn a_saved_recording_replays_the_same_run_in_the_window() {
+    use gilscope::gui::command::Command;
+    let dir = std::env::temp_dir().join(format!("gilscope-gui-rec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("class.gilscope");
+    let mut h = harness();
+    h.step();
+    click_button(&mut h, "Threading+PurePy");
+    h.state_mut().settings.run.problems = 8;
+    click_button(&mut h, "Run");
+    frames_until(&mut h, "the run", |a| {
+        a.session.runs_finished == 1 && !a.session.busy()
+    });
+    let live = h.state().session.last_summary.clone().unwrap();
+    h.state_mut().session.recording_path = file.display().to_string();
+    h.state_mut().command(Command::SaveRecording);
+    h.step();
+    assert!(
+        h.state().session.error.is_none(),
+        "{:?}",
+        h.state().session.error
+    );
+    assert!(file.is_file());
+    let spans_live = h.state().session.timeline.as_ref().unwrap().span_count;
+    h.state_mut().command(Command::OpenRecording);
+    h.step();
+    frames_until(&mut h, "the replay", |a| {
+        a.session.runs_finished == 2 && !a.session.busy()
+    });
+    let app = h.state();
+    let replayed = app.session.last_summary.as_ref().unwrap();
+    assert_eq!(replayed.checksum, live.checksum);
+    assert_eq!(replayed.wall_secs, live.wall_secs);
+    assert_eq!(replayed.gil_switches, live.gil_switches);
+    let t = app.session.timeline.as_ref().unwrap();
+    assert_eq!(t.span_count, spans_live, "every span came back");
+    assert!(
+        app.session
+            .replayed_from
+            .as_deref()
+            .unwrap_or("")
+            .contains("cores")
+    );
+    // A damaged file is one line in the window, and the app goes on.
+    std::fs::write(dir.join("bad.gilscope"), b"nope").unwrap();
+    h.state_mut().session.recording_path = dir.join("bad.gilscope").display().to_string();
+    h.state_mut().command(Command::OpenRecording);
+    h.step();
+    let err = h.state().session.error.clone().unwrap_or_default();
+    assert!(err.contains("not a gilscope recording"), "{err}");
+}

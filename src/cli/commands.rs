@@ -146,6 +146,13 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     };
     let cfg = with_program(cfg, &args.program)?;
     cfg.validate()?;
+    if args.grid_png.is_some() && !cfg.is_heat() {
+        return Err(UsageError(format!(
+            "--grid-png draws heat.py's grids; {} has none",
+            cfg.program
+        ))
+        .into());
+    }
     let trace = prepare(&args.trace)?;
     let tl_png = prepare(&args.timeline_png)?;
     let tl_svg = prepare(&args.timeline_svg)?;

@@ -23,6 +23,10 @@ use crate::view::presets::Preset;
 pub const LIVE_REPAINT: Duration = Duration::from_millis(50);
 /// Repaint period during a sweep (4 frames per second: the window takes little from the workers).
 pub const SWEEP_REPAINT: Duration = Duration::from_millis(250);
+/// Repaint period while a lesson measures on a software renderer (Xvfb's llvmpipe, a VM
+/// without a GPU): there one frame at 1920×1080 costs a core's worth of time, which two-worker
+/// trials on a 2-core machine would lose; the picture then updates every two seconds.
+pub const SOFTWARE_LESSON_REPAINT: Duration = Duration::from_millis(2000);
 /// Most events handled in one frame, so a flood never freezes the UI.
 const MAX_EVENTS_PER_FRAME: usize = 4096;
 
@@ -85,6 +89,7 @@ pub struct GilscopeApp {
     pending: Vec<Command>,
     worker_exe: Option<PathBuf>,
     repaint_ms: Arc<AtomicU64>,
+    software_renderer: Option<bool>,
 }
 
 impl GilscopeApp {
@@ -93,9 +98,19 @@ impl GilscopeApp {
         let ctx = cc.egui_ctx.clone();
         let repaint_ms = Arc::new(AtomicU64::new(LIVE_REPAINT.as_millis() as u64));
         let period = Arc::clone(&repaint_ms);
-        // Engine events only schedule a repaint; egui coalesces them, so the rate stays capped.
+        // Engine events only schedule a repaint, and at most twice per repaint period: every
+        // request also wakes the window's event loop, and thousands of wake-ups a second (one
+        // per span batch) would take a core from the workers being measured. A skipped request
+        // is covered by the one before it, which already scheduled a repaint within the period.
+        let last_wake_ns = Arc::new(AtomicU64::new(0));
         let waker: events::Waker = Arc::new(move || {
-            ctx.request_repaint_after(Duration::from_millis(period.load(Ordering::Relaxed)))
+            let period_ms = period.load(Ordering::Relaxed);
+            let now = crate::engine::clock::now_ns();
+            let last = last_wake_ns.load(Ordering::Relaxed);
+            if now.saturating_sub(last) >= period_ms * 500_000 {
+                last_wake_ns.store(now, Ordering::Relaxed);
+                ctx.request_repaint_after(Duration::from_millis(period_ms));
+            }
         });
         let (sink, stream) = events::channel(8192, Some(waker));
         let mut settings: Settings = if opts.fresh_settings {
@@ -137,6 +152,7 @@ impl GilscopeApp {
             pending: Vec::new(),
             worker_exe: opts.worker_exe.or_else(|| std::env::current_exe().ok()),
             repaint_ms,
+            software_renderer: None,
         };
         if let Some(n) = opts.lesson {
             app.open_lesson(n);
@@ -187,7 +203,13 @@ impl GilscopeApp {
         };
         for msg in msgs {
             match msg {
-                super::session::LessonMsg::Trial(t) => self.session.lessons.trials.push(t),
+                super::session::LessonMsg::Trial(t) => {
+                    let trials = &mut self.session.lessons.trials;
+                    match trials.iter_mut().find(|o| o.key == t.key) {
+                        Some(o) => *o = t,
+                        None => trials.push(t),
+                    }
+                }
                 super::session::LessonMsg::Done(result) => {
                     self.session.lessons.running = None;
                     self.session.lessons.rx = None;
@@ -741,7 +763,11 @@ impl GilscopeApp {
         if start_run {
             self.pending.push(Command::Run);
         }
-        ctx.request_repaint_after(Duration::from_millis(50));
+        // While a job measures, the window repaints at the job's own pace (see `logic`): a
+        // screenshot must not take a core from the workers it pictures.
+        if !self.session.busy() {
+            ctx.request_repaint_after(Duration::from_millis(50));
+        }
     }
 }
 
@@ -791,7 +817,10 @@ pub fn apply_preset(settings: &mut Settings, p: Preset, cores: usize) {
 }
 
 impl eframe::App for GilscopeApp {
-    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+    fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
+        if self.software_renderer.is_none() {
+            self.software_renderer = Some(software_renderer(frame));
+        }
         self.drain_events();
         self.keyboard(ctx);
         self.drive_screenshot(ctx);
@@ -801,6 +830,9 @@ impl eframe::App for GilscopeApp {
         super::theme::apply(ctx, self.settings.dark, self.settings.presentation);
         // Sweeps and lessons measure: repaint less so the window takes little from the workers.
         let period = match self.session.job_kind() {
+            Some(JobKind::Lesson) if self.software_renderer == Some(true) => {
+                SOFTWARE_LESSON_REPAINT
+            }
             Some(JobKind::Sweep | JobKind::Lesson) => SWEEP_REPAINT,
             _ => LIVE_REPAINT,
         };
@@ -835,6 +867,18 @@ impl eframe::App for GilscopeApp {
             eframe::set_value(storage, eframe::APP_KEY, &self.settings);
         }
     }
+}
+
+/// Whether the window is drawn by a CPU rasteriser (Mesa's llvmpipe or softpipe).
+fn software_renderer(frame: &eframe::Frame) -> bool {
+    use eframe::glow::HasContext;
+    frame.gl().is_some_and(|gl| {
+        // SAFETY: a plain query of a string the context owns, on the thread that owns the
+        // context, between frames.
+        let name = unsafe { gl.get_parameter_string(eframe::glow::RENDERER) };
+        let name = name.to_ascii_lowercase();
+        name.contains("llvmpipe") || name.contains("softpipe") || name.contains("software")
+    })
 }
 
 /// `42 s`, `3.5 min`, `2.1 h`.

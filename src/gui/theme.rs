@@ -17,11 +17,36 @@ pub fn palette(dark: bool) -> Palette {
 /// Zoom factor of the presentation scale.
 pub const PRESENTATION_ZOOM: f32 = 1.5;
 
+/// Body text size in presentation mode, in points: ×[`PRESENTATION_ZOOM`] it is 24 px, readable
+/// from the back of a room on a 1920×1080 projector.
+pub const PRESENTATION_BODY: f32 = 16.0;
+
 /// Applies the theme and scale to the context (cheap to call every frame: only sets on change).
 pub fn apply(ctx: &egui::Context, dark: bool, presentation: bool) {
     let want_zoom = if presentation { PRESENTATION_ZOOM } else { 1.0 };
     if (ctx.zoom_factor() - want_zoom).abs() > f32::EPSILON {
         ctx.set_zoom_factor(want_zoom);
+    }
+    let body = |s: &egui::Style| {
+        s.text_styles
+            .get(&egui::TextStyle::Body)
+            .map_or(0.0, |f| f.size)
+    };
+    let want_body = if presentation {
+        PRESENTATION_BODY
+    } else {
+        body(&egui::Style::default())
+    };
+    if (body(&ctx.global_style()) - want_body).abs() > f32::EPSILON {
+        let scale = want_body / body(&egui::Style::default()).max(1.0);
+        let defaults = egui::Style::default().text_styles;
+        ctx.global_style_mut(|s| {
+            for (style, font) in s.text_styles.iter_mut() {
+                if let Some(d) = defaults.get(style) {
+                    font.size = d.size * scale;
+                }
+            }
+        });
     }
     let is_dark = ctx.global_style().visuals.dark_mode;
     if is_dark != dark {

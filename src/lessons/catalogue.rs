@@ -209,8 +209,9 @@ pub fn trials(number: usize, size: Size, cores: usize) -> Vec<Trial> {
     };
     match number {
         1 => {
-            let n = || vec![("N", pick(3_000_000, 20_000_000).to_string())];
-            let real = vec![("N", "3000000".to_owned())];
+            // Runs of a few tenths of a second at least: shorter ones are mostly noise.
+            let n = || vec![("N", pick(6_000_000, 20_000_000).to_string())];
+            let real = vec![("N", "10000000".to_owned())];
             let count = program("count", &n());
             let cpython = RunConfig {
                 runtime: Runtime::Cpython,
@@ -221,25 +222,25 @@ pub fn trials(number: usize, size: Size, cores: usize) -> Vec<Trial> {
                     "t1",
                     "count.py, 1 thread".into(),
                     with(count.clone(), Mode::Threading, 1),
-                    2,
+                    3,
                 ),
                 trial(
                     "t2",
                     "count.py, 2 threads".into(),
                     with(count, Mode::Threading, 2),
-                    2,
+                    3,
                 ),
                 trial(
                     "cpy1",
                     "count.py on this machine's python3, 1 thread".into(),
                     with(cpython.clone(), Mode::Threading, 1),
-                    2,
+                    3,
                 ),
                 trial(
                     "cpy2",
                     "count.py on this machine's python3, 2 threads".into(),
                     with(cpython, Mode::Threading, 2),
-                    2,
+                    3,
                 ),
             ]
         }
@@ -291,7 +292,7 @@ pub fn trials(number: usize, size: Size, cores: usize) -> Vec<Trial> {
                 problems: problems as usize,
                 ..RunConfig::default()
             };
-            let tiny = heat(20, pick(400, 800));
+            let tiny = heat(20, pick(1600, 1600));
             let small = heat(30, pick(300, 600));
             let big = heat(200, 40);
             let dot = program("dot", &[]);

@@ -207,7 +207,7 @@ pub struct LessonRunner {
 
 impl LessonRunner {
     /// Runs lesson `number`'s trials, sending each run to `sink` (the app draws them live),
-    /// and judges the claim. `earlier` holds reports already made this session; the decision
+    /// and judges the claim; `on_trial` sees a trial's runs so far after each of them. `earlier` holds reports already made this session; the decision
     /// tree checks its leaves' lessons itself if they are not there.
     pub fn run(
         &self,
@@ -248,6 +248,7 @@ impl LessonRunner {
             let shown = trials.remove(i);
             trials.push(shown);
         }
+        let mut planned = Vec::with_capacity(trials.len());
         for trial in trials {
             let mut t = TrialRuns {
                 key: trial.key,
@@ -269,14 +270,21 @@ impl LessonRunner {
             {
                 t.skipped = Some(format!("no usable {} ({e})", cfg.python));
             }
-            for _ in 0..trial.repeats.max(1) {
-                if t.skipped.is_some() {
-                    break;
+            planned.push((cfg, trial.repeats.max(1)));
+            done.push(t);
+        }
+        // Repeats go round the trials (1 thread, 2 threads, 1 thread, …), so a machine that
+        // slows down or speeds up during the lesson weighs on every trial alike.
+        let rounds = planned.iter().map(|(_, r)| *r).max().unwrap_or(0);
+        for round in 0..rounds {
+            for ((cfg, repeats), t) in planned.iter().zip(done.iter_mut()) {
+                if round >= *repeats || t.skipped.is_some() {
+                    continue;
                 }
                 if cancel.is_cancelled() {
                     return Err(engine(EngineError::Cancelled));
                 }
-                match run_blocking(&cfg, sink, cancel) {
+                match run_blocking(cfg, sink, cancel) {
                     Ok(out) => t.runs.push(out.summary),
                     Err(EngineError::Cancelled) => return Err(engine(EngineError::Cancelled)),
                     // The real Python is a guest: its failure is a missing prerequisite, said
@@ -284,9 +292,8 @@ impl LessonRunner {
                     Err(e) if cfg.runtime == Runtime::Cpython => t.skipped = Some(e.to_string()),
                     Err(e) => return Err(engine(e)),
                 }
+                on_trial(t);
             }
-            on_trial(&t);
-            done.push(t);
         }
         let all_earlier: Vec<Report> = earlier.iter().cloned().chain(deps).collect();
         let m = Measured {

@@ -122,10 +122,14 @@ fn shown_trials(session: &Session, n: usize) -> Vec<TrialRuns> {
 
 fn verdict_line(ui: &mut egui::Ui, session: &Session, l: &Lesson) {
     if session.lessons.running == Some(l.number) {
+        // No spinner: it repaints every frame, and a software renderer would take a core
+        // from the trials being measured.
         ui.horizontal(|ui| {
-            ui.spinner();
-            let done = session.lessons.trials.len();
-            ui.label(RichText::new(format!("measuring… {done} trials done")).size(STORY_SIZE));
+            let runs: usize = session.lessons.trials.iter().map(|t| t.runs.len()).sum();
+            ui.label(
+                RichText::new(format!("measuring on this machine… {runs} runs so far"))
+                    .size(STORY_SIZE),
+            );
         });
         return;
     }

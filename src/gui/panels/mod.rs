@@ -111,18 +111,22 @@ pub fn draw(
     }
     // Side panels take a share of the window, so a 1280×720 projector keeps a wide centre.
     let window_w = ui.available_width();
-    egui::Panel::left("controls")
-        .resizable(true)
-        .default_size((window_w * 0.2).clamp(230.0, 320.0))
-        .show(ui, |ui| {
-            egui::ScrollArea::vertical()
-                .id_salt("controls_scroll")
-                .show(ui, |ui| {
-                    program::show(ui, settings, session, cmds);
-                    ui.separator();
-                    controls::show(ui, settings, session, cmds);
-                });
-        });
+    // Presenting a lesson, the controls make room for the views (close the lesson to get them).
+    let presenting = settings.presentation && settings.lesson.is_some();
+    if !presenting {
+        egui::Panel::left("controls")
+            .resizable(true)
+            .default_size((window_w * 0.2).clamp(230.0, 320.0))
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("controls_scroll")
+                    .show(ui, |ui| {
+                        program::show(ui, settings, session, cmds);
+                        ui.separator();
+                        controls::show(ui, settings, session, cmds);
+                    });
+            });
+    }
     egui::Panel::right("side")
         .resizable(true)
         .default_size((window_w * 0.26).clamp(260.0, 420.0))
