@@ -11,6 +11,7 @@ use super::{
     UsageError, parse_interpreter, parse_kernel, parse_mode, parse_params,
 };
 use crate::engine::config::{MAX_THREADS, RunConfig, Series, parse_thread_list};
+use crate::engine::events::SweepPoint;
 use crate::engine::program::Program;
 use crate::engine::pyvm::code::disassemble_functions;
 use crate::engine::runner::{CancelToken, run_blocking};
@@ -141,29 +142,23 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             .parse()
             .map_err(|e: crate::engine::EngineError| UsageError(e.to_string()))?,
         threads: count("threads", args.threads, MAX_THREADS)?,
-        publish_frames: args.grid_png.is_some() || args.record.is_some(),
+        publish_frames: args.exports.grid_png.is_some() || args.record.is_some(),
         ..base_config(&args.sizes)?
     };
     let cfg = with_program(cfg, &args.program)?;
     cfg.validate()?;
-    if args.grid_png.is_some() && !cfg.is_heat() {
+    if args.exports.grid_png.is_some() && !cfg.is_heat() {
         return Err(UsageError(format!(
             "--grid-png draws heat.py's grids; {} has none",
             cfg.program
         ))
         .into());
     }
-    let trace = prepare(&args.trace)?;
-    let tl_png = prepare(&args.timeline_png)?;
-    let tl_svg = prepare(&args.timeline_svg)?;
-    let grid_png = prepare(&args.grid_png)?;
+    let files = RunFiles::open(&args.exports)?;
     let record = prepare(&args.record)?;
 
-    let frames = args
-        .grid_png
-        .is_some()
-        .then(|| crate::engine::events::channel(64, None));
     let outcome;
+    let grids;
     let mut recorded = None;
     if record.is_some() {
         // The recorder drains the events and keeps each worker's frames as they change.
@@ -171,34 +166,22 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         let collector = crate::recording::capture::FrameCollector::start(stream)
             .context("could not start the recorder")?;
         outcome = run_blocking(&cfg, Some(&sink), &CancelToken::new())?;
-        let frames = collector.finish(outcome.start_ns);
-        recorded = Some(crate::recording::RecordedRun::new(&cfg, &outcome, frames));
+        let run =
+            crate::recording::RecordedRun::new(&cfg, &outcome, collector.finish(outcome.start_ns));
+        grids = run.final_frames();
+        recorded = Some(run);
     } else {
+        let frames = args
+            .exports
+            .grid_png
+            .is_some()
+            .then(|| crate::engine::events::channel(64, None));
         outcome = run_blocking(&cfg, frames.as_ref().map(|(s, _)| s), &CancelToken::new())?;
+        grids = frames.map_or_else(Vec::new, |(_, stream)| {
+            stream.frames.snapshot().1.into_iter().flatten().collect()
+        });
     }
-    let mut written = Vec::new();
-    written.extend(commit(trace, || {
-        Ok(data::chrome_trace_json(&outcome).into_bytes())
-    })?);
-    let timeline = crate::view::timeline::TimelineModel::from_outcome(&outcome);
-    written.extend(commit(tl_png, || {
-        crate::export::plots::timeline_png(&timeline, &outcome.summary)
-    })?);
-    written.extend(commit(tl_svg, || {
-        crate::export::plots::timeline_svg(&timeline, &outcome.summary)
-    })?);
-    if let Some((_, stream)) = &frames {
-        let (_, slots) = stream.frames.snapshot();
-        let grids: Vec<_> = slots.into_iter().flatten().collect();
-        written.extend(commit(grid_png, || {
-            crate::export::plots::grid_png(&grids, &outcome.summary)
-        })?);
-    } else if let Some(run) = &recorded {
-        let grids = run.final_frames();
-        written.extend(commit(grid_png, || {
-            crate::export::plots::grid_png(&grids, &outcome.summary)
-        })?);
-    }
+    let mut written = files.write(&outcome, &grids)?;
     if let Some(run) = recorded {
         let mut rec = crate::recording::Recording::new(&python_of(&outcome.summary));
         rec.runs.push(run);
@@ -422,9 +405,7 @@ fn sweep(args: SweepArgs) -> Result<ExitCode> {
         // A missing or unusable Python fails here, before any run.
         crate::engine::observer::probe(&spec.base.python)?;
     }
-    let csv = prepare(&args.csv)?;
-    let png = prepare(&args.png)?;
-    let svg = prepare(&args.svg)?;
+    let files = SweepFiles::open(&args.exports)?;
     let record = prepare(&args.record)?;
 
     let total = spec.total_runs();
@@ -445,15 +426,7 @@ fn sweep(args: SweepArgs) -> Result<ExitCode> {
     let stats = aggregate(&points);
     let mut out = std::io::stdout().lock();
     print_sweep_table(&mut out, &spec.threads, &stats)?;
-    let title = crate::export::plots::sweep_title(&spec);
-    let mut written = Vec::new();
-    written.extend(commit(csv, || Ok(data::sweep_csv(&points).into_bytes()))?);
-    written.extend(commit(png, || {
-        crate::export::plots::sweep_png(&stats, &title, args.speedup)
-    })?);
-    written.extend(commit(svg, || {
-        crate::export::plots::sweep_svg(&stats, &title, args.speedup)
-    })?);
+    let mut written = files.write(&spec, &points)?;
     written.extend(commit(record, || {
         let mut rec = crate::recording::Recording::new("emulated CPython 3.11");
         rec.sweep = Some(crate::recording::RecordedSweep {
@@ -473,6 +446,84 @@ fn sweep(args: SweepArgs) -> Result<ExitCode> {
         writeln!(out, "wrote {}", p.display())?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A run's export files, opened before the run so a bad path fails before any work.
+struct RunFiles {
+    trace: Option<PendingFile>,
+    timeline_png: Option<PendingFile>,
+    timeline_svg: Option<PendingFile>,
+    grid_png: Option<PendingFile>,
+}
+
+impl RunFiles {
+    fn open(e: &super::RunExports) -> Result<Self> {
+        Ok(Self {
+            trace: prepare(&e.trace)?,
+            timeline_png: prepare(&e.timeline_png)?,
+            timeline_svg: prepare(&e.timeline_svg)?,
+            grid_png: prepare(&e.grid_png)?,
+        })
+    }
+
+    /// Writes the files asked for (the same drawing as the app's Export buttons).
+    fn write(
+        self,
+        outcome: &crate::engine::summary::RunOutcome,
+        grids: &[crate::engine::events::GridFrame],
+    ) -> Result<Vec<PathBuf>> {
+        let mut written = Vec::new();
+        written.extend(commit(self.trace, || {
+            Ok(data::chrome_trace_json(outcome).into_bytes())
+        })?);
+        let timeline = crate::view::timeline::TimelineModel::from_outcome(outcome);
+        written.extend(commit(self.timeline_png, || {
+            crate::export::plots::timeline_png(&timeline, &outcome.summary)
+        })?);
+        written.extend(commit(self.timeline_svg, || {
+            crate::export::plots::timeline_svg(&timeline, &outcome.summary)
+        })?);
+        written.extend(commit(self.grid_png, || {
+            crate::export::plots::grid_png(grids, &outcome.summary)
+        })?);
+        Ok(written)
+    }
+}
+
+/// A sweep's export files, opened before the sweep.
+struct SweepFiles {
+    csv: Option<PendingFile>,
+    png: Option<PendingFile>,
+    svg: Option<PendingFile>,
+    speedup: bool,
+}
+
+impl SweepFiles {
+    fn open(e: &super::SweepExports) -> Result<Self> {
+        Ok(Self {
+            csv: prepare(&e.csv)?,
+            png: prepare(&e.png)?,
+            svg: prepare(&e.svg)?,
+            speedup: e.speedup,
+        })
+    }
+
+    /// Writes the files asked for.
+    fn write(self, spec: &SweepSpec, points: &[SweepPoint]) -> Result<Vec<PathBuf>> {
+        let stats = aggregate(points);
+        let title = crate::export::plots::sweep_title(spec);
+        let mut written = Vec::new();
+        written.extend(commit(self.csv, || {
+            Ok(data::sweep_csv(points).into_bytes())
+        })?);
+        written.extend(commit(self.png, || {
+            crate::export::plots::sweep_png(&stats, &title, self.speedup)
+        })?);
+        written.extend(commit(self.svg, || {
+            crate::export::plots::sweep_svg(&stats, &title, self.speedup)
+        })?);
+        Ok(written)
+    }
 }
 
 /// The Python a run used, for the recording's machine line.
@@ -513,55 +564,27 @@ fn replay(args: ReplayArgs) -> Result<ExitCode> {
     let rec =
         crate::recording::Recording::load(&args.file).map_err(|e| UsageError(e.to_string()))?;
     let run = rec.last_run();
-    let needs_run = [
-        &args.trace,
-        &args.timeline_png,
-        &args.timeline_svg,
-        &args.grid_png,
-    ];
-    if run.is_none() && needs_run.iter().any(|p| p.is_some()) {
+    let (r, w) = (&args.run_exports, &args.sweep_exports);
+    let wants_run = [&r.trace, &r.timeline_png, &r.timeline_svg, &r.grid_png];
+    if run.is_none() && wants_run.iter().any(|p| p.is_some()) {
         return Err(UsageError(format!(
             "{} holds a sweep and no run: --trace, --timeline-png, --timeline-svg and --grid-png need a run",
             args.file.display()
         ))
         .into());
     }
-    if rec.sweep.is_none()
-        && [&args.csv, &args.png, &args.svg]
-            .iter()
-            .any(|p| p.is_some())
-    {
+    if rec.sweep.is_none() && [&w.csv, &w.png, &w.svg].iter().any(|p| p.is_some()) {
         return Err(UsageError(format!(
             "{} holds no sweep: --csv, --png and --svg need one",
             args.file.display()
         ))
         .into());
     }
-    let trace = prepare(&args.trace)?;
-    let tl_png = prepare(&args.timeline_png)?;
-    let tl_svg = prepare(&args.timeline_svg)?;
-    let grid_png = prepare(&args.grid_png)?;
-    let csv = prepare(&args.csv)?;
-    let png = prepare(&args.png)?;
-    let svg = prepare(&args.svg)?;
-
+    let run_files = RunFiles::open(r)?;
+    let sweep_files = SweepFiles::open(w)?;
     let mut written = Vec::new();
     if let Some(run) = run {
-        let outcome = run.outcome();
-        written.extend(commit(trace, || {
-            Ok(data::chrome_trace_json(&outcome).into_bytes())
-        })?);
-        let timeline = crate::view::timeline::TimelineModel::from_outcome(&outcome);
-        written.extend(commit(tl_png, || {
-            crate::export::plots::timeline_png(&timeline, &outcome.summary)
-        })?);
-        written.extend(commit(tl_svg, || {
-            crate::export::plots::timeline_svg(&timeline, &outcome.summary)
-        })?);
-        let grids = run.final_frames();
-        written.extend(commit(grid_png, || {
-            crate::export::plots::grid_png(&grids, &outcome.summary)
-        })?);
+        written.extend(run_files.write(&run.outcome(), &run.final_frames())?);
     }
     let mut out = std::io::stdout().lock();
     if !args.json {
@@ -575,20 +598,10 @@ fn replay(args: ReplayArgs) -> Result<ExitCode> {
         }
     }
     if let Some(sweep) = &rec.sweep {
-        let stats = aggregate(&sweep.points);
         if !args.json {
-            print_sweep_table(&mut out, &sweep.spec.threads, &stats)?;
+            print_sweep_table(&mut out, &sweep.spec.threads, &aggregate(&sweep.points))?;
         }
-        let title = crate::export::plots::sweep_title(&sweep.spec);
-        written.extend(commit(csv, || {
-            Ok(data::sweep_csv(&sweep.points).into_bytes())
-        })?);
-        written.extend(commit(png, || {
-            crate::export::plots::sweep_png(&stats, &title, args.speedup)
-        })?);
-        written.extend(commit(svg, || {
-            crate::export::plots::sweep_svg(&stats, &title, args.speedup)
-        })?);
+        written.extend(sweep_files.write(&sweep.spec, &sweep.points)?);
     }
     if !args.json {
         for p in &written {

@@ -140,18 +140,9 @@ pub struct RunArgs {
     /// Print exactly one JSON object on stdout instead of the readable summary.
     #[arg(long)]
     pub json: bool,
-    /// Write the trace as Chrome trace-event JSON (opens in Perfetto).
-    #[arg(long, value_name = "FILE")]
-    pub trace: Option<PathBuf>,
-    /// Write the timeline as PNG.
-    #[arg(long, value_name = "FILE")]
-    pub timeline_png: Option<PathBuf>,
-    /// Write the timeline as SVG.
-    #[arg(long, value_name = "FILE")]
-    pub timeline_svg: Option<PathBuf>,
-    /// Write the final heat grids as PNG.
-    #[arg(long, value_name = "FILE")]
-    pub grid_png: Option<PathBuf>,
+    /// Files to write.
+    #[command(flatten)]
+    pub exports: RunExports,
     /// Record the run (settings, spans, frames, results, machine) to show again with
     /// `gilscope replay` or File → Open recording.
     #[arg(long, value_name = "FILE.gilscope")]
@@ -182,6 +173,34 @@ pub struct SweepArgs {
     /// Sizes.
     #[command(flatten)]
     pub sizes: SizeArgs,
+    /// Files to write.
+    #[command(flatten)]
+    pub exports: SweepExports,
+    /// Record the sweep (settings, every point, machine) to show again anywhere.
+    #[arg(long, value_name = "FILE.gilscope")]
+    pub record: Option<PathBuf>,
+}
+
+/// The files a run can be written to, for `run` and `replay`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RunExports {
+    /// Write the trace as Chrome trace-event JSON (opens in Perfetto).
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Write the timeline as PNG.
+    #[arg(long, value_name = "FILE")]
+    pub timeline_png: Option<PathBuf>,
+    /// Write the timeline as SVG.
+    #[arg(long, value_name = "FILE")]
+    pub timeline_svg: Option<PathBuf>,
+    /// Write the final heat grids as PNG.
+    #[arg(long, value_name = "FILE")]
+    pub grid_png: Option<PathBuf>,
+}
+
+/// The files a sweep can be written to, for `sweep` and `replay`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SweepExports {
     /// Write every run as CSV.
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
@@ -194,9 +213,6 @@ pub struct SweepArgs {
     /// Plot speedup instead of time.
     #[arg(long)]
     pub speedup: bool,
-    /// Record the sweep (settings, every point, machine) to show again anywhere.
-    #[arg(long, value_name = "FILE.gilscope")]
-    pub record: Option<PathBuf>,
 }
 
 /// `gilscope replay`.
@@ -207,30 +223,12 @@ pub struct ReplayArgs {
     /// Print each recorded run's summary as one JSON object, as `run --json` printed it live.
     #[arg(long)]
     pub json: bool,
-    /// Write the last run's trace as Chrome trace-event JSON.
-    #[arg(long, value_name = "FILE")]
-    pub trace: Option<PathBuf>,
-    /// Write the last run's timeline as PNG.
-    #[arg(long, value_name = "FILE")]
-    pub timeline_png: Option<PathBuf>,
-    /// Write the last run's timeline as SVG.
-    #[arg(long, value_name = "FILE")]
-    pub timeline_svg: Option<PathBuf>,
-    /// Write the last run's final heat grids as PNG.
-    #[arg(long, value_name = "FILE")]
-    pub grid_png: Option<PathBuf>,
-    /// Write the recorded sweep as CSV.
-    #[arg(long, value_name = "FILE")]
-    pub csv: Option<PathBuf>,
-    /// Write the recorded sweep's plot as PNG.
-    #[arg(long, value_name = "FILE")]
-    pub png: Option<PathBuf>,
-    /// Write the recorded sweep's plot as SVG.
-    #[arg(long, value_name = "FILE")]
-    pub svg: Option<PathBuf>,
-    /// Plot speedup instead of time.
-    #[arg(long)]
-    pub speedup: bool,
+    /// The last run's files.
+    #[command(flatten)]
+    pub run_exports: RunExports,
+    /// The recorded sweep's files.
+    #[command(flatten)]
+    pub sweep_exports: SweepExports,
 }
 
 /// `gilscope lessons`.

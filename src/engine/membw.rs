@@ -16,6 +16,17 @@ pub struct Bandwidth {
     pub threads: usize,
 }
 
+/// This machine's copy bandwidth, measured on first use and kept for the life of the process
+/// (a lesson shows it as a ceiling; measuring it again would only add noise and a second).
+pub fn copy_bandwidth() -> Result<Bandwidth, EngineError> {
+    static MEASURED: std::sync::OnceLock<Bandwidth> = std::sync::OnceLock::new();
+    if let Some(b) = MEASURED.get() {
+        return Ok(*b);
+    }
+    let b = measure_copy_bandwidth(4)?;
+    Ok(*MEASURED.get_or_init(|| b))
+}
+
 /// Measures the copy bandwidth with one thread per core: the best of three rounds of
 /// `passes` copies each. Takes about a second on a laptop.
 pub fn measure_copy_bandwidth(passes: usize) -> Result<Bandwidth, EngineError> {

@@ -15,7 +15,7 @@ use crate::engine::clock;
 use crate::engine::config::{RunConfig, Runtime};
 use crate::engine::error::EngineError;
 use crate::engine::events::EventSink;
-use crate::engine::membw::{Bandwidth, measure_copy_bandwidth};
+use crate::engine::membw::Bandwidth;
 use crate::engine::runner::{CancelToken, run_blocking};
 use crate::engine::summary::RunSummary;
 
@@ -237,7 +237,7 @@ impl LessonRunner {
             if cancel.is_cancelled() {
                 return Err(engine(EngineError::Cancelled));
             }
-            Some(measure_copy_bandwidth(4).map_err(engine)?)
+            Some(crate::engine::membw::copy_bandwidth().map_err(engine)?)
         } else {
             None
         };
