@@ -23,11 +23,11 @@ pub fn copy_bandwidth() -> Result<Bandwidth, EngineError> {
     if let Some(b) = MEASURED.get() {
         return Ok(*b);
     }
-    let b = measure_copy_bandwidth(4)?;
+    let b = measure_copy_bandwidth(8)?;
     Ok(*MEASURED.get_or_init(|| b))
 }
 
-/// Measures the copy bandwidth with one thread per core: the best of three rounds of
+/// Measures the copy bandwidth with one thread per core: the best of five rounds of
 /// `passes` copies each. Takes about a second on a laptop.
 pub fn measure_copy_bandwidth(passes: usize) -> Result<Bandwidth, EngineError> {
     let threads = clock::core_count().max(1);
@@ -37,7 +37,7 @@ pub fn measure_copy_bandwidth(passes: usize) -> Result<Bandwidth, EngineError> {
         .collect();
     let passes = passes.max(1);
     let mut best_secs = f64::INFINITY;
-    for _ in 0..3 {
+    for _ in 0..5 {
         let t0 = clock::now_ns();
         std::thread::scope(|s| -> Result<(), EngineError> {
             let mut handles = Vec::with_capacity(threads);

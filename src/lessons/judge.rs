@@ -17,9 +17,11 @@ pub const PARALLEL_SHARE: f64 = 0.65;
 pub const CLEARLY_FASTER: f64 = 1.3;
 /// Four overlapping downloads must be at least this much faster than one.
 pub const IO_SPEEDUP: f64 = 2.5;
-/// A streaming kernel may exceed the measured copy bandwidth by this factor (it counts its
-/// bytes as STREAM does, which differs from memcpy's by write-allocation).
-pub const CEILING_SLACK: f64 = 1.3;
+/// A streaming kernel may exceed the measured copy bandwidth by this factor: it counts its bytes
+/// as STREAM does, which differs from memcpy's by write-allocation, and a shared host moves both
+/// figures by ±20% (27.7–38.6 GB/s measured here). A kernel running from cache would exceed it
+/// several times over.
+pub const CEILING_SLACK: f64 = 1.5;
 /// A streaming kernel at this share of the copy bandwidth has met the ceiling.
 pub const AT_CEILING: f64 = 0.75;
 
