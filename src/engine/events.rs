@@ -14,7 +14,7 @@ use crate::engine::summary::RunSummary;
 use crate::engine::trace::Span;
 
 /// A downsampled snapshot of one worker's grid.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GridFrame {
     /// Worker index.
     pub worker: u32,

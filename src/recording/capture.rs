@@ -124,7 +124,10 @@ impl FrameThinner {
             .workers
             .into_iter()
             .flat_map(Kept::into_frames)
-            .map(|(at, f)| RecordedFrame::of(&f, at.saturating_sub(start_ns)))
+            .map(|(at, frame)| RecordedFrame {
+                at_ns: at.saturating_sub(start_ns),
+                frame,
+            })
             .collect();
         v.sort_by_key(|f| f.at_ns);
         v

@@ -159,62 +159,14 @@ fn os_name() -> String {
     std::env::consts::OS.to_owned()
 }
 
-/// One heat frame as recorded: when, whose, and the decimated cells.
+/// One heat frame as recorded: when, and the frame the live run published.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RecordedFrame {
     /// Nanoseconds after the run's start.
     pub at_ns: u64,
-    /// Worker index.
-    pub worker: u32,
-    /// Process id.
-    pub pid: u32,
-    /// Thread id.
-    pub tid: u32,
-    /// Problem index.
-    pub problem: u32,
-    /// Iteration.
-    pub iter: u32,
-    /// Full grid side.
-    pub grid: u32,
-    /// Rows of `cells`.
-    pub rows: u32,
-    /// Columns of `cells`.
-    pub cols: u32,
-    /// Row-major cells.
-    pub cells: Vec<f32>,
-}
-
-impl RecordedFrame {
-    /// Records `f`, seen `at_ns` after the run's start.
-    pub fn of(f: &GridFrame, at_ns: u64) -> Self {
-        Self {
-            at_ns,
-            worker: f.worker,
-            pid: f.pid,
-            tid: f.tid,
-            problem: f.problem,
-            iter: f.iter,
-            grid: f.grid,
-            rows: f.rows,
-            cols: f.cols,
-            cells: f.cells.to_vec(),
-        }
-    }
-
-    /// The frame to show.
-    pub fn to_frame(&self) -> GridFrame {
-        GridFrame {
-            worker: self.worker,
-            pid: self.pid,
-            tid: self.tid,
-            problem: self.problem,
-            iter: self.iter,
-            grid: self.grid,
-            rows: self.rows,
-            cols: self.cols,
-            cells: self.cells.clone().into(),
-        }
-    }
+    /// The frame itself.
+    #[serde(flatten)]
+    pub frame: GridFrame,
 }
 
 /// One run as recorded.
@@ -269,21 +221,24 @@ impl RecordedRun {
     pub fn final_frames(&self) -> Vec<GridFrame> {
         let mut last: Vec<Option<&RecordedFrame>> = Vec::new();
         for f in &self.frames {
-            let w = f.worker as usize;
+            let w = f.frame.worker as usize;
             if last.len() <= w {
                 last.resize(w + 1, None);
             }
             last[w] = Some(f);
         }
-        last.into_iter().flatten().map(|f| f.to_frame()).collect()
+        last.into_iter()
+            .flatten()
+            .map(|f| f.frame.clone())
+            .collect()
     }
 }
 
 /// Keeps at most [`MAX_FRAMES_PER_WORKER`] frames per worker, evenly spaced, always the last.
 pub fn decimate(mut frames: Vec<RecordedFrame>) -> Vec<RecordedFrame> {
-    frames.sort_by_key(|f| (f.worker, f.at_ns));
+    frames.sort_by_key(|f| (f.frame.worker, f.at_ns));
     let mut out = Vec::new();
-    for chunk in frames.chunk_by(|a, b| a.worker == b.worker) {
+    for chunk in frames.chunk_by(|a, b| a.frame.worker == b.frame.worker) {
         let n = chunk.len();
         if n <= MAX_FRAMES_PER_WORKER {
             out.extend_from_slice(chunk);
@@ -470,7 +425,8 @@ impl Recording {
             let bad_sample = run.core_samples.iter().any(|c| c.end_ns > end);
             let bad_frame = run.frames.iter().any(|f| {
                 f.at_ns > len.saturating_add(SLACK_NS)
-                    || f.cells.len() != (f.rows as usize).saturating_mul(f.cols as usize)
+                    || f.frame.cells.len()
+                        != (f.frame.rows as usize).saturating_mul(f.frame.cols as usize)
             });
             if bad_span || bad_sample || bad_frame {
                 return Err(format!("run {} has times outside the run", i + 1));
@@ -527,15 +483,17 @@ mod tests {
             }],
             frames: vec![RecordedFrame {
                 at_ns: 5,
-                worker: 0,
-                pid: 1,
-                tid: 2,
-                problem: 0,
-                iter: 3,
-                grid: 30,
-                rows: 2,
-                cols: 2,
-                cells: vec![0.0, 0.5, 1.0, 0.25],
+                frame: GridFrame {
+                    worker: 0,
+                    pid: 1,
+                    tid: 2,
+                    problem: 0,
+                    iter: 3,
+                    grid: 30,
+                    rows: 2,
+                    cols: 2,
+                    cells: vec![0.0, 0.5, 1.0, 0.25].into(),
+                },
             }],
             ..RecordedRun::default()
         });
@@ -591,20 +549,22 @@ mod tests {
         let frames: Vec<RecordedFrame> = (0..1000)
             .map(|i| RecordedFrame {
                 at_ns: i,
-                worker: (i % 2) as u32,
-                pid: 0,
-                tid: 0,
-                problem: 0,
-                iter: i as u32,
-                grid: 3,
-                rows: 1,
-                cols: 1,
-                cells: vec![i as f32],
+                frame: GridFrame {
+                    worker: (i % 2) as u32,
+                    pid: 0,
+                    tid: 0,
+                    problem: 0,
+                    iter: i as u32,
+                    grid: 3,
+                    rows: 1,
+                    cols: 1,
+                    cells: vec![i as f32].into(),
+                },
             })
             .collect();
         let kept = decimate(frames);
         assert_eq!(kept.len(), 2 * MAX_FRAMES_PER_WORKER);
-        assert!(kept.iter().any(|f| f.iter == 999));
-        assert!(kept.iter().any(|f| f.iter == 998));
+        assert!(kept.iter().any(|f| f.frame.iter == 999));
+        assert!(kept.iter().any(|f| f.frame.iter == 998));
     }
 }

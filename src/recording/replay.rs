@@ -108,7 +108,7 @@ fn replay_run(run: &RecordedRun, sink: &EventSink, cancel: &CancelToken, pace: P
             ci += 1;
         }
         while fi < run.frames.len() && run.start_ns + run.frames[fi].at_ns <= edge {
-            sink.publish_frame(run_id, run.frames[fi].to_frame());
+            sink.publish_frame(run_id, run.frames[fi].frame.clone());
             fi += 1;
         }
     }
