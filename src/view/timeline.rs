@@ -733,16 +733,11 @@ impl TimelineModel {
 
     /// Pixels where a starved GIL wait of `worker` ended, one per pixel.
     pub fn starvation_pixels(&self, worker: u32, window: &TimeWindow, width_px: f32) -> Vec<f32> {
-        let mut out: Vec<f32> = self
-            .starvations
-            .iter()
-            .filter(|s| s.worker == worker)
-            .map(|s| window.x_of(s.start_ns as f64, width_px).floor())
-            .filter(|x| (0.0..width_px).contains(x))
-            .collect();
-        out.sort_by(|a, b| a.total_cmp(b));
-        out.dedup();
-        out
+        instant_pixels(
+            self.starvations.iter().filter(|s| s.worker == worker),
+            window,
+            width_px,
+        )
     }
 
     /// Whether the legend should list `state`: every time-span state that normal runs make,
@@ -762,17 +757,27 @@ impl TimelineModel {
         window: &TimeWindow,
         width_px: f32,
     ) -> Vec<f32> {
-        let mut out: Vec<f32> = self
-            .drop_requests
-            .iter()
-            .filter(|s| self.gil_key(s) == gil)
-            .map(|s| window.x_of(s.start_ns as f64, width_px).floor())
-            .filter(|x| (0.0..width_px).contains(x))
-            .collect();
-        out.sort_by(|a, b| a.total_cmp(b));
-        out.dedup();
-        out
+        instant_pixels(
+            self.drop_requests.iter().filter(|s| self.gil_key(s) == gil),
+            window,
+            width_px,
+        )
     }
+}
+
+/// The visible pixel columns of instants (drop requests, starved waits), one per pixel, sorted.
+fn instant_pixels<'a>(
+    instants: impl Iterator<Item = &'a Span>,
+    window: &TimeWindow,
+    width_px: f32,
+) -> Vec<f32> {
+    let mut out: Vec<f32> = instants
+        .map(|s| window.x_of(s.start_ns as f64, width_px).floor())
+        .filter(|x| (0.0..width_px).contains(x))
+        .collect();
+    out.sort_by(|a, b| a.total_cmp(b));
+    out.dedup();
+    out
 }
 
 #[cfg(test)]

@@ -38,6 +38,28 @@ pub struct SegmentCache {
 /// How much lanes may grow beyond their natural height to fill the timeline.
 pub const MAX_LANE_GROWTH: f32 = 4.0;
 
+/// A triangle marking an instant: its base on `base_y`, `half_w` either side of `cx`, its tip
+/// `tip_dy` below the base (negative: above).
+fn wedge(
+    painter: &egui::Painter,
+    cx: f32,
+    base_y: f32,
+    half_w: f32,
+    tip_dy: f32,
+    fill: egui::Color32,
+    stroke: Stroke,
+) {
+    painter.add(egui::Shape::convex_polygon(
+        vec![
+            pos2(cx - half_w, base_y),
+            pos2(cx + half_w, base_y),
+            pos2(cx, base_y + tip_dy),
+        ],
+        fill,
+        stroke,
+    ));
+}
+
 /// Each lane's height in points, filling `avail` as far as [`MAX_LANE_GROWTH`] allows.
 pub fn lane_heights(lanes: &[&Lane], avail: f32) -> Vec<f32> {
     let cores = lanes
@@ -312,31 +334,24 @@ pub fn show(
                     );
                 }
                 for x in model.drop_request_pixels(gil, &window, width_px) {
-                    let cx = row.min.x + x;
-                    painter.add(egui::Shape::convex_polygon(
-                        vec![
-                            pos2(cx - 3.0, row.min.y),
-                            pos2(cx + 3.0, row.min.y),
-                            pos2(cx, row.min.y + 5.0),
-                        ],
-                        c32(state_color(SpanState::GilWait)),
+                    let fill = c32(state_color(SpanState::GilWait));
+                    wedge(
+                        &painter,
+                        row.min.x + x,
+                        row.min.y,
+                        3.0,
+                        5.0,
+                        fill,
                         Stroke::NONE,
-                    ));
+                    );
                 }
             }
             LaneKind::Worker(w) => {
                 // A starved wait ended here: an upward wedge at the lane's foot.
                 for x in model.starvation_pixels(w, &window, width_px) {
-                    let cx = row.min.x + x;
-                    painter.add(egui::Shape::convex_polygon(
-                        vec![
-                            pos2(cx - 5.0, row.max.y),
-                            pos2(cx + 5.0, row.max.y),
-                            pos2(cx, row.max.y - 8.0),
-                        ],
-                        c32(state_color(SpanState::Starved)),
-                        Stroke::new(1.0, c32(pal.background)),
-                    ));
+                    let fill = c32(state_color(SpanState::Starved));
+                    let edge = Stroke::new(1.0, c32(pal.background));
+                    wedge(&painter, row.min.x + x, row.max.y, 5.0, -8.0, fill, edge);
                 }
             }
         }
