@@ -27,23 +27,39 @@ pub fn apply(ctx: &egui::Context, dark: bool, presentation: bool) {
     if (ctx.zoom_factor() - want_zoom).abs() > f32::EPSILON {
         ctx.set_zoom_factor(want_zoom);
     }
-    let body = |s: &egui::Style| {
-        s.text_styles
-            .get(&egui::TextStyle::Body)
-            .map_or(0.0, |f| f.size)
+    // egui's own text sizes, read once: this runs every frame.
+    static DEFAULT_SIZES: std::sync::OnceLock<Vec<(egui::TextStyle, f32)>> =
+        std::sync::OnceLock::new();
+    let defaults = DEFAULT_SIZES.get_or_init(|| {
+        egui::Style::default()
+            .text_styles
+            .into_iter()
+            .map(|(style, font)| (style, font.size))
+            .collect()
+    });
+    let size_of = |sizes: &[(egui::TextStyle, f32)]| {
+        sizes
+            .iter()
+            .find(|(s, _)| *s == egui::TextStyle::Body)
+            .map_or(1.0, |(_, size)| *size)
     };
+    let default_body = size_of(defaults);
     let want_body = if presentation {
         PRESENTATION_BODY
     } else {
-        body(&egui::Style::default())
+        default_body
     };
-    if (body(&ctx.global_style()) - want_body).abs() > f32::EPSILON {
-        let scale = want_body / body(&egui::Style::default()).max(1.0);
-        let defaults = egui::Style::default().text_styles;
+    let body_now = ctx
+        .global_style()
+        .text_styles
+        .get(&egui::TextStyle::Body)
+        .map_or(0.0, |f| f.size);
+    if (body_now - want_body).abs() > f32::EPSILON {
+        let scale = want_body / default_body.max(1.0);
         ctx.global_style_mut(|s| {
-            for (style, font) in s.text_styles.iter_mut() {
-                if let Some(d) = defaults.get(style) {
-                    font.size = d.size * scale;
+            for (style, size) in defaults {
+                if let Some(font) = s.text_styles.get_mut(style) {
+                    font.size = size * scale;
                 }
             }
         });

@@ -12,7 +12,7 @@ use super::super::theme::c32;
 use crate::lessons::catalogue::{LESSONS, Lesson, LookHere, lesson};
 use crate::lessons::judge::stream_gb_per_sec;
 use crate::lessons::tree::{LEAVES, Next, QUESTIONS};
-use crate::lessons::{Report, TrialRuns, Verdict};
+use crate::lessons::{Report, TrialRuns};
 use crate::view::theme::{ALARM, CALLOUT, GOOD};
 
 /// Text size of the lesson's story, in points before the presentation zoom.
@@ -98,14 +98,10 @@ pub fn show(
                 session.targets.table = Some(r);
             }
             if n == 9 {
-                throughput(ui, &trials, shown_report(session, n));
+                throughput(ui, &trials, session.lessons.report(n));
             }
         }
     });
-}
-
-fn shown_report(session: &Session, n: usize) -> Option<&Report> {
-    session.lessons.report(n)
 }
 
 /// The trials to show: those of the running lesson as they finish, else the last report's.
@@ -135,12 +131,9 @@ fn verdict_line(ui: &mut egui::Ui, session: &Session, l: &Lesson) {
     }
     match session.lessons.report(l.number) {
         Some(r) => {
-            let (mark, color) = match &r.verdict {
-                Verdict::AsExpected => ("Verdict:", GOOD),
-                Verdict::NotOnThisMachine(_) => ("Verdict:", ALARM),
-            };
+            let color = if r.verdict.holds() { GOOD } else { ALARM };
             ui.label(
-                RichText::new(format!("{mark} {}", r.verdict.text()))
+                RichText::new(format!("Verdict: {}", r.verdict.text()))
                     .size(STORY_SIZE * 1.1)
                     .strong()
                     .color(c32(color)),
