@@ -2,6 +2,8 @@
 //! skips with a printed reason where not): what it observes must agree with what CPython is
 //! known to do, and with the emulation where both run the same file.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -131,25 +133,19 @@ fn the_json_has_the_shape_of_an_emulated_run() {
         return;
     }
     let keys = |runtime: &str| -> Vec<String> {
-        let out = Command::new(exe())
-            .args([
-                "run",
-                "--program",
-                "count",
-                "--param",
-                "N=100000",
-                "--threads",
-                "2",
-            ])
-            .args(["--runtime", runtime, "--json"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let v = common::json_of(
+            Command::new(exe())
+                .args([
+                    "run",
+                    "--program",
+                    "count",
+                    "--param",
+                    "N=100000",
+                    "--threads",
+                    "2",
+                ])
+                .args(["--runtime", runtime, "--json"]),
         );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["result"]["total"], 100_000);
         let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
         k.sort();
@@ -346,24 +342,19 @@ fn one_sweep_csv_holds_both_runtimes() {
     let dir = std::env::temp_dir().join(format!("gilscope-rt-sweep-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let csv = dir.join("both.csv");
-    let out = Command::new(exe())
-        .args([
-            "sweep",
-            "--program",
-            "count",
-            "--param",
-            "N=300000",
-            "--threads",
-            "1-2",
-        ])
-        .args(["--repeats", "1", "--runtime", "emulated,cpython", "--csv"])
-        .arg(&csv)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    common::succeeded(
+        Command::new(exe())
+            .args([
+                "sweep",
+                "--program",
+                "count",
+                "--param",
+                "N=300000",
+                "--threads",
+                "1-2",
+            ])
+            .args(["--repeats", "1", "--runtime", "emulated,cpython", "--csv"])
+            .arg(&csv),
     );
     let text = std::fs::read_to_string(&csv).unwrap();
     let runtimes: Vec<&str> = text

@@ -1,6 +1,8 @@
 //! Export tests: every PNG decodes to a real, non-blank picture with the series colours in it;
 //! every SVG is well-formed XML carrying its title and every series label as text.
 
+mod common;
+
 use gilscope::engine::config::{RunConfig, Series};
 use gilscope::engine::events::channel;
 use gilscope::engine::runner::{CancelToken, run_blocking};
@@ -154,32 +156,27 @@ fn cli_writes_every_export_or_none() {
     let dir = std::env::temp_dir().join(format!("gilscope-export-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = |n: &str| dir.join(n).to_string_lossy().into_owned();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gilscope"))
-        .args([
-            "run",
-            "--threads",
-            "2",
-            "--grid",
-            "12",
-            "--problems",
-            "4",
-            "--iters",
-            "3",
-        ])
-        .args([
-            "--timeline-png",
-            &p("t.png"),
-            "--timeline-svg",
-            &p("t.svg"),
-            "--grid-png",
-            &p("g.png"),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    common::succeeded(
+        std::process::Command::new(env!("CARGO_BIN_EXE_gilscope"))
+            .args([
+                "run",
+                "--threads",
+                "2",
+                "--grid",
+                "12",
+                "--problems",
+                "4",
+                "--iters",
+                "3",
+            ])
+            .args([
+                "--timeline-png",
+                &p("t.png"),
+                "--timeline-svg",
+                &p("t.svg"),
+                "--grid-png",
+                &p("g.png"),
+            ]),
     );
     for f in ["t.png", "t.svg", "g.png"] {
         assert!(std::fs::metadata(dir.join(f)).unwrap().len() > 1000, "{f}");

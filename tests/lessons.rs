@@ -1,6 +1,8 @@
 //! The lessons: each verdict follows its measurements (a contradicting measurement is reported
 //! as such), and `gilscope lessons` lists, checks and refuses bad input as the CLI promises.
 
+mod common;
+
 use std::process::Command;
 
 use gilscope::engine::summary::{RunSummary, WorkerSummary};
@@ -206,9 +208,7 @@ fn the_tree_holds_only_when_every_leaf_lesson_held() {
 
 #[test]
 fn lessons_lists_ten_in_the_source_order() {
-    let out = exe().args(["lessons", "--json"]).output().unwrap();
-    assert!(out.status.success());
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = common::json_of(exe().args(["lessons", "--json"]));
     let titles: Vec<&str> = v["lessons"]
         .as_array()
         .unwrap()
@@ -223,16 +223,7 @@ fn lessons_lists_ten_in_the_source_order() {
 
 #[test]
 fn the_quick_check_gives_one_verdict_per_lesson() {
-    let out = exe()
-        .args(["lessons", "--check", "--quick", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = common::json_of(exe().args(["lessons", "--check", "--quick", "--json"]));
     let lessons = v["lessons"].as_array().unwrap();
     assert_eq!(lessons.len(), 10);
     for l in lessons {

@@ -2,6 +2,8 @@
 //! against a known value (and against `python3` itself where it is installed), the race the GIL
 //! does not prevent, and one clear line for what the interpreter does not support.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -413,25 +415,16 @@ fn a_teachers_own_program_runs_and_its_errors_are_one_line() {
         "mine.py",
         "STEPS = 1000\nENTRY = \"work\"\n\ndef work():\n    t = 0\n    for i in range(STEPS):\n        t += i\n    return t\n\ndef report(results):\n    return {\"sum\": results[0]}\n",
     );
-    let out = Command::new(exe())
-        .args([
-            "run",
-            "--program",
-            &ok,
-            "--threads",
-            "1",
-            "--param",
-            "STEPS=10",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = common::json_of(Command::new(exe()).args([
+        "run",
+        "--program",
+        &ok,
+        "--threads",
+        "1",
+        "--param",
+        "STEPS=10",
+        "--json",
+    ]));
     assert_eq!(v["result"]["sum"], 45);
     assert_eq!(v["entry"], "work");
 

@@ -1,52 +1,31 @@
 //! Recordings: a recorded run replays with the live run's checksum, wall time and switch count,
 //! its exports render, and damaged files are one line and exit 2.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 fn exe() -> Command {
     Command::new(env!("CARGO_BIN_EXE_gilscope"))
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("gilscope-rec-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 fn record(dir: &Path) -> (PathBuf, serde_json::Value) {
     let file = dir.join("run.gilscope");
-    let out = exe()
-        .args(["run", "--threads", "2", "--kernel", "numpy", "--grid", "60"])
-        .args(["--problems", "40", "--json", "--record"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    (file, json(&out))
+    let live = common::json_of(
+        exe()
+            .args(["run", "--threads", "2", "--kernel", "numpy", "--grid", "60"])
+            .args(["--problems", "40", "--json", "--record"])
+            .arg(&file),
+    );
+    (file, live)
 }
 
 #[test]
 fn a_recorded_run_replays_with_its_figures_and_exports() {
-    let dir = temp_dir("replay");
+    let dir = common::scratch_dir("rec-replay");
     let (file, live) = record(&dir);
-    let replayed = json(
-        &exe()
-            .arg("replay")
-            .arg(&file)
-            .arg("--json")
-            .output()
-            .unwrap(),
-    );
+    let replayed = common::json_of(exe().arg("replay").arg(&file).arg("--json"));
     for key in [
         "checksum",
         "wall_secs",
@@ -64,23 +43,18 @@ fn a_recorded_run_replays_with_its_figures_and_exports() {
         dir.join("g.png"),
         dir.join("t.json"),
     );
-    let out = exe()
-        .arg("replay")
-        .arg(&file)
-        .arg("--timeline-png")
-        .arg(&png)
-        .arg("--timeline-svg")
-        .arg(&svg)
-        .arg("--grid-png")
-        .arg(&grid)
-        .arg("--trace")
-        .arg(&trace)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = common::succeeded(
+        exe()
+            .arg("replay")
+            .arg(&file)
+            .arg("--timeline-png")
+            .arg(&png)
+            .arg("--timeline-svg")
+            .arg(&svg)
+            .arg("--grid-png")
+            .arg(&grid)
+            .arg("--trace")
+            .arg(&trace),
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("recorded on "), "{text}");
@@ -96,7 +70,7 @@ fn a_recorded_run_replays_with_its_figures_and_exports() {
 
 #[test]
 fn damaged_recordings_are_one_line_and_exit_2() {
-    let dir = temp_dir("damaged");
+    let dir = common::scratch_dir("rec-damaged");
     let (file, _) = record(&dir);
     let bytes = std::fs::read(&file).unwrap();
     let truncated = dir.join("truncated.gilscope");
@@ -130,48 +104,38 @@ fn damaged_recordings_are_one_line_and_exit_2() {
 
 #[test]
 fn a_recorded_sweep_replays_to_the_same_csv() {
-    let dir = temp_dir("sweep");
+    let dir = common::scratch_dir("rec-sweep");
     let (file, live_csv) = (dir.join("s.gilscope"), dir.join("live.csv"));
-    let out = exe()
-        .args([
-            "sweep",
-            "--threads",
-            "1-2",
-            "--repeats",
-            "1",
-            "--problems",
-            "10",
-        ])
-        .args([
-            "--series",
-            "threading:python,multiprocessing:python",
-            "--record",
-        ])
-        .arg(&file)
-        .arg("--csv")
-        .arg(&live_csv)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    common::succeeded(
+        exe()
+            .args([
+                "sweep",
+                "--threads",
+                "1-2",
+                "--repeats",
+                "1",
+                "--problems",
+                "10",
+            ])
+            .args([
+                "--series",
+                "threading:python,multiprocessing:python",
+                "--record",
+            ])
+            .arg(&file)
+            .arg("--csv")
+            .arg(&live_csv),
     );
     let replay_csv = dir.join("replay.csv");
     let svg = dir.join("s.svg");
-    let out = exe()
-        .arg("replay")
-        .arg(&file)
-        .arg("--csv")
-        .arg(&replay_csv)
-        .arg("--svg")
-        .arg(&svg)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    common::succeeded(
+        exe()
+            .arg("replay")
+            .arg(&file)
+            .arg("--csv")
+            .arg(&replay_csv)
+            .arg("--svg")
+            .arg(&svg),
     );
     assert_eq!(
         std::fs::read_to_string(&replay_csv).unwrap(),

@@ -3,6 +3,8 @@
 //! often and does not speed threads up, reference counts drift only without any protection,
 //! and subinterpreters run in parallel inside one process, each under its own GIL.
 
+mod common;
+
 use std::process::Command;
 
 use gilscope::engine::config::{Kernel, Mode, RunConfig};
@@ -311,30 +313,25 @@ fn cli_takes_interpreters_and_sweeps_them_side_by_side() {
     let dir = std::env::temp_dir().join(format!("gilscope-variants-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let csv = dir.join("sweep.csv");
-    let out = Command::new(exe())
-        .args([
-            "sweep",
-            "--program",
-            "count",
-            "--param",
-            "N=200000",
-            "--series",
-        ])
-        .args([
-            "threading:python",
-            "--interpreter",
-            "gil,free-threaded",
-            "--threads",
-            "1-2",
-        ])
-        .args(["--repeats", "1", "--csv"])
-        .arg(&csv)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    common::succeeded(
+        Command::new(exe())
+            .args([
+                "sweep",
+                "--program",
+                "count",
+                "--param",
+                "N=200000",
+                "--series",
+            ])
+            .args([
+                "threading:python",
+                "--interpreter",
+                "gil,free-threaded",
+                "--threads",
+                "1-2",
+            ])
+            .args(["--repeats", "1", "--csv"])
+            .arg(&csv),
     );
     let text = std::fs::read_to_string(&csv).unwrap();
     let rows: Vec<&str> = text.lines().skip(1).collect();
