@@ -158,3 +158,38 @@ fn a_recorded_sweep_replays_to_the_same_csv() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!png.exists());
 }
+
+#[test]
+fn standard_output_carries_one_output_alone() {
+    // `--record -`: the recording alone on stdout (the readable report goes to stderr).
+    let out = common::succeeded(exe().args([
+        "run",
+        "--threads",
+        "2",
+        "--problems",
+        "10",
+        "--record",
+        "-",
+    ]));
+    assert_eq!(&out.stdout[..12], b"\x89GILSCOPE\r\n\x1a");
+    let dir = common::scratch_dir("rec-stdout");
+    let file = dir.join("piped.gilscope");
+    std::fs::write(&file, &out.stdout).unwrap();
+    let replayed = common::json_of(exe().arg("replay").arg(&file).arg("--json"));
+    assert!(replayed["wall_secs"].as_f64().unwrap() > 0.0);
+    // A replayed timeline at `-`: a PNG and nothing else.
+    let png = common::succeeded(exe().arg("replay").arg(&file).args(["--timeline-png", "-"]));
+    assert_eq!(&png.stdout[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(String::from_utf8_lossy(&png.stderr).contains("recorded on"));
+    // Two claims on stdout are refused before any work.
+    for args in [
+        vec!["run", "--json", "--record", "-"],
+        vec!["run", "--trace", "-", "--timeline-png", "-"],
+        vec!["sweep", "--csv", "-", "--record", "-"],
+    ] {
+        let out = exe().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("standard output"));
+    }
+}

@@ -154,6 +154,9 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         ))
         .into());
     }
+    let mut outputs = args.exports.named().to_vec();
+    outputs.push(("--record", args.record.as_deref()));
+    let mut out = report_stream(args.json, &outputs)?;
     let files = RunFiles::open(&args.exports)?;
     let record = prepare(&args.record)?;
 
@@ -188,7 +191,6 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         written.extend(commit(record, || Ok(rec.to_bytes()?))?);
     }
 
-    let mut out = std::io::stdout().lock();
     if args.json {
         writeln!(out, "{}", serde_json::to_string(&outcome.summary)?)?;
     } else {
@@ -405,6 +407,9 @@ fn sweep(args: SweepArgs) -> Result<ExitCode> {
         // A missing or unusable Python fails here, before any run.
         crate::engine::observer::probe(&spec.base.python)?;
     }
+    let mut outputs = args.exports.named().to_vec();
+    outputs.push(("--record", args.record.as_deref()));
+    let mut out = report_stream(false, &outputs)?;
     let files = SweepFiles::open(&args.exports)?;
     let record = prepare(&args.record)?;
 
@@ -424,7 +429,6 @@ fn sweep(args: SweepArgs) -> Result<ExitCode> {
     .context("the sweep failed")?;
 
     let stats = aggregate(&points);
-    let mut out = std::io::stdout().lock();
     print_sweep_table(&mut out, &spec.threads, &stats)?;
     let mut written = files.write(&spec, &points)?;
     written.extend(commit(record, || {
@@ -446,6 +450,53 @@ fn sweep(args: SweepArgs) -> Result<ExitCode> {
         writeln!(out, "wrote {}", p.display())?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the readable report goes. Normally stdout; when an output file is `-`, stdout carries
+/// that file alone and the report goes to stderr. Two outputs at `-`, or `--json` beside one,
+/// would mix on stdout and are refused before any work.
+fn report_stream(
+    json: bool,
+    outputs: &[(&str, Option<&Path>)],
+) -> Result<Box<dyn Write>, UsageError> {
+    let to_stdout: Vec<&str> = outputs
+        .iter()
+        .filter(|(_, p)| p.is_some_and(|p| p.as_os_str() == "-"))
+        .map(|(flag, _)| *flag)
+        .collect();
+    match to_stdout.as_slice() {
+        [] => Ok(Box::new(std::io::stdout().lock())),
+        [flag] if json => Err(UsageError(format!(
+            "--json and {flag} - both want standard output; give {flag} a file"
+        ))),
+        [_] => Ok(Box::new(std::io::stderr().lock())),
+        [a, b, ..] => Err(UsageError(format!(
+            "{a} - and {b} - both want standard output; give one of them a file"
+        ))),
+    }
+}
+
+impl super::RunExports {
+    /// Each flag with its path.
+    fn named(&self) -> [(&'static str, Option<&Path>); 4] {
+        [
+            ("--trace", self.trace.as_deref()),
+            ("--timeline-png", self.timeline_png.as_deref()),
+            ("--timeline-svg", self.timeline_svg.as_deref()),
+            ("--grid-png", self.grid_png.as_deref()),
+        ]
+    }
+}
+
+impl super::SweepExports {
+    /// Each flag with its path.
+    fn named(&self) -> [(&'static str, Option<&Path>); 3] {
+        [
+            ("--csv", self.csv.as_deref()),
+            ("--png", self.png.as_deref()),
+            ("--svg", self.svg.as_deref()),
+        ]
+    }
 }
 
 /// A run's export files, opened before the run so a bad path fails before any work.
@@ -580,13 +631,15 @@ fn replay(args: ReplayArgs) -> Result<ExitCode> {
         ))
         .into());
     }
+    let mut outputs = r.named().to_vec();
+    outputs.extend(w.named());
+    let mut out = report_stream(args.json, &outputs)?;
     let run_files = RunFiles::open(r)?;
     let sweep_files = SweepFiles::open(w)?;
     let mut written = Vec::new();
     if let Some(run) = run {
         written.extend(run_files.write(&run.outcome(), &run.final_frames())?);
     }
-    let mut out = std::io::stdout().lock();
     if !args.json {
         writeln!(out, "recorded on {}", rec.machine.line())?;
     }
