@@ -330,7 +330,12 @@ fn tree(m: &Measured<'_>) -> Judged {
             }
         }
         let lessons: Vec<String> = leaf.lessons.iter().map(|n| n.to_string()).collect();
-        parts.push(format!("{} → lesson {}", leaf.task, lessons.join(" and ")));
+        let noun = if lessons.len() > 1 {
+            "lessons"
+        } else {
+            "lesson"
+        };
+        parts.push(format!("{}: {noun} {}", leaf.task, lessons.join(" and ")));
     }
     let observed = format!(
         "{}; {} of {} leaf lessons as expected",

@@ -265,10 +265,11 @@ impl LessonRunner {
                 publish_frames: self.publish_frames,
                 ..trial.config
             };
+            // A missing python3 or NumPy is said here, before the run, never as a failed run.
             if cfg.runtime == Runtime::Cpython
-                && let Err(e) = crate::engine::observer::probe(&cfg.python)
+                && let Err(e) = crate::engine::observer::preflight(&cfg)
             {
-                t.skipped = Some(format!("no usable {} ({e})", cfg.python));
+                t.skipped = Some(e.to_string());
             }
             planned.push((cfg, trial.repeats.max(1)));
             done.push(t);

@@ -19,7 +19,7 @@ mod procfs;
 #[cfg(target_os = "linux")]
 mod session;
 
-pub use probe::{MIN_VERSION, PythonInfo, probe};
+pub use probe::{MIN_VERSION, PythonInfo, preflight, probe};
 
 use crate::engine::config::RunConfig;
 use crate::engine::error::EngineError;

@@ -94,6 +94,22 @@ pub fn check_version(python: &str, info: &PythonInfo) -> Result<(), EngineError>
     Ok(())
 }
 
+/// Whether `cfg`'s program can run on its Python: the interpreter probed, and NumPy present if
+/// the program imports it. Says what is missing in one line, before anything starts.
+pub fn preflight(
+    cfg: &crate::engine::config::RunConfig,
+) -> Result<(PythonInfo, crate::engine::program::Program), EngineError> {
+    let info = probe(&cfg.python)?;
+    let program = crate::engine::program::Program::load(&cfg.program)?;
+    if program.imports("numpy") && info.numpy.is_none() {
+        return Err(EngineError::Config(format!(
+            "{} needs NumPy, which {} does not have: run `{} -m pip install numpy`",
+            program.file, info.executable, info.executable
+        )));
+    }
+    Ok((info, program))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

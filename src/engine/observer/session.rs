@@ -13,7 +13,7 @@ use crossbeam_channel::{Receiver, bounded};
 use serde::Deserialize;
 
 use super::gil_reader::{GilReader, GilState};
-use super::probe::{PythonInfo, probe};
+use super::probe::PythonInfo;
 use super::procfs::{SYS_FUTEX, Sample, ThreadFiles};
 use crate::engine::clock;
 use crate::engine::config::{Mode, RunConfig};
@@ -283,14 +283,7 @@ struct Launched {
 fn launch(run_id: u64, cfg: &RunConfig) -> Result<Launched, EngineError> {
     check_config(cfg)?;
     cfg.validate()?;
-    let info = probe(&cfg.python)?;
-    let program = Program::load(&cfg.program)?;
-    if program.imports("numpy") && info.numpy.is_none() {
-        return Err(EngineError::Config(format!(
-            "{} needs NumPy, which {} does not have: run `{} -m pip install numpy`",
-            program.file, info.executable, info.executable
-        )));
-    }
+    let (info, program) = super::probe::preflight(cfg)?;
     let scratch = Scratch::new(run_id)?;
     scratch.write("gilscope_driver.py", DRIVER_SOURCE)?;
     let file = scratch.write(&format!("{}.py", program.name), &program.source)?;

@@ -93,12 +93,17 @@ pub fn show(
             session.targets.tree = Some(r);
         } else {
             let trials = shown_trials(session, n);
-            if !trials.is_empty() {
-                let r = ui.scope(|ui| table(ui, &trials)).response.rect;
+            // Lesson 9's claim is the ceiling: its plot comes first and takes the callout.
+            if n == 9 && !trials.is_empty() {
+                let report = session.lessons.report(n);
+                let r = ui.scope(|ui| throughput(ui, &trials, report)).response.rect;
                 session.targets.table = Some(r);
             }
-            if n == 9 {
-                throughput(ui, &trials, session.lessons.report(n));
+            if !trials.is_empty() {
+                let r = ui.scope(|ui| table(ui, &trials)).response.rect;
+                if n != 9 {
+                    session.targets.table = Some(r);
+                }
             }
         }
     });
