@@ -9,12 +9,12 @@
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use gilscope::engine::config::{Kernel, Mode, RunConfig};
-use gilscope::engine::runner::{CancelToken, run_blocking};
-use gilscope::engine::sweep::{SweepSpec, aggregate, run_sweep};
 use gilscope::gui::{AppOptions, GilscopeApp};
 use gilscope::view::theme::LIGHT;
 use gilscope::view::timeline::{TimelineModel, bin_lane};
+use gilscope_engine::config::{Kernel, Mode, RunConfig};
+use gilscope_engine::measure::sweep::{SweepSpec, aggregate, run_sweep};
+use gilscope_engine::runtime::emulated::{CancelToken, run_blocking};
 
 fn harness() -> Harness<'static, GilscopeApp> {
     Harness::builder()
@@ -141,7 +141,7 @@ fn timeline_cost() {
 
 fn export_cost() {
     let spec = SweepSpec {
-        series: gilscope::engine::config::Series::source_graph(),
+        series: gilscope_engine::config::Series::source_graph(),
         threads: vec![1, 2, 3, 4],
         repeats: 2,
         base: RunConfig {

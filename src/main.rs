@@ -6,8 +6,10 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     // A multiprocessing worker skips argument parsing: it only reads its job on stdin.
-    if std::env::args().nth(1).as_deref() == Some(gilscope::engine::runner::process::WORKER_ARG) {
-        let code = gilscope::engine::runner::worker_main();
+    if std::env::args().nth(1).as_deref()
+        == Some(gilscope_engine::runtime::emulated::process::WORKER_ARG)
+    {
+        let code = gilscope_engine::runtime::emulated::worker_main();
         return ExitCode::from(u8::try_from(code).unwrap_or(1));
     }
     let cli = gilscope::cli::Cli::parse();

@@ -7,10 +7,10 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use gilscope::engine::config::{Kernel, Mode, RunConfig, Runtime};
-use gilscope::engine::runner::{CancelToken, run_blocking};
-use gilscope::engine::summary::RunSummary;
-use gilscope::engine::trace::SpanState;
+use gilscope_engine::config::{Kernel, Mode, RunConfig, Runtime};
+use gilscope_engine::runtime::emulated::{CancelToken, run_blocking};
+use gilscope_engine::trace::spans::SpanState;
+use gilscope_engine::trace::summary::RunSummary;
 
 fn exe() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_gilscope"))
@@ -25,7 +25,7 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 
 /// Whether `python3` can be used, printing why not.
 fn have_python() -> bool {
-    match gilscope::engine::observer::probe("python3") {
+    match gilscope_engine::runtime::cpython::probe("python3") {
         Ok(_) => true,
         Err(e) => {
             eprintln!("skipping: no usable python3 ({e})");
@@ -101,7 +101,7 @@ fn threads_share_one_core_processes_use_more_and_the_gil_is_observed() {
     // Enough work per child that starting the processes weighs little. A shared CI host can
     // steal a core for a whole run, so the best of three runs is compared: interference only
     // ever lowers the cores a run used.
-    if gilscope::engine::clock::core_count() < 2 {
+    if gilscope_engine::trace::clock::core_count() < 2 {
         eprintln!("skipping the process half: this machine has one core");
         return;
     }

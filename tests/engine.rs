@@ -3,11 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use gilscope::engine::EngineError;
-use gilscope::engine::config::{Kernel, Mode, RunConfig};
-use gilscope::engine::events::{EngineEvent, channel};
-use gilscope::engine::runner::{CancelToken, run_blocking, spawn_job};
-use gilscope::engine::trace::{Span, SpanState};
+use gilscope_engine::EngineError;
+use gilscope_engine::config::{Kernel, Mode, RunConfig};
+use gilscope_engine::runtime::emulated::{CancelToken, run_blocking, spawn_job};
+use gilscope_engine::trace::events::{EngineEvent, channel};
+use gilscope_engine::trace::spans::{Span, SpanState};
 
 fn exe() -> std::path::PathBuf {
     env!("CARGO_BIN_EXE_gilscope").into()
@@ -238,7 +238,7 @@ fn numpy_kernel_releases_the_gil_inside_array_operations() {
 }
 
 /// Pids of the workers, taken from spawn spans as they stream in.
-fn wait_for_child_pids(stream: &gilscope::engine::EventStream, n: usize) -> Vec<u32> {
+fn wait_for_child_pids(stream: &gilscope_engine::EventStream, n: usize) -> Vec<u32> {
     let mut pids = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(20);
     while pids.len() < n && Instant::now() < deadline {
@@ -271,9 +271,9 @@ fn long_mp_run() -> RunConfig {
 fn start_in_background(
     cfg: RunConfig,
 ) -> (
-    gilscope::engine::runner::RunHandle,
-    gilscope::engine::EventStream,
-    crossbeam_channel::Receiver<Result<gilscope::engine::RunOutcome, EngineError>>,
+    gilscope_engine::runtime::emulated::RunHandle,
+    gilscope_engine::EventStream,
+    crossbeam_channel::Receiver<Result<gilscope_engine::RunOutcome, EngineError>>,
 ) {
     let (sink, stream) = channel(10_000, None);
     let (tx, rx) = crossbeam_channel::bounded(1);

@@ -3,13 +3,13 @@
 
 mod common;
 
-use gilscope::engine::config::{RunConfig, Series};
-use gilscope::engine::events::channel;
-use gilscope::engine::runner::{CancelToken, run_blocking};
-use gilscope::engine::sweep::{SweepSpec, aggregate, run_sweep};
 use gilscope::export::plots;
 use gilscope::view::theme::{series_color, state_color};
 use gilscope::view::timeline::TimelineModel;
+use gilscope_engine::config::{RunConfig, Series};
+use gilscope_engine::measure::sweep::{SweepSpec, aggregate, run_sweep};
+use gilscope_engine::runtime::emulated::{CancelToken, run_blocking};
+use gilscope_engine::trace::events::channel;
 
 fn small() -> RunConfig {
     RunConfig {
@@ -123,7 +123,7 @@ fn timeline_and_grid_exports() {
     let img = image::load_from_memory(&png).unwrap().to_rgb8();
     assert!(img.width() >= 1600);
     assert!(
-        count_color(&img, state_color(gilscope::engine::SpanState::Python)) > 100,
+        count_color(&img, state_color(gilscope_engine::SpanState::Python)) > 100,
         "python spans drawn"
     );
     let svg = plots::timeline_svg(&model, &outcome.summary).unwrap();

@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 use egui::Key;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use gilscope::engine::config::{Kernel, Mode};
-use gilscope::engine::trace::SpanState;
 use gilscope::gui::{AppOptions, GilscopeApp};
 use gilscope::view::timeline::LaneKind;
+use gilscope_engine::config::{Kernel, Mode};
+use gilscope_engine::trace::spans::SpanState;
 
 fn harness() -> Harness<'static, GilscopeApp> {
     harness_with_worker(env!("CARGO_BIN_EXE_gilscope"))
@@ -62,7 +62,7 @@ fn click_button(h: &mut Harness<'static, GilscopeApp>, label: &str) {
     h.step();
 }
 
-fn cli_checksum(cfg: &gilscope::engine::RunConfig) -> f64 {
+fn cli_checksum(cfg: &gilscope_engine::RunConfig) -> f64 {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_gilscope"))
         .args([
             "run",

@@ -5,9 +5,9 @@ mod common;
 
 use std::process::Command;
 
-use gilscope::engine::summary::{RunSummary, WorkerSummary};
 use gilscope::lessons::judge::judge;
 use gilscope::lessons::{LESSONS, Measured, Report, TrialRuns, Verdict};
+use gilscope_engine::trace::summary::{RunSummary, WorkerSummary};
 
 fn exe() -> Command {
     Command::new(env!("CARGO_BIN_EXE_gilscope"))

@@ -7,12 +7,12 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use gilscope::engine::config::{Mode, RunConfig};
-use gilscope::engine::program::Program;
-use gilscope::engine::pyvm::code::disassemble_functions;
-use gilscope::engine::runner::{CancelToken, run_blocking};
-use gilscope::engine::summary::RunSummary;
-use gilscope::engine::trace::SpanState;
+use gilscope_engine::config::{Mode, RunConfig};
+use gilscope_engine::program::Program;
+use gilscope_engine::runtime::emulated::{CancelToken, run_blocking};
+use gilscope_engine::trace::spans::SpanState;
+use gilscope_engine::trace::summary::RunSummary;
+use gilscope_python::vm::code::disassemble_functions;
 
 fn exe() -> std::path::PathBuf {
     env!("CARGO_BIN_EXE_gilscope").into()
@@ -158,7 +158,7 @@ fn threads_of_one_process_never_run_python_at_once_but_processes_do() {
     assert_eq!(threads_both, 0, "two threads held one GIL at the same time");
     assert!(switches > 0, "the GIL never changed hands");
     let (procs_both, _) = overlap(Mode::Multiprocessing);
-    if gilscope::engine::clock::core_count() >= 2 {
+    if gilscope_engine::trace::clock::core_count() >= 2 {
         assert!(
             procs_both > 0,
             "two processes never ran Python at the same time"
@@ -515,7 +515,7 @@ fn tempdir() -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!(
         "gilscope-programs-{}-{}",
         std::process::id(),
-        gilscope::engine::clock::now_ns()
+        gilscope_engine::trace::clock::now_ns()
     ));
     std::fs::create_dir_all(&d).unwrap();
     d

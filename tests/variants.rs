@@ -7,12 +7,12 @@ mod common;
 
 use std::process::Command;
 
-use gilscope::engine::config::{Kernel, Mode, RunConfig};
-use gilscope::engine::runner::{CancelToken, run_blocking};
-use gilscope::engine::summary::RunOutcome;
-use gilscope::engine::trace::SpanState;
-use gilscope::engine::variants::Interpreter;
 use gilscope::view::timeline::{LaneKind, TimelineModel};
+use gilscope_engine::build::Interpreter;
+use gilscope_engine::config::{Kernel, Mode, RunConfig};
+use gilscope_engine::runtime::emulated::{CancelToken, run_blocking};
+use gilscope_engine::trace::spans::SpanState;
+use gilscope_engine::trace::summary::RunOutcome;
 
 fn exe() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_BIN_EXE_gilscope"))
@@ -63,7 +63,7 @@ fn python_overlap_ns(out: &RunOutcome) -> u64 {
 }
 
 fn two_cores() -> bool {
-    let n = gilscope::engine::clock::core_count();
+    let n = gilscope_engine::trace::clock::core_count();
     if n < 2 {
         eprintln!("skipping a parallelism check: this machine has {n} core");
     }
@@ -218,7 +218,8 @@ fn the_legacy_gil_releases_every_hundred_instructions_and_threads_do_not_help() 
         old_two.gil_drop_requests, 0,
         "the old GIL has no drop requests"
     );
-    let rate = |s: &gilscope::engine::summary::RunSummary| s.gil_releases as f64 / s.wall_secs;
+    let rate =
+        |s: &gilscope_engine::trace::summary::RunSummary| s.gil_releases as f64 / s.wall_secs;
     assert!(
         rate(&old_two) >= 50.0 * rate(&new_gil),
         "old GIL {:.0} releases/s against {:.0}/s",

@@ -6,7 +6,7 @@ use std::io::Write;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::engine::bench::{EngineBench, run_engine_bench};
+use gilscope_engine::measure::bench::{EngineBench, run_engine_bench};
 
 /// All figures.
 #[derive(Debug, Serialize)]
@@ -70,7 +70,7 @@ pub fn print(out: &mut impl Write, r: &BenchReport) -> std::io::Result<()> {
     writeln!(
         out,
         "  vs the hand-assembled interpreter it replaced ({:.2} ns): {:.2}x (target <= 1: not slower)",
-        crate::engine::bench::HAND_ASSEMBLED_NS_PER_INSTRUCTION,
+        gilscope_engine::measure::bench::HAND_ASSEMBLED_NS_PER_INSTRUCTION,
         e.ns_per_instruction_vs_hand_assembled
     )?;
     writeln!(

@@ -10,15 +10,15 @@ use super::{
     BenchArgs, Cli, Command, DisArgs, ProgramArgs, ReplayArgs, RunArgs, SizeArgs, SweepArgs,
     UsageError, parse_interpreter, parse_kernel, parse_mode, parse_params,
 };
-use crate::engine::config::{MAX_THREADS, RunConfig, Series, parse_thread_list};
-use crate::engine::events::SweepPoint;
-use crate::engine::program::Program;
-use crate::engine::pyvm::code::disassemble_functions;
-use crate::engine::runner::{CancelToken, run_blocking};
-use crate::engine::summary::RunSummary;
-use crate::engine::sweep::{SweepSpec, aggregate, run_sweep};
 use crate::export::atomic::PendingFile;
 use crate::export::data;
+use gilscope_engine::config::{MAX_THREADS, RunConfig, Series, parse_thread_list};
+use gilscope_engine::measure::sweep::{SweepSpec, aggregate, run_sweep};
+use gilscope_engine::program::Program;
+use gilscope_engine::runtime::emulated::{CancelToken, run_blocking};
+use gilscope_engine::trace::events::SweepPoint;
+use gilscope_engine::trace::summary::RunSummary;
+use gilscope_python::vm::code::disassemble_functions;
 
 /// Runs the parsed command line.
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
@@ -30,7 +30,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Some(Command::Lessons(args)) => super::lessons::lessons(args),
         Some(Command::Replay(args)) => replay(args),
         Some(Command::Worker) => Ok(ExitCode::from(
-            u8::try_from(crate::engine::runner::worker_main()).unwrap_or(1),
+            u8::try_from(gilscope_engine::runtime::emulated::worker_main()).unwrap_or(1),
         )),
         None => crate::gui::launch(crate::gui::LaunchOptions {
             preset: cli.preset,
@@ -71,9 +71,9 @@ fn base_config(sizes: &SizeArgs) -> Result<RunConfig, UsageError> {
         problems: count(
             "problems",
             sizes.problems,
-            crate::engine::config::MAX_PROBLEMS,
+            gilscope_engine::config::MAX_PROBLEMS,
         )?,
-        iters: count("iters", sizes.iters, crate::engine::config::MAX_ITERS)?,
+        iters: count("iters", sizes.iters, gilscope_engine::config::MAX_ITERS)?,
         switch_interval_micros: millis_to_micros(
             "--switch-interval-ms",
             sizes.switch_interval_ms,
@@ -140,7 +140,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         runtime: args
             .runtime
             .parse()
-            .map_err(|e: crate::engine::EngineError| UsageError(e.to_string()))?,
+            .map_err(|e: gilscope_engine::EngineError| UsageError(e.to_string()))?,
         threads: count("threads", args.threads, MAX_THREADS)?,
         publish_frames: args.exports.grid_png.is_some() || args.record.is_some(),
         ..base_config(&args.sizes)?
@@ -165,7 +165,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     let mut recorded = None;
     if record.is_some() {
         // The recorder drains the events and keeps each worker's frames as they change.
-        let (sink, stream) = crate::engine::events::channel(4096, None);
+        let (sink, stream) = gilscope_engine::trace::events::channel(4096, None);
         let collector = crate::recording::capture::FrameCollector::start(stream)
             .context("could not start the recorder")?;
         outcome = run_blocking(&cfg, Some(&sink), &CancelToken::new())?;
@@ -178,7 +178,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             .exports
             .grid_png
             .is_some()
-            .then(|| crate::engine::events::channel(64, None));
+            .then(|| gilscope_engine::trace::events::channel(64, None));
         outcome = run_blocking(&cfg, frames.as_ref().map(|(s, _)| s), &CancelToken::new())?;
         grids = frames.map_or_else(Vec::new, |(_, stream)| {
             stream.frames.snapshot().1.into_iter().flatten().collect()
@@ -205,11 +205,11 @@ fn run(args: RunArgs) -> Result<ExitCode> {
 /// The readable summary of a run.
 pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()> {
     let series = Series::new(
-        s.mode.unwrap_or(crate::engine::Mode::Threading),
-        s.kernel.unwrap_or(crate::engine::Kernel::Python),
+        s.mode.unwrap_or(gilscope_engine::Mode::Threading),
+        s.kernel.unwrap_or(gilscope_engine::Kernel::Python),
     )
     .on(s.interpreter);
-    if s.program.is_empty() || s.program == crate::engine::config::HEAT {
+    if s.program.is_empty() || s.program == gilscope_engine::config::HEAT {
         writeln!(
             out,
             "{} ({}): {} workers, grid {}, {} problems x {} iterations, switch interval {} ms",
@@ -265,7 +265,7 @@ pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()
         s.cores,
         per_core.join(", ")
     )?;
-    if s.runtime == crate::engine::config::Runtime::Cpython {
+    if s.runtime == gilscope_engine::config::Runtime::Cpython {
         match s.gil_source.as_deref() {
             Some("observed") => writeln!(
                 out,
@@ -299,7 +299,7 @@ pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()
             "  GIL            none: the workers ran bytecode in parallel"
         )?;
     }
-    if s.runtime == crate::engine::config::Runtime::Emulated {
+    if s.runtime == gilscope_engine::config::Runtime::Emulated {
         writeln!(out, "  instructions   {}", s.instructions)?;
     }
     if s.dropped_events > 0 {
@@ -345,8 +345,8 @@ fn parse_series(list: &str) -> Result<Vec<Series>, UsageError> {
 }
 
 /// Parses `emulated,cpython`.
-fn parse_runtime_list(s: &str) -> Result<Vec<crate::engine::config::Runtime>, UsageError> {
-    crate::engine::config::parse_name_list(s, "--runtime needs emulated, cpython or both")
+fn parse_runtime_list(s: &str) -> Result<Vec<gilscope_engine::config::Runtime>, UsageError> {
+    gilscope_engine::names::parse_name_list(s, "--runtime needs emulated, cpython or both")
         .map_err(|e| UsageError(e.to_string()))
 }
 
@@ -362,24 +362,24 @@ fn sweep(args: SweepArgs) -> Result<ExitCode> {
         // Other programs have no kernel and no native version: threads against processes.
         spec.series = vec![
             Series::new(
-                crate::engine::Mode::Threading,
-                crate::engine::Kernel::Python,
+                gilscope_engine::Mode::Threading,
+                gilscope_engine::Kernel::Python,
             ),
             Series::new(
-                crate::engine::Mode::Multiprocessing,
-                crate::engine::Kernel::Python,
+                gilscope_engine::Mode::Multiprocessing,
+                gilscope_engine::Kernel::Python,
             ),
         ];
     }
     if let Some(list) = &args.series {
         spec.series = parse_series(list)?;
     }
-    let interpreters = crate::engine::variants::parse_interpreter_list(&args.interpreter)
+    let interpreters = gilscope_engine::build::parse_interpreter_list(&args.interpreter)
         .map_err(|e| UsageError(e.to_string()))?;
     spec.series = interpreters
         .iter()
         .flat_map(|&i| spec.series.iter().map(move |s| s.on(i)))
-        .filter(|s| s.mode != crate::engine::Mode::Native || s.interpreter == interpreters[0])
+        .filter(|s| s.mode != gilscope_engine::Mode::Native || s.interpreter == interpreters[0])
         .collect();
     let runtimes = parse_runtime_list(&args.runtime)?;
     spec.series = runtimes
@@ -387,11 +387,11 @@ fn sweep(args: SweepArgs) -> Result<ExitCode> {
         .flat_map(|&r| spec.series.iter().map(move |s| s.in_runtime(r)))
         // CPython runs threads and processes of the default build; the rest is the emulation's.
         .filter(|s| {
-            s.runtime == crate::engine::config::Runtime::Emulated
+            s.runtime == gilscope_engine::config::Runtime::Emulated
                 || (matches!(
                     s.mode,
-                    crate::engine::Mode::Threading | crate::engine::Mode::Multiprocessing
-                ) && s.interpreter == crate::engine::variants::Interpreter::Gil)
+                    gilscope_engine::Mode::Threading | gilscope_engine::Mode::Multiprocessing
+                ) && s.interpreter == gilscope_engine::build::Interpreter::Gil)
         })
         .collect();
     if let Some(t) = &args.threads {
@@ -402,10 +402,10 @@ fn sweep(args: SweepArgs) -> Result<ExitCode> {
     if spec
         .series
         .iter()
-        .any(|s| s.runtime == crate::engine::config::Runtime::Cpython)
+        .any(|s| s.runtime == gilscope_engine::config::Runtime::Cpython)
     {
         // A missing or unusable Python fails here, before any run.
-        crate::engine::observer::probe(&spec.base.python)?;
+        gilscope_engine::runtime::cpython::probe(&spec.base.python)?;
     }
     let mut outputs = args.exports.named().to_vec();
     outputs.push(("--record", args.record.as_deref()));
@@ -520,8 +520,8 @@ impl RunFiles {
     /// Writes the files asked for (the same drawing as the app's Export buttons).
     fn write(
         self,
-        outcome: &crate::engine::summary::RunOutcome,
-        grids: &[crate::engine::events::GridFrame],
+        outcome: &gilscope_engine::trace::summary::RunOutcome,
+        grids: &[gilscope_engine::trace::events::GridFrame],
     ) -> Result<Vec<PathBuf>> {
         let mut written = Vec::new();
         written.extend(commit(self.trace, || {
@@ -589,7 +589,7 @@ fn python_of(s: &RunSummary) -> String {
 fn print_sweep_table(
     out: &mut impl Write,
     threads: &[usize],
-    stats: &[crate::engine::sweep::SeriesStats],
+    stats: &[gilscope_engine::measure::sweep::SeriesStats],
 ) -> std::io::Result<()> {
     writeln!(
         out,

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use super::{LessonsArgs, UsageError};
-use crate::engine::runner::CancelToken;
 use crate::lessons::{LESSONS, LessonRunner, Report, Size};
+use gilscope_engine::runtime::emulated::CancelToken;
 
 /// Runs `gilscope lessons`.
 pub fn lessons(args: LessonsArgs) -> Result<ExitCode> {
@@ -73,7 +73,7 @@ pub fn lessons(args: LessonsArgs) -> Result<ExitCode> {
             out,
             "\n{held} of {} lessons as expected on this machine ({} cores), in {:.0} s",
             reports.len(),
-            crate::engine::clock::core_count(),
+            gilscope_engine::trace::clock::core_count(),
             t0.elapsed().as_secs_f64()
         )?;
     }

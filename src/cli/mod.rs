@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::engine::config::{Kernel, Mode};
+use gilscope_engine::config::{Kernel, Mode};
 
 pub use commands::dispatch;
 
@@ -267,9 +267,10 @@ pub fn exit_code(err: &anyhow::Error) -> ExitCode {
     let usage = err.chain().any(|e| {
         e.downcast_ref::<UsageError>().is_some()
             || matches!(
-                e.downcast_ref::<crate::engine::EngineError>(),
+                e.downcast_ref::<gilscope_engine::EngineError>(),
                 Some(
-                    crate::engine::EngineError::Config(_) | crate::engine::EngineError::Compile(_)
+                    gilscope_engine::EngineError::Config(_)
+                        | gilscope_engine::EngineError::Compile(_)
                 )
             )
     });
@@ -281,8 +282,8 @@ pub fn exit_code(err: &anyhow::Error) -> ExitCode {
 pub fn error_line(err: &anyhow::Error) -> String {
     for e in err.chain() {
         if let Some(
-            crate::engine::EngineError::Python(m) | crate::engine::EngineError::Compile(m),
-        ) = e.downcast_ref::<crate::engine::EngineError>()
+            gilscope_engine::EngineError::Python(m) | gilscope_engine::EngineError::Compile(m),
+        ) = e.downcast_ref::<gilscope_engine::EngineError>()
         {
             return m.clone();
         }
@@ -321,17 +322,17 @@ pub fn parse_params(items: &[String]) -> Result<Vec<(String, String)>, UsageErro
 /// Parses a mode name, as a usage error.
 pub fn parse_mode(s: &str) -> Result<Mode, UsageError> {
     s.parse()
-        .map_err(|e: crate::engine::EngineError| UsageError(e.to_string()))
+        .map_err(|e: gilscope_engine::EngineError| UsageError(e.to_string()))
 }
 
 /// Parses an interpreter name, as a usage error.
-pub fn parse_interpreter(s: &str) -> Result<crate::engine::variants::Interpreter, UsageError> {
+pub fn parse_interpreter(s: &str) -> Result<gilscope_engine::build::Interpreter, UsageError> {
     s.parse()
-        .map_err(|e: crate::engine::EngineError| UsageError(e.to_string()))
+        .map_err(|e: gilscope_engine::EngineError| UsageError(e.to_string()))
 }
 
 /// Parses a kernel name, as a usage error.
 pub fn parse_kernel(s: &str) -> Result<Kernel, UsageError> {
     s.parse()
-        .map_err(|e: crate::engine::EngineError| UsageError(e.to_string()))
+        .map_err(|e: gilscope_engine::EngineError| UsageError(e.to_string()))
 }

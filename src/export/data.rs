@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use crate::engine::events::SweepPoint;
-use crate::engine::summary::{RunOutcome, RunSummary};
+use gilscope_engine::trace::events::SweepPoint;
+use gilscope_engine::trace::summary::{RunOutcome, RunSummary};
 
 /// The run summary as pretty JSON.
 pub fn summary_json(summary: &RunSummary) -> String {
@@ -22,7 +22,7 @@ pub fn chrome_trace_json(outcome: &RunOutcome) -> String {
     let mut threads: BTreeMap<(u32, u32), u32> = BTreeMap::new();
     for s in &outcome.spans {
         threads.entry((s.pid, s.tid)).or_insert(s.worker);
-        let cpu = if s.cpu == crate::engine::trace::NO_CPU {
+        let cpu = if s.cpu == gilscope_engine::trace::spans::NO_CPU {
             Value::Null
         } else {
             json!(s.cpu)

@@ -8,16 +8,16 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use crate::engine::config::{Runtime, Series};
-use crate::engine::events::GridFrame;
-use crate::engine::summary::RunSummary;
-use crate::engine::sweep::{SeriesStats, SweepSpec};
-use crate::engine::trace::SpanState;
 use crate::view::theme::{
     HEAT_RANGE, LIGHT, MIXED, Rgb, heat_color, heat_t, heat_value, series_color, state_color,
     worker_color,
 };
 use crate::view::timeline::{LaneKind, TimelineModel, bin_lane};
+use gilscope_engine::config::{Runtime, Series};
+use gilscope_engine::measure::sweep::{SeriesStats, SweepSpec};
+use gilscope_engine::trace::events::GridFrame;
+use gilscope_engine::trace::spans::SpanState;
+use gilscope_engine::trace::summary::RunSummary;
 
 /// Scale of PNG exports (2× for sharp slides).
 pub const PNG_SCALE: f64 = 2.0;
@@ -106,7 +106,7 @@ pub fn sweep_title(spec: &SweepSpec) -> String {
     };
     format!(
         "Execution time vs threads · {what} · {} cores · {}",
-        crate::engine::clock::core_count(),
+        gilscope_engine::trace::clock::core_count(),
         today()
     )
 }

@@ -12,11 +12,11 @@ use super::command::Command;
 use super::panels;
 use super::session::{JobKind, Session};
 use super::settings::Settings;
-use crate::engine::config::{Kernel, MAX_THREADS, Mode, RunConfig, Runtime, Series};
-use crate::engine::events;
-use crate::engine::runner::{self, spawn_job};
-use crate::engine::sweep::{SweepSpec, run_sweep};
 use crate::view::presets::Preset;
+use gilscope_engine::config::{Kernel, MAX_THREADS, Mode, RunConfig, Runtime, Series};
+use gilscope_engine::measure::sweep::{SweepSpec, run_sweep};
+use gilscope_engine::runtime::emulated::{self, spawn_job};
+use gilscope_engine::trace::events;
 
 /// Repaint period while a run streams: caps the UI at 20 frames per second, smooth enough for a
 /// scrolling timeline and cheap enough not to disturb the measurement.
@@ -105,7 +105,7 @@ impl GilscopeApp {
         let last_wake_ns = Arc::new(AtomicU64::new(0));
         let waker: events::Waker = Arc::new(move || {
             let period_ms = period.load(Ordering::Relaxed);
-            let now = crate::engine::clock::now_ns();
+            let now = gilscope_engine::trace::clock::now_ns();
             let last = last_wake_ns.load(Ordering::Relaxed);
             if now.saturating_sub(last) >= period_ms * 500_000 {
                 last_wake_ns.store(now, Ordering::Relaxed);
@@ -189,7 +189,7 @@ impl GilscopeApp {
             self.session.frames_generation = generation;
             let (_, frames) = self.session.events.frames.snapshot();
             if self.session.capture.live.is_some() {
-                let now = crate::engine::clock::now_ns();
+                let now = gilscope_engine::trace::clock::now_ns();
                 for f in frames.iter().flatten() {
                     self.session.capture.frames.offer(now, f.clone());
                 }
@@ -256,8 +256,8 @@ impl GilscopeApp {
         let cfg = self.run_config();
         if !confirmed
             && cfg.validate().is_ok()
-            && let Some(secs) = crate::engine::bench::forecast_secs(&cfg)
-            && secs > crate::engine::bench::LONG_RUN_SECS
+            && let Some(secs) = gilscope_engine::measure::bench::forecast_secs(&cfg)
+            && secs > gilscope_engine::measure::bench::LONG_RUN_SECS
         {
             self.session.confirm = Some(format!(
                 "This run would take about {} on this machine (measured: its kernel on a 30×30 grid, scaled to grid {} × {} iterations × {} problems over {} workers).",
@@ -276,7 +276,7 @@ impl GilscopeApp {
         }
         let sink = self.session.sink.clone();
         match spawn_job("gilscope-run", move |cancel| {
-            let _ = runner::run_blocking(&cfg, Some(&sink), &cancel);
+            let _ = emulated::run_blocking(&cfg, Some(&sink), &cancel);
         }) {
             Ok(h) => {
                 self.session.error = None;
@@ -308,7 +308,7 @@ impl GilscopeApp {
                 .into_iter()
                 .filter(|s| {
                     matches!(s.mode, Mode::Threading | Mode::Multiprocessing)
-                        && s.interpreter == crate::engine::variants::Interpreter::Gil
+                        && s.interpreter == gilscope_engine::build::Interpreter::Gil
                 })
                 .map(|s| s.in_runtime(Runtime::Cpython))
                 .collect();
@@ -436,7 +436,7 @@ impl GilscopeApp {
             }
             Command::DismissError => self.session.error = None,
             Command::SelectProgram(i) => {
-                if let Some((name, _)) = crate::engine::program::BUNDLED.get(i)
+                if let Some((name, _)) = gilscope_engine::program::BUNDLED.get(i)
                     && !self.session.busy()
                 {
                     select_program(&mut self.settings, name);
@@ -464,7 +464,7 @@ impl GilscopeApp {
             Command::OpenProgram => {
                 if !self.session.busy() {
                     let path = self.session.open_path.trim().to_owned();
-                    match crate::engine::program::Program::load(&path) {
+                    match gilscope_engine::program::Program::load(&path) {
                         Ok(_) => {
                             self.session.open_error = None;
                             select_program(&mut self.settings, &path);
@@ -544,7 +544,7 @@ impl GilscopeApp {
         }
         if !self.session.sweep_points.is_empty() {
             let spec = self.session.capture.sweep_spec.clone().unwrap_or_else(|| {
-                crate::engine::sweep::SweepSpec::default_for(self.settings.run.clone())
+                gilscope_engine::measure::sweep::SweepSpec::default_for(self.settings.run.clone())
             });
             rec.sweep = Some(crate::recording::RecordedSweep {
                 spec,
@@ -805,7 +805,7 @@ pub fn apply_preset(settings: &mut Settings, p: Preset, cores: usize) {
         if !settings.sweep_interpreters.contains(&s.interpreter) {
             settings.sweep_interpreters.push(s.interpreter);
         }
-        let plain = s.on(crate::engine::variants::Interpreter::Gil);
+        let plain = s.on(gilscope_engine::build::Interpreter::Gil);
         if !settings.sweep_series.contains(&plain) {
             settings.sweep_series.push(plain);
         }

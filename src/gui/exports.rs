@@ -8,9 +8,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use super::command::ExportTarget;
 use super::session::Session;
 use super::settings::Settings;
-use crate::engine::summary::{RunOutcome, RunSummary};
-use crate::engine::sweep::{SweepSpec, aggregate};
 use crate::export::{atomic, data, plots};
+use gilscope_engine::measure::sweep::{SweepSpec, aggregate};
+use gilscope_engine::trace::summary::{RunOutcome, RunSummary};
 
 fn summary(session: &Session) -> Result<&RunSummary> {
     session
@@ -50,7 +50,7 @@ pub fn file_name(target: ExportTarget) -> (&'static str, &'static str) {
 
 /// The bytes of an export.
 pub fn render(session: &Session, settings: &Settings, target: ExportTarget) -> Result<Vec<u8>> {
-    let sweep = || -> Result<(Vec<crate::engine::sweep::SeriesStats>, String)> {
+    let sweep = || -> Result<(Vec<gilscope_engine::measure::sweep::SeriesStats>, String)> {
         if session.sweep_points.is_empty() {
             bail!("no sweep yet: press Run sweep first");
         }

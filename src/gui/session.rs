@@ -3,11 +3,11 @@
 
 use std::time::Instant;
 
-use crate::engine::config::{RunConfig, Series};
-use crate::engine::events::{EngineEvent, EventSink, EventStream, GridFrame, SweepPoint};
-use crate::engine::runner::RunHandle;
-use crate::engine::summary::RunSummary;
 use crate::view::timeline::{TimeWindow, TimelineModel};
+use gilscope_engine::config::{RunConfig, Series};
+use gilscope_engine::runtime::emulated::RunHandle;
+use gilscope_engine::trace::events::{EngineEvent, EventSink, EventStream, GridFrame, SweepPoint};
+use gilscope_engine::trace::summary::RunSummary;
 
 /// What the background job is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,9 +74,9 @@ pub struct Capture {
     /// The live run's settings and start.
     pub live: Option<(u64, RunConfig, u64)>,
     /// Its spans so far (up to [`CAPTURE_MAX_SPANS`]).
-    pub spans: Vec<crate::engine::trace::Span>,
+    pub spans: Vec<gilscope_engine::trace::spans::Span>,
     /// Its core samples.
-    pub core_samples: Vec<crate::engine::sampler::CoreSample>,
+    pub core_samples: Vec<gilscope_engine::trace::sampler::CoreSample>,
     /// Its heat frames, thinned.
     pub frames: crate::recording::capture::FrameThinner,
     /// Spans beyond the cap, not captured.
@@ -84,7 +84,7 @@ pub struct Capture {
     /// The last finished run, ready to save.
     pub last: Option<crate::recording::RecordedRun>,
     /// The sweep of the points shown, ready to save.
-    pub sweep_spec: Option<crate::engine::sweep::SweepSpec>,
+    pub sweep_spec: Option<gilscope_engine::measure::sweep::SweepSpec>,
 }
 
 /// Spans a capture holds (about 80 MB); a longer run is saved without its oldest detail.
@@ -206,7 +206,7 @@ pub struct LoadedProgram {
     /// The `program` setting it was loaded for.
     pub spec: String,
     /// The compiled program, or the error line.
-    pub loaded: Option<Result<std::sync::Arc<crate::engine::program::Program>, String>>,
+    pub loaded: Option<Result<std::sync::Arc<gilscope_engine::program::Program>, String>>,
 }
 
 impl LoadedProgram {
@@ -214,11 +214,11 @@ impl LoadedProgram {
     pub fn get(
         &mut self,
         spec: &str,
-    ) -> Result<&std::sync::Arc<crate::engine::program::Program>, &str> {
+    ) -> Result<&std::sync::Arc<gilscope_engine::program::Program>, &str> {
         if self.spec != spec || self.loaded.is_none() {
             self.spec = spec.to_owned();
             self.loaded = Some(
-                crate::engine::program::Program::load(spec)
+                gilscope_engine::program::Program::load(spec)
                     .map(std::sync::Arc::new)
                     .map_err(|e| e.to_string()),
             );
@@ -249,7 +249,7 @@ impl Session {
     /// A fresh session around an event channel.
     pub fn new(sink: EventSink, events: EventStream) -> Self {
         Self {
-            cores: crate::engine::clock::core_count(),
+            cores: gilscope_engine::trace::clock::core_count(),
             sink,
             events,
             job: None,
@@ -371,7 +371,7 @@ impl Session {
                 {
                     let mut spans = std::mem::take(&mut self.capture.spans);
                     spans.sort_by_key(|s| s.start_ns);
-                    let outcome = crate::engine::summary::RunOutcome {
+                    let outcome = gilscope_engine::trace::summary::RunOutcome {
                         summary: (*summary).clone(),
                         spans,
                         core_samples: std::mem::take(&mut self.capture.core_samples),
@@ -465,7 +465,7 @@ impl Session {
             .find(|s| s.threads == 1 && same(s))
             .map(|s| s.wall_secs)
             .or_else(|| {
-                crate::engine::sweep::aggregate(&self.sweep_points)
+                gilscope_engine::measure::sweep::aggregate(&self.sweep_points)
                     .into_iter()
                     .find(|st| st.series == series)
                     .and_then(|st| st.points.into_iter().find(|p| p.threads == 1))

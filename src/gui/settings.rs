@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::config::{RunConfig, Series};
-use crate::engine::variants::Interpreter;
+use gilscope_engine::build::Interpreter;
+use gilscope_engine::config::{RunConfig, Series};
 
 /// What the user chose, remembered across launches.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -42,7 +42,7 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        let cores = crate::engine::clock::core_count();
+        let cores = gilscope_engine::trace::clock::core_count();
         Self {
             run: RunConfig {
                 threads: 2,

@@ -1,8 +1,8 @@
 //! The ten lessons, in the order of the source texts: their words, where to look, what they
 //! claim, and the runs that test the claim.
 
-use crate::engine::config::{Kernel, MAX_THREADS, Mode, RunConfig, Runtime};
-use crate::engine::variants::Interpreter;
+use gilscope_engine::build::Interpreter;
+use gilscope_engine::config::{Kernel, MAX_THREADS, Mode, RunConfig, Runtime};
 
 use super::{Size, Trial};
 

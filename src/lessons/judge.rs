@@ -2,8 +2,8 @@
 //! with the claim. Pure functions of the measurements, so a contradicting measurement can be
 //! tested without a machine that produces one.
 
-use crate::engine::kernels::TRIAD_BYTES_PER_ELEMENT;
-use crate::engine::summary::RunSummary;
+use gilscope_engine::heat::kernels::TRIAD_BYTES_PER_ELEMENT;
+use gilscope_engine::trace::summary::RunSummary;
 
 use super::{Measured, Verdict};
 

@@ -11,13 +11,13 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::engine::clock;
-use crate::engine::config::{RunConfig, Runtime};
-use crate::engine::error::EngineError;
-use crate::engine::events::EventSink;
-use crate::engine::membw::Bandwidth;
-use crate::engine::runner::{CancelToken, run_blocking};
-use crate::engine::summary::RunSummary;
+use gilscope_engine::config::{RunConfig, Runtime};
+use gilscope_engine::error::EngineError;
+use gilscope_engine::measure::membw::Bandwidth;
+use gilscope_engine::runtime::emulated::{CancelToken, run_blocking};
+use gilscope_engine::trace::clock;
+use gilscope_engine::trace::events::EventSink;
+use gilscope_engine::trace::summary::RunSummary;
 
 pub use catalogue::{LESSONS, Lesson, LookHere};
 
@@ -237,7 +237,7 @@ impl LessonRunner {
             if cancel.is_cancelled() {
                 return Err(engine(EngineError::Cancelled));
             }
-            Some(crate::engine::membw::copy_bandwidth().map_err(engine)?)
+            Some(gilscope_engine::measure::membw::copy_bandwidth().map_err(engine)?)
         } else {
             None
         };
@@ -267,7 +267,7 @@ impl LessonRunner {
             };
             // A missing python3 or NumPy is said here, before the run, never as a failed run.
             if cfg.runtime == Runtime::Cpython
-                && let Err(e) = crate::engine::observer::preflight(&cfg)
+                && let Err(e) = gilscope_engine::runtime::cpython::preflight(&cfg)
             {
                 t.skipped = Some(e.to_string());
             }

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::engine::clock;
-use crate::engine::events::EventStream;
+use gilscope_engine::trace::clock;
+use gilscope_engine::trace::events::EventStream;
 
 use super::RecordedFrame;
 
@@ -71,15 +71,15 @@ impl FrameCollector {
 /// taken.
 #[derive(Default)]
 struct Kept {
-    frames: Vec<(u64, crate::engine::events::GridFrame)>,
+    frames: Vec<(u64, gilscope_engine::trace::events::GridFrame)>,
     last: Option<(u32, u32)>,
-    latest: Option<(u64, crate::engine::events::GridFrame)>,
+    latest: Option<(u64, gilscope_engine::trace::events::GridFrame)>,
     stride: usize,
     offered: usize,
 }
 
 impl Kept {
-    fn offer(&mut self, now: u64, f: crate::engine::events::GridFrame) {
+    fn offer(&mut self, now: u64, f: gilscope_engine::trace::events::GridFrame) {
         if self.last == Some((f.problem, f.iter)) {
             return;
         }
@@ -110,7 +110,7 @@ pub struct FrameThinner {
 
 impl FrameThinner {
     /// Offers a worker's frame seen at `now_ns` (a repeat of the last one is ignored).
-    pub fn offer(&mut self, now_ns: u64, f: crate::engine::events::GridFrame) {
+    pub fn offer(&mut self, now_ns: u64, f: gilscope_engine::trace::events::GridFrame) {
         let w = f.worker as usize;
         if self.workers.len() <= w {
             self.workers.resize_with(w + 1, Kept::default);
@@ -136,7 +136,7 @@ impl FrameThinner {
 
 impl Kept {
     /// The kept frames, always ending with the worker's final one.
-    fn into_frames(mut self) -> Vec<(u64, crate::engine::events::GridFrame)> {
+    fn into_frames(mut self) -> Vec<(u64, gilscope_engine::trace::events::GridFrame)> {
         if let Some((at, f)) = self.latest.take()
             && self
                 .frames

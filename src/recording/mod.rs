@@ -13,12 +13,12 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::config::RunConfig;
-use crate::engine::events::{GridFrame, SweepPoint};
-use crate::engine::sampler::CoreSample;
-use crate::engine::summary::{RunOutcome, RunSummary};
-use crate::engine::sweep::SweepSpec;
-use crate::engine::trace::Span;
+use gilscope_engine::config::RunConfig;
+use gilscope_engine::measure::sweep::SweepSpec;
+use gilscope_engine::trace::events::{GridFrame, SweepPoint};
+use gilscope_engine::trace::sampler::CoreSample;
+use gilscope_engine::trace::spans::Span;
+use gilscope_engine::trace::summary::{RunOutcome, RunSummary};
 
 /// The first bytes of every recording (PNG-style: a high byte, a name, CR LF, ^Z, LF, so a
 /// text-mode transfer that mangles line ends is caught).
@@ -106,7 +106,7 @@ impl Machine {
     /// This machine, now; `python` names the interpreter of the recorded runs.
     pub fn this(python: &str) -> Self {
         Self {
-            cores: crate::engine::clock::core_count(),
+            cores: gilscope_engine::trace::clock::core_count(),
             cpu_model: cpu_model(),
             os: os_name(),
             arch: std::env::consts::ARCH.to_owned(),
@@ -479,7 +479,7 @@ mod tests {
                 tid: 2,
                 worker: 0,
                 cpu: 1,
-                state: crate::engine::trace::SpanState::Python,
+                state: gilscope_engine::trace::spans::SpanState::Python,
             }],
             frames: vec![RecordedFrame {
                 at_ns: 5,

@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::engine::events::{EngineEvent, EventSink};
-use crate::engine::runner::{CancelToken, next_run_id};
+use gilscope_engine::runtime::emulated::{CancelToken, next_run_id};
+use gilscope_engine::trace::events::{EngineEvent, EventSink};
 
 use super::{RecordedRun, Recording};
 

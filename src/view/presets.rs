@@ -2,8 +2,8 @@
 //! source texts as programs (count loop, bank race, downloads, NumPy dot), I/O-bound threads and
 //! native code.
 
-use crate::engine::config::{Kernel, Mode, RunConfig, Runtime, Series};
-use crate::engine::variants::Interpreter;
+use gilscope_engine::build::Interpreter;
+use gilscope_engine::config::{Kernel, Mode, RunConfig, Runtime, Series};
 
 /// A named set of settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,9 +1,9 @@
 //! Every colour gilscope draws with, in one place: span states, workers, series, the heat-map
 //! scale, and the light (slides) and dark (projector) backgrounds.
 
-use crate::engine::config::{Kernel, Mode, Series};
-use crate::engine::trace::SpanState;
-use crate::engine::variants::Interpreter;
+use gilscope_engine::build::Interpreter;
+use gilscope_engine::config::{Kernel, Mode, Series};
+use gilscope_engine::trace::spans::SpanState;
 
 /// An sRGB colour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,12 +4,12 @@
 
 use std::sync::OnceLock;
 
-use crate::engine::config::Mode;
-use crate::engine::sampler::CoreSample;
-use crate::engine::summary::RunOutcome;
-use crate::engine::trace::{NO_CPU, Span, SpanState};
-use crate::engine::variants::Interpreter;
 use crate::view::theme::{MIXED, Rgb, state_color, worker_color};
+use gilscope_engine::build::Interpreter;
+use gilscope_engine::config::Mode;
+use gilscope_engine::trace::sampler::CoreSample;
+use gilscope_engine::trace::spans::{NO_CPU, Span, SpanState};
+use gilscope_engine::trace::summary::RunOutcome;
 
 /// What a lane shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

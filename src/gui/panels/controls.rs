@@ -5,9 +5,9 @@ use super::super::session::Session;
 use super::super::settings::Settings;
 use super::teach::interpreter_text;
 use super::{labelled, number_field};
-use crate::engine::config::{Kernel, Mode, Runtime, Series};
-use crate::engine::variants::Interpreter;
 use crate::view::presets::Preset;
+use gilscope_engine::build::Interpreter;
+use gilscope_engine::config::{Kernel, Mode, Runtime, Series};
 
 /// Series a sweep can measure.
 const SWEEPABLE: [(Mode, Kernel); 8] = [

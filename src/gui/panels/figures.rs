@@ -2,8 +2,8 @@
 //! and per-worker time, each with a hover explanation.
 
 use super::super::session::Session;
-use crate::engine::config::Series;
-use crate::engine::summary::RunSummary;
+use gilscope_engine::config::Series;
+use gilscope_engine::trace::summary::RunSummary;
 
 fn row(ui: &mut egui::Ui, name: &str, value: String, help: &str) {
     ui.label(name).on_hover_text(help);
@@ -77,7 +77,7 @@ fn summary_grid(ui: &mut egui::Ui, session: &Session, s: &RunSummary) {
         (Some(m), Some(k)) => Series::new(m, k).on(s.interpreter),
         _ => return,
     };
-    let heat = s.program.is_empty() || s.program == crate::engine::config::HEAT;
+    let heat = s.program.is_empty() || s.program == gilscope_engine::config::HEAT;
     if heat {
         ui.label(format!(
             "{} · {} workers · grid {} · {} problems × {} iterations",
@@ -164,7 +164,7 @@ fn summary_grid(ui: &mut egui::Ui, session: &Session, s: &RunSummary) {
             ui.end_row();
             for w in s.workers.iter().take(64) {
                 ui.label(w.id.to_string());
-                ui.label(if s.mode == Some(crate::engine::Mode::Multiprocessing) {
+                ui.label(if s.mode == Some(gilscope_engine::Mode::Multiprocessing) {
                     format!("pid {}", w.pid)
                 } else {
                     format!("tid {}", w.tid)

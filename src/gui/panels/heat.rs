@@ -7,8 +7,8 @@ use super::super::command::{Command, ExportTarget};
 use super::super::session::Session;
 use super::super::settings::Settings;
 use super::super::theme::c32;
-use crate::engine::events::GridFrame;
 use crate::view::theme::{HEAT_RANGE, heat_color, heat_t, heat_value, worker_color};
+use gilscope_engine::trace::events::GridFrame;
 
 /// Textures of the tiles, rebuilt only when the frame slot changes.
 #[derive(Default)]
@@ -151,7 +151,7 @@ pub fn show(
             for (i, (f, t)) in tiles.iter().enumerate() {
                 ui.vertical(|ui| {
                     let mp = session.timeline.as_ref().and_then(|t| t.mode)
-                        == Some(crate::engine::Mode::Multiprocessing);
+                        == Some(gilscope_engine::Mode::Multiprocessing);
                     let who = if mp {
                         format!("worker {} · pid {}", f.worker, f.pid)
                     } else {

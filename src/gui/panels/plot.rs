@@ -7,8 +7,8 @@ use super::super::command::{Command, ExportTarget};
 use super::super::session::Session;
 use super::super::settings::Settings;
 use super::super::theme::c32;
-use crate::engine::sweep::aggregate;
 use crate::view::theme::series_color;
+use gilscope_engine::measure::sweep::aggregate;
 
 /// Draws the plot.
 pub fn show(
@@ -79,7 +79,7 @@ pub fn show(
                 .map(|x| [x.threads as f64, y(x.median_secs)])
                 .collect();
             // Real CPython dashed, in the colour of the emulated series it is compared with.
-            let style = if s.series.runtime == crate::engine::config::Runtime::Cpython {
+            let style = if s.series.runtime == gilscope_engine::config::Runtime::Cpython {
                 LineStyle::dashed_dense()
             } else {
                 LineStyle::Solid

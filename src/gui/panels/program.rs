@@ -8,8 +8,8 @@ use super::super::command::Command;
 use super::super::session::{ParamField, Session};
 use super::super::settings::Settings;
 use super::labelled;
-use crate::engine::program::{BUNDLED, Program};
-use crate::engine::pyvm::value::Value;
+use gilscope_engine::program::{BUNDLED, Program};
+use gilscope_python::vm::value::Value;
 
 /// Parameters of heat.py that the Kernel and size controls already set.
 const HEAT_FIELDS: [&str; 5] = ["N", "NP", "NITER", "KERNEL", "IO_WAIT"];

@@ -2,12 +2,12 @@
 //! expect to see, and the Python the kernel runs (source and bytecode).
 
 use super::super::settings::Settings;
-use crate::engine::config::{Kernel, Mode};
-use crate::engine::variants::Interpreter;
+use gilscope_engine::build::Interpreter;
+use gilscope_engine::config::{Kernel, Mode};
 use std::sync::OnceLock;
 
 use super::super::session::Session;
-use crate::engine::program::{BUNDLED, Program};
+use gilscope_engine::program::{BUNDLED, Program};
 
 /// What happens, and what to expect, for a mode and kernel.
 pub fn explanation(mode: Mode, kernel: Kernel) -> (&'static str, &'static str) {

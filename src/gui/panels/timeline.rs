@@ -7,11 +7,11 @@ use super::super::command::{Command, ExportTarget};
 use super::super::session::Session;
 use super::super::settings::Settings;
 use super::super::theme::{c32, palette};
-use crate::engine::trace::SpanState;
 use crate::view::theme::{MIXED, Palette, state_color, text_on, worker_color};
 use crate::view::timeline::{
     Lane, LaneKind, Segment, TimeWindow, TimelineModel, bin_lane, fmt_rel, tick_step_ns,
 };
+use gilscope_engine::trace::spans::SpanState;
 
 /// Width of the lane-label column, in points.
 pub const LABEL_WIDTH: f32 = 150.0;
@@ -380,7 +380,7 @@ pub fn show(
                     s.state.label(),
                     fmt_rel(s.start_ns as f64 - start as f64),
                     fmt_rel(s.dur_ns() as f64),
-                    if s.cpu == crate::engine::trace::NO_CPU {
+                    if s.cpu == gilscope_engine::trace::spans::NO_CPU {
                         "?".to_owned()
                     } else {
                         s.cpu.to_string()

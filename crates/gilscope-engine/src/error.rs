@@ -1,0 +1,89 @@
+//! The engine's error type.
+
+use gilscope_python::vm::VmError;
+use thiserror::Error;
+
+/// Everything that can go wrong in the engine.
+#[derive(Debug, Error)]
+pub enum EngineError {
+    /// A setting is out of range or malformed; the message says which and why.
+    #[error("{0}")]
+    Config(String),
+    /// The run was cancelled before it finished.
+    #[error("run cancelled")]
+    Cancelled,
+    /// A worker process could not be started.
+    #[error("could not start worker process {exe}: {source}")]
+    Spawn {
+        /// The program that was started.
+        exe: String,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+    /// A worker (thread or process) failed or died.
+    #[error("worker {worker} (pid {pid}) failed: {message}")]
+    Worker {
+        /// Worker index.
+        worker: usize,
+        /// Its process id.
+        pid: u32,
+        /// What happened.
+        message: String,
+    },
+    /// A worker process sent bytes that are not a valid frame of the protocol.
+    #[error("worker {worker} (pid {pid}) sent malformed data: {message}")]
+    Protocol {
+        /// Worker index.
+        worker: usize,
+        /// Its process id.
+        pid: u32,
+        /// What was wrong.
+        message: String,
+    },
+    /// The bytecode interpreter failed internally (a broken pipe, a bad frame).
+    #[error("interpreter error: {0}")]
+    Vm(String),
+    /// The program raised a Python exception: `FILE:LINE: NameError: …`.
+    #[error("{0}")]
+    Python(String),
+    /// The program could not be compiled: `FILE:LINE:COL: …` (bad input, exit code 2).
+    #[error("{0}")]
+    Compile(String),
+    /// An operating-system call failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+impl EngineError {
+    /// Wraps an I/O error with a note of what was being done.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Self::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+impl From<VmError> for EngineError {
+    fn from(e: VmError) -> Self {
+        match e {
+            VmError::Cancelled => EngineError::Cancelled,
+            VmError::Py(_) => EngineError::Python(e.to_string()),
+            VmError::Host(m) => EngineError::Vm(m),
+        }
+    }
+}
+
+impl From<EngineError> for VmError {
+    fn from(e: EngineError) -> Self {
+        match e {
+            EngineError::Cancelled => VmError::Cancelled,
+            other => VmError::Host(other.to_string()),
+        }
+    }
+}

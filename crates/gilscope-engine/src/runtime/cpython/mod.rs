@@ -1,0 +1,66 @@
+//! The real-CPython runtime: runs a program's `.py` file on the user's `python3`, unchanged, and
+//! observes it from outside, emitting the engine's own events (spans, core samples, the run's
+//! summary), so every view draws CPython exactly as it draws the emulation.
+//!
+//! - Workers are found from one line each that the shared driver prints when gilscope asks
+//!   (`GILSCOPE_ANNOUNCE=1`): worker index, pid, native thread id.
+//! - Every millisecond each worker's `/proc/PID/task/TID/stat` gives its state and core, and the
+//!   GIL holder is read from the interpreter's memory ([`gil_reader`]); a sleeping thread's
+//!   system call tells a GIL wait (futex) from I/O.
+//! - Where memory cannot be read, the GIL lane is left out and the summary says why: nothing is
+//!   guessed.
+
+mod probe;
+
+#[cfg(target_os = "linux")]
+pub mod gil_reader;
+#[cfg(target_os = "linux")]
+mod procfs;
+#[cfg(target_os = "linux")]
+mod session;
+
+pub use probe::{MIN_VERSION, PythonInfo, preflight, probe};
+
+use crate::config::RunConfig;
+use crate::error::EngineError;
+use crate::runtime::emulated::CancelToken;
+use crate::trace::events::EventSink;
+use crate::trace::summary::RunOutcome;
+
+/// The workers' wall time of `cfg` on the real CPython with no observer (the baseline of the
+/// observer's cost).
+pub fn unobserved_wall_secs(cfg: &RunConfig) -> Result<f64, EngineError> {
+    #[cfg(target_os = "linux")]
+    {
+        session::unobserved_wall_secs(u64::MAX / 2, cfg)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = cfg;
+        Err(EngineError::Config(
+            "the cpython runtime is not supported on this platform yet".to_owned(),
+        ))
+    }
+}
+
+/// Runs `cfg` on the real CPython `cfg.python` and observes it.
+pub fn run_cpython(
+    run_id: u64,
+    cfg: &RunConfig,
+    sink: Option<&EventSink>,
+    cancel: &CancelToken,
+) -> Result<RunOutcome, EngineError> {
+    #[cfg(target_os = "linux")]
+    {
+        session::run(run_id, cfg, sink, cancel)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (run_id, cfg, sink, cancel);
+        Err(EngineError::Config(
+            "the cpython runtime is not supported on this platform yet (it observes through \
+             Linux's /proc; macOS and Windows are not supported); the emulated runtime works here"
+                .to_owned(),
+        ))
+    }
+}

@@ -1,0 +1,132 @@
+//! One observed thread's `/proc` files, kept open and re-read at offset 0: its scheduler state
+//! and core (`stat`), its on-CPU time (`schedstat`) and the system call it sleeps in
+//! (`syscall`, same user only).
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+
+/// `futex` on x86-64: a CPython thread waiting for the GIL sleeps in it.
+#[cfg(target_arch = "x86_64")]
+pub const SYS_FUTEX: i64 = 202;
+/// `futex` on aarch64.
+#[cfg(not(target_arch = "x86_64"))]
+pub const SYS_FUTEX: i64 = 98;
+
+/// What one read of a thread's `stat` says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sample {
+    /// `R` (running or runnable), `S`/`D` (asleep), …
+    pub state: u8,
+    /// The core it last ran on (field 39).
+    pub cpu: u32,
+}
+
+/// The open `/proc` files of one thread.
+pub struct ThreadFiles {
+    stat: File,
+    schedstat: Option<File>,
+    syscall: Option<File>,
+    buf: Vec<u8>,
+}
+
+impl ThreadFiles {
+    /// Opens the files of thread `tid` of process `pid`.
+    pub fn open(pid: u32, tid: u32) -> std::io::Result<ThreadFiles> {
+        let dir = format!("/proc/{pid}/task/{tid}");
+        Ok(ThreadFiles {
+            stat: File::open(format!("{dir}/stat"))?,
+            schedstat: File::open(format!("{dir}/schedstat")).ok(),
+            syscall: File::open(format!("{dir}/syscall")).ok(),
+            buf: vec![0; 1024],
+        })
+    }
+
+    fn read(file: &File, buf: &mut [u8]) -> Option<usize> {
+        match file.read_at(buf, 0) {
+            Ok(n) if n > 0 => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The thread's state and core; `None` once it has exited.
+    pub fn sample(&mut self) -> Option<Sample> {
+        let n = Self::read(&self.stat, &mut self.buf)?;
+        parse_stat(&self.buf[..n])
+    }
+
+    /// The first whitespace-separated number in `file`.
+    fn first_number<T: std::str::FromStr>(file: Option<&File>, buf: &mut [u8]) -> Option<T> {
+        let n = Self::read(file?, buf)?;
+        std::str::from_utf8(&buf[..n])
+            .ok()?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    }
+
+    /// Nanoseconds the thread has run on a core.
+    pub fn on_cpu_ns(&mut self) -> Option<u64> {
+        Self::first_number(self.schedstat.as_ref(), &mut self.buf)
+    }
+
+    /// The system call the thread is blocked in, when it can be read (same user; a running
+    /// thread's file says `running`, which is no number).
+    pub fn syscall(&mut self) -> Option<i64> {
+        Self::first_number(self.syscall.as_ref(), &mut self.buf)
+    }
+
+    /// Whether the system call can be read at all (a running thread's file says `running`;
+    /// another user's cannot be read).
+    pub fn can_read_syscall(&mut self) -> bool {
+        match &self.syscall {
+            Some(f) => Self::read(f, &mut self.buf).is_some(),
+            None => false,
+        }
+    }
+}
+
+/// Parses a `stat` line: the command may hold spaces and parentheses, so fields are counted
+/// from the last `)`.
+pub fn parse_stat(b: &[u8]) -> Option<Sample> {
+    let close = b.iter().rposition(|&c| c == b')')?;
+    let rest = std::str::from_utf8(&b[close + 1..]).ok()?;
+    let mut fields = rest.split_whitespace();
+    let state = *fields.next()?.as_bytes().first()?;
+    // Field 3 was the state; field 39 (processor) is 36 further on.
+    let cpu = fields.nth(35)?.parse().ok()?;
+    Some(Sample { state, cpu })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_lines_parse_even_with_odd_command_names() {
+        let mut line = String::from("4242 (python3 (x) y) R 1 2 3 4 5 6");
+        for f in 10..=52 {
+            line.push_str(&format!(" {}", if f == 39 { 7 } else { f }));
+        }
+        assert_eq!(
+            parse_stat(line.as_bytes()),
+            Some(Sample {
+                state: b'R',
+                cpu: 7
+            })
+        );
+        assert_eq!(parse_stat(b"1 (x) S 1 2"), None);
+    }
+
+    #[test]
+    fn our_own_thread_is_readable() {
+        let pid = std::process::id();
+        let tid = crate::trace::clock::current_tid();
+        let mut f = ThreadFiles::open(pid, tid).unwrap();
+        let s = f.sample().unwrap();
+        assert_eq!(s.state, b'R', "a thread reading its own stat is running");
+        assert!(s.cpu < 4096);
+        // A fresh thread's on-CPU time may still read 0; the file must parse.
+        assert!(f.on_cpu_ns().is_some());
+    }
+}

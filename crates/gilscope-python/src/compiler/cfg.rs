@@ -1,0 +1,601 @@
+//! The control-flow graph a code object is built in, and the passes CPython 3.11's assembler runs
+//! on it (`optimize_cfg`, `duplicate_exits_without_lineno`, `propagate_line_numbers`,
+//! `normalize_jumps`), so that jumps, NOPs and line numbers come out as `dis` shows them.
+
+use crate::vm::code::Op;
+
+/// Index of a basic block.
+pub type BlockId = usize;
+
+/// A jump before its direction is known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Jump {
+    /// Unconditional (becomes `JUMP_FORWARD` or `JUMP_BACKWARD`).
+    Always,
+    /// `POP_JUMP_*_IF_FALSE`.
+    IfFalse,
+    /// `POP_JUMP_*_IF_TRUE`.
+    IfTrue,
+    /// `POP_JUMP_*_IF_NONE`.
+    IfNone,
+    /// `POP_JUMP_*_IF_NOT_NONE`.
+    IfNotNone,
+    /// `JUMP_IF_FALSE_OR_POP`.
+    IfFalseOrPop,
+    /// `JUMP_IF_TRUE_OR_POP`.
+    IfTrueOrPop,
+    /// `FOR_ITER`.
+    ForIter,
+}
+
+/// An instruction in a block: a plain op, or a jump to a block.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Ins {
+    /// Any non-jump instruction.
+    Op(Op),
+    /// A jump.
+    Jump(Jump, BlockId),
+}
+
+/// An instruction with its source line (`None` for artificial ones).
+#[derive(Clone, Copy, Debug)]
+pub struct Instr {
+    /// The instruction.
+    pub ins: Ins,
+    /// Its line.
+    pub line: Option<u32>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Block {
+    instrs: Vec<Instr>,
+    preds: usize,
+    visited: bool,
+}
+
+impl Block {
+    fn last(&self) -> Option<&Instr> {
+        self.instrs.last()
+    }
+    fn is_exit(&self) -> bool {
+        matches!(
+            self.last(),
+            Some(Instr {
+                ins: Ins::Op(Op::ReturnValue),
+                ..
+            })
+        )
+    }
+    fn no_fallthrough(&self) -> bool {
+        matches!(
+            self.last(),
+            Some(Instr {
+                ins: Ins::Op(Op::ReturnValue) | Ins::Jump(Jump::Always, _),
+                ..
+            })
+        )
+    }
+    fn jump_target(&self) -> Option<BlockId> {
+        match self.last() {
+            Some(Instr {
+                ins: Ins::Jump(_, t),
+                ..
+            }) => Some(*t),
+            _ => None,
+        }
+    }
+}
+
+/// Blocks in layout order, with the block being filled.
+#[derive(Debug, Default)]
+pub struct Cfg {
+    blocks: Vec<Block>,
+    order: Vec<BlockId>,
+    current: BlockId,
+}
+
+const MAX_COPY_SIZE: usize = 4;
+
+/// Instructions that only pop TOS, so they can be reordered instead of swapping stack items.
+fn swappable(ins: Ins) -> bool {
+    matches!(ins, Ins::Op(Op::StoreFast(_) | Op::PopTop))
+}
+
+fn next_swappable(instrs: &[Instr], mut i: usize, line: Option<Option<u32>>) -> Option<usize> {
+    while i + 1 < instrs.len() {
+        i += 1;
+        if let Some(l) = line
+            && instrs[i].line != l
+        {
+            return None;
+        }
+        match instrs[i].ins {
+            Ins::Op(Op::Nop) => continue,
+            ins if swappable(ins) => return Some(i),
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// CPython 3.11's `apply_static_swaps`: a `SWAP n` followed by stores is replaced by reordering
+/// the stores.
+fn apply_static_swaps(instrs: &mut [Instr], mut i: usize) {
+    loop {
+        match instrs[i].ins {
+            Ins::Op(Op::Swap(n)) => {
+                let Some(j) = next_swappable(instrs, i, None) else {
+                    return;
+                };
+                let line = instrs[j].line;
+                let mut k = j;
+                for _ in 1..n {
+                    match next_swappable(instrs, k, Some(line)) {
+                        Some(x) => k = x,
+                        None => return,
+                    }
+                }
+                instrs[i].ins = Ins::Op(Op::Nop);
+                instrs.swap(j, k);
+            }
+            Ins::Op(Op::Nop) => {}
+            ins if swappable(ins) => {}
+            _ => return,
+        }
+        if i == 0 {
+            return;
+        }
+        i -= 1;
+    }
+}
+
+impl Cfg {
+    /// A graph with one (entry) block.
+    pub fn new() -> Self {
+        Self {
+            blocks: vec![Block::default()],
+            order: vec![0],
+            current: 0,
+        }
+    }
+
+    /// A new block, not yet placed.
+    pub fn new_block(&mut self) -> BlockId {
+        self.blocks.push(Block::default());
+        self.blocks.len() - 1
+    }
+
+    /// Places `b` next in layout order and makes it current (`compiler_use_next_block`).
+    pub fn use_block(&mut self, b: BlockId) {
+        self.order.push(b);
+        self.current = b;
+    }
+
+    /// Appends an instruction to the current block.
+    pub fn push(&mut self, ins: Ins, line: Option<u32>) {
+        self.blocks[self.current].instrs.push(Instr { ins, line });
+        if matches!(ins, Ins::Jump(..) | Ins::Op(Op::ReturnValue)) {
+            // A jump or return ends its block (`NEXT_BLOCK`).
+            let next = self.new_block();
+            self.use_block(next);
+        }
+    }
+
+    /// Layout order without empty blocks; jumps to an empty block land on the next non-empty one.
+    fn eliminate_empty(&mut self) -> Vec<BlockId> {
+        let order = self.order.clone();
+        let mut land = vec![usize::MAX; self.blocks.len()];
+        let mut next_non_empty = usize::MAX;
+        for &b in order.iter().rev() {
+            if !self.blocks[b].instrs.is_empty() {
+                next_non_empty = b;
+            }
+            land[b] = next_non_empty;
+        }
+        for blk in &mut self.blocks {
+            for ins in &mut blk.instrs {
+                if let Ins::Jump(kind, t) = ins.ins
+                    && land[t] != usize::MAX
+                {
+                    ins.ins = Ins::Jump(kind, land[t]);
+                }
+            }
+        }
+        order
+            .into_iter()
+            .filter(|&b| !self.blocks[b].instrs.is_empty())
+            .collect()
+    }
+
+    fn next_in_layout(order: &[BlockId], pos: usize) -> Option<BlockId> {
+        order.get(pos + 1).copied()
+    }
+
+    /// Runs the 3.11 passes and flattens the graph into instructions with resolved jumps.
+    pub fn assemble(
+        mut self,
+        consts_truthy: &dyn Fn(u32) -> Option<bool>,
+        const_is_none: &dyn Fn(u32) -> bool,
+    ) -> (Vec<Op>, Vec<Option<u32>>) {
+        let order = self.eliminate_empty();
+        // optimize_basic_block + clean_basic_block
+        for &b in &order {
+            self.optimize_block(b, consts_truthy, const_is_none);
+            self.clean_block(b, &order);
+        }
+        // Jump threading: a jump to a block that starts with an unconditional jump.
+        for &b in &order {
+            self.thread_jumps(b);
+        }
+        // extend_block: inline small exit blocks reached by an unconditional jump.
+        for &b in order.iter().rev() {
+            self.extend_block(b);
+        }
+        // mark_reachable, then drop unreachable blocks.
+        self.mark_reachable(&order);
+        for &b in &order {
+            if self.blocks[b].preds == 0 && b != order[0] {
+                self.blocks[b].instrs.clear();
+            }
+        }
+        let order: Vec<BlockId> = order
+            .into_iter()
+            .filter(|&b| !self.blocks[b].instrs.is_empty())
+            .collect();
+        for &b in &order {
+            self.clean_block(b, &order);
+        }
+        // Remove jumps to the next block.
+        let mut changed = false;
+        for (pos, &b) in order.iter().enumerate() {
+            let next = Self::next_in_layout(&order, pos);
+            if let Some(Instr {
+                ins: Ins::Jump(Jump::Always, t),
+                line,
+            }) = self.blocks[b].last().copied()
+                && Some(t) == next
+            {
+                let last = self.blocks[b].instrs.len() - 1;
+                self.blocks[b].instrs[last] = Instr {
+                    ins: Ins::Op(Op::Nop),
+                    line,
+                };
+                changed = true;
+            }
+        }
+        let mut order = order;
+        if changed {
+            for &b in &order {
+                self.clean_block(b, &order);
+            }
+            order.retain(|&b| !self.blocks[b].instrs.is_empty());
+        }
+        self.mark_reachable(&order);
+        let order = self.duplicate_exits(order);
+        self.mark_reachable(&order);
+        self.propagate_lines(&order);
+        self.flatten(&order)
+    }
+
+    fn optimize_block(
+        &mut self,
+        b: BlockId,
+        truthy: &dyn Fn(u32) -> Option<bool>,
+        is_none: &dyn Fn(u32) -> bool,
+    ) {
+        let instrs = &mut self.blocks[b].instrs;
+        let mut i = 0;
+        while i < instrs.len() {
+            // PUSH_NULL; LOAD_GLOBAL x  ->  LOAD_GLOBAL (NULL + x)
+            if let (Ins::Op(Op::PushNull), Some(Ins::Op(Op::LoadGlobal(n)))) =
+                (instrs[i].ins, instrs.get(i + 1).map(|x| x.ins))
+                && n & 1 == 0
+            {
+                instrs[i].ins = Ins::Op(Op::Nop);
+                instrs[i + 1].ins = Ins::Op(Op::LoadGlobal(n | 1));
+            }
+            // BUILD_TUPLE n; UNPACK_SEQUENCE n  ->  nothing, or a SWAP applied statically.
+            if let (Ins::Op(Op::BuildTuple(n)), Some(Ins::Op(Op::UnpackSequence(m)))) =
+                (instrs[i].ins, instrs.get(i + 1).map(|x| x.ins))
+                && n == m
+                && (1..=3).contains(&n)
+            {
+                instrs[i].ins = Ins::Op(Op::Nop);
+                instrs[i + 1].ins = Ins::Op(if n == 1 { Op::Nop } else { Op::Swap(n) });
+                if n > 1 {
+                    apply_static_swaps(instrs, i + 1);
+                }
+                i += 2;
+                continue;
+            }
+            if let Ins::Op(Op::LoadConst(k)) = instrs[i].ins {
+                match instrs.get(i + 1).map(|x| x.ins) {
+                    Some(Ins::Jump(j @ (Jump::IfFalse | Jump::IfTrue), t)) => {
+                        if let Some(v) = truthy(k) {
+                            instrs[i].ins = Ins::Op(Op::Nop);
+                            let jump_if_true = j == Jump::IfTrue;
+                            instrs[i + 1].ins = if v == jump_if_true {
+                                Ins::Jump(Jump::Always, t)
+                            } else {
+                                Ins::Op(Op::Nop)
+                            };
+                        }
+                    }
+                    Some(Ins::Op(Op::IsOp(invert))) if is_none(k) => {
+                        if let Some(Ins::Jump(j @ (Jump::IfFalse | Jump::IfTrue), t)) =
+                            instrs.get(i + 2).map(|x| x.ins)
+                        {
+                            let pop_if_false = j == Jump::IfFalse;
+                            instrs[i].ins = Ins::Op(Op::Nop);
+                            instrs[i + 1].ins = Ins::Op(Op::Nop);
+                            let kind = if pop_if_false ^ (invert == 1) {
+                                Jump::IfNotNone
+                            } else {
+                                Jump::IfNone
+                            };
+                            instrs[i + 2].ins = Ins::Jump(kind, t);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            i += 1;
+        }
+    }
+
+    fn first_jump(&self, b: BlockId) -> Option<(Jump, BlockId, Option<u32>)> {
+        // The first instruction of the first non-empty block from `b` on is what a jump lands on.
+        match self.blocks[b].instrs.first() {
+            Some(Instr {
+                ins: Ins::Jump(j, t),
+                line,
+            }) => Some((*j, *t, *line)),
+            _ => None,
+        }
+    }
+
+    fn thread_jumps(&mut self, b: BlockId) {
+        for _ in 0..8 {
+            let Some(Instr {
+                ins: Ins::Jump(kind, target),
+                line,
+            }) = self.blocks[b].last().copied()
+            else {
+                return;
+            };
+            let Some((tkind, ttarget, tline)) = self.first_jump(target) else {
+                return;
+            };
+            if tkind != Jump::Always || ttarget == target || line != tline {
+                return;
+            }
+            if !matches!(
+                kind,
+                Jump::Always
+                    | Jump::IfFalse
+                    | Jump::IfTrue
+                    | Jump::IfFalseOrPop
+                    | Jump::IfTrueOrPop
+                    | Jump::IfNone
+                    | Jump::IfNotNone
+            ) {
+                return;
+            }
+            let last = self.blocks[b].instrs.len() - 1;
+            self.blocks[b].instrs[last].ins = Ins::Jump(kind, ttarget);
+        }
+    }
+
+    fn extend_block(&mut self, b: BlockId) {
+        let Some(Instr {
+            ins: Ins::Jump(Jump::Always, t),
+            line,
+        }) = self.blocks[b].last().copied()
+        else {
+            return;
+        };
+        let target = &self.blocks[t];
+        if target.is_exit() && target.instrs.len() <= MAX_COPY_SIZE {
+            let copy = target.instrs.clone();
+            let last = self.blocks[b].instrs.len() - 1;
+            self.blocks[b].instrs[last] = Instr {
+                ins: Ins::Op(Op::Nop),
+                line,
+            };
+            self.blocks[b].instrs.extend(copy);
+        }
+    }
+
+    fn clean_block(&mut self, b: BlockId, order: &[BlockId]) {
+        let next_line = {
+            let pos = order.iter().position(|&x| x == b);
+            pos.and_then(|p| {
+                order[p + 1..]
+                    .iter()
+                    .find(|&&n| !self.blocks[n].instrs.is_empty())
+                    .map(|&n| self.blocks[n].instrs[0].line)
+            })
+        };
+        let instrs = std::mem::take(&mut self.blocks[b].instrs);
+        let mut out: Vec<Instr> = Vec::with_capacity(instrs.len());
+        let mut prev_line: Option<Option<u32>> = None;
+        let n = instrs.len();
+        let mut instrs = instrs;
+        for src in 0..n {
+            let line = instrs[src].line;
+            if instrs[src].ins == Ins::Op(Op::Nop) {
+                if line.is_none() {
+                    continue;
+                }
+                if prev_line == Some(line) {
+                    continue;
+                }
+                if src + 1 < n {
+                    let nl = instrs[src + 1].line;
+                    if nl.is_none() || nl == line {
+                        instrs[src + 1].line = line;
+                        continue;
+                    }
+                } else if let Some(nl) = next_line
+                    && nl == line
+                {
+                    continue;
+                }
+            }
+            out.push(instrs[src]);
+            prev_line = Some(line);
+        }
+        self.blocks[b].instrs = out;
+    }
+
+    fn mark_reachable(&mut self, order: &[BlockId]) {
+        for b in &mut self.blocks {
+            b.preds = 0;
+            b.visited = false;
+        }
+        let Some(&entry) = order.first() else { return };
+        self.blocks[entry].preds = 1;
+        let mut stack = vec![entry];
+        self.blocks[entry].visited = true;
+        while let Some(b) = stack.pop() {
+            let pos = order.iter().position(|&x| x == b);
+            let mut succ = Vec::new();
+            if !self.blocks[b].no_fallthrough()
+                && let Some(p) = pos
+                && let Some(n) = Self::next_in_layout(order, p)
+            {
+                succ.push(n);
+            }
+            for ins in &self.blocks[b].instrs {
+                if let Ins::Jump(_, t) = ins.ins {
+                    succ.push(t);
+                }
+            }
+            for s in succ {
+                self.blocks[s].preds += 1;
+                if !self.blocks[s].visited {
+                    self.blocks[s].visited = true;
+                    stack.push(s);
+                }
+            }
+        }
+    }
+
+    fn is_exit_without_line(&self, b: BlockId) -> bool {
+        let blk = &self.blocks[b];
+        blk.is_exit() && blk.instrs.iter().all(|i| i.line.is_none())
+    }
+
+    fn duplicate_exits(&mut self, mut order: Vec<BlockId>) -> Vec<BlockId> {
+        let snapshot = order.clone();
+        for &b in &snapshot {
+            let Some(t) = self.blocks[b].jump_target() else {
+                continue;
+            };
+            if self.is_exit_without_line(t) && self.blocks[t].preds > 1 {
+                let mut copy = self.blocks[t].clone();
+                let jline = self.blocks[b].last().and_then(|i| i.line);
+                if let Some(first) = copy.instrs.first_mut() {
+                    first.line = jline;
+                }
+                copy.preds = 1;
+                self.blocks[t].preds -= 1;
+                self.blocks.push(copy);
+                let nb = self.blocks.len() - 1;
+                let last = self.blocks[b].instrs.len() - 1;
+                if let Ins::Jump(kind, _) = self.blocks[b].instrs[last].ins {
+                    self.blocks[b].instrs[last].ins = Ins::Jump(kind, nb);
+                }
+                let pos = order
+                    .iter()
+                    .position(|&x| x == t)
+                    .unwrap_or(order.len() - 1);
+                order.insert(pos + 1, nb);
+            }
+        }
+        for pos in 0..order.len() {
+            let b = order[pos];
+            if !self.blocks[b].no_fallthrough()
+                && let Some(n) = Self::next_in_layout(&order, pos)
+                && self.is_exit_without_line(n)
+                && let Some(l) = self.blocks[b].last().and_then(|i| i.line)
+            {
+                self.blocks[n].instrs[0].line = Some(l);
+            }
+        }
+        order
+    }
+
+    fn propagate_lines(&mut self, order: &[BlockId]) {
+        for (pos, &b) in order.iter().enumerate() {
+            let mut prev: Option<u32> = None;
+            for ins in &mut self.blocks[b].instrs {
+                if ins.line.is_none() {
+                    ins.line = prev;
+                } else {
+                    prev = ins.line;
+                }
+            }
+            if !self.blocks[b].no_fallthrough()
+                && let Some(n) = Self::next_in_layout(order, pos)
+                && self.blocks[n].preds == 1
+                && let Some(first) = self.blocks[n].instrs.first_mut()
+                && first.line.is_none()
+            {
+                first.line = prev;
+            }
+            if let Some(t) = self.blocks[b].jump_target()
+                && self.blocks[t].preds == 1
+            {
+                let jl = self.blocks[b].last().and_then(|i| i.line);
+                if let Some(first) = self.blocks[t].instrs.first_mut()
+                    && first.line.is_none()
+                {
+                    first.line = jl;
+                }
+            }
+        }
+    }
+
+    fn flatten(&self, order: &[BlockId]) -> (Vec<Op>, Vec<Option<u32>>) {
+        let mut start = vec![u32::MAX; self.blocks.len()];
+        let mut at = 0u32;
+        for &b in order {
+            start[b] = at;
+            at += self.blocks[b].instrs.len() as u32;
+        }
+        let mut visited = vec![false; self.blocks.len()];
+        let mut ops = Vec::with_capacity(at as usize);
+        let mut lines = Vec::with_capacity(at as usize);
+        for &b in order {
+            visited[b] = true;
+            for ins in &self.blocks[b].instrs {
+                let op = match ins.ins {
+                    Ins::Op(op) => op,
+                    Ins::Jump(kind, t) => {
+                        let to = start[t];
+                        let forward = !visited[t];
+                        match (kind, forward) {
+                            (Jump::Always, true) => Op::JumpForward(to),
+                            (Jump::Always, false) => Op::JumpBackward(to),
+                            (Jump::IfFalse, true) => Op::PopJumpForwardIfFalse(to),
+                            (Jump::IfFalse, false) => Op::PopJumpBackwardIfFalse(to),
+                            (Jump::IfTrue, true) => Op::PopJumpForwardIfTrue(to),
+                            (Jump::IfTrue, false) => Op::PopJumpBackwardIfTrue(to),
+                            (Jump::IfNone, true) => Op::PopJumpForwardIfNone(to),
+                            (Jump::IfNone, false) => Op::PopJumpBackwardIfNone(to),
+                            (Jump::IfNotNone, true) => Op::PopJumpForwardIfNotNone(to),
+                            (Jump::IfNotNone, false) => Op::PopJumpBackwardIfNotNone(to),
+                            (Jump::IfFalseOrPop, _) => Op::JumpIfFalseOrPop(to),
+                            (Jump::IfTrueOrPop, _) => Op::JumpIfTrueOrPop(to),
+                            (Jump::ForIter, _) => Op::ForIter(to),
+                        }
+                    }
+                };
+                ops.push(op);
+                lines.push(ins.line);
+            }
+        }
+        (ops, lines)
+    }
+}

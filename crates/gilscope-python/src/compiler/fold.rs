@@ -1,0 +1,125 @@
+//! Constant folding as CPython 3.11's AST optimizer does it (`-1`, `2*3`, `1/3`, tuples of
+//! constants), and the keys that make equal constants share one `co_consts` slot.
+
+use std::sync::Arc;
+
+use ruff_python_ast::{self as ast, Expr, Number};
+
+use crate::vm::code::BinOp;
+use crate::vm::value::Value;
+
+/// CPython's limit on folded strings and tuples.
+const MAX_FOLDED_LEN: usize = 4096;
+
+/// The constant an expression folds to, if it does.
+pub fn constant(e: &Expr) -> Option<Value> {
+    match e {
+        Expr::NumberLiteral(n) => match &n.value {
+            Number::Int(i) => i.as_i64().map(Value::Int),
+            Number::Float(f) => Some(Value::Float(*f)),
+            Number::Complex { .. } => None,
+        },
+        Expr::StringLiteral(s) => Some(Value::str(s.value.to_str())),
+        Expr::BooleanLiteral(b) => Some(Value::Bool(b.value)),
+        Expr::NoneLiteral(_) => Some(Value::None),
+        Expr::Tuple(t) => constant_tuple(&t.elts.iter().collect::<Vec<_>>()),
+        Expr::UnaryOp(u) => {
+            let v = constant(&u.operand)?;
+            match u.op {
+                ast::UnaryOp::Not => v.truthy().ok().map(|b| Value::Bool(!b)),
+                ast::UnaryOp::USub => match v {
+                    Value::Float(f) => Some(Value::Float(-f)),
+                    v => v.as_i64().and_then(i64::checked_neg).map(Value::Int),
+                },
+                ast::UnaryOp::UAdd => match v {
+                    Value::Float(_) | Value::Int(_) => Some(v),
+                    Value::Bool(b) => Some(Value::Int(i64::from(b))),
+                    _ => None,
+                },
+                ast::UnaryOp::Invert => match v {
+                    Value::Float(_) => None,
+                    v => v.as_i64().map(|i| Value::Int(!i)),
+                },
+            }
+        }
+        Expr::BinOp(b) => {
+            let (l, r) = (constant(&b.left)?, constant(&b.right)?);
+            fold_binop(b.op, &l, &r)
+        }
+        _ => None,
+    }
+}
+
+/// A tuple constant, when every item is constant.
+pub fn constant_tuple(items: &[&Expr]) -> Option<Value> {
+    let vals: Option<Vec<Value>> = items.iter().map(|e| constant(e)).collect();
+    Some(Value::Tuple(vals?.into()))
+}
+
+/// Whether a statement expression is a constant (compiled to a `NOP`).
+pub fn is_literal(e: &Expr) -> bool {
+    constant(e).is_some()
+}
+
+fn fold_binop(op: ast::Operator, l: &Value, r: &Value) -> Option<Value> {
+    use ast::Operator as O;
+    let is_num = |v: &Value| matches!(v, Value::Int(_) | Value::Float(_) | Value::Bool(_));
+    if is_num(l) && is_num(r) {
+        let bop = match op {
+            O::Add => BinOp::ADD,
+            O::Sub => BinOp::SUB,
+            O::Mult => BinOp::MUL,
+            O::Div => BinOp::TRUE_DIV,
+            O::FloorDiv => BinOp::FLOOR_DIV,
+            O::Mod => BinOp::MOD,
+            O::Pow => BinOp::POW,
+            O::LShift => BinOp::LSHIFT,
+            O::RShift => BinOp::RSHIFT,
+            O::BitAnd => BinOp::AND,
+            O::BitOr => BinOp::OR,
+            O::BitXor => BinOp::XOR,
+            O::MatMult => return None,
+        };
+        let either_float = matches!(l, Value::Float(_)) || matches!(r, Value::Float(_));
+        if either_float
+            && matches!(
+                bop,
+                BinOp::AND | BinOp::OR | BinOp::XOR | BinOp::LSHIFT | BinOp::RSHIFT
+            )
+        {
+            return None;
+        }
+        return crate::vm::fold_binary(bop, l, r);
+    }
+    match (op, l, r) {
+        (O::Add, Value::Str(a), Value::Str(b)) if a.len() + b.len() <= MAX_FOLDED_LEN => {
+            Some(Value::Str(Arc::from(format!("{a}{b}"))))
+        }
+        (O::Mult, Value::Str(s), n) | (O::Mult, n, Value::Str(s)) => {
+            let k = usize::try_from(n.as_i64()?).ok()?;
+            (s.len() * k <= MAX_FOLDED_LEN).then(|| Value::Str(Arc::from(s.repeat(k))))
+        }
+        (O::Add, Value::Tuple(a), Value::Tuple(b)) if a.len() + b.len() <= MAX_FOLDED_LEN => {
+            Some(Value::Tuple(a.iter().chain(b.iter()).cloned().collect()))
+        }
+        _ => None,
+    }
+}
+
+/// A key under which equal constants share a slot: type and value (so `1`, `1.0` and `True`
+/// stay apart, as in CPython).
+pub fn const_key(v: &Value) -> String {
+    match v {
+        Value::None => "N".to_owned(),
+        Value::Bool(b) => format!("b{b}"),
+        Value::Int(i) => format!("i{i}"),
+        Value::Float(f) => format!("f{:x}", f.to_bits()),
+        Value::Str(s) => format!("s{s}"),
+        Value::Tuple(t) => {
+            let inner: Vec<String> = t.iter().map(const_key).collect();
+            format!("t({})", inner.join(","))
+        }
+        Value::Code(c) => format!("c{:p}", Arc::as_ptr(c)),
+        other => format!("?{}", other.repr()),
+    }
+}

@@ -1,0 +1,898 @@
+//! A stack-based bytecode interpreter for the instructions CPython 3.11 compiles a program's
+//! functions to (see [`crate::compiler`]), polling the GIL's eval breaker exactly where
+//! 3.11 does: `RESUME`, `JUMP_BACKWARD`, `POP_JUMP_BACKWARD_IF_*`, and `CALL` once a C function
+//! returns (a call of a Python function checks at the callee's `RESUME`).
+
+pub mod code;
+pub mod globals;
+pub mod npscalar;
+mod numpy;
+pub mod object;
+mod ops;
+pub mod value;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use code::{BinOp, Code, Op};
+pub use globals::Globals;
+use object::Obj;
+use value::{ArrayObj, Builtin, Function, Module, SeqIter, Value};
+
+pub use numpy::pairwise_sum;
+
+/// `clone` with the eval loop's common cases inlined (numbers, index pairs, arrays).
+#[inline(always)]
+fn fast_clone(v: &Value) -> Value {
+    match v {
+        Value::Float(f) => Value::Float(*f),
+        Value::Int(i) => Value::Int(*i),
+        Value::IntPair(a, b) => Value::IntPair(*a, *b),
+        Value::Array(a) => Value::Array(a.clone()),
+        other => other.clone(),
+    }
+}
+
+/// `a op b` on constants (for the compiler's folding); `None` where Python would raise.
+pub fn fold_binary(op: BinOp, a: &Value, b: &Value) -> Option<Value> {
+    ops::binary(op, a, b).ok()
+}
+
+/// How deep Python calls may nest (CPython's default recursion limit).
+pub const MAX_DEPTH: usize = 1000;
+
+/// Why interpretation stopped early.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum VmError {
+    /// The run was cancelled at a checkpoint.
+    #[error("cancelled")]
+    Cancelled,
+    /// A Python exception, with the file and line where it was raised once known (boxed, so
+    /// that the eval loop's `Result` stays two words).
+    #[error("{}", fmt_py(.0.exc, &.0.msg, &.0.at))]
+    Py(Box<PyException>),
+    /// The host failed (for example a pipe to the parent broke).
+    #[error("{0}")]
+    Host(String),
+}
+
+/// A Python exception raised by the program.
+#[derive(Debug, Clone)]
+pub struct PyException {
+    /// The exception type (`NameError`, `TypeError`…).
+    pub exc: &'static str,
+    /// Its message.
+    pub msg: String,
+    /// `(file, line)` of the instruction that raised it.
+    pub at: Option<(Arc<str>, u32)>,
+}
+
+fn fmt_py(exc: &str, msg: &str, at: &Option<(Arc<str>, u32)>) -> String {
+    match at {
+        Some((file, line)) => format!("{file}:{line}: {exc}: {msg}"),
+        None => format!("{exc}: {msg}"),
+    }
+}
+
+impl VmError {
+    /// A Python exception of type `exc`.
+    pub fn py(exc: &'static str, msg: impl Into<String>) -> Self {
+        VmError::Py(Box::new(PyException {
+            exc,
+            msg: msg.into(),
+            at: None,
+        }))
+    }
+
+    /// A `TypeError`.
+    pub fn type_error(msg: impl Into<String>) -> Self {
+        Self::py("TypeError", msg)
+    }
+
+    fn locate(mut self, code: &Code, pc: usize) -> Self {
+        if let VmError::Py(e) = &mut self
+            && e.at.is_none()
+        {
+            e.at = Some((Arc::clone(&code.filename), code.line_at(pc)));
+        }
+        self
+    }
+}
+
+/// Why the GIL is released around a piece of work (`Py_BEGIN_ALLOW_THREADS`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Release {
+    /// Native work: NumPy's inner loops, BLAS.
+    Native,
+    /// A blocking wait: `time.sleep`, I/O.
+    Io,
+}
+
+/// What the interpreter needs from the thread that runs it: the GIL and the reporting hooks.
+pub trait Host {
+    /// Runs the eval-breaker handler: drop and re-take the GIL on request, stop on cancel;
+    /// `instructions` is the thread's count so far (the old GIL releases every 100).
+    fn handle_eval_breaker(&mut self, instructions: u64) -> Result<(), VmError>;
+    /// Called every few thousand checkpoints, for cheap housekeeping.
+    fn tick(&mut self);
+    /// `Py_BEGIN_ALLOW_THREADS`: release the GIL for work of kind `why`.
+    fn begin_allow_threads(&mut self, why: Release);
+    /// `Py_END_ALLOW_THREADS`: take the GIL back.
+    fn end_allow_threads(&mut self) -> Result<(), VmError>;
+    /// A function marked as reporting the program's state returned; `grid` is its first argument.
+    fn on_state(&mut self, grid: &ArrayObj) -> Result<(), VmError>;
+    /// A blocking wait of `secs` seconds (called with the GIL released).
+    fn sleep(&mut self, secs: f64) -> Result<(), VmError>;
+    /// A line the program printed.
+    fn print(&mut self, line: &str);
+}
+
+/// The interpreter state of one thread.
+pub struct Vm<'a, H: Host> {
+    host: &'a mut H,
+    breaker: &'a AtomicU32,
+    globals: Arc<Globals>,
+    snapshot: Vec<Value>,
+    instructions: u64,
+    checkpoints: u64,
+    depth: usize,
+}
+
+const TICK_EVERY_CHECKPOINTS: u64 = 4096;
+
+fn underflow() -> VmError {
+    VmError::py("SystemError", "stack underflow")
+}
+
+impl<'a, H: Host> Vm<'a, H> {
+    /// An interpreter for one thread of the process whose module namespace is `globals`.
+    pub fn new(host: &'a mut H, breaker: &'a AtomicU32, globals: Arc<Globals>) -> Self {
+        let snapshot = globals.snapshot();
+        Self {
+            host,
+            breaker,
+            globals,
+            snapshot,
+            instructions: 0,
+            checkpoints: 0,
+            depth: 0,
+        }
+    }
+
+    /// Instructions executed so far.
+    pub fn instructions(&self) -> u64 {
+        self.instructions
+    }
+
+    /// The host.
+    pub fn host(&mut self) -> &mut H {
+        self.host
+    }
+
+    /// An eval-breaker checkpoint; `executed` are this frame's instructions not yet added to
+    /// the thread's count.
+    #[inline(always)]
+    fn checkpoint(&mut self, executed: u64) -> Result<(), VmError> {
+        if self.breaker.load(Ordering::Relaxed) != 0 {
+            self.host
+                .handle_eval_breaker(self.instructions + executed)?;
+        }
+        self.checkpoints += 1;
+        if self.checkpoints.is_multiple_of(TICK_EVERY_CHECKPOINTS) {
+            self.host.tick();
+        }
+        Ok(())
+    }
+
+    /// Runs a module's top-level code, filling its namespace.
+    pub fn run_module(&mut self, code: &Arc<Code>) -> Result<(), VmError> {
+        self.frame(code, Vec::new())?;
+        self.snapshot = self.globals.snapshot();
+        Ok(())
+    }
+
+    /// Calls a callable value with positional arguments.
+    pub fn call_value(&mut self, callable: &Value, args: Vec<Value>) -> Result<Value, VmError> {
+        match callable {
+            // Called by the host (the driver): an error raised before the callee's first
+            // instruction (a wrong argument count) is placed at its `def`.
+            Value::Function(f) if self.depth == 0 => self
+                .call_function(f, args)
+                .map_err(|e| e.locate(&f.code, 0)),
+            Value::Function(f) => self.call_function(f, args),
+            Value::Builtin(b) => {
+                let r = self.call_builtin(*b, args);
+                self.checkpoint(0)?;
+                r
+            }
+            other => Err(VmError::type_error(format!(
+                "'{}' object is not callable",
+                other.type_name()
+            ))),
+        }
+    }
+
+    fn call_function(&mut self, f: &Obj<Function>, mut args: Vec<Value>) -> Result<Value, VmError> {
+        let code = &f.code;
+        let (want, have) = (code.argcount, args.len());
+        let first_default = want.saturating_sub(f.defaults.len());
+        if have > want {
+            let takes = if f.defaults.is_empty() {
+                format!(
+                    "{want} positional argument{}",
+                    if want == 1 { "" } else { "s" }
+                )
+            } else {
+                format!("from {first_default} to {want} positional arguments")
+            };
+            let were = if have == 1 { "was" } else { "were" };
+            return Err(VmError::type_error(format!(
+                "{}() takes {takes} but {have} {were} given",
+                code.name
+            )));
+        }
+        if have < first_default {
+            // CPython: missing 2 required positional arguments: 'a' and 'b'
+            let names: Vec<String> = code.varnames[have..first_default]
+                .iter()
+                .map(|n| format!("'{n}'"))
+                .collect();
+            let list = match names.as_slice() {
+                [one] => one.clone(),
+                [a, b] => format!("{a} and {b}"),
+                [rest @ .., last] => format!("{}, and {last}", rest.join(", ")),
+                [] => String::new(),
+            };
+            let k = names.len();
+            return Err(VmError::type_error(format!(
+                "{}() missing {k} required positional argument{}: {list}",
+                code.name,
+                if k == 1 { "" } else { "s" }
+            )));
+        }
+        for k in have..want {
+            args.push(f.defaults[k - first_default].clone());
+        }
+        let state = if code.reports_state {
+            match args.first() {
+                Some(Value::Array(a)) => Some(a.clone()),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        if self.depth >= MAX_DEPTH {
+            return Err(VmError::py(
+                "RecursionError",
+                "maximum recursion depth exceeded",
+            ));
+        }
+        self.depth += 1;
+        args.resize(code.varnames.len(), Value::Null);
+        let r = self.frame(code, args);
+        self.depth -= 1;
+        if let (Ok(_), Some(grid)) = (&r, state) {
+            self.host.on_state(&grid)?;
+        }
+        r
+    }
+
+    /// Executes one frame of `code` with its locals.
+    fn frame(&mut self, code: &Arc<Code>, mut locals: Vec<Value>) -> Result<Value, VmError> {
+        let mut stack: Vec<Value> = Vec::with_capacity(16);
+        let ops = &code.ops[..];
+        let mut pc = 0usize;
+        let mut executed = 0u64;
+        let result = loop {
+            let Some(&op) = ops.get(pc) else {
+                break Err(VmError::py("SystemError", "fell off the end of the code"));
+            };
+            pc += 1;
+            executed += 1;
+            let step = self.step(op, code, &mut stack, &mut locals, &mut pc, &mut executed);
+            if let Err(e) = step {
+                break Err(e.locate(code, pc - 1));
+            }
+            if matches!(op, Op::ReturnValue) {
+                break stack.pop().ok_or_else(underflow);
+            }
+        };
+        self.instructions += executed;
+        result.map_err(|e| e.locate(code, pc.saturating_sub(1)))
+    }
+
+    /// Executes one instruction (the body of the eval loop).
+    #[inline(always)]
+    fn step(
+        &mut self,
+        op: Op,
+        code: &Arc<Code>,
+        stack: &mut Vec<Value>,
+        locals: &mut [Value],
+        pc: &mut usize,
+        executed: &mut u64,
+    ) -> Result<(), VmError> {
+        match op {
+            Op::Resume => self.checkpoint(*executed)?,
+            Op::LoadFast(n) => match &locals[n as usize] {
+                Value::Null => {
+                    return Err(VmError::py(
+                        "UnboundLocalError",
+                        format!(
+                            "cannot access local variable '{}' where it is not associated with a value",
+                            code.varnames[n as usize]
+                        ),
+                    ));
+                }
+                v => stack.push(v.clone()),
+            },
+            Op::StoreFast(n) => locals[n as usize] = stack.pop().ok_or_else(underflow)?,
+            Op::LoadConst(n) => stack.push(fast_clone(&code.consts[n as usize])),
+            Op::LoadGlobal(n) => {
+                let v = self.load_global(code, n >> 1)?;
+                if n & 1 == 1 {
+                    stack.push(Value::Null);
+                }
+                stack.push(v);
+            }
+            Op::StoreGlobal(n) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                self.globals
+                    .store(code.global_slots[n as usize] as usize, v);
+            }
+            Op::LoadName(n) => {
+                let slot = code.global_slots[n as usize] as usize;
+                let v = match self.globals.load(slot) {
+                    Value::Null => self.load_global(code, n)?,
+                    v => v,
+                };
+                stack.push(v);
+            }
+            Op::StoreName(n) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                self.globals
+                    .store(code.global_slots[n as usize] as usize, v);
+            }
+            Op::PushNull => stack.push(Value::Null),
+            Op::PopTop => {
+                stack.pop().ok_or_else(underflow)?;
+            }
+            Op::Nop | Op::Precall(_) | Op::ExtendedArg(_) => {}
+            Op::BinaryOp(bop) => {
+                let b = stack.pop().ok_or_else(underflow)?;
+                // Fast paths (like CPython's specialised BINARY_OP_*_FLOAT/INT), in place.
+                let base = bop.base();
+                match (stack.last_mut(), &b) {
+                    (Some(Value::Float(x)), Value::Float(y)) if ops::float_fast(base, *y) => {
+                        *x = ops::float_op(base, *x, *y);
+                        return Ok(());
+                    }
+                    (Some(top @ Value::Int(_)), Value::Float(y)) if ops::float_fast(base, *y) => {
+                        if let Value::Int(x) = *top {
+                            *top = Value::Float(ops::float_op(base, x as f64, *y));
+                        }
+                        return Ok(());
+                    }
+                    (Some(Value::Float(x)), Value::Int(y)) if ops::float_fast(base, *y as f64) => {
+                        *x = ops::float_op(base, *x, *y as f64);
+                        return Ok(());
+                    }
+                    (Some(Value::Int(x)), Value::Int(y)) if ops::int_fast(base) => {
+                        if let Some(r) = ops::int_fast_op(base, *x, *y) {
+                            *x = r;
+                            return Ok(());
+                        }
+                    }
+                    _ => {}
+                }
+                let a = stack.pop().ok_or_else(underflow)?;
+                let r = self.binary_op(base, a, b)?;
+                stack.push(r);
+            }
+            Op::BinarySubscr => {
+                let key = stack.pop().ok_or_else(underflow)?;
+                if let (Value::IntPair(i, j), Some(Value::Array(arr))) = (&key, stack.last()) {
+                    // NumPy returns a new numpy.float64 object for every element read.
+                    let v = npscalar::float64(arr.get(*i, *j)?);
+                    if let Some(top) = stack.last_mut() {
+                        *top = v;
+                    }
+                    return Ok(());
+                }
+                let container = stack.pop().ok_or_else(underflow)?;
+                stack.push(ops::subscript(&container, &key)?);
+            }
+            Op::StoreSubscr => {
+                if let (
+                    Some(Value::IntPair(i, j)),
+                    Some(Value::Array(arr)),
+                    Some(Value::Float(v)),
+                ) = (
+                    stack.last(),
+                    stack.len().checked_sub(2).and_then(|k| stack.get(k)),
+                    stack.len().checked_sub(3).and_then(|k| stack.get(k)),
+                ) {
+                    arr.set(*i, *j, *v)?;
+                    stack.truncate(stack.len() - 3);
+                    return Ok(());
+                }
+                if let (
+                    Some(Value::IntPair(i, j)),
+                    Some(Value::Array(arr)),
+                    Some(Value::NpFloat(s)),
+                ) = (
+                    stack.last(),
+                    stack.len().checked_sub(2).and_then(|k| stack.get(k)),
+                    stack.len().checked_sub(3).and_then(|k| stack.get(k)),
+                ) {
+                    arr.set(*i, *j, s.value)?;
+                    stack.truncate(stack.len() - 3);
+                    return Ok(());
+                }
+                let key = stack.pop().ok_or_else(underflow)?;
+                let container = stack.pop().ok_or_else(underflow)?;
+                let value = stack.pop().ok_or_else(underflow)?;
+                self.store_subscr(&container, &key, value)?;
+            }
+            Op::BuildTuple(2) => {
+                // `u[i, j]`'s index: two ints become an unboxed pair, no allocation
+                // (CPython takes the tuple from its free list).
+                let b = stack.pop().ok_or_else(underflow)?;
+                let a = stack.pop().ok_or_else(underflow)?;
+                stack.push(match (a, b) {
+                    (Value::Int(a), Value::Int(b)) => Value::IntPair(a, b),
+                    (a, b) => Value::Tuple(Arc::from([a, b])),
+                });
+            }
+            Op::BuildTuple(n) => {
+                let n = n as usize;
+                if stack.len() < n {
+                    return Err(underflow());
+                }
+                let items = stack.split_off(stack.len() - n);
+                stack.push(Value::Tuple(items.into()));
+            }
+            Op::BuildList(n) => {
+                let n = n as usize;
+                if stack.len() < n {
+                    return Err(underflow());
+                }
+                let items = stack.split_off(stack.len() - n);
+                stack.push(Value::list(items));
+            }
+            Op::ListExtend(n) => {
+                let it = stack.pop().ok_or_else(underflow)?;
+                let items = ops::iterate(&it)?;
+                match stack
+                    .len()
+                    .checked_sub(n as usize)
+                    .and_then(|k| stack.get(k))
+                {
+                    Some(Value::List(l)) => l.lock().extend(items),
+                    _ => return Err(underflow()),
+                }
+            }
+            Op::BuildMap(n) => {
+                let n = 2 * n as usize;
+                if stack.len() < n {
+                    return Err(underflow());
+                }
+                let flat = stack.split_off(stack.len() - n);
+                let pairs = flat
+                    .chunks(2)
+                    .map(|kv| (kv[0].clone(), kv[1].clone()))
+                    .collect();
+                stack.push(Value::Dict(Obj::new(value::DictObj::new(pairs))));
+            }
+            Op::BuildConstKeyMap(n) => {
+                let keys = stack.pop().ok_or_else(underflow)?;
+                let n = n as usize;
+                let Value::Tuple(keys) = keys else {
+                    return Err(VmError::py("SystemError", "bad BUILD_CONST_KEY_MAP keys"));
+                };
+                if stack.len() < n || keys.len() != n {
+                    return Err(underflow());
+                }
+                let vals = stack.split_off(stack.len() - n);
+                let pairs = keys.iter().cloned().zip(vals).collect();
+                stack.push(Value::Dict(Obj::new(value::DictObj::new(pairs))));
+            }
+            Op::BuildSlice(n) => {
+                let step = if n == 3 {
+                    Some(stack.pop().ok_or_else(underflow)?)
+                } else {
+                    None
+                };
+                let stop = stack.pop().ok_or_else(underflow)?;
+                let start = stack.pop().ok_or_else(underflow)?;
+                if let Some(s) = step
+                    && !matches!(s, Value::None | Value::Int(1))
+                {
+                    return Err(VmError::py(
+                        "NotImplementedError",
+                        "slices with a step are not supported by gilscope's interpreter",
+                    ));
+                }
+                stack.push(Value::Slice(Arc::new(value::SliceObj {
+                    start: ops::slice_bound(&start)?,
+                    stop: ops::slice_bound(&stop)?,
+                })));
+            }
+            Op::UnpackSequence(n) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                let items = match v {
+                    Value::IntPair(a, b) => vec![Value::Int(a), Value::Int(b)],
+                    other => ops::iterate(&other)?,
+                };
+                if items.len() != n as usize {
+                    return Err(VmError::py(
+                        "ValueError",
+                        if items.len() < n as usize {
+                            format!(
+                                "not enough values to unpack (expected {n}, got {})",
+                                items.len()
+                            )
+                        } else {
+                            format!("too many values to unpack (expected {n})")
+                        },
+                    ));
+                }
+                stack.extend(items.into_iter().rev());
+            }
+            Op::Swap(n) => {
+                let len = stack.len();
+                let k = len.checked_sub(n as usize).ok_or_else(underflow)?;
+                stack.swap(k, len - 1);
+            }
+            Op::Copy(n) => {
+                let k = stack.len().checked_sub(n as usize).ok_or_else(underflow)?;
+                let v = stack[k].clone();
+                stack.push(v);
+            }
+            Op::UnaryNegative | Op::UnaryPositive | Op::UnaryNot | Op::UnaryInvert => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                stack.push(ops::unary(op, v)?);
+            }
+            Op::CompareOp(c) => {
+                let b = stack.pop().ok_or_else(underflow)?;
+                let a = stack.pop().ok_or_else(underflow)?;
+                stack.push(Value::Bool(ops::compare(c, &a, &b)?));
+            }
+            Op::IsOp(invert) => {
+                let b = stack.pop().ok_or_else(underflow)?;
+                let a = stack.pop().ok_or_else(underflow)?;
+                stack.push(Value::Bool(ops::is_same(&a, &b) != (invert == 1)));
+            }
+            Op::ContainsOp(invert) => {
+                let b = stack.pop().ok_or_else(underflow)?;
+                let a = stack.pop().ok_or_else(underflow)?;
+                stack.push(Value::Bool(ops::contains(&b, &a)? != (invert == 1)));
+            }
+            Op::GetIter => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                stack.push(match v {
+                    Value::Range { start, stop, step } => Value::RangeIter {
+                        next: start,
+                        stop,
+                        step,
+                    },
+                    it @ (Value::RangeIter { .. } | Value::SeqIter(_)) => it,
+                    seq @ (Value::Tuple(_) | Value::List(_) | Value::IntPair(..)) => {
+                        Value::SeqIter(Arc::new(SeqIter {
+                            seq,
+                            pos: Default::default(),
+                        }))
+                    }
+                    Value::Array(a) => Value::SeqIter(Arc::new(SeqIter {
+                        seq: Value::list(ops::array_rows(&a)?),
+                        pos: Default::default(),
+                    })),
+                    other => {
+                        return Err(VmError::type_error(format!(
+                            "'{}' object is not iterable",
+                            other.type_name()
+                        )));
+                    }
+                });
+            }
+            Op::ForIter(target) => {
+                let next = match stack.last_mut() {
+                    Some(Value::RangeIter { next, stop, step }) => {
+                        let more = if *step > 0 {
+                            *next < *stop
+                        } else {
+                            *next > *stop
+                        };
+                        if more {
+                            let v = *next;
+                            *next = next.saturating_add(*step);
+                            Some(Value::Int(v))
+                        } else {
+                            None
+                        }
+                    }
+                    Some(Value::SeqIter(it)) => ops::seq_next(it),
+                    _ => {
+                        return Err(VmError::py("SystemError", "FOR_ITER without iterator"));
+                    }
+                };
+                match next {
+                    Some(v) => stack.push(v),
+                    None => {
+                        stack.pop();
+                        *pc = target as usize;
+                    }
+                }
+            }
+            Op::JumpForward(t) => *pc = t as usize,
+            Op::JumpBackward(t) => {
+                self.checkpoint(*executed)?;
+                *pc = t as usize;
+            }
+            Op::PopJumpForwardIfFalse(t) | Op::PopJumpBackwardIfFalse(t) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                if !v.truthy()? {
+                    *pc = t as usize;
+                    if matches!(op, Op::PopJumpBackwardIfFalse(_)) {
+                        self.checkpoint(*executed)?;
+                    }
+                }
+            }
+            Op::PopJumpForwardIfTrue(t) | Op::PopJumpBackwardIfTrue(t) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                if v.truthy()? {
+                    *pc = t as usize;
+                    if matches!(op, Op::PopJumpBackwardIfTrue(_)) {
+                        self.checkpoint(*executed)?;
+                    }
+                }
+            }
+            Op::PopJumpForwardIfNone(t) | Op::PopJumpBackwardIfNone(t) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                if matches!(v, Value::None) {
+                    *pc = t as usize;
+                    if matches!(op, Op::PopJumpBackwardIfNone(_)) {
+                        self.checkpoint(*executed)?;
+                    }
+                }
+            }
+            Op::PopJumpForwardIfNotNone(t) | Op::PopJumpBackwardIfNotNone(t) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                if !matches!(v, Value::None) {
+                    *pc = t as usize;
+                    if matches!(op, Op::PopJumpBackwardIfNotNone(_)) {
+                        self.checkpoint(*executed)?;
+                    }
+                }
+            }
+            Op::JumpIfFalseOrPop(t) => {
+                let top = stack.last().ok_or_else(underflow)?;
+                if top.truthy()? {
+                    stack.pop();
+                } else {
+                    *pc = t as usize;
+                }
+            }
+            Op::JumpIfTrueOrPop(t) => {
+                let top = stack.last().ok_or_else(underflow)?;
+                if top.truthy()? {
+                    *pc = t as usize;
+                } else {
+                    stack.pop();
+                }
+            }
+            Op::LoadAttr(n) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                stack.push(ops::load_attr(&v, &code.names[n as usize])?);
+            }
+            Op::LoadMethod(n) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                let name = &code.names[n as usize];
+                match ops::method(&v, name) {
+                    Some(m) => {
+                        stack.push(Value::Builtin(m));
+                        stack.push(v);
+                    }
+                    None => {
+                        let attr = ops::load_attr(&v, name)?;
+                        stack.push(Value::Null);
+                        stack.push(attr);
+                    }
+                }
+            }
+            Op::Call(n) => {
+                let n = n as usize;
+                if stack.len() < n + 2 {
+                    return Err(underflow());
+                }
+                let mut args = stack.split_off(stack.len() - n);
+                let second = stack.pop().ok_or_else(underflow)?;
+                let first = stack.pop().ok_or_else(underflow)?;
+                let callable = match first {
+                    Value::Null => second,
+                    meth => {
+                        args.insert(0, second);
+                        meth
+                    }
+                };
+                self.instructions += *executed;
+                *executed = 0;
+                let r = self.call_value(&callable, args)?;
+                stack.push(r);
+            }
+            Op::MakeFunction(flags) => {
+                let code_v = stack.pop().ok_or_else(underflow)?;
+                let defaults = if flags & 1 == 1 {
+                    match stack.pop().ok_or_else(underflow)? {
+                        Value::Tuple(t) => t.to_vec(),
+                        Value::IntPair(a, b) => vec![Value::Int(a), Value::Int(b)],
+                        _ => return Err(VmError::py("SystemError", "bad defaults")),
+                    }
+                } else {
+                    Vec::new()
+                };
+                let Value::Code(c) = code_v else {
+                    return Err(VmError::py("SystemError", "MAKE_FUNCTION without code"));
+                };
+                stack.push(Value::Function(Obj::new(Function { code: c, defaults })));
+            }
+            Op::ImportName(n) => {
+                let _fromlist = stack.pop().ok_or_else(underflow)?;
+                let _level = stack.pop().ok_or_else(underflow)?;
+                let name = &code.names[n as usize];
+                let top = name.split('.').next().unwrap_or(name);
+                Module::import(name).ok_or_else(|| {
+                    VmError::py(
+                        "ModuleNotFoundError",
+                        format!("No module named '{name}' in gilscope's interpreter"),
+                    )
+                })?;
+                let m = if name.contains('.') && matches!(_fromlist, Value::None) {
+                    Module::import(top)
+                } else {
+                    Module::import(name)
+                };
+                stack.push(Value::Module(m.unwrap_or(Module::Opaque("?"))));
+            }
+            Op::ImportFrom(n) => {
+                let m = stack.last().ok_or_else(underflow)?;
+                let name = &code.names[n as usize];
+                let v = ops::load_attr(m, name).map_err(|_| {
+                    VmError::py(
+                        "ImportError",
+                        format!(
+                            "cannot import name '{name}' from '{}'",
+                            match m {
+                                Value::Module(m) => m.name(),
+                                _ => "?",
+                            }
+                        ),
+                    )
+                })?;
+                stack.push(v);
+            }
+            Op::ReturnValue => {}
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn load_global(&self, code: &Code, name: u32) -> Result<Value, VmError> {
+        let slot = code.global_slots[name as usize] as usize;
+        let v = if self.globals.is_shared(slot) {
+            self.globals.load(slot)
+        } else {
+            fast_clone(&self.snapshot[slot])
+        };
+        match v {
+            Value::Null => match Builtin::lookup(&code.names[name as usize]) {
+                Some(b) => Ok(Value::Builtin(b)),
+                None => Err(VmError::py(
+                    "NameError",
+                    format!("name '{}' is not defined", code.names[name as usize]),
+                )),
+            },
+            v => Ok(v),
+        }
+    }
+
+    /// Runs `f` with the GIL released, recorded as native work (NumPy's inner loops).
+    fn without_gil<R>(&mut self, f: impl FnOnce() -> R) -> Result<R, VmError> {
+        self.host.begin_allow_threads(Release::Native);
+        let r = f();
+        self.host.end_allow_threads()?;
+        Ok(r)
+    }
+
+    /// Runs `f` with the GIL released when `release` (NumPy's rule for this operation says
+    /// so), else holding it.
+    fn gil_released_if<R>(&mut self, release: bool, f: impl FnOnce() -> R) -> Result<R, VmError> {
+        if release {
+            self.without_gil(f)
+        } else {
+            Ok(f())
+        }
+    }
+
+    fn binary_op(&mut self, op: BinOp, a: Value, b: Value) -> Result<Value, VmError> {
+        match (&a, &b) {
+            (Value::Array(_), _) | (_, Value::Array(_)) => numpy::binary(self, op, &a, &b),
+            (Value::NpFloat(_), _) | (_, Value::NpFloat(_)) => npscalar::binary(op, &a, &b),
+            _ => ops::binary(op, &a, &b),
+        }
+    }
+
+    fn store_subscr(
+        &mut self,
+        container: &Value,
+        key: &Value,
+        value: Value,
+    ) -> Result<(), VmError> {
+        match container {
+            Value::Array(arr) => numpy::store(self, arr, key, &value),
+            Value::List(l) => {
+                let mut items = l.lock();
+                let len = items.len();
+                let i = key
+                    .as_i64()
+                    .ok_or_else(|| VmError::type_error("list indices must be integers"))?;
+                let k = ops::seq_index(i, len).ok_or_else(|| {
+                    VmError::py("IndexError", "list assignment index out of range")
+                })?;
+                items[k] = value;
+                Ok(())
+            }
+            Value::Dict(d) => {
+                let mut items = d.lock();
+                match items.iter_mut().find(|(k, _)| k.py_eq(key)) {
+                    Some(slot) => slot.1 = value,
+                    None => items.push((key.clone(), value)),
+                }
+                Ok(())
+            }
+            other => Err(VmError::type_error(format!(
+                "'{}' object does not support item assignment",
+                other.type_name()
+            ))),
+        }
+    }
+
+    fn call_builtin(&mut self, b: Builtin, args: Vec<Value>) -> Result<Value, VmError> {
+        match b {
+            Builtin::TimeSleep => {
+                let secs = match args.as_slice() {
+                    [v] => v.as_f64().ok_or_else(|| {
+                        VmError::type_error(format!(
+                            "'{}' object cannot be interpreted as a number",
+                            v.type_name()
+                        ))
+                    })?,
+                    _ => return Err(VmError::type_error("sleep() takes exactly one argument")),
+                };
+                if secs.is_nan() || secs < 0.0 {
+                    return Err(VmError::py(
+                        "ValueError",
+                        "sleep length must be non-negative",
+                    ));
+                }
+                self.host.begin_allow_threads(Release::Io);
+                let r = self.host.sleep(secs);
+                self.host.end_allow_threads()?;
+                r?;
+                Ok(Value::None)
+            }
+            Builtin::Print => {
+                let line: Vec<String> = args.iter().map(Value::to_str).collect();
+                self.host.print(&line.join(" "));
+                Ok(Value::None)
+            }
+            Builtin::NpZeros
+            | Builtin::NpDot
+            | Builtin::NpRandomRand
+            | Builtin::ArraySum
+            | Builtin::NpLinspace
+            | Builtin::NpArraySplit => numpy::call(self, b, args),
+            other => ops::call_builtin(other, args),
+        }
+    }
+}
