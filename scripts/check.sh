@@ -9,12 +9,12 @@ export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 chmod 700 "$XDG_RUNTIME_DIR"
 
 echo "== rustfmt"
-cargo fmt --check
+cargo fmt --all --check
 echo "== clippy"
-cargo clippy --release --all-targets --locked -- -D warnings
+cargo clippy --release --workspace --all-targets --locked -- -D warnings
 echo "== tests"
 mkdir -p target
-cargo test --release --locked 2>&1 | tee target/test.log
+cargo test --release --workspace --locked 2>&1 | tee target/test.log
 echo "== real window under Xvfb"
 scripts/window-check.sh
 # One closing line with the real totals of every test binary.
