@@ -14,7 +14,7 @@ use gilscope::view::theme::LIGHT;
 use gilscope::view::timeline::{TimelineModel, bin_lane};
 use gilscope_engine::config::{Kernel, Mode, RunConfig};
 use gilscope_engine::measure::sweep::{SweepSpec, aggregate, run_sweep};
-use gilscope_engine::runtime::emulated::{CancelToken, run_blocking};
+use gilscope_engine::runtime::{CancelToken, run_blocking};
 
 fn harness() -> Harness<'static, GilscopeApp> {
     Harness::builder()

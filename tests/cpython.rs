@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use gilscope_engine::config::{Kernel, Mode, RunConfig, Runtime};
-use gilscope_engine::runtime::emulated::{CancelToken, run_blocking};
+use gilscope_engine::runtime::{CancelToken, run_blocking};
 use gilscope_engine::trace::spans::SpanState;
 use gilscope_engine::trace::summary::RunSummary;
 

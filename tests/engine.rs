@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use gilscope_engine::EngineError;
 use gilscope_engine::config::{Kernel, Mode, RunConfig};
-use gilscope_engine::runtime::emulated::{CancelToken, run_blocking, spawn_job};
+use gilscope_engine::runtime::{CancelToken, run_blocking, spawn_job};
 use gilscope_engine::trace::events::{EngineEvent, channel};
 use gilscope_engine::trace::spans::{Span, SpanState};
 
@@ -271,7 +271,7 @@ fn long_mp_run() -> RunConfig {
 fn start_in_background(
     cfg: RunConfig,
 ) -> (
-    gilscope_engine::runtime::emulated::RunHandle,
+    gilscope_engine::runtime::RunHandle,
     gilscope_engine::EventStream,
     crossbeam_channel::Receiver<Result<gilscope_engine::RunOutcome, EngineError>>,
 ) {

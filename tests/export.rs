@@ -8,7 +8,7 @@ use gilscope::view::theme::{series_color, state_color};
 use gilscope::view::timeline::TimelineModel;
 use gilscope_engine::config::{RunConfig, Series};
 use gilscope_engine::measure::sweep::{SweepSpec, aggregate, run_sweep};
-use gilscope_engine::runtime::emulated::{CancelToken, run_blocking};
+use gilscope_engine::runtime::{CancelToken, run_blocking};
 use gilscope_engine::trace::events::channel;
 
 fn small() -> RunConfig {

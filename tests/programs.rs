@@ -9,7 +9,7 @@ use std::process::Command;
 
 use gilscope_engine::config::{Mode, RunConfig};
 use gilscope_engine::program::Program;
-use gilscope_engine::runtime::emulated::{CancelToken, run_blocking};
+use gilscope_engine::runtime::{CancelToken, run_blocking};
 use gilscope_engine::trace::spans::SpanState;
 use gilscope_engine::trace::summary::RunSummary;
 use gilscope_python::vm::code::disassemble_functions;

@@ -10,7 +10,7 @@ use std::process::Command;
 use gilscope::view::timeline::{LaneKind, TimelineModel};
 use gilscope_engine::build::Interpreter;
 use gilscope_engine::config::{Kernel, Mode, RunConfig};
-use gilscope_engine::runtime::emulated::{CancelToken, run_blocking};
+use gilscope_engine::runtime::{CancelToken, run_blocking};
 use gilscope_engine::trace::spans::SpanState;
 use gilscope_engine::trace::summary::RunOutcome;
 

@@ -15,7 +15,7 @@ use crate::export::data;
 use gilscope_engine::config::{MAX_THREADS, RunConfig, Series, parse_thread_list};
 use gilscope_engine::measure::sweep::{SweepSpec, aggregate, run_sweep};
 use gilscope_engine::program::Program;
-use gilscope_engine::runtime::emulated::{CancelToken, run_blocking};
+use gilscope_engine::runtime::{CancelToken, run_blocking};
 use gilscope_engine::trace::events::SweepPoint;
 use gilscope_engine::trace::summary::RunSummary;
 use gilscope_python::vm::code::disassemble_functions;

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 
 use super::{LessonsArgs, UsageError};
 use crate::lessons::{LESSONS, LessonRunner, Report, Size};
-use gilscope_engine::runtime::emulated::CancelToken;
+use gilscope_engine::runtime::CancelToken;
 
 /// Runs `gilscope lessons`.
 pub fn lessons(args: LessonsArgs) -> Result<ExitCode> {

@@ -15,7 +15,7 @@ use super::settings::Settings;
 use crate::view::presets::Preset;
 use gilscope_engine::config::{Kernel, MAX_THREADS, Mode, RunConfig, Runtime, Series};
 use gilscope_engine::measure::sweep::{SweepSpec, run_sweep};
-use gilscope_engine::runtime::emulated::{self, spawn_job};
+use gilscope_engine::runtime::{self, spawn_job};
 use gilscope_engine::trace::events;
 
 /// Repaint period while a run streams: caps the UI at 20 frames per second, smooth enough for a
@@ -276,7 +276,7 @@ impl GilscopeApp {
         }
         let sink = self.session.sink.clone();
         match spawn_job("gilscope-run", move |cancel| {
-            let _ = emulated::run_blocking(&cfg, Some(&sink), &cancel);
+            let _ = runtime::run_blocking(&cfg, Some(&sink), &cancel);
         }) {
             Ok(h) => {
                 self.session.error = None;

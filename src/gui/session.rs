@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use crate::view::timeline::{TimeWindow, TimelineModel};
 use gilscope_engine::config::{RunConfig, Series};
-use gilscope_engine::runtime::emulated::RunHandle;
+use gilscope_engine::runtime::RunHandle;
 use gilscope_engine::trace::events::{EngineEvent, EventSink, EventStream, GridFrame, SweepPoint};
 use gilscope_engine::trace::summary::RunSummary;
 

@@ -14,7 +14,7 @@ use serde::Serialize;
 use gilscope_engine::config::{RunConfig, Runtime};
 use gilscope_engine::error::EngineError;
 use gilscope_engine::measure::membw::Bandwidth;
-use gilscope_engine::runtime::emulated::{CancelToken, run_blocking};
+use gilscope_engine::runtime::{CancelToken, run_blocking};
 use gilscope_engine::trace::clock;
 use gilscope_engine::trace::events::EventSink;
 use gilscope_engine::trace::summary::RunSummary;

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use gilscope_engine::runtime::emulated::{CancelToken, next_run_id};
+use gilscope_engine::runtime::{CancelToken, next_run_id};
 use gilscope_engine::trace::events::{EngineEvent, EventSink};
 
 use super::{RecordedRun, Recording};

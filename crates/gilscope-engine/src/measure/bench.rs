@@ -13,7 +13,7 @@ use crate::gil::{Gil, Ticker};
 use crate::heat::kernels;
 use crate::program::{self, Program};
 use crate::runtime::emulated::MainHost;
-use crate::runtime::emulated::{CancelToken, run_blocking};
+use crate::runtime::{CancelToken, run_blocking};
 use crate::trace::spans::{Recorder, SpanState};
 use gilscope_python::vm::object::{Obj, set_thread_discipline};
 use gilscope_python::vm::value::{ArrayObj, Value};
@@ -370,7 +370,7 @@ pub fn run_engine_bench(
         };
         let (sink, stream) = crate::trace::events::channel(100_000, None);
         let (tx, rx) = crossbeam_channel::bounded(1);
-        let handle = crate::runtime::emulated::spawn_job("bench-cancel", move |c| {
+        let handle = crate::runtime::spawn_job("bench-cancel", move |c| {
             let _ = tx.send(run_blocking(&cfg, Some(&sink), &c).is_err());
         })?;
         // Wait until the workers are computing, then cancel and time the end of the run.

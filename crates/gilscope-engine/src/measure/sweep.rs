@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{MAX_THREADS, RunConfig, Series};
 use crate::error::EngineError;
-use crate::runtime::emulated::{CancelToken, run_blocking};
+use crate::runtime::{CancelToken, run_blocking};
 use crate::trace::clock;
 use crate::trace::events::{EngineEvent, EventSink, SweepPoint};
 

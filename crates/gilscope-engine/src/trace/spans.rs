@@ -1,6 +1,5 @@
 //! Trace spans (who did what, on which core, when) and the cheap per-worker recorder.
 
-use crossbeam_channel::{Sender, TrySendError};
 use serde::{Deserialize, Serialize};
 
 use crate::trace::clock;
@@ -178,8 +177,14 @@ const CPU_RECHECK_NS: u64 = 1_000_000;
 /// between cores faster; `sched_getcpu` is a third of a span's recording cost), in nanoseconds.
 const CPU_REREAD_NS: u64 = 100_000;
 
-/// Where a recorder sends its batches.
-pub type SpanSender = Sender<crate::runtime::emulated::WorkerMsg>;
+/// Where a recorder sends its batches: the runtime that owns the worker gives it one.
+pub trait SpanSink: Send {
+    /// Offers one batch without blocking; `false` when it was refused (full or gone).
+    fn offer(&self, batch: Vec<Span>) -> bool;
+}
+
+/// A boxed sink, as a recorder holds it.
+pub type SpanSender = Box<dyn SpanSink>;
 
 /// Records the state changes of one worker thread, cheaply and with bounded memory.
 ///
@@ -337,9 +342,8 @@ impl Recorder {
             return;
         };
         let n = batch.len() as u64;
-        match out.try_send(crate::runtime::emulated::WorkerMsg::Spans(batch)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => self.dropped += n,
+        if !out.offer(batch) {
+            self.dropped += n;
         }
     }
 
@@ -414,8 +418,14 @@ impl From<gilscope_python::vm::Release> for SpanState {
 
 #[cfg(test)]
 mod tests {
+    /// A plain channel of batches is a sink for these tests.
+    impl SpanSink for crossbeam_channel::Sender<Vec<Span>> {
+        fn offer(&self, batch: Vec<Span>) -> bool {
+            self.try_send(batch).is_ok()
+        }
+    }
+
     use super::*;
-    use crate::runtime::emulated::WorkerMsg;
 
     #[test]
     fn wire_round_trip() {
@@ -438,8 +448,8 @@ mod tests {
 
     #[test]
     fn recorder_merges_repeats_and_counts_time() {
-        let (tx, rx) = crossbeam_channel::bounded(8);
-        let mut r = Recorder::new(0, Some(tx));
+        let (tx, rx) = crossbeam_channel::bounded::<Vec<Span>>(8);
+        let mut r = Recorder::new(0, Some(Box::new(tx)));
         r.enter(SpanState::Python);
         r.enter(SpanState::Python);
         r.enter(SpanState::GilWait);
@@ -448,7 +458,7 @@ mod tests {
         let (totals, dropped) = r.finish();
         assert_eq!(dropped, 0);
         let mut spans = Vec::new();
-        while let Ok(WorkerMsg::Spans(b)) = rx.try_recv() {
+        while let Ok(b) = rx.try_recv() {
             spans.extend(b);
         }
         let states: Vec<_> = spans.iter().map(|s| s.state).collect();
@@ -471,8 +481,8 @@ mod tests {
 
     #[test]
     fn full_channel_counts_drops() {
-        let (tx, _rx) = crossbeam_channel::bounded(0);
-        let mut r = Recorder::new(0, Some(tx));
+        let (tx, _rx) = crossbeam_channel::bounded::<Vec<Span>>(0);
+        let mut r = Recorder::new(0, Some(Box::new(tx)));
         r.enter(SpanState::Native);
         r.enter(SpanState::Io);
         let (_, dropped) = r.finish();

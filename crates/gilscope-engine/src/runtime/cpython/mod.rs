@@ -23,7 +23,7 @@ pub use probe::{MIN_VERSION, PythonInfo, preflight, probe};
 
 use crate::config::RunConfig;
 use crate::error::EngineError;
-use crate::runtime::emulated::CancelToken;
+use crate::runtime::CancelToken;
 use crate::trace::events::EventSink;
 use crate::trace::summary::RunOutcome;
 

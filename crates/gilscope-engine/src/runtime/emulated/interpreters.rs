@@ -8,9 +8,10 @@
 use std::sync::Arc;
 
 use super::threading::run_threads;
-use super::{CancelToken, Coordinator, GilCounts, Namespace, WorkerJob};
+use super::{Coordinator, GilCounts, Namespace, WorkerJob};
 use crate::error::EngineError;
 use crate::gil::Gil;
+use crate::runtime::CancelToken;
 
 /// Runs each job in its own interpreter; returns the counters summed over their GILs.
 pub(super) fn run(

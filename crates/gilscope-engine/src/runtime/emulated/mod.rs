@@ -1,5 +1,6 @@
-//! Runs the benchmark: a coordinator that starts the workers of the chosen mode, gathers their
-//! spans, frames, progress and results, samples the cores, and reports through the event sink.
+//! The emulated runtime: prepares a program, starts the workers of the chosen mode (threads,
+//! child processes, subinterpreters or a native pool), gathers their spans, frames, progress and
+//! results, and reports through the event sink.
 
 mod interpreters;
 mod native;
@@ -9,8 +10,6 @@ mod threading;
 mod worker;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
@@ -21,9 +20,11 @@ use crate::config::{Kernel, Mode, RunConfig};
 use crate::error::EngineError;
 use crate::heat::workload;
 use crate::program::{Program, WireValue};
+use crate::runtime::CancelToken;
+use crate::runtime::start::{announce_start, param_overrides};
 use crate::trace::clock;
 use crate::trace::events::{EngineEvent, EventSink, GridFrame};
-use crate::trace::sampler::{self, Sampler};
+use crate::trace::sampler;
 use crate::trace::spans::{NO_CPU, Span, SpanState};
 use crate::trace::summary::{RunOutcome, RunSummary, WorkerSummary};
 use gilscope_python::vm::Globals;
@@ -40,27 +41,6 @@ const WORKER_CHANNEL: usize = 4096;
 const PROGRESS_EVERY_NS: u64 = 50_000_000;
 /// How often workers publish a grid frame, in nanoseconds.
 pub const FRAME_EVERY_NS: u64 = 50_000_000;
-/// Period of the per-core sampler.
-pub const SAMPLE_PERIOD: Duration = Duration::from_millis(100);
-
-/// A flag that asks a run to stop.
-#[derive(Clone, Default, Debug)]
-pub struct CancelToken(Arc<AtomicBool>);
-
-impl CancelToken {
-    /// A fresh, unset token.
-    pub fn new() -> Self {
-        Self::default()
-    }
-    /// Asks the run to stop.
-    pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-    /// Whether a stop was asked for.
-    pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
-}
 
 /// One worker's assignment, as sent to a child process.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -207,11 +187,11 @@ pub enum WorkerMsg {
     },
 }
 
-static NEXT_RUN_ID: AtomicU64 = AtomicU64::new(1);
-
-/// A fresh run id (for replays, which show recorded runs through the live events).
-pub fn next_run_id() -> u64 {
-    NEXT_RUN_ID.fetch_add(1, Ordering::Relaxed)
+/// A worker's recorder sends its span batches to the coordinator as [`WorkerMsg::Spans`].
+impl crate::trace::spans::SpanSink for crossbeam_channel::Sender<WorkerMsg> {
+    fn offer(&self, batch: Vec<Span>) -> bool {
+        self.try_send(WorkerMsg::Spans(batch)).is_ok()
+    }
 }
 
 /// The GIL counters of the locks a mode's runner owns (children report their own).
@@ -394,65 +374,6 @@ impl<'a> Coordinator<'a> {
     }
 }
 
-/// Tells the sink a run started (fresh frames, `RunStarted`) and starts the per-core sampler
-/// that forwards its samples: the start every runtime makes.
-pub(crate) fn announce_start(
-    run_id: u64,
-    cfg: &RunConfig,
-    sink: Option<&EventSink>,
-    cores: usize,
-    start_ns: u64,
-) -> Result<Sampler, EngineError> {
-    if let Some(sink) = sink {
-        sink.reset_frames(run_id);
-        sink.send(EngineEvent::RunStarted {
-            run_id,
-            config: Box::new(cfg.clone()),
-            cores,
-            start_ns,
-        });
-    }
-    let sampler_sink = sink.cloned();
-    Sampler::start(SAMPLE_PERIOD, move |s| {
-        if let Some(sink) = &sampler_sink {
-            sink.send(EngineEvent::CoreSample {
-                run_id,
-                sample: s.clone(),
-            });
-        }
-    })
-    .map_err(|e| EngineError::io("could not start the core sampler", e))
-}
-
-/// Runs one configuration to the end on the calling thread, reporting to `sink` if given.
-pub fn run_blocking(
-    cfg: &RunConfig,
-    sink: Option<&EventSink>,
-    cancel: &CancelToken,
-) -> Result<RunOutcome, EngineError> {
-    let run_id = NEXT_RUN_ID.fetch_add(1, Ordering::Relaxed);
-    let result = cfg.with_heat_params().and_then(|cfg| match cfg.runtime {
-        crate::config::Runtime::Emulated => run_inner(run_id, &cfg, sink, cancel),
-        crate::config::Runtime::Cpython => {
-            crate::runtime::cpython::run_cpython(run_id, &cfg, sink, cancel)
-        }
-    });
-    if let Some(sink) = sink {
-        match &result {
-            Ok(outcome) => sink.send(EngineEvent::RunFinished {
-                run_id,
-                summary: Box::new(outcome.summary.clone()),
-            }),
-            Err(e) => sink.send(EngineEvent::RunFailed {
-                run_id,
-                error: e.to_string(),
-                cancelled: matches!(e, EngineError::Cancelled),
-            }),
-        }
-    }
-    result
-}
-
 /// A program ready to run: compiled, its namespace in this process initialised, every worker's
 /// arguments computed by its `share`.
 struct Prepared {
@@ -461,24 +382,6 @@ struct Prepared {
     entry: String,
     params: Vec<(String, WireValue)>,
     args: Vec<Vec<WireValue>>,
-}
-
-/// The parameters a configuration sets: the heat program's sizes and kernel from the config
-/// fields, then the user's `--param` values.
-pub(crate) fn param_overrides(cfg: &RunConfig) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    if cfg.is_heat() {
-        out.push(("N".to_owned(), cfg.grid.to_string()));
-        out.push(("NP".to_owned(), cfg.problems.to_string()));
-        out.push(("NITER".to_owned(), cfg.iters.to_string()));
-        out.push(("KERNEL".to_owned(), cfg.kernel.name().to_owned()));
-        out.push((
-            "IO_WAIT".to_owned(),
-            format!("{}", cfg.io_wait_micros as f64 / 1e6),
-        ));
-    }
-    out.extend(cfg.params.iter().cloned());
-    out
 }
 
 fn prepare(cfg: &RunConfig) -> Result<Prepared, EngineError> {
@@ -581,7 +484,7 @@ fn report(prep: &Prepared, returned: &[WireValue]) -> Result<WireValue, EngineEr
     }
 }
 
-fn run_inner(
+pub(crate) fn run_emulated(
     run_id: u64,
     cfg: &RunConfig,
     sink: Option<&EventSink>,
@@ -718,63 +621,5 @@ fn run_inner(
         core_samples,
         start_ns,
         end_ns,
-    })
-}
-
-/// A run going on in the background.
-pub struct RunHandle {
-    cancel: CancelToken,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl RunHandle {
-    /// Asks the run to stop; events tell when it has.
-    pub fn cancel(&self) {
-        self.cancel.cancel();
-    }
-
-    /// Whether the background thread has ended.
-    pub fn is_finished(&self) -> bool {
-        self.thread.as_ref().is_none_or(|t| t.is_finished())
-    }
-
-    /// Waits for the background thread.
-    pub fn join(mut self) {
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for RunHandle {
-    fn drop(&mut self) {
-        self.cancel.cancel();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-/// Starts `job` on a named background thread with its own cancel token.
-pub fn spawn_job(
-    name: &str,
-    job: impl FnOnce(CancelToken) + Send + 'static,
-) -> Result<RunHandle, EngineError> {
-    let cancel = CancelToken::new();
-    let c2 = cancel.clone();
-    let thread = std::thread::Builder::new()
-        .name(name.to_owned())
-        .spawn(move || job(c2))
-        .map_err(|e| EngineError::io("could not start the run thread", e))?;
-    Ok(RunHandle {
-        cancel,
-        thread: Some(thread),
-    })
-}
-
-/// Starts a run on a named background thread; its events go to `sink`.
-pub fn start_run(cfg: RunConfig, sink: EventSink) -> Result<RunHandle, EngineError> {
-    spawn_job("gilscope-run", move |cancel| {
-        let _ = run_blocking(&cfg, Some(&sink), &cancel);
     })
 }

@@ -10,11 +10,12 @@ use crossbeam_channel::{Sender, bounded};
 use ndarray::Array2;
 
 use super::{
-    CancelToken, Coordinator, FRAME_EVERY_NS, GilCounts, WORKER_CHANNEL, WorkerJob, WorkerMsg,
-    WorkerResult, Workers,
+    Coordinator, FRAME_EVERY_NS, GilCounts, WORKER_CHANNEL, WorkerJob, WorkerMsg, WorkerResult,
+    Workers,
 };
 use crate::config::{Kernel, RunConfig};
 use crate::error::EngineError;
+use crate::runtime::CancelToken;
 use crate::trace::clock;
 
 /// A finished grid's sum, rounded as NumPy's `u.sum()` rounds it.
@@ -168,7 +169,7 @@ fn drive(shared: &Shared, jobs: &[WorkerJob], pool: &rayon::ThreadPool) -> Resul
     pool.broadcast(|ctx| {
         if let Some(slot) = shared.workers.get(ctx.index()) {
             *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(PoolWorker {
-                rec: Recorder::new(ctx.index(), Some(tx.clone())),
+                rec: Recorder::new(ctx.index(), Some(Box::new(tx.clone()))),
                 cpu0_ns: clock::thread_cpu_ns(),
                 sums: Vec::new(),
                 iters_done: 0,

@@ -10,12 +10,13 @@ use crossbeam_channel::{Sender, bounded};
 
 use super::protocol::{read_msg, write_msg};
 use super::{
-    CancelToken, Coordinator, GilCounts, Namespace, WORKER_CHANNEL, WorkerJob, WorkerMsg, Workers,
+    Coordinator, GilCounts, Namespace, WORKER_CHANNEL, WorkerJob, WorkerMsg, Workers,
     run_interpreted,
 };
 use crate::config::RunConfig;
 use crate::error::EngineError;
 use crate::gil::Gil;
+use crate::runtime::CancelToken;
 use crate::trace::clock;
 use crate::trace::spans::{Span, SpanState};
 

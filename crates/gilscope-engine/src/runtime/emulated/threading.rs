@@ -6,12 +6,13 @@ use std::sync::Arc;
 use crossbeam_channel::bounded;
 
 use super::{
-    CancelToken, Coordinator, GilCounts, Namespace, WORKER_CHANNEL, WorkerJob, WorkerMsg, Workers,
+    Coordinator, GilCounts, Namespace, WORKER_CHANNEL, WorkerJob, WorkerMsg, Workers,
     run_interpreted,
 };
 use crate::config::RunConfig;
 use crate::error::EngineError;
 use crate::gil::Gil;
+use crate::runtime::CancelToken;
 use gilscope_python::vm::Globals;
 
 /// Runs the jobs on threads under one lock; returns its counters.

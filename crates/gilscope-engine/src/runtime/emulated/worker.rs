@@ -157,7 +157,7 @@ pub fn run_interpreted(
     let mut host = InterpHost {
         gil,
         job,
-        rec: Recorder::new(job.worker, Some(tx.clone())),
+        rec: Recorder::new(job.worker, Some(Box::new(tx.clone()))),
         tx,
         steps: 0,
         last_report_ns: 0,
