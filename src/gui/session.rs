@@ -161,7 +161,7 @@ pub struct Session {
     /// How it is looked at.
     pub timeline_view: TimelineView,
     /// The timeline's pixel segments, reused while the view and the data stay the same.
-    pub timeline_segments: crate::gui::panels::timeline::SegmentCache,
+    pub timeline_segments: crate::view::timeline::SegmentCache,
     /// Sweep points measured.
     pub sweep_points: Vec<SweepPoint>,
     /// The sweep's progress.

@@ -9,30 +9,13 @@ use super::super::settings::Settings;
 use super::super::theme::{c32, palette};
 use crate::view::theme::{MIXED, Palette, state_color, text_on, worker_color};
 use crate::view::timeline::{
-    Lane, LaneKind, Segment, TimeWindow, TimelineModel, bin_lane, fmt_rel, tick_step_ns,
+    CacheKey, Lane, LaneKind, TimeWindow, TimelineModel, fmt_rel, tick_step_ns,
 };
 use gilscope_engine::trace::spans::SpanState;
 
 /// Width of the lane-label column, in points.
 pub const LABEL_WIDTH: f32 = 150.0;
 const AXIS_HEIGHT: f32 = 18.0;
-
-/// Key of the segment cache: what the segments were computed for.
-#[derive(Clone, Copy, PartialEq)]
-pub struct CacheKey {
-    window: (u64, u64),
-    width_px: usize,
-    spans: usize,
-    last_ns: u64,
-    dark: bool,
-}
-
-/// Segments of every lane for one window, reused while nothing changes.
-#[derive(Default)]
-pub struct SegmentCache {
-    key: Option<CacheKey>,
-    segments: Vec<Vec<Segment>>,
-}
 
 /// Heights of the lanes, squeezed to fit `avail` (cores compress first when there are many).
 /// How much lanes may grow beyond their natural height to fill the timeline.
@@ -222,20 +205,15 @@ pub fn show(
     let lanes = model.display_lanes();
     let heights = lane_heights(&lanes, lanes_rect.height());
     let key = CacheKey {
-        window: (window.start_ns as u64, window.end_ns as u64),
+        window_ns: (window.start_ns as u64, window.end_ns as u64),
         width_px: width_px as usize,
         spans: model.span_count,
         last_ns: model.last_ns,
-        dark: settings.dark,
+        idle: pal.idle,
     };
-    let cache = &mut session.timeline_segments;
-    if cache.key != Some(key) || cache.segments.len() != lanes.len() {
-        cache.segments = lanes
-            .iter()
-            .map(|l| bin_lane(l, &window, width_px as usize, pal.idle))
-            .collect();
-        cache.key = Some(key);
-    }
+    let segments = session
+        .timeline_segments
+        .get(key, lanes.iter().copied(), &window);
     draw_axis(&painter, rect, lanes_rect, &window, model.start_ns, &pal);
     let mut y = lanes_rect.min.y;
     let mut rows: Vec<(Rect, usize)> = Vec::with_capacity(lanes.len());
@@ -258,13 +236,13 @@ pub fn show(
         let labelled = Rect::from_min_max(pos2(rect.min.x, row.min.y), row.max);
         *group = Some(group.map_or(labelled, |g| g.union(labelled)));
         painter.rect_filled(row, 0.0, c32(pal.idle));
-        for s in &cache.segments[i] {
+        for s in &segments[i] {
             let r = Rect::from_x_y_ranges(row.min.x + s.x0..=row.min.x + s.x1, row.y_range());
             painter.rect_filled(r, 0.0, c32(s.color));
         }
         // Who: the holder on a GIL lane, the worker that ran on a core lane, as "w0".
         if h >= 12.0 && !matches!(lane.kind, LaneKind::Worker(_)) {
-            for s in cache.segments[i].iter().filter(|s| s.x1 - s.x0 >= 22.0) {
+            for s in segments[i].iter().filter(|s| s.x1 - s.x0 >= 22.0) {
                 let t = window.start_ns
                     + window.width_ns() * f64::from((s.x0 + s.x1) / 2.0) / f64::from(width_px);
                 let Some(sp) = lane.span_at(t.max(0.0) as u64, 0) else {
