@@ -17,8 +17,7 @@ pub struct BenchReport {
 
 /// Measures the figures.
 pub fn run() -> Result<BenchReport> {
-    let engine =
-        run_engine_bench(super::commands::self_exe()).context("engine benchmark failed")?;
+    let engine = run_engine_bench(super::exe::self_exe()).context("engine benchmark failed")?;
     Ok(BenchReport { engine })
 }
 

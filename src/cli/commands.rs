@@ -674,10 +674,3 @@ fn bench(args: BenchArgs) -> Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
-
-/// The path of this program, for multiprocessing workers.
-pub fn self_exe() -> Option<PathBuf> {
-    std::env::current_exe()
-        .ok()
-        .filter(|p: &PathBuf| Path::new(p).exists())
-}

@@ -42,7 +42,7 @@ pub fn lessons(args: LessonsArgs) -> Result<ExitCode> {
     }
     let runner = LessonRunner {
         size: if args.quick { Size::Quick } else { Size::Class },
-        worker_exe: super::commands::self_exe(),
+        worker_exe: super::exe::self_exe(),
         python: Some(args.python.clone()),
         publish_frames: false,
     };

@@ -2,6 +2,7 @@
 
 mod bench;
 mod commands;
+mod exe;
 mod lessons;
 
 use std::path::PathBuf;

@@ -47,7 +47,7 @@ pub fn core_count() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
-        .max(crate::trace::sampler::proc_stat_core_count().unwrap_or(1))
+        .max(crate::trace::cpustat::proc_stat_core_count().unwrap_or(1))
 }
 
 /// Bytes of memory the OS says are available, where it says so.
