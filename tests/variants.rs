@@ -8,7 +8,7 @@ mod common;
 use std::process::Command;
 
 use gilscope::view::timeline::{LaneKind, TimelineModel};
-use gilscope_engine::build::Interpreter;
+use gilscope_engine::build::Build;
 use gilscope_engine::config::{Kernel, Mode, RunConfig};
 use gilscope_engine::runtime::{CancelToken, run_blocking};
 use gilscope_engine::trace::spans::SpanState;
@@ -18,12 +18,7 @@ fn exe() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_BIN_EXE_gilscope"))
 }
 
-fn cfg(
-    program: &str,
-    interpreter: Interpreter,
-    threads: usize,
-    params: &[(&str, &str)],
-) -> RunConfig {
+fn cfg(program: &str, interpreter: Build, threads: usize, params: &[(&str, &str)]) -> RunConfig {
     RunConfig {
         threads,
         program: program.to_owned(),
@@ -73,11 +68,7 @@ fn two_cores() -> bool {
 #[test]
 fn refcounts_drift_only_when_nothing_protects_them() {
     let calls = [("CALLS", "200000")];
-    for i in [
-        Interpreter::Gil,
-        Interpreter::FreeThreaded,
-        Interpreter::LegacyGil,
-    ] {
+    for i in [Build::Gil, Build::FreeThreaded, Build::LegacyGil] {
         let out = run(&cfg("refcount", i, 2, &calls));
         assert_eq!(out.summary.result["calls"], 400_000, "{i}");
         assert_eq!(out.summary.result["refcount_drift"], 0, "{i}");
@@ -90,7 +81,7 @@ fn refcounts_drift_only_when_nothing_protects_them() {
     let more = [("CALLS", "600000")];
     let mut drifts = Vec::new();
     for _ in 0..8 {
-        let out = run(&cfg("refcount", Interpreter::NoGilUnsafe, 2, &more));
+        let out = run(&cfg("refcount", Build::NoGilUnsafe, 2, &more));
         assert!(
             python_overlap_ns(&out) > 0,
             "no-gil threads never overlapped"
@@ -136,13 +127,13 @@ fn refcount_program_reports_no_drift_on_real_cpython() {
     };
     let line = String::from_utf8_lossy(&out.stdout);
     let v: serde_json::Value = serde_json::from_str(line.lines().last().unwrap()).unwrap();
-    let ours = run(&cfg("refcount", Interpreter::Gil, 2, &[("CALLS", "20000")]));
+    let ours = run(&cfg("refcount", Build::Gil, 2, &[("CALLS", "20000")]));
     assert_eq!(v["result"], ours.summary.result);
 }
 
 #[test]
 fn free_threaded_threads_run_python_at_once_and_race_on_globals() {
-    let count = cfg("count", Interpreter::FreeThreaded, 2, &[("N", "3000000")]);
+    let count = cfg("count", Build::FreeThreaded, 2, &[("N", "3000000")]);
     let out = run(&count);
     assert_eq!(out.summary.result["total"], 3_000_000);
     assert!(!out.summary.gil_enabled);
@@ -166,15 +157,10 @@ fn free_threaded_threads_run_python_at_once_and_race_on_globals() {
     // balance += 1 is a load and a store of a shared global: without a GIL, updates are lost.
     let bank = RunConfig {
         entry: Some("deposit_inplace".to_owned()),
-        ..cfg(
-            "bank",
-            Interpreter::FreeThreaded,
-            2,
-            &[("DEPOSITS", "400000")],
-        )
+        ..cfg("bank", Build::FreeThreaded, 2, &[("DEPOSITS", "400000")])
     };
     let gil = run(&RunConfig {
-        interpreter: Interpreter::Gil,
+        interpreter: Build::Gil,
         ..bank.clone()
     });
     assert_eq!(
@@ -201,9 +187,9 @@ fn the_legacy_gil_releases_every_hundred_instructions_and_threads_do_not_help() 
             .min_by(|a, b| a.wall_secs.total_cmp(&b.wall_secs))
             .unwrap()
     };
-    let new_gil = best(&cfg("count", Interpreter::Gil, 2, &n));
-    let old_one = best(&cfg("count", Interpreter::LegacyGil, 1, &n));
-    let old_two = best(&cfg("count", Interpreter::LegacyGil, 2, &n));
+    let new_gil = best(&cfg("count", Build::Gil, 2, &n));
+    let old_one = best(&cfg("count", Build::LegacyGil, 1, &n));
+    let old_two = best(&cfg("count", Build::LegacyGil, 2, &n));
     assert_eq!(old_two.result["total"], 3_000_000);
     // ~7 instructions per loop turn: one release per 105 instructions, whatever the threads.
     let per_thread_instr = old_one.instructions;
@@ -238,7 +224,7 @@ fn the_legacy_gil_releases_every_hundred_instructions_and_threads_do_not_help() 
 fn subinterpreters_run_in_one_process_each_under_its_own_gil() {
     let c = RunConfig {
         mode: Mode::Interpreters,
-        ..cfg("count", Interpreter::Gil, 2, &[("N", "3000000")])
+        ..cfg("count", Build::Gil, 2, &[("N", "3000000")])
     };
     let out = run(&c);
     assert_eq!(out.summary.result["total"], 3_000_000);
@@ -279,7 +265,7 @@ fn subinterpreters_run_in_one_process_each_under_its_own_gil() {
     // Globals are per interpreter: the parent's balance never moves, as with processes.
     let bank = RunConfig {
         mode: Mode::Interpreters,
-        ..cfg("bank", Interpreter::Gil, 2, &[("DEPOSITS", "1000")])
+        ..cfg("bank", Build::Gil, 2, &[("DEPOSITS", "1000")])
     };
     assert_eq!(run(&bank).summary.result["final"], 0);
 }

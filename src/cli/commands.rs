@@ -391,7 +391,7 @@ fn sweep(args: SweepArgs) -> Result<ExitCode> {
                 || (matches!(
                     s.mode,
                     gilscope_engine::Mode::Threading | gilscope_engine::Mode::Multiprocessing
-                ) && s.interpreter == gilscope_engine::build::Interpreter::Gil)
+                ) && s.interpreter == gilscope_engine::build::Build::Gil)
         })
         .collect();
     if let Some(t) = &args.threads {

@@ -282,11 +282,10 @@ pub fn exit_code(err: &anyhow::Error) -> ExitCode {
 /// `FILE:LINE:COL: …`) stands alone, anything else gets the `gilscope: error:` prefix.
 pub fn error_line(err: &anyhow::Error) -> String {
     for e in err.chain() {
-        if let Some(
-            gilscope_engine::EngineError::Python(m) | gilscope_engine::EngineError::Compile(m),
-        ) = e.downcast_ref::<gilscope_engine::EngineError>()
-        {
-            return m.clone();
+        match e.downcast_ref::<gilscope_engine::EngineError>() {
+            Some(gilscope_engine::EngineError::Python(m)) => return m.clone(),
+            Some(gilscope_engine::EngineError::Compile(c)) => return c.to_string(),
+            _ => {}
         }
     }
     format!("gilscope: error: {err:#}")
@@ -327,7 +326,7 @@ pub fn parse_mode(s: &str) -> Result<Mode, UsageError> {
 }
 
 /// Parses an interpreter name, as a usage error.
-pub fn parse_interpreter(s: &str) -> Result<gilscope_engine::build::Interpreter, UsageError> {
+pub fn parse_interpreter(s: &str) -> Result<gilscope_engine::build::Build, UsageError> {
     s.parse()
         .map_err(|e: gilscope_engine::EngineError| UsageError(e.to_string()))
 }

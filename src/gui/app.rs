@@ -221,10 +221,10 @@ impl GilscopeApp {
                                 .retain(|o| o.number != r.number);
                             self.session.lessons.reports.push(r);
                         }
-                        Err(e) if e.ends_with("run cancelled") => {
+                        Err(e) if e.is_cancelled() => {
                             self.session.notice = Some("lesson stopped".to_owned());
                         }
-                        Err(e) => self.session.error = Some(e),
+                        Err(e) => self.session.error = Some(e.to_string()),
                     }
                 }
             }
@@ -308,7 +308,7 @@ impl GilscopeApp {
                 .into_iter()
                 .filter(|s| {
                     matches!(s.mode, Mode::Threading | Mode::Multiprocessing)
-                        && s.interpreter == gilscope_engine::build::Interpreter::Gil
+                        && s.interpreter == gilscope_engine::build::Build::Gil
                 })
                 .map(|s| s.in_runtime(Runtime::Cpython))
                 .collect();
@@ -515,9 +515,7 @@ impl GilscopeApp {
                 let _ = tx.send(super::session::LessonMsg::Trial(t.clone()));
                 sink.wake();
             });
-            let _ = tx.send(super::session::LessonMsg::Done(
-                result.map_err(|e| format!("{e}")),
-            ));
+            let _ = tx.send(super::session::LessonMsg::Done(result));
             sink.wake();
         }) {
             Ok(h) => {
@@ -805,7 +803,7 @@ pub fn apply_preset(settings: &mut Settings, p: Preset, cores: usize) {
         if !settings.sweep_interpreters.contains(&s.interpreter) {
             settings.sweep_interpreters.push(s.interpreter);
         }
-        let plain = s.on(gilscope_engine::build::Interpreter::Gil);
+        let plain = s.on(gilscope_engine::build::Build::Gil);
         if !settings.sweep_series.contains(&plain) {
             settings.sweep_series.push(plain);
         }

@@ -28,7 +28,7 @@ pub enum LessonMsg {
     /// One trial finished.
     Trial(crate::lessons::TrialRuns),
     /// The lesson finished: its report, or why it could not run.
-    Done(Result<crate::lessons::Report, String>),
+    Done(Result<crate::lessons::Report, crate::lessons::LessonError>),
 }
 
 /// The lessons of this session: reports so far and the one running.

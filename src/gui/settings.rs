@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use gilscope_engine::build::Interpreter;
+use gilscope_engine::build::Build;
 use gilscope_engine::config::{RunConfig, Series};
 
 /// What the user chose, remembered across launches.
@@ -21,7 +21,7 @@ pub struct Settings {
     /// Runs per sweep point.
     pub sweep_repeats: usize,
     /// The interpreter builds a sweep runs each series on (one line per series and build).
-    pub sweep_interpreters: Vec<Interpreter>,
+    pub sweep_interpreters: Vec<Build>,
     /// Dark theme (for projectors) instead of light.
     pub dark: bool,
     /// Presentation scale: large fonts for a projector.
@@ -52,7 +52,7 @@ impl Default for Settings {
             sweep_series: Series::source_graph(),
             sweep_max_threads: (2 * cores).max(2),
             sweep_repeats: 3,
-            sweep_interpreters: vec![Interpreter::Gil],
+            sweep_interpreters: vec![Build::Gil],
             dark: false,
             presentation: false,
             live_window_secs: 2.0,

@@ -1,7 +1,7 @@
 //! The ten lessons, in the order of the source texts: their words, where to look, what they
 //! claim, and the runs that test the claim.
 
-use gilscope_engine::build::Interpreter;
+use gilscope_engine::build::Build;
 use gilscope_engine::config::{Kernel, MAX_THREADS, Mode, RunConfig, Runtime};
 
 use super::{Size, Trial};
@@ -389,13 +389,13 @@ pub fn trials(number: usize, size: Size, cores: usize) -> Vec<Trial> {
                 trial(
                     "gil",
                     "refcount.py, 2 threads, GIL".into(),
-                    rc(Interpreter::Gil),
+                    rc(Build::Gil),
                     2,
                 ),
                 trial(
                     "unsafe",
                     "refcount.py, 2 threads, GIL deleted".into(),
-                    rc(Interpreter::NoGilUnsafe),
+                    rc(Build::NoGilUnsafe),
                     3,
                 ),
             ]
@@ -410,25 +410,25 @@ pub fn trials(number: usize, size: Size, cores: usize) -> Vec<Trial> {
                 trial(
                     "gil1",
                     "count.py, 1 thread, GIL".into(),
-                    on(Interpreter::Gil, Mode::Threading, 1),
+                    on(Build::Gil, Mode::Threading, 1),
                     2,
                 ),
                 trial(
                     "ft1",
                     "count.py, 1 thread, free-threaded".into(),
-                    on(Interpreter::FreeThreaded, Mode::Threading, 1),
+                    on(Build::FreeThreaded, Mode::Threading, 1),
                     2,
                 ),
                 trial(
                     "ft2",
                     "count.py, 2 threads, free-threaded".into(),
-                    on(Interpreter::FreeThreaded, Mode::Threading, 2),
+                    on(Build::FreeThreaded, Mode::Threading, 2),
                     2,
                 ),
                 trial(
                     "sub2",
                     "count.py, 2 subinterpreters".into(),
-                    on(Interpreter::Gil, Mode::Interpreters, 2),
+                    on(Build::Gil, Mode::Interpreters, 2),
                     2,
                 ),
             ]

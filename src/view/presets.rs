@@ -2,7 +2,7 @@
 //! source texts as programs (count loop, bank race, downloads, NumPy dot), I/O-bound threads and
 //! native code.
 
-use gilscope_engine::build::Interpreter;
+use gilscope_engine::build::Build;
 use gilscope_engine::config::{Kernel, Mode, RunConfig, Runtime, Series};
 
 /// A named set of settings.
@@ -172,14 +172,14 @@ impl Preset {
             Preset::FreeThreaded => RunConfig {
                 threads: two,
                 problems: 40,
-                interpreter: Interpreter::FreeThreaded,
+                interpreter: Build::FreeThreaded,
                 ..base
             },
             Preset::RefcountRace => RunConfig {
                 threads: two,
                 program: "refcount".to_owned(),
                 params: vec![("CALLS".to_owned(), "1000000".to_owned())],
-                interpreter: Interpreter::NoGilUnsafe,
+                interpreter: Build::NoGilUnsafe,
                 ..base
             },
             Preset::Subinterpreters => RunConfig {
@@ -259,14 +259,14 @@ impl Preset {
             Preset::FreeThreaded => (
                 vec![
                     t(Mode::Threading, Kernel::Python),
-                    t(Mode::Threading, Kernel::Python).on(Interpreter::FreeThreaded),
+                    t(Mode::Threading, Kernel::Python).on(Build::FreeThreaded),
                 ],
                 (2 * cores).max(2),
             ),
             Preset::RefcountRace => (
                 vec![
                     t(Mode::Threading, Kernel::Python),
-                    t(Mode::Threading, Kernel::Python).on(Interpreter::NoGilUnsafe),
+                    t(Mode::Threading, Kernel::Python).on(Build::NoGilUnsafe),
                 ],
                 2,
             ),

@@ -1,7 +1,7 @@
 //! Every colour gilscope draws with, in one place: span states, workers, series, the heat-map
 //! scale, and the light (slides) and dark (projector) backgrounds.
 
-use gilscope_engine::build::Interpreter;
+use gilscope_engine::build::Build;
 use gilscope_engine::config::{Kernel, Mode, Series};
 use gilscope_engine::trace::spans::SpanState;
 
@@ -88,10 +88,10 @@ pub fn series_color(s: Series) -> Rgb {
     let base = mode_kernel_color(s);
     // Other interpreter builds of the same series: the same hue, shifted so the lines differ.
     match s.interpreter {
-        Interpreter::Gil => base,
-        Interpreter::FreeThreaded => base.mix(Rgb(0x00, 0xb0, 0x60), 0.55),
-        Interpreter::LegacyGil => base.mix(Rgb(0x30, 0x20, 0x10), 0.5),
-        Interpreter::NoGilUnsafe => base.mix(Rgb(0xe0, 0x00, 0xc0), 0.55),
+        Build::Gil => base,
+        Build::FreeThreaded => base.mix(Rgb(0x00, 0xb0, 0x60), 0.55),
+        Build::LegacyGil => base.mix(Rgb(0x30, 0x20, 0x10), 0.5),
+        Build::NoGilUnsafe => base.mix(Rgb(0xe0, 0x00, 0xc0), 0.55),
     }
 }
 

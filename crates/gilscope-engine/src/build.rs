@@ -1,7 +1,7 @@
-//! Interpreter variants: which lock (if any) serialises the bytecode, and how objects count their
-//! references. Each variant is real behaviour of the interpreter, never a factor on a time.
+//! CPython builds: which lock (if any) serialises the bytecode, and how objects count their
+//! references. Each build is real behaviour of the VM, never a factor on a time.
 //!
-//! | variant | lock | reference counts |
+//! | build | lock | reference counts |
 //! |---|---|---|
 //! | `gil` (CPython 3.2–3.12, the default 3.13+ build) | [`crate::gil`]'s 3.11 GIL | plain load+store, safe under the GIL |
 //! | `free-threaded` (PEP 703, 3.13t/3.14t) | none | biased: the owner thread plain, others atomic |
@@ -24,7 +24,7 @@ pub const LEGACY_CHECK_INTERVAL_INSTRUCTIONS: u64 = 100;
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
 )]
 #[serde(rename_all = "kebab-case")]
-pub enum Interpreter {
+pub enum Build {
     /// CPython 3.11's GIL: timed waits, drop requests, forced switching.
     #[default]
     Gil,
@@ -50,53 +50,53 @@ pub enum LockKind {
     None,
 }
 
-impl Interpreter {
+impl Build {
     /// Every variant, in the order the app lists them.
-    pub const ALL: [Interpreter; 4] = [
-        Interpreter::Gil,
-        Interpreter::FreeThreaded,
-        Interpreter::LegacyGil,
-        Interpreter::NoGilUnsafe,
+    pub const ALL: [Build; 4] = [
+        Build::Gil,
+        Build::FreeThreaded,
+        Build::LegacyGil,
+        Build::NoGilUnsafe,
     ];
 
     /// The name used on the command line and in files.
     pub fn name(self) -> &'static str {
         match self {
-            Interpreter::Gil => "gil",
-            Interpreter::FreeThreaded => "free-threaded",
-            Interpreter::LegacyGil => "legacy-gil",
-            Interpreter::NoGilUnsafe => "no-gil-unsafe",
+            Build::Gil => "gil",
+            Build::FreeThreaded => "free-threaded",
+            Build::LegacyGil => "legacy-gil",
+            Build::NoGilUnsafe => "no-gil-unsafe",
         }
     }
 
     /// The label used in series names and the app (`GIL`, `free-threaded`…).
     pub fn label(self) -> &'static str {
         match self {
-            Interpreter::Gil => "GIL",
-            Interpreter::FreeThreaded => "free-threaded",
-            Interpreter::LegacyGil => "legacy GIL",
-            Interpreter::NoGilUnsafe => "no GIL, unsafe",
+            Build::Gil => "GIL",
+            Build::FreeThreaded => "free-threaded",
+            Build::LegacyGil => "legacy GIL",
+            Build::NoGilUnsafe => "no GIL, unsafe",
         }
     }
 
     /// The CPython versions this variant stands for.
     pub fn versions(self) -> &'static str {
         match self {
-            Interpreter::Gil => "CPython 3.2–3.14 (new GIL of 2009, 3.11 rules)",
-            Interpreter::FreeThreaded => "CPython 3.13t/3.14t (PEP 703, 2023; PEP 779, 2025)",
-            Interpreter::LegacyGil => "CPython ≤ 3.1 (sys.setcheckinterval, until 2009)",
-            Interpreter::NoGilUnsafe => "no CPython: a thought experiment",
+            Build::Gil => "CPython 3.2–3.14 (new GIL of 2009, 3.11 rules)",
+            Build::FreeThreaded => "CPython 3.13t/3.14t (PEP 703, 2023; PEP 779, 2025)",
+            Build::LegacyGil => "CPython ≤ 3.1 (sys.setcheckinterval, until 2009)",
+            Build::NoGilUnsafe => "no CPython: a thought experiment",
         }
     }
 
     /// The lock this variant runs the bytecode under.
     pub fn lock(self) -> LockKind {
         match self {
-            Interpreter::Gil => LockKind::Ceval,
-            Interpreter::LegacyGil => LockKind::Legacy {
+            Build::Gil => LockKind::Ceval,
+            Build::LegacyGil => LockKind::Legacy {
                 check_interval: LEGACY_CHECK_INTERVAL_INSTRUCTIONS,
             },
-            Interpreter::FreeThreaded | Interpreter::NoGilUnsafe => LockKind::None,
+            Build::FreeThreaded | Build::NoGilUnsafe => LockKind::None,
         }
     }
 
@@ -108,28 +108,26 @@ impl Interpreter {
     /// How objects count references.
     pub fn refcount(self) -> RefcountDiscipline {
         match self {
-            Interpreter::FreeThreaded => RefcountDiscipline::Biased,
+            Build::FreeThreaded => RefcountDiscipline::Biased,
             _ => RefcountDiscipline::Plain,
         }
     }
 }
 
-impl fmt::Display for Interpreter {
+impl fmt::Display for Build {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
 }
 
-impl FromStr for Interpreter {
+impl FromStr for Build {
     type Err = EngineError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
-            "gil" | "default" => Ok(Interpreter::Gil),
-            "free-threaded" | "freethreaded" | "nogil" | "3.13t" | "ft" => {
-                Ok(Interpreter::FreeThreaded)
-            }
-            "legacy-gil" | "legacy" | "old-gil" => Ok(Interpreter::LegacyGil),
-            "no-gil-unsafe" | "unsafe" => Ok(Interpreter::NoGilUnsafe),
+            "gil" | "default" => Ok(Build::Gil),
+            "free-threaded" | "freethreaded" | "nogil" | "3.13t" | "ft" => Ok(Build::FreeThreaded),
+            "legacy-gil" | "legacy" | "old-gil" => Ok(Build::LegacyGil),
+            "no-gil-unsafe" | "unsafe" => Ok(Build::NoGilUnsafe),
             other => Err(EngineError::Config(format!(
                 "unknown interpreter '{other}' (expected gil, free-threaded, legacy-gil or no-gil-unsafe)"
             ))),
@@ -138,7 +136,7 @@ impl FromStr for Interpreter {
 }
 
 /// Parses a comma-separated list of interpreters (`gil,free-threaded`), without repeats.
-pub fn parse_interpreter_list(s: &str) -> Result<Vec<Interpreter>, EngineError> {
+pub fn parse_interpreter_list(s: &str) -> Result<Vec<Build>, EngineError> {
     crate::names::parse_name_list(
         s,
         "an interpreter list needs at least one of gil, free-threaded, legacy-gil, no-gil-unsafe",
@@ -151,28 +149,22 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_lists_parse() {
-        for i in Interpreter::ALL {
-            assert_eq!(i.name().parse::<Interpreter>().unwrap(), i);
+        for i in Build::ALL {
+            assert_eq!(i.name().parse::<Build>().unwrap(), i);
         }
-        assert!("gill".parse::<Interpreter>().is_err());
+        assert!("gill".parse::<Build>().is_err());
         assert_eq!(
             parse_interpreter_list("gil, free-threaded,gil").unwrap(),
-            vec![Interpreter::Gil, Interpreter::FreeThreaded]
+            vec![Build::Gil, Build::FreeThreaded]
         );
         assert!(parse_interpreter_list(" , ").is_err());
     }
 
     #[test]
     fn only_the_gil_builds_serialise_bytecode() {
-        assert!(Interpreter::Gil.has_gil() && Interpreter::LegacyGil.has_gil());
-        assert!(!Interpreter::FreeThreaded.has_gil() && !Interpreter::NoGilUnsafe.has_gil());
-        assert_eq!(
-            Interpreter::FreeThreaded.refcount(),
-            RefcountDiscipline::Biased
-        );
-        assert_eq!(
-            Interpreter::NoGilUnsafe.refcount(),
-            RefcountDiscipline::Plain
-        );
+        assert!(Build::Gil.has_gil() && Build::LegacyGil.has_gil());
+        assert!(!Build::FreeThreaded.has_gil() && !Build::NoGilUnsafe.has_gil());
+        assert_eq!(Build::FreeThreaded.refcount(), RefcountDiscipline::Biased);
+        assert_eq!(Build::NoGilUnsafe.refcount(), RefcountDiscipline::Plain);
     }
 }

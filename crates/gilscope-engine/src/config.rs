@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::build::Interpreter;
+use crate::build::Build;
 use crate::error::EngineError;
 
 /// How the workers run: the three ways the source texts compare.
@@ -188,7 +188,7 @@ pub struct Series {
     pub kernel: Kernel,
     /// Which interpreter build runs them.
     #[serde(default)]
-    pub interpreter: Interpreter,
+    pub interpreter: Build,
     /// gilscope's interpreter or the real CPython.
     #[serde(default)]
     pub runtime: Runtime,
@@ -200,7 +200,7 @@ impl Series {
         Self {
             mode,
             kernel,
-            interpreter: Interpreter::Gil,
+            interpreter: Build::Gil,
             runtime: Runtime::Emulated,
         }
     }
@@ -211,7 +211,7 @@ impl Series {
     }
 
     /// The same series on another interpreter.
-    pub fn on(self, interpreter: Interpreter) -> Self {
+    pub fn on(self, interpreter: Build) -> Self {
         Self {
             interpreter,
             ..self
@@ -222,7 +222,7 @@ impl Series {
     fn interpreter_suffix(self) -> String {
         if self.runtime == Runtime::Cpython {
             " (real CPython)".to_owned()
-        } else if self.mode == Mode::Native || self.interpreter == Interpreter::Gil {
+        } else if self.mode == Mode::Native || self.interpreter == Build::Gil {
             String::new()
         } else {
             format!(" ({})", self.interpreter.label())
@@ -336,7 +336,7 @@ pub struct RunConfig {
     /// `NAME=VALUE` overrides of the program's UPPERCASE parameters.
     pub params: Vec<(String, String)>,
     /// Which interpreter build runs the bytecode (its lock and reference counting).
-    pub interpreter: Interpreter,
+    pub interpreter: Build,
     /// gilscope's interpreter, or the real CPython observed from outside.
     pub runtime: Runtime,
     /// The Python the cpython runtime starts (a name on `PATH` or a path).
@@ -359,7 +359,7 @@ impl Default for RunConfig {
             program: HEAT.to_owned(),
             entry: None,
             params: Vec::new(),
-            interpreter: Interpreter::Gil,
+            interpreter: Build::Gil,
             runtime: Runtime::Emulated,
             python: "python3".to_owned(),
         }

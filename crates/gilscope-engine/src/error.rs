@@ -1,5 +1,6 @@
 //! The engine's error type.
 
+use gilscope_python::compiler::CompileError;
 use gilscope_python::vm::VmError;
 use thiserror::Error;
 
@@ -40,15 +41,19 @@ pub enum EngineError {
         /// What was wrong.
         message: String,
     },
-    /// The bytecode interpreter failed internally (a broken pipe, a bad frame).
-    #[error("interpreter error: {0}")]
-    Vm(String),
+    /// gilscope itself failed: a thread of its own panicked, a pool or pipe it needs was missing.
+    /// Never the program's fault.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// A message for a worker process could not be encoded.
+    #[error("could not encode a message for a worker: {0}")]
+    Encode(#[from] serde_json::Error),
     /// The program raised a Python exception: `FILE:LINE: NameError: …`.
     #[error("{0}")]
     Python(String),
     /// The program could not be compiled: `FILE:LINE:COL: …` (bad input, exit code 2).
-    #[error("{0}")]
-    Compile(String),
+    #[error(transparent)]
+    Compile(#[from] CompileError),
     /// An operating-system call failed.
     #[error("{context}: {source}")]
     Io {
@@ -74,7 +79,10 @@ impl From<VmError> for EngineError {
         match e {
             VmError::Cancelled => EngineError::Cancelled,
             VmError::Py(_) => EngineError::Python(e.to_string()),
-            VmError::Host(m) => EngineError::Vm(m),
+            VmError::Host(inner) => match inner.downcast::<EngineError>() {
+                Ok(engine) => *engine,
+                Err(other) => EngineError::Internal(other.to_string()),
+            },
         }
     }
 }
@@ -83,7 +91,7 @@ impl From<EngineError> for VmError {
     fn from(e: EngineError) -> Self {
         match e {
             EngineError::Cancelled => VmError::Cancelled,
-            other => VmError::Host(other.to_string()),
+            other => VmError::Host(Box::new(other)),
         }
     }
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
-use gilscope_python::compiler::{self, Module};
+use gilscope_python::compiler::{self, CompiledModule};
 use gilscope_python::vm::Globals;
 use gilscope_python::vm::object::Obj;
 use gilscope_python::vm::value::{ArrayObj, DictObj, Function, Value};
@@ -49,7 +49,7 @@ pub struct Program {
     /// Its source text.
     pub source: String,
     /// The compiled module.
-    pub module: Module,
+    pub module: CompiledModule,
 }
 
 impl Program {
@@ -91,8 +91,7 @@ impl Program {
 
     /// Compiles source text.
     pub fn from_source(name: &str, file: &str, source: &str) -> Result<Program, EngineError> {
-        let module =
-            compiler::compile(source, file).map_err(|e| EngineError::Compile(e.to_string()))?;
+        let module = compiler::compile(source, file)?;
         Ok(Program {
             name: name.to_owned(),
             file: file.to_owned(),
@@ -293,7 +292,7 @@ impl WireValue {
                 cells,
             } => {
                 if cells.len() != rows * cols {
-                    return Err(EngineError::Vm("array of the wrong size".to_owned()));
+                    return Err(EngineError::Internal("array of the wrong size".to_owned()));
                 }
                 let mut a = ArrayObj::from_fn(*rows, *cols, |i, j| cells[i * cols + j]);
                 a.ndim = *ndim;

@@ -6,7 +6,7 @@ use super::super::settings::Settings;
 use super::teach::interpreter_text;
 use super::{labelled, number_field};
 use crate::view::presets::Preset;
-use gilscope_engine::build::Interpreter;
+use gilscope_engine::build::Build;
 use gilscope_engine::config::{Kernel, Mode, Runtime, Series};
 
 /// Series a sweep can measure.
@@ -92,7 +92,7 @@ pub fn show(
         }
         ui.label("Interpreter");
         ui.horizontal_wrapped(|ui| {
-            for i in Interpreter::ALL {
+            for i in Build::ALL {
                 ui.selectable_value(&mut settings.run.interpreter, i, i.name())
                     .on_hover_text(format!("{}: {}", i.versions(), interpreter_text(i)));
             }
@@ -172,7 +172,7 @@ pub fn show(
             "Each ticked series is measured on each ticked interpreter build: one line per pair.",
         );
         ui.horizontal_wrapped(|ui| {
-            for i in Interpreter::ALL {
+            for i in Build::ALL {
                 let mut on = settings.sweep_interpreters.contains(&i);
                 if ui
                     .checkbox(&mut on, i.name())

@@ -2,7 +2,7 @@
 //! expect to see, and the Python the kernel runs (source and bytecode).
 
 use super::super::settings::Settings;
-use gilscope_engine::build::Interpreter;
+use gilscope_engine::build::Build;
 use gilscope_engine::config::{Kernel, Mode};
 use std::sync::OnceLock;
 
@@ -190,18 +190,18 @@ pub fn show(ui: &mut egui::Ui, settings: &mut Settings, session: &mut Session) {
 }
 
 /// Two or three sentences on an interpreter build, with its year and version.
-pub fn interpreter_text(i: Interpreter) -> &'static str {
+pub fn interpreter_text(i: Build) -> &'static str {
     match i {
-        Interpreter::Gil => {
+        Build::Gil => {
             "CPython's GIL since 3.2 (Antoine Pitrou's \"new GIL\", 2009), here with 3.11's rules: a thread that wants the GIL waits one switch interval (5 ms), then asks the holder to drop it at its next checkpoint. One thread runs Python at a time; I/O and NumPy release the GIL."
         }
-        Interpreter::FreeThreaded => {
+        Build::FreeThreaded => {
             "The free-threaded build (PEP 703; experimental in 3.13t, 2024, supported in 3.14t, PEP 779, 2025): no GIL. Objects count references biased: the thread that made an object counts without atomics, other threads atomically; lists and dicts lock per object. Threads run Python on every core, and shared globals race: balance += 1 loses updates."
         }
-        Interpreter::LegacyGil => {
+        Build::LegacyGil => {
             "CPython up to 3.1 (until 2009): the holder released the GIL every 100 bytecodes (sys.setcheckinterval) and immediately tried to take it again, with no timed wait and no forced hand-over. On several cores the woken thread usually loses the race; Beazley (2009) measured two CPU-bound threads slower than one."
         }
-        Interpreter::NoGilUnsafe => {
+        Build::NoGilUnsafe => {
             "What deleting the GIL alone would do (no CPython ever shipped it): threads run Python in parallel while reference counts stay plain read-then-write. Two threads both read 1 and both write 2: the count drifts. In a real interpreter a count too high leaks the object, one too low frees it while in use (a crash). gilscope only reports the drift and frees nothing early."
         }
     }
@@ -209,19 +209,19 @@ pub fn interpreter_text(i: Interpreter) -> &'static str {
 
 /// What to look for when the interpreter, not the mode, decides what the threads do (threads
 /// of one process on a build other than the default).
-pub fn variant_expectation(mode: Mode, i: Interpreter) -> Option<&'static str> {
+pub fn variant_expectation(mode: Mode, i: Build) -> Option<&'static str> {
     if mode != Mode::Threading {
         return None;
     }
     match i {
-        Interpreter::Gil => None,
-        Interpreter::FreeThreaded => Some(
+        Build::Gil => None,
+        Build::FreeThreaded => Some(
             "Every core busy and no GIL lane: the worker lanes stay green side by side and nobody waits. Run 1 thread, then 2: the time halves on 2 free cores. Try bank.py with deposit_inplace: deposits are lost, because balance += 1 is a read and a write that two threads now do at once.",
         ),
-        Interpreter::LegacyGil => Some(
+        Build::LegacyGil => Some(
             "Still one core at a time, but the GIL lane changes hands in a blur: the holder lets go every 100 bytecodes (GIL releases in the hundreds of thousands) and usually takes it straight back. Two threads are slower than one.",
         ),
-        Interpreter::NoGilUnsafe => Some(
+        Build::NoGilUnsafe => Some(
             "Threads run at once like the free-threaded build, but nothing protects the reference counts. With refcount.py the drift beside seed 001's box is not 0: in a real interpreter, a leak or a crash.",
         ),
     }
@@ -250,7 +250,7 @@ fn starvation_note(ui: &mut egui::Ui, session: &Session) {
     ));
 }
 
-fn interpreter_section(ui: &mut egui::Ui, i: Interpreter, switch_interval_ms: f64) {
+fn interpreter_section(ui: &mut egui::Ui, i: Build, switch_interval_ms: f64) {
     ui.add_space(4.0);
     ui.label(
         egui::RichText::new(format!("Interpreter: {} ({})", i.label(), i.versions())).strong(),

@@ -3,7 +3,7 @@
 
 use super::lane::{Lane, LaneKind};
 use super::window::TimeWindow;
-use gilscope_engine::build::Interpreter;
+use gilscope_engine::build::Build;
 use gilscope_engine::config::Mode;
 use gilscope_engine::trace::sampler::CoreSample;
 use gilscope_engine::trace::spans::{NO_CPU, Span, SpanState};
@@ -74,7 +74,7 @@ impl TimelineModel {
     }
 
     /// The timeline of a run on `interpreter`: no GIL lanes for a build without a GIL.
-    pub fn with_interpreter(mut self, interpreter: Interpreter) -> Self {
+    pub fn with_interpreter(mut self, interpreter: Build) -> Self {
         self.interpreter_has_gil = interpreter.has_gil();
         self
     }

@@ -7,7 +7,7 @@ mod legacy;
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
-use crate::build::{Interpreter, LockKind};
+use crate::build::{Build, LockKind};
 use crate::error::EngineError;
 use crate::trace::spans::{Recorder, SpanState};
 
@@ -56,11 +56,11 @@ pub struct Ticker {
 impl Gil {
     /// A free 3.11 GIL with the given switch interval (CPython's default is 5000 µs).
     pub fn new(switch_interval_micros: u64) -> Self {
-        Self::for_variant(Interpreter::Gil, switch_interval_micros)
+        Self::for_variant(Build::Gil, switch_interval_micros)
     }
 
     /// The lock of `variant` (the switch interval only matters to the 3.11 GIL).
-    pub fn for_variant(variant: Interpreter, switch_interval_micros: u64) -> Self {
+    pub fn for_variant(variant: Build, switch_interval_micros: u64) -> Self {
         let (imp, breaker) = match variant.lock() {
             LockKind::Ceval => (Imp::Ceval(ceval::CevalGil::new(switch_interval_micros)), 0),
             LockKind::Legacy { check_interval } => (
@@ -277,7 +277,7 @@ mod tests {
 
     #[test]
     fn legacy_gil_releases_every_check_interval_and_never_asks_for_a_drop() {
-        let gil = Gil::for_variant(Interpreter::LegacyGil, 5000);
+        let gil = Gil::for_variant(Build::LegacyGil, 5000);
         assert_ne!(gil.eval_breaker().load(Ordering::SeqCst) & BREAK_TICKER, 0);
         let mut rec = Recorder::new(0, None);
         let mut ticker = Ticker::default();
@@ -298,7 +298,7 @@ mod tests {
 
     #[test]
     fn legacy_gil_cancel_wakes_a_waiter() {
-        let gil = Arc::new(Gil::for_variant(Interpreter::LegacyGil, 5000));
+        let gil = Arc::new(Gil::for_variant(Build::LegacyGil, 5000));
         let mut rec = Recorder::new(0, None);
         gil.take(0, &mut rec).unwrap();
         let g2 = Arc::clone(&gil);
@@ -320,7 +320,7 @@ mod tests {
 
     #[test]
     fn no_gil_never_blocks_and_counts_nothing() {
-        let gil = Arc::new(Gil::for_variant(Interpreter::FreeThreaded, 5000));
+        let gil = Arc::new(Gil::for_variant(Build::FreeThreaded, 5000));
         assert!(!gil.exists());
         let mut a = Recorder::new(0, None);
         let mut b = Recorder::new(1, None);

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::build::Interpreter;
+use crate::build::Build;
 use crate::config::{Kernel, Mode, RunConfig};
 use crate::error::EngineError;
 use crate::gil::{Gil, Ticker};
@@ -73,24 +73,24 @@ pub fn forecast_secs(cfg: &RunConfig) -> Option<f64> {
 
 /// Seconds and instructions of `iters` interpreted updates of one `n`×`n` grid.
 pub fn time_interpreted(kernel: Kernel, n: usize, iters: usize) -> Result<(f64, u64), EngineError> {
-    time_interpreted_in(Interpreter::Gil, kernel, n, iters)
+    time_interpreted_in(Build::Gil, kernel, n, iters)
 }
 
 /// [`time_interpreted`] on one interpreter variant: its lock, its reference counting.
 pub fn time_interpreted_in(
-    variant: Interpreter,
+    variant: Build,
     kernel: Kernel,
     n: usize,
     iters: usize,
 ) -> Result<(f64, u64), EngineError> {
     set_thread_discipline(variant.refcount());
     let r = time_interpreted_on(variant, kernel, n, iters);
-    set_thread_discipline(Interpreter::Gil.refcount());
+    set_thread_discipline(Build::Gil.refcount());
     r
 }
 
 fn time_interpreted_on(
-    variant: Interpreter,
+    variant: Build,
     kernel: Kernel,
     n: usize,
     iters: usize,
@@ -116,7 +116,7 @@ fn time_interpreted_on(
         }
     };
     let update = program::function(&globals, name)
-        .ok_or_else(|| EngineError::Vm(format!("heat.py has no {name}")))?;
+        .ok_or_else(|| EngineError::Internal(format!("heat.py has no {name}")))?;
     let grid = kernels::initial_grid(n, 1.0);
     let u = Value::Array(Obj::new(ArrayObj::from_fn(n, n, |i, j| grid[[i, j]])));
     let mut vm = Vm::new(&mut host, gil.eval_breaker(), globals);
@@ -495,23 +495,19 @@ fn variant_bench(
     // one slice of a shared machine.
     let mut best = [f64::INFINITY; 3];
     for _ in 0..5 {
-        for (k, v) in [
-            Interpreter::Gil,
-            Interpreter::FreeThreaded,
-            Interpreter::LegacyGil,
-        ]
-        .into_iter()
-        .enumerate()
+        for (k, v) in [Build::Gil, Build::FreeThreaded, Build::LegacyGil]
+            .into_iter()
+            .enumerate()
         {
             best[k] = best[k].min(time_interpreted_in(v, Kernel::Python, 200, 4)?.0);
         }
     }
-    let on = |cfg: RunConfig, i: Interpreter| RunConfig {
+    let on = |cfg: RunConfig, i: Build| RunConfig {
         interpreter: i,
         ..cfg
     };
     let gil_1 = wall(source(Mode::Threading, 1))?;
-    let ft_2 = wall(on(source(Mode::Threading, 2), Interpreter::FreeThreaded))?;
+    let ft_2 = wall(on(source(Mode::Threading, 2), Build::FreeThreaded))?;
     let in_1 = wall(source(Mode::Interpreters, 1))?;
     let in_2 = wall(source(Mode::Interpreters, 2))?;
     let rate = |cfg: RunConfig| -> Result<(f64, f64), EngineError> {
@@ -519,9 +515,9 @@ fn variant_bench(
         Ok((s.gil_releases as f64 / s.wall_secs, s.wall_secs))
     };
     let (new_rate, _) = rate(count(Mode::Threading, 2))?;
-    let (old_rate, _) = rate(on(count(Mode::Threading, 2), Interpreter::LegacyGil))?;
-    let old_1 = wall(on(count(Mode::Threading, 1), Interpreter::LegacyGil))?;
-    let old_2 = wall(on(count(Mode::Threading, 2), Interpreter::LegacyGil))?;
+    let (old_rate, _) = rate(on(count(Mode::Threading, 2), Build::LegacyGil))?;
+    let old_1 = wall(on(count(Mode::Threading, 1), Build::LegacyGil))?;
+    let old_2 = wall(on(count(Mode::Threading, 2), Build::LegacyGil))?;
     Ok(VariantBench {
         free_threaded_single_thread_cost: best[1] / best[0],
         legacy_single_thread_cost: best[2] / best[0],

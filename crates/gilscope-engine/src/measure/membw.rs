@@ -57,7 +57,7 @@ pub fn measure_copy_bandwidth(passes: usize) -> Result<Bandwidth, EngineError> {
             }
             for h in handles {
                 h.join()
-                    .map_err(|_| EngineError::Vm("a copy thread panicked".to_owned()))?;
+                    .map_err(|_| EngineError::Internal("a copy thread panicked".to_owned()))?;
             }
             Ok(())
         })?;

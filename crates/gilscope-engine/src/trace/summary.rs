@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::build::Interpreter;
+use crate::build::Build;
 use crate::config::{Kernel, Mode, RunConfig, Runtime};
 use crate::trace::sampler::CoreSample;
 use crate::trace::spans::Span;
@@ -72,7 +72,7 @@ pub struct RunSummary {
     /// (the holder kept letting go briefly and taking the GIL back).
     pub gil_starvations: u64,
     /// The interpreter build that ran the bytecode.
-    pub interpreter: Interpreter,
+    pub interpreter: Build,
     /// Whether the workers' bytecode ran under a GIL (false for free-threaded builds and native).
     pub gil_enabled: bool,
     /// Trace spans lost (never silently): recorded totals stay exact.

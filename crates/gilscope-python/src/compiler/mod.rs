@@ -49,7 +49,7 @@ pub struct Param {
 
 /// A compiled module: its top-level code, its namespace layout and its parameters.
 #[derive(Debug)]
-pub struct Module {
+pub struct CompiledModule {
     /// The `<module>` code object; functions are its code constants.
     pub code: Arc<Code>,
     /// Names of the module namespace, in slot order.
@@ -62,7 +62,7 @@ pub struct Module {
     pub functions: Vec<Arc<Code>>,
 }
 
-impl Module {
+impl CompiledModule {
     /// The function called `name`.
     pub fn function(&self, name: &str) -> Option<&Arc<Code>> {
         self.functions.iter().find(|f| &*f.name == name)
@@ -70,7 +70,7 @@ impl Module {
 }
 
 /// Compiles a whole file.
-pub fn compile(source: &str, file: &str) -> Result<Module, CompileError> {
+pub fn compile(source: &str, file: &str) -> Result<CompiledModule, CompileError> {
     let index = LineIndex::from_source_text(source);
     let at = |offset: TextSize| {
         let lc = index.line_column(offset, source);
@@ -123,10 +123,10 @@ impl Ctx<'_> {
         )
     }
 
-    fn module(&self, body: &[Stmt]) -> Result<Module, CompileError> {
+    fn module(&self, body: &[Stmt]) -> Result<CompiledModule, CompileError> {
         let body: Vec<&Stmt> = body.iter().filter(|s| !is_main_guard(s)).collect();
         // The module namespace: every name bound at top level or declared global anywhere.
-        let mut ns = Namespace::default();
+        let mut ns = ModuleSlots::default();
         let mut imported = HashSet::new();
         let mut state_funcs = Vec::new();
         let mut params = Vec::new();
@@ -171,7 +171,7 @@ impl Ctx<'_> {
         cg.emit(Op::ReturnValue);
         let code = cg.finish(&mut ns, false);
         let shared = ns.names.iter().map(|n| ns.rebound.contains(n)).collect();
-        Ok(Module {
+        Ok(CompiledModule {
             code: Arc::new(code),
             namespace: ns.names.iter().map(|n| Arc::from(n.as_str())).collect(),
             shared,
@@ -185,7 +185,7 @@ impl Ctx<'_> {
         f: &ast::StmtFunctionDef,
         imported: &HashSet<String>,
         state_funcs: &[String],
-        ns: &mut Namespace,
+        ns: &mut ModuleSlots,
     ) -> Result<Arc<Code>, CompileError> {
         if f.is_async {
             return Err(self.unsupported(f, "async def"));
@@ -359,7 +359,7 @@ fn is_main_guard(s: &Stmt) -> bool {
             || (is_main(&c.left) && is_name(&c.comparators[0])))
 }
 
-fn collect_module_bindings(s: &Stmt, ns: &mut Namespace, imported: &mut HashSet<String>) {
+fn collect_module_bindings(s: &Stmt, ns: &mut ModuleSlots, imported: &mut HashSet<String>) {
     let mut names = BTreeSet::new();
     match s {
         Stmt::Assign(a) => a.targets.iter().for_each(|t| targets(t, &mut names)),
@@ -393,12 +393,12 @@ fn collect_module_bindings(s: &Stmt, ns: &mut Namespace, imported: &mut HashSet<
 }
 
 #[derive(Default)]
-struct Namespace {
+struct ModuleSlots {
     names: Vec<String>,
     rebound: HashSet<String>,
 }
 
-impl Namespace {
+impl ModuleSlots {
     fn add(&mut self, name: &str) -> u32 {
         match self.names.iter().position(|n| n == name) {
             Some(p) => p as u32,
@@ -564,7 +564,7 @@ impl<'c, 'a> CodeGen<'c, 'a> {
         self.line = Some(self.ctx.line(node.start()));
     }
 
-    fn finish(self, ns: &mut Namespace, reports_state: bool) -> Code {
+    fn finish(self, ns: &mut ModuleSlots, reports_state: bool) -> Code {
         let consts = &self.consts;
         let truthy = |k: u32| consts.get(k as usize).and_then(|v| v.truthy().ok());
         let is_none = |k: u32| matches!(consts.get(k as usize), Some(Value::None));

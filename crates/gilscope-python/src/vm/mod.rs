@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use code::{BinOp, Code, Op};
 pub use globals::Globals;
 use object::Obj;
-use value::{ArrayObj, Builtin, Function, Module, SeqIter, Value};
+use value::{ArrayObj, Builtin, Function, SeqIter, StdModule, Value};
 
 pub use numpy::pairwise_sum;
 
@@ -42,7 +42,7 @@ pub fn fold_binary(op: BinOp, a: &Value, b: &Value) -> Option<Value> {
 pub const MAX_DEPTH: usize = 1000;
 
 /// Why interpretation stopped early.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum VmError {
     /// The run was cancelled at a checkpoint.
     #[error("cancelled")]
@@ -51,9 +51,9 @@ pub enum VmError {
     /// that the eval loop's `Result` stays two words).
     #[error("{}", fmt_py(.0.exc, &.0.msg, &.0.at))]
     Py(Box<PyException>),
-    /// The host failed (for example a pipe to the parent broke).
+    /// The host failed (for example a pipe to the parent broke); the host's own error inside.
     #[error("{0}")]
-    Host(String),
+    Host(Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// A Python exception raised by the program.
@@ -741,18 +741,18 @@ impl<'a, H: Host> Vm<'a, H> {
                 let _level = stack.pop().ok_or_else(underflow)?;
                 let name = &code.names[n as usize];
                 let top = name.split('.').next().unwrap_or(name);
-                Module::import(name).ok_or_else(|| {
+                StdModule::import(name).ok_or_else(|| {
                     VmError::py(
                         "ModuleNotFoundError",
                         format!("No module named '{name}' in gilscope's interpreter"),
                     )
                 })?;
                 let m = if name.contains('.') && matches!(_fromlist, Value::None) {
-                    Module::import(top)
+                    StdModule::import(top)
                 } else {
-                    Module::import(name)
+                    StdModule::import(name)
                 };
-                stack.push(Value::Module(m.unwrap_or(Module::Opaque("?"))));
+                stack.push(Value::Module(m.unwrap_or(StdModule::Opaque("?"))));
             }
             Op::ImportFrom(n) => {
                 let m = stack.last().ok_or_else(underflow)?;

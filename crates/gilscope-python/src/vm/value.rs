@@ -93,7 +93,7 @@ impl Builtin {
 
 /// The modules a program may import.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Module {
+pub enum StdModule {
     /// `time`: `sleep`.
     Time,
     /// `numpy`: `zeros`, `dot`, `linspace`, `array_split`, `random`.
@@ -107,17 +107,17 @@ pub enum Module {
     Opaque(&'static str),
 }
 
-impl Module {
+impl StdModule {
     /// Imports a module by its dotted name.
-    pub fn import(name: &str) -> Option<Module> {
+    pub fn import(name: &str) -> Option<StdModule> {
         Some(match name {
-            "time" => Module::Time,
-            "numpy" => Module::Numpy,
-            "numpy.random" => Module::NumpyRandom,
-            "threading" => Module::Opaque("threading"),
-            "multiprocessing" => Module::Opaque("multiprocessing"),
-            "sys" => Module::Sys,
-            "math" => Module::Opaque("math"),
+            "time" => StdModule::Time,
+            "numpy" => StdModule::Numpy,
+            "numpy.random" => StdModule::NumpyRandom,
+            "threading" => StdModule::Opaque("threading"),
+            "multiprocessing" => StdModule::Opaque("multiprocessing"),
+            "sys" => StdModule::Sys,
+            "math" => StdModule::Opaque("math"),
             _ => return None,
         })
     }
@@ -125,11 +125,11 @@ impl Module {
     /// The module's name.
     pub fn name(self) -> &'static str {
         match self {
-            Module::Time => "time",
-            Module::Numpy => "numpy",
-            Module::NumpyRandom => "numpy.random",
-            Module::Sys => "sys",
-            Module::Opaque(n) => n,
+            StdModule::Time => "time",
+            StdModule::Numpy => "numpy",
+            StdModule::NumpyRandom => "numpy.random",
+            StdModule::Sys => "sys",
+            StdModule::Opaque(n) => n,
         }
     }
 
@@ -137,14 +137,14 @@ impl Module {
     pub fn attr(self, attr: &str) -> Option<Value> {
         let b = |b| Some(Value::Builtin(b));
         match (self, attr) {
-            (Module::Time, "sleep") => b(Builtin::TimeSleep),
-            (Module::Numpy, "zeros") => b(Builtin::NpZeros),
-            (Module::Numpy, "dot") => b(Builtin::NpDot),
-            (Module::Numpy, "linspace") => b(Builtin::NpLinspace),
-            (Module::Numpy, "array_split") => b(Builtin::NpArraySplit),
-            (Module::Numpy, "random") => Some(Value::Module(Module::NumpyRandom)),
-            (Module::NumpyRandom, "rand") => b(Builtin::NpRandomRand),
-            (Module::Sys, "getrefcount") => b(Builtin::SysGetrefcount),
+            (StdModule::Time, "sleep") => b(Builtin::TimeSleep),
+            (StdModule::Numpy, "zeros") => b(Builtin::NpZeros),
+            (StdModule::Numpy, "dot") => b(Builtin::NpDot),
+            (StdModule::Numpy, "linspace") => b(Builtin::NpLinspace),
+            (StdModule::Numpy, "array_split") => b(Builtin::NpArraySplit),
+            (StdModule::Numpy, "random") => Some(Value::Module(StdModule::NumpyRandom)),
+            (StdModule::NumpyRandom, "rand") => b(Builtin::NpRandomRand),
+            (StdModule::Sys, "getrefcount") => b(Builtin::SysGetrefcount),
             _ => None,
         }
     }
@@ -465,7 +465,7 @@ pub enum Value {
     /// A native function, or a method once bound by `LOAD_METHOD`.
     Builtin(Builtin),
     /// An imported module.
-    Module(Module),
+    Module(StdModule),
     /// A code object (a constant of the module code, made a function by `MAKE_FUNCTION`).
     Code(Arc<Code>),
 }

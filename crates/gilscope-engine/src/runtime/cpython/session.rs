@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::gil_reader::{GilReader, GilState};
 use super::probe::PythonInfo;
 use super::procfs::{SYS_FUTEX, Sample, ThreadFiles};
-use crate::build::Interpreter;
+use crate::build::Build;
 use crate::config::{Mode, RunConfig};
 use crate::error::EngineError;
 use crate::program::{DRIVER_SOURCE, Program};
@@ -129,7 +129,7 @@ fn check_config(cfg: &RunConfig) -> Result<(), EngineError> {
             cfg.mode
         )));
     }
-    if cfg.interpreter != Interpreter::Gil {
+    if cfg.interpreter != Build::Gil {
         return Err(EngineError::Config(
             "--interpreter picks a build of the emulation; for a real free-threaded CPython pass \
              --python python3.13t"
@@ -155,7 +155,11 @@ struct Readers {
 fn spawn_readers(child: &mut Child) -> Result<Readers, EngineError> {
     let (mut out, err) = match (child.stdout.take(), child.stderr.take()) {
         (Some(o), Some(e)) => (o, e),
-        _ => return Err(EngineError::Vm("the Python child has no pipes".to_owned())),
+        _ => {
+            return Err(EngineError::Internal(
+                "the Python child has no pipes".to_owned(),
+            ));
+        }
     };
     let stdout = std::thread::Builder::new()
         .name("gilscope-cpython-out".to_owned())
@@ -608,7 +612,7 @@ fn summarize(p: SummaryParts<'_>) -> Result<RunOutcome, EngineError> {
     s.python_version = Some(p.info.version_string());
     s.python_gil_enabled = Some(p.info.gil_enabled);
     if !p.info.gil_enabled {
-        s.interpreter = Interpreter::FreeThreaded;
+        s.interpreter = Build::FreeThreaded;
         s.gil_enabled = false;
     }
     let failures: Vec<&String> = p

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use super::threading::run_threads;
-use super::{Coordinator, GilCounts, Namespace, WorkerJob};
+use super::{Coordinator, GilCounts, NamespaceSource, WorkerJob};
 use crate::error::EngineError;
 use crate::gil::Gil;
 use crate::runtime::CancelToken;
@@ -26,7 +26,7 @@ pub(super) fn run(
     run_threads(
         jobs,
         gils.clone(),
-        || Namespace::OwnInterpreter,
+        || NamespaceSource::OwnInterpreter,
         coord,
         cancel,
     )?;

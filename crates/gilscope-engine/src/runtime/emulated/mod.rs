@@ -15,7 +15,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use serde::{Deserialize, Serialize};
 
-use crate::build::Interpreter;
+use crate::build::Build;
 use crate::config::{Kernel, Mode, RunConfig};
 use crate::error::EngineError;
 use crate::heat::workload;
@@ -31,7 +31,7 @@ use gilscope_python::vm::Globals;
 use gilscope_python::vm::value::Value;
 
 pub use process::worker_main;
-pub use worker::{MainHost, Namespace, run_interpreted};
+pub use worker::{MainHost, NamespaceSource, run_interpreted};
 
 /// Most spans one run keeps for its trace; more are counted as dropped.
 pub const MAX_TRACE_SPANS: usize = 2_000_000;
@@ -79,7 +79,7 @@ pub struct WorkerJob {
     pub args: Vec<WireValue>,
     /// The interpreter build that runs it.
     #[serde(default)]
-    pub interpreter: Interpreter,
+    pub interpreter: Build,
 }
 
 impl WorkerJob {

@@ -250,26 +250,31 @@ pub(super) fn run(
                 .num_threads(threads)
                 .thread_name(|i| format!("gilscope-native-{i}"))
                 .build()
-                .map_err(|e| EngineError::Vm(format!("could not build the thread pool: {e}")))?;
-            let r = drive(&shared, &jobs, &pool);
-            if let Err(e) = &r {
-                let _ = shared.tx.send(WorkerMsg::Failed {
-                    worker: 0,
-                    pid: std::process::id(),
-                    error: match e {
-                        EngineError::Cancelled => EngineError::Cancelled,
-                        other => EngineError::Vm(other.to_string()),
-                    },
-                });
+                .map_err(|e| {
+                    EngineError::Internal(format!("could not build the thread pool: {e}"))
+                })?;
+            // A failure goes to the coordinator as the worker's own message, while it still
+            // listens; the channel closes when this thread ends.
+            match drive(&shared, &jobs, &pool) {
+                Ok(()) | Err(EngineError::Cancelled) => {}
+                Err(error) => {
+                    let _ = shared.tx.send(WorkerMsg::Failed {
+                        worker: 0,
+                        pid: std::process::id(),
+                        error,
+                    });
+                }
             }
-            r
+            Ok(())
         })
         .map_err(|e| EngineError::io("could not start the native driver", e))?;
     coord.pump(&rx, cancel, &mut NativeWorkers(stop));
     match driver.join() {
         Ok(Ok(())) | Ok(Err(EngineError::Cancelled)) => {}
         Ok(Err(e)) => coord.fail(e),
-        Err(_) => coord.fail(EngineError::Vm("the native driver panicked".to_owned())),
+        Err(_) => coord.fail(EngineError::Internal(
+            "the native driver panicked".to_owned(),
+        )),
     }
     Ok(GilCounts::default())
 }

@@ -10,7 +10,7 @@ use crossbeam_channel::{Sender, bounded};
 
 use super::protocol::{read_msg, write_msg};
 use super::{
-    Coordinator, GilCounts, Namespace, WORKER_CHANNEL, WorkerJob, WorkerMsg, Workers,
+    Coordinator, GilCounts, NamespaceSource, WORKER_CHANNEL, WorkerJob, WorkerMsg, Workers,
     run_interpreted,
 };
 use crate::config::RunConfig;
@@ -195,7 +195,7 @@ pub(super) fn run(
         let tail = Arc::new(Mutex::new(String::new()));
         // The job goes out as one JSON line; a child that cannot take it shows up at EOF.
         if let Some(pipe) = stdin.as_mut() {
-            let line = serde_json::to_string(job).map_err(|e| EngineError::Vm(e.to_string()))?;
+            let line = serde_json::to_string(job)?;
             let _ = pipe
                 .write_all(line.as_bytes())
                 .and_then(|_| pipe.write_all(b"\n"));
@@ -305,7 +305,7 @@ pub fn worker_main() -> i32 {
         return 2;
     };
     let gil = Gil::for_variant(job.interpreter, job.switch_interval_micros);
-    let result = run_interpreted(&job, &gil, Namespace::OwnProcess, tx.clone());
+    let result = run_interpreted(&job, &gil, NamespaceSource::OwnProcess, tx.clone());
     let ipc_start = clock::now_ns();
     let (last, code) = match result {
         Ok(mut r) => {

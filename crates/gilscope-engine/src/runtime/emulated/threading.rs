@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crossbeam_channel::bounded;
 
 use super::{
-    Coordinator, GilCounts, Namespace, WORKER_CHANNEL, WorkerJob, WorkerMsg, Workers,
+    Coordinator, GilCounts, NamespaceSource, WORKER_CHANNEL, WorkerJob, WorkerMsg, Workers,
     run_interpreted,
 };
 use crate::config::RunConfig;
@@ -31,7 +31,7 @@ pub(super) fn run(
     run_threads(
         jobs,
         gils,
-        || Namespace::Shared(Arc::clone(globals)),
+        || NamespaceSource::Shared(Arc::clone(globals)),
         coord,
         cancel,
     )?;
@@ -43,7 +43,7 @@ pub(super) fn run(
 pub(super) fn run_threads(
     jobs: Vec<WorkerJob>,
     gils: Vec<Arc<Gil>>,
-    namespace: impl Fn() -> Namespace,
+    namespace: impl Fn() -> NamespaceSource,
     coord: &mut Coordinator<'_>,
     cancel: &CancelToken,
 ) -> Result<(), EngineError> {
@@ -78,7 +78,7 @@ pub(super) fn run_threads(
     coord.pump(&rx, cancel, &mut ThreadWorkers(gils));
     for t in threads {
         if t.join().is_err() {
-            coord.fail(EngineError::Vm("a worker thread panicked".to_owned()));
+            coord.fail(EngineError::Internal("a worker thread panicked".to_owned()));
         }
     }
     match spawn_error {

@@ -135,7 +135,7 @@ pub fn apply_params(globals: &Globals, params: &[(String, WireValue)]) -> Result
 }
 
 /// Where a worker's module namespace comes from.
-pub enum Namespace {
+pub enum NamespaceSource {
     /// The process's namespace, shared with the other threads (threading mode).
     Shared(Arc<Globals>),
     /// A child process imports the program itself (its start is measured by the parent).
@@ -148,7 +148,7 @@ pub enum Namespace {
 pub fn run_interpreted(
     job: &WorkerJob,
     gil: &Gil,
-    namespace: Namespace,
+    namespace: NamespaceSource,
     tx: Sender<WorkerMsg>,
 ) -> Result<WorkerResult, EngineError> {
     let cpu0 = clock::thread_cpu_ns();
@@ -169,9 +169,9 @@ pub fn run_interpreted(
     // Everything that makes, copies or drops objects runs before the GIL is let go.
     let outcome = (|| -> Result<(WireValue, u64), EngineError> {
         let globals = match namespace {
-            Namespace::Shared(g) => g,
-            Namespace::OwnProcess | Namespace::OwnInterpreter => {
-                let start = matches!(namespace, Namespace::OwnInterpreter);
+            NamespaceSource::Shared(g) => g,
+            NamespaceSource::OwnProcess | NamespaceSource::OwnInterpreter => {
+                let start = matches!(namespace, NamespaceSource::OwnInterpreter);
                 if start {
                     host.rec.enter(SpanState::Spawn);
                 }
