@@ -1,7 +1,7 @@
 //! The lessons: each verdict follows its measurements (a contradicting measurement is reported
 //! as such), and `gilscope lessons` lists, checks and refuses bad input as the CLI promises.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 
@@ -54,6 +54,7 @@ fn verdict(number: usize, trials: &[TrialRuns], cores: usize) -> (String, Verdic
 
 #[test]
 fn one_core_busy_holds_when_threads_do_not_gain_and_says_so_when_they_do() {
+    let _machine = common::sharing();
     let flat = [
         trial("t1", vec![run(1, 1.0, 1.0)]),
         trial("t2", vec![run(2, 1.03, 1.0)]),
@@ -76,6 +77,7 @@ fn one_core_busy_holds_when_threads_do_not_gain_and_says_so_when_they_do() {
 
 #[test]
 fn the_fastest_of_repeated_runs_is_judged() {
+    let _machine = common::sharing();
     // One slow 1-thread run (the host stole a core) must not fake a gain.
     let t = [
         trial("t1", vec![run(1, 3.0, 1.0), run(1, 1.0, 1.0)]),
@@ -86,6 +88,7 @@ fn the_fastest_of_repeated_runs_is_judged() {
 
 #[test]
 fn processes_cannot_be_shown_on_one_core_and_a_weak_gain_is_reported() {
+    let _machine = common::sharing();
     let t = [
         trial("mp1", vec![run(1, 1.0, 1.0)]),
         trial("mpn", vec![run(2, 0.55, 1.9)]),
@@ -106,6 +109,7 @@ fn processes_cannot_be_shown_on_one_core_and_a_weak_gain_is_reported() {
 
 #[test]
 fn the_bank_and_refcount_lessons_read_the_programs_results() {
+    let _machine = common::sharing();
     let bank = |inline_lost: i64, call_lost: i64| {
         [
             trial(
@@ -159,6 +163,7 @@ fn the_bank_and_refcount_lessons_read_the_programs_results() {
 
 #[test]
 fn a_missing_measurement_is_said_never_guessed() {
+    let _machine = common::sharing();
     let (observed, v) = verdict(3, &[trial("dl1", vec![run(1, 2.0, 0.0)])], 2);
     assert!(observed.starts_with("nothing to judge"), "{observed}");
     assert!(!v.holds());
@@ -166,6 +171,7 @@ fn a_missing_measurement_is_said_never_guessed() {
 
 #[test]
 fn the_tree_holds_only_when_every_leaf_lesson_held() {
+    let _machine = common::sharing();
     let report = |number: usize, verdict: Verdict| Report {
         number,
         title: LESSONS[number - 1].title,
@@ -208,6 +214,7 @@ fn the_tree_holds_only_when_every_leaf_lesson_held() {
 
 #[test]
 fn lessons_lists_ten_in_the_source_order() {
+    let _machine = common::sharing();
     let v = common::json_of(exe().args(["lessons", "--json"]));
     let titles: Vec<&str> = v["lessons"]
         .as_array()
@@ -223,6 +230,7 @@ fn lessons_lists_ten_in_the_source_order() {
 
 #[test]
 fn the_quick_check_gives_one_verdict_per_lesson() {
+    let _machine = common::measuring();
     let v = common::json_of(exe().args(["lessons", "--check", "--quick", "--json"]));
     let lessons = v["lessons"].as_array().unwrap();
     assert_eq!(lessons.len(), 10);
@@ -253,6 +261,7 @@ fn the_quick_check_gives_one_verdict_per_lesson() {
 
 #[test]
 fn bad_lesson_arguments_are_one_line_and_exit_2() {
+    let _machine = common::sharing();
     for args in [
         vec!["lessons", "--check", "--only", "11"],
         vec!["lessons", "--check", "--only", "0,x"],

@@ -1,6 +1,7 @@
 //! GUI tests with egui_kittest (no display): drive the real app by its labels, let the engine
 //! run on its background threads, and assert on the app's state and the timeline model.
 
+use crate::common;
 use std::time::{Duration, Instant};
 
 use egui::Key;
@@ -93,6 +94,7 @@ fn cli_checksum(cfg: &gilscope_engine::RunConfig) -> f64 {
 
 #[test]
 fn preset_then_run_fills_figures_timeline_and_grid() {
+    let _machine = common::sharing();
     let mut h = harness();
     h.step();
     click_button(&mut h, "Threading+PurePy");
@@ -153,6 +155,7 @@ fn preset_then_run_fills_figures_timeline_and_grid() {
 
 #[test]
 fn sweep_puts_points_on_the_plot() {
+    let _machine = common::sharing();
     let mut h = harness();
     h.step();
     click_button(&mut h, "Count loop (count.py)");
@@ -193,6 +196,7 @@ fn sweep_puts_points_on_the_plot() {
 
 #[test]
 fn stop_ends_a_long_run_quickly() {
+    let _machine = common::sharing();
     let mut h = harness();
     h.step();
     {
@@ -232,6 +236,7 @@ fn stop_ends_a_long_run_quickly() {
 
 #[test]
 fn bad_values_are_rejected_and_failures_shown_in_the_window() {
+    let _machine = common::sharing();
     let mut h = harness_with_worker("/nonexistent/gilscope-worker");
     h.step();
     // A bad value typed into a field is shown as rejected and never applied (no silent clamp).
@@ -293,6 +298,7 @@ fn bad_values_are_rejected_and_failures_shown_in_the_window() {
 
 #[test]
 fn keys_step_through_modes_and_kernels() {
+    let _machine = common::sharing();
     let mut h = harness();
     h.step();
     assert_eq!(h.state().settings.run.mode, Mode::Threading);
@@ -314,6 +320,7 @@ fn keys_step_through_modes_and_kernels() {
 
 #[test]
 fn an_idle_window_does_not_repaint_under_a_resting_pointer() {
+    let _machine = common::sharing();
     let mut h = harness();
     click_button(&mut h, "Run");
     frames_until(&mut h, "the run to finish", |a| {
@@ -333,6 +340,7 @@ fn an_idle_window_does_not_repaint_under_a_resting_pointer() {
 
 #[test]
 fn nothing_overlaps_at_projector_sizes() {
+    let _machine = common::sharing();
     for (w, hgt) in [(1280.0, 720.0), (1920.0, 1080.0)] {
         let mut h = harness_at(env!("CARGO_BIN_EXE_gilscope"), w, hgt);
         h.state_mut().settings.run.problems = 8;
@@ -369,6 +377,7 @@ fn nothing_overlaps_at_projector_sizes() {
 
 #[test]
 fn repeat_runs_until_stop_then_this_run_says_cancelled() {
+    let _machine = common::sharing();
     let mut h = harness();
     h.step();
     {
@@ -406,6 +415,7 @@ fn repeat_runs_until_stop_then_this_run_says_cancelled() {
 
 #[test]
 fn a_huge_run_asks_first_with_a_measured_forecast() {
+    let _machine = common::sharing();
     let mut h = harness();
     h.step();
     {
@@ -445,6 +455,7 @@ fn a_huge_run_asks_first_with_a_measured_forecast() {
 
 #[test]
 fn lessons_step_with_the_clicker_keys_and_check_their_claim() {
+    let _machine = common::sharing();
     use gilscope::gui::command::Command;
     let mut h = harness();
     h.step();
@@ -489,6 +500,7 @@ fn lessons_step_with_the_clicker_keys_and_check_their_claim() {
 
 #[test]
 fn a_saved_recording_replays_the_same_run_in_the_window() {
+    let _machine = common::sharing();
     use gilscope::gui::command::Command;
     let dir = std::env::temp_dir().join(format!("gilscope-gui-rec-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -1,5 +1,6 @@
 //! Command-line tests: the JSON summary, the Chrome trace, the sweep CSV, and bad input.
 
+use crate::common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -20,6 +21,7 @@ fn tmp(name: &str) -> PathBuf {
 
 #[test]
 fn run_json_has_every_field_and_the_trace_parses() {
+    let _machine = common::sharing();
     let trace = tmp("trace.json");
     let out = gilscope(&[
         "run",
@@ -103,6 +105,7 @@ fn run_json_has_every_field_and_the_trace_parses() {
 
 #[test]
 fn readable_summary_names_the_series() {
+    let _machine = common::sharing();
     let out = gilscope(&[
         "run",
         "--mode",
@@ -124,6 +127,7 @@ fn readable_summary_names_the_series() {
 
 #[test]
 fn sweep_writes_csv_with_equal_checksums() {
+    let _machine = common::sharing();
     let csv = tmp("sweep.csv");
     let out = gilscope(&[
         "sweep",
@@ -180,6 +184,7 @@ fn assert_usage_error(args: &[&str], needle: &str) {
 
 #[test]
 fn bad_input_exits_with_code_2_and_a_clear_message() {
+    let _machine = common::sharing();
     assert_usage_error(&["run", "--threads", "0"], "threads");
     assert_usage_error(&["run", "--threads", "-3"], "threads");
     assert_usage_error(&["run", "--threads", "100000"], "threads");
@@ -212,6 +217,7 @@ fn bad_input_exits_with_code_2_and_a_clear_message() {
 
 #[test]
 fn unwritable_output_is_a_usage_error_and_leaves_no_file() {
+    let _machine = common::sharing();
     let missing = Path::new("/nonexistent-dir/trace.json");
     assert_usage_error(
         &["run", "--trace", missing.to_str().unwrap()],
@@ -237,6 +243,7 @@ fn unwritable_output_is_a_usage_error_and_leaves_no_file() {
 
 #[test]
 fn without_a_display_the_app_says_so() {
+    let _machine = common::sharing();
     let out = gilscope(&[]);
     assert_ne!(out.status.code(), Some(0));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -253,6 +260,7 @@ fn without_a_display_the_app_says_so() {
 #[cfg(unix)]
 #[test]
 fn outputs_follow_symlinks_write_fifos_and_stdout_and_refuse_directories() {
+    let _machine = common::sharing();
     use std::os::unix::fs::FileTypeExt;
     let dir = tmp("outputs");
     let _ = std::fs::remove_dir_all(&dir);

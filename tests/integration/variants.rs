@@ -3,7 +3,7 @@
 //! often and does not speed threads up, reference counts drift only without any protection,
 //! and subinterpreters run in parallel inside one process, each under its own GIL.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 
@@ -60,13 +60,14 @@ fn python_overlap_ns(out: &RunOutcome) -> u64 {
 fn two_cores() -> bool {
     let n = gilscope_engine::trace::clock::core_count();
     if n < 2 {
-        eprintln!("skipping a parallelism check: this machine has {n} core");
+        common::skip(format!("a parallelism check: this machine has {n} core"));
     }
     n >= 2
 }
 
 #[test]
 fn refcounts_drift_only_when_nothing_protects_them() {
+    let _machine = common::measuring();
     let calls = [("CALLS", "200000")];
     for i in [Build::Gil, Build::FreeThreaded, Build::LegacyGil] {
         let out = run(&cfg("refcount", i, 2, &calls));
@@ -99,6 +100,7 @@ fn refcounts_drift_only_when_nothing_protects_them() {
 
 #[test]
 fn refcount_program_reports_no_drift_on_real_cpython() {
+    let _machine = common::sharing();
     let out = Command::new("python3")
         .args([
             "assets/programs/refcount.py",
@@ -109,22 +111,19 @@ fn refcount_program_reports_no_drift_on_real_cpython() {
         ])
         .output();
     let out = match out {
-        Ok(o) if o.status.success() => o,
-        Ok(o) => {
-            eprintln!(
-                "skipping the CPython run of refcount.py: {}",
-                String::from_utf8_lossy(&o.stderr)
-                    .lines()
-                    .last()
-                    .unwrap_or("")
-            );
-            return;
-        }
+        Ok(o) => o,
         Err(e) => {
-            eprintln!("skipping the CPython run of refcount.py: python3 is not available ({e})");
+            common::skip(format!(
+                "the CPython run of refcount.py: python3 is not available ({e})"
+            ));
             return;
         }
     };
+    assert!(
+        out.status.success(),
+        "python3 refcount.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let line = String::from_utf8_lossy(&out.stdout);
     let v: serde_json::Value = serde_json::from_str(line.lines().last().unwrap()).unwrap();
     let ours = run(&cfg("refcount", Build::Gil, 2, &[("CALLS", "20000")]));
@@ -133,6 +132,7 @@ fn refcount_program_reports_no_drift_on_real_cpython() {
 
 #[test]
 fn free_threaded_threads_run_python_at_once_and_race_on_globals() {
+    let _machine = common::measuring();
     let count = cfg("count", Build::FreeThreaded, 2, &[("N", "3000000")]);
     let out = run(&count);
     assert_eq!(out.summary.result["total"], 3_000_000);
@@ -180,6 +180,7 @@ fn free_threaded_threads_run_python_at_once_and_race_on_globals() {
 
 #[test]
 fn the_legacy_gil_releases_every_hundred_instructions_and_threads_do_not_help() {
+    let _machine = common::measuring();
     let n = [("N", "3000000")];
     let best = |c: &RunConfig| {
         (0..2)
@@ -222,6 +223,7 @@ fn the_legacy_gil_releases_every_hundred_instructions_and_threads_do_not_help() 
 
 #[test]
 fn subinterpreters_run_in_one_process_each_under_its_own_gil() {
+    let _machine = common::measuring();
     let c = RunConfig {
         mode: Mode::Interpreters,
         ..cfg("count", Build::Gil, 2, &[("N", "3000000")])
@@ -272,6 +274,7 @@ fn subinterpreters_run_in_one_process_each_under_its_own_gil() {
 
 #[test]
 fn subinterpreters_refuse_numpy() {
+    let _machine = common::sharing();
     let numpy = RunConfig {
         mode: Mode::Interpreters,
         kernel: Kernel::Numpy,
@@ -291,6 +294,7 @@ fn subinterpreters_refuse_numpy() {
 
 #[test]
 fn cli_takes_interpreters_and_sweeps_them_side_by_side() {
+    let _machine = common::sharing();
     let out = Command::new(exe())
         .args(["run", "--interpreter", "gill"])
         .output()

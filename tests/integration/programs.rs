@@ -2,7 +2,7 @@
 //! against a known value (and against `python3` itself where it is installed), the race the GIL
 //! does not prevent, and one clear line for what the interpreter does not support.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;
@@ -37,6 +37,7 @@ fn without_addresses(s: &str) -> String {
 
 #[test]
 fn every_function_disassembles_exactly_as_cpython_311_dis() {
+    let _machine = common::sharing();
     let files = [
         "assets/programs/heat.py",
         "assets/programs/count.py",
@@ -71,6 +72,7 @@ fn every_function_disassembles_exactly_as_cpython_311_dis() {
 
 #[test]
 fn the_dis_command_prints_the_golden_listing() {
+    let _machine = common::sharing();
     let out = Command::new(exe())
         .args(["dis", "assets/programs/bank.py"])
         .output()
@@ -110,6 +112,7 @@ fn run(
 
 #[test]
 fn count_totals_are_exact_in_every_mode() {
+    let _machine = common::sharing();
     for (mode, threads) in [
         (Mode::Threading, 1),
         (Mode::Threading, 2),
@@ -128,6 +131,7 @@ fn count_totals_are_exact_in_every_mode() {
 
 #[test]
 fn threads_of_one_process_never_run_python_at_once_but_processes_do() {
+    let _machine = common::measuring();
     let cfg = |mode| RunConfig {
         mode,
         threads: 2,
@@ -168,6 +172,7 @@ fn threads_of_one_process_never_run_python_at_once_but_processes_do() {
 
 #[test]
 fn bank_inplace_loses_nothing_under_the_gil_but_a_call_between_read_and_write_does() {
+    let _machine = common::measuring();
     let params = [("DEPOSITS", "400000")];
     let inplace = run("bank", Mode::Threading, 2, Some("deposit_inplace"), &params);
     assert_eq!(inplace.result["expected"], 800_000);
@@ -213,6 +218,7 @@ fn bank_inplace_loses_nothing_under_the_gil_but_a_call_between_read_and_write_do
 
 #[test]
 fn downloads_overlap_their_waits() {
+    let _machine = common::measuring();
     let one = run("download", Mode::Threading, 1, None, &[("LATENCY", "0.05")]);
     let four = run("download", Mode::Threading, 4, None, &[("LATENCY", "0.05")]);
     for s in [&one, &four] {
@@ -234,6 +240,7 @@ fn downloads_overlap_their_waits() {
 
 #[test]
 fn numpy_dot_releases_the_gil() {
+    let _machine = common::sharing();
     let s = run(
         "dot",
         Mode::Threading,
@@ -251,6 +258,7 @@ fn numpy_dot_releases_the_gil() {
 
 #[test]
 fn heat_checksum_is_the_same_in_every_mode_and_matches_numpy_rounding() {
+    let _machine = common::sharing();
     let mut seen = Vec::new();
     for (mode, threads) in [
         (Mode::Threading, 1),
@@ -275,28 +283,27 @@ fn heat_checksum_is_the_same_in_every_mode_and_matches_numpy_rounding() {
 }
 
 /// Runs `python3 assets/programs/X.py ...` and returns its JSON result, or why it could not.
+/// The `result` python3 reports for `args`, or why python3 could not be started (a python3
+/// that starts and fails is a test failure, not a skip).
 fn cpython_result(args: &[&str]) -> Result<serde_json::Value, String> {
     let out = Command::new("python3")
         .args(args)
         .output()
         .map_err(|e| format!("python3 is not available ({e})"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "python3 failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-                .lines()
-                .last()
-                .unwrap_or("")
-        ));
-    }
+    assert!(
+        out.status.success(),
+        "python3 {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    let last = text.lines().last().ok_or("no output")?;
-    let v: serde_json::Value = serde_json::from_str(last).map_err(|e| e.to_string())?;
+    let last = text.lines().last().expect("python3 printed a result line");
+    let v: serde_json::Value = serde_json::from_str(last).expect("the result line is JSON");
     Ok(v["result"].clone())
 }
 
 #[test]
 fn results_match_real_cpython_where_it_is_installed() {
+    let _machine = common::sharing();
     type Case<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
     let cases: [Case; 3] = [
         (
@@ -329,7 +336,7 @@ fn results_match_real_cpython_where_it_is_installed() {
         let want = match cpython_result(&full) {
             Ok(v) => v,
             Err(why) => {
-                eprintln!("skipping the CPython comparison of {program}: {why}");
+                common::skip(format!("the CPython comparison of {program}: {why}"));
                 continue;
             }
         };
@@ -355,6 +362,7 @@ fn compile_error(src: &str) -> String {
 
 #[test]
 fn unsupported_constructs_are_one_line_with_file_line_and_column() {
+    let _machine = common::sharing();
     let cases = [
         (
             "class A:\n    pass\n",
@@ -409,6 +417,7 @@ fn write_program(dir: &Path, name: &str, src: &str) -> String {
 
 #[test]
 fn a_teachers_own_program_runs_and_its_errors_are_one_line() {
+    let _machine = common::sharing();
     let dir = tempdir();
     let ok = write_program(
         &dir,
@@ -494,6 +503,7 @@ fn a_teachers_own_program_runs_and_its_errors_are_one_line() {
 
 #[test]
 fn bad_program_arguments_are_usage_errors() {
+    let _machine = common::sharing();
     let cases: [&[&str]; 6] = [
         &["run", "--program", "nope"],
         &["run", "--program", "count", "--param", "X=1"],

@@ -1,7 +1,7 @@
 //! Recordings: a recorded run replays with the live run's checksum, wall time and switch count,
 //! its exports render, and damaged files are one line and exit 2.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,6 +23,7 @@ fn record(dir: &Path) -> (PathBuf, serde_json::Value) {
 
 #[test]
 fn a_recorded_run_replays_with_its_figures_and_exports() {
+    let _machine = common::sharing();
     let dir = common::scratch_dir("rec-replay");
     let (file, live) = record(&dir);
     let replayed = common::json_of(exe().arg("replay").arg(&file).arg("--json"));
@@ -70,6 +71,7 @@ fn a_recorded_run_replays_with_its_figures_and_exports() {
 
 #[test]
 fn damaged_recordings_are_one_line_and_exit_2() {
+    let _machine = common::sharing();
     let dir = common::scratch_dir("rec-damaged");
     let (file, _) = record(&dir);
     let bytes = std::fs::read(&file).unwrap();
@@ -104,6 +106,7 @@ fn damaged_recordings_are_one_line_and_exit_2() {
 
 #[test]
 fn a_recorded_sweep_replays_to_the_same_csv() {
+    let _machine = common::sharing();
     let dir = common::scratch_dir("rec-sweep");
     let (file, live_csv) = (dir.join("s.gilscope"), dir.join("live.csv"));
     common::succeeded(
@@ -161,6 +164,7 @@ fn a_recorded_sweep_replays_to_the_same_csv() {
 
 #[test]
 fn standard_output_carries_one_output_alone() {
+    let _machine = common::sharing();
     // `--record -`: the recording alone on stdout (the readable report goes to stderr).
     let out = common::succeeded(exe().args([
         "run",

@@ -2,7 +2,7 @@
 //! skips with a printed reason where not): what it observes must agree with what CPython is
 //! known to do, and with the emulation where both run the same file.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,11 +16,9 @@ fn exe() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_gilscope"))
 }
 
-/// The tests of this file measure how many cores CPython uses: one at a time.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+/// The tests of this module measure how many cores CPython uses: one measurement at a time.
+fn serial() -> std::sync::RwLockWriteGuard<'static, ()> {
+    common::measuring()
 }
 
 /// Whether `python3` can be used, printing why not.
@@ -28,7 +26,7 @@ fn have_python() -> bool {
     match gilscope_engine::runtime::cpython::probe("python3") {
         Ok(_) => true,
         Err(e) => {
-            eprintln!("skipping: no usable python3 ({e})");
+            common::skip(format!("no usable python3 ({e})"));
             false
         }
     }
@@ -102,7 +100,7 @@ fn threads_share_one_core_processes_use_more_and_the_gil_is_observed() {
     // steal a core for a whole run, so the best of three runs is compared: interference only
     // ever lowers the cores a run used.
     if gilscope_engine::trace::clock::core_count() < 2 {
-        eprintln!("skipping the process half: this machine has one core");
+        common::skip("the process half: this machine has one core");
         return;
     }
     let mut best = 0.0_f64;
@@ -229,44 +227,46 @@ fn cancel_kills_the_python_at_once() {
     let c = cpython("count", Mode::Multiprocessing, 2, &[("N", "2000000000")]);
     let cancel = CancelToken::new();
     let c2 = cancel.clone();
-    let t = std::thread::spawn(move || run_blocking(&c, None, &c2));
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    let (sink, stream) = gilscope_engine::trace::events::channel(100_000, None);
+    let t = std::thread::spawn(move || run_blocking(&c, Some(&sink), &c2));
+    // Wait until the workers are seen running: the first spans of the run.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut running = false;
+    while !running && std::time::Instant::now() < deadline {
+        running = matches!(
+            stream
+                .rx
+                .recv_timeout(std::time::Duration::from_millis(100)),
+            Ok(gilscope_engine::trace::events::EngineEvent::Spans { .. })
+        );
+    }
+    assert!(running, "no spans within 30 s of the start");
     let t0 = std::time::Instant::now();
     cancel.cancel();
     let r = t.join().unwrap();
-    assert!(r.is_err(), "a cancelled run has no result");
+    assert!(
+        matches!(r, Err(gilscope_engine::EngineError::Cancelled)),
+        "a cancelled run ends as cancelled: {:?}",
+        r.map(|o| o.summary.wall_secs)
+    );
     assert!(t0.elapsed().as_secs() < 5, "cancel took {:?}", t0.elapsed());
 }
 
-/// A Python with NumPy: a venv under target/ made once with pip, or `None` (printed why).
+/// The Python with NumPy that `scripts/numpy-venv.sh` makes under target/ (the test script
+/// runs it), or `None`, recorded as a skip.
 fn numpy_python() -> Option<PathBuf> {
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-venv-numpy");
-    let py = venv.join("bin/python");
-    let ok = |p: &Path| {
-        Command::new(p)
-            .args(["-c", "import numpy"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if ok(&py) {
-        return Some(py);
-    }
-    let made = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .is_ok_and(|s| s.success())
-        && Command::new(&py)
-            .args(["-m", "pip", "install", "-q", "numpy"])
-            .status()
-            .is_ok_and(|s| s.success());
-    if made && ok(&py) {
+    let py = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-venv-numpy/bin/python");
+    let ok = Command::new(&py)
+        .args(["-c", "import numpy"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
         Some(py)
     } else {
-        eprintln!(
-            "skipping the NumPy comparison: could not make a venv with NumPy in {}",
-            venv.display()
-        );
+        common::skip(format!(
+            "the NumPy comparison: no NumPy at {} (scripts/numpy-venv.sh makes it)",
+            py.display()
+        ));
         None
     }
 }

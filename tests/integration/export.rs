@@ -1,7 +1,7 @@
 //! Export tests: every PNG decodes to a real, non-blank picture with the series colours in it;
 //! every SVG is well-formed XML carrying its title and every series label as text.
 
-mod common;
+use crate::common;
 
 use gilscope::export::plots;
 use gilscope::view::theme::{series_color, state_color};
@@ -70,6 +70,7 @@ fn svg_texts(svg: &[u8]) -> String {
 
 #[test]
 fn sweep_plot_png_and_svg() {
+    let _machine = common::sharing();
     let spec = SweepSpec {
         series: all_series(),
         threads: vec![1, 2],
@@ -111,6 +112,7 @@ fn sweep_plot_png_and_svg() {
 
 #[test]
 fn timeline_and_grid_exports() {
+    let _machine = common::sharing();
     let (sink, stream) = channel(100_000, None);
     let cfg = RunConfig {
         threads: 2,
@@ -153,6 +155,7 @@ fn timeline_and_grid_exports() {
 
 #[test]
 fn cli_writes_every_export_or_none() {
+    let _machine = common::sharing();
     let dir = std::env::temp_dir().join(format!("gilscope-export-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = |n: &str| dir.join(n).to_string_lossy().into_owned();

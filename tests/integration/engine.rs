@@ -1,6 +1,7 @@
 //! Engine tests: checksums against an independent reference, GIL invariants read from the trace,
 //! multiprocessing failure handling. All hold on 2 cores and on many.
 
+use crate::common;
 use std::time::{Duration, Instant};
 
 use gilscope_engine::EngineError;
@@ -79,6 +80,7 @@ fn reference_checksum(c: &RunConfig) -> f64 {
 
 #[test]
 fn checksums_agree_across_modes_threads_and_the_reference() {
+    let _machine = common::sharing();
     for kernel in Kernel::ALL.into_iter().filter(|&k| k != Kernel::Stream) {
         let want = reference_checksum(&cfg(Mode::Threading, kernel, 1));
         // NumPy refuses subinterpreters, so they run the pure-Python kernel only.
@@ -105,6 +107,7 @@ fn checksums_agree_across_modes_threads_and_the_reference() {
 
 #[test]
 fn native_workers_each_solve_their_array_split_chunk() {
+    let _machine = common::sharing();
     for grid in [30, 300] {
         let mut c = cfg(Mode::Native, Kernel::Numpy, 2);
         c.grid = grid;
@@ -126,6 +129,7 @@ fn native_workers_each_solve_their_array_split_chunk() {
 
 #[test]
 fn native_split_keeps_the_checksum() {
+    let _machine = common::sharing();
     let mut c = cfg(Mode::Native, Kernel::Numpy, 2);
     c.grid = 300;
     c.problems = 2;
@@ -154,6 +158,7 @@ fn python_spans(spans: &[Span]) -> Vec<Span> {
 
 #[test]
 fn threading_python_spans_never_overlap_and_the_gil_switches() {
+    let _machine = common::measuring();
     let mut c = cfg(Mode::Threading, Kernel::Python, 2);
     c.grid = 30;
     c.problems = 6;
@@ -190,6 +195,7 @@ fn threading_python_spans_never_overlap_and_the_gil_switches() {
 
 #[test]
 fn multiprocessing_python_spans_overlap_across_processes() {
+    let _machine = common::measuring();
     let mut c = cfg(Mode::Multiprocessing, Kernel::Python, 2);
     c.grid = 30;
     c.problems = 16; // ~0.2 s per child: the two overlap even if one starts late
@@ -219,6 +225,7 @@ fn multiprocessing_python_spans_overlap_across_processes() {
 
 #[test]
 fn numpy_kernel_releases_the_gil_inside_array_operations() {
+    let _machine = common::measuring();
     let out = run_blocking(
         &cfg(Mode::Threading, Kernel::Numpy, 2),
         None,
@@ -286,6 +293,7 @@ fn start_in_background(
 
 #[test]
 fn a_killed_child_is_an_error_not_a_hang() {
+    let _machine = common::sharing();
     let (handle, stream, rx) = start_in_background(long_mp_run());
     let pids = wait_for_child_pids(&stream, 2);
     assert_eq!(pids.len(), 2, "children started");
@@ -306,6 +314,7 @@ fn a_killed_child_is_an_error_not_a_hang() {
 
 #[test]
 fn a_cancelled_multiprocessing_run_leaves_no_child() {
+    let _machine = common::sharing();
     let (handle, stream, rx) = start_in_background(long_mp_run());
     let pids = wait_for_child_pids(&stream, 2);
     assert_eq!(pids.len(), 2);
@@ -326,6 +335,7 @@ fn a_cancelled_multiprocessing_run_leaves_no_child() {
 
 #[test]
 fn cancel_stops_threading_and_native_runs() {
+    let _machine = common::sharing();
     for mode in [Mode::Threading, Mode::Native] {
         let mut c = cfg(mode, Kernel::Python, 2);
         c.grid = 200;
@@ -360,6 +370,7 @@ fn cancel_stops_threading_and_native_runs() {
 
 #[test]
 fn a_child_that_sends_garbage_is_reported() {
+    let _machine = common::sharing();
     let mut c = cfg(Mode::Multiprocessing, Kernel::Python, 1);
     c.worker_exe = Some("/usr/bin/yes".into());
     let err = run_blocking(&c, None, &CancelToken::new()).unwrap_err();
@@ -373,6 +384,7 @@ fn a_child_that_sends_garbage_is_reported() {
 
 #[test]
 fn events_stream_the_run() {
+    let _machine = common::sharing();
     let (sink, stream) = channel(100_000, None);
     let out = run_blocking(
         &cfg(Mode::Threading, Kernel::Python, 2),
@@ -406,6 +418,7 @@ fn events_stream_the_run() {
 
 #[test]
 fn bad_configs_are_rejected_before_any_work() {
+    let _machine = common::sharing();
     let bad = RunConfig {
         threads: 0,
         ..RunConfig::default()
@@ -418,6 +431,7 @@ fn bad_configs_are_rejected_before_any_work() {
 
 #[test]
 fn numpys_brief_releases_starve_a_waiter_at_20_ms_but_the_count_loop_does_not() {
+    let _machine = common::sharing();
     // heat.py: np.zeros((30, 30)) and u.sum() let go of the GIL for a moment once a problem;
     // the holder takes it back before the waiter runs, and the waiter's 20 ms wait restarts.
     // 10 iterations per problem: a release every ~6 ms alone, still well under 20 ms when the
@@ -472,6 +486,7 @@ fn numpys_brief_releases_starve_a_waiter_at_20_ms_but_the_count_loop_does_not() 
 
 #[test]
 fn the_stream_kernel_is_native_only_and_its_checksum_is_the_triads() {
+    let _machine = common::sharing();
     let c = |threads| RunConfig {
         mode: Mode::Native,
         kernel: Kernel::Stream,

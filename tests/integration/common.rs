@@ -1,0 +1,70 @@
+//! Helpers the integration tests share: running a command that must succeed, scratch folders,
+//! recording a skip, and one lock for the tests that measure how many cores a run used.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// The machine's cores, as the tests of this binary share them: a test whose assertion is a
+/// relation between measured times or cores holds it alone, every other test shares it.
+static MACHINE: RwLock<()> = RwLock::new(());
+
+/// Takes the whole machine for a measurement: no other test of this binary runs meanwhile.
+pub fn measuring() -> RwLockWriteGuard<'static, ()> {
+    MACHINE.write().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Shares the machine with the other tests that do not measure (waits while one measures).
+pub fn sharing() -> RwLockReadGuard<'static, ()> {
+    MACHINE.read().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Where skips are written (`GILSCOPE_SKIP_LOG`, else under Cargo's scratch folder):
+/// `scripts/check.sh` counts its lines for the closing line.
+pub fn skip_log() -> PathBuf {
+    std::env::var_os("GILSCOPE_SKIP_LOG")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("skipped-tests.log"))
+}
+
+/// Records that the running test skipped (part of) what it checks, and why: printed, and one
+/// line in [`skip_log`].
+pub fn skip(reason: impl std::fmt::Display) {
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("an unnamed test")
+        .to_owned();
+    eprintln!("skipped: {test}: {reason}");
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(skip_log())
+    {
+        let _ = writeln!(f, "{test}: {reason}");
+    }
+}
+
+/// Runs `cmd` and asserts that it succeeded, showing its stderr if not.
+pub fn succeeded(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("the command starts");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The JSON `cmd` printed on stdout, after it succeeded.
+pub fn json_of(cmd: &mut Command) -> serde_json::Value {
+    serde_json::from_slice(&succeeded(cmd).stdout).expect("one JSON value on stdout")
+}
+
+/// A fresh, empty scratch folder for one test of this process.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("gilscope-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("a scratch folder");
+    d
+}

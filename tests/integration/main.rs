@@ -1,0 +1,15 @@
+//! gilscope's integration tests, in one binary so that the app and its GUI stack link once:
+//! each module drives one part (the CLI, the engine's runtimes, the window, exports, lessons,
+//! recordings, the example programs, the builds) from the outside, as a user would.
+
+mod common;
+
+mod cli;
+mod cpython;
+mod engine;
+mod export;
+mod gui;
+mod lessons;
+mod programs;
+mod recordings;
+mod variants;
