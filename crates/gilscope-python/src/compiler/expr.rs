@@ -1,0 +1,379 @@
+//! Expression codegen: conditions that jump without building a bool, comparisons, calls,
+//! subscripts, displays and operators, as CPython 3.11's `compiler_visit_expr` emits them.
+
+use ruff_python_ast::{self as ast, Expr};
+use ruff_text_size::Ranged;
+
+use super::cfg::{self, Jump};
+use super::codegen::CodeGen;
+use super::{CompileError, fold};
+use crate::vm::code::{BinOp, CmpOp, Op};
+use crate::vm::value::Value;
+
+impl CodeGen<'_, '_> {
+    // ---- conditions ----
+
+    /// `compiler_jump_if`: jump to `next` when `e` is `cond`, without building a bool.
+    pub(super) fn jump_if(
+        &mut self,
+        e: &Expr,
+        next: cfg::BlockId,
+        cond: bool,
+    ) -> Result<(), CompileError> {
+        match e {
+            Expr::UnaryOp(u) if u.op == ast::UnaryOp::Not && fold::constant(e).is_none() => {
+                return self.jump_if(&u.operand, next, !cond);
+            }
+            Expr::BoolOp(b) => {
+                let cond2 = b.op == ast::BoolOp::Or;
+                let next2 = if cond2 != cond {
+                    self.cfg.new_block()
+                } else {
+                    next
+                };
+                let n = b.values.len() - 1;
+                for v in &b.values[..n] {
+                    self.jump_if(v, next2, cond2)?;
+                }
+                self.jump_if(&b.values[n], next, cond)?;
+                if next2 != next {
+                    self.cfg.use_block(next2);
+                }
+                return Ok(());
+            }
+            Expr::If(i) => {
+                let (end, next2) = (self.cfg.new_block(), self.cfg.new_block());
+                self.jump_if(&i.test, next2, false)?;
+                self.jump_if(&i.body, next, cond)?;
+                self.jump_noline(Jump::Always, end);
+                self.cfg.use_block(next2);
+                self.jump_if(&i.orelse, next, cond)?;
+                self.cfg.use_block(end);
+                return Ok(());
+            }
+            Expr::Compare(c) if c.ops.len() > 1 => {
+                let saved = self.line;
+                self.set_loc(e);
+                let cleanup = self.cfg.new_block();
+                self.expr(&c.left)?;
+                let n = c.ops.len() - 1;
+                for k in 0..n {
+                    self.expr(&c.comparators[k])?;
+                    self.set_loc(e);
+                    self.emit(Op::Swap(2));
+                    self.emit(Op::Copy(2));
+                    self.compare_op(c.ops[k]);
+                    self.jump(Jump::IfFalse, cleanup);
+                }
+                self.expr(&c.comparators[n])?;
+                self.set_loc(e);
+                self.compare_op(c.ops[n]);
+                self.jump(if cond { Jump::IfTrue } else { Jump::IfFalse }, next);
+                let end = self.cfg.new_block();
+                self.jump_noline(Jump::Always, end);
+                self.cfg.use_block(cleanup);
+                self.emit(Op::PopTop);
+                if !cond {
+                    self.jump_noline(Jump::Always, next);
+                }
+                self.cfg.use_block(end);
+                self.line = saved;
+                return Ok(());
+            }
+            _ => {}
+        }
+        self.expr(e)?;
+        let saved = self.line;
+        self.set_loc(e);
+        self.jump(if cond { Jump::IfTrue } else { Jump::IfFalse }, next);
+        self.line = saved;
+        Ok(())
+    }
+
+    pub(super) fn compare_op(&mut self, op: ast::CmpOp) {
+        use ast::CmpOp as C;
+        self.emit(match op {
+            C::Eq => Op::CompareOp(CmpOp::Eq),
+            C::NotEq => Op::CompareOp(CmpOp::Ne),
+            C::Lt => Op::CompareOp(CmpOp::Lt),
+            C::LtE => Op::CompareOp(CmpOp::Le),
+            C::Gt => Op::CompareOp(CmpOp::Gt),
+            C::GtE => Op::CompareOp(CmpOp::Ge),
+            C::Is => Op::IsOp(0),
+            C::IsNot => Op::IsOp(1),
+            C::In => Op::ContainsOp(0),
+            C::NotIn => Op::ContainsOp(1),
+        });
+    }
+
+    // ---- expressions ----
+
+    pub(super) fn expr(&mut self, e: &Expr) -> Result<(), CompileError> {
+        let saved = self.line;
+        self.set_loc(e);
+        let r = self.expr_inner(e);
+        self.line = saved;
+        r
+    }
+
+    pub(super) fn expr_inner(&mut self, e: &Expr) -> Result<(), CompileError> {
+        if let Some(v) = fold::constant(e) {
+            self.emit_const(v);
+            return Ok(());
+        }
+        match e {
+            Expr::Name(n) => self.load_name(n.id.as_str(), false),
+            Expr::BinOp(b) => {
+                self.expr(&b.left)?;
+                self.expr(&b.right)?;
+                self.emit(Op::BinaryOp(binop(b.op)));
+            }
+            Expr::UnaryOp(u) => {
+                self.expr(&u.operand)?;
+                self.emit(match u.op {
+                    ast::UnaryOp::Not => Op::UnaryNot,
+                    ast::UnaryOp::USub => Op::UnaryNegative,
+                    ast::UnaryOp::UAdd => Op::UnaryPositive,
+                    ast::UnaryOp::Invert => Op::UnaryInvert,
+                });
+            }
+            Expr::Compare(c) => {
+                self.expr(&c.left)?;
+                if c.ops.len() == 1 {
+                    self.expr(&c.comparators[0])?;
+                    self.compare_op(c.ops[0]);
+                } else {
+                    let cleanup = self.cfg.new_block();
+                    let n = c.ops.len() - 1;
+                    for k in 0..n {
+                        self.expr(&c.comparators[k])?;
+                        self.emit(Op::Swap(2));
+                        self.emit(Op::Copy(2));
+                        self.compare_op(c.ops[k]);
+                        self.jump(Jump::IfFalseOrPop, cleanup);
+                    }
+                    self.expr(&c.comparators[n])?;
+                    self.compare_op(c.ops[n]);
+                    let end = self.cfg.new_block();
+                    self.jump_noline(Jump::Always, end);
+                    self.cfg.use_block(cleanup);
+                    self.emit(Op::Swap(2));
+                    self.emit(Op::PopTop);
+                    self.cfg.use_block(end);
+                }
+            }
+            Expr::BoolOp(b) => {
+                let kind = if b.op == ast::BoolOp::And {
+                    Jump::IfFalseOrPop
+                } else {
+                    Jump::IfTrueOrPop
+                };
+                let end = self.cfg.new_block();
+                let n = b.values.len() - 1;
+                for v in &b.values[..n] {
+                    self.expr(v)?;
+                    self.jump(kind, end);
+                }
+                self.expr(&b.values[n])?;
+                self.cfg.use_block(end);
+            }
+            Expr::If(i) => {
+                let (end, next) = (self.cfg.new_block(), self.cfg.new_block());
+                self.jump_if(&i.test, next, false)?;
+                self.expr(&i.body)?;
+                self.jump_noline(Jump::Always, end);
+                self.cfg.use_block(next);
+                self.expr(&i.orelse)?;
+                self.cfg.use_block(end);
+            }
+            Expr::Call(c) => self.call(c)?,
+            Expr::Attribute(a) => {
+                self.expr(&a.value)?;
+                let k = self.name_index(a.attr.id.as_str());
+                self.emit(Op::LoadAttr(k));
+            }
+            Expr::Subscript(s) => {
+                self.expr(&s.value)?;
+                self.subscript_key(&s.slice)?;
+                self.set_loc(e);
+                self.emit(Op::BinarySubscr);
+            }
+            Expr::Tuple(t) => self.sequence(&t.elts, false)?,
+            Expr::List(l) => self.sequence(&l.elts, true)?,
+            Expr::Dict(d) => {
+                let mut keys = Vec::new();
+                for item in &d.items {
+                    match &item.key {
+                        Some(k) => keys.push(k),
+                        None => {
+                            return Err(self.ctx.unsupported(&item.value, "** in a dict display"));
+                        }
+                    }
+                }
+                let n = keys.len() as u32;
+                let const_keys = if n > 1 {
+                    fold::constant_tuple(&keys)
+                } else {
+                    None
+                };
+                match const_keys {
+                    Some(kt) => {
+                        for item in &d.items {
+                            self.expr(&item.value)?;
+                        }
+                        self.emit_const(kt);
+                        self.emit(Op::BuildConstKeyMap(n));
+                    }
+                    None => {
+                        for item in &d.items {
+                            if let Some(k) = &item.key {
+                                self.expr(k)?;
+                            }
+                            self.expr(&item.value)?;
+                        }
+                        self.emit(Op::BuildMap(n));
+                    }
+                }
+            }
+            Expr::Slice(s) => {
+                for part in [&s.lower, &s.upper] {
+                    match part {
+                        Some(p) => self.expr(p)?,
+                        None => self.emit_const(Value::None),
+                    }
+                }
+                match &s.step {
+                    Some(st) => {
+                        self.expr(st)?;
+                        self.emit(Op::BuildSlice(3));
+                    }
+                    None => self.emit(Op::BuildSlice(2)),
+                }
+            }
+            Expr::Lambda(l) => return Err(self.ctx.unsupported(l, "a lambda")),
+            Expr::ListComp(x) => return Err(self.ctx.unsupported(x, "a list comprehension")),
+            Expr::SetComp(x) => return Err(self.ctx.unsupported(x, "a set comprehension")),
+            Expr::DictComp(x) => return Err(self.ctx.unsupported(x, "a dict comprehension")),
+            Expr::Generator(x) => return Err(self.ctx.unsupported(x, "a generator expression")),
+            Expr::Await(x) => return Err(self.ctx.unsupported(x, "await")),
+            Expr::Yield(x) => return Err(self.ctx.unsupported(x, "yield")),
+            Expr::YieldFrom(x) => return Err(self.ctx.unsupported(x, "yield from")),
+            Expr::Named(x) => return Err(self.ctx.unsupported(x, "an assignment expression (:=)")),
+            Expr::Set(x) => return Err(self.ctx.unsupported(x, "a set display")),
+            Expr::FString(x) => return Err(self.ctx.unsupported(x, "an f-string")),
+            Expr::TString(x) => return Err(self.ctx.unsupported(x, "a t-string")),
+            Expr::Starred(x) => return Err(self.ctx.unsupported(x, "a starred expression")),
+            Expr::BytesLiteral(x) => return Err(self.ctx.unsupported(x, "a bytes literal")),
+            Expr::EllipsisLiteral(x) => return Err(self.ctx.unsupported(x, "Ellipsis")),
+            Expr::NumberLiteral(x) => return Err(self.ctx.unsupported(x, "this number literal")),
+            other => return Err(self.ctx.unsupported(other, "this expression")),
+        }
+        Ok(())
+    }
+
+    pub(super) fn subscript_key(&mut self, key: &Expr) -> Result<(), CompileError> {
+        self.expr(key)
+    }
+
+    pub(super) fn sequence(&mut self, elts: &[Expr], list: bool) -> Result<(), CompileError> {
+        if elts.iter().any(|e| matches!(e, Expr::Starred(_))) {
+            return Err(self
+                .ctx
+                .unsupported(&elts[0], "unpacking with * in a display"));
+        }
+        let refs: Vec<&Expr> = elts.iter().collect();
+        if list
+            && elts.len() > 2
+            && let Some(t) = fold::constant_tuple(&refs)
+        {
+            self.emit(Op::BuildList(0));
+            self.emit_const(t);
+            self.emit(Op::ListExtend(1));
+            return Ok(());
+        }
+        for e in elts {
+            self.expr(e)?;
+        }
+        let n = elts.len() as u32;
+        self.emit(if list {
+            Op::BuildList(n)
+        } else {
+            Op::BuildTuple(n)
+        });
+        Ok(())
+    }
+
+    pub(super) fn call(&mut self, c: &ast::ExprCall) -> Result<(), CompileError> {
+        if let Some(k) = c.arguments.keywords.first() {
+            return Err(self.ctx.unsupported(k, "a keyword argument"));
+        }
+        if let Some(s) = c
+            .arguments
+            .args
+            .iter()
+            .find(|a| matches!(a, Expr::Starred(_)))
+        {
+            return Err(self.ctx.unsupported(s, "*args in a call"));
+        }
+        let n = c.arguments.args.len() as u32;
+        match &*c.func {
+            Expr::Attribute(a) if !self.is_import_originated(&a.value) => {
+                self.expr(&a.value)?;
+                self.line = Some(self.ctx.line(a.attr.start()));
+                let k = self.name_index(a.attr.id.as_str());
+                self.emit(Op::LoadMethod(k));
+                for arg in &c.arguments.args {
+                    self.expr(arg)?;
+                }
+                self.set_loc(&*c.func);
+                self.line = Some(self.ctx.line(c.start()));
+            }
+            Expr::Name(name) => {
+                self.set_loc(&*c.func);
+                self.load_name(name.id.as_str(), true);
+                self.line = Some(self.ctx.line(c.start()));
+                for arg in &c.arguments.args {
+                    self.expr(arg)?;
+                }
+            }
+            other => {
+                self.set_loc(other);
+                self.emit(Op::PushNull);
+                self.line = Some(self.ctx.line(c.start()));
+                self.expr(other)?;
+                for arg in &c.arguments.args {
+                    self.expr(arg)?;
+                }
+            }
+        }
+        self.line = Some(self.ctx.line(c.start()));
+        self.emit(Op::Precall(n));
+        self.emit(Op::Call(n));
+        Ok(())
+    }
+
+    /// Whether `e` is a name bound by a module-level import (CPython then uses `LOAD_ATTR`, not
+    /// `LOAD_METHOD`, for `e.f(...)`).
+    pub(super) fn is_import_originated(&self, e: &Expr) -> bool {
+        matches!(e, Expr::Name(n) if self.imported.contains(n.id.as_str()) && !self.is_local(n.id.as_str()))
+    }
+}
+
+pub(super) fn binop(op: ast::Operator) -> BinOp {
+    use ast::Operator as O;
+    match op {
+        O::Add => BinOp::ADD,
+        O::Sub => BinOp::SUB,
+        O::Mult => BinOp::MUL,
+        O::MatMult => BinOp::MATMUL,
+        O::Div => BinOp::TRUE_DIV,
+        O::Mod => BinOp::MOD,
+        O::Pow => BinOp::POW,
+        O::LShift => BinOp::LSHIFT,
+        O::RShift => BinOp::RSHIFT,
+        O::BitOr => BinOp::OR,
+        O::BitXor => BinOp::XOR,
+        O::BitAnd => BinOp::AND,
+        O::FloorDiv => BinOp::FLOOR_DIV,
+    }
+}

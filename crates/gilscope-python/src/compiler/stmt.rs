@@ -1,0 +1,344 @@
+//! Statement codegen: assignments, `if`, `while`, `for`, `return`, imports and the rest of
+//! what a function body may hold, as CPython 3.11's `compiler_visit_stmt` emits them.
+
+use ruff_python_ast::{self as ast, Expr, Stmt};
+use ruff_text_size::Ranged;
+
+use super::cfg::Jump;
+use super::codegen::{CodeGen, LoopCtx};
+use super::expr::binop;
+use super::symtable::Scope;
+use super::{CompileError, fold};
+use crate::vm::code::Op;
+use crate::vm::value::Value;
+
+impl CodeGen<'_, '_> {
+    // ---- statements ----
+
+    pub(super) fn stmts(&mut self, body: &[Stmt]) -> Result<(), CompileError> {
+        for s in body {
+            self.stmt(s)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn stmt(&mut self, s: &Stmt) -> Result<(), CompileError> {
+        self.set_loc(s);
+        match s {
+            Stmt::Expr(e) => {
+                if fold::is_literal(&e.value) {
+                    self.emit(Op::Nop);
+                } else {
+                    self.expr(&e.value)?;
+                    self.emit(Op::PopTop);
+                }
+            }
+            Stmt::Pass(_) | Stmt::Global(_) => {
+                if matches!(s, Stmt::Pass(_)) {
+                    self.emit(Op::Nop);
+                }
+            }
+            Stmt::Assign(a) => {
+                self.expr(&a.value)?;
+                let n = a.targets.len();
+                for (k, t) in a.targets.iter().enumerate() {
+                    if k + 1 < n {
+                        self.emit(Op::Copy(1));
+                    }
+                    self.store_target(t)?;
+                }
+            }
+            Stmt::AugAssign(a) => self.aug_assign(a)?,
+            Stmt::Return(r) => self.ret(r)?,
+            Stmt::If(i) => self.if_stmt(&i.test, &i.body, &i.elif_else_clauses)?,
+            Stmt::While(w) => self.while_stmt(w)?,
+            Stmt::For(f) => self.for_stmt(f)?,
+            Stmt::Break(b) => {
+                let Some(l) = self.loops.last() else {
+                    return Err(self.ctx.error(b, "'break' outside loop"));
+                };
+                let (exit, is_for) = (l.exit, l.is_for);
+                if is_for {
+                    self.emit(Op::PopTop);
+                }
+                self.jump(Jump::Always, exit);
+            }
+            Stmt::Continue(c) => {
+                let Some(l) = self.loops.last() else {
+                    return Err(self.ctx.error(c, "'continue' not properly in loop"));
+                };
+                let top = l.top;
+                self.jump(Jump::Always, top);
+            }
+            Stmt::Import(i) => {
+                for a in &i.names {
+                    self.emit_const(Value::Int(0));
+                    self.emit_const(Value::None);
+                    let k = self.name_index(a.name.id.as_str());
+                    self.emit(Op::ImportName(k));
+                    match &a.asname {
+                        Some(alias) => {
+                            if a.name.id.contains('.') {
+                                // `import a.b as c` binds the submodule.
+                                for part in a.name.id.split('.').skip(1) {
+                                    let k = self.name_index(part);
+                                    self.emit(Op::ImportFrom(k));
+                                    self.emit(Op::Swap(2));
+                                    self.emit(Op::PopTop);
+                                }
+                            }
+                            self.store_name(alias.id.as_str());
+                        }
+                        None => {
+                            let top = a.name.id.split('.').next().unwrap_or_default().to_owned();
+                            self.store_name(&top);
+                        }
+                    }
+                }
+            }
+            Stmt::ImportFrom(i) => {
+                if i.level != 0 {
+                    return Err(self.ctx.unsupported(i, "a relative import"));
+                }
+                if i.names.iter().any(|a| a.name.id.as_str() == "*") {
+                    return Err(self.ctx.unsupported(i, "import *"));
+                }
+                let module = i
+                    .module
+                    .as_ref()
+                    .map(|m| m.id.to_string())
+                    .unwrap_or_default();
+                self.emit_const(Value::Int(0));
+                let names: Vec<Value> = i
+                    .names
+                    .iter()
+                    .map(|a| Value::str(a.name.id.as_str()))
+                    .collect();
+                self.emit_const(Value::Tuple(names.into()));
+                let k = self.name_index(&module);
+                self.emit(Op::ImportName(k));
+                for a in &i.names {
+                    let k = self.name_index(a.name.id.as_str());
+                    self.emit(Op::ImportFrom(k));
+                    self.store_name(a.asname.as_ref().unwrap_or(&a.name).id.as_str());
+                }
+                self.emit(Op::PopTop);
+            }
+            Stmt::FunctionDef(f) => return Err(self.ctx.unsupported(f, "a nested function")),
+            Stmt::ClassDef(c) => return Err(self.ctx.unsupported(c, "a class")),
+            Stmt::With(w) => return Err(self.ctx.unsupported(w, "a with statement")),
+            Stmt::Try(t) => return Err(self.ctx.unsupported(t, "a try statement")),
+            Stmt::Raise(r) => return Err(self.ctx.unsupported(r, "a raise statement")),
+            Stmt::Assert(a) => return Err(self.ctx.unsupported(a, "an assert statement")),
+            Stmt::Delete(d) => return Err(self.ctx.unsupported(d, "a del statement")),
+            Stmt::Match(m) => return Err(self.ctx.unsupported(m, "a match statement")),
+            Stmt::Nonlocal(n) => return Err(self.ctx.unsupported(n, "nonlocal")),
+            Stmt::AnnAssign(a) => return Err(self.ctx.unsupported(a, "an annotated assignment")),
+            Stmt::TypeAlias(t) => return Err(self.ctx.unsupported(t, "a type alias")),
+            Stmt::IpyEscapeCommand(i) => return Err(self.ctx.unsupported(i, "an IPython escape")),
+        }
+        Ok(())
+    }
+
+    pub(super) fn store_target(&mut self, t: &Expr) -> Result<(), CompileError> {
+        match t {
+            Expr::Name(n) => {
+                self.set_loc(t);
+                self.store_name(n.id.as_str());
+            }
+            Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. }) => {
+                if elts.iter().any(|e| matches!(e, Expr::Starred(_))) {
+                    return Err(self.ctx.unsupported(t, "starred assignment"));
+                }
+                let saved = self.line;
+                self.set_loc(t);
+                self.emit(Op::UnpackSequence(elts.len() as u32));
+                for e in elts {
+                    self.store_target(e)?;
+                }
+                self.line = saved;
+            }
+            Expr::Subscript(s) => {
+                let saved = self.line;
+                self.set_loc(t);
+                self.expr(&s.value)?;
+                self.subscript_key(&s.slice)?;
+                self.set_loc(t);
+                self.emit(Op::StoreSubscr);
+                self.line = saved;
+            }
+            Expr::Attribute(a) => return Err(self.ctx.unsupported(a, "assigning an attribute")),
+            other => return Err(self.ctx.error(other, "cannot assign to this expression")),
+        }
+        Ok(())
+    }
+
+    pub(super) fn aug_assign(&mut self, a: &ast::StmtAugAssign) -> Result<(), CompileError> {
+        let op = binop(a.op).inplace();
+        match &*a.target {
+            Expr::Name(n) => {
+                self.set_loc(&*a.target);
+                self.load_name(n.id.as_str(), false);
+                self.set_loc(a);
+                self.expr(&a.value)?;
+                self.set_loc(a);
+                self.emit(Op::BinaryOp(op));
+                self.set_loc(&*a.target);
+                self.store_name(n.id.as_str());
+            }
+            Expr::Subscript(s) => {
+                self.set_loc(&*a.target);
+                self.expr(&s.value)?;
+                self.subscript_key(&s.slice)?;
+                self.emit(Op::Copy(2));
+                self.emit(Op::Copy(2));
+                self.emit(Op::BinarySubscr);
+                self.set_loc(a);
+                self.expr(&a.value)?;
+                self.set_loc(a);
+                self.emit(Op::BinaryOp(op));
+                self.set_loc(&*a.target);
+                self.emit(Op::Swap(3));
+                self.emit(Op::Swap(2));
+                self.emit(Op::StoreSubscr);
+            }
+            other => {
+                return Err(self
+                    .ctx
+                    .unsupported(other, "this augmented assignment target"));
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn ret(&mut self, r: &ast::StmtReturn) -> Result<(), CompileError> {
+        if matches!(self.scope, Scope::Module) {
+            return Err(self.ctx.error(r, "'return' outside function"));
+        }
+        let folded = r.value.as_deref().and_then(fold::constant);
+        let preserve_tos = r.value.is_some() && folded.is_none();
+        if preserve_tos {
+            if let Some(v) = &r.value {
+                self.expr(v)?;
+            }
+        } else if let Some(v) = &r.value {
+            self.set_loc(&**v);
+            self.emit(Op::Nop);
+        }
+        let value_line = r.value.as_ref().map(|v| self.ctx.line(v.start()));
+        let stmt_line = self.ctx.line(r.start());
+        if value_line != Some(stmt_line) {
+            self.set_loc(r);
+            self.emit(Op::Nop);
+        }
+        let for_loops = self.loops.iter().filter(|l| l.is_for).count();
+        for _ in 0..for_loops {
+            if preserve_tos {
+                self.emit(Op::Swap(2));
+            }
+            self.emit(Op::PopTop);
+        }
+        match folded {
+            Some(v) if !preserve_tos => self.emit_const(v),
+            _ if r.value.is_none() => self.emit_const(Value::None),
+            _ => {}
+        }
+        self.emit(Op::ReturnValue);
+        Ok(())
+    }
+
+    pub(super) fn if_stmt(
+        &mut self,
+        test: &Expr,
+        body: &[Stmt],
+        clauses: &[ast::ElifElseClause],
+    ) -> Result<(), CompileError> {
+        let end = self.cfg.new_block();
+        let next = if clauses.is_empty() {
+            end
+        } else {
+            self.cfg.new_block()
+        };
+        self.jump_if(test, next, false)?;
+        self.stmts(body)?;
+        if let Some((first, rest)) = clauses.split_first() {
+            self.jump_noline(Jump::Always, end);
+            self.cfg.use_block(next);
+            match &first.test {
+                Some(t) => {
+                    self.set_loc(first);
+                    self.if_stmt(t, &first.body, rest)?;
+                }
+                None => self.stmts(&first.body)?,
+            }
+        }
+        self.cfg.use_block(end);
+        Ok(())
+    }
+
+    pub(super) fn while_stmt(&mut self, w: &ast::StmtWhile) -> Result<(), CompileError> {
+        let (top, body, anchor) = (
+            self.cfg.new_block(),
+            self.cfg.new_block(),
+            self.cfg.new_block(),
+        );
+        self.cfg.use_block(top);
+        self.loops.push(LoopCtx {
+            top,
+            exit: anchor,
+            is_for: false,
+        });
+        self.jump_if(&w.test, anchor, false)?;
+        self.cfg.use_block(body);
+        self.stmts(&w.body)?;
+        self.set_loc(w);
+        self.jump_if(&w.test, body, true)?;
+        self.loops.pop();
+        self.cfg.use_block(anchor);
+        self.stmts(&w.orelse)?;
+        Ok(())
+    }
+
+    pub(super) fn for_stmt(&mut self, f: &ast::StmtFor) -> Result<(), CompileError> {
+        if f.is_async {
+            return Err(self.ctx.unsupported(f, "async for"));
+        }
+        let (start, body, cleanup, end) = (
+            self.cfg.new_block(),
+            self.cfg.new_block(),
+            self.cfg.new_block(),
+            self.cfg.new_block(),
+        );
+        self.loops.push(LoopCtx {
+            top: start,
+            exit: end,
+            is_for: true,
+        });
+        self.expr_iter(&f.iter)?;
+        self.set_loc(f);
+        self.emit(Op::GetIter);
+        self.cfg.use_block(start);
+        self.jump(Jump::ForIter, cleanup);
+        self.cfg.use_block(body);
+        self.store_target(&f.target)?;
+        self.stmts(&f.body)?;
+        self.jump_noline(Jump::Always, start);
+        self.cfg.use_block(cleanup);
+        self.loops.pop();
+        self.stmts(&f.orelse)?;
+        self.cfg.use_block(end);
+        Ok(())
+    }
+
+    /// The iterable of a `for`: a list display there is folded to a tuple, as CPython does.
+    pub(super) fn expr_iter(&mut self, e: &Expr) -> Result<(), CompileError> {
+        if let Expr::List(l) = e
+            && let Some(t) = fold::constant_tuple(&l.elts.iter().collect::<Vec<_>>())
+        {
+            self.set_loc(e);
+            self.emit_const(t);
+            return Ok(());
+        }
+        self.expr(e)
+    }
+}

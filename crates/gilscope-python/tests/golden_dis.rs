@@ -1,0 +1,66 @@
+//! The compiler against CPython 3.11 itself: every code object of every bundled program (and of
+//! a file of constructs) disassembles exactly as `python3.11 -m dis` printed it into
+//! `tests/golden/` (`tests/golden/regen.sh` makes them anew). Needs nothing but this crate.
+
+use std::path::{Path, PathBuf};
+
+use gilscope_python::compiler::compile;
+use gilscope_python::vm::code::disassemble_functions;
+
+/// The workspace's top folder, where `assets/` and `tests/golden/` live.
+fn top() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `<code object f at 0x7f...` differs per process: compare without the address.
+fn without_addresses(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(p) = rest.find(" at 0x") {
+        out.push_str(&rest[..p]);
+        let tail = &rest[p + 6..];
+        let end = tail
+            .find(|c: char| !c.is_ascii_hexdigit())
+            .unwrap_or(tail.len());
+        out.push_str(" at 0xADDR");
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn every_function_disassembles_exactly_as_cpython_311_dis() {
+    let files = [
+        "assets/programs/heat.py",
+        "assets/programs/count.py",
+        "assets/programs/bank.py",
+        "assets/programs/download.py",
+        "assets/programs/dot.py",
+        "assets/programs/refcount.py",
+        "tests/golden/constructs.py",
+    ];
+    for f in files {
+        let source = std::fs::read_to_string(top().join(f)).unwrap();
+        let module = compile(&source, f).unwrap_or_else(|e| panic!("{f}: {e}"));
+        let got = without_addresses(&disassemble_functions(&module.code));
+        let name = Path::new(f).file_stem().unwrap().to_str().unwrap();
+        let golden =
+            std::fs::read_to_string(top().join(format!("tests/golden/{name}.dis"))).unwrap();
+        let want = without_addresses(&golden);
+        if got != want {
+            let first = got
+                .lines()
+                .zip(want.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or(0);
+            panic!(
+                "{f}: first difference at line {}:\n  gilscope: {:?}\n  cpython:  {:?}",
+                first + 1,
+                got.lines().nth(first),
+                want.lines().nth(first)
+            );
+        }
+        assert!(want.contains("Disassembly of"), "{name}.dis is empty");
+    }
+}
