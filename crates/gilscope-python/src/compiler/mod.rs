@@ -7,10 +7,10 @@
 //! program's `__name__` is never `"__main__"` here. Anything outside the subset is one error
 //! `FILE:LINE:COL: <construct> is not supported by gilscope's interpreter`.
 //!
-//! The passes, as in CPython's `Python/compile.c` and RustPython's codegen: [`module`] applies
-//! gilscope's conventions to the top level, [`symtable`] finds each function's locals, [`codegen`]
-//! holds one code object's emitter, [`stmt`] and [`expr`] emit statements and expressions into its
-//! control-flow graph, [`fold`] folds constants, and [`cfg`] lays the graph out as bytecode.
+//! The passes, as in CPython's `Python/compile.c` and RustPython's codegen: `module` applies
+//! gilscope's conventions to the top level, `symtable` finds each function's locals, `codegen`
+//! holds one code object's emitter, `stmt` and `expr` emit statements and expressions into its
+//! control-flow graph, `fold` folds constants, and `cfg` lays the graph out as bytecode.
 
 mod cfg;
 mod codegen;

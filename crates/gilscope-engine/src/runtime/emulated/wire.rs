@@ -1,0 +1,164 @@
+//! What the coordinator and its workers say to each other: a worker's job, its result, and the
+//! messages it sends while it runs (the same shapes cross a child process's pipe as JSON).
+
+use serde::{Deserialize, Serialize};
+
+use crate::build::Build;
+use crate::config::{Kernel, RunConfig};
+use crate::error::EngineError;
+use crate::heat::workload;
+use crate::program::WireValue;
+use crate::trace::events::GridFrame;
+use crate::trace::spans::Span;
+
+/// One worker's assignment, as sent to a child process.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkerJob {
+    /// Worker index.
+    pub worker: usize,
+    /// Run id (for frames).
+    pub run_id: u64,
+    /// Kernel to run.
+    pub kernel: Kernel,
+    /// Grid side.
+    pub grid: usize,
+    /// Iterations per problem.
+    pub iters: usize,
+    /// Index of the first problem.
+    pub first_problem: usize,
+    /// Boundary values of its problems.
+    pub ics: Vec<f64>,
+    /// GIL switch interval, µs.
+    pub switch_interval_micros: u64,
+    /// io kernel wait, µs.
+    pub io_wait_micros: u64,
+    /// Whether to publish grid frames.
+    pub publish_frames: bool,
+    /// The program: a bundled name or a path.
+    #[serde(default)]
+    pub program: String,
+    /// Parameter values bound after the module's top level ran.
+    #[serde(default)]
+    pub params: Vec<(String, WireValue)>,
+    /// The function the worker runs.
+    #[serde(default)]
+    pub entry: String,
+    /// Its arguments (from the program's `share`).
+    #[serde(default)]
+    pub args: Vec<WireValue>,
+    /// The interpreter build that runs it.
+    #[serde(default)]
+    pub interpreter: Build,
+}
+
+impl WorkerJob {
+    pub(super) fn new(cfg: &RunConfig, run_id: u64, chunk: workload::Chunk) -> Self {
+        Self {
+            worker: chunk.worker,
+            run_id,
+            kernel: cfg.kernel,
+            grid: cfg.grid,
+            iters: cfg.iters,
+            first_problem: chunk.first_problem,
+            ics: chunk.ics,
+            switch_interval_micros: cfg.switch_interval_micros,
+            io_wait_micros: cfg.io_wait_micros,
+            publish_frames: cfg.publish_frames,
+            program: cfg.program.clone(),
+            params: Vec::new(),
+            entry: String::new(),
+            args: Vec::new(),
+            interpreter: cfg.interpreter,
+        }
+    }
+}
+
+/// What a worker reports when it is done.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkerResult {
+    /// Worker index.
+    pub worker: usize,
+    /// Process id.
+    pub pid: u32,
+    /// Thread id.
+    pub tid: u32,
+    /// `(problem index, sum of its final grid)` for each problem solved (native mode).
+    pub problem_sums: Vec<(usize, f64)>,
+    /// What the entry function returned (interpreted modes).
+    #[serde(default)]
+    pub returned: Option<WireValue>,
+    /// Calls of the program's state functions (heat: kernel applications).
+    #[serde(default)]
+    pub steps: u64,
+    /// Nanoseconds per [`SpanState`].
+    pub state_ns: Vec<u64>,
+    /// Bytecode instructions executed.
+    pub instructions: u64,
+    /// CPU time of the worker, ns.
+    pub cpu_ns: u64,
+    /// Spans the worker could not deliver.
+    pub dropped_spans: u64,
+    /// GIL switches of the worker's own process (process mode only).
+    pub gil_switches: u64,
+    /// GIL drop requests of the worker's own process (process mode only).
+    pub gil_drop_requests: u64,
+    /// GIL releases of the worker's own interpreter (process and interpreters modes).
+    #[serde(default)]
+    pub gil_releases: u64,
+    /// The worker's longest wait for the GIL, ns.
+    #[serde(default)]
+    pub max_gil_wait_ns: u64,
+    /// Its starved GIL waits (longer than 3 switch intervals, never asking for a drop).
+    #[serde(default)]
+    pub gil_starvations: u64,
+}
+
+/// A message from a worker (or a child's pipe reader) to the coordinator.
+#[derive(Debug)]
+pub enum WorkerMsg {
+    /// A child process is up.
+    Hello {
+        /// Worker index.
+        worker: usize,
+        /// Its pid.
+        pid: u32,
+        /// Its main thread id.
+        tid: u32,
+        /// When its `main` started, monotonic ns.
+        ready_ns: u64,
+    },
+    /// A batch of spans.
+    Spans(Vec<Span>),
+    /// A grid snapshot.
+    Frame(GridFrame),
+    /// Iterations done by one worker so far.
+    Progress {
+        /// Worker index.
+        worker: usize,
+        /// Iterations done.
+        iters_done: u64,
+    },
+    /// The worker finished.
+    Done(Box<WorkerResult>),
+    /// The worker failed.
+    Failed {
+        /// Worker index.
+        worker: usize,
+        /// Its pid.
+        pid: u32,
+        /// What went wrong.
+        error: EngineError,
+    },
+    /// A child's output pipe closed.
+    Eof {
+        /// Worker index.
+        worker: usize,
+    },
+}
+
+/// A worker's recorder sends its span batches to the coordinator as [`WorkerMsg::Spans`].
+impl crate::trace::spans::SpanSink for crossbeam_channel::Sender<WorkerMsg> {
+    fn offer(&self, batch: Vec<Span>) -> bool {
+        self.try_send(WorkerMsg::Spans(batch)).is_ok()
+    }
+}
