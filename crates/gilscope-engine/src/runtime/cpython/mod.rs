@@ -15,9 +15,15 @@ mod probe;
 #[cfg(target_os = "linux")]
 pub mod gil_reader;
 #[cfg(target_os = "linux")]
+mod launch;
+#[cfg(target_os = "linux")]
 mod procfs;
 #[cfg(target_os = "linux")]
 mod session;
+#[cfg(target_os = "linux")]
+mod summary;
+#[cfg(target_os = "linux")]
+mod watch;
 
 pub use probe::{MIN_VERSION, PythonInfo, preflight, probe};
 
@@ -32,7 +38,7 @@ use crate::trace::summary::RunOutcome;
 pub fn unobserved_wall_secs(cfg: &RunConfig) -> Result<f64, EngineError> {
     #[cfg(target_os = "linux")]
     {
-        session::unobserved_wall_secs(u64::MAX / 2, cfg)
+        launch::unobserved_wall_secs(u64::MAX / 2, cfg)
     }
     #[cfg(not(target_os = "linux"))]
     {

@@ -1,0 +1,287 @@
+//! Starting a real CPython on a program: the configuration checked, the program and the driver
+//! written to a scratch folder, the child in its own process group (killed unless it ended by
+//! itself), and the threads that read its pipes and its announcements.
+
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use crossbeam_channel::{Receiver, bounded};
+use serde::Deserialize;
+
+use super::probe::PythonInfo;
+use crate::build::Build;
+use crate::config::{Mode, RunConfig};
+use crate::error::EngineError;
+use crate::program::{DRIVER_SOURCE, Program};
+use crate::runtime::start::param_overrides;
+
+/// How much of the program's stderr is kept for an error message.
+pub(super) const STDERR_KEEP_BYTES: usize = 4096;
+/// Largest stdout kept (the program prints one JSON line).
+pub(super) const STDOUT_KEEP_BYTES: usize = 1 << 20;
+
+/// A line the driver prints on stderr when gilscope observes it.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum Announce {
+    Worker { worker: usize, pid: u32, tid: u32 },
+    Start { start_ns: u64 },
+    End { end_ns: u64 },
+}
+
+/// A fresh folder holding the program and the driver, removed when dropped.
+pub(super) struct Scratch(PathBuf);
+
+impl Scratch {
+    pub(super) fn new(run_id: u64) -> Result<Scratch, EngineError> {
+        let dir =
+            std::env::temp_dir().join(format!("gilscope-cpython-{}-{run_id}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir)
+            .map_err(|e| EngineError::io(format!("cannot create {}", dir.display()), e))?;
+        Ok(Scratch(dir))
+    }
+
+    pub(super) fn write(&self, name: &str, text: &str) -> Result<PathBuf, EngineError> {
+        let p = self.0.join(name);
+        std::fs::write(&p, text)
+            .map_err(|e| EngineError::io(format!("cannot write {}", p.display()), e))?;
+        Ok(p)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The Python child and its process group, killed unless it ended by itself.
+pub(super) struct Target {
+    pub(super) child: Child,
+    pub(super) pgid: i32,
+    pub(super) done: bool,
+}
+
+impl Target {
+    pub(super) fn kill(&mut self) {
+        if !self.done {
+            // SAFETY: killpg only sends a signal; the group is the child's own (process_group(0)).
+            unsafe {
+                libc::killpg(self.pgid, libc::SIGKILL);
+            }
+            let _ = self.child.wait();
+            self.done = true;
+        }
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub(super) fn check_config(cfg: &RunConfig) -> Result<(), EngineError> {
+    if !matches!(cfg.mode, Mode::Threading | Mode::Multiprocessing) {
+        return Err(EngineError::Config(format!(
+            "--runtime cpython runs threading and multiprocessing; {} mode is the emulation's",
+            cfg.mode
+        )));
+    }
+    if cfg.interpreter != Build::Gil {
+        return Err(EngineError::Config(
+            "--interpreter picks a build of the emulation; for a real free-threaded CPython pass \
+             --python python3.13t"
+                .to_owned(),
+        ));
+    }
+    if !std::path::Path::new("/proc/self/task").is_dir() {
+        return Err(EngineError::Config(
+            "the cpython runtime needs /proc, which this system does not have".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// The threads reading the child's pipes, and what they deliver.
+pub(super) struct Readers {
+    pub(super) stdout: std::thread::JoinHandle<String>,
+    pub(super) stderr: std::thread::JoinHandle<()>,
+    pub(super) announces: Receiver<Announce>,
+    pub(super) tail: Arc<Mutex<String>>,
+}
+
+pub(super) fn spawn_readers(child: &mut Child) -> Result<Readers, EngineError> {
+    let (mut out, err) = match (child.stdout.take(), child.stderr.take()) {
+        (Some(o), Some(e)) => (o, e),
+        _ => {
+            return Err(EngineError::Internal(
+                "the Python child has no pipes".to_owned(),
+            ));
+        }
+    };
+    let stdout = std::thread::Builder::new()
+        .name("gilscope-cpython-out".to_owned())
+        .spawn(move || {
+            let mut buf = Vec::new();
+            let _ = (&mut out)
+                .take(STDOUT_KEEP_BYTES as u64)
+                .read_to_end(&mut buf);
+            // Drain the rest so the child never blocks on a full pipe.
+            let _ = std::io::copy(&mut out, &mut std::io::sink());
+            String::from_utf8_lossy(&buf).into_owned()
+        })
+        .map_err(|e| EngineError::io("could not start a pipe reader", e))?;
+    let (tx, rx) = bounded(1024);
+    let tail = Arc::new(Mutex::new(String::new()));
+    let tail2 = Arc::clone(&tail);
+    let stderr = std::thread::Builder::new()
+        .name("gilscope-cpython-err".to_owned())
+        .spawn(move || {
+            let mut r = BufReader::new(err);
+            let mut line = String::new();
+            while r.read_line(&mut line).unwrap_or(0) > 0 {
+                match line.strip_prefix("gilscope:").map(serde_json::from_str) {
+                    Some(Ok(a)) => {
+                        let _ = tx.send(a);
+                    }
+                    _ => {
+                        if let Ok(mut t) = tail2.lock() {
+                            t.push_str(&line);
+                            if t.len() > STDERR_KEEP_BYTES {
+                                let cut = t.len() - STDERR_KEEP_BYTES;
+                                let cut = (cut..t.len()).find(|&i| t.is_char_boundary(i));
+                                t.drain(..cut.unwrap_or(0));
+                            }
+                        }
+                    }
+                }
+                line.clear();
+            }
+        })
+        .map_err(|e| EngineError::io("could not start a pipe reader", e))?;
+    Ok(Readers {
+        stdout,
+        stderr,
+        announces: rx,
+        tail,
+    })
+}
+
+/// A started Python child with its pipe readers and the files it runs from.
+pub(super) struct Launched {
+    pub(super) info: PythonInfo,
+    pub(super) program: Program,
+    // Dropped after `target`: the files outlive the process that reads them.
+    pub(super) target: Target,
+    pub(super) readers: Readers,
+    pub(super) _scratch: Scratch,
+}
+
+/// Checks the configuration, writes the program and the driver into a fresh folder and starts
+/// the Python on them in its own process group.
+pub(super) fn launch(run_id: u64, cfg: &RunConfig) -> Result<Launched, EngineError> {
+    check_config(cfg)?;
+    cfg.validate()?;
+    let (info, program) = super::probe::preflight(cfg)?;
+    let scratch = Scratch::new(run_id)?;
+    scratch.write("gilscope_driver.py", DRIVER_SOURCE)?;
+    let file = scratch.write(&format!("{}.py", program.name), &program.source)?;
+    let mut args: Vec<String> = vec![
+        file.display().to_string(),
+        "--mode".to_owned(),
+        cfg.mode.name().to_owned(),
+        "--threads".to_owned(),
+        cfg.threads.to_string(),
+        "--switch-interval-ms".to_owned(),
+        format!("{}", cfg.switch_interval_ms()),
+    ];
+    if let Some(e) = &cfg.entry {
+        args.extend(["--entry".to_owned(), e.clone()]);
+    }
+    for (n, v) in param_overrides(cfg) {
+        args.extend(["--param".to_owned(), format!("{n}={v}")]);
+    }
+    let child = Command::new(&info.executable)
+        .args(&args)
+        .current_dir(&scratch.0)
+        .env("GILSCOPE_ANNOUNCE", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .map_err(|source| EngineError::Spawn {
+            exe: info.executable.clone(),
+            source,
+        })?;
+    let pgid = child.id() as i32;
+    let mut target = Target {
+        child,
+        pgid,
+        done: false,
+    };
+    let readers = spawn_readers(&mut target.child)?;
+    Ok(Launched {
+        info,
+        program,
+        target,
+        readers,
+        _scratch: scratch,
+    })
+}
+
+/// The workers' wall time of `cfg` on the real CPython with nobody watching (the driver's own
+/// start and end instants): the baseline of the observer's cost.
+pub fn unobserved_wall_secs(run_id: u64, cfg: &RunConfig) -> Result<f64, EngineError> {
+    let mut l = launch(run_id, cfg)?;
+    let status = l
+        .target
+        .child
+        .wait()
+        .map_err(|e| EngineError::io("lost the Python child", e))?;
+    l.target.done = true;
+    let _ = l.readers.stderr.join();
+    let (mut start, mut end) = (None, None);
+    while let Ok(a) = l.readers.announces.try_recv() {
+        match a {
+            Announce::Start { start_ns } => start = Some(start_ns),
+            Announce::End { end_ns } => end = Some(end_ns),
+            Announce::Worker { .. } => {}
+        }
+    }
+    match (status.success(), start, end) {
+        (true, Some(a), Some(b)) => Ok(b.saturating_sub(a) as f64 / 1e9),
+        _ => Err(EngineError::Worker {
+            worker: 0,
+            pid: l.target.pgid as u32,
+            message: format!("{} did not finish cleanly ({status})", l.program.file),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn announcements_parse() {
+        let w: Announce = serde_json::from_str(r#"{"worker": 1, "pid": 5, "tid": 6}"#).unwrap();
+        assert!(matches!(
+            w,
+            Announce::Worker {
+                worker: 1,
+                pid: 5,
+                tid: 6
+            }
+        ));
+        let s: Announce = serde_json::from_str(r#"{"start_ns": 9, "pid": 5}"#).unwrap();
+        assert!(matches!(s, Announce::Start { start_ns: 9, .. }));
+        let e: Announce = serde_json::from_str(r#"{"end_ns": 10}"#).unwrap();
+        assert!(matches!(e, Announce::End { end_ns: 10 }));
+    }
+}
