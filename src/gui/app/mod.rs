@@ -1,22 +1,25 @@
 //! The app: drains engine events in one place, draws the panels in another, and acts only
-//! through [`Command`]s.
+//! through [`Command`]s. Its background jobs start in `jobs`, its keys are read in `keys`, and
+//! the screenshot mode drives it from `screenshot`.
+
+mod jobs;
+mod keys;
+mod screenshot;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-use crossbeam_channel::{Receiver, bounded};
 
 use super::command::Command;
 use super::panels;
 use super::session::{JobKind, Session};
 use super::settings::Settings;
 use crate::view::presets::Preset;
-use gilscope_engine::config::{Kernel, MAX_THREADS, Mode, RunConfig, Runtime, Series};
-use gilscope_engine::measure::sweep::{SweepSpec, run_sweep};
-use gilscope_engine::runtime::{self, spawn_job};
+use gilscope_engine::config::{Kernel, Mode, RunConfig};
 use gilscope_engine::trace::events;
+pub use screenshot::ShotResult;
+use screenshot::{ScreenshotJob, ShotPhase};
 
 /// Repaint period while a run streams: caps the UI at 20 frames per second, smooth enough for a
 /// scrolling timeline and cheap enough not to disturb the measurement.
@@ -29,30 +32,6 @@ pub const SWEEP_REPAINT: Duration = Duration::from_millis(250);
 pub const SOFTWARE_LESSON_REPAINT: Duration = Duration::from_millis(2000);
 /// Most events handled in one frame, so a flood never freezes the UI.
 const MAX_EVENTS_PER_FRAME: usize = 4096;
-
-/// Where the screenshot mode reports how it ended (`None` while it has not).
-pub type ShotResult = Arc<Mutex<Option<Result<(), String>>>>;
-
-/// How the screenshot mode goes along.
-enum ShotPhase {
-    Lesson,
-    Sweep,
-    Run,
-    Settle(u32),
-    Requested,
-}
-
-/// `--preset NAME --screenshot FILE`: run the preset to the end, save the window, exit.
-struct ScreenshotJob {
-    path: PathBuf,
-    with_sweep: bool,
-    sweep_csv: Option<PathBuf>,
-    phase: ShotPhase,
-    started: bool,
-    rx: Option<Receiver<Arc<egui::ColorImage>>>,
-    deadline: Instant,
-    result: ShotResult,
-}
 
 /// How the app is opened.
 #[derive(Clone, Debug, Default)]
@@ -244,125 +223,6 @@ impl GilscopeApp {
         }
     }
 
-    fn start_run(&mut self) {
-        self.start_run_checked(false);
-    }
-
-    /// Starts the run; unless `confirmed`, a run forecast to take over a minute first asks.
-    fn start_run_checked(&mut self, confirmed: bool) {
-        if self.session.busy() {
-            return;
-        }
-        let cfg = self.run_config();
-        if !confirmed
-            && cfg.validate().is_ok()
-            && let Some(secs) = gilscope_engine::measure::bench::forecast_secs(&cfg)
-            && secs > gilscope_engine::measure::bench::LONG_RUN_SECS
-        {
-            self.session.confirm = Some(format!(
-                "This run would take about {} on this machine (measured: its kernel on a 30×30 grid, scaled to grid {} × {} iterations × {} problems over {} workers).",
-                fmt_duration(secs),
-                cfg.grid,
-                cfg.iters,
-                cfg.problems,
-                cfg.threads
-            ));
-            return;
-        }
-        self.session.confirm = None;
-        if let Err(e) = cfg.validate() {
-            self.session.error = Some(format!("{e:#}"));
-            return;
-        }
-        let sink = self.session.sink.clone();
-        match spawn_job("gilscope-run", move |cancel| {
-            let _ = runtime::run_blocking(&cfg, Some(&sink), &cancel);
-        }) {
-            Ok(h) => {
-                self.session.error = None;
-                self.session.job = Some((JobKind::Run, h));
-                self.session.last_job = Some(JobKind::Run);
-            }
-            Err(e) => self.session.error = Some(format!("{e:#}")),
-        }
-    }
-
-    /// Starts a sweep of the ticked series; with `real_python`, of their CPython versions,
-    /// added to the points already plotted.
-    fn start_sweep(&mut self, real_python: bool) {
-        if self.session.busy() {
-            return;
-        }
-        let max = self.settings.sweep_max_threads.clamp(1, MAX_THREADS);
-        let interpreters = match self.settings.sweep_interpreters.as_slice() {
-            [] => vec![self.settings.run.interpreter],
-            list => list.to_vec(),
-        };
-        let mut series: Vec<Series> = interpreters
-            .iter()
-            .flat_map(|&i| self.settings.sweep_series.iter().map(move |s| s.on(i)))
-            .collect();
-        if real_python {
-            // CPython runs threads and processes of its own build; the rest is the emulation's.
-            series = series
-                .into_iter()
-                .filter(|s| {
-                    matches!(s.mode, Mode::Threading | Mode::Multiprocessing)
-                        && s.interpreter == gilscope_engine::build::Build::Gil
-                })
-                .map(|s| s.in_runtime(Runtime::Cpython))
-                .collect();
-            if series.is_empty() {
-                self.session.error = Some(
-                    "tick a threading or multiprocessing series on the gil interpreter to compare with real Python"
-                        .to_owned(),
-                );
-                return;
-            }
-        }
-        let spec = SweepSpec {
-            series,
-            threads: (1..=max).collect(),
-            repeats: self.settings.sweep_repeats.max(1),
-            // No heat frames while measuring: the window should take little from the workers.
-            base: RunConfig {
-                publish_frames: false,
-                ..self.run_config()
-            },
-            warmup: true,
-        };
-        if let Err(e) = spec.validate() {
-            self.session.error = Some(format!("{e:#}"));
-            return;
-        }
-        if !real_python {
-            self.session.sweep_points.clear();
-        }
-        self.session.capture.sweep_spec = Some(SweepSpec {
-            base: RunConfig {
-                worker_exe: None,
-                ..spec.base.clone()
-            },
-            ..spec.clone()
-        });
-        self.session.sweep_progress = Some(super::session::SweepProgress {
-            done: 0,
-            total: spec.total_runs(),
-            elapsed_secs: 0.0,
-        });
-        let sink = self.session.sink.clone();
-        match spawn_job("gilscope-sweep", move |cancel| {
-            let _ = run_sweep(&spec, Some(&sink), &cancel, |_| {});
-        }) {
-            Ok(h) => {
-                self.session.error = None;
-                self.session.job = Some((JobKind::Sweep, h));
-                self.session.last_job = Some(JobKind::Sweep);
-            }
-            Err(e) => self.session.error = Some(format!("{e:#}")),
-        }
-    }
-
     /// Carries out one command.
     fn apply(&mut self, ctx: &egui::Context, cmd: Command) {
         match cmd {
@@ -492,44 +352,6 @@ impl GilscopeApp {
         }
     }
 
-    /// Runs the open lesson's trials on a named thread; each run streams to the views and the
-    /// report comes back on a bounded channel.
-    fn start_lesson(&mut self) {
-        let Some(n) = self.settings.lesson else {
-            return;
-        };
-        if self.session.busy() || crate::lessons::catalogue::lesson(n).is_none() {
-            return;
-        }
-        let runner = crate::lessons::LessonRunner {
-            size: crate::lessons::Size::Class,
-            worker_exe: self.worker_exe.clone(),
-            python: Some(self.settings.run.python.clone()),
-            publish_frames: true,
-        };
-        let earlier = self.session.lessons.reports.clone();
-        let sink = self.session.sink.clone();
-        let (tx, rx) = bounded(64);
-        match spawn_job("gilscope-lesson", move |cancel| {
-            let result = runner.run(n, Some(&sink), &cancel, &earlier, &mut |t| {
-                let _ = tx.send(super::session::LessonMsg::Trial(t.clone()));
-                sink.wake();
-            });
-            let _ = tx.send(super::session::LessonMsg::Done(result));
-            sink.wake();
-        }) {
-            Ok(h) => {
-                self.session.error = None;
-                self.session.lessons.running = Some(n);
-                self.session.lessons.trials.clear();
-                self.session.lessons.rx = Some(rx);
-                self.session.job = Some((JobKind::Lesson, h));
-                self.session.last_job = Some(JobKind::Lesson);
-            }
-            Err(e) => self.session.error = Some(format!("{e:#}")),
-        }
-    }
-
     /// File → Save recording: the last finished run and the sweep shown.
     fn save_recording(&mut self) {
         let path = PathBuf::from(self.session.recording_path.trim());
@@ -561,219 +383,6 @@ impl GilscopeApp {
             }
             Err(e) => self.session.error = Some(e),
         }
-    }
-
-    /// File → Open recording: load it, then replay it through the live events at its pace.
-    fn open_recording(&mut self) {
-        if self.session.busy() {
-            return;
-        }
-        let path = PathBuf::from(self.session.recording_path.trim());
-        let rec = match crate::recording::Recording::load(&path) {
-            Ok(r) => r,
-            Err(e) => {
-                self.session.error = Some(e.to_string());
-                return;
-            }
-        };
-        self.session.replayed_from = Some(rec.machine.line());
-        self.session.sweep_points.clear();
-        if let Some(s) = &rec.sweep {
-            self.session.capture.sweep_spec = Some(s.spec.clone());
-        }
-        let sink = self.session.sink.clone();
-        match spawn_job("gilscope-replay", move |cancel| {
-            crate::recording::replay::replay(
-                &rec,
-                &sink,
-                &cancel,
-                crate::recording::replay::Pace::RealTime,
-            );
-        }) {
-            Ok(h) => {
-                self.session.error = None;
-                self.session.notice = Some(format!("replaying {}", path.display()));
-                self.session.job = Some((JobKind::Replay, h));
-                self.session.last_job = Some(JobKind::Replay);
-            }
-            Err(e) => self.session.error = Some(format!("{e:#}")),
-        }
-    }
-
-    fn keyboard(&mut self, ctx: &egui::Context) {
-        // Typing into a field (a parameter, a path) must not step modes or pick presets.
-        if ctx.egui_wants_keyboard_input() {
-            return;
-        }
-        if ctx.memory(|m| m.focused().is_some()) {
-            return;
-        }
-        use egui::Key;
-        let cmds: Vec<Command> = ctx.input(|i| {
-            let mut v = Vec::new();
-            if i.key_pressed(Key::F5) || (i.modifiers.command && i.key_pressed(Key::R)) {
-                v.push(Command::Run);
-            }
-            if i.key_pressed(Key::Escape) {
-                v.push(Command::Stop);
-            }
-            // A presenter's clicker sends PageDown / PageUp.
-            if i.key_pressed(Key::PageDown) {
-                v.push(Command::StepLesson(1));
-            }
-            if i.key_pressed(Key::PageUp) {
-                v.push(Command::StepLesson(-1));
-            }
-            if i.key_pressed(Key::F11) {
-                v.push(Command::ToggleFullscreen);
-            }
-            if i.key_pressed(Key::ArrowRight) {
-                v.push(Command::StepMode(1));
-            }
-            if i.key_pressed(Key::ArrowLeft) {
-                v.push(Command::StepMode(-1));
-            }
-            if i.key_pressed(Key::ArrowDown) {
-                v.push(Command::StepKernel(1));
-            }
-            if i.key_pressed(Key::ArrowUp) {
-                v.push(Command::StepKernel(-1));
-            }
-            if i.key_pressed(Key::F) {
-                v.push(Command::FitTimeline);
-            }
-            if i.key_pressed(Key::L) {
-                v.push(Command::FollowLive);
-            }
-            if i.key_pressed(Key::P) {
-                v.push(Command::PauseTimeline);
-            }
-            let digits = [
-                Key::Num1,
-                Key::Num2,
-                Key::Num3,
-                Key::Num4,
-                Key::Num5,
-                Key::Num6,
-                Key::Num7,
-                Key::Num8,
-                Key::Num9,
-            ];
-            for (k, p) in digits.iter().zip(Preset::ALL) {
-                if i.key_pressed(*k) {
-                    v.push(Command::ApplyPreset(p));
-                }
-            }
-            v
-        });
-        self.pending.extend(cmds);
-    }
-
-    fn drive_screenshot(&mut self, ctx: &egui::Context) {
-        let Some(shot) = &mut self.shot else { return };
-        let mut start_sweep = false;
-        let mut start_run = false;
-        if Instant::now() > shot.deadline {
-            finish_shot(
-                shot,
-                Err("the preset did not finish within 10 minutes".to_owned()),
-            );
-            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-            return;
-        }
-        if let Some(err) = &self.session.error {
-            let msg = err.clone();
-            finish_shot(shot, Err(msg));
-            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-            return;
-        }
-        let mut start_lesson = false;
-        match shot.phase {
-            ShotPhase::Lesson => {
-                if !shot.started {
-                    shot.started = true;
-                    start_lesson = true;
-                } else if !self.session.busy() {
-                    shot.phase = ShotPhase::Settle(5);
-                }
-            }
-            ShotPhase::Sweep if !shot.with_sweep => shot.phase = ShotPhase::Run,
-            ShotPhase::Sweep => {
-                if !shot.started {
-                    shot.started = true;
-                    start_sweep = true;
-                } else if !self.session.busy() {
-                    if let Some(p) = &shot.sweep_csv {
-                        let csv = crate::export::data::sweep_csv(&self.session.sweep_points);
-                        if let Err(e) = crate::export::atomic::write_atomic(p, csv.as_bytes()) {
-                            finish_shot(shot, Err(format!("cannot write {}: {e}", p.display())));
-                            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-                            return;
-                        }
-                    }
-                    shot.phase = ShotPhase::Run;
-                    shot.started = false;
-                }
-            }
-            ShotPhase::Run => {
-                if !shot.started {
-                    shot.started = true;
-                    start_run = true;
-                } else if !self.session.busy() {
-                    shot.phase = ShotPhase::Settle(5);
-                }
-            }
-            ShotPhase::Settle(0) => {
-                let (tx, rx) = bounded(1);
-                let ctx2 = ctx.clone();
-                ctx.request_screenshot(move |img| {
-                    let _ = tx.try_send(img);
-                    ctx2.request_repaint();
-                });
-                shot.rx = Some(rx);
-                shot.phase = ShotPhase::Requested;
-            }
-            ShotPhase::Settle(n) => shot.phase = ShotPhase::Settle(n - 1),
-            ShotPhase::Requested => {
-                if let Some(img) = shot.rx.as_ref().and_then(|rx| rx.try_recv().ok()) {
-                    let res = crate::export::plots::encode_png(
-                        img.as_raw(),
-                        img.size[0] as u32,
-                        img.size[1] as u32,
-                    )
-                    .and_then(|png| {
-                        crate::export::atomic::write_atomic(&shot.path, &png).map_err(|e| {
-                            anyhow::anyhow!("cannot write {}: {e}", shot.path.display())
-                        })
-                    })
-                    .map_err(|e| format!("{e:#}"));
-                    finish_shot(shot, res);
-                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-                }
-            }
-        }
-        if start_lesson {
-            self.pending.push(Command::RunLesson);
-        }
-        if start_sweep {
-            self.pending.push(Command::RunSweep);
-        }
-        if start_run {
-            self.pending.push(Command::Run);
-        }
-        // While a job measures, the window repaints at the job's own pace (see `logic`): a
-        // screenshot must not take a core from the workers it pictures.
-        if !self.session.busy() {
-            ctx.request_repaint_after(Duration::from_millis(50));
-        }
-    }
-}
-
-fn finish_shot(shot: &mut ScreenshotJob, res: Result<(), String>) {
-    if let Ok(mut r) = shot.result.lock()
-        && r.is_none()
-    {
-        *r = Some(res);
     }
 }
 
