@@ -9,6 +9,8 @@
 //! [`runtime::run_blocking`] (or on a background thread with [`runtime::start_run`]) and
 //! reported through an [`trace::events::EventSink`].
 
+#![warn(missing_docs)]
+
 pub mod build;
 pub mod config;
 pub mod error;
