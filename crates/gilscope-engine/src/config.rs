@@ -486,7 +486,7 @@ impl RunConfig {
             ));
         }
         let need = self.memory_needed_bytes();
-        if let Some(avail) = crate::trace::clock::available_memory_bytes()
+        if let Some(avail) = crate::machine::available_memory_bytes()
             && need > avail / 2
         {
             return bad(format!(

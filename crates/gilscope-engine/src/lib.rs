@@ -1,7 +1,7 @@
 //! The engine: Python programs run under an emulated CPython GIL or on a real CPython, traced and
 //! measured, with no GUI code.
 //!
-//! Its rooms, from the ground up: [`error`] and [`build`] (the CPython builds), [`config`] (what
+//! Its rooms, from the ground up: [`error`], [`machine`] and [`build`] (the CPython builds), [`config`] (what
 //! a run is), [`trace`] (clock, spans, core sampler, events, summary), [`gil`] (the locks),
 //! [`heat`] (the heat-diffusion benchmark), [`program`] (gilscope's program conventions on top of
 //! the interpreter crate), [`runtime`] (the emulated and the real-CPython runtime) and
@@ -16,6 +16,7 @@ pub mod config;
 pub mod error;
 pub mod gil;
 pub mod heat;
+pub mod machine;
 pub mod measure;
 pub mod names;
 pub mod program;

@@ -49,11 +49,3 @@ pub fn core_count() -> usize {
         .unwrap_or(1)
         .max(crate::trace::cpustat::proc_stat_core_count().unwrap_or(1))
 }
-
-/// Bytes of memory the OS says are available, where it says so.
-pub fn available_memory_bytes() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
-}

@@ -8,7 +8,7 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::Ranged;
 
 use super::cfg::{self, Cfg, Ins, Jump};
-use super::module::ModuleSlots;
+use super::symtable::ModuleSlots;
 use super::symtable::{Scope, Symbols};
 use super::{CompileError, Ctx, const_key, fold};
 use crate::vm::code::{Code, Op};

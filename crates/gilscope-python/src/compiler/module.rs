@@ -9,7 +9,7 @@ use ruff_text_size::Ranged;
 
 use super::cfg::Ins;
 use super::codegen::CodeGen;
-use super::symtable::{Scope, targets};
+use super::symtable::{ModuleSlots, Scope, targets};
 use super::{CompileError, CompiledModule, Ctx, Param, fold};
 use crate::vm::code::Op;
 use crate::vm::value::Value;
@@ -142,23 +142,5 @@ pub(super) fn collect_module_bindings(
     }
     for n in names {
         ns.add(&n);
-    }
-}
-
-#[derive(Default)]
-pub(super) struct ModuleSlots {
-    pub(super) names: Vec<String>,
-    pub(super) rebound: HashSet<String>,
-}
-
-impl ModuleSlots {
-    pub(super) fn add(&mut self, name: &str) -> u32 {
-        match self.names.iter().position(|n| n == name) {
-            Some(p) => p as u32,
-            None => {
-                self.names.push(name.to_owned());
-                (self.names.len() - 1) as u32
-            }
-        }
     }
 }

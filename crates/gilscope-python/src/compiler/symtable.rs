@@ -85,3 +85,23 @@ pub(super) enum Scope {
     Module,
     Function(HashSet<String>),
 }
+
+/// The module namespace: a slot per name bound at top level or declared global anywhere, and
+/// which of them some function rebinds.
+#[derive(Default)]
+pub(super) struct ModuleSlots {
+    pub(super) names: Vec<String>,
+    pub(super) rebound: HashSet<String>,
+}
+
+impl ModuleSlots {
+    pub(super) fn add(&mut self, name: &str) -> u32 {
+        match self.names.iter().position(|n| n == name) {
+            Some(p) => p as u32,
+            None => {
+                self.names.push(name.to_owned());
+                (self.names.len() - 1) as u32
+            }
+        }
+    }
+}
