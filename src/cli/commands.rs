@@ -114,6 +114,17 @@ fn with_program(mut cfg: RunConfig, p: &ProgramArgs) -> Result<RunConfig> {
     cfg.python = p.python.clone();
     cfg.entry = p.entry.clone();
     cfg.params = parse_params(&p.param)?;
+    if cfg.is_script() {
+        // A plain script runs as `python FILE` would: none of gilscope's conventions apply.
+        if !cfg.params.is_empty() || cfg.entry.is_some() {
+            return Err(UsageError(format!(
+                "{} is a plain script (it has no ENTRY): --param and --entry apply to gilscope's programs only",
+                cfg.program
+            ))
+            .into());
+        }
+        return Ok(cfg);
+    }
     let program = Program::load(&cfg.program)?;
     program.parse_params(&cfg.params)?;
     let cfg = cfg.with_heat_params()?;
@@ -191,6 +202,9 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         written.extend(commit(record, || Ok(rec.to_bytes()?))?);
     }
 
+    if let Some(po) = &outcome.summary.program_output {
+        return finish_script(args.json, po, &outcome.summary, &written);
+    }
     if args.json {
         writeln!(out, "{}", serde_json::to_string(&outcome.summary)?)?;
     } else {
@@ -202,6 +216,45 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Ends a script's run as python3 would end it: its output on standard output and standard
+/// error, its exit status as gilscope's; gilscope's own report goes to standard error after it
+/// (with `--json`, the one JSON object is standard output and holds the script's output).
+fn finish_script(
+    json: bool,
+    po: &gilscope_engine::trace::summary::ProgramOutput,
+    summary: &RunSummary,
+    written: &[PathBuf],
+) -> Result<ExitCode> {
+    let mut err = std::io::stderr().lock();
+    if json {
+        writeln!(
+            std::io::stdout().lock(),
+            "{}",
+            serde_json::to_string(summary)?
+        )?;
+    } else {
+        std::io::stdout().lock().write_all(po.stdout.as_bytes())?;
+        err.write_all(po.stderr.as_bytes())?;
+        if po.dropped_bytes > 0 {
+            writeln!(
+                err,
+                "gilscope: {} bytes of the script's output were not kept",
+                po.dropped_bytes
+            )?;
+        }
+        writeln!(
+            err,
+            "--- gilscope: {}.py exited with status {}",
+            summary.program, po.exit_code
+        )?;
+        print_summary(&mut err, summary)?;
+        for p in written {
+            writeln!(err, "wrote {}", p.display())?;
+        }
+    }
+    Ok(ExitCode::from(po.exit_code.clamp(0, 255) as u8))
+}
+
 /// The readable summary of a run.
 pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()> {
     let series = Series::new(
@@ -209,7 +262,21 @@ pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()
         s.kernel.unwrap_or(gilscope_engine::Kernel::Python),
     )
     .on(s.interpreter);
-    if s.program.is_empty() || s.program == gilscope_engine::config::HEAT {
+    if s.program_output.is_some() {
+        let processes: std::collections::BTreeSet<u32> = s.workers.iter().map(|w| w.pid).collect();
+        writeln!(
+            out,
+            "{}.py as a script: {} threads in {} {}",
+            s.program,
+            s.workers.len(),
+            processes.len(),
+            if processes.len() == 1 {
+                "process"
+            } else {
+                "processes"
+            }
+        )?;
+    } else if s.program.is_empty() || s.program == gilscope_engine::config::HEAT {
         writeln!(
             out,
             "{} ({}): {} workers, grid {}, {} problems x {} iterations, switch interval {} ms",
@@ -246,7 +313,9 @@ pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()
         )?,
     }
     writeln!(out, "  wall time      {:.3} s", s.wall_secs)?;
-    writeln!(out, "  result         {}", s.result)?;
+    if s.program_output.is_none() {
+        writeln!(out, "  result         {}", s.result)?;
+    }
     let per_core: Vec<String> = s
         .core_busy
         .iter()
@@ -311,12 +380,12 @@ pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()
     }
     writeln!(
         out,
-        "  worker      pid   python  gil-wait    native        io  start+ipc       cpu"
+        "  worker      pid   python  gil-wait    native        io  start+ipc       cpu  name"
     )?;
     for w in &s.workers {
         writeln!(
             out,
-            "  {:>6} {:>8} {:>8.3} {:>9.3} {:>9.3} {:>9.3} {:>10.3} {:>9.3}",
+            "  {:>6} {:>8} {:>8.3} {:>9.3} {:>9.3} {:>9.3} {:>10.3} {:>9.3}  {}",
             w.id,
             w.pid,
             w.python_secs,
@@ -324,7 +393,8 @@ pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()
             w.native_secs,
             w.io_secs,
             w.spawn_secs + w.ipc_secs,
-            w.cpu_secs
+            w.cpu_secs,
+            w.name.as_deref().unwrap_or("")
         )?;
     }
     Ok(())

@@ -362,6 +362,7 @@ impl Session {
                 {
                     t.end_ns = Some(t.start_ns + (summary.wall_secs * 1e9) as u64);
                     t.engine_dropped = summary.dropped_events;
+                    t.name_workers(&summary.workers);
                     t.prepare();
                     self.timeline_view.window = t.full_window();
                     self.timeline_view.follow = false;

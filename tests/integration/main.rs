@@ -1,6 +1,7 @@
 //! gilscope's integration tests, in one binary so that the app and its GUI stack link once:
 //! each module drives one part (the CLI, the engine's runtimes, the window, exports, lessons,
-//! recordings, the example programs, the builds) from the outside, as a user would.
+//! recordings, the example programs, plain scripts on the real CPython, the builds) from the
+//! outside, as a user would.
 
 mod common;
 
@@ -12,4 +13,5 @@ mod gui;
 mod lessons;
 mod programs;
 mod recordings;
+mod scripts;
 mod variants;

@@ -52,6 +52,23 @@ pub struct Program {
     pub module: CompiledModule,
 }
 
+/// Whether `spec` names a plain script rather than a gilscope program: a path to a `.py` file
+/// with no top-level `ENTRY = …` (gilscope's programs name their worker function so). The real
+/// CPython runs a script as `python FILE` would, without gilscope's compiler or driver.
+pub fn is_script(spec: &str) -> bool {
+    let spec = spec.trim();
+    if BUNDLED.iter().any(|(n, _)| *n == spec) {
+        return false;
+    }
+    let Ok(src) = std::fs::read_to_string(spec) else {
+        return false;
+    };
+    !src.lines().any(|l| {
+        l.strip_prefix("ENTRY")
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+    })
+}
+
 impl Program {
     /// Loads a bundled program by name (`heat`) or a `.py` file by path.
     pub fn load(spec: &str) -> Result<Program, EngineError> {

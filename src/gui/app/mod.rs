@@ -324,7 +324,14 @@ impl GilscopeApp {
             Command::OpenProgram => {
                 if !self.session.busy() {
                     let path = self.session.open_path.trim().to_owned();
-                    match gilscope_engine::program::Program::load(&path) {
+                    // A plain script runs on the real CPython as it is; a gilscope program must
+                    // compile for the emulation.
+                    let opened = if gilscope_engine::program::is_script(&path) {
+                        Ok(())
+                    } else {
+                        gilscope_engine::program::Program::load(&path).map(|_| ())
+                    };
+                    match opened {
                         Ok(_) => {
                             self.session.open_error = None;
                             select_program(&mut self.settings, &path);

@@ -7,7 +7,7 @@ use gilscope_engine::build::Build;
 use gilscope_engine::config::Mode;
 use gilscope_engine::trace::sampler::CoreSample;
 use gilscope_engine::trace::spans::{NO_CPU, Span, SpanState};
-use gilscope_engine::trace::summary::RunOutcome;
+use gilscope_engine::trace::summary::{RunOutcome, WorkerSummary};
 
 /// All lanes of one run, fed span by span.
 #[derive(Clone, Debug)]
@@ -102,8 +102,25 @@ impl TimelineModel {
         m.end_ns = Some(o.end_ns);
         m.last_ns = m.last_ns.max(o.end_ns);
         m.engine_dropped = o.summary.dropped_events;
+        m.name_workers(&o.summary.workers);
         m.prepare();
         m
+    }
+
+    /// Labels worker lanes with the names Python gave their threads, where the run knows them
+    /// (`MainThread · tid 12`; with several processes, `Thread-1 (work) · pid 7 · tid 12`).
+    pub fn name_workers(&mut self, workers: &[WorkerSummary]) {
+        let several = workers.windows(2).any(|p| p[0].pid != p[1].pid);
+        for w in workers {
+            let Some(name) = &w.name else { continue };
+            if let Some(lane) = self.worker_lanes.get_mut(w.id) {
+                lane.label = if several {
+                    format!("{name} · pid {} · tid {}", w.pid, w.tid)
+                } else {
+                    format!("{name} · tid {}", w.tid)
+                };
+            }
+        }
     }
 
     fn worker_label(&self, s: &Span) -> String {

@@ -37,6 +37,28 @@ pub struct WorkerSummary {
     pub instructions: u64,
     /// Problems solved.
     pub problems: usize,
+    /// The thread's name as Python gave it (`MainThread`, `Thread-1 (work)`), where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// What a script printed and how it ended, for a script run on the real CPython.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProgramOutput {
+    /// Its standard output (the first [`ProgramOutput::KEEP_BYTES`] bytes).
+    pub stdout: String,
+    /// Its standard error (the first [`ProgramOutput::KEEP_BYTES`] bytes).
+    pub stderr: String,
+    /// Its exit status: the code it exited with, or 128 + the signal that ended it.
+    pub exit_code: i32,
+    /// Bytes of output beyond what was kept, on both streams together.
+    pub dropped_bytes: u64,
+}
+
+impl ProgramOutput {
+    /// How much of each stream is kept.
+    pub const KEEP_BYTES: usize = 4 << 20;
 }
 
 /// The result of one run, as `gilscope run --json` prints it.
@@ -104,6 +126,9 @@ pub struct RunSummary {
     pub gil_source_reason: Option<String>,
     /// What observing the real CPython cost.
     pub observer: Option<ObserverCost>,
+    /// A script's output and exit status (scripts on the real CPython only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub program_output: Option<ProgramOutput>,
 }
 
 /// The observer's own cost and sampling, for the cpython runtime.

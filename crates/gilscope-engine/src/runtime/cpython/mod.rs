@@ -2,6 +2,9 @@
 //! observes it from outside, emitting the engine's own events (spans, core samples, the run's
 //! summary), so every view draws CPython exactly as it draws the emulation.
 //!
+//! - A plain script runs as `python FILE` would (`script`): its threads and child processes are
+//!   found in `/proc` as they appear, and named by a start-up hook on its path.
+//! - A gilscope program (one with `ENTRY`) runs under the shared driver (`launch`, `session`).
 //! - Workers are found from one line each that the shared driver prints when gilscope asks
 //!   (`GILSCOPE_ANNOUNCE=1`): worker index, pid, native thread id.
 //! - Every millisecond each worker's `/proc/PID/task/TID/stat` gives its state and core, and the
@@ -18,6 +21,8 @@ pub mod gil_reader;
 mod launch;
 #[cfg(target_os = "linux")]
 mod procfs;
+#[cfg(target_os = "linux")]
+mod script;
 #[cfg(target_os = "linux")]
 mod session;
 #[cfg(target_os = "linux")]
@@ -58,7 +63,11 @@ pub fn run_cpython(
 ) -> Result<RunOutcome, EngineError> {
     #[cfg(target_os = "linux")]
     {
-        session::run(run_id, cfg, sink, cancel)
+        if cfg.is_script() {
+            script::run_script(run_id, cfg, sink, cancel)
+        } else {
+            session::run(run_id, cfg, sink, cancel)
+        }
     }
     #[cfg(not(target_os = "linux"))]
     {

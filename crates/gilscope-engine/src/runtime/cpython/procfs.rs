@@ -86,6 +86,29 @@ impl ThreadFiles {
     }
 }
 
+/// The thread ids of process `pid` (`/proc/PID/task`), empty once it has exited.
+pub fn task_ids(pid: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut tids: Vec<u32> = dir
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    tids.sort_unstable();
+    tids
+}
+
+/// The child processes that thread `tid` of `pid` started (`/proc/PID/task/TID/children`).
+pub fn children_of(pid: u32, tid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/children"))
+        .map(|t| {
+            t.split_whitespace()
+                .filter_map(|n| n.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Parses a `stat` line: the command may hold spaces and parentheses, so fields are counted
 /// from the last `)`.
 pub fn parse_stat(b: &[u8]) -> Option<Sample> {
@@ -116,6 +139,22 @@ mod tests {
             })
         );
         assert_eq!(parse_stat(b"1 (x) S 1 2"), None);
+    }
+
+    #[test]
+    fn our_own_tasks_and_a_child_are_listed() {
+        let pid = std::process::id();
+        assert!(task_ids(pid).contains(&crate::trace::clock::current_tid()));
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let tid = crate::trace::clock::current_tid();
+        let found = children_of(pid, tid).contains(&child.id());
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(found, "the child started by this thread is listed");
+        assert!(task_ids(u32::MAX).is_empty());
     }
 
     #[test]

@@ -222,7 +222,14 @@ pub fn run(
     summarize(SummaryParts {
         cfg,
         info: &info,
-        program: &program,
+        program_name: program.name.clone(),
+        entry: cfg
+            .entry
+            .clone()
+            .or_else(|| program.default_entry())
+            .unwrap_or_default(),
+        names: &std::collections::HashMap::new(),
+        output: None,
         result,
         workers: &workers,
         gils: &gils,

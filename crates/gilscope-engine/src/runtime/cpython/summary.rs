@@ -1,23 +1,30 @@
 //! What an observed run adds up to: per-worker times from the watched states, the GIL's
 //! holders and switches where memory could be read, and the observer's own cost.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::probe::PythonInfo;
 use crate::build::Build;
 use crate::config::RunConfig;
 use crate::error::EngineError;
-use crate::program::Program;
 use crate::trace::sampler;
 use crate::trace::spans::{Span, SpanState};
-use crate::trace::summary::{ObserverCost, RunOutcome, RunSummary, WorkerSummary};
+use crate::trace::summary::{ObserverCost, ProgramOutput, RunOutcome, RunSummary, WorkerSummary};
 
 use super::watch::{ProcGil, Watched};
 
+/// Everything an observed run's summary is made of.
 pub(super) struct SummaryParts<'a> {
     pub(super) cfg: &'a RunConfig,
     pub(super) info: &'a PythonInfo,
-    pub(super) program: &'a Program,
+    /// The program's name (a bundled program's, or the file's stem).
+    pub(super) program_name: String,
+    /// The worker function of a gilscope program; empty for a script.
+    pub(super) entry: String,
+    /// Python's names of the threads, by (pid, tid), where the start-up hook reported them.
+    pub(super) names: &'a HashMap<(u32, u32), String>,
+    /// A script's output and exit status.
+    pub(super) output: Option<ProgramOutput>,
     pub(super) result: serde_json::Value,
     pub(super) workers: &'a [Option<Watched>],
     pub(super) gils: &'a BTreeMap<u32, ProcGil>,
@@ -31,15 +38,18 @@ pub(super) struct SummaryParts<'a> {
     pub(super) intervals: Vec<u64>,
 }
 
+/// The run's outcome: its summary, its spans sorted by start, its core samples.
 pub(super) fn summarize(p: SummaryParts<'_>) -> Result<RunOutcome, EngineError> {
     let mut s = RunSummary::for_config(p.cfg);
-    s.program = p.program.name.clone();
-    s.entry = p
-        .cfg
-        .entry
-        .clone()
-        .or_else(|| p.program.default_entry())
-        .unwrap_or_default();
+    s.program = p.program_name;
+    s.entry = p.entry;
+    s.program_output = p.output;
+    if s.program_output.is_some() {
+        // A script starts its own threads: its settings are not gilscope's.
+        s.mode = None;
+        s.kernel = None;
+        s.threads = p.workers.len();
+    }
     s.wall_secs = (p.end - p.start) as f64 / 1e9;
     s.cores = p.cores;
     s.core_busy = sampler::mean_busy(&p.core_samples, p.cores);
@@ -96,6 +106,7 @@ pub(super) fn summarize(p: SummaryParts<'_>) -> Result<RunOutcome, EngineError> 
             max_gil_wait_secs: 0.0,
             instructions: 0,
             problems: 0,
+            name: p.names.get(&(w.pid, w.tid)).cloned(),
         });
     }
     let mut intervals = p.intervals;

@@ -81,6 +81,7 @@ pub(super) fn summarize(
             max_gil_wait_secs: r.max_gil_wait_ns as f64 / 1e9,
             instructions: r.instructions,
             problems,
+            name: None,
         });
     }
     let result = match prep {

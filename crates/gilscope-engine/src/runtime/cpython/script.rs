@@ -1,0 +1,438 @@
+//! A plain script on the real CPython, run as `python FILE` would run it (its own `__main__`,
+//! working folder, environment and output) and observed from outside: every thread and child
+//! process it starts is found in `/proc` as it appears and becomes a worker lane, named as Python
+//! names it by a start-up hook on the child's path that changes nothing the program sees.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+
+use serde::Deserialize;
+
+use super::gil_reader::GilReader;
+use super::launch::{Scratch, Target};
+use super::probe::{PythonInfo, probe};
+use super::procfs::{ThreadFiles, children_of, task_ids};
+use super::summary::{SummaryParts, summarize};
+use super::watch::{ProcGil, Watched, classify, sleep_until};
+use crate::config::RunConfig;
+use crate::error::EngineError;
+use crate::runtime::CancelToken;
+use crate::runtime::start::announce_start;
+use crate::trace::clock;
+use crate::trace::events::{EngineEvent, EventSink};
+use crate::trace::spans::{Span, SpanState};
+use crate::trace::summary::{ProgramOutput, RunOutcome};
+
+/// The start-up hook, written as `sitecustomize.py` into a folder on the child's path.
+const HOOK_SOURCE: &str = include_str!("../../../../../assets/programs/gilscope_sitecustomize.py");
+/// How often every thread is sampled.
+const PERIOD_NS: u64 = 1_000_000;
+/// How often the process tree is searched for new threads and children.
+const DISCOVER_EVERY_NS: u64 = 5_000_000;
+/// How often spans go to the sink.
+const FLUSH_EVERY_NS: u64 = 50_000_000;
+/// Most threads followed at once; more are left unobserved (and said so in the summary).
+const MAX_WORKERS: usize = 4096;
+
+/// One line of the hook's thread file.
+#[derive(Debug, Deserialize)]
+struct Named {
+    pid: u32,
+    tid: u32,
+    name: String,
+}
+
+/// What one of the script's pipes delivered: the kept bytes and how many were dropped.
+type Captured = (Vec<u8>, u64);
+
+/// Reads `pipe` to its end on a named thread, keeping the first [`ProgramOutput::KEEP_BYTES`].
+fn capture(
+    name: &str,
+    mut pipe: impl Read + Send + 'static,
+) -> Result<std::thread::JoinHandle<Captured>, EngineError> {
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(move || {
+            let mut kept = Vec::new();
+            let mut dropped = 0u64;
+            let mut buf = [0u8; 8192];
+            loop {
+                match pipe.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        let room = ProgramOutput::KEEP_BYTES.saturating_sub(kept.len());
+                        kept.extend_from_slice(&buf[..n.min(room)]);
+                        dropped += n.saturating_sub(room) as u64;
+                    }
+                }
+            }
+            (kept, dropped)
+        })
+        .map_err(|e| EngineError::io("could not start a pipe reader", e))
+}
+
+/// The script's threads as found so far, and their Python names.
+struct Tree {
+    root: u32,
+    workers: Vec<Option<Watched>>,
+    known: HashSet<(u32, u32)>,
+    processes: Vec<u32>,
+    gils: BTreeMap<u32, ProcGil>,
+    names: HashMap<(u32, u32), String>,
+    names_file: PathBuf,
+    names_read: usize,
+    gil_enabled: bool,
+    minor: (u32, u32),
+    unfollowed: usize,
+}
+
+impl Tree {
+    /// Adds every thread and child process not seen yet.
+    fn discover(&mut self, now: u64) {
+        let mut i = 0;
+        while i < self.processes.len() {
+            let pid = self.processes[i];
+            i += 1;
+            for tid in task_ids(pid) {
+                if self.known.insert((pid, tid)) {
+                    self.add_thread(pid, tid, now);
+                }
+                for child in children_of(pid, tid) {
+                    if !self.processes.contains(&child) {
+                        self.processes.push(child);
+                    }
+                }
+            }
+        }
+    }
+
+    fn add_thread(&mut self, pid: u32, tid: u32, now: u64) {
+        if self.workers.len() >= MAX_WORKERS {
+            self.unfollowed += 1;
+            return;
+        }
+        let mut files = ThreadFiles::open(pid, tid).ok();
+        let syscall_readable = files.as_mut().is_some_and(|f| f.can_read_syscall());
+        let alive = files.is_some();
+        self.workers.push(Some(Watched {
+            worker: self.workers.len() as u32,
+            pid,
+            tid,
+            files,
+            open: None,
+            last_ns: now,
+            state_ns: [0; SpanState::COUNT],
+            on_cpu_ns: 0,
+            alive,
+            syscall_readable,
+        }));
+        let (gil_enabled, minor) = (self.gil_enabled, self.minor);
+        self.gils.entry(pid).or_insert_with(|| ProcGil {
+            reader: if gil_enabled {
+                GilReader::open(pid, minor)
+            } else {
+                Err("a free-threaded build has no GIL".to_owned())
+            },
+            first: None,
+            last: 0,
+            now: None,
+        });
+    }
+
+    /// Reads the names the hook reported since the last read.
+    fn read_names(&mut self) {
+        let Ok(text) = std::fs::read(&self.names_file) else {
+            return;
+        };
+        let Some(new) = text.get(self.names_read..) else {
+            return;
+        };
+        // Only whole lines: a line being written is read next time.
+        let Some(end) = new.iter().rposition(|&b| b == b'\n') else {
+            return;
+        };
+        for line in new[..end].split(|&b| b == b'\n') {
+            if let Ok(n) = serde_json::from_slice::<Named>(line) {
+                self.names.insert((n.pid, n.tid), n.name);
+            }
+        }
+        self.names_read += end + 1;
+    }
+}
+
+/// The exit code python3 would report for `status`: its code, or 128 + the signal.
+fn exit_code(status: ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(1)
+}
+
+/// Starts `python FILE` in its own process group, with the hook's folder on its path.
+fn start(
+    info: &PythonInfo,
+    file: &Path,
+    scratch: &Scratch,
+) -> Result<(Child, PathBuf), EngineError> {
+    let hook_dir = scratch.write("sitecustomize.py", HOOK_SOURCE)?;
+    let hook_dir = hook_dir.parent().map(Path::to_path_buf).unwrap_or_default();
+    let names_file = hook_dir.join("threads.jsonl");
+    let python_path = match std::env::var_os("PYTHONPATH") {
+        Some(old) if !old.is_empty() => {
+            let mut p = hook_dir.clone().into_os_string();
+            p.push(":");
+            p.push(old);
+            p
+        }
+        _ => hook_dir.clone().into_os_string(),
+    };
+    let child = Command::new(&info.executable)
+        .arg(file)
+        .env("PYTHONPATH", python_path)
+        .env("GILSCOPE_THREADS_FILE", &names_file)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .map_err(|source| EngineError::Spawn {
+            exe: info.executable.clone(),
+            source,
+        })?;
+    Ok((child, names_file))
+}
+
+/// Runs the script `cfg.program` on `cfg.python` and observes it to its end.
+pub(super) fn run_script(
+    run_id: u64,
+    cfg: &RunConfig,
+    sink: Option<&EventSink>,
+    cancel: &CancelToken,
+) -> Result<RunOutcome, EngineError> {
+    let info = probe(&cfg.python)?;
+    let file = PathBuf::from(cfg.program.trim());
+    let scratch = Scratch::new(run_id)?;
+    let (mut child, names_file) = start(&info, &file, &scratch)?;
+    let pid = child.id();
+    let (out_pipe, err_pipe) = (child.stdout.take(), child.stderr.take());
+    let mut target = Target {
+        child,
+        pgid: pid as i32,
+        done: false,
+    };
+    let (Some(out_pipe), Some(err_pipe)) = (out_pipe, err_pipe) else {
+        return Err(EngineError::Internal(
+            "the Python child has no pipes".to_owned(),
+        ));
+    };
+    let stdout = capture("gilscope-script-stdout", out_pipe)?;
+    let stderr = capture("gilscope-script-stderr", err_pipe)?;
+
+    let cores = clock::core_count();
+    let start_ns = clock::now_ns();
+    let core_sampler = announce_start(run_id, cfg, sink, cores, start_ns)?;
+    let observer_cpu0 = clock::thread_cpu_ns();
+    let mut tree = Tree {
+        root: pid,
+        workers: Vec::new(),
+        known: HashSet::new(),
+        processes: vec![pid],
+        gils: BTreeMap::new(),
+        names: HashMap::new(),
+        names_file,
+        names_read: 0,
+        gil_enabled: info.gil_enabled,
+        minor: info.minor(),
+        unfollowed: 0,
+    };
+    let mut spans: Vec<Span> = Vec::new();
+    let mut unsent = 0usize;
+    let mut last_flush = start_ns;
+    let mut last_discover = 0u64;
+    let mut intervals: Vec<u64> = Vec::new();
+    let mut prev_tick = 0u64;
+    let mut next = clock::now_ns() + PERIOD_NS;
+    let status = loop {
+        if cancel.is_cancelled() {
+            target.kill();
+            return Err(EngineError::Cancelled);
+        }
+        let now = clock::now_ns();
+        if now.saturating_sub(last_discover) >= DISCOVER_EVERY_NS {
+            tree.discover(now);
+            last_discover = now;
+        }
+        for g in tree.gils.values_mut() {
+            g.now = g.reader.as_ref().ok().and_then(|r| r.read().ok());
+            if let Some(st) = g.now {
+                g.first.get_or_insert(st.switch_number);
+                g.last = st.switch_number;
+            }
+        }
+        for w in tree.workers.iter_mut().flatten().filter(|w| w.alive) {
+            let Some(files) = w.files.as_mut() else {
+                continue;
+            };
+            match files.sample() {
+                Some(s) => {
+                    let gil = tree
+                        .gils
+                        .get(&w.pid)
+                        .and_then(|g| g.now)
+                        .map(|g| g.holder_tid);
+                    let sys = (s.state != b'R' && w.syscall_readable)
+                        .then(|| files.syscall())
+                        .flatten();
+                    if let Some(ns) = files.on_cpu_ns() {
+                        w.on_cpu_ns = ns;
+                    }
+                    w.observe(classify(s, w.tid, gil, sys), s.cpu, now, &mut spans);
+                }
+                None => {
+                    w.alive = false;
+                    w.close(w.last_ns, &mut spans);
+                }
+            }
+        }
+        if prev_tick != 0 {
+            intervals.push(now - prev_tick);
+        }
+        prev_tick = now;
+        if let Some(sink) = sink
+            && now.saturating_sub(last_flush) >= FLUSH_EVERY_NS
+            && spans.len() > unsent
+        {
+            sink.send(EngineEvent::Spans {
+                run_id,
+                spans: spans[unsent..].to_vec(),
+            });
+            unsent = spans.len();
+            last_flush = now;
+        }
+        match target.child.try_wait() {
+            Ok(Some(status)) => {
+                target.done = true;
+                break status;
+            }
+            Ok(None) => {}
+            Err(e) => return Err(EngineError::io("lost the Python child", e)),
+        }
+        sleep_until(next);
+        next += PERIOD_NS;
+        let t = clock::now_ns();
+        if next < t {
+            next = t + PERIOD_NS;
+        }
+    };
+    let end_ns = clock::now_ns();
+    // What the script left running ends with it, as its process group.
+    // SAFETY: killpg only sends a signal to the script's own group (process_group(0)).
+    unsafe {
+        libc::killpg(tree.root as i32, libc::SIGKILL);
+    }
+    let observer_cpu_ns = clock::thread_cpu_ns().saturating_sub(observer_cpu0);
+    for w in tree.workers.iter_mut().flatten().filter(|w| w.alive) {
+        w.close(w.last_ns, &mut spans);
+    }
+    tree.read_names();
+    let core_samples = core_sampler.stop();
+    let (out, out_dropped) = stdout.join().unwrap_or_default();
+    let (err, err_dropped) = stderr.join().unwrap_or_default();
+    if let Some(sink) = sink
+        && spans.len() > unsent
+    {
+        sink.send(EngineEvent::Spans {
+            run_id,
+            spans: spans[unsent..].to_vec(),
+        });
+    }
+    let output = ProgramOutput {
+        stdout: String::from_utf8_lossy(&out).into_owned(),
+        stderr: String::from_utf8_lossy(&err).into_owned(),
+        exit_code: exit_code(status),
+        dropped_bytes: out_dropped + err_dropped,
+    };
+    let program_name = file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("script")
+        .to_owned();
+    let mut outcome = summarize(SummaryParts {
+        cfg,
+        info: &info,
+        program_name,
+        entry: String::new(),
+        names: &tree.names,
+        output: Some(output),
+        result: serde_json::Value::Null,
+        workers: &tree.workers,
+        gils: &tree.gils,
+        spans,
+        core_samples,
+        cores,
+        start: start_ns,
+        end: end_ns,
+        observer_cpu_ns,
+        observed_secs: (end_ns - start_ns) as f64 / 1e9,
+        intervals,
+    })?;
+    if tree.unfollowed > 0 {
+        outcome.summary.gil_source_reason = Some(format!(
+            "{} threads beyond the first {MAX_WORKERS} were not followed",
+            tree.unfollowed
+        ));
+    }
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hook_reports_lines_the_tree_parses() {
+        let dir = std::env::temp_dir().join(format!("gilscope-names-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("threads.jsonl");
+        std::fs::write(
+            &file,
+            "{\"pid\": 5, \"tid\": 6, \"name\": \"MainThread\"}\n{\"pid\": 5, \"tid\": 7, \"name\": \"Thread-1 (w\\\"x)\"}\n{\"pid\": 5, \"ti",
+        )
+        .unwrap();
+        let mut tree = Tree {
+            root: 5,
+            workers: Vec::new(),
+            known: HashSet::new(),
+            processes: Vec::new(),
+            gils: BTreeMap::new(),
+            names: HashMap::new(),
+            names_file: file.clone(),
+            names_read: 0,
+            gil_enabled: true,
+            minor: (3, 11),
+            unfollowed: 0,
+        };
+        tree.read_names();
+        assert_eq!(
+            tree.names.get(&(5, 6)).map(String::as_str),
+            Some("MainThread")
+        );
+        assert_eq!(
+            tree.names.get(&(5, 7)).map(String::as_str),
+            Some("Thread-1 (w\"x)")
+        );
+        assert_eq!(tree.names.len(), 2, "the unfinished line waits");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn signals_end_as_128_plus_the_signal() {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(exit_code(ExitStatus::from_raw(3 << 8)), 3);
+        assert_eq!(exit_code(ExitStatus::from_raw(9)), 137);
+    }
+}

@@ -1,0 +1,195 @@
+//! Plain scripts on the real CPython, as a user pastes them (the source texts' examples in
+//! `tests/scripts/`, loop counts shrunk in a copy): they run as `python3 FILE` runs them, with
+//! its output and exit status, and every thread and process they start is a named lane.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::common;
+
+fn exe() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_gilscope"))
+}
+
+/// Whether `python3` can be used, recording a skip if not.
+fn have_python() -> bool {
+    match gilscope_engine::runtime::cpython::probe("python3") {
+        Ok(_) => true,
+        Err(e) => {
+            common::skip(format!("no usable python3 ({e})"));
+            false
+        }
+    }
+}
+
+/// A copy of `tests/scripts/NAME` in `dir`, with each `(from, to)` replaced once.
+fn copy_script(dir: &Path, name: &str, edits: &[(&str, &str)]) -> PathBuf {
+    let src = std::fs::read_to_string(Path::new("tests/scripts").join(name)).unwrap();
+    let mut text = src.clone();
+    for (from, to) in edits {
+        assert!(text.contains(from), "{name} has no {from:?}");
+        text = text.replacen(from, to, 1);
+    }
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn gilscope_json(file: &Path) -> (Output, serde_json::Value) {
+    let out = Command::new(exe())
+        .args(["run", "--runtime", "cpython", "--json", "--program"])
+        .arg(file)
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "one JSON object on stdout ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out, v)
+}
+
+/// Each line's words before the first number: what a timing-free comparison can check.
+fn shape(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| {
+            l.split(|c: char| c.is_ascii_digit())
+                .next()
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn the_texts_count_loop_runs_unchanged_with_pythons_output_and_a_lane_per_thread() {
+    let _machine = common::measuring();
+    if !have_python() {
+        return;
+    }
+    let dir = common::scratch_dir("script-count");
+    let file = copy_script(
+        &dir,
+        "count_threads.py",
+        &[("n = 50_000_000", "n = 3_000_000")],
+    );
+    let want = Command::new("python3").arg(&file).output().unwrap();
+    assert!(want.status.success());
+    let (out, v) = gilscope_json(&file);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let po = &v["program_output"];
+    assert_eq!(po["exit_code"], 0);
+    let got = po["stdout"].as_str().unwrap();
+    assert_eq!(
+        shape(got),
+        shape(&String::from_utf8_lossy(&want.stdout)),
+        "{got}"
+    );
+    assert!(got.contains("Two threads:"), "{got}");
+    let names: Vec<&str> = v["workers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w["name"].as_str())
+        .collect();
+    for n in [
+        "MainThread",
+        "Thread-1 (cpu_bound_task)",
+        "Thread-2 (cpu_bound_task)",
+    ] {
+        assert!(names.contains(&n), "{n} not among {names:?}");
+    }
+    // The two workers took turns holding the GIL: it changed hands, and they ran Python.
+    assert_eq!(v["gil_source"], "observed", "{}", v["gil_source_reason"]);
+    assert!(v["gil_switches"].as_u64().unwrap() > 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_failing_script_ends_with_pythons_status_and_traceback() {
+    let _machine = common::sharing();
+    if !have_python() {
+        return;
+    }
+    let dir = common::scratch_dir("script-fail");
+    let exits = dir.join("exits.py");
+    std::fs::write(&exits, "print('before')\nraise SystemExit(3)\n").unwrap();
+    let out = Command::new(exe())
+        .args(["run", "--runtime", "cpython", "--program"])
+        .arg(&exits)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "before\n");
+
+    let raises = dir.join("raises.py");
+    std::fs::write(&raises, "def f():\n    return 1 // 0\n\nf()\n").unwrap();
+    let want = Command::new("python3").arg(&raises).output().unwrap();
+    let out = Command::new(exe())
+        .args(["run", "--runtime", "cpython", "--program"])
+        .arg(&raises)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), want.status.code());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with(&*String::from_utf8_lossy(&want.stderr)),
+        "python3's traceback comes first, unchanged:\n{err}"
+    );
+    assert!(err.contains("ZeroDivisionError"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_pools_worker_processes_each_get_lanes() {
+    let _machine = common::measuring();
+    if !have_python() {
+        return;
+    }
+    let dir = common::scratch_dir("script-pool");
+    let file = copy_script(
+        &dir,
+        "count_pool.py",
+        &[("n = 50_000_000", "n = 2_000_000")],
+    );
+    let (out, v) = gilscope_json(&file);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = v["program_output"]["stdout"].as_str().unwrap();
+    assert!(stdout.contains("Four processes:"), "{stdout}");
+    let pids: std::collections::BTreeSet<u64> = v["workers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["pid"].as_u64().unwrap())
+        .collect();
+    // The script's own process and Pool(4)'s four workers.
+    assert!(pids.len() >= 5, "processes seen: {pids:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_script_takes_no_gilscope_parameters() {
+    let _machine = common::sharing();
+    let dir = common::scratch_dir("script-params");
+    let file = dir.join("plain.py");
+    std::fs::write(&file, "print('hi')\n").unwrap();
+    let out = Command::new(exe())
+        .args(["run", "--runtime", "cpython", "--param", "N=3", "--program"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("plain script"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
