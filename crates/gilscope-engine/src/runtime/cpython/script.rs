@@ -90,8 +90,17 @@ struct Tree {
 }
 
 impl Tree {
-    /// Adds every thread and child process not seen yet.
+    /// Adds every thread and child process not seen yet: those the hook reported (which catches a
+    /// process too short-lived for a scan of `/proc`), then those `/proc` lists.
     fn discover(&mut self, now: u64) {
+        for (pid, tid) in self.read_names() {
+            if !self.processes.contains(&pid) {
+                self.processes.push(pid);
+            }
+            if self.known.insert((pid, tid)) {
+                self.add_thread(pid, tid, now);
+            }
+        }
         let mut i = 0;
         while i < self.processes.len() {
             let pid = self.processes[i];
@@ -142,24 +151,27 @@ impl Tree {
         });
     }
 
-    /// Reads the names the hook reported since the last read.
-    fn read_names(&mut self) {
+    /// Reads the names the hook reported since the last read; returns their threads.
+    fn read_names(&mut self) -> Vec<(u32, u32)> {
+        let mut seen = Vec::new();
         let Ok(text) = std::fs::read(&self.names_file) else {
-            return;
+            return seen;
         };
         let Some(new) = text.get(self.names_read..) else {
-            return;
+            return seen;
         };
         // Only whole lines: a line being written is read next time.
         let Some(end) = new.iter().rposition(|&b| b == b'\n') else {
-            return;
+            return seen;
         };
         for line in new[..end].split(|&b| b == b'\n') {
             if let Ok(n) = serde_json::from_slice::<Named>(line) {
+                seen.push((n.pid, n.tid));
                 self.names.insert((n.pid, n.tid), n.name);
             }
         }
         self.names_read += end + 1;
+        seen
     }
 }
 
@@ -338,7 +350,8 @@ pub(super) fn run_script(
     for w in tree.workers.iter_mut().flatten().filter(|w| w.alive) {
         w.close(w.last_ns, &mut spans);
     }
-    tree.read_names();
+    // Threads that lived and ended between two scans still get their (empty) lanes.
+    tree.discover(end_ns);
     let core_samples = core_sampler.stop();
     let (out, out_dropped) = stdout.join().unwrap_or_default();
     let (err, err_dropped) = stderr.join().unwrap_or_default();
