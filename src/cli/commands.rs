@@ -380,18 +380,19 @@ pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()
     }
     writeln!(
         out,
-        "  worker      pid   python  gil-wait    native        io  start+ipc       cpu  name"
+        "  worker      pid   python  gil-wait    native        io      lock  start+ipc       cpu  name"
     )?;
     for w in &s.workers {
         writeln!(
             out,
-            "  {:>6} {:>8} {:>8.3} {:>9.3} {:>9.3} {:>9.3} {:>10.3} {:>9.3}  {}",
+            "  {:>6} {:>8} {:>8.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>10.3} {:>9.3}  {}",
             w.id,
             w.pid,
             w.python_secs,
             w.gil_wait_secs,
             w.native_secs,
             w.io_secs,
+            w.lock_wait_secs,
             w.spawn_secs + w.ipc_secs,
             w.cpu_secs,
             w.name.as_deref().unwrap_or("")

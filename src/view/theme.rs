@@ -36,6 +36,7 @@ pub fn state_color(state: SpanState) -> Rgb {
         SpanState::OnCpu => Rgb(0x4f, 0x8f, 0x7f),  // grey-green: on a core, holder unknown
         SpanState::Sleeping => Rgb(0xb4, 0xa6, 0x8c), // grey-amber: asleep, reason unknown
         SpanState::Starved => Rgb(0x7a, 0x0e, 0x0e), // marker: a starved wait ended
+        SpanState::LockWait => Rgb(0x17, 0xbe, 0xcf), // cyan: waiting on the program's own lock
     }
 }
 

@@ -193,3 +193,52 @@ fn a_script_takes_no_gilscope_parameters() {
     assert!(err.contains("plain script"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn waiting_on_a_queue_or_a_join_is_not_waiting_for_the_gil() {
+    let _machine = common::measuring();
+    if !have_python() {
+        return;
+    }
+    let dir = common::scratch_dir("script-queue");
+    let file = dir.join("queue_demo.py");
+    std::fs::write(
+        &file,
+        "import queue, threading, time\n\
+         q = queue.Queue()\n\
+         def consumer():\n    while q.get() is not None:\n        pass\n\
+         def producer():\n    for i in range(6):\n        time.sleep(0.05)\n        q.put(i)\n    q.put(None)\n\
+         c = threading.Thread(target=consumer, name='consumer')\n\
+         p = threading.Thread(target=producer, name='producer')\n\
+         c.start(); p.start(); c.join(); p.join()\n\
+         print('done')\n",
+    )
+    .unwrap();
+    let (out, v) = gilscope_json(&file);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(v["program_output"]["stdout"], "done\n");
+    let worker = |name: &str| {
+        v["workers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["name"] == name)
+            .unwrap_or_else(|| panic!("no lane named {name}: {}", v["workers"]))
+            .clone()
+    };
+    let secs = |w: &serde_json::Value, k: &str| w[k].as_f64().unwrap();
+    // 0.3 s of waiting each: the consumer on the queue's lock, the producer in sleep, the main
+    // thread in join; none of it is the GIL.
+    let consumer = worker("consumer");
+    assert!(secs(&consumer, "lock_wait_secs") > 0.2, "{consumer}");
+    assert!(secs(&consumer, "gil_wait_secs") < 0.05, "{consumer}");
+    let producer = worker("producer");
+    assert!(secs(&producer, "io_secs") > 0.2, "{producer}");
+    let main = worker("MainThread");
+    assert!(secs(&main, "lock_wait_secs") > 0.2, "{main}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

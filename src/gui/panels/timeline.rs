@@ -76,6 +76,7 @@ fn legend(ui: &mut egui::Ui, model: Option<&TimelineModel>) {
                     | SpanState::Starved
                     | SpanState::OnCpu
                     | SpanState::Sleeping
+                    | SpanState::LockWait
             ),
         };
         if !shown {

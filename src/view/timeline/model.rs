@@ -345,7 +345,9 @@ impl TimelineModel {
     pub fn legend_shows(&self, state: SpanState) -> bool {
         match state {
             SpanState::DropRequest | SpanState::Starved => false,
-            SpanState::OnCpu | SpanState::Sleeping => self.seen_states[state as usize],
+            SpanState::OnCpu | SpanState::Sleeping | SpanState::LockWait => {
+                self.seen_states[state as usize]
+            }
             _ => true,
         }
     }

@@ -30,11 +30,14 @@ pub enum SpanState {
     /// An instant: this worker got the GIL after a starved wait, longer than 3 switch intervals
     /// without ever asking for a drop (zero duration).
     Starved = 9,
+    /// Blocked on a lock of the program's own (a `join`, a `Lock`, a `Queue.get`, an `Event`),
+    /// with the GIL released: waiting for another thread, not for the GIL.
+    LockWait = 10,
 }
 
 impl SpanState {
     /// All states, in legend order.
-    pub const ALL: [SpanState; 10] = [
+    pub const ALL: [SpanState; 11] = [
         SpanState::Python,
         SpanState::GilWait,
         SpanState::Native,
@@ -45,10 +48,11 @@ impl SpanState {
         SpanState::OnCpu,
         SpanState::Sleeping,
         SpanState::Starved,
+        SpanState::LockWait,
     ];
 
     /// Number of states.
-    pub const COUNT: usize = 10;
+    pub const COUNT: usize = 11;
 
     /// Whether this state is an instant marker rather than a span of time.
     pub fn is_marker(self) -> bool {
@@ -68,6 +72,7 @@ impl SpanState {
             SpanState::OnCpu => "on_cpu",
             SpanState::Sleeping => "sleeping",
             SpanState::Starved => "starved",
+            SpanState::LockWait => "lock_wait",
         }
     }
 
@@ -84,6 +89,7 @@ impl SpanState {
             SpanState::OnCpu => "on CPU (GIL not read)",
             SpanState::Sleeping => "sleeping (GIL wait or I/O)",
             SpanState::Starved => "starved GIL wait",
+            SpanState::LockWait => "waiting on a lock (join, queue, event)",
         }
     }
 

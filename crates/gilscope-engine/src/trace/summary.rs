@@ -26,6 +26,9 @@ pub struct WorkerSummary {
     pub native_secs: f64,
     /// Seconds blocked in I/O with the GIL released.
     pub io_secs: f64,
+    /// Seconds blocked on the program's own locks (`join`, `Lock`, `Queue.get`), GIL released.
+    #[serde(default)]
+    pub lock_wait_secs: f64,
     /// Seconds spent starting the worker's process.
     pub spawn_secs: f64,
     /// Seconds moving data between processes.

@@ -78,6 +78,12 @@ pub fn layout_from_debug_offsets(head: &[u8]) -> Option<Layout> {
     })
 }
 
+/// Bytes of CPython's `_gil_runtime_state` on x86-64 with glibc, from its `interval` on:
+/// `interval`, `last_holder`, `locked`, `switch_number`, then `cond`, `mutex`, `switch_cond`
+/// and `switch_mutex` (48 + 40 + 48 + 40). The same in 3.11 (in `_PyRuntime`) and 3.12+ (in
+/// the interpreter). A thread asleep on a futex word inside it waits for the GIL.
+pub const GIL_STATE_BYTES: u64 = 208;
+
 /// One GIL observation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GilState {
@@ -224,6 +230,26 @@ impl GilReader {
         };
         r.read()?;
         Ok(r)
+    }
+
+    /// The addresses of the GIL's own lock words (its condition variables and mutexes): a
+    /// futex wait on one of them is a wait for the GIL, on any other a wait for the program's
+    /// own lock.
+    pub fn lock_words(&self) -> Result<std::ops::Range<u64>, String> {
+        let (base, holder) = match self.layout {
+            Layout::Runtime { holder, .. } => (self.runtime, holder),
+            Layout::Interpreter {
+                interpreters_head,
+                holder,
+                ..
+            } => (
+                read_u64(self.pid, self.runtime + interpreters_head)?,
+                holder,
+            ),
+        };
+        // `interval` comes just before `last_holder`.
+        let start = base + holder - 8;
+        Ok(start..start + GIL_STATE_BYTES)
     }
 
     /// The GIL now.

@@ -70,10 +70,11 @@ impl ThreadFiles {
         Self::first_number(self.schedstat.as_ref(), &mut self.buf)
     }
 
-    /// The system call the thread is blocked in, when it can be read (same user; a running
-    /// thread's file says `running`, which is no number).
-    pub fn syscall(&mut self) -> Option<i64> {
-        Self::first_number(self.syscall.as_ref(), &mut self.buf)
+    /// The system call the thread is blocked in and its first argument (for `futex`, the
+    /// address of the word it waits on), when they can be read.
+    pub fn syscall_and_arg(&mut self) -> Option<(i64, u64)> {
+        let n = Self::read(self.syscall.as_ref()?, &mut self.buf)?;
+        parse_syscall(&self.buf[..n])
     }
 
     /// Whether the system call can be read at all (a running thread's file says `running`;
@@ -109,6 +110,16 @@ pub fn children_of(pid: u32, tid: u32) -> Vec<u32> {
         .unwrap_or_default()
 }
 
+/// Parses a `syscall` line (`202 0x7f01 0x80 …`): the call's number and its first argument.
+pub fn parse_syscall(b: &[u8]) -> Option<(i64, u64)> {
+    let text = std::str::from_utf8(b).ok()?;
+    let mut fields = text.split_whitespace();
+    let nr = fields.next()?.parse().ok()?;
+    let arg = fields.next()?;
+    let arg = u64::from_str_radix(arg.strip_prefix("0x").unwrap_or(arg), 16).ok()?;
+    Some((nr, arg))
+}
+
 /// Parses a `stat` line: the command may hold spaces and parentheses, so fields are counted
 /// from the last `)`.
 pub fn parse_stat(b: &[u8]) -> Option<Sample> {
@@ -139,6 +150,16 @@ mod tests {
             })
         );
         assert_eq!(parse_stat(b"1 (x) S 1 2"), None);
+    }
+
+    #[test]
+    fn syscall_lines_give_the_call_and_its_first_argument() {
+        assert_eq!(
+            parse_syscall(b"202 0x7f0a00001230 0x189 0x0 0x0\n"),
+            Some((202, 0x7f0a_0000_1230))
+        );
+        assert_eq!(parse_syscall(b"running\n"), None);
+        assert_eq!(parse_syscall(b"-1 0x7ffc 0x1\n"), Some((-1, 0x7ffc)));
     }
 
     #[test]

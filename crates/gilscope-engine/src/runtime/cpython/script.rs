@@ -11,12 +11,11 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 
 use serde::Deserialize;
 
-use super::gil_reader::GilReader;
 use super::launch::{Scratch, Target};
 use super::probe::{PythonInfo, probe};
 use super::procfs::{ThreadFiles, children_of, task_ids};
 use super::summary::{SummaryParts, summarize};
-use super::watch::{ProcGil, Watched, classify, sleep_until};
+use super::watch::{ProcGil, Watched, read_gils, sample_all, sleep_until};
 use crate::config::RunConfig;
 use crate::error::EngineError;
 use crate::runtime::CancelToken;
@@ -139,16 +138,9 @@ impl Tree {
             syscall_readable,
         }));
         let (gil_enabled, minor) = (self.gil_enabled, self.minor);
-        self.gils.entry(pid).or_insert_with(|| ProcGil {
-            reader: if gil_enabled {
-                GilReader::open(pid, minor)
-            } else {
-                Err("a free-threaded build has no GIL".to_owned())
-            },
-            first: None,
-            last: 0,
-            now: None,
-        });
+        self.gils
+            .entry(pid)
+            .or_insert_with(|| ProcGil::open(pid, gil_enabled, minor));
     }
 
     /// Reads the names the hook reported since the last read; returns their threads.
@@ -278,38 +270,8 @@ pub(super) fn run_script(
             tree.discover(now);
             last_discover = now;
         }
-        for g in tree.gils.values_mut() {
-            g.now = g.reader.as_ref().ok().and_then(|r| r.read().ok());
-            if let Some(st) = g.now {
-                g.first.get_or_insert(st.switch_number);
-                g.last = st.switch_number;
-            }
-        }
-        for w in tree.workers.iter_mut().flatten().filter(|w| w.alive) {
-            let Some(files) = w.files.as_mut() else {
-                continue;
-            };
-            match files.sample() {
-                Some(s) => {
-                    let gil = tree
-                        .gils
-                        .get(&w.pid)
-                        .and_then(|g| g.now)
-                        .map(|g| g.holder_tid);
-                    let sys = (s.state != b'R' && w.syscall_readable)
-                        .then(|| files.syscall())
-                        .flatten();
-                    if let Some(ns) = files.on_cpu_ns() {
-                        w.on_cpu_ns = ns;
-                    }
-                    w.observe(classify(s, w.tid, gil, sys), s.cpu, now, &mut spans);
-                }
-                None => {
-                    w.alive = false;
-                    w.close(w.last_ns, &mut spans);
-                }
-            }
-        }
+        read_gils(&mut tree.gils);
+        sample_all(&mut tree.workers, &tree.gils, now, &mut spans);
         if prev_tick != 0 {
             intervals.push(now - prev_tick);
         }

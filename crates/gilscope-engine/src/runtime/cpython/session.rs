@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use super::gil_reader::GilReader;
 use super::procfs::ThreadFiles;
 use crate::config::{Mode, RunConfig};
 use crate::error::EngineError;
@@ -17,7 +16,7 @@ use crate::trace::summary::RunOutcome;
 
 use super::launch::{Announce, Launched, Readers, launch};
 use super::summary::{SummaryParts, summarize};
-use super::watch::{ProcGil, Watched, classify, sleep_until};
+use super::watch::{ProcGil, Watched, read_gils, sample_all, sleep_until};
 
 /// How often every worker is sampled.
 const PERIOD_NS: u64 = 1_000_000;
@@ -96,52 +95,14 @@ pub fn run(
                         w.close(now, &mut spans);
                     }
                     *slot = Some(w);
-                    gils.entry(pid).or_insert_with(|| ProcGil {
-                        reader: if info.gil_enabled {
-                            GilReader::open(pid, info.minor())
-                        } else {
-                            Err("a free-threaded build has no GIL".to_owned())
-                        },
-                        first: None,
-                        last: 0,
-                        now: None,
-                    });
+                    gils.entry(pid)
+                        .or_insert_with(|| ProcGil::open(pid, info.gil_enabled, info.minor()));
                 }
             }
         }
         let now = clock::now_ns();
-        for g in gils.values_mut() {
-            g.now = g.reader.as_ref().ok().and_then(|r| r.read().ok());
-            if let Some(st) = g.now {
-                g.first.get_or_insert(st.switch_number);
-                g.last = st.switch_number;
-            }
-        }
-        for slot in workers.iter_mut() {
-            let Some(w) = slot.as_mut().filter(|w| w.alive) else {
-                continue;
-            };
-            let Some(files) = w.files.as_mut() else {
-                continue;
-            };
-            match files.sample() {
-                Some(s) => {
-                    let gil = gils.get(&w.pid).and_then(|g| g.now).map(|g| g.holder_tid);
-                    let sys = (s.state != b'R' && w.syscall_readable)
-                        .then(|| files.syscall())
-                        .flatten();
-                    if let Some(ns) = files.on_cpu_ns() {
-                        w.on_cpu_ns = ns;
-                    }
-                    let state = classify(s, w.tid, gil, sys);
-                    w.observe(state, s.cpu, now, &mut spans);
-                }
-                None => {
-                    w.alive = false;
-                    w.close(w.last_ns, &mut spans);
-                }
-            }
-        }
+        read_gils(&mut gils);
+        sample_all(&mut workers, &gils, now, &mut spans);
         if prev_tick != 0 {
             intervals.push(now - prev_tick);
         }

@@ -101,6 +101,7 @@ pub(super) fn summarize(p: SummaryParts<'_>) -> Result<RunOutcome, EngineError> 
             gil_wait_secs: secs(SpanState::GilWait),
             native_secs: secs(SpanState::Native),
             io_secs: secs(SpanState::Io) + secs(SpanState::Sleeping),
+            lock_wait_secs: secs(SpanState::LockWait),
             spawn_secs: secs(SpanState::Spawn),
             ipc_secs: 0.0,
             max_gil_wait_secs: 0.0,

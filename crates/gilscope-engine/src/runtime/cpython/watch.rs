@@ -1,6 +1,8 @@
 //! Watching one worker: each sample of its thread (state, core, system call, GIL holder)
 //! becomes a state, and runs of one state become spans; and the sampler's sleep to the next tick.
 
+use std::collections::BTreeMap;
+
 use super::gil_reader::{GilReader, GilState};
 use super::procfs::{SYS_FUTEX, Sample, ThreadFiles};
 use crate::trace::spans::{NO_CPU, Span, SpanState};
@@ -27,6 +29,36 @@ pub(super) struct ProcGil {
     pub(super) first: Option<u64>,
     pub(super) last: u64,
     pub(super) now: Option<GilState>,
+    /// The GIL's own lock words, where they could be found.
+    pub(super) lock_words: Option<std::ops::Range<u64>>,
+}
+
+impl ProcGil {
+    /// Starts watching the GIL of `pid` (a Python `minor`), or says why it cannot be read.
+    pub(super) fn open(pid: u32, gil_enabled: bool, minor: (u32, u32)) -> ProcGil {
+        let reader = if gil_enabled {
+            GilReader::open(pid, minor)
+        } else {
+            Err("a free-threaded build has no GIL".to_owned())
+        };
+        let lock_words = reader.as_ref().ok().and_then(|r| r.lock_words().ok());
+        ProcGil {
+            reader,
+            first: None,
+            last: 0,
+            now: None,
+            lock_words,
+        }
+    }
+}
+
+/// The system call a sleeping thread is in: its number, and for a futex whether the word it
+/// waits on is one of the GIL's own (`None` where that cannot be told).
+pub(super) type Blocked = (i64, Option<bool>);
+
+/// Whether `addr` lies in `words` (`None` when the GIL's words are not known).
+pub(super) fn in_gil(words: Option<&std::ops::Range<u64>>, addr: u64) -> Option<bool> {
+    words.map(|w| w.contains(&addr))
 }
 
 /// What a sample means, given the GIL (`None`: not observable) and the system call.
@@ -34,16 +66,18 @@ pub(super) fn classify(
     s: Sample,
     tid: u32,
     gil: Option<Option<u32>>,
-    syscall: Option<i64>,
+    syscall: Option<Blocked>,
 ) -> SpanState {
     let running = s.state == b'R';
     match gil {
         Some(holder) if holder == Some(tid) => SpanState::Python,
         Some(_) if running => SpanState::Native,
-        // A worker asleep on a futex waits for a lock: the GIL, which may be free for an
-        // instant while the waiter is being woken.
+        // A worker asleep on a futex waits for a lock: the GIL's own words (the GIL may be
+        // free for an instant while the waiter is being woken), or the program's (a join, a
+        // Lock, a Queue). Where the words are unknown it is counted as the GIL, as before.
         Some(_) => match syscall {
-            Some(SYS_FUTEX) => SpanState::GilWait,
+            Some((SYS_FUTEX, Some(false))) => SpanState::LockWait,
+            Some((SYS_FUTEX, _)) => SpanState::GilWait,
             Some(_) => SpanState::Io,
             None => SpanState::Sleeping,
         },
@@ -82,6 +116,54 @@ impl Watched {
     }
 }
 
+/// Reads every process's GIL once (a tick's first step).
+pub(super) fn read_gils(gils: &mut BTreeMap<u32, ProcGil>) {
+    for g in gils.values_mut() {
+        g.now = g.reader.as_ref().ok().and_then(|r| r.read().ok());
+        if let Some(st) = g.now {
+            g.first.get_or_insert(st.switch_number);
+            g.last = st.switch_number;
+        }
+    }
+}
+
+/// Samples every live worker once against its process's GIL as just read, extending its
+/// spans; a thread that has ended is closed.
+pub(super) fn sample_all(
+    workers: &mut [Option<Watched>],
+    gils: &BTreeMap<u32, ProcGil>,
+    now: u64,
+    spans: &mut Vec<Span>,
+) {
+    for w in workers.iter_mut().flatten().filter(|w| w.alive) {
+        let Some(files) = w.files.as_mut() else {
+            continue;
+        };
+        match files.sample() {
+            Some(s) => {
+                let g = gils.get(&w.pid);
+                let gil = g.and_then(|g| g.now).map(|g| g.holder_tid);
+                let sys = (s.state != b'R' && w.syscall_readable)
+                    .then(|| files.syscall_and_arg())
+                    .flatten()
+                    .map(|(nr, addr)| {
+                        let words = g.and_then(|g| g.lock_words.as_ref());
+                        (nr, (nr == SYS_FUTEX).then(|| in_gil(words, addr)).flatten())
+                    });
+                if let Some(ns) = files.on_cpu_ns() {
+                    w.on_cpu_ns = ns;
+                }
+                w.observe(classify(s, w.tid, gil, sys), s.cpu, now, spans);
+            }
+            None => {
+                w.alive = false;
+                w.close(w.last_ns, spans);
+            }
+        }
+    }
+}
+
+/// Sleeps until `t_ns` on the monotonic clock.
 pub(super) fn sleep_until(t_ns: u64) {
     let ts = libc::timespec {
         tv_sec: (t_ns / 1_000_000_000) as libc::time_t,
@@ -116,15 +198,30 @@ mod tests {
         assert_eq!(classify(run, 7, Some(Some(8)), None), SpanState::Native);
         assert_eq!(classify(run, 7, Some(None), None), SpanState::Native);
         assert_eq!(
-            classify(sleep, 7, Some(Some(8)), Some(SYS_FUTEX)),
+            classify(sleep, 7, Some(Some(8)), Some((SYS_FUTEX, Some(true)))),
             SpanState::GilWait
         );
-        assert_eq!(classify(sleep, 7, Some(Some(8)), Some(0)), SpanState::Io);
+        assert_eq!(
+            classify(sleep, 7, Some(Some(8)), Some((SYS_FUTEX, None))),
+            SpanState::GilWait
+        );
+        assert_eq!(
+            classify(sleep, 7, Some(Some(8)), Some((SYS_FUTEX, Some(false)))),
+            SpanState::LockWait
+        );
+        assert_eq!(
+            classify(sleep, 7, Some(Some(8)), Some((0, None))),
+            SpanState::Io
+        );
+        let words = 1000..1208;
+        assert_eq!(in_gil(Some(&words), 1100), Some(true));
+        assert_eq!(in_gil(Some(&words), 1208), Some(false));
+        assert_eq!(in_gil(None, 1100), None);
         assert_eq!(classify(sleep, 7, Some(Some(8)), None), SpanState::Sleeping);
         // Without the GIL nothing is called Python or a GIL wait.
         assert_eq!(classify(run, 7, None, None), SpanState::OnCpu);
         assert_eq!(
-            classify(sleep, 7, None, Some(SYS_FUTEX)),
+            classify(sleep, 7, None, Some((SYS_FUTEX, Some(true)))),
             SpanState::Sleeping
         );
     }

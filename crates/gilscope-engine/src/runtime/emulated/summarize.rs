@@ -76,6 +76,7 @@ pub(super) fn summarize(
             gil_wait_secs: secs(SpanState::GilWait),
             native_secs: secs(SpanState::Native),
             io_secs: secs(SpanState::Io),
+            lock_wait_secs: secs(SpanState::LockWait),
             spawn_secs: traced_secs(SpanState::Spawn),
             ipc_secs: traced_secs(SpanState::Ipc),
             max_gil_wait_secs: r.max_gil_wait_ns as f64 / 1e9,
