@@ -29,6 +29,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Some(Command::Dis(args)) => dis(args),
         Some(Command::Lessons(args)) => super::lessons::lessons(args),
         Some(Command::Replay(args)) => replay(args),
+        Some(Command::Attach(args)) => attach(args),
         Some(Command::Worker) => Ok(ExitCode::from(
             u8::try_from(gilscope_engine::runtime::emulated::worker_main()).unwrap_or(1),
         )),
@@ -255,6 +256,30 @@ fn finish_script(
     Ok(ExitCode::from(po.exit_code.clamp(0, 255) as u8))
 }
 
+fn attach(args: super::AttachArgs) -> Result<ExitCode> {
+    if !(args.duration_secs > 0.0 && args.duration_secs <= 24.0 * 3600.0) {
+        return Err(UsageError(format!(
+            "--duration-secs must be above 0 and at most a day, got {}",
+            args.duration_secs
+        ))
+        .into());
+    }
+    let outcome = gilscope_engine::runtime::cpython::attach(
+        gilscope_engine::runtime::next_run_id(),
+        args.pid,
+        args.duration_secs,
+        None,
+        &CancelToken::new(),
+    )?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string(&outcome.summary)?)?;
+    } else {
+        print_summary(&mut out, &outcome.summary)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The readable summary of a run.
 pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()> {
     let series = Series::new(
@@ -262,7 +287,16 @@ pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()
         s.kernel.unwrap_or(gilscope_engine::Kernel::Python),
     )
     .on(s.interpreter);
-    if s.program_output.is_some() {
+    if let Some(pid) = s.attached_pid {
+        let processes: std::collections::BTreeSet<u32> = s.workers.iter().map(|w| w.pid).collect();
+        writeln!(
+            out,
+            "pid {pid}, attached: {} threads in {} process(es), watched for {:.1} s",
+            s.workers.len(),
+            processes.len(),
+            s.wall_secs
+        )?;
+    } else if s.program_output.is_some() {
         let processes: std::collections::BTreeSet<u32> = s.workers.iter().map(|w| w.pid).collect();
         writeln!(
             out,
@@ -313,7 +347,7 @@ pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()
         )?,
     }
     writeln!(out, "  wall time      {:.3} s", s.wall_secs)?;
-    if s.program_output.is_none() {
+    if s.program_output.is_none() && s.attached_pid.is_none() {
         writeln!(out, "  result         {}", s.result)?;
     }
     let per_core: Vec<String> = s

@@ -63,6 +63,10 @@ pub enum Command {
     Lessons(LessonsArgs),
     /// Show a recording made with --record: its summaries, and the same exports as live.
     Replay(ReplayArgs),
+    /// Watch a Python process that is already running (a notebook kernel, a server) from
+    /// outside, for a while: its threads, the GIL holder, its cores. It runs on unharmed.
+    #[command(allow_negative_numbers = true)]
+    Attach(AttachArgs),
     /// Internal: a multiprocessing worker (reads a job on stdin).
     #[command(name = "__worker", hide = true)]
     Worker,
@@ -251,6 +255,19 @@ pub struct LessonsArgs {
     /// The Python of the lessons' real-CPython runs.
     #[arg(long, default_value = "python3", value_name = "PATH")]
     pub python: String,
+}
+
+/// `gilscope attach`.
+#[derive(Debug, Args)]
+pub struct AttachArgs {
+    /// The process id of the running Python.
+    pub pid: u32,
+    /// How long to watch it, in seconds (it may exit first).
+    #[arg(long, default_value_t = 5.0)]
+    pub duration_secs: f64,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `gilscope bench`.

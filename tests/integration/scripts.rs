@@ -242,3 +242,88 @@ fn waiting_on_a_queue_or_a_join_is_not_waiting_for_the_gil() {
     assert!(secs(&main, "lock_wait_secs") > 0.2, "{main}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn attach_watches_a_running_python_and_leaves_it_running() {
+    let _machine = common::measuring();
+    if !have_python() {
+        return;
+    }
+    let dir = common::scratch_dir("attach");
+    let file = dir.join("two_threads.py");
+    std::fs::write(
+        &file,
+        "import threading, time\n\
+         def work(until):\n    c = 0\n    while time.monotonic() < until:\n        c += 1\n\
+         until = time.monotonic() + 3.0\n\
+         ts = [threading.Thread(target=work, args=(until,)) for _ in range(2)]\n\
+         [t.start() for t in ts]\n[t.join() for t in ts]\n\
+         print('finished cleanly')\n",
+    )
+    .unwrap();
+    let mut py = Command::new("python3")
+        .arg(&file)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The threads are started once python3 has imported threading and run two lines: wait
+    // until /proc lists three tasks.
+    let tasks = || std::fs::read_dir(format!("/proc/{}/task", py.id())).map_or(0, |d| d.count());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while tasks() < 3 && std::time::Instant::now() < deadline {
+        std::thread::yield_now();
+    }
+    let out = Command::new(exe())
+        .args([
+            "attach",
+            &py.id().to_string(),
+            "--duration-secs",
+            "1",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    if out.status.code() == Some(2) && err.contains("cannot read the memory") {
+        common::skip(format!("attach: {}", err.trim()));
+        let _ = py.kill();
+        let _ = py.wait();
+        return;
+    }
+    assert!(out.status.success(), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["attached_pid"], py.id());
+    assert!(
+        v["workers"].as_array().unwrap().len() >= 3,
+        "{}",
+        v["workers"]
+    );
+    assert_eq!(v["gil_source"], "observed", "{}", v["gil_source_reason"]);
+    assert!(v["gil_switches"].as_u64().unwrap() > 0);
+    let wall = v["wall_secs"].as_f64().unwrap();
+    assert!((0.8..2.5).contains(&wall), "watched for {wall} s");
+    // The process was left to run to its own clean end.
+    let done = py.wait_with_output().unwrap();
+    assert!(done.status.success());
+    assert_eq!(String::from_utf8_lossy(&done.stdout), "finished cleanly\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn attach_refuses_what_it_cannot_watch_in_one_line() {
+    let _machine = common::sharing();
+    for (args, says) in [
+        (vec!["attach", "4000000000"], "no process"),
+        (
+            vec!["attach", &std::process::id().to_string()],
+            "not a CPython",
+        ),
+        (vec!["attach", "1", "--duration-secs", "-1"], "duration"),
+    ] {
+        let out = Command::new(exe()).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}

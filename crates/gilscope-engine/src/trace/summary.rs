@@ -129,6 +129,9 @@ pub struct RunSummary {
     pub gil_source_reason: Option<String>,
     /// What observing the real CPython cost.
     pub observer: Option<ObserverCost>,
+    /// The process observed by `gilscope attach` (not started by gilscope).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attached_pid: Option<u32>,
     /// A script's output and exit status (scripts on the real CPython only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub program_output: Option<ProgramOutput>,

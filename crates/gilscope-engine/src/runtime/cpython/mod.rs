@@ -54,6 +54,29 @@ pub fn unobserved_wall_secs(cfg: &RunConfig) -> Result<f64, EngineError> {
     }
 }
 
+/// Observes the running Python process `pid` for up to `duration_secs` (see `gilscope attach`).
+pub fn attach(
+    run_id: u64,
+    pid: u32,
+    duration_secs: f64,
+    sink: Option<&EventSink>,
+    cancel: &CancelToken,
+) -> Result<RunOutcome, EngineError> {
+    #[cfg(target_os = "linux")]
+    {
+        script::attach(run_id, pid, duration_secs, sink, cancel)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (run_id, pid, duration_secs, sink, cancel);
+        Err(EngineError::Config(
+            "attaching to a running Python is not supported on this platform (it reads Linux's \
+             /proc and process_vm_readv)"
+                .to_owned(),
+        ))
+    }
+}
+
 /// Runs `cfg` on the real CPython `cfg.python` and observes it.
 pub fn run_cpython(
     run_id: u64,

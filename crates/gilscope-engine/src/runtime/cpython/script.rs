@@ -81,11 +81,13 @@ struct Tree {
     processes: Vec<u32>,
     gils: BTreeMap<u32, ProcGil>,
     names: HashMap<(u32, u32), String>,
-    names_file: PathBuf,
+    names_file: Option<PathBuf>,
     names_read: usize,
     gil_enabled: bool,
     minor: (u32, u32),
     unfollowed: usize,
+    /// Whether the process was running before gilscope looked (attach).
+    attached: bool,
 }
 
 impl Tree {
@@ -124,6 +126,12 @@ impl Tree {
         }
         let mut files = ThreadFiles::open(pid, tid).ok();
         let syscall_readable = files.as_mut().is_some_and(|f| f.can_read_syscall());
+        // An attached process's threads have a past: count their CPU from now on.
+        let on_cpu_base_ns = if self.attached {
+            files.as_mut().and_then(|f| f.on_cpu_ns()).unwrap_or(0)
+        } else {
+            0
+        };
         let alive = files.is_some();
         self.workers.push(Some(Watched {
             worker: self.workers.len() as u32,
@@ -134,6 +142,7 @@ impl Tree {
             last_ns: now,
             state_ns: [0; SpanState::COUNT],
             on_cpu_ns: 0,
+            on_cpu_base_ns,
             alive,
             syscall_readable,
         }));
@@ -143,10 +152,31 @@ impl Tree {
             .or_insert_with(|| ProcGil::open(pid, gil_enabled, minor));
     }
 
+    /// Names each thread from its `comm` where the OS knows a name other than the program's
+    /// (CPython 3.14+ gives the OS a thread's Python name, cut to 15 bytes).
+    fn name_from_comm(&mut self) {
+        for w in self.workers.iter().flatten() {
+            let comm = |tid: u32| {
+                std::fs::read_to_string(format!("/proc/{}/task/{tid}/comm", w.pid))
+                    .map(|c| c.trim().to_owned())
+                    .ok()
+            };
+            if w.tid == w.pid {
+                self.names
+                    .entry((w.pid, w.tid))
+                    .or_insert_with(|| "MainThread".to_owned());
+            } else if let (Some(name), Some(main)) = (comm(w.tid), comm(w.pid))
+                && name != main
+            {
+                self.names.entry((w.pid, w.tid)).or_insert(name);
+            }
+        }
+    }
+
     /// Reads the names the hook reported since the last read; returns their threads.
     fn read_names(&mut self) -> Vec<(u32, u32)> {
         let mut seen = Vec::new();
-        let Ok(text) = std::fs::read(&self.names_file) else {
+        let Some(Ok(text)) = self.names_file.as_ref().map(std::fs::read) else {
             return seen;
         };
         let Some(new) = text.get(self.names_read..) else {
@@ -210,49 +240,41 @@ fn start(
     Ok((child, names_file))
 }
 
-/// Runs the script `cfg.program` on `cfg.python` and observes it to its end.
-pub(super) fn run_script(
+/// How an observation ends.
+enum End {
+    /// The observed child exited with this status.
+    Exited(ExitStatus),
+    /// The attached process is gone, or the observation's time is up.
+    Detached,
+}
+
+/// What one observation of a process tree gathered.
+struct Observed {
+    spans: Vec<Span>,
+    intervals: Vec<u64>,
+    observer_cpu_ns: u64,
+    start_ns: u64,
+    end_ns: u64,
+    core_samples: Vec<crate::trace::sampler::CoreSample>,
+    cores: usize,
+    end: End,
+}
+
+/// Follows `tree` at 1 kHz, streaming spans to `sink`, until `until` says the observation ends
+/// (or on cancel, after `on_cancel`).
+fn observe(
     run_id: u64,
     cfg: &RunConfig,
     sink: Option<&EventSink>,
     cancel: &CancelToken,
-) -> Result<RunOutcome, EngineError> {
-    let info = probe(&cfg.python)?;
-    let file = PathBuf::from(cfg.program.trim());
-    let scratch = Scratch::new(run_id)?;
-    let (mut child, names_file) = start(&info, &file, &scratch)?;
-    let pid = child.id();
-    let (out_pipe, err_pipe) = (child.stdout.take(), child.stderr.take());
-    let mut target = Target {
-        child,
-        pgid: pid as i32,
-        done: false,
-    };
-    let (Some(out_pipe), Some(err_pipe)) = (out_pipe, err_pipe) else {
-        return Err(EngineError::Internal(
-            "the Python child has no pipes".to_owned(),
-        ));
-    };
-    let stdout = capture("gilscope-script-stdout", out_pipe)?;
-    let stderr = capture("gilscope-script-stderr", err_pipe)?;
-
+    tree: &mut Tree,
+    mut until: impl FnMut(u64) -> Result<Option<End>, EngineError>,
+    on_cancel: impl FnOnce(),
+) -> Result<Observed, EngineError> {
     let cores = clock::core_count();
     let start_ns = clock::now_ns();
     let core_sampler = announce_start(run_id, cfg, sink, cores, start_ns)?;
     let observer_cpu0 = clock::thread_cpu_ns();
-    let mut tree = Tree {
-        root: pid,
-        workers: Vec::new(),
-        known: HashSet::new(),
-        processes: vec![pid],
-        gils: BTreeMap::new(),
-        names: HashMap::new(),
-        names_file,
-        names_read: 0,
-        gil_enabled: info.gil_enabled,
-        minor: info.minor(),
-        unfollowed: 0,
-    };
     let mut spans: Vec<Span> = Vec::new();
     let mut unsent = 0usize;
     let mut last_flush = start_ns;
@@ -260,9 +282,9 @@ pub(super) fn run_script(
     let mut intervals: Vec<u64> = Vec::new();
     let mut prev_tick = 0u64;
     let mut next = clock::now_ns() + PERIOD_NS;
-    let status = loop {
+    let end = loop {
         if cancel.is_cancelled() {
-            target.kill();
+            on_cancel();
             return Err(EngineError::Cancelled);
         }
         let now = clock::now_ns();
@@ -287,13 +309,8 @@ pub(super) fn run_script(
             unsent = spans.len();
             last_flush = now;
         }
-        match target.child.try_wait() {
-            Ok(Some(status)) => {
-                target.done = true;
-                break status;
-            }
-            Ok(None) => {}
-            Err(e) => return Err(EngineError::io("lost the Python child", e)),
+        if let Some(end) = until(now)? {
+            break end;
         }
         sleep_until(next);
         next += PERIOD_NS;
@@ -303,20 +320,11 @@ pub(super) fn run_script(
         }
     };
     let end_ns = clock::now_ns();
-    // What the script left running ends with it, as its process group.
-    // SAFETY: killpg only sends a signal to the script's own group (process_group(0)).
-    unsafe {
-        libc::killpg(tree.root as i32, libc::SIGKILL);
-    }
     let observer_cpu_ns = clock::thread_cpu_ns().saturating_sub(observer_cpu0);
     for w in tree.workers.iter_mut().flatten().filter(|w| w.alive) {
         w.close(w.last_ns, &mut spans);
     }
-    // Threads that lived and ended between two scans still get their (empty) lanes.
-    tree.discover(end_ns);
     let core_samples = core_sampler.stop();
-    let (out, out_dropped) = stdout.join().unwrap_or_default();
-    let (err, err_dropped) = stderr.join().unwrap_or_default();
     if let Some(sink) = sink
         && spans.len() > unsent
     {
@@ -325,6 +333,138 @@ pub(super) fn run_script(
             spans: spans[unsent..].to_vec(),
         });
     }
+    Ok(Observed {
+        spans,
+        intervals,
+        observer_cpu_ns,
+        start_ns,
+        end_ns,
+        core_samples,
+        cores,
+        end,
+    })
+}
+
+/// The outcome of an observation: its summary, named as `program_name`.
+fn outcome_of(
+    cfg: &RunConfig,
+    info: &PythonInfo,
+    tree: &Tree,
+    o: Observed,
+    program_name: String,
+    output: Option<ProgramOutput>,
+) -> Result<RunOutcome, EngineError> {
+    let mut outcome = summarize(SummaryParts {
+        cfg,
+        info,
+        program_name,
+        entry: String::new(),
+        names: &tree.names,
+        output,
+        result: serde_json::Value::Null,
+        workers: &tree.workers,
+        gils: &tree.gils,
+        spans: o.spans,
+        core_samples: o.core_samples,
+        cores: o.cores,
+        start: o.start_ns,
+        end: o.end_ns,
+        observer_cpu_ns: o.observer_cpu_ns,
+        observed_secs: (o.end_ns - o.start_ns) as f64 / 1e9,
+        intervals: o.intervals,
+    })?;
+    if tree.unfollowed > 0 {
+        outcome.summary.gil_source_reason = Some(format!(
+            "{} threads beyond the first {MAX_WORKERS} were not followed",
+            tree.unfollowed
+        ));
+    }
+    Ok(outcome)
+}
+
+impl Tree {
+    /// A tree rooted at `root`, named from the hook's `names_file` when there is one.
+    fn new(root: u32, names_file: Option<PathBuf>, info: &PythonInfo) -> Tree {
+        let attached = names_file.is_none();
+        Tree {
+            root,
+            workers: Vec::new(),
+            known: HashSet::new(),
+            processes: vec![root],
+            gils: BTreeMap::new(),
+            names: HashMap::new(),
+            names_file,
+            names_read: 0,
+            gil_enabled: info.gil_enabled,
+            minor: info.minor(),
+            unfollowed: 0,
+            attached,
+        }
+    }
+}
+
+/// Runs the script `cfg.program` on `cfg.python` and observes it to its end.
+pub(super) fn run_script(
+    run_id: u64,
+    cfg: &RunConfig,
+    sink: Option<&EventSink>,
+    cancel: &CancelToken,
+) -> Result<RunOutcome, EngineError> {
+    let info = probe(&cfg.python)?;
+    let file = PathBuf::from(cfg.program.trim());
+    let scratch = Scratch::new(run_id)?;
+    let (mut child, names_file) = start(&info, &file, &scratch)?;
+    let pid = child.id();
+    let (out_pipe, err_pipe) = (child.stdout.take(), child.stderr.take());
+    let target = std::cell::RefCell::new(Target {
+        child,
+        pgid: pid as i32,
+        done: false,
+    });
+    let (Some(out_pipe), Some(err_pipe)) = (out_pipe, err_pipe) else {
+        return Err(EngineError::Internal(
+            "the Python child has no pipes".to_owned(),
+        ));
+    };
+    let stdout = capture("gilscope-script-stdout", out_pipe)?;
+    let stderr = capture("gilscope-script-stderr", err_pipe)?;
+    let mut tree = Tree::new(pid, Some(names_file), &info);
+    let observed = observe(
+        run_id,
+        cfg,
+        sink,
+        cancel,
+        &mut tree,
+        |_| {
+            let mut t = target.borrow_mut();
+            match t.child.try_wait() {
+                Ok(Some(status)) => {
+                    t.done = true;
+                    Ok(Some(End::Exited(status)))
+                }
+                Ok(None) => Ok(None),
+                Err(e) => Err(EngineError::io("lost the Python child", e)),
+            }
+        },
+        || target.borrow_mut().kill(),
+    )?;
+    // What the script left running ends with it, as its process group.
+    // SAFETY: killpg only sends a signal to the script's own group (process_group(0)).
+    unsafe {
+        libc::killpg(tree.root as i32, libc::SIGKILL);
+    }
+    // Threads that lived and ended between two scans still get their (empty) lanes.
+    tree.discover(observed.end_ns);
+    let (out, out_dropped) = stdout.join().unwrap_or_default();
+    let (err, err_dropped) = stderr.join().unwrap_or_default();
+    let status = match observed.end {
+        End::Exited(s) => s,
+        End::Detached => {
+            return Err(EngineError::Internal(
+                "the script's observation ended before it exited".to_owned(),
+            ));
+        }
+    };
     let output = ProgramOutput {
         stdout: String::from_utf8_lossy(&out).into_owned(),
         stderr: String::from_utf8_lossy(&err).into_owned(),
@@ -336,31 +476,77 @@ pub(super) fn run_script(
         .and_then(|s| s.to_str())
         .unwrap_or("script")
         .to_owned();
-    let mut outcome = summarize(SummaryParts {
-        cfg,
-        info: &info,
-        program_name,
-        entry: String::new(),
-        names: &tree.names,
-        output: Some(output),
-        result: serde_json::Value::Null,
-        workers: &tree.workers,
-        gils: &tree.gils,
-        spans,
-        core_samples,
-        cores,
-        start: start_ns,
-        end: end_ns,
-        observer_cpu_ns,
-        observed_secs: (end_ns - start_ns) as f64 / 1e9,
-        intervals,
-    })?;
-    if tree.unfollowed > 0 {
-        outcome.summary.gil_source_reason = Some(format!(
-            "{} threads beyond the first {MAX_WORKERS} were not followed",
-            tree.unfollowed
-        ));
+    outcome_of(cfg, &info, &tree, observed, program_name, Some(output))
+}
+
+/// Observes the running Python process `pid`, which gilscope did not start, for up to
+/// `duration_secs` (or until it exits, or cancel). Nothing is written into it and no signal is
+/// sent: it runs on as before.
+pub fn attach(
+    run_id: u64,
+    pid: u32,
+    duration_secs: f64,
+    sink: Option<&EventSink>,
+    cancel: &CancelToken,
+) -> Result<RunOutcome, EngineError> {
+    let exe = format!("/proc/{pid}/exe");
+    if std::fs::metadata(format!("/proc/{pid}")).is_err() {
+        return Err(EngineError::Config(format!("there is no process {pid}")));
     }
+    // Its files must hold a CPython before its binary is ever run to ask its version.
+    super::gil_reader::runtime_address(pid).map_err(|why| {
+        EngineError::Config(format!(
+            "process {pid} is not a CPython gilscope can read: {why}"
+        ))
+    })?;
+    let info = probe(&exe).map_err(|e| {
+        EngineError::Config(format!(
+            "process {pid} is not a Python gilscope can read ({e})"
+        ))
+    })?;
+    if info.implementation != "cpython" {
+        return Err(EngineError::Config(format!(
+            "process {pid} is {} {}, not CPython",
+            info.implementation,
+            info.version_string()
+        )));
+    }
+    // Reading its memory needs ptrace access: say plainly when it is refused.
+    let mut probe_byte = [0u8; 1];
+    if let Err(why) = super::gil_reader::runtime_address(pid)
+        .and_then(|a| super::gil_reader::read_remote(pid, a, &mut probe_byte))
+    {
+        return Err(EngineError::Config(format!(
+            "cannot read the memory of process {pid}: {why} (it needs the same user and \
+             /proc/sys/kernel/yama/ptrace_scope 0, or root / CAP_SYS_PTRACE)"
+        )));
+    }
+    let cfg = RunConfig {
+        runtime: crate::config::Runtime::Cpython,
+        program: format!("pid {pid}"),
+        python: exe,
+        ..RunConfig::default()
+    };
+    let mut tree = Tree::new(pid, None, &info);
+    let deadline_ns = clock::now_ns() + (duration_secs.max(0.0) * 1e9) as u64;
+    let observed = observe(
+        run_id,
+        &cfg,
+        sink,
+        cancel,
+        &mut tree,
+        |now| {
+            let gone = std::fs::metadata(format!("/proc/{pid}")).is_err();
+            Ok((gone || now >= deadline_ns).then_some(End::Detached))
+        },
+        || {},
+    )?;
+    tree.name_from_comm();
+    let mut outcome = outcome_of(&cfg, &info, &tree, observed, format!("pid {pid}"), None)?;
+    outcome.summary.mode = None;
+    outcome.summary.kernel = None;
+    outcome.summary.threads = outcome.summary.workers.len();
+    outcome.summary.attached_pid = Some(pid);
     Ok(outcome)
 }
 
@@ -385,11 +571,12 @@ mod tests {
             processes: Vec::new(),
             gils: BTreeMap::new(),
             names: HashMap::new(),
-            names_file: file.clone(),
+            names_file: Some(file.clone()),
             names_read: 0,
             gil_enabled: true,
             minor: (3, 11),
             unfollowed: 0,
+            attached: false,
         };
         tree.read_names();
         assert_eq!(

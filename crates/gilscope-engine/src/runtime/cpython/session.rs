@@ -84,6 +84,7 @@ pub fn run(
                         last_ns: now,
                         state_ns: [0; SpanState::COUNT],
                         on_cpu_ns: 0,
+                        on_cpu_base_ns: 0,
                         alive,
                         syscall_readable,
                     };

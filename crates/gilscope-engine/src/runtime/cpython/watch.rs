@@ -19,6 +19,8 @@ pub(super) struct Watched {
     pub(super) last_ns: u64,
     pub(super) state_ns: [u64; SpanState::COUNT],
     pub(super) on_cpu_ns: u64,
+    /// The thread's on-CPU time when observation began (its past, for an attached process).
+    pub(super) on_cpu_base_ns: u64,
     pub(super) alive: bool,
     pub(super) syscall_readable: bool,
 }
@@ -151,7 +153,7 @@ pub(super) fn sample_all(
                         (nr, (nr == SYS_FUTEX).then(|| in_gil(words, addr)).flatten())
                     });
                 if let Some(ns) = files.on_cpu_ns() {
-                    w.on_cpu_ns = ns;
+                    w.on_cpu_ns = ns.saturating_sub(w.on_cpu_base_ns);
                 }
                 w.observe(classify(s, w.tid, gil, sys), s.cpu, now, spans);
             }
