@@ -207,9 +207,23 @@ pub struct LoadedProgram {
     pub spec: String,
     /// The compiled program, or the error line.
     pub loaded: Option<Result<std::sync::Arc<gilscope_engine::program::Program>, String>>,
+    /// Whether `spec` is a plain script (no `ENTRY`), read once per choice.
+    pub script: Option<(String, bool)>,
 }
 
 impl LoadedProgram {
+    /// Whether `spec` is a plain script, which runs on the real CPython as `python FILE`.
+    pub fn is_script(&mut self, spec: &str) -> bool {
+        match &self.script {
+            Some((s, v)) if s == spec => *v,
+            _ => {
+                let v = gilscope_engine::program::is_script(spec);
+                self.script = Some((spec.to_owned(), v));
+                v
+            }
+        }
+    }
+
     /// The program for `spec`, compiling it if the choice changed.
     pub fn get(
         &mut self,

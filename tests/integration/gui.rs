@@ -551,3 +551,49 @@ fn a_saved_recording_replays_the_same_run_in_the_window() {
     let err = h.state().session.error.clone().unwrap_or_default();
     assert!(err.contains("not a gilscope recording"), "{err}");
 }
+
+#[test]
+fn a_pasted_script_runs_on_real_python_with_a_named_lane_per_thread() {
+    let _machine = common::sharing();
+    if gilscope_engine::runtime::cpython::probe("python3").is_err() {
+        common::skip("no usable python3 for the script in the window");
+        return;
+    }
+    let dir = common::scratch_dir("gui-script");
+    let file = dir.join("count_threads.py");
+    let src = std::fs::read_to_string("tests/scripts/count_threads.py")
+        .unwrap()
+        .replacen("n = 50_000_000", "n = 2_000_000", 1);
+    std::fs::write(&file, src).unwrap();
+    let mut h = harness();
+    h.step();
+    {
+        let s = &mut h.state_mut().settings;
+        s.run.runtime = gilscope_engine::config::Runtime::Cpython;
+        s.run.program = file.display().to_string();
+    }
+    h.step();
+    // The program panel says what a script is instead of a compile error.
+    assert!(h.query_all_by_label_contains("plain script").count() >= 1);
+    click_button(&mut h, "Run");
+    frames_until(&mut h, "the script to finish", |a| {
+        a.session.runs_finished == 1 && !a.session.busy()
+    });
+    let app = h.state();
+    assert!(app.session.error.is_none(), "{:?}", app.session.error);
+    let s = app.session.last_summary.as_ref().expect("a result row");
+    assert_eq!(s.program_output.as_ref().map(|o| o.exit_code), Some(0));
+    let t = app.session.timeline.as_ref().expect("timeline");
+    let labels: Vec<String> = t.worker_lanes.iter().map(|l| l.label.clone()).collect();
+    for name in [
+        "MainThread",
+        "Thread-1 (cpu_bound_task)",
+        "Thread-2 (cpu_bound_task)",
+    ] {
+        assert!(
+            labels.iter().any(|l| l.starts_with(name)),
+            "no lane named {name}: {labels:?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -93,6 +93,13 @@ pub fn show(
         if let Some(e) = &session.open_error {
             ui.colored_label(ui.visuals().error_fg_color, e);
         }
+        if session.program.is_script(&current) {
+            ui.label(
+                "A plain script (no ENTRY): the real-CPython runtime runs it as `python FILE` and \
+                 draws every thread it starts. The emulation does not run scripts yet.",
+            );
+            return;
+        }
         let program = match session.program.get(&current) {
             Ok(p) => Arc::clone(p),
             Err(e) => {
