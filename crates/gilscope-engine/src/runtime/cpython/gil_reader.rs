@@ -52,8 +52,14 @@ pub fn table_layout(version: (u32, u32)) -> Option<Layout> {
 }
 
 /// Parses the `_Py_DebugOffsets` at the start of `_PyRuntime` (3.13+): the cookie, the
-/// version, then (3.14) a `free_threaded` flag, the runtime, interpreter and thread offsets.
-/// `None` when the cookie is not there (3.12 and older).
+/// version, `free_threaded`, the runtime's offsets, then the interpreter's and the thread's.
+/// The interpreter's list grew between versions (3.14 added `threads_main`, later versions
+/// the code-object and TLBC generations), so its fields are found by what they must be, not by
+/// position: `_gil`'s offset, `enabled`, then `locked` at `_gil + 16` and `last_holder` at
+/// `_gil + 8` (the order of `_gil_runtime_state`); the thread's list starts with its size, then
+/// `prev` 0, `next` 8, `interp` 16, and `native_thread_id` is its 7th field (10th from 3.15
+/// on, after three more frame fields). `None` when the cookie is not there (3.12 and
+/// older) or nothing fits.
 pub fn layout_from_debug_offsets(head: &[u8]) -> Option<Layout> {
     if head.len() < 256 || &head[..8] != b"xdebugpy" {
         return None;
@@ -61,19 +67,33 @@ pub fn layout_from_debug_offsets(head: &[u8]) -> Option<Layout> {
     let u = |i: usize| -> Option<u64> {
         Some(u64::from_le_bytes(head.get(i..i + 8)?.try_into().ok()?))
     };
-    // 3.14 added `free_threaded` (0 or 1) after the version; sizes of structs are far larger.
-    let base = if u(16)? <= 1 { 24 } else { 16 };
-    let interpreters_head = u(base + 16)?;
-    let interp = base + 24;
-    let locked = u(interp + 88)?;
-    let holder = u(interp + 96)?;
-    let thread = interp + 13 * 8;
-    let native_thread_id = u(thread + 48)?;
+    // cookie, version, free_threaded; runtime_state {size, finalizing, interpreters_head}.
+    let runtime = 24;
+    let interpreters_head = u(runtime + 16)?;
+    let interp = runtime + 24;
+    let field = |k: usize| u(interp + 8 * k);
+    let gil_at = (0..24).find(|&k| {
+        let (Some(g), Some(locked), Some(holder)) = (field(k), field(k + 2), field(k + 3)) else {
+            return false;
+        };
+        g > 0 && locked == g + 16 && holder == g + 8
+    })?;
+    let gil = field(gil_at)?;
+    let thread = (gil_at + 4..gil_at + 12).find(|&k| {
+        matches!(
+            (field(k + 1), field(k + 2), field(k + 3)),
+            (Some(0), Some(8), Some(16))
+        )
+    })?;
+    // The thread's list: size, prev, next, interp, current_frame, then (3.15, as read from
+    // 3.15.2's memory) three more frame fields, then thread_id and native_thread_id.
+    let minor = (u(8)? >> 16) & 0xff;
+    let native_thread_id = field(thread + if minor >= 15 { 9 } else { 6 })?;
     Some(Layout::Interpreter {
         interpreters_head,
-        holder,
-        locked,
-        switch_number: locked + 8,
+        holder: gil + 8,
+        locked: gil + 16,
+        switch_number: gil + 24,
         native_thread_id,
     })
 }
@@ -91,6 +111,43 @@ pub struct GilState {
     pub holder_tid: Option<u32>,
     /// CPython's own count of holder changes.
     pub switch_number: u64,
+}
+
+/// What the interpreter of process `pid` is, read without running anything of it: the
+/// version from `_Py_DebugOffsets` (3.13+) or else from the name of the file that holds
+/// `_PyRuntime` (`libpython3.11.so.1.0`, `python3.11`), and whether it is free-threaded.
+pub fn identify(pid: u32) -> Result<(Vec<u32>, bool), String> {
+    let runtime = runtime_address(pid)?;
+    let mut head = [0u8; 32];
+    read_remote(pid, runtime, &mut head)?;
+    if &head[..8] == b"xdebugpy" {
+        let hex = u64::from_le_bytes(head[8..16].try_into().unwrap_or_default());
+        let version = vec![
+            ((hex >> 24) & 0xff) as u32,
+            ((hex >> 16) & 0xff) as u32,
+            ((hex >> 8) & 0xff) as u32,
+        ];
+        let free = u64::from_le_bytes(head[16..24].try_into().unwrap_or_default()) == 1;
+        return Ok((version, free));
+    }
+    let maps = fs::read_to_string(format!("/proc/{pid}/maps"))
+        .map_err(|e| format!("cannot read /proc/{pid}/maps: {e}"))?;
+    maps.lines()
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .filter_map(|p| p.rsplit('/').next())
+        .find_map(version_from_file_name)
+        .ok_or_else(|| format!("cannot tell the Python version of pid {pid}"))
+}
+
+/// `(version, free-threaded)` from `python3.11`, `libpython3.13t.so.1.0` and the like.
+pub fn version_from_file_name(name: &str) -> Option<(Vec<u32>, bool)> {
+    let rest = name
+        .strip_prefix("libpython")
+        .or_else(|| name.strip_prefix("python"))?;
+    let (major, rest) = rest.split_once('.')?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let free = rest[digits.len()..].starts_with('t');
+    Some((vec![major.parse().ok()?, digits.parse().ok()?], free))
 }
 
 /// Finds the load address of `_PyRuntime` in process `pid`.
@@ -129,7 +186,14 @@ pub fn runtime_address(pid: u32) -> Result<u64, String> {
     // libpython first: a python binary linked against it has no _PyRuntime of its own.
     candidates.sort_by_key(|(_, p)| !p.contains("libpython"));
     for (base, path) in &candidates {
-        if let Some(addr) = symbol_address(path, "_PyRuntime", *base)? {
+        // The kernel names the file as seen from gilscope's root; where that path does not
+        // exist here (gilscope itself in another root), read it through the process's root.
+        let file = if std::path::Path::new(path).exists() {
+            path.clone()
+        } else {
+            format!("/proc/{pid}/root{path}")
+        };
+        if let Some(addr) = symbol_address(&file, "_PyRuntime", *base)? {
             return Ok(addr);
         }
     }
@@ -305,40 +369,91 @@ mod tests {
     use super::*;
 
     #[test]
-    fn debug_offsets_of_3_13_and_3_14_are_parsed() {
-        // A synthetic _Py_DebugOffsets with the 3.14 free_threaded field.
+    fn versions_are_read_from_file_names() {
+        assert_eq!(
+            version_from_file_name("python3.11"),
+            Some((vec![3, 11], false))
+        );
+        assert_eq!(
+            version_from_file_name("libpython3.14.so.1.0"),
+            Some((vec![3, 14], false))
+        );
+        assert_eq!(
+            version_from_file_name("libpython3.13t.so.1.0"),
+            Some((vec![3, 13], true))
+        );
+        assert_eq!(version_from_file_name("bash"), None);
+    }
+
+    /// A synthetic `_Py_DebugOffsets` as each version lays it out: `extra` interpreter
+    /// fields before `gc` (3.14's `threads_main`) and `after` fields after the GIL's (the
+    /// code-object and TLBC generations).
+    fn debug_head(extra: usize, after: usize) -> Vec<u8> {
+        let mut v: Vec<u64> = vec![0; 32];
+        v[1] = 0x030e_0af0; // version 3.14
+        v[2] = 0; // free_threaded
+        v[3] = 4096; // runtime_state.size
+        v[4] = 8; // finalizing
+        v[5] = 40; // interpreters_head
+        // interpreter_state: size, id, next, threads_head, [threads_main], gc, imports_modules,
+        // sysdict, builtins, ceval_gil, gil_runtime_state, enabled, locked, holder, [...]
+        let mut interp = vec![90_000, 8, 16, 24];
+        interp.extend(std::iter::repeat_n(32, extra));
+        interp.extend([64, 72, 80, 88, 96, 5000, 0, 5016, 5008]);
+        interp.extend(std::iter::repeat_n(7000, after));
+        // thread_state: size, prev, next, interp, current_frame, thread_id, native_thread_id
+        let thread = [400, 0, 8, 16, 72, 152, 160];
+        let mut i = 6;
+        for f in interp.iter().chain(&thread) {
+            v[i] = *f;
+            i += 1;
+        }
         let mut head = vec![0u8; 256];
         head[..8].copy_from_slice(b"xdebugpy");
-        let put = |h: &mut Vec<u8>, i: usize, v: u64| h[i..i + 8].copy_from_slice(&v.to_le_bytes());
-        put(&mut head, 8, 0x030e00f0);
-        put(&mut head, 16, 0); // free_threaded = 0
-        put(&mut head, 24, 4096); // runtime_state.size
-        put(&mut head, 24 + 16, 40); // interpreters_head
-        let interp = 24 + 24;
-        put(&mut head, interp + 88, 900); // _gil.locked
-        put(&mut head, interp + 96, 888); // _gil.last_holder
-        put(&mut head, interp + 104 + 48, 184); // thread_state.native_thread_id
-        assert_eq!(
-            layout_from_debug_offsets(&head),
+        for (k, x) in v.iter().enumerate().skip(1) {
+            head[k * 8..k * 8 + 8].copy_from_slice(&x.to_le_bytes());
+        }
+        head
+    }
+
+    #[test]
+    fn debug_offsets_of_3_13_to_3_15_are_parsed() {
+        let want = Some(Layout::Interpreter {
+            interpreters_head: 40,
+            holder: 5008,
+            locked: 5016,
+            switch_number: 5024,
+            native_thread_id: 160,
+        });
+        // 3.13, 3.14 (threads_main), 3.15 (threads_main and two generations after the GIL).
+        assert_eq!(layout_from_debug_offsets(&debug_head(0, 0)), want);
+        assert_eq!(layout_from_debug_offsets(&debug_head(1, 0)), want);
+        assert_eq!(layout_from_debug_offsets(&debug_head(1, 2)), want);
+        // 3.15.2 as read from its memory: three more fields before thread_id.
+        let mut h315 = debug_head(1, 2);
+        h315[8..16].copy_from_slice(&0x030f_02f0u64.to_le_bytes());
+        let thread_at = 8 * (6 + 4 + 1 + 9 + 2);
+        for (k, x) in [888u64, 0, 8, 16, 72, 80, 88, 96, 176, 184]
+            .iter()
+            .enumerate()
+        {
+            h315[thread_at + 8 * k..thread_at + 8 * k + 8].copy_from_slice(&x.to_le_bytes());
+        }
+        assert!(matches!(
+            layout_from_debug_offsets(&h315),
             Some(Layout::Interpreter {
-                interpreters_head: 40,
-                holder: 888,
-                locked: 900,
-                switch_number: 908,
-                native_thread_id: 184
+                native_thread_id: 184,
+                locked: 5016,
+                ..
             })
-        );
-        // 3.13: no free_threaded field, everything 8 bytes earlier.
-        let mut old = vec![0u8; 256];
-        old[..8].copy_from_slice(b"xdebugpy");
-        old[16..248].copy_from_slice(&head[24..256]);
-        let l = layout_from_debug_offsets(&old).unwrap();
-        assert!(
-            matches!(l, Layout::Interpreter { locked: 900, .. }),
-            "{l:?}"
-        );
-        // 3.12 and older publish no cookie.
+        ));
+        // 3.12 and older publish no cookie; a head where nothing fits is no layout.
         assert_eq!(layout_from_debug_offsets(&[0u8; 256]), None);
+        let mut broken = debug_head(1, 2);
+        broken[200..256].fill(0xff);
+        broken[48..200].fill(0);
+        broken[..8].copy_from_slice(b"xdebugpy");
+        assert_eq!(layout_from_debug_offsets(&broken), None);
         assert_eq!(table_layout((3, 11)), Some(LAYOUT_311));
         assert_eq!(table_layout((3, 12)), None);
     }

@@ -493,34 +493,32 @@ pub fn attach(
     if std::fs::metadata(format!("/proc/{pid}")).is_err() {
         return Err(EngineError::Config(format!("there is no process {pid}")));
     }
-    // Its files must hold a CPython before its binary is ever run to ask its version.
-    super::gil_reader::runtime_address(pid).map_err(|why| {
+    // Nothing of it is run: its files (read inside its own root, a chroot or a container)
+    // must hold a CPython runtime, its memory must be readable, and its version comes from
+    // there.
+    let runtime = super::gil_reader::runtime_address(pid).map_err(|why| {
         EngineError::Config(format!(
             "process {pid} is not a CPython gilscope can read: {why}"
         ))
     })?;
-    let info = probe(&exe).map_err(|e| {
-        EngineError::Config(format!(
-            "process {pid} is not a Python gilscope can read ({e})"
-        ))
-    })?;
-    if info.implementation != "cpython" {
-        return Err(EngineError::Config(format!(
-            "process {pid} is {} {}, not CPython",
-            info.implementation,
-            info.version_string()
-        )));
-    }
-    // Reading its memory needs ptrace access: say plainly when it is refused.
     let mut probe_byte = [0u8; 1];
-    if let Err(why) = super::gil_reader::runtime_address(pid)
-        .and_then(|a| super::gil_reader::read_remote(pid, a, &mut probe_byte))
-    {
+    if let Err(why) = super::gil_reader::read_remote(pid, runtime, &mut probe_byte) {
         return Err(EngineError::Config(format!(
-            "cannot read the memory of process {pid}: {why} (it needs the same user and \
-             /proc/sys/kernel/yama/ptrace_scope 0, or root / CAP_SYS_PTRACE)"
+            "{why} (it needs the same user and /proc/sys/kernel/yama/ptrace_scope 0, or root \
+             / CAP_SYS_PTRACE)"
         )));
     }
+    let (version, free_threaded) = super::gil_reader::identify(pid).map_err(EngineError::Config)?;
+    let info = PythonInfo {
+        executable: std::fs::read_link(&exe)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| exe.clone()),
+        version,
+        gil_enabled: !free_threaded,
+        numpy: None,
+        implementation: "cpython".to_owned(),
+    };
+    super::probe::check_version(&exe, &info)?;
     let cfg = RunConfig {
         runtime: crate::config::Runtime::Cpython,
         program: format!("pid {pid}"),
