@@ -403,10 +403,8 @@ mod tests {
         interp.extend(std::iter::repeat_n(7000, after));
         // thread_state: size, prev, next, interp, current_frame, thread_id, native_thread_id
         let thread = [400, 0, 8, 16, 72, 152, 160];
-        let mut i = 6;
-        for f in interp.iter().chain(&thread) {
+        for (i, f) in (6..).zip(interp.iter().chain(&thread)) {
             v[i] = *f;
-            i += 1;
         }
         let mut head = vec![0u8; 256];
         head[..8].copy_from_slice(b"xdebugpy");
