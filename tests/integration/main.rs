@@ -12,6 +12,7 @@ mod export;
 mod gui;
 mod lessons;
 mod programs;
+mod pythons;
 mod recordings;
 mod scripts;
 mod variants;
