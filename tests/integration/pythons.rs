@@ -38,7 +38,7 @@ fn the_gil_is_read_right_on_3_13_3_14_and_3_15_in_a_root_of_their_own() {
     std::fs::write(&script, TWO_THREADS).unwrap();
     for minor in [13, 14, 15] {
         let python = format!("python3.{minor}");
-        let mut py = Command::new("chroot")
+        let py = Command::new("chroot")
             .args([ROOT, &python, "/tmp/gilscope-two-threads.py"])
             .stdout(Stdio::piped())
             .spawn()
