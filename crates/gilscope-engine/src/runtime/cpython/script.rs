@@ -15,24 +15,20 @@ use super::launch::{Scratch, Target};
 use super::probe::{PythonInfo, probe};
 use super::procfs::{ThreadFiles, children_of, task_ids};
 use super::summary::{SummaryParts, summarize};
-use super::watch::{ProcGil, Watched, read_gils, sample_all, sleep_until};
+use super::watch::{ProcGil, Ticks, Watched, read_gils, sample_all};
 use crate::config::RunConfig;
 use crate::error::EngineError;
 use crate::runtime::CancelToken;
 use crate::runtime::start::announce_start;
 use crate::trace::clock;
-use crate::trace::events::{EngineEvent, EventSink};
+use crate::trace::events::EventSink;
 use crate::trace::spans::{Span, SpanState};
 use crate::trace::summary::{ProgramOutput, RunOutcome};
 
 /// The start-up hook, written as `sitecustomize.py` into a folder on the child's path.
 const HOOK_SOURCE: &str = include_str!("../../../../../assets/programs/gilscope_sitecustomize.py");
-/// How often every thread is sampled.
-const PERIOD_NS: u64 = 1_000_000;
 /// How often the process tree is searched for new threads and children.
 const DISCOVER_EVERY_NS: u64 = 5_000_000;
-/// How often spans go to the sink.
-const FLUSH_EVERY_NS: u64 = 50_000_000;
 /// Most threads followed at once; more are left unobserved (and said so in the summary).
 const MAX_WORKERS: usize = 4096;
 
@@ -276,12 +272,8 @@ fn observe(
     let core_sampler = announce_start(run_id, cfg, sink, cores, start_ns)?;
     let observer_cpu0 = clock::thread_cpu_ns();
     let mut spans: Vec<Span> = Vec::new();
-    let mut unsent = 0usize;
-    let mut last_flush = start_ns;
     let mut last_discover = 0u64;
-    let mut intervals: Vec<u64> = Vec::new();
-    let mut prev_tick = 0u64;
-    let mut next = clock::now_ns() + PERIOD_NS;
+    let mut ticks = Ticks::start();
     let end = loop {
         if cancel.is_cancelled() {
             on_cancel();
@@ -294,30 +286,11 @@ fn observe(
         }
         read_gils(&mut tree.gils);
         sample_all(&mut tree.workers, &tree.gils, now, &mut spans);
-        if prev_tick != 0 {
-            intervals.push(now - prev_tick);
-        }
-        prev_tick = now;
-        if let Some(sink) = sink
-            && now.saturating_sub(last_flush) >= FLUSH_EVERY_NS
-            && spans.len() > unsent
-        {
-            sink.send(EngineEvent::Spans {
-                run_id,
-                spans: spans[unsent..].to_vec(),
-            });
-            unsent = spans.len();
-            last_flush = now;
-        }
+        ticks.tick(now, run_id, sink, &spans);
         if let Some(end) = until(now)? {
             break end;
         }
-        sleep_until(next);
-        next += PERIOD_NS;
-        let t = clock::now_ns();
-        if next < t {
-            next = t + PERIOD_NS;
-        }
+        ticks.sleep();
     };
     let end_ns = clock::now_ns();
     let observer_cpu_ns = clock::thread_cpu_ns().saturating_sub(observer_cpu0);
@@ -325,17 +298,10 @@ fn observe(
         w.close(w.last_ns, &mut spans);
     }
     let core_samples = core_sampler.stop();
-    if let Some(sink) = sink
-        && spans.len() > unsent
-    {
-        sink.send(EngineEvent::Spans {
-            run_id,
-            spans: spans[unsent..].to_vec(),
-        });
-    }
+    ticks.flush(run_id, sink, &spans);
     Ok(Observed {
         spans,
-        intervals,
+        intervals: ticks.intervals,
         observer_cpu_ns,
         start_ns,
         end_ns,

@@ -10,18 +10,13 @@ use crate::error::EngineError;
 use crate::runtime::CancelToken;
 use crate::runtime::start::announce_start;
 use crate::trace::clock;
-use crate::trace::events::{EngineEvent, EventSink};
+use crate::trace::events::EventSink;
 use crate::trace::spans::{NO_CPU, Span, SpanState};
 use crate::trace::summary::RunOutcome;
 
 use super::launch::{Announce, Launched, Readers, launch};
 use super::summary::{SummaryParts, summarize};
-use super::watch::{ProcGil, Watched, read_gils, sample_all, sleep_until};
-
-/// How often every worker is sampled.
-const PERIOD_NS: u64 = 1_000_000;
-/// How often spans go to the sink.
-const FLUSH_EVERY_NS: u64 = 50_000_000;
+use super::watch::{ProcGil, Ticks, Watched, read_gils, sample_all};
 
 /// Runs and observes one configuration.
 pub fn run(
@@ -53,11 +48,7 @@ pub fn run(
     let mut gils: BTreeMap<u32, ProcGil> = BTreeMap::new();
     let (mut start_ns, mut end_ns) = (None, None);
     let mut spans: Vec<Span> = Vec::new();
-    let mut unsent = 0usize;
-    let mut last_flush = spawned_ns;
-    let mut intervals: Vec<u64> = Vec::new();
-    let mut prev_tick = 0u64;
-    let mut next = clock::now_ns() + PERIOD_NS;
+    let mut ticks = Ticks::start();
     let exit = loop {
         if cancel.is_cancelled() {
             target.kill();
@@ -104,21 +95,7 @@ pub fn run(
         let now = clock::now_ns();
         read_gils(&mut gils);
         sample_all(&mut workers, &gils, now, &mut spans);
-        if prev_tick != 0 {
-            intervals.push(now - prev_tick);
-        }
-        prev_tick = now;
-        if let Some(sink) = sink
-            && now.saturating_sub(last_flush) >= FLUSH_EVERY_NS
-            && spans.len() > unsent
-        {
-            sink.send(EngineEvent::Spans {
-                run_id,
-                spans: spans[unsent..].to_vec(),
-            });
-            unsent = spans.len();
-            last_flush = now;
-        }
+        ticks.tick(now, run_id, sink, &spans);
         match target.child.try_wait() {
             Ok(Some(status)) => {
                 target.done = true;
@@ -127,12 +104,7 @@ pub fn run(
             Ok(None) => {}
             Err(e) => return Err(EngineError::io("lost the Python child", e)),
         }
-        sleep_until(next);
-        next += PERIOD_NS;
-        let t = clock::now_ns();
-        if next < t {
-            next = t + PERIOD_NS;
-        }
+        ticks.sleep();
     };
     let observer_cpu_ns = clock::thread_cpu_ns().saturating_sub(observer_cpu0);
     let final_ns = clock::now_ns();
@@ -171,14 +143,7 @@ pub fn run(
             pid: pgid as u32,
             message: format!("{} printed no result line", program.file),
         })?;
-    if let Some(sink) = sink
-        && spans.len() > unsent
-    {
-        sink.send(EngineEvent::Spans {
-            run_id,
-            spans: spans[unsent..].to_vec(),
-        });
-    }
+    ticks.flush(run_id, sink, &spans);
     let start = start_ns.unwrap_or(spawned_ns);
     let end = end_ns.unwrap_or(final_ns).max(start);
     summarize(SummaryParts {
@@ -202,6 +167,6 @@ pub fn run(
         end,
         observer_cpu_ns,
         observed_secs,
-        intervals,
+        intervals: ticks.intervals,
     })
 }

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use super::gil_reader::{GilReader, GilState};
 use super::procfs::{SYS_FUTEX, Sample, ThreadFiles};
+use crate::trace::clock;
+use crate::trace::events::{EngineEvent, EventSink};
 use crate::trace::spans::{NO_CPU, Span, SpanState};
 
 /// One worker as observed.
@@ -165,8 +167,74 @@ pub(super) fn sample_all(
     }
 }
 
+/// How often every thread is sampled.
+pub(super) const PERIOD_NS: u64 = 1_000_000;
+/// How often spans go to the sink.
+pub(super) const FLUSH_EVERY_NS: u64 = 50_000_000;
+
+/// The observing loop's clock: the 1 kHz ticks (and their measured intervals) and the stream
+/// of new spans to the sink every [`FLUSH_EVERY_NS`].
+pub(super) struct Ticks {
+    next_ns: u64,
+    prev_ns: u64,
+    last_flush_ns: u64,
+    unsent: usize,
+    /// Measured intervals between ticks, ns.
+    pub(super) intervals: Vec<u64>,
+}
+
+impl Ticks {
+    /// Ticks starting now.
+    pub(super) fn start() -> Ticks {
+        let now = clock::now_ns();
+        Ticks {
+            next_ns: now + PERIOD_NS,
+            prev_ns: 0,
+            last_flush_ns: now,
+            unsent: 0,
+            intervals: Vec::new(),
+        }
+    }
+
+    /// Records the tick at `now` and sends the spans not sent yet when a flush is due.
+    pub(super) fn tick(&mut self, now: u64, run_id: u64, sink: Option<&EventSink>, spans: &[Span]) {
+        if self.prev_ns != 0 {
+            self.intervals.push(now - self.prev_ns);
+        }
+        self.prev_ns = now;
+        if now.saturating_sub(self.last_flush_ns) >= FLUSH_EVERY_NS
+            && self.flush(run_id, sink, spans)
+        {
+            self.last_flush_ns = now;
+        }
+    }
+
+    /// Sends the spans not sent yet; whether there were any to send to a sink.
+    pub(super) fn flush(&mut self, run_id: u64, sink: Option<&EventSink>, spans: &[Span]) -> bool {
+        let Some(sink) = sink.filter(|_| spans.len() > self.unsent) else {
+            return false;
+        };
+        sink.send(EngineEvent::Spans {
+            run_id,
+            spans: spans[self.unsent..].to_vec(),
+        });
+        self.unsent = spans.len();
+        true
+    }
+
+    /// Sleeps to the next tick (from now, if the loop fell behind).
+    pub(super) fn sleep(&mut self) {
+        sleep_until(self.next_ns);
+        self.next_ns += PERIOD_NS;
+        let t = clock::now_ns();
+        if self.next_ns < t {
+            self.next_ns = t + PERIOD_NS;
+        }
+    }
+}
+
 /// Sleeps until `t_ns` on the monotonic clock.
-pub(super) fn sleep_until(t_ns: u64) {
+fn sleep_until(t_ns: u64) {
     let ts = libc::timespec {
         tv_sec: (t_ns / 1_000_000_000) as libc::time_t,
         tv_nsec: (t_ns % 1_000_000_000) as libc::c_long,
