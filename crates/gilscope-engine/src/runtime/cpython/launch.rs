@@ -66,6 +66,58 @@ pub(super) struct Target {
     pub(super) done: bool,
 }
 
+/// Starts `cmd` (the Python `exe`) in a process group of its own, its stdin empty and its
+/// stdout and stderr piped to gilscope.
+pub(super) fn spawn_in_group(cmd: &mut Command, exe: &str) -> Result<Target, EngineError> {
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .map_err(|source| EngineError::Spawn {
+            exe: exe.to_owned(),
+            source,
+        })?;
+    let pgid = child.id() as i32;
+    Ok(Target {
+        child,
+        pgid,
+        done: false,
+    })
+}
+
+/// What one of the child's pipes delivered: the kept bytes and how many were dropped.
+pub(super) type Captured = (Vec<u8>, u64);
+
+/// Reads `pipe` to its end on a thread named `name`, keeping the first `keep_bytes` and
+/// draining the rest, so the child never blocks on a full pipe.
+pub(super) fn capture(
+    name: &str,
+    mut pipe: impl Read + Send + 'static,
+    keep_bytes: usize,
+) -> Result<std::thread::JoinHandle<Captured>, EngineError> {
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(move || {
+            let mut kept = Vec::new();
+            let mut dropped = 0u64;
+            let mut buf = [0u8; 8192];
+            loop {
+                match pipe.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        let room = keep_bytes.saturating_sub(kept.len());
+                        kept.extend_from_slice(&buf[..n.min(room)]);
+                        dropped += n.saturating_sub(room) as u64;
+                    }
+                }
+            }
+            (kept, dropped)
+        })
+        .map_err(|e| EngineError::io("could not start a pipe reader", e))
+}
+
 impl Target {
     pub(super) fn kill(&mut self) {
         if !self.done {
@@ -109,14 +161,14 @@ pub(super) fn check_config(cfg: &RunConfig) -> Result<(), EngineError> {
 
 /// The threads reading the child's pipes, and what they deliver.
 pub(super) struct Readers {
-    pub(super) stdout: std::thread::JoinHandle<String>,
+    pub(super) stdout: std::thread::JoinHandle<Captured>,
     pub(super) stderr: std::thread::JoinHandle<()>,
     pub(super) announces: Receiver<Announce>,
     pub(super) tail: Arc<Mutex<String>>,
 }
 
 pub(super) fn spawn_readers(child: &mut Child) -> Result<Readers, EngineError> {
-    let (mut out, err) = match (child.stdout.take(), child.stderr.take()) {
+    let (out, err) = match (child.stdout.take(), child.stderr.take()) {
         (Some(o), Some(e)) => (o, e),
         _ => {
             return Err(EngineError::Internal(
@@ -124,18 +176,7 @@ pub(super) fn spawn_readers(child: &mut Child) -> Result<Readers, EngineError> {
             ));
         }
     };
-    let stdout = std::thread::Builder::new()
-        .name("gilscope-cpython-out".to_owned())
-        .spawn(move || {
-            let mut buf = Vec::new();
-            let _ = (&mut out)
-                .take(STDOUT_KEEP_BYTES as u64)
-                .read_to_end(&mut buf);
-            // Drain the rest so the child never blocks on a full pipe.
-            let _ = std::io::copy(&mut out, &mut std::io::sink());
-            String::from_utf8_lossy(&buf).into_owned()
-        })
-        .map_err(|e| EngineError::io("could not start a pipe reader", e))?;
+    let stdout = capture("gilscope-cpython-out", out, STDOUT_KEEP_BYTES)?;
     let (tx, rx) = bounded(1024);
     let tail = Arc::new(Mutex::new(String::new()));
     let tail2 = Arc::clone(&tail);
@@ -206,25 +247,13 @@ pub(super) fn launch(run_id: u64, cfg: &RunConfig) -> Result<Launched, EngineErr
     for (n, v) in param_overrides(cfg) {
         args.extend(["--param".to_owned(), format!("{n}={v}")]);
     }
-    let child = Command::new(&info.executable)
-        .args(&args)
-        .current_dir(&scratch.0)
-        .env("GILSCOPE_ANNOUNCE", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .map_err(|source| EngineError::Spawn {
-            exe: info.executable.clone(),
-            source,
-        })?;
-    let pgid = child.id() as i32;
-    let mut target = Target {
-        child,
-        pgid,
-        done: false,
-    };
+    let mut target = spawn_in_group(
+        Command::new(&info.executable)
+            .args(&args)
+            .current_dir(&scratch.0)
+            .env("GILSCOPE_ANNOUNCE", "1"),
+        &info.executable,
+    )?;
     let readers = spawn_readers(&mut target.child)?;
     Ok(Launched {
         info,

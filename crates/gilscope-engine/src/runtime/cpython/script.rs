@@ -4,14 +4,12 @@
 //! names it by a start-up hook on the child's path that changes nothing the program sees.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::Read;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus};
 
 use serde::Deserialize;
 
-use super::launch::{Scratch, Target};
+use super::launch::{Scratch, Target, capture, spawn_in_group};
 use super::probe::{PythonInfo, probe};
 use super::procfs::{ThreadFiles, children_of, task_ids};
 use super::summary::{SummaryParts, summarize};
@@ -38,35 +36,6 @@ struct Named {
     pid: u32,
     tid: u32,
     name: String,
-}
-
-/// What one of the script's pipes delivered: the kept bytes and how many were dropped.
-type Captured = (Vec<u8>, u64);
-
-/// Reads `pipe` to its end on a named thread, keeping the first [`ProgramOutput::KEEP_BYTES`].
-fn capture(
-    name: &str,
-    mut pipe: impl Read + Send + 'static,
-) -> Result<std::thread::JoinHandle<Captured>, EngineError> {
-    std::thread::Builder::new()
-        .name(name.to_owned())
-        .spawn(move || {
-            let mut kept = Vec::new();
-            let mut dropped = 0u64;
-            let mut buf = [0u8; 8192];
-            loop {
-                match pipe.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        let room = ProgramOutput::KEEP_BYTES.saturating_sub(kept.len());
-                        kept.extend_from_slice(&buf[..n.min(room)]);
-                        dropped += n.saturating_sub(room) as u64;
-                    }
-                }
-            }
-            (kept, dropped)
-        })
-        .map_err(|e| EngineError::io("could not start a pipe reader", e))
 }
 
 /// The script's threads as found so far, and their Python names.
@@ -207,7 +176,7 @@ fn start(
     info: &PythonInfo,
     file: &Path,
     scratch: &Scratch,
-) -> Result<(Child, PathBuf), EngineError> {
+) -> Result<(Target, PathBuf), EngineError> {
     let hook_dir = scratch.write("sitecustomize.py", HOOK_SOURCE)?;
     let hook_dir = hook_dir.parent().map(Path::to_path_buf).unwrap_or_default();
     let names_file = hook_dir.join("threads.jsonl");
@@ -220,20 +189,14 @@ fn start(
         }
         _ => hook_dir.clone().into_os_string(),
     };
-    let child = Command::new(&info.executable)
-        .arg(file)
-        .env("PYTHONPATH", python_path)
-        .env("GILSCOPE_THREADS_FILE", &names_file)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .map_err(|source| EngineError::Spawn {
-            exe: info.executable.clone(),
-            source,
-        })?;
-    Ok((child, names_file))
+    let target = spawn_in_group(
+        Command::new(&info.executable)
+            .arg(file)
+            .env("PYTHONPATH", python_path)
+            .env("GILSCOPE_THREADS_FILE", &names_file),
+        &info.executable,
+    )?;
+    Ok((target, names_file))
 }
 
 /// How an observation ends.
@@ -379,21 +342,25 @@ pub(super) fn run_script(
     let info = probe(&cfg.python)?;
     let file = PathBuf::from(cfg.program.trim());
     let scratch = Scratch::new(run_id)?;
-    let (mut child, names_file) = start(&info, &file, &scratch)?;
-    let pid = child.id();
-    let (out_pipe, err_pipe) = (child.stdout.take(), child.stderr.take());
-    let target = std::cell::RefCell::new(Target {
-        child,
-        pgid: pid as i32,
-        done: false,
-    });
+    let (mut target, names_file) = start(&info, &file, &scratch)?;
+    let pid = target.child.id();
+    let (out_pipe, err_pipe) = (target.child.stdout.take(), target.child.stderr.take());
+    let target = std::cell::RefCell::new(target);
     let (Some(out_pipe), Some(err_pipe)) = (out_pipe, err_pipe) else {
         return Err(EngineError::Internal(
             "the Python child has no pipes".to_owned(),
         ));
     };
-    let stdout = capture("gilscope-script-stdout", out_pipe)?;
-    let stderr = capture("gilscope-script-stderr", err_pipe)?;
+    let stdout = capture(
+        "gilscope-script-stdout",
+        out_pipe,
+        ProgramOutput::KEEP_BYTES,
+    )?;
+    let stderr = capture(
+        "gilscope-script-stderr",
+        err_pipe,
+        ProgramOutput::KEEP_BYTES,
+    )?;
     let mut tree = Tree::new(pid, Some(names_file), &info);
     let observed = observe(
         run_id,

@@ -113,7 +113,8 @@ pub fn run(
         w.close(w.last_ns, &mut spans);
     }
     let core_samples = core_sampler.stop();
-    let out = stdout.join().unwrap_or_default();
+    let (out, _) = stdout.join().unwrap_or_default();
+    let out = String::from_utf8_lossy(&out);
     let _ = stderr.join();
     let stderr_tail = tail.lock().map(|t| t.clone()).unwrap_or_default();
     if !exit.success() {
