@@ -113,11 +113,11 @@ pub struct GilState {
     pub switch_number: u64,
 }
 
-/// What the interpreter of process `pid` is, read without running anything of it: the
+/// What the interpreter of process `pid` (its `_PyRuntime` at `runtime`) is, read without
+/// running anything of it: the
 /// version from `_Py_DebugOffsets` (3.13+) or else from the name of the file that holds
 /// `_PyRuntime` (`libpython3.11.so.1.0`, `python3.11`), and whether it is free-threaded.
-pub fn identify(pid: u32) -> Result<(Vec<u32>, bool), String> {
-    let runtime = runtime_address(pid)?;
+pub fn identify(pid: u32, runtime: u64) -> Result<(Vec<u32>, bool), String> {
     let mut head = [0u8; 32];
     read_remote(pid, runtime, &mut head)?;
     if &head[..8] == b"xdebugpy" {

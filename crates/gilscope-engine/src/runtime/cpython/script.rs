@@ -27,6 +27,8 @@ use crate::trace::summary::{ProgramOutput, RunOutcome};
 const HOOK_SOURCE: &str = include_str!("../../../../../assets/programs/gilscope_sitecustomize.py");
 /// How often the process tree is searched for new threads and children.
 const DISCOVER_EVERY_NS: u64 = 5_000_000;
+/// How long after the start a GIL that could not be read is tried again.
+const GIL_RETRY_NS: u64 = 2_000_000_000;
 /// Most threads followed at once; more are left unobserved (and said so in the summary).
 const MAX_WORKERS: usize = 4096;
 
@@ -53,12 +55,20 @@ struct Tree {
     unfollowed: usize,
     /// Whether the process was running before gilscope looked (attach).
     attached: bool,
+    /// When observation began, monotonic ns.
+    started_ns: u64,
 }
 
 impl Tree {
     /// Adds every thread and child process not seen yet: those the hook reported (which catches a
     /// process too short-lived for a scan of `/proc`), then those `/proc` lists.
     fn discover(&mut self, now: u64) {
+        // A process's GIL that could not be read yet, for its first seconds.
+        if now.saturating_sub(self.started_ns) < GIL_RETRY_NS {
+            for (&pid, g) in self.gils.iter_mut() {
+                g.retry(pid, self.gil_enabled, self.minor);
+            }
+        }
         for (pid, tid) in self.read_names() {
             if !self.processes.contains(&pid) {
                 self.processes.push(pid);
@@ -140,13 +150,21 @@ impl Tree {
 
     /// Reads the names the hook reported since the last read; returns their threads.
     fn read_names(&mut self) -> Vec<(u32, u32)> {
+        use std::os::unix::fs::FileExt;
         let mut seen = Vec::new();
-        let Some(Ok(text)) = self.names_file.as_ref().map(std::fs::read) else {
+        let Some(Ok(file)) = self.names_file.as_ref().map(std::fs::File::open) else {
             return seen;
         };
-        let Some(new) = text.get(self.names_read..) else {
-            return seen;
-        };
+        // Only what was appended since the last read.
+        let mut new = Vec::new();
+        let mut buf = [0u8; 8192];
+        let mut at = self.names_read as u64;
+        while let Ok(n) = file.read_at(&mut buf, at)
+            && n > 0
+        {
+            new.extend_from_slice(&buf[..n]);
+            at += n as u64;
+        }
         // Only whole lines: a line being written is read next time.
         let Some(end) = new.iter().rposition(|&b| b == b'\n') else {
             return seen;
@@ -328,6 +346,7 @@ impl Tree {
             minor: info.minor(),
             unfollowed: 0,
             attached,
+            started_ns: clock::now_ns(),
         }
     }
 }
@@ -441,7 +460,8 @@ pub fn attach(
              / CAP_SYS_PTRACE)"
         )));
     }
-    let (version, free_threaded) = super::gil_reader::identify(pid).map_err(EngineError::Config)?;
+    let (version, free_threaded) =
+        super::gil_reader::identify(pid, runtime).map_err(EngineError::Config)?;
     let info = PythonInfo {
         executable: std::fs::read_link(&exe)
             .map(|p| p.display().to_string())
@@ -508,6 +528,7 @@ mod tests {
             minor: (3, 11),
             unfollowed: 0,
             attached: false,
+            started_ns: 0,
         };
         tree.read_names();
         assert_eq!(

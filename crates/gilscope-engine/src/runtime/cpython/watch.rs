@@ -54,6 +54,17 @@ impl ProcGil {
             lock_words,
         }
     }
+
+    /// Opens the reader again if it could not be opened before: a process found the moment
+    /// it was started may not have run the Python binary yet (its memory is still its parent's).
+    pub(super) fn retry(&mut self, pid: u32, gil_enabled: bool, minor: (u32, u32)) {
+        if gil_enabled && self.reader.is_err() {
+            let again = ProcGil::open(pid, gil_enabled, minor);
+            if again.reader.is_ok() {
+                *self = again;
+            }
+        }
+    }
 }
 
 /// The system call a sleeping thread is in: its number, and for a futex whether the word it
