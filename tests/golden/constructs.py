@@ -91,3 +91,10 @@ def globals_and_calls():
 
 if __name__ == "__main__":
     print(clamp(12), collatz(27), first_even([1, 3, 4]), logic(1, 0, 2), loops(10))
+
+
+def report_line(name, secs, n, ratio):
+    head = f"{name}: {secs:.2f}s"
+    tail = f"{n:,} items, {ratio:>8.1%} {name!r} " "done"
+    debug = f"{n=} {secs=:.1f} {name:{n}}"
+    return head + tail + debug + f"{n}"

@@ -260,13 +260,58 @@ impl CodeGen<'_, '_> {
             Expr::YieldFrom(x) => return Err(self.ctx.unsupported(x, "yield from")),
             Expr::Named(x) => return Err(self.ctx.unsupported(x, "an assignment expression (:=)")),
             Expr::Set(x) => return Err(self.ctx.unsupported(x, "a set display")),
-            Expr::FString(x) => return Err(self.ctx.unsupported(x, "an f-string")),
+            Expr::FString(x) => {
+                let mut parts = Vec::new();
+                for part in x.value.iter() {
+                    match part {
+                        ast::FStringPart::Literal(l) => push_literal(&mut parts, &l.value),
+                        ast::FStringPart::FString(f) => joined_parts(&f.elements, &mut parts),
+                    }
+                }
+                self.joined_str(&parts)?;
+            }
             Expr::TString(x) => return Err(self.ctx.unsupported(x, "a t-string")),
             Expr::Starred(x) => return Err(self.ctx.unsupported(x, "a starred expression")),
             Expr::BytesLiteral(x) => return Err(self.ctx.unsupported(x, "a bytes literal")),
             Expr::EllipsisLiteral(x) => return Err(self.ctx.unsupported(x, "Ellipsis")),
             Expr::NumberLiteral(x) => return Err(self.ctx.unsupported(x, "this number literal")),
             other => return Err(self.ctx.unsupported(other, "this expression")),
+        }
+        Ok(())
+    }
+
+    /// `compiler_joined_str`: each part, then `BUILD_STRING` unless there is exactly one.
+    fn joined_str(&mut self, parts: &[JoinedPart<'_>]) -> Result<(), CompileError> {
+        for p in parts {
+            match p {
+                JoinedPart::Literal(s) => self.emit_const(Value::str(s)),
+                JoinedPart::Formatted(f) => {
+                    // `compiler_formatted_value`: the value, then the spec, then FORMAT_VALUE.
+                    self.expr(&f.expression)?;
+                    let mut flags = match f.conversion {
+                        ast::ConversionFlag::None
+                            if f.debug_text.is_some() && f.format_spec.is_none() =>
+                        {
+                            2
+                        }
+                        ast::ConversionFlag::None => 0,
+                        ast::ConversionFlag::Str => 1,
+                        ast::ConversionFlag::Repr => 2,
+                        ast::ConversionFlag::Ascii => 3,
+                    };
+                    if let Some(spec) = &f.format_spec {
+                        let mut inner = Vec::new();
+                        joined_parts(&spec.elements, &mut inner);
+                        self.joined_str(&inner)?;
+                        flags |= 4;
+                    }
+                    self.set_loc(&**f);
+                    self.emit(Op::FormatValue(flags));
+                }
+            }
+        }
+        if parts.len() != 1 {
+            self.emit(Op::BuildString(parts.len() as u32));
         }
         Ok(())
     }
@@ -356,6 +401,43 @@ impl CodeGen<'_, '_> {
     /// `LOAD_METHOD`, for `e.f(...)`).
     pub(super) fn is_import_originated(&self, e: &Expr) -> bool {
         matches!(e, Expr::Name(n) if self.imported.contains(n.id.as_str()) && !self.is_local(n.id.as_str()))
+    }
+}
+
+/// One value of an f-string as CPython 3.11's parser joins it: adjacent literals merged.
+enum JoinedPart<'a> {
+    Literal(String),
+    Formatted(&'a ast::InterpolatedElement),
+}
+
+fn push_literal(parts: &mut Vec<JoinedPart<'_>>, s: &str) {
+    if s.is_empty() {
+        return;
+    }
+    match parts.last_mut() {
+        Some(JoinedPart::Literal(l)) => l.push_str(s),
+        _ => parts.push(JoinedPart::Literal(s.to_owned())),
+    }
+}
+
+/// The parts of one f-string's elements; `{x=}` adds its text `x=` as a literal.
+fn joined_parts<'a>(
+    elements: &'a ast::InterpolatedStringElements,
+    parts: &mut Vec<JoinedPart<'a>>,
+) {
+    for e in elements.iter() {
+        match e {
+            ast::InterpolatedStringElement::Literal(l) => push_literal(parts, &l.value),
+            ast::InterpolatedStringElement::Interpolation(f) => {
+                if let Some(d) = &f.debug_text {
+                    push_literal(
+                        parts,
+                        &format!("{}{}{}", d.leading(), d.expression(), d.trailing()),
+                    );
+                }
+                parts.push(JoinedPart::Formatted(f));
+            }
+        }
     }
 }
 

@@ -197,6 +197,11 @@ pub enum Op {
     BinaryOp(BinOp),
     /// The high byte of the next instruction's argument.
     ExtendedArg(u32),
+    /// Format TOS for an f-string: bits 0-1 the conversion (none, `!s`, `!r`, `!a`), bit 2 a
+    /// format spec at TOS above the value.
+    FormatValue(u32),
+    /// Pop `n` strings and push their concatenation.
+    BuildString(u32),
 }
 
 /// How an instruction's argument is shown.
@@ -211,6 +216,7 @@ enum ArgKind {
     Compare,
     BinOp,
     MakeFunction,
+    FormatValue,
 }
 
 impl Op {
@@ -271,6 +277,8 @@ impl Op {
             Op::PopJumpBackwardIfTrue(t) => ("POP_JUMP_BACKWARD_IF_TRUE", Some(t), K::Jump),
             Op::BinaryOp(b) => ("BINARY_OP", Some(u32::from(b.0)), K::BinOp),
             Op::ExtendedArg(n) => ("EXTENDED_ARG", Some(n), K::Plain),
+            Op::FormatValue(n) => ("FORMAT_VALUE", Some(n), K::FormatValue),
+            Op::BuildString(n) => ("BUILD_STRING", Some(n), K::Plain),
         }
     }
 
@@ -502,6 +510,14 @@ impl Code {
                     .map(|(_, s)| *s)
                     .collect::<Vec<_>>()
                     .join(", ")
+            }
+            ArgKind::FormatValue => {
+                let conv = ["", "str", "repr", "ascii"][(arg & 3) as usize];
+                match (conv, arg & 4 != 0) {
+                    (c, false) => c.to_owned(),
+                    ("", true) => "with format".to_owned(),
+                    (c, true) => format!("{c}, with format"),
+                }
             }
         }
     }

@@ -4,6 +4,7 @@
 //! returns (a call of a Python function checks at the callee's `RESUME`).
 
 pub mod code;
+mod format;
 pub mod globals;
 pub mod npscalar;
 mod numpy;
@@ -770,6 +771,38 @@ impl<'a, H: Host> Vm<'a, H> {
                     )
                 })?;
                 stack.push(v);
+            }
+            Op::FormatValue(flags) => {
+                let spec = if flags & 4 != 0 {
+                    match stack.pop().ok_or_else(underflow)? {
+                        Value::Str(s) => s,
+                        _ => return Err(VmError::py("SystemError", "format spec is not a str")),
+                    }
+                } else {
+                    Arc::from("")
+                };
+                let v = stack.pop().ok_or_else(underflow)?;
+                let v = match flags & 3 {
+                    1 => Value::str(&v.to_str()),
+                    2 | 3 => Value::str(&v.repr()),
+                    _ => v,
+                };
+                let s = match (&v, spec.is_empty()) {
+                    (Value::Str(_), true) => v,
+                    _ => Value::str(&format::format_value(&v, &spec)?),
+                };
+                stack.push(s);
+            }
+            Op::BuildString(n) => {
+                let n = n as usize;
+                if stack.len() < n {
+                    return Err(underflow());
+                }
+                let mut out = String::new();
+                for v in stack.drain(stack.len() - n..) {
+                    out.push_str(&v.to_str());
+                }
+                stack.push(Value::str(&out));
             }
             Op::ReturnValue => {}
         }
