@@ -18,7 +18,7 @@ use gilscope_engine::program::Program;
 use gilscope_engine::runtime::{CancelToken, run_blocking};
 use gilscope_engine::trace::events::SweepPoint;
 use gilscope_engine::trace::summary::RunSummary;
-use gilscope_python::vm::code::disassemble_functions;
+use gilscope_python::vm::code::disassemble_recursive;
 
 /// Runs the parsed command line.
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
@@ -140,7 +140,7 @@ fn with_program(mut cfg: RunConfig, p: &ProgramArgs) -> Result<RunConfig> {
 fn dis(args: DisArgs) -> Result<ExitCode> {
     let program = Program::load(&args.file)?;
     let mut out = std::io::stdout().lock();
-    write!(out, "{}", disassemble_functions(&program.module.code))?;
+    write!(out, "{}", disassemble_recursive(&program.module.code))?;
     Ok(ExitCode::SUCCESS)
 }
 

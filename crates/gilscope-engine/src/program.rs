@@ -190,12 +190,22 @@ impl Program {
         Ok(out)
     }
 
-    /// A fresh namespace for one process of this program (before its top level runs).
+    /// A fresh namespace for one process of this program (before its top level runs), imported
+    /// as a module: its `__name__` is the program's name, so its `__main__` block does not run.
     pub fn new_globals(&self) -> Arc<Globals> {
-        Arc::new(Globals::new(
-            self.module.namespace.clone(),
-            self.module.shared.clone(),
-        ))
+        self.globals_named(&self.name)
+    }
+
+    /// A fresh namespace for the program run as a script: `__name__` is `"__main__"`.
+    pub fn new_main_globals(&self) -> Arc<Globals> {
+        self.globals_named("__main__")
+    }
+
+    fn globals_named(&self, name: &str) -> Arc<Globals> {
+        let g = Globals::new(self.module.namespace.clone(), self.module.shared.clone());
+        // The slot exists only where the module reads `__name__`.
+        g.set("__name__", Value::str(name));
+        Arc::new(g)
     }
 }
 

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use gilscope_python::compiler::compile;
-use gilscope_python::vm::code::disassemble_functions;
+use gilscope_python::vm::code::disassemble_recursive;
 
 /// The workspace's top folder, where `assets/` and `tests/golden/` live.
 fn top() -> PathBuf {
@@ -39,11 +39,12 @@ fn every_function_disassembles_exactly_as_cpython_311_dis() {
         "assets/programs/dot.py",
         "assets/programs/refcount.py",
         "tests/golden/constructs.py",
+        "tests/golden/calls.py",
     ];
     for f in files {
         let source = std::fs::read_to_string(top().join(f)).unwrap();
         let module = compile(&source, f).unwrap_or_else(|e| panic!("{f}: {e}"));
-        let got = without_addresses(&disassemble_functions(&module.code));
+        let got = without_addresses(&disassemble_recursive(&module.code));
         let name = Path::new(f).file_stem().unwrap().to_str().unwrap();
         let golden =
             std::fs::read_to_string(top().join(format!("tests/golden/{name}.dis"))).unwrap();

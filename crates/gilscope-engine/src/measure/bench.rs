@@ -45,7 +45,7 @@ impl Host for BenchHost<'_> {
     fn sleep(&mut self, _secs: f64) -> Result<(), VmError> {
         Ok(())
     }
-    fn print(&mut self, _line: &str) {}
+    fn write_stdout(&mut self, _text: &str) {}
 }
 
 /// Runs longer than this get a warning before they start.

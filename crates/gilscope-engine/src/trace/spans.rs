@@ -418,6 +418,7 @@ impl From<gilscope_python::vm::Release> for SpanState {
         match why {
             gilscope_python::vm::Release::Native => SpanState::Native,
             gilscope_python::vm::Release::Io => SpanState::Io,
+            gilscope_python::vm::Release::Wait => SpanState::LockWait,
         }
     }
 }

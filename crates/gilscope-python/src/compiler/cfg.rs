@@ -2,7 +2,9 @@
 //! on it (`optimize_cfg`, `duplicate_exits_without_lineno`, `propagate_line_numbers`,
 //! `normalize_jumps`), so that jumps, NOPs and line numbers come out as `dis` shows them.
 
+use super::const_key;
 use crate::vm::code::Op;
+use crate::vm::value::Value;
 
 /// Index of a basic block.
 pub type BlockId = usize;
@@ -212,15 +214,13 @@ impl Cfg {
     }
 
     /// Runs the 3.11 passes and flattens the graph into instructions with resolved jumps.
-    pub fn assemble(
-        mut self,
-        consts_truthy: &dyn Fn(u32) -> Option<bool>,
-        const_is_none: &dyn Fn(u32) -> bool,
-    ) -> (Vec<Op>, Vec<Option<u32>>) {
+    /// `consts` gains the tuples folded from constants and loses those after the last one an
+    /// instruction still loads.
+    pub fn assemble(mut self, consts: &mut Vec<Value>) -> (Vec<Op>, Vec<Option<u32>>) {
         let order = self.eliminate_empty();
         // optimize_basic_block + clean_basic_block
         for &b in &order {
-            self.optimize_block(b, consts_truthy, const_is_none);
+            self.optimize_block(b, consts);
             self.clean_block(b, &order);
         }
         // Jump threading: a jump to a block that starts with an unconditional jump.
@@ -274,18 +274,49 @@ impl Cfg {
         let order = self.duplicate_exits(order);
         self.mark_reachable(&order);
         self.propagate_lines(&order);
-        self.flatten(&order)
+        let (ops, lines) = self.flatten(&order);
+        trim_unused_consts(&ops, consts);
+        (ops, lines)
     }
 
-    fn optimize_block(
-        &mut self,
-        b: BlockId,
-        truthy: &dyn Fn(u32) -> Option<bool>,
-        is_none: &dyn Fn(u32) -> bool,
-    ) {
+    fn optimize_block(&mut self, b: BlockId, consts: &mut Vec<Value>) {
+        let truthy =
+            |consts: &[Value], k: u32| consts.get(k as usize).and_then(|v| v.truthy().ok());
+        let is_none =
+            |consts: &[Value], k: u32| matches!(consts.get(k as usize), Some(Value::None));
         let instrs = &mut self.blocks[b].instrs;
         let mut i = 0;
         while i < instrs.len() {
+            // LOAD_CONST × n; BUILD_TUPLE n  ->  LOAD_CONST of the tuple (`fold_tuple_on_constants`),
+            // the tuple appended to the constants unless an equal one is there.
+            if let Ins::Op(Op::BuildTuple(n)) = instrs[i].ins
+                && !matches!(instrs.get(i + 1).map(|x| x.ins), Some(Ins::Op(Op::UnpackSequence(m))) if m == n)
+                && i >= n as usize
+            {
+                let first = i - n as usize;
+                let items: Option<Vec<Value>> = instrs[first..i]
+                    .iter()
+                    .map(|x| match x.ins {
+                        Ins::Op(Op::LoadConst(k)) => consts.get(k as usize).cloned(),
+                        _ => None,
+                    })
+                    .collect();
+                if let Some(items) = items {
+                    let tuple = Value::Tuple(items.into());
+                    let key = const_key(&tuple);
+                    let k = match consts.iter().position(|c| const_key(c) == key) {
+                        Some(k) => k,
+                        None => {
+                            consts.push(tuple);
+                            consts.len() - 1
+                        }
+                    };
+                    for x in &mut instrs[first..i] {
+                        x.ins = Ins::Op(Op::Nop);
+                    }
+                    instrs[i].ins = Ins::Op(Op::LoadConst(k as u32));
+                }
+            }
             // PUSH_NULL; LOAD_GLOBAL x  ->  LOAD_GLOBAL (NULL + x)
             if let (Ins::Op(Op::PushNull), Some(Ins::Op(Op::LoadGlobal(n)))) =
                 (instrs[i].ins, instrs.get(i + 1).map(|x| x.ins))
@@ -311,7 +342,7 @@ impl Cfg {
             if let Ins::Op(Op::LoadConst(k)) = instrs[i].ins {
                 match instrs.get(i + 1).map(|x| x.ins) {
                     Some(Ins::Jump(j @ (Jump::IfFalse | Jump::IfTrue), t)) => {
-                        if let Some(v) = truthy(k) {
+                        if let Some(v) = truthy(consts, k) {
                             instrs[i].ins = Ins::Op(Op::Nop);
                             let jump_if_true = j == Jump::IfTrue;
                             instrs[i + 1].ins = if v == jump_if_true {
@@ -321,7 +352,7 @@ impl Cfg {
                             };
                         }
                     }
-                    Some(Ins::Op(Op::IsOp(invert))) if is_none(k) => {
+                    Some(Ins::Op(Op::IsOp(invert))) if is_none(consts, k) => {
                         if let Some(Ins::Jump(j @ (Jump::IfFalse | Jump::IfTrue), t)) =
                             instrs.get(i + 2).map(|x| x.ins)
                         {
@@ -598,4 +629,18 @@ impl Cfg {
         }
         (ops, lines)
     }
+}
+
+/// 3.11's `trim_unused_consts`: drops the constants after the last one a `LOAD_CONST` or
+/// `KW_NAMES` uses (the first is always kept, as it may be a docstring).
+fn trim_unused_consts(ops: &[Op], consts: &mut Vec<Value>) {
+    let last_used = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::LoadConst(k) | Op::KwNames(k) => Some(*k as usize),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    consts.truncate(last_used + 1);
 }

@@ -8,7 +8,6 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::Ranged;
 
 use super::cfg::{self, Cfg, Ins, Jump};
-use super::symtable::ModuleSlots;
 use super::symtable::{Scope, Symbols};
 use super::{CompileError, Ctx, const_key, fold};
 use crate::vm::code::{Code, Op};
@@ -19,8 +18,6 @@ impl Ctx<'_> {
         &self,
         f: &ast::StmtFunctionDef,
         imported: &HashSet<String>,
-        state_funcs: &[String],
-        ns: &mut ModuleSlots,
     ) -> Result<Arc<Code>, CompileError> {
         if f.is_async {
             return Err(self.unsupported(f, "async def"));
@@ -28,33 +25,39 @@ impl Ctx<'_> {
         if !f.decorator_list.is_empty() {
             return Err(self.unsupported(&f.decorator_list[0], "a decorator"));
         }
-        if f.returns.is_some() {
-            return Err(self.unsupported(f, "a return annotation"));
-        }
         let p = &f.parameters;
-        if !p.posonlyargs.is_empty() || !p.kwonlyargs.is_empty() {
-            return Err(self.unsupported(&**p, "a positional-only or keyword-only parameter"));
-        }
-        if let Some(v) = p.vararg.as_ref().or(p.kwarg.as_ref()) {
-            return Err(self.unsupported(&**v, "*args or **kwargs"));
-        }
-        let mut params = Vec::new();
-        for a in &p.args {
-            if a.parameter.annotation.is_some() {
-                return Err(self.unsupported(&a.parameter, "a parameter annotation"));
+        // `co_varnames` starts with the parameters: positional-only, positional, keyword-only,
+        // then `*args` and `**kwargs` (`symtable_visit_arguments`).
+        let mut params: Vec<String> = p
+            .posonlyargs
+            .iter()
+            .chain(&p.args)
+            .chain(&p.kwonlyargs)
+            .map(|a| a.parameter.name.id.to_string())
+            .collect();
+        params.extend(p.vararg.iter().map(|v| v.name.id.to_string()));
+        params.extend(p.kwarg.iter().map(|v| v.name.id.to_string()));
+        for (k, name) in params.iter().enumerate() {
+            if params[..k].contains(name) {
+                return Err(self.error(
+                    &**p,
+                    format!("duplicate argument '{name}' in function definition"),
+                ));
             }
-            params.push(a.parameter.name.id.to_string());
         }
         // Symbols: parameters and assigned names are local, unless declared global.
         let mut sym = Symbols::default();
         for s in &f.body {
             self.scan(s, &mut sym)?;
         }
-        for g in &sym.globals {
-            if sym.assigned.contains(g) {
-                ns.rebound.insert(g.clone());
+        {
+            let mut ns = self.ns.borrow_mut();
+            for g in &sym.globals {
+                if sym.assigned.contains(g) {
+                    ns.rebound.insert(g.clone());
+                }
+                ns.add(g);
             }
-            ns.add(g);
         }
         let locals: HashSet<String> = sym
             .assigned
@@ -72,6 +75,11 @@ impl Ctx<'_> {
             &params,
         );
         cg.imported = imported.clone();
+        cg.argcount = p.posonlyargs.len() + p.args.len();
+        cg.posonlyargcount = p.posonlyargs.len();
+        cg.kwonlyargcount = p.kwonlyargs.len();
+        cg.varargs = p.vararg.is_some();
+        cg.varkeywords = p.kwarg.is_some();
         let body = &f.body[..];
         let (doc, rest) = match body.first() {
             Some(Stmt::Expr(e)) if matches!(&*e.value, Expr::StringLiteral(_)) => {
@@ -88,8 +96,10 @@ impl Ctx<'_> {
         cg.line = None;
         cg.emit_const(Value::None);
         cg.emit(Op::ReturnValue);
-        let reports = state_funcs.iter().any(|n| n == f.name.id.as_str());
-        Ok(Arc::new(cg.finish(ns, reports)))
+        let reports = self.state_funcs.iter().any(|n| n == f.name.id.as_str());
+        let code = Arc::new(cg.finish(reports));
+        self.functions.borrow_mut().push(Arc::clone(&code));
+        Ok(code)
     }
 }
 
@@ -107,6 +117,10 @@ pub(super) struct CodeGen<'c, 'a> {
     pub(super) firstlineno: u32,
     pub(super) scope: Scope,
     pub(super) argcount: usize,
+    pub(super) posonlyargcount: usize,
+    pub(super) kwonlyargcount: usize,
+    pub(super) varargs: bool,
+    pub(super) varkeywords: bool,
     pub(super) cfg: Cfg,
     pub(super) consts: Vec<Value>,
     pub(super) names: Vec<String>,
@@ -130,6 +144,10 @@ impl<'c, 'a> CodeGen<'c, 'a> {
             firstlineno,
             scope,
             argcount: params.len(),
+            posonlyargcount: 0,
+            kwonlyargcount: 0,
+            varargs: false,
+            varkeywords: false,
             cfg: Cfg::new(),
             consts: Vec::new(),
             names: Vec::new(),
@@ -194,6 +212,10 @@ impl<'c, 'a> CodeGen<'c, 'a> {
 
     pub(super) fn load_name(&mut self, name: &str, null: bool) {
         match &self.scope {
+            Scope::Module if self.ctx.explicit_globals.contains(name) => {
+                let k = self.name_index(name);
+                self.emit(Op::LoadGlobal(k << 1 | u32::from(null)));
+            }
             Scope::Module => {
                 if null {
                     self.emit(Op::PushNull);
@@ -217,6 +239,10 @@ impl<'c, 'a> CodeGen<'c, 'a> {
 
     pub(super) fn store_name(&mut self, name: &str) {
         match &self.scope {
+            Scope::Module if self.ctx.explicit_globals.contains(name) => {
+                let k = self.name_index(name);
+                self.emit(Op::StoreGlobal(k));
+            }
             Scope::Module => {
                 let k = self.name_index(name);
                 self.emit(Op::StoreName(k));
@@ -236,17 +262,22 @@ impl<'c, 'a> CodeGen<'c, 'a> {
         self.line = Some(self.ctx.line(node.start()));
     }
 
-    pub(super) fn finish(self, ns: &mut ModuleSlots, reports_state: bool) -> Code {
-        let consts = &self.consts;
-        let truthy = |k: u32| consts.get(k as usize).and_then(|v| v.truthy().ok());
-        let is_none = |k: u32| matches!(consts.get(k as usize), Some(Value::None));
-        let (ops, lines) = self.cfg.assemble(&truthy, &is_none);
-        let global_slots = self.names.iter().map(|n| ns.add(n)).collect();
+    pub(super) fn finish(self, reports_state: bool) -> Code {
+        let mut consts = self.consts;
+        let (ops, lines) = self.cfg.assemble(&mut consts);
+        let global_slots = {
+            let mut ns = self.ctx.ns.borrow_mut();
+            self.names.iter().map(|n| ns.add(n)).collect()
+        };
         Code {
             name: Arc::from(self.name.as_str()),
             filename: Arc::clone(&self.ctx.file),
             firstlineno: self.firstlineno,
             argcount: self.argcount,
+            posonlyargcount: self.posonlyargcount,
+            kwonlyargcount: self.kwonlyargcount,
+            varargs: self.varargs,
+            varkeywords: self.varkeywords,
             varnames: self
                 .varnames
                 .iter()
@@ -254,37 +285,84 @@ impl<'c, 'a> CodeGen<'c, 'a> {
                 .collect(),
             names: self.names.iter().map(|s| Arc::from(s.as_str())).collect(),
             global_slots,
-            consts: self.consts,
+            consts,
             ops,
             lines,
             reports_state,
         }
     }
 
+    /// `compiler_function`'s part in the enclosing code: defaults, keyword-only defaults and
+    /// annotations, then `MAKE_FUNCTION` and the store of its name.
     pub(super) fn make_function(
         &mut self,
         f: &ast::StmtFunctionDef,
         code: Arc<Code>,
     ) -> Result<(), CompileError> {
         self.set_loc(f);
-        let defaults: Vec<&Expr> = f
-            .parameters
-            .args
+        let p = &f.parameters;
+        let defaults: Vec<&Expr> = p
+            .posonlyargs
             .iter()
+            .chain(&p.args)
             .filter_map(|a| a.default.as_deref())
             .collect();
         let mut flags = 0;
         if !defaults.is_empty() {
-            match fold::constant_tuple(&defaults) {
-                Some(t) => self.emit_const(t),
-                None => {
-                    for d in &defaults {
-                        self.expr(d)?;
-                    }
-                    self.emit(Op::BuildTuple(defaults.len() as u32));
-                }
+            // `compiler_visit_defaults`; the optimizer folds a tuple of constants.
+            for d in &defaults {
+                self.expr(d)?;
             }
-            flags = 1;
+            self.emit(Op::BuildTuple(defaults.len() as u32));
+            flags |= 1;
+        }
+        // `compiler_visit_kwonlydefaults`
+        let mut kw_keys = Vec::new();
+        for a in &p.kwonlyargs {
+            if let Some(d) = &a.default {
+                kw_keys.push(Value::str(a.parameter.name.id.as_str()));
+                self.expr(d)?;
+            }
+        }
+        if !kw_keys.is_empty() {
+            let n = kw_keys.len() as u32;
+            self.emit_const(Value::Tuple(kw_keys.into()));
+            self.emit(Op::BuildConstKeyMap(n));
+            flags |= 2;
+        }
+        // `compiler_visit_annotations`: positional (before positional-only, as 3.11 does),
+        // `*args`, keyword-only, `**kwargs`, then the return annotation.
+        let mut annotated: Vec<(&str, &Expr)> = Vec::new();
+        for a in p.args.iter().chain(&p.posonlyargs) {
+            if let Some(ann) = &a.parameter.annotation {
+                annotated.push((a.parameter.name.id.as_str(), ann));
+            }
+        }
+        if let Some(v) = &p.vararg
+            && let Some(ann) = &v.annotation
+        {
+            annotated.push((v.name.id.as_str(), ann));
+        }
+        for a in &p.kwonlyargs {
+            if let Some(ann) = &a.parameter.annotation {
+                annotated.push((a.parameter.name.id.as_str(), ann));
+            }
+        }
+        if let Some(v) = &p.kwarg
+            && let Some(ann) = &v.annotation
+        {
+            annotated.push((v.name.id.as_str(), ann));
+        }
+        if let Some(r) = &f.returns {
+            annotated.push(("return", r));
+        }
+        if !annotated.is_empty() {
+            for (name, ann) in &annotated {
+                self.emit_const(Value::str(name));
+                self.expr(ann)?;
+            }
+            self.emit(Op::BuildTuple((annotated.len() * 2) as u32));
+            flags |= 4;
         }
         self.emit_const(Value::Code(code));
         self.emit(Op::MakeFunction(flags));

@@ -4,11 +4,15 @@
 use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::Ranged;
 
-use super::cfg::{self, Jump};
+use super::cfg::{self, Ins, Jump};
 use super::codegen::CodeGen;
 use super::{CompileError, fold};
 use crate::vm::code::{BinOp, CmpOp, Op};
 use crate::vm::value::Value;
+
+/// CPython's `STACK_USE_GUIDELINE`: beyond it, calls and displays build their containers
+/// one item at a time.
+const STACK_USE_GUIDELINE: usize = 30;
 
 impl CodeGen<'_, '_> {
     // ---- conditions ----
@@ -321,79 +325,228 @@ impl CodeGen<'_, '_> {
     }
 
     pub(super) fn sequence(&mut self, elts: &[Expr], list: bool) -> Result<(), CompileError> {
-        if elts.iter().any(|e| matches!(e, Expr::Starred(_))) {
-            return Err(self
-                .ctx
-                .unsupported(&elts[0], "unpacking with * in a display"));
-        }
+        self.starunpack(elts, 0, !list)
+    }
+
+    /// `starunpack_helper`: a tuple (`tuple`) or a list of `pushed` items already on the stack
+    /// and then `elts`, starred ones unpacked.
+    pub(super) fn starunpack(
+        &mut self,
+        elts: &[Expr],
+        pushed: usize,
+        tuple: bool,
+    ) -> Result<(), CompileError> {
+        let n = elts.len();
         let refs: Vec<&Expr> = elts.iter().collect();
-        if list
-            && elts.len() > 2
+        if n > 2
             && let Some(t) = fold::constant_tuple(&refs)
         {
-            self.emit(Op::BuildList(0));
-            self.emit_const(t);
-            self.emit(Op::ListExtend(1));
+            if tuple && pushed == 0 {
+                self.emit_const(t);
+            } else {
+                self.emit(Op::BuildList(pushed as u32));
+                self.emit_const(t);
+                self.emit(Op::ListExtend(1));
+                if tuple {
+                    self.emit(Op::ListToTuple);
+                }
+            }
             return Ok(());
         }
-        for e in elts {
-            self.expr(e)?;
+        let big = n + pushed > STACK_USE_GUIDELINE;
+        let seen_star = elts.iter().any(|e| matches!(e, Expr::Starred(_)));
+        if !seen_star && !big {
+            for e in elts {
+                self.expr(e)?;
+            }
+            let k = (n + pushed) as u32;
+            self.emit(if tuple {
+                Op::BuildTuple(k)
+            } else {
+                Op::BuildList(k)
+            });
+            return Ok(());
         }
-        let n = elts.len() as u32;
-        self.emit(if list {
-            Op::BuildList(n)
-        } else {
-            Op::BuildTuple(n)
-        });
+        let mut built = false;
+        if big {
+            self.emit(Op::BuildList(pushed as u32));
+            built = true;
+        }
+        for (i, e) in elts.iter().enumerate() {
+            if let Expr::Starred(s) = e {
+                if !built {
+                    self.emit(Op::BuildList((i + pushed) as u32));
+                    built = true;
+                }
+                self.expr(&s.value)?;
+                self.emit(Op::ListExtend(1));
+            } else {
+                self.expr(e)?;
+                if built {
+                    self.emit(Op::ListAppend(1));
+                }
+            }
+        }
+        if tuple {
+            self.emit(Op::ListToTuple);
+        }
         Ok(())
     }
 
+    /// `compiler_call`: a method call (`maybe_optimize_method_call`) where it may be one, else
+    /// the callable with a NULL below it, then the arguments by `call_helper`.
     pub(super) fn call(&mut self, c: &ast::ExprCall) -> Result<(), CompileError> {
-        if let Some(k) = c.arguments.keywords.first() {
-            return Err(self.ctx.unsupported(k, "a keyword argument"));
-        }
-        if let Some(s) = c
-            .arguments
-            .args
-            .iter()
-            .find(|a| matches!(a, Expr::Starred(_)))
-        {
-            return Err(self.ctx.unsupported(s, "*args in a call"));
-        }
-        let n = c.arguments.args.len() as u32;
+        let args = &c.arguments.args[..];
+        let keywords = &c.arguments.keywords[..];
+        let simple = !args.iter().any(|a| matches!(a, Expr::Starred(_)))
+            && keywords.iter().all(|k| k.arg.is_some());
+        let n_args = args.len() + keywords.len();
         match &*c.func {
-            Expr::Attribute(a) if !self.is_import_originated(&a.value) => {
+            Expr::Attribute(a)
+                if !self.is_import_originated(&a.value)
+                    && simple
+                    && n_args + usize::from(!keywords.is_empty()) < STACK_USE_GUIDELINE =>
+            {
                 self.expr(&a.value)?;
-                self.line = Some(self.ctx.line(a.attr.start()));
+                self.line = Some(self.ctx.line(a.end()));
                 let k = self.name_index(a.attr.id.as_str());
                 self.emit(Op::LoadMethod(k));
-                for arg in &c.arguments.args {
+                for arg in args {
                     self.expr(arg)?;
                 }
-                self.set_loc(&*c.func);
+                self.keyword_values(keywords)?;
                 self.line = Some(self.ctx.line(c.start()));
+                self.emit(Op::Precall(n_args as u32));
+                self.emit(Op::Call(n_args as u32));
+                return Ok(());
             }
             Expr::Name(name) => {
                 self.set_loc(&*c.func);
                 self.load_name(name.id.as_str(), true);
-                self.line = Some(self.ctx.line(c.start()));
-                for arg in &c.arguments.args {
-                    self.expr(arg)?;
-                }
             }
             other => {
                 self.set_loc(other);
                 self.emit(Op::PushNull);
                 self.line = Some(self.ctx.line(c.start()));
                 self.expr(other)?;
-                for arg in &c.arguments.args {
-                    self.expr(arg)?;
-                }
             }
         }
         self.line = Some(self.ctx.line(c.start()));
-        self.emit(Op::Precall(n));
-        self.emit(Op::Call(n));
+        self.call_helper(0, args, keywords)
+    }
+
+    /// `compiler_call_helper`: the arguments of a call whose callable (and `pushed` arguments)
+    /// are on the stack; `CALL` with `KW_NAMES` where it can, else `CALL_FUNCTION_EX`.
+    pub(super) fn call_helper(
+        &mut self,
+        pushed: usize,
+        args: &[Expr],
+        keywords: &[ast::Keyword],
+    ) -> Result<(), CompileError> {
+        let mut seen = std::collections::HashSet::new();
+        for k in keywords {
+            if let Some(name) = &k.arg
+                && !seen.insert(name.id.as_str())
+            {
+                return Err(self
+                    .ctx
+                    .error(k, format!("keyword argument repeated: {}", name.id)));
+            }
+        }
+        let simple = args.len() + keywords.len() * 2 <= STACK_USE_GUIDELINE
+            && !args.iter().any(|a| matches!(a, Expr::Starred(_)))
+            && keywords.iter().all(|k| k.arg.is_some());
+        if simple {
+            for arg in args {
+                self.expr(arg)?;
+            }
+            self.keyword_values(keywords)?;
+            let n = (pushed + args.len() + keywords.len()) as u32;
+            self.emit(Op::Precall(n));
+            self.emit(Op::Call(n));
+            return Ok(());
+        }
+        match args {
+            [Expr::Starred(s)] if pushed == 0 => self.expr(&s.value)?,
+            _ => self.starunpack(args, pushed, true)?,
+        }
+        if !keywords.is_empty() {
+            let mut have_dict = false;
+            let mut seen = 0;
+            for (i, kw) in keywords.iter().enumerate() {
+                if kw.arg.is_some() {
+                    seen += 1;
+                    continue;
+                }
+                if seen > 0 {
+                    self.subkwargs(&keywords[i - seen..i])?;
+                    if have_dict {
+                        self.emit(Op::DictMerge(1));
+                    }
+                    have_dict = true;
+                    seen = 0;
+                }
+                if !have_dict {
+                    self.emit(Op::BuildMap(0));
+                    have_dict = true;
+                }
+                self.expr(&kw.value)?;
+                self.emit(Op::DictMerge(1));
+            }
+            if seen > 0 {
+                self.subkwargs(&keywords[keywords.len() - seen..])?;
+                if have_dict {
+                    self.emit(Op::DictMerge(1));
+                }
+            }
+        }
+        self.emit(Op::CallFunctionEx(u32::from(!keywords.is_empty())));
+        Ok(())
+    }
+
+    /// The values of plain keyword arguments, then `KW_NAMES` with their names
+    /// (`compiler_call_simple_kw_helper`).
+    fn keyword_values(&mut self, keywords: &[ast::Keyword]) -> Result<(), CompileError> {
+        if keywords.is_empty() {
+            return Ok(());
+        }
+        let mut names = Vec::with_capacity(keywords.len());
+        for k in keywords {
+            self.expr(&k.value)?;
+            names.push(Value::str(k.arg.as_ref().map_or("", |a| a.id.as_str())));
+        }
+        let k = self.add_const(Value::Tuple(names.into()));
+        self.emit(Op::KwNames(k));
+        Ok(())
+    }
+
+    /// `compiler_subkwargs`: a dict of the plain keyword arguments `keywords`.
+    fn subkwargs(&mut self, keywords: &[ast::Keyword]) -> Result<(), CompileError> {
+        let n = keywords.len();
+        let big = n * 2 > STACK_USE_GUIDELINE;
+        let name = |k: &ast::Keyword| Value::str(k.arg.as_ref().map_or("", |a| a.id.as_str()));
+        if n > 1 && !big {
+            for k in keywords {
+                self.expr(&k.value)?;
+            }
+            let keys: Vec<Value> = keywords.iter().map(name).collect();
+            self.emit_const(Value::Tuple(keys.into()));
+            self.emit(Op::BuildConstKeyMap(n as u32));
+            return Ok(());
+        }
+        if big {
+            self.cfg.push(Ins::Op(Op::BuildMap(0)), None);
+        }
+        for k in keywords {
+            self.emit_const(name(k));
+            self.expr(&k.value)?;
+            if big {
+                self.cfg.push(Ins::Op(Op::MapAdd(1)), None);
+            }
+        }
+        if !big {
+            self.emit(Op::BuildMap(n as u32));
+        }
         Ok(())
     }
 

@@ -2,9 +2,9 @@
 //! CPython 3.11's compiler emits for the supported subset, on Ruff's parser.
 //!
 //! The module's top level becomes a `<module>` code object that the VM runs to bind the
-//! namespace (`STORE_NAME`, `MAKE_FUNCTION`, `IMPORT_NAME`), exactly as CPython does; an
-//! `if __name__ == "__main__":` block is left out, since gilscope drives the workers itself and a
-//! program's `__name__` is never `"__main__"` here. Anything outside the subset is one error
+//! namespace (`STORE_NAME`, `MAKE_FUNCTION`, `IMPORT_NAME`), exactly as CPython does, the
+//! `if __name__ == "__main__":` block included: a script runs it as `__main__`, a gilscope
+//! program's workers import the module under another name. Anything outside the subset is one error
 //! `FILE:LINE:COL: <construct> is not supported by gilscope's interpreter`.
 //!
 //! The passes, as in CPython's `Python/compile.c` and RustPython's codegen: `module` applies
@@ -20,6 +20,7 @@ mod module;
 mod stmt;
 mod symtable;
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use ruff_source_file::LineIndex;
@@ -97,6 +98,10 @@ pub fn compile(source: &str, file: &str) -> Result<CompiledModule, CompileError>
         file: Arc::from(file),
         source,
         index: &index,
+        ns: RefCell::default(),
+        state_funcs: module::state_functions(&module.body),
+        explicit_globals: module::global_declarations(&module.body),
+        functions: RefCell::default(),
     };
     ctx.module(&module.body)
 }
@@ -106,6 +111,15 @@ struct Ctx<'a> {
     file: Arc<str>,
     source: &'a str,
     index: &'a LineIndex,
+    /// The module namespace's slots, which every code object's globals add to.
+    ns: RefCell<symtable::ModuleSlots>,
+    /// The functions named by `__gilscope_state__`.
+    state_funcs: Vec<String>,
+    /// Names some `global` statement declares: the module's own code reaches them with
+    /// `LOAD_GLOBAL`/`STORE_GLOBAL`, as CPython's symbol table marks them explicitly global.
+    explicit_globals: std::collections::HashSet<String>,
+    /// Every function compiled so far, in definition order.
+    functions: RefCell<Vec<Arc<Code>>>,
 }
 
 impl Ctx<'_> {

@@ -16,61 +16,112 @@ use crate::vm::value::Value;
 
 impl Ctx<'_> {
     pub(super) fn module(&self, body: &[Stmt]) -> Result<CompiledModule, CompileError> {
-        let body: Vec<&Stmt> = body.iter().filter(|s| !is_main_guard(s)).collect();
-        // The module namespace: every name bound at top level or declared global anywhere.
-        let mut ns = ModuleSlots::default();
+        // The module namespace: every name bound at top level (in any block of it) or declared
+        // global anywhere.
         let mut imported = HashSet::new();
-        let mut state_funcs = Vec::new();
         let mut params = Vec::new();
-        for s in &body {
-            collect_module_bindings(s, &mut ns, &mut imported);
+        for s in body {
+            collect_module_bindings(s, &mut self.ns.borrow_mut(), &mut imported);
             if let Stmt::Assign(a) = s
                 && let [Expr::Name(n)] = &a.targets[..]
+                && is_param_name(n.id.as_str())
+                && let Some(v) = fold::constant(&a.value)
+                && matches!(
+                    v,
+                    Value::Int(_) | Value::Float(_) | Value::Str(_) | Value::Bool(_)
+                )
             {
-                if n.id.as_str() == "__gilscope_state__" {
-                    state_funcs = string_tuple(&a.value);
-                }
-                if is_param_name(n.id.as_str())
-                    && let Some(v) = fold::constant(&a.value)
-                    && matches!(
-                        v,
-                        Value::Int(_) | Value::Float(_) | Value::Str(_) | Value::Bool(_)
-                    )
-                {
-                    params.push(Param {
-                        name: n.id.to_string(),
-                        default: v,
-                        line: self.line(a.start()),
-                    });
-                }
+                params.push(Param {
+                    name: n.id.to_string(),
+                    default: v,
+                    line: self.line(a.start()),
+                });
             }
         }
-        let mut functions = Vec::new();
         let mut cg = CodeGen::new(self, "<module>", 1, Scope::Module, &[]);
         cg.cfg.push(Ins::Op(Op::Resume), Some(0));
         cg.imported = imported;
-        for s in &body {
-            if let Stmt::FunctionDef(f) = s {
-                let code = self.function(f, &cg.imported, &state_funcs, &mut ns)?;
-                functions.push(Arc::clone(&code));
-                cg.make_function(f, code)?;
-            } else {
-                cg.stmt(s)?;
+        // `compiler_body`: a docstring is stored as `__doc__`.
+        let rest = match body.first() {
+            Some(Stmt::Expr(e)) if matches!(&*e.value, Expr::StringLiteral(_)) => {
+                cg.set_loc(&body[0]);
+                cg.expr(&e.value)?;
+                cg.store_name("__doc__");
+                &body[1..]
             }
-        }
+            _ => body,
+        };
+        cg.stmts(rest)?;
         cg.line = None;
         cg.emit_const(Value::None);
         cg.emit(Op::ReturnValue);
-        let code = cg.finish(&mut ns, false);
+        let code = cg.finish(false);
+        let ns = self.ns.borrow();
         let shared = ns.names.iter().map(|n| ns.rebound.contains(n)).collect();
         Ok(CompiledModule {
             code: Arc::new(code),
             namespace: ns.names.iter().map(|n| Arc::from(n.as_str())).collect(),
             shared,
             params,
-            functions,
+            functions: self.functions.borrow().clone(),
         })
     }
+}
+
+/// Every name a `global` statement declares, anywhere in the file.
+pub(super) fn global_declarations(body: &[Stmt]) -> HashSet<String> {
+    fn walk(body: &[Stmt], out: &mut HashSet<String>) {
+        for s in body {
+            match s {
+                Stmt::Global(g) => out.extend(g.names.iter().map(|n| n.id.to_string())),
+                Stmt::FunctionDef(f) => walk(&f.body, out),
+                Stmt::ClassDef(c) => walk(&c.body, out),
+                Stmt::If(i) => {
+                    walk(&i.body, out);
+                    for c in &i.elif_else_clauses {
+                        walk(&c.body, out);
+                    }
+                }
+                Stmt::For(f) => {
+                    walk(&f.body, out);
+                    walk(&f.orelse, out);
+                }
+                Stmt::While(w) => {
+                    walk(&w.body, out);
+                    walk(&w.orelse, out);
+                }
+                Stmt::With(w) => walk(&w.body, out),
+                Stmt::Try(t) => {
+                    walk(&t.body, out);
+                    for h in &t.handlers {
+                        let ast::ExceptHandler::ExceptHandler(h) = h;
+                        walk(&h.body, out);
+                    }
+                    walk(&t.orelse, out);
+                    walk(&t.finalbody, out);
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = HashSet::new();
+    walk(body, &mut out);
+    out
+}
+
+/// The functions a module names in `__gilscope_state__ = (...)`.
+pub(super) fn state_functions(body: &[Stmt]) -> Vec<String> {
+    body.iter()
+        .find_map(|s| match s {
+            Stmt::Assign(a) => match &a.targets[..] {
+                [Expr::Name(n)] if n.id.as_str() == "__gilscope_state__" => {
+                    Some(string_tuple(&a.value))
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .unwrap_or_default()
 }
 
 pub(super) fn is_param_name(name: &str) -> bool {
@@ -94,32 +145,60 @@ pub(super) fn string_tuple(e: &Expr) -> Vec<String> {
     }
 }
 
-/// `if __name__ == "__main__":` (the block gilscope leaves out).
-pub(super) fn is_main_guard(s: &Stmt) -> bool {
-    let Stmt::If(i) = s else { return false };
-    let Expr::Compare(c) = &*i.test else {
-        return false;
-    };
-    let is_name = |e: &Expr| matches!(e, Expr::Name(n) if n.id.as_str() == "__name__");
-    let is_main = |e: &Expr| matches!(e, Expr::StringLiteral(s) if s.value.to_str() == "__main__");
-    c.ops.len() == 1
-        && c.ops[0] == ast::CmpOp::Eq
-        && ((is_name(&c.left) && is_main(&c.comparators[0]))
-            || (is_main(&c.left) && is_name(&c.comparators[0])))
-}
-
 pub(super) fn collect_module_bindings(
     s: &Stmt,
     ns: &mut ModuleSlots,
     imported: &mut HashSet<String>,
 ) {
     let mut names = BTreeSet::new();
+    let mut inner = |body: &[Stmt]| {
+        for b in body {
+            collect_module_bindings(b, ns, imported);
+        }
+    };
     match s {
+        Stmt::If(i) => {
+            inner(&i.body);
+            for c in &i.elif_else_clauses {
+                inner(&c.body);
+            }
+        }
+        Stmt::While(w) => {
+            inner(&w.body);
+            inner(&w.orelse);
+        }
+        Stmt::With(w) => {
+            inner(&w.body);
+            for item in &w.items {
+                if let Some(v) = &item.optional_vars {
+                    targets(v, &mut names);
+                }
+            }
+        }
+        Stmt::Try(t) => {
+            inner(&t.body);
+            for h in &t.handlers {
+                let ast::ExceptHandler::ExceptHandler(h) = h;
+                inner(&h.body);
+                if let Some(n) = &h.name {
+                    names.insert(n.id.to_string());
+                }
+            }
+            inner(&t.orelse);
+            inner(&t.finalbody);
+        }
         Stmt::Assign(a) => a.targets.iter().for_each(|t| targets(t, &mut names)),
         Stmt::AugAssign(a) => targets(&a.target, &mut names),
-        Stmt::For(f) => targets(&f.target, &mut names),
+        Stmt::For(f) => {
+            targets(&f.target, &mut names);
+            inner(&f.body);
+            inner(&f.orelse);
+        }
         Stmt::FunctionDef(f) => {
             names.insert(f.name.id.to_string());
+        }
+        Stmt::ClassDef(c) => {
+            names.insert(c.name.id.to_string());
         }
         Stmt::Import(i) => {
             for a in &i.names {

@@ -124,6 +124,10 @@ impl CodeGen<'_, '_> {
                 }
                 self.emit(Op::PopTop);
             }
+            Stmt::FunctionDef(f) if matches!(self.scope, Scope::Module) => {
+                let code = self.ctx.function(f, &self.imported)?;
+                self.make_function(f, code)?;
+            }
             Stmt::FunctionDef(f) => return Err(self.ctx.unsupported(f, "a nested function")),
             Stmt::ClassDef(c) => return Err(self.ctx.unsupported(c, "a class")),
             Stmt::With(w) => return Err(self.ctx.unsupported(w, "a with statement")),

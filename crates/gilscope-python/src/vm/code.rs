@@ -202,6 +202,18 @@ pub enum Op {
     FormatValue(u32),
     /// Pop `n` strings and push their concatenation.
     BuildString(u32),
+    /// Name the last arguments of the next `CALL` by the tuple constant `n`.
+    KwNames(u32),
+    /// Call TOS1 (or TOS2, bit 0 set: with the dict at TOS) with the tuple below the dict.
+    CallFunctionEx(u32),
+    /// Append TOS to the list `n` down.
+    ListAppend(u32),
+    /// Replace the list at TOS by a tuple of its items.
+    ListToTuple,
+    /// Merge the mapping at TOS into the dict `n` down, refusing repeated keys.
+    DictMerge(u32),
+    /// Add the key TOS1 and value TOS to the dict `n` down.
+    MapAdd(u32),
 }
 
 /// How an instruction's argument is shown.
@@ -279,6 +291,12 @@ impl Op {
             Op::ExtendedArg(n) => ("EXTENDED_ARG", Some(n), K::Plain),
             Op::FormatValue(n) => ("FORMAT_VALUE", Some(n), K::FormatValue),
             Op::BuildString(n) => ("BUILD_STRING", Some(n), K::Plain),
+            Op::KwNames(n) => ("KW_NAMES", Some(n), K::Plain),
+            Op::CallFunctionEx(n) => ("CALL_FUNCTION_EX", Some(n), K::Plain),
+            Op::ListAppend(n) => ("LIST_APPEND", Some(n), K::Plain),
+            Op::ListToTuple => ("LIST_TO_TUPLE", None, K::None),
+            Op::DictMerge(n) => ("DICT_MERGE", Some(n), K::Plain),
+            Op::MapAdd(n) => ("MAP_ADD", Some(n), K::Plain),
         }
     }
 
@@ -355,8 +373,16 @@ pub struct Code {
     pub filename: Arc<str>,
     /// Line of the `def` (1 for a module).
     pub firstlineno: u32,
-    /// Number of positional parameters.
+    /// Number of positional parameters (the positional-only ones included).
     pub argcount: usize,
+    /// How many of the first positional parameters are positional-only.
+    pub posonlyargcount: usize,
+    /// Number of keyword-only parameters (after the positional ones in `varnames`).
+    pub kwonlyargcount: usize,
+    /// Whether a `*args` parameter follows the keyword-only ones (`CO_VARARGS`).
+    pub varargs: bool,
+    /// Whether a `**kwargs` parameter follows (`CO_VARKEYWORDS`).
+    pub varkeywords: bool,
     /// Local variable names (parameters first).
     pub varnames: Vec<Arc<str>>,
     /// Names of globals, attributes and imports (`co_names`).
@@ -541,8 +567,20 @@ pub fn const_repr(v: &Value) -> String {
     }
 }
 
-/// The listing of every function in a module, each under a `Disassembly of <code object …>:`
-/// header, as `python3 -m dis FILE` prints them after the module's own code.
+/// The listing `python3 -m dis FILE` prints: the code object's own, then every code object in
+/// its constants, depth first, each under a `Disassembly of <code object …>:` header.
+pub fn disassemble_recursive(code: &Code) -> String {
+    let mut out = code.disassemble();
+    for c in &code.consts {
+        if let Value::Code(inner) = c {
+            let _ = writeln!(out, "\nDisassembly of {}:", inner.header());
+            out.push_str(&disassemble_recursive(inner));
+        }
+    }
+    out
+}
+
+/// The listing of every function of a module, each under its `Disassembly of` header.
 pub fn disassemble_functions(module: &Code) -> String {
     let mut out = String::new();
     for c in &module.consts {

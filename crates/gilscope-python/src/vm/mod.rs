@@ -3,6 +3,7 @@
 //! 3.11 does: `RESUME`, `JUMP_BACKWARD`, `POP_JUMP_BACKWARD_IF_*`, and `CALL` once a C function
 //! returns (a call of a Python function checks at the callee's `RESUME`).
 
+mod call;
 pub mod code;
 mod format;
 pub mod globals;
@@ -10,11 +11,15 @@ pub mod npscalar;
 mod numpy;
 pub mod object;
 mod ops;
+pub mod thread;
+mod threading;
+pub mod traceback;
 pub mod value;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub use call::Kwargs;
 use code::{BinOp, Code, Op};
 pub use globals::Globals;
 use object::Obj;
@@ -66,6 +71,8 @@ pub struct PyException {
     pub msg: String,
     /// `(file, line)` of the instruction that raised it.
     pub at: Option<(Arc<str>, u32)>,
+    /// The frames it unwound, innermost first.
+    pub traceback: Vec<traceback::TraceEntry>,
 }
 
 fn fmt_py(exc: &str, msg: &str, at: &Option<(Arc<str>, u32)>) -> String {
@@ -82,12 +89,26 @@ impl VmError {
             exc,
             msg: msg.into(),
             at: None,
+            traceback: Vec::new(),
         }))
     }
 
     /// A `TypeError`.
     pub fn type_error(msg: impl Into<String>) -> Self {
         Self::py("TypeError", msg)
+    }
+
+    /// Located at `pc` of `code`, and that frame added to the traceback.
+    fn traced(self, code: &Code, pc: usize) -> Self {
+        let mut e = self.locate(code, pc);
+        if let VmError::Py(p) = &mut e {
+            p.traceback.push(traceback::TraceEntry {
+                file: Arc::clone(&code.filename),
+                line: code.line_at(pc),
+                function: Arc::clone(&code.name),
+            });
+        }
+        e
     }
 
     fn locate(mut self, code: &Code, pc: usize) -> Self {
@@ -107,6 +128,8 @@ pub enum Release {
     Native,
     /// A blocking wait: `time.sleep`, I/O.
     Io,
+    /// Waiting for another thread of the program: a `join`, a lock, a queue.
+    Wait,
 }
 
 /// What the interpreter needs from the thread that runs it: the GIL and the reporting hooks.
@@ -124,8 +147,16 @@ pub trait Host {
     fn on_state(&mut self, grid: &ArrayObj) -> Result<(), VmError>;
     /// A blocking wait of `secs` seconds (called with the GIL released).
     fn sleep(&mut self, secs: f64) -> Result<(), VmError>;
-    /// A line the program printed.
-    fn print(&mut self, line: &str);
+    /// Text the program wrote to its standard output (`print` adds its own `end`).
+    fn write_stdout(&mut self, text: &str);
+    /// Starts `thread` on a new OS thread that runs its target (called holding the GIL).
+    fn start_thread(&mut self, _thread: &Obj<thread::ThreadObj>) -> Result<(), VmError> {
+        Err(VmError::py("RuntimeError", "can't start new thread"))
+    }
+    /// Called while blocked with the GIL released (a `join`): an error stops the wait.
+    fn poll_cancel(&mut self) -> Result<(), VmError> {
+        Ok(())
+    }
 }
 
 /// The interpreter state of one thread.
@@ -137,6 +168,10 @@ pub struct Vm<'a, H: Host> {
     instructions: u64,
     checkpoints: u64,
     depth: usize,
+    /// The names `KW_NAMES` gave the next `CALL`'s last arguments.
+    kwnames: Option<Arc<[Value]>>,
+    /// The `threading.Thread` this interpreter runs, once the host says.
+    current_thread: Option<Obj<thread::ThreadObj>>,
 }
 
 const TICK_EVERY_CHECKPOINTS: u64 = 4096;
@@ -157,7 +192,14 @@ impl<'a, H: Host> Vm<'a, H> {
             instructions: 0,
             checkpoints: 0,
             depth: 0,
+            kwnames: None,
+            current_thread: None,
         }
+    }
+
+    /// Makes `t` what `threading.current_thread()` returns here.
+    pub fn set_current_thread(&mut self, t: Obj<thread::ThreadObj>) {
+        self.current_thread = Some(t);
     }
 
     /// Instructions executed so far.
@@ -194,15 +236,25 @@ impl<'a, H: Host> Vm<'a, H> {
 
     /// Calls a callable value with positional arguments.
     pub fn call_value(&mut self, callable: &Value, args: Vec<Value>) -> Result<Value, VmError> {
+        self.call_value_kw(callable, args, Vec::new())
+    }
+
+    /// Calls a callable value with positional and keyword arguments.
+    pub fn call_value_kw(
+        &mut self,
+        callable: &Value,
+        args: Vec<Value>,
+        kwargs: Kwargs,
+    ) -> Result<Value, VmError> {
         match callable {
             // Called by the host (the driver): an error raised before the callee's first
             // instruction (a wrong argument count) is placed at its `def`.
             Value::Function(f) if self.depth == 0 => self
-                .call_function(f, args)
+                .call_function(f, args, kwargs)
                 .map_err(|e| e.locate(&f.code, 0)),
-            Value::Function(f) => self.call_function(f, args),
+            Value::Function(f) => self.call_function(f, args, kwargs),
             Value::Builtin(b) => {
-                let r = self.call_builtin(*b, args);
+                let r = self.call_builtin(*b, args, kwargs);
                 self.checkpoint(0)?;
                 r
             }
@@ -213,49 +265,16 @@ impl<'a, H: Host> Vm<'a, H> {
         }
     }
 
-    fn call_function(&mut self, f: &Obj<Function>, mut args: Vec<Value>) -> Result<Value, VmError> {
+    fn call_function(
+        &mut self,
+        f: &Obj<Function>,
+        args: Vec<Value>,
+        kwargs: Kwargs,
+    ) -> Result<Value, VmError> {
         let code = &f.code;
-        let (want, have) = (code.argcount, args.len());
-        let first_default = want.saturating_sub(f.defaults.len());
-        if have > want {
-            let takes = if f.defaults.is_empty() {
-                format!(
-                    "{want} positional argument{}",
-                    if want == 1 { "" } else { "s" }
-                )
-            } else {
-                format!("from {first_default} to {want} positional arguments")
-            };
-            let were = if have == 1 { "was" } else { "were" };
-            return Err(VmError::type_error(format!(
-                "{}() takes {takes} but {have} {were} given",
-                code.name
-            )));
-        }
-        if have < first_default {
-            // CPython: missing 2 required positional arguments: 'a' and 'b'
-            let names: Vec<String> = code.varnames[have..first_default]
-                .iter()
-                .map(|n| format!("'{n}'"))
-                .collect();
-            let list = match names.as_slice() {
-                [one] => one.clone(),
-                [a, b] => format!("{a} and {b}"),
-                [rest @ .., last] => format!("{}, and {last}", rest.join(", ")),
-                [] => String::new(),
-            };
-            let k = names.len();
-            return Err(VmError::type_error(format!(
-                "{}() missing {k} required positional argument{}: {list}",
-                code.name,
-                if k == 1 { "" } else { "s" }
-            )));
-        }
-        for k in have..want {
-            args.push(f.defaults[k - first_default].clone());
-        }
+        let locals = call::bind(f, args, kwargs)?;
         let state = if code.reports_state {
-            match args.first() {
+            match locals.first() {
                 Some(Value::Array(a)) => Some(a.clone()),
                 _ => None,
             }
@@ -269,8 +288,7 @@ impl<'a, H: Host> Vm<'a, H> {
             ));
         }
         self.depth += 1;
-        args.resize(code.varnames.len(), Value::Null);
-        let r = self.frame(code, args);
+        let r = self.frame(code, locals);
         self.depth -= 1;
         if let (Ok(_), Some(grid)) = (&r, state) {
             self.host.on_state(&grid)?;
@@ -299,7 +317,8 @@ impl<'a, H: Host> Vm<'a, H> {
             }
         };
         self.instructions += executed;
-        result.map_err(|e| e.locate(code, pc.saturating_sub(1)))
+        self.kwnames = None;
+        result.map_err(|e| e.traced(code, pc.saturating_sub(1)))
     }
 
     /// Executes one instruction (the body of the eval loop).
@@ -709,6 +728,20 @@ impl<'a, H: Host> Vm<'a, H> {
                 let mut args = stack.split_off(stack.len() - n);
                 let second = stack.pop().ok_or_else(underflow)?;
                 let first = stack.pop().ok_or_else(underflow)?;
+                let kwargs = match self.kwnames.take() {
+                    Some(names) => {
+                        let values = args.split_off(args.len().saturating_sub(names.len()));
+                        names
+                            .iter()
+                            .zip(values)
+                            .map(|(k, v)| match k {
+                                Value::Str(s) => (Arc::clone(s), v),
+                                _ => (Arc::from(""), v),
+                            })
+                            .collect()
+                    }
+                    None => Vec::new(),
+                };
                 let callable = match first {
                     Value::Null => second,
                     meth => {
@@ -718,11 +751,123 @@ impl<'a, H: Host> Vm<'a, H> {
                 };
                 self.instructions += *executed;
                 *executed = 0;
-                let r = self.call_value(&callable, args)?;
+                let r = self.call_value_kw(&callable, args, kwargs)?;
                 stack.push(r);
+            }
+            Op::KwNames(k) => match &code.consts[k as usize] {
+                Value::Tuple(t) => self.kwnames = Some(Arc::clone(t)),
+                _ => return Err(VmError::py("SystemError", "KW_NAMES without a tuple")),
+            },
+            Op::CallFunctionEx(flags) => {
+                let kwargs = if flags & 1 == 1 {
+                    Some(stack.pop().ok_or_else(underflow)?)
+                } else {
+                    None
+                };
+                let callargs = stack.pop().ok_or_else(underflow)?;
+                let callable = stack.pop().ok_or_else(underflow)?;
+                // The NULL that `PUSH_NULL` left below the callable.
+                stack.pop().ok_or_else(underflow)?;
+                let fname = callable_name(&callable);
+                let args = match callargs {
+                    Value::Tuple(t) => t.to_vec(),
+                    other => ops::iterate(&other).map_err(|_| {
+                        VmError::type_error(format!(
+                            "{fname}() argument after * must be an iterable, not {}",
+                            other.type_name()
+                        ))
+                    })?,
+                };
+                let kwargs = match kwargs {
+                    Some(d) => call::kwargs_of(&fname, &d)?,
+                    None => Vec::new(),
+                };
+                self.instructions += *executed;
+                *executed = 0;
+                let r = self.call_value_kw(&callable, args, kwargs)?;
+                stack.push(r);
+                self.checkpoint(0)?;
+            }
+            Op::ListAppend(n) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                match stack
+                    .len()
+                    .checked_sub(n as usize)
+                    .and_then(|k| stack.get(k))
+                {
+                    Some(Value::List(l)) => l.lock().push(v),
+                    _ => return Err(VmError::py("SystemError", "LIST_APPEND without a list")),
+                }
+            }
+            Op::ListToTuple => match stack.pop().ok_or_else(underflow)? {
+                Value::List(l) => {
+                    let items = l.lock().clone();
+                    stack.push(Value::Tuple(items.into()));
+                }
+                _ => return Err(VmError::py("SystemError", "LIST_TO_TUPLE without a list")),
+            },
+            Op::DictMerge(n) => {
+                let update = stack.pop().ok_or_else(underflow)?;
+                let fname = stack
+                    .len()
+                    .checked_sub(n as usize + 2)
+                    .and_then(|k| stack.get(k))
+                    .map(callable_name)
+                    .unwrap_or_default();
+                let pairs = call::kwargs_of(&fname, &update)?;
+                match stack
+                    .len()
+                    .checked_sub(n as usize)
+                    .and_then(|k| stack.get(k))
+                {
+                    Some(Value::Dict(d)) => {
+                        let mut items = d.lock();
+                        for (k, v) in pairs {
+                            let key = Value::Str(k);
+                            if items.iter().any(|(x, _)| x.py_eq(&key)) {
+                                return Err(VmError::type_error(format!(
+                                    "{fname}() got multiple values for keyword argument {}",
+                                    key.repr()
+                                )));
+                            }
+                            items.push((key, v));
+                        }
+                    }
+                    _ => return Err(VmError::py("SystemError", "DICT_MERGE without a dict")),
+                }
+            }
+            Op::MapAdd(n) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                let k = stack.pop().ok_or_else(underflow)?;
+                match stack
+                    .len()
+                    .checked_sub(n as usize)
+                    .and_then(|i| stack.get(i))
+                {
+                    Some(Value::Dict(d)) => {
+                        let mut items = d.lock();
+                        match items.iter_mut().find(|(x, _)| x.py_eq(&k)) {
+                            Some(slot) => slot.1 = v,
+                            None => items.push((k, v)),
+                        }
+                    }
+                    _ => return Err(VmError::py("SystemError", "MAP_ADD without a dict")),
+                }
             }
             Op::MakeFunction(flags) => {
                 let code_v = stack.pop().ok_or_else(underflow)?;
+                if flags & 8 != 0 {
+                    return Err(VmError::py("SystemError", "closures are not supported yet"));
+                }
+                if flags & 4 != 0 {
+                    // Annotations are kept by CPython in __annotations__; nothing here reads them.
+                    stack.pop().ok_or_else(underflow)?;
+                }
+                let kwdefaults = if flags & 2 != 0 {
+                    call::kwargs_of("MAKE_FUNCTION", &stack.pop().ok_or_else(underflow)?)?
+                } else {
+                    Vec::new()
+                };
                 let defaults = if flags & 1 == 1 {
                     match stack.pop().ok_or_else(underflow)? {
                         Value::Tuple(t) => t.to_vec(),
@@ -735,7 +880,11 @@ impl<'a, H: Host> Vm<'a, H> {
                 let Value::Code(c) = code_v else {
                     return Err(VmError::py("SystemError", "MAKE_FUNCTION without code"));
                 };
-                stack.push(Value::Function(Obj::new(Function { code: c, defaults })));
+                stack.push(Value::Function(Obj::new(Function {
+                    code: c,
+                    defaults,
+                    kwdefaults,
+                })));
             }
             Op::ImportName(n) => {
                 let _fromlist = stack.pop().ok_or_else(underflow)?;
@@ -890,7 +1039,23 @@ impl<'a, H: Host> Vm<'a, H> {
         }
     }
 
-    fn call_builtin(&mut self, b: Builtin, args: Vec<Value>) -> Result<Value, VmError> {
+    fn call_builtin(
+        &mut self,
+        b: Builtin,
+        args: Vec<Value>,
+        kwargs: Kwargs,
+    ) -> Result<Value, VmError> {
+        if b.is_threading() {
+            return self.call_threading(b, args, kwargs);
+        }
+        if b != Builtin::Print
+            && let Some((k, _)) = kwargs.first()
+        {
+            return Err(VmError::type_error(format!(
+                "{}() got an unexpected keyword argument '{k}'",
+                b.name()
+            )));
+        }
         match b {
             Builtin::TimeSleep => {
                 let secs = match args.as_slice() {
@@ -915,8 +1080,35 @@ impl<'a, H: Host> Vm<'a, H> {
                 Ok(Value::None)
             }
             Builtin::Print => {
-                let line: Vec<String> = args.iter().map(Value::to_str).collect();
-                self.host.print(&line.join(" "));
+                let mut sep = Arc::from(" ");
+                let mut end = Arc::from("\n");
+                for (k, v) in kwargs {
+                    let slot = match &*k {
+                        "sep" => &mut sep,
+                        "end" => &mut end,
+                        "flush" => continue,
+                        "file" => continue,
+                        _ => {
+                            return Err(VmError::type_error(format!(
+                                "'{k}' is an invalid keyword argument for print()"
+                            )));
+                        }
+                    };
+                    match v {
+                        Value::Str(s) => *slot = s,
+                        Value::None => {}
+                        other => {
+                            return Err(VmError::type_error(format!(
+                                "{k} must be None or a string, not {}",
+                                other.type_name()
+                            )));
+                        }
+                    }
+                }
+                let items: Vec<String> = args.iter().map(Value::to_str).collect();
+                let mut text = items.join(&sep);
+                text.push_str(&end);
+                self.host.write_stdout(&text);
                 Ok(Value::None)
             }
             Builtin::NpZeros
@@ -927,5 +1119,14 @@ impl<'a, H: Host> Vm<'a, H> {
             | Builtin::NpArraySplit => numpy::call(self, b, args),
             other => ops::call_builtin(other, args),
         }
+    }
+}
+
+/// The name CPython's call errors give a callable (`f` in "f() got …").
+fn callable_name(v: &Value) -> String {
+    match v {
+        Value::Function(f) => f.code.name.to_string(),
+        Value::Builtin(b) => b.name().to_owned(),
+        other => other.type_name().to_owned(),
     }
 }

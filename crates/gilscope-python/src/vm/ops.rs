@@ -430,6 +430,16 @@ pub fn load_attr(v: &Value, attr: &str) -> Result<Value, VmError> {
         }
         (Value::Array(a), "size") => Some(Value::Int(a.size() as i64)),
         (Value::Module(m), attr) => m.attr(attr),
+        (Value::Thread(t), "name") => Some(Value::Str(t.name())),
+        (Value::Thread(t), "daemon") => Some(Value::Bool(
+            t.daemon.load(std::sync::atomic::Ordering::Relaxed),
+        )),
+        (Value::Thread(t), "ident" | "native_id") => {
+            match t.ident.load(std::sync::atomic::Ordering::Relaxed) {
+                0 => Some(Value::None),
+                id => Some(Value::Int(id as i64)),
+            }
+        }
         _ => None,
     };
     found.ok_or_else(|| match v {
@@ -452,6 +462,9 @@ pub fn method(v: &Value, attr: &str) -> Option<Builtin> {
     match (v, attr) {
         (Value::List(_), "append") => Some(Builtin::ListAppend),
         (Value::Array(_), "sum") => Some(Builtin::ArraySum),
+        (Value::Thread(_), "start") => Some(Builtin::ThreadStart),
+        (Value::Thread(_), "join") => Some(Builtin::ThreadJoin),
+        (Value::Thread(_), "is_alive") => Some(Builtin::ThreadIsAlive),
         _ => None,
     }
 }
@@ -619,6 +632,25 @@ pub fn call_builtin(b: Builtin, args: Vec<Value>) -> Result<Value, VmError> {
                 }),
             }
         }
+        Builtin::TimePerfCounter | Builtin::TimeMonotonic => {
+            arity(b.name(), &args, 0, 0)?;
+            Ok(Value::Float(monotonic_ns() as f64 / 1e9))
+        }
+        Builtin::TimePerfCounterNs | Builtin::TimeMonotonicNs => {
+            arity(b.name(), &args, 0, 0)?;
+            Ok(Value::Int(monotonic_ns() as i64))
+        }
+        Builtin::TimeTime | Builtin::TimeTimeNs => {
+            arity(b.name(), &args, 0, 0)?;
+            let since = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            Ok(if b == Builtin::TimeTime {
+                Value::Float(since.as_secs_f64())
+            } else {
+                Value::Int(since.as_nanos() as i64)
+            })
+        }
         Builtin::ListAppend => {
             arity("append", &args, 2, 2)?;
             match &args[0] {
@@ -634,4 +666,14 @@ pub fn call_builtin(b: Builtin, args: Vec<Value>) -> Result<Value, VmError> {
             format!("{} needs the host", other.name()),
         )),
     }
+}
+
+/// Nanoseconds on a monotonic clock since the first reading in this process (CPython's
+/// `perf_counter` and `monotonic` have an undefined start too).
+fn monotonic_ns() -> u64 {
+    static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    EPOCH
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_nanos() as u64
 }

@@ -49,6 +49,30 @@ pub enum Builtin {
     ArraySum,
     /// `sys.getrefcount(x)`: the modelled reference count of a list, dict, function or array.
     SysGetrefcount,
+    /// `time.perf_counter()`.
+    TimePerfCounter,
+    /// `time.perf_counter_ns()`.
+    TimePerfCounterNs,
+    /// `time.monotonic()`.
+    TimeMonotonic,
+    /// `time.monotonic_ns()`.
+    TimeMonotonicNs,
+    /// `time.time()`.
+    TimeTime,
+    /// `time.time_ns()`.
+    TimeTimeNs,
+    /// `threading.Thread(group=None, target=None, name=None, args=(), kwargs=None, *, daemon=None)`.
+    ThreadingThread,
+    /// `threading.current_thread()`.
+    ThreadingCurrentThread,
+    /// `threading.get_ident()`.
+    ThreadingGetIdent,
+    /// `Thread.start` (bound by `LOAD_METHOD`).
+    ThreadStart,
+    /// `Thread.join(timeout=None)` (bound by `LOAD_METHOD`).
+    ThreadJoin,
+    /// `Thread.is_alive` (bound by `LOAD_METHOD`).
+    ThreadIsAlive,
 }
 
 impl Builtin {
@@ -72,6 +96,18 @@ impl Builtin {
             Builtin::ListAppend => "append",
             Builtin::ArraySum => "sum",
             Builtin::SysGetrefcount => "getrefcount",
+            Builtin::TimePerfCounter => "perf_counter",
+            Builtin::TimePerfCounterNs => "perf_counter_ns",
+            Builtin::TimeMonotonic => "monotonic",
+            Builtin::TimeMonotonicNs => "monotonic_ns",
+            Builtin::TimeTime => "time",
+            Builtin::TimeTimeNs => "time_ns",
+            Builtin::ThreadingThread => "Thread",
+            Builtin::ThreadingCurrentThread => "current_thread",
+            Builtin::ThreadingGetIdent => "get_ident",
+            Builtin::ThreadStart => "start",
+            Builtin::ThreadJoin => "join",
+            Builtin::ThreadIsAlive => "is_alive",
         }
     }
 
@@ -102,6 +138,8 @@ pub enum StdModule {
     NumpyRandom,
     /// `sys`: `getrefcount`.
     Sys,
+    /// `threading`: `Thread`, `current_thread`, `get_ident`.
+    Threading,
     /// A module that may be imported (the drivers' `threading`, `multiprocessing`, `sys`…) but
     /// whose attributes the interpreter does not provide.
     Opaque(&'static str),
@@ -114,7 +152,7 @@ impl StdModule {
             "time" => StdModule::Time,
             "numpy" => StdModule::Numpy,
             "numpy.random" => StdModule::NumpyRandom,
-            "threading" => StdModule::Opaque("threading"),
+            "threading" => StdModule::Threading,
             "multiprocessing" => StdModule::Opaque("multiprocessing"),
             "sys" => StdModule::Sys,
             "math" => StdModule::Opaque("math"),
@@ -129,6 +167,7 @@ impl StdModule {
             StdModule::Numpy => "numpy",
             StdModule::NumpyRandom => "numpy.random",
             StdModule::Sys => "sys",
+            StdModule::Threading => "threading",
             StdModule::Opaque(n) => n,
         }
     }
@@ -138,6 +177,15 @@ impl StdModule {
         let b = |b| Some(Value::Builtin(b));
         match (self, attr) {
             (StdModule::Time, "sleep") => b(Builtin::TimeSleep),
+            (StdModule::Time, "perf_counter") => b(Builtin::TimePerfCounter),
+            (StdModule::Time, "perf_counter_ns") => b(Builtin::TimePerfCounterNs),
+            (StdModule::Time, "monotonic") => b(Builtin::TimeMonotonic),
+            (StdModule::Time, "monotonic_ns") => b(Builtin::TimeMonotonicNs),
+            (StdModule::Time, "time") => b(Builtin::TimeTime),
+            (StdModule::Time, "time_ns") => b(Builtin::TimeTimeNs),
+            (StdModule::Threading, "Thread") => b(Builtin::ThreadingThread),
+            (StdModule::Threading, "current_thread") => b(Builtin::ThreadingCurrentThread),
+            (StdModule::Threading, "get_ident") => b(Builtin::ThreadingGetIdent),
             (StdModule::Numpy, "zeros") => b(Builtin::NpZeros),
             (StdModule::Numpy, "dot") => b(Builtin::NpDot),
             (StdModule::Numpy, "linspace") => b(Builtin::NpLinspace),
@@ -408,6 +456,8 @@ pub struct Function {
     pub code: Arc<Code>,
     /// Default values of the last positional parameters.
     pub defaults: Vec<Value>,
+    /// Default values of keyword-only parameters, by name.
+    pub kwdefaults: Vec<(Arc<str>, Value)>,
 }
 
 /// A value on the interpreter's stack or in a variable.
@@ -468,6 +518,8 @@ pub enum Value {
     Module(StdModule),
     /// A code object (a constant of the module code, made a function by `MAKE_FUNCTION`).
     Code(Arc<Code>),
+    /// A `threading.Thread`.
+    Thread(Obj<super::thread::ThreadObj>),
 }
 
 impl Value {
@@ -493,6 +545,7 @@ impl Value {
             Value::Builtin(_) => "builtin_function_or_method",
             Value::Module(_) => "module",
             Value::Code(_) => "code",
+            Value::Thread(_) => "Thread",
         }
     }
 
@@ -657,6 +710,7 @@ impl Value {
             Value::Module(m) => {
                 let _ = write!(out, "<module '{}'>", m.name());
             }
+            Value::Thread(t) => out.push_str(&t.repr()),
             Value::Array(a) => {
                 let (n, m) = a.shape();
                 let _ = write!(out, "array(shape=({n}, {m}))");

@@ -103,8 +103,8 @@ impl Host for InterpHost<'_> {
         sleep_cancellable(secs, || self.gil.is_cancelled())
     }
 
-    fn print(&mut self, line: &str) {
-        eprintln!("[worker {}] {line}", self.job.worker);
+    fn write_stdout(&mut self, text: &str) {
+        eprint!("[worker {}] {text}", self.job.worker);
     }
 }
 
@@ -284,7 +284,7 @@ impl Host for MainHostRef {
     fn sleep(&mut self, secs: f64) -> Result<(), VmError> {
         sleep_cancellable(secs, || false)
     }
-    fn print(&mut self, line: &str) {
-        eprintln!("{line}");
+    fn write_stdout(&mut self, text: &str) {
+        eprint!("{text}");
     }
 }

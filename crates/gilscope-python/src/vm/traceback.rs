@@ -1,0 +1,60 @@
+//! Tracebacks as CPython prints them: `Traceback (most recent call last):`, a `File` line and
+//! the source line for every frame, outermost first, then `Type: message`.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use super::PyException;
+
+/// One frame an exception unwound.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceEntry {
+    /// The file of the frame's code.
+    pub file: Arc<str>,
+    /// The line it was running.
+    pub line: u32,
+    /// The function's name (`<module>` for the top level).
+    pub function: Arc<str>,
+}
+
+/// The text CPython's `traceback.print_exception` writes for `e`; `source_line(file, line)`
+/// gives the line's text where it is known.
+pub fn format(e: &PyException, source_line: &dyn Fn(&str, u32) -> Option<String>) -> String {
+    let mut out = String::new();
+    if !e.traceback.is_empty() {
+        out.push_str("Traceback (most recent call last):\n");
+        for t in e.traceback.iter().rev() {
+            let _ = writeln!(
+                out,
+                "  File \"{}\", line {}, in {}",
+                t.file, t.line, t.function
+            );
+            if let Some(src) = source_line(&t.file, t.line) {
+                let src = src.trim();
+                if !src.is_empty() {
+                    let _ = writeln!(out, "    {src}");
+                }
+            }
+        }
+    }
+    out.push_str(&exception_line(e));
+    out.push('\n');
+    out
+}
+
+/// `Type: message`, or the bare type when the message is empty.
+pub fn exception_line(e: &PyException) -> String {
+    if e.msg.is_empty() {
+        e.exc.to_owned()
+    } else {
+        format!("{}: {}", e.exc, e.msg)
+    }
+}
+
+/// Line `line` (1-based) of `source`.
+pub fn line_of(source: &str, line: u32) -> Option<String> {
+    source
+        .lines()
+        .nth((line as usize).checked_sub(1)?)
+        .map(str::to_owned)
+}
