@@ -7,12 +7,12 @@ use std::process::{Command, Output};
 
 use crate::common;
 
-fn exe() -> PathBuf {
+pub(crate) fn exe() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_gilscope"))
 }
 
 /// Whether `python3` can be used, recording a skip if not.
-fn have_python() -> bool {
+pub(crate) fn have_python() -> bool {
     match gilscope_engine::runtime::cpython::probe("python3") {
         Ok(_) => true,
         Err(e) => {
@@ -23,7 +23,7 @@ fn have_python() -> bool {
 }
 
 /// A copy of `tests/scripts/NAME` in `dir`, with each `(from, to)` replaced once.
-fn copy_script(dir: &Path, name: &str, edits: &[(&str, &str)]) -> PathBuf {
+pub(crate) fn copy_script(dir: &Path, name: &str, edits: &[(&str, &str)]) -> PathBuf {
     let src = std::fs::read_to_string(Path::new("tests/scripts").join(name)).unwrap();
     let mut text = src.clone();
     for (from, to) in edits {
@@ -51,7 +51,7 @@ fn gilscope_json(file: &Path) -> (Output, serde_json::Value) {
 }
 
 /// Each line's words before the first number: what a timing-free comparison can check.
-fn shape(text: &str) -> Vec<String> {
+pub(crate) fn shape(text: &str) -> Vec<String> {
     text.lines()
         .map(|l| {
             l.split(|c: char| c.is_ascii_digit())

@@ -420,10 +420,11 @@ impl RunConfig {
         self.switch_interval_micros as f64 / 1000.0
     }
 
-    /// Whether this run is a plain script on the real CPython: run as `python FILE`, its own
-    /// threads and processes observed, none of gilscope's program conventions applied.
+    /// Whether this run is a plain script: run as `python FILE` would run it, its own threads
+    /// (and on the real CPython its processes) the workers, none of gilscope's program
+    /// conventions applied.
     pub fn is_script(&self) -> bool {
-        self.runtime == Runtime::Cpython && crate::program::is_script(&self.program)
+        crate::program::is_script(&self.program)
     }
 
     /// Checks every setting and says clearly which one is wrong.

@@ -324,8 +324,8 @@ impl GilscopeApp {
             Command::OpenProgram => {
                 if !self.session.busy() {
                     let path = self.session.open_path.trim().to_owned();
-                    // A plain script runs on the real CPython as it is; a gilscope program must
-                    // compile for the emulation.
+                    // A plain script opens as it is (the real CPython runs any; the emulation
+                    // says at Run what it cannot compile); a gilscope program must compile.
                     let opened = if gilscope_engine::program::is_script(&path) {
                         Ok(())
                     } else {

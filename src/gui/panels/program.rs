@@ -95,8 +95,9 @@ pub fn show(
         }
         if session.program.is_script(&current) {
             ui.label(
-                "A plain script (no ENTRY): the real-CPython runtime runs it as `python FILE` and \
-                 draws every thread it starts. The emulation does not run scripts yet.",
+                "A plain script (no ENTRY): both runtimes run it as `python FILE` would and draw \
+                 every thread it starts (the emulation in threading mode, where its Python is \
+                 what gilscope's interpreter compiles).",
             );
             return;
         }

@@ -7,6 +7,9 @@ use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use super::wire::{WorkerMsg, WorkerResult};
 use super::{MAX_TRACE_SPANS, PROGRESS_EVERY_NS};
+
+/// Most workers one run keeps results for (a script may start any number of threads).
+const MAX_WORKERS: usize = 1 << 20;
 use crate::config::RunConfig;
 use crate::error::EngineError;
 use crate::runtime::CancelToken;
@@ -146,6 +149,10 @@ impl<'a> Coordinator<'a> {
             WorkerMsg::Done(result) => {
                 let w = result.worker;
                 self.dropped += result.dropped_spans;
+                // A script's threads are numbered as they start, beyond any count given.
+                if w >= self.results.len() && w < MAX_WORKERS {
+                    self.results.resize(w + 1, None);
+                }
                 if let Some(slot) = self.results.get_mut(w) {
                     *slot = Some(*result);
                 }

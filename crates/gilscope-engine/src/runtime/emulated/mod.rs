@@ -12,6 +12,7 @@ mod native;
 mod prepare;
 pub mod process;
 pub mod protocol;
+mod script;
 mod summarize;
 mod threading;
 mod wire;
@@ -49,6 +50,9 @@ pub(crate) fn run_emulated(
 ) -> Result<RunOutcome, EngineError> {
     // validate() also refuses native mode for programs other than heat.py.
     cfg.validate()?;
+    if cfg.is_script() {
+        return run_script(run_id, cfg, sink, cancel);
+    }
     let prep = if cfg.mode == Mode::Native {
         None
     } else {
@@ -94,6 +98,46 @@ pub(crate) fn run_emulated(
         wall_secs,
         &core_samples,
     )?;
+    let mut spans = std::mem::take(&mut coord.spans);
+    spans.sort_by_key(|s| (s.start_ns, s.worker));
+    Ok(RunOutcome {
+        summary,
+        spans,
+        core_samples,
+        start_ns,
+        end_ns,
+    })
+}
+
+/// Runs a plain script as `python FILE` would, in threading mode (its own threads are the
+/// workers).
+fn run_script(
+    run_id: u64,
+    cfg: &RunConfig,
+    sink: Option<&EventSink>,
+    cancel: &CancelToken,
+) -> Result<RunOutcome, EngineError> {
+    if cfg.mode != Mode::Threading {
+        return Err(EngineError::Config(format!(
+            "{} is a plain script: the emulation runs it with the threads it starts itself \
+             (--mode threading), not in --mode {}",
+            cfg.program,
+            cfg.mode.name()
+        )));
+    }
+    let cores = clock::core_count();
+    let start_ns = clock::now_ns();
+    let sampler = announce_start(run_id, cfg, sink, cores, start_ns)?;
+    let mut coord = Coordinator::new(run_id, cfg, sink);
+    let run = script::run(cfg, &mut coord, cancel);
+    let end_ns = clock::now_ns();
+    let core_samples = sampler.stop();
+    let run = run?;
+    if let Some(err) = coord.failure.take() {
+        return Err(err);
+    }
+    let wall_secs = (end_ns - start_ns) as f64 / 1e9;
+    let summary = summarize::summarize_script(cfg, &coord, run, cores, wall_secs, &core_samples);
     let mut spans = std::mem::take(&mut coord.spans);
     spans.sort_by_key(|s| (s.start_ns, s.worker));
     Ok(RunOutcome {

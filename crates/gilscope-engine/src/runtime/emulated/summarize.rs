@@ -3,6 +3,8 @@
 
 use super::coordinator::{Coordinator, GilCounts};
 use super::prepare::{Prepared, report};
+use super::script::ScriptRun;
+use super::wire::WorkerResult;
 use crate::config::RunConfig;
 use crate::error::EngineError;
 use crate::heat::workload;
@@ -49,15 +51,6 @@ pub(super) fn summarize(
             }
         }
         returned.push(r.returned.clone().unwrap_or(WireValue::None));
-        let secs = |st: SpanState| r.state_ns.get(st as usize).copied().unwrap_or(0) as f64 / 1e9;
-        // Process start and the final result transfer are measured outside the worker's recorder.
-        let traced_secs = |st: SpanState| {
-            coord
-                .spans
-                .iter()
-                .filter(|s| s.worker as usize == w && s.state == st)
-                .fold(0.0, |acc, s| acc + s.dur_ns() as f64 / 1e9)
-        };
         let problems = if prep.is_some() {
             if cfg.is_heat() {
                 (r.steps / cfg.iters.max(1) as u64) as usize
@@ -67,23 +60,7 @@ pub(super) fn summarize(
         } else {
             r.problem_sums.len()
         };
-        summary.workers.push(WorkerSummary {
-            id: w,
-            pid: r.pid,
-            tid: r.tid,
-            cpu_secs: r.cpu_ns as f64 / 1e9,
-            python_secs: secs(SpanState::Python),
-            gil_wait_secs: secs(SpanState::GilWait),
-            native_secs: secs(SpanState::Native),
-            io_secs: secs(SpanState::Io),
-            lock_wait_secs: secs(SpanState::LockWait),
-            spawn_secs: traced_secs(SpanState::Spawn),
-            ipc_secs: traced_secs(SpanState::Ipc),
-            max_gil_wait_secs: r.max_gil_wait_ns as f64 / 1e9,
-            instructions: r.instructions,
-            problems,
-            name: None,
-        });
+        summary.workers.push(worker_summary(coord, w, r, problems));
     }
     let result = match prep {
         Some(p) => {
@@ -110,4 +87,75 @@ pub(super) fn summarize(
     summary.checksum = summary.result["checksum"].as_f64().unwrap_or(f64::NAN);
     summary.dropped_events = coord.dropped;
     Ok(summary)
+}
+
+/// One worker's line of the summary: its times by state, from its own recorder and from the
+/// spans measured outside it (process start, the final transfer).
+fn worker_summary(
+    coord: &Coordinator,
+    w: usize,
+    r: &WorkerResult,
+    problems: usize,
+) -> WorkerSummary {
+    let secs = |st: SpanState| r.state_ns.get(st as usize).copied().unwrap_or(0) as f64 / 1e9;
+    let traced_secs = |st: SpanState| {
+        coord
+            .spans
+            .iter()
+            .filter(|s| s.worker as usize == w && s.state == st)
+            .fold(0.0, |acc, s| acc + s.dur_ns() as f64 / 1e9)
+    };
+    WorkerSummary {
+        id: w,
+        pid: r.pid,
+        tid: r.tid,
+        cpu_secs: r.cpu_ns as f64 / 1e9,
+        python_secs: secs(SpanState::Python),
+        gil_wait_secs: secs(SpanState::GilWait),
+        native_secs: secs(SpanState::Native),
+        io_secs: secs(SpanState::Io),
+        lock_wait_secs: secs(SpanState::LockWait),
+        spawn_secs: traced_secs(SpanState::Spawn),
+        ipc_secs: traced_secs(SpanState::Ipc),
+        max_gil_wait_secs: r.max_gil_wait_ns as f64 / 1e9,
+        instructions: r.instructions,
+        problems,
+        name: None,
+    }
+}
+
+/// A script's summary: every thread it started as a worker, named as Python named it, and
+/// what it printed with its exit status.
+pub(super) fn summarize_script(
+    cfg: &RunConfig,
+    coord: &Coordinator,
+    run: ScriptRun,
+    cores: usize,
+    wall_secs: f64,
+    core_samples: &[CoreSample],
+) -> RunSummary {
+    let mut summary = RunSummary::for_config(cfg);
+    summary.wall_secs = wall_secs;
+    summary.cores = cores;
+    summary.core_busy = sampler::mean_busy(core_samples, cores);
+    summary.gil_switches = run.counts.switches;
+    summary.gil_drop_requests = run.counts.drop_requests;
+    summary.gil_releases = run.counts.releases;
+    for (w, r) in coord.results.iter().enumerate() {
+        let Some(r) = r else { continue };
+        summary.gil_starvations += r.gil_starvations;
+        summary.instructions += r.instructions;
+        let mut line = worker_summary(coord, w, r, 0);
+        line.name = run.names.get(w).cloned();
+        summary.workers.push(line);
+    }
+    summary.threads = summary.workers.len();
+    summary.program = std::path::Path::new(&cfg.program)
+        .file_stem()
+        .map_or_else(|| cfg.program.clone(), |s| s.to_string_lossy().into_owned());
+    summary.entry = String::new();
+    summary.checksum = f64::NAN;
+    summary.dropped_events = coord.dropped;
+    summary.program_output = Some(run.output);
+    summary
 }

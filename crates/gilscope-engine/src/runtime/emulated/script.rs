@@ -1,0 +1,427 @@
+//! A plain script in the emulation, run as `python FILE` would run it: its module as
+//! `__main__` on the main thread (worker 0, `MainThread`), every `threading.Thread` it starts a
+//! worker of its own under the one GIL from the moment it starts, what it prints kept as its
+//! output, and its exit status as python3's. Waiting in `start()`, `join()` and at the end of
+//! the program for the threads not yet done is a lock wait, with the GIL released.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{Sender, bounded};
+
+use super::{Coordinator, GilCounts, WORKER_CHANNEL, WorkerMsg, WorkerResult, Workers};
+use crate::config::RunConfig;
+use crate::error::EngineError;
+use crate::gil::{Gil, Ticker};
+use crate::program::Program;
+use crate::runtime::CancelToken;
+use crate::trace::clock;
+use crate::trace::spans::Recorder;
+use crate::trace::summary::ProgramOutput;
+use gilscope_python::vm::object::{Obj, RefcountDiscipline, set_thread_discipline};
+use gilscope_python::vm::thread::{ThreadObj, ThreadState};
+use gilscope_python::vm::value::{ArrayObj, Value};
+use gilscope_python::vm::{Globals, Host, Release, Vm, VmError, traceback};
+
+/// Longest slice of a wait (`start`, the end of the program, `time.sleep`) between cancel checks.
+const WAIT_SLICE: Duration = Duration::from_millis(10);
+
+/// What a script's run leaves besides its spans.
+pub(super) struct ScriptRun {
+    /// The counters of the script's GIL.
+    pub(super) counts: GilCounts,
+    /// What it printed and its exit status.
+    pub(super) output: ProgramOutput,
+    /// The Python name of each worker's thread, by worker index.
+    pub(super) names: Vec<String>,
+}
+
+/// The script's standard output and error as it writes them, each kept up to
+/// [`ProgramOutput::KEEP_BYTES`].
+#[derive(Default)]
+struct Output {
+    stdout: String,
+    stderr: String,
+    dropped_bytes: u64,
+}
+
+impl Output {
+    fn write(&mut self, to_stderr: bool, text: &str) {
+        let buf = if to_stderr {
+            &mut self.stderr
+        } else {
+            &mut self.stdout
+        };
+        let room = ProgramOutput::KEEP_BYTES.saturating_sub(buf.len());
+        if text.len() <= room {
+            buf.push_str(text);
+        } else {
+            let mut cut = room;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            buf.push_str(&text[..cut]);
+            self.dropped_bytes += (text.len() - cut) as u64;
+        }
+    }
+}
+
+/// What every thread of the script shares.
+struct Shared {
+    gil: Arc<Gil>,
+    globals: Arc<Globals>,
+    program: Arc<Program>,
+    tx: Sender<WorkerMsg>,
+    discipline: RefcountDiscipline,
+    next_worker: AtomicUsize,
+    handles: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    /// Every thread started, by worker index (index 0 is the main thread).
+    threads: Arc<Mutex<Vec<Obj<ThreadObj>>>>,
+    output: Arc<Mutex<Output>>,
+}
+
+impl Shared {
+    fn output(&self) -> MutexGuard<'_, Output> {
+        self.output.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn threads(&self) -> MutexGuard<'_, Vec<Obj<ThreadObj>>> {
+        self.threads.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The traceback of `e` as CPython prints it, with the program's source lines.
+    fn traceback(&self, e: &gilscope_python::vm::PyException) -> String {
+        let file = self.program.file.as_str();
+        let source = self.program.source.as_str();
+        traceback::format(e, &|f, line| {
+            (f == file)
+                .then(|| traceback::line_of(source, line))
+                .flatten()
+        })
+    }
+}
+
+/// The host of one thread of the script.
+struct ScriptHost {
+    shared: Arc<Shared>,
+    worker: usize,
+    rec: Recorder,
+    ticker: Ticker,
+}
+
+impl ScriptHost {
+    fn new(shared: Arc<Shared>, worker: usize) -> Self {
+        let rec = Recorder::new(worker, Some(Box::new(shared.tx.clone())));
+        Self {
+            shared,
+            worker,
+            rec,
+            ticker: Ticker::default(),
+        }
+    }
+
+    /// `threading._shutdown`: waits, with the GIL released, for every thread that is not a
+    /// daemon to end, including those they start meanwhile.
+    fn wait_for_threads(&mut self) -> Result<(), VmError> {
+        let pending = |sh: &Shared| {
+            sh.threads()
+                .iter()
+                .skip(1)
+                .find(|t| {
+                    t.state() != ThreadState::Finished
+                        && !t.daemon.load(std::sync::atomic::Ordering::Relaxed)
+                })
+                .cloned()
+        };
+        let Some(mut next) = pending(&self.shared) else {
+            return Ok(());
+        };
+        self.begin_allow_threads(Release::Wait);
+        let waited = loop {
+            if next.wait_finished(WAIT_SLICE) {
+                match pending(&self.shared) {
+                    Some(t) => next = t,
+                    None => break Ok(()),
+                }
+            }
+            if let Err(e) = self.poll_cancel() {
+                break Err(e);
+            }
+        };
+        self.end_allow_threads()?;
+        waited
+    }
+
+    /// The worker's result, once its thread is done.
+    fn finish(mut self, instructions: u64, cpu0: u64) -> WorkerResult {
+        let (max_gil_wait_ns, gil_starvations) =
+            (self.rec.max_gil_wait_ns(), self.rec.starvations());
+        let (state_ns, dropped_spans) = self.rec.finish();
+        let (pid, tid) = self.rec.ids();
+        WorkerResult {
+            worker: self.worker,
+            pid,
+            tid,
+            state_ns: state_ns.to_vec(),
+            instructions,
+            cpu_ns: clock::thread_cpu_ns().saturating_sub(cpu0),
+            dropped_spans,
+            max_gil_wait_ns,
+            gil_starvations,
+            ..WorkerResult::default()
+        }
+    }
+}
+
+impl Host for ScriptHost {
+    fn handle_eval_breaker(&mut self, instructions: u64) -> Result<(), VmError> {
+        Ok(self.shared.gil.handle_eval_breaker(
+            self.worker,
+            &mut self.rec,
+            instructions,
+            &mut self.ticker,
+        )?)
+    }
+
+    fn tick(&mut self) {
+        self.rec.tick();
+    }
+
+    fn begin_allow_threads(&mut self, why: Release) {
+        self.shared
+            .gil
+            .release(self.worker, &mut self.rec, why.into());
+    }
+
+    fn end_allow_threads(&mut self) -> Result<(), VmError> {
+        Ok(self.shared.gil.take(self.worker, &mut self.rec)?)
+    }
+
+    fn on_state(&mut self, _grid: &ArrayObj) -> Result<(), VmError> {
+        Ok(())
+    }
+
+    fn sleep(&mut self, secs: f64) -> Result<(), VmError> {
+        let mut left = Duration::from_secs_f64(secs.clamp(0.0, 1e6));
+        while !left.is_zero() {
+            self.poll_cancel()?;
+            let d = left.min(WAIT_SLICE);
+            std::thread::sleep(d);
+            left -= d;
+        }
+        Ok(())
+    }
+
+    fn write_stdout(&mut self, text: &str) {
+        self.shared.output().write(false, text);
+    }
+
+    fn poll_cancel(&mut self) -> Result<(), VmError> {
+        if self.shared.gil.is_cancelled() {
+            Err(VmError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn start_thread(&mut self, thread: &Obj<ThreadObj>) -> Result<(), VmError> {
+        let worker = self.shared.next_worker.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut threads = self.shared.threads();
+            if threads.len() <= worker {
+                threads.resize(worker + 1, thread.clone());
+            }
+            threads[worker] = thread.clone();
+        }
+        let shared = Arc::clone(&self.shared);
+        let t = thread.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("gilscope-py-{worker}"))
+            .spawn(move || run_thread(shared, worker, t));
+        match spawned {
+            Ok(h) => self
+                .shared
+                .handles
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(h),
+            Err(_) => {
+                thread.mark_finished();
+                return Err(VmError::py("RuntimeError", "can't start new thread"));
+            }
+        }
+        // `Thread.start` waits for `_started`, with the GIL released: the new thread takes it
+        // first and runs until the switch interval hands it back.
+        self.begin_allow_threads(Release::Wait);
+        let waited = loop {
+            if thread.wait_booted(WAIT_SLICE) {
+                break Ok(());
+            }
+            if let Err(e) = self.poll_cancel() {
+                break Err(e);
+            }
+        };
+        self.end_allow_threads()?;
+        waited
+    }
+}
+
+/// The body of a thread the script started: its target under the GIL, CPython's report of an
+/// exception that escapes it, then its result to the coordinator.
+fn run_thread(shared: Arc<Shared>, worker: usize, thread: Obj<ThreadObj>) {
+    let cpu0 = clock::thread_cpu_ns();
+    set_thread_discipline(shared.discipline);
+    let mut host = ScriptHost::new(Arc::clone(&shared), worker);
+    let mut instructions = 0;
+    if shared.gil.take(worker, &mut host.rec).is_ok() {
+        thread
+            .ident
+            .store(u64::from(clock::current_tid()), Ordering::Relaxed);
+        thread.mark_booted();
+        let mut vm = Vm::new(
+            &mut host,
+            shared.gil.eval_breaker(),
+            Arc::clone(&shared.globals),
+        );
+        vm.set_current_thread(thread.clone());
+        let r = match &thread.target {
+            Value::None => Ok(Value::None),
+            target => vm.call_value_kw(target, thread.args.clone(), thread.kwargs.clone()),
+        };
+        instructions = vm.instructions();
+        if let Err(VmError::Py(e)) = &r {
+            let report = format!(
+                "Exception in thread {}:\n{}",
+                thread.name(),
+                shared.traceback(e)
+            );
+            shared.output().write(true, &report);
+        }
+        if shared.gil.holds(worker) {
+            shared.gil.drop_gil(worker, &mut host.rec, None, false);
+        }
+    }
+    thread.mark_finished();
+    let result = host.finish(instructions, cpu0);
+    let _ = shared.tx.send(WorkerMsg::Done(Box::new(result)));
+}
+
+/// The main thread: the module as `__main__`, a traceback and status 1 if it raises, then the
+/// wait for the threads that are not daemons. Returns the exit status.
+fn run_main(shared: Arc<Shared>, main: Obj<ThreadObj>) -> i32 {
+    let cpu0 = clock::thread_cpu_ns();
+    set_thread_discipline(shared.discipline);
+    let mut host = ScriptHost::new(Arc::clone(&shared), 0);
+    let mut instructions = 0;
+    let status = match shared.gil.take(0, &mut host.rec) {
+        Ok(()) => {
+            main.ident
+                .store(u64::from(clock::current_tid()), Ordering::Relaxed);
+            let mut vm = Vm::new(
+                &mut host,
+                shared.gil.eval_breaker(),
+                Arc::clone(&shared.globals),
+            );
+            vm.set_current_thread(main.clone());
+            let code = Arc::clone(&shared.program.module.code);
+            let r = vm.run_module(&code);
+            instructions = vm.instructions();
+            let mut status = match r {
+                Ok(()) => 0,
+                Err(VmError::Py(e)) => {
+                    let tb = shared.traceback(&e);
+                    shared.output().write(true, &tb);
+                    1
+                }
+                Err(VmError::Cancelled) => 130,
+                Err(VmError::Host(e)) => {
+                    shared.output().write(true, &format!("gilscope: {e}\n"));
+                    1
+                }
+            };
+            if status != 130 && host.wait_for_threads().is_err() {
+                status = 130;
+            }
+            if shared.gil.holds(0) {
+                shared.gil.drop_gil(0, &mut host.rec, None, false);
+            }
+            status
+        }
+        Err(_) => 130,
+    };
+    main.mark_finished();
+    // Daemon threads still running end with the program.
+    shared.gil.cancel();
+    let result = host.finish(instructions, cpu0);
+    let _ = shared.tx.send(WorkerMsg::Done(Box::new(result)));
+    status
+}
+
+/// The script's workers, as the coordinator stops them.
+struct ScriptWorkers(Arc<Gil>);
+
+impl Workers for ScriptWorkers {
+    fn cancel(&mut self) {
+        self.0.cancel();
+    }
+}
+
+/// Runs the script `cfg.program` to its end (or to cancel), its spans and results into `coord`.
+pub(super) fn run(
+    cfg: &RunConfig,
+    coord: &mut Coordinator<'_>,
+    cancel: &CancelToken,
+) -> Result<ScriptRun, EngineError> {
+    let program = Arc::new(Program::load(&cfg.program)?);
+    let gil = Arc::new(Gil::for_variant(
+        cfg.interpreter,
+        cfg.switch_interval_micros,
+    ));
+    let (tx, rx) = bounded(WORKER_CHANNEL);
+    let handles = Arc::new(Mutex::new(Vec::new()));
+    let main = Obj::new(ThreadObj::main());
+    let threads = Arc::new(Mutex::new(vec![main.clone()]));
+    let output = Arc::new(Mutex::new(Output::default()));
+    let shared = Arc::new(Shared {
+        gil: Arc::clone(&gil),
+        globals: program.new_main_globals(),
+        program,
+        tx,
+        discipline: cfg.interpreter.refcount(),
+        next_worker: AtomicUsize::new(1),
+        handles: Arc::clone(&handles),
+        threads: Arc::clone(&threads),
+        output: Arc::clone(&output),
+    });
+    let main_thread = std::thread::Builder::new()
+        .name("gilscope-py-0".to_owned())
+        .spawn(move || run_main(shared, main))
+        .map_err(|e| EngineError::io("could not start the script's main thread", e))?;
+    // The channel closes once every thread is done with the shared state.
+    coord.pump(&rx, cancel, &mut ScriptWorkers(Arc::clone(&gil)));
+    let status = main_thread.join().unwrap_or(1);
+    let started: Vec<JoinHandle<()>> =
+        std::mem::take(&mut *handles.lock().unwrap_or_else(|p| p.into_inner()));
+    for t in started {
+        let _ = t.join();
+    }
+    let names = threads
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .map(|t| t.name().to_string())
+        .collect();
+    let out = std::mem::take(&mut *output.lock().unwrap_or_else(|p| p.into_inner()));
+    Ok(ScriptRun {
+        counts: GilCounts::of(&gil),
+        output: ProgramOutput {
+            stdout: out.stdout,
+            stderr: out.stderr,
+            exit_code: status,
+            dropped_bytes: out.dropped_bytes,
+        },
+        names,
+    })
+}

@@ -1,0 +1,157 @@
+//! Plain scripts in the emulation, as a user pastes them: the module runs as `__main__`, the
+//! threads it starts are the workers (named as Python names them), and its output, traceback
+//! and exit status are python3's.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::common;
+use crate::scripts::{copy_script, exe, have_python, shape};
+
+fn emulated(file: &Path, json: bool) -> Output {
+    let mut cmd = Command::new(exe());
+    cmd.args(["run", "--program"]).arg(file);
+    if json {
+        cmd.arg("--json");
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn the_texts_count_loop_runs_in_the_emulation_with_a_lane_per_thread() {
+    let _machine = common::measuring();
+    if !have_python() {
+        return;
+    }
+    let dir = common::scratch_dir("emulated-count");
+    let file = copy_script(
+        &dir,
+        "count_threads.py",
+        &[("n = 50_000_000", "n = 1_000_000")],
+    );
+    let want = Command::new("python3").arg(&file).output().unwrap();
+    let out = emulated(&file, true);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let po = &v["program_output"];
+    assert_eq!(po["exit_code"], 0);
+    let got = po["stdout"].as_str().unwrap();
+    assert_eq!(
+        shape(got),
+        shape(&String::from_utf8_lossy(&want.stdout)),
+        "{got}"
+    );
+    let workers = v["workers"].as_array().unwrap();
+    let names: Vec<&str> = workers.iter().filter_map(|w| w["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "MainThread",
+            "Thread-1 (cpu_bound_task)",
+            "Thread-2 (cpu_bound_task)"
+        ]
+    );
+    // The two threads took turns under the GIL: it changed hands, each ran Python and waited
+    // for it, and the main thread waited in join() (a lock wait, not a GIL wait).
+    assert!(v["gil_switches"].as_u64().unwrap() > 0, "{v}");
+    for w in &workers[1..] {
+        assert!(w["python_secs"].as_f64().unwrap() > 0.0, "{w}");
+        assert!(w["gil_wait_secs"].as_f64().unwrap() > 0.0, "{w}");
+    }
+    assert!(workers[0]["lock_wait_secs"].as_f64().unwrap() > 0.0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn keywords_threads_and_a_failing_thread_print_what_python3_prints() {
+    let _machine = common::sharing();
+    if !have_python() {
+        return;
+    }
+    let dir = common::scratch_dir("emulated-calls");
+    let file = dir.join("calls.py");
+    std::fs::write(
+        &file,
+        r#"import threading
+
+def work(n, step=1, *rest, scale=2, label="w", **opts):
+    total = 0
+    for i in range(0, n, step):
+        total += i
+    print(label, total * scale, rest, opts, sep=" | ", end=";\n")
+    return total
+
+def boom(x):
+    return x // 0
+
+def only(a, /, b, *, c):
+    return a + b + c
+
+work(10)
+work(10, 2, 7, 8, label="b", extra=1)
+work(*[5, 1], **{"label": "c"})
+print(only(1, b=2, c=3), only(1, 2, c=4))
+t = threading.Thread(target=work, args=(4,), kwargs={"label": "t"})
+print(t.is_alive(), t.name)
+t.start()
+t.join()
+print(t.is_alive(), threading.current_thread().name)
+b = threading.Thread(target=boom, args=(3,), name="bad")
+b.start()
+b.join()
+print("after the failed thread")
+print(f"{len('abc'):>4}|")
+work(1, 2, 3, step=4)
+"#,
+    )
+    .unwrap();
+    let want = Command::new("python3").arg(&file).output().unwrap();
+    let got = emulated(&file, false);
+    assert_eq!(got.status.code(), want.status.code());
+    assert_eq!(
+        String::from_utf8_lossy(&got.stdout),
+        String::from_utf8_lossy(&want.stdout)
+    );
+    let err = String::from_utf8_lossy(&got.stderr);
+    let want_err = String::from_utf8_lossy(&want.stderr);
+    // The thread's report and the main thread's traceback, as python3 prints them, but for
+    // threading.py's own frames and the carets under the failing expression.
+    for line in want_err.lines().filter(|l| {
+        !l.contains("threading.py")
+            && !l.contains("self.run()")
+            && !l.contains("self._target(")
+            && !l.trim().chars().all(|c| c == '^' || c == '~')
+    }) {
+        assert!(err.contains(line), "missing {line:?} in\n{err}");
+    }
+    assert!(err.contains("TypeError: work() got multiple values for argument 'step'"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_script_that_raises_ends_with_status_1_and_its_traceback() {
+    let _machine = common::sharing();
+    let dir = common::scratch_dir("emulated-raise");
+    let file = dir.join("raises.py");
+    std::fs::write(
+        &file,
+        "def f(n):\n    return n // 0\n\nprint('before')\nf(3)\nprint('never')\n",
+    )
+    .unwrap();
+    let out = emulated(&file, false);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "before\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let want = format!(
+        "Traceback (most recent call last):\n  File \"{f}\", line 5, in <module>\n    f(3)\n  \
+         File \"{f}\", line 2, in f\n    return n // 0\nZeroDivisionError: integer division or \
+         modulo by zero\n",
+        f = file.display()
+    );
+    assert!(err.starts_with(&want), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
