@@ -40,6 +40,7 @@ fn every_function_disassembles_exactly_as_cpython_311_dis() {
         "assets/programs/refcount.py",
         "tests/golden/constructs.py",
         "tests/golden/calls.py",
+        "tests/golden/scopes.py",
     ];
     for f in files {
         let source = std::fs::read_to_string(top().join(f)).unwrap();

@@ -152,6 +152,33 @@ fn apply_static_swaps(instrs: &mut [Instr], mut i: usize) {
 }
 
 impl Cfg {
+    /// Puts `ops` (without a line) at the start of the entry block.
+    pub fn prepend(&mut self, ops: &[Op]) {
+        let entry = &mut self.blocks[0].instrs;
+        entry.splice(
+            0..0,
+            ops.iter().map(|&op| Instr {
+                ins: Ins::Op(op),
+                line: None,
+            }),
+        );
+    }
+
+    /// Maps every cell and free variable operand through `fixed` (raw number to local slot).
+    pub fn map_derefs(&mut self, fixed: &[u32]) {
+        for b in &mut self.blocks {
+            for i in &mut b.instrs {
+                if let Ins::Op(
+                    Op::LoadDeref(k) | Op::StoreDeref(k) | Op::LoadClosure(k) | Op::MakeCell(k),
+                ) = &mut i.ins
+                    && let Some(&to) = fixed.get(*k as usize)
+                {
+                    *k = to;
+                }
+            }
+        }
+    }
+
     /// A graph with one (entry) block.
     pub fn new() -> Self {
         Self {

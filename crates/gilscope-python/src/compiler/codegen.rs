@@ -8,12 +8,82 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::Ranged;
 
 use super::cfg::{self, Cfg, Ins, Jump};
-use super::symtable::{Scope, Symbols};
+use super::symtable::{ScopeInfo, Sym};
 use super::{CompileError, Ctx, const_key, fold};
 use crate::vm::code::{Code, Op};
 use crate::vm::value::Value;
 
-impl Ctx<'_> {
+/// How a code object's names resolve: the module's through its namespace, a function's (or
+/// lambda's, or comprehension's) by its analysed scope.
+#[derive(Clone, Copy)]
+pub(super) enum Scope<'c> {
+    Module,
+    Function(&'c ScopeInfo),
+}
+
+/// A function's parameter names in `co_varnames` order: positional-only, positional,
+/// keyword-only, then `*args` and `**kwargs` (`symtable_visit_arguments`).
+fn param_names(p: &ast::Parameters) -> Vec<String> {
+    let mut params: Vec<String> = p
+        .posonlyargs
+        .iter()
+        .chain(&p.args)
+        .chain(&p.kwonlyargs)
+        .map(|a| a.parameter.name.id.to_string())
+        .collect();
+    params.extend(p.vararg.iter().map(|v| v.name.id.to_string()));
+    params.extend(p.kwarg.iter().map(|v| v.name.id.to_string()));
+    params
+}
+
+impl<'a> Ctx<'a> {
+    /// The analysed scope of the node starting at `node`.
+    pub(super) fn scope_of(&self, node: &impl Ranged) -> Result<&ScopeInfo, CompileError> {
+        self.symbols
+            .scope(node.start())
+            .ok_or_else(|| self.error(node, "internal error: a scope the symbol table missed"))
+    }
+
+    /// A code generator for a function-like scope with parameters `p` (and their counts).
+    fn scoped<'c>(
+        &'c self,
+        node: &impl Ranged,
+        name: &str,
+        firstlineno: u32,
+        p: Option<&ast::Parameters>,
+        imported: &HashSet<String>,
+    ) -> Result<CodeGen<'c, 'a>, CompileError> {
+        let info = self.scope_of(node)?;
+        let params = p.map(param_names).unwrap_or_default();
+        for (k, pname) in params.iter().enumerate() {
+            if params[..k].contains(pname) {
+                return Err(self.error(
+                    node,
+                    format!("duplicate argument '{pname}' in function definition"),
+                ));
+            }
+        }
+        {
+            let mut ns = self.ns.borrow_mut();
+            for g in info.rebound_globals() {
+                ns.rebound.insert(g.clone());
+            }
+            for g in info.declared_globals() {
+                ns.add(g);
+            }
+        }
+        let mut cg = CodeGen::new(self, name, firstlineno, Scope::Function(info), &params);
+        cg.imported = imported.clone();
+        if let Some(p) = p {
+            cg.argcount = p.posonlyargs.len() + p.args.len();
+            cg.posonlyargcount = p.posonlyargs.len();
+            cg.kwonlyargcount = p.kwonlyargs.len();
+            cg.varargs = p.vararg.is_some();
+            cg.varkeywords = p.kwarg.is_some();
+        }
+        Ok(cg)
+    }
+
     pub(super) fn function(
         &self,
         f: &ast::StmtFunctionDef,
@@ -22,64 +92,9 @@ impl Ctx<'_> {
         if f.is_async {
             return Err(self.unsupported(f, "async def"));
         }
-        if !f.decorator_list.is_empty() {
-            return Err(self.unsupported(&f.decorator_list[0], "a decorator"));
-        }
-        let p = &f.parameters;
-        // `co_varnames` starts with the parameters: positional-only, positional, keyword-only,
-        // then `*args` and `**kwargs` (`symtable_visit_arguments`).
-        let mut params: Vec<String> = p
-            .posonlyargs
-            .iter()
-            .chain(&p.args)
-            .chain(&p.kwonlyargs)
-            .map(|a| a.parameter.name.id.to_string())
-            .collect();
-        params.extend(p.vararg.iter().map(|v| v.name.id.to_string()));
-        params.extend(p.kwarg.iter().map(|v| v.name.id.to_string()));
-        for (k, name) in params.iter().enumerate() {
-            if params[..k].contains(name) {
-                return Err(self.error(
-                    &**p,
-                    format!("duplicate argument '{name}' in function definition"),
-                ));
-            }
-        }
-        // Symbols: parameters and assigned names are local, unless declared global.
-        let mut sym = Symbols::default();
-        for s in &f.body {
-            self.scan(s, &mut sym)?;
-        }
-        {
-            let mut ns = self.ns.borrow_mut();
-            for g in &sym.globals {
-                if sym.assigned.contains(g) {
-                    ns.rebound.insert(g.clone());
-                }
-                ns.add(g);
-            }
-        }
-        let locals: HashSet<String> = sym
-            .assigned
-            .iter()
-            .filter(|n| !sym.globals.contains(*n))
-            .cloned()
-            .chain(params.iter().cloned())
-            .collect();
+        // `compiler_function`: a decorated function's code starts at its first decorator.
         let line = self.line(f.start());
-        let mut cg = CodeGen::new(
-            self,
-            f.name.id.as_str(),
-            line,
-            Scope::Function(locals),
-            &params,
-        );
-        cg.imported = imported.clone();
-        cg.argcount = p.posonlyargs.len() + p.args.len();
-        cg.posonlyargcount = p.posonlyargs.len();
-        cg.kwonlyargcount = p.kwonlyargs.len();
-        cg.varargs = p.vararg.is_some();
-        cg.varkeywords = p.kwarg.is_some();
+        let mut cg = self.scoped(f, f.name.id.as_str(), line, Some(&f.parameters), imported)?;
         let body = &f.body[..];
         let (doc, rest) = match body.first() {
             Some(Stmt::Expr(e)) if matches!(&*e.value, Expr::StringLiteral(_)) => {
@@ -101,6 +116,61 @@ impl Ctx<'_> {
         self.functions.borrow_mut().push(Arc::clone(&code));
         Ok(code)
     }
+
+    /// `compiler_lambda`: the body's value returned; `None` first among the constants, so
+    /// that a lambda has no docstring.
+    pub(super) fn lambda(
+        &self,
+        l: &ast::ExprLambda,
+        imported: &HashSet<String>,
+    ) -> Result<Arc<Code>, CompileError> {
+        let line = self.line(l.start());
+        let mut cg = self.scoped(l, "<lambda>", line, l.parameters.as_deref(), imported)?;
+        cg.add_const(Value::None);
+        cg.line = Some(line);
+        cg.emit(Op::Resume);
+        cg.expr(&l.body)?;
+        cg.set_loc(&*l.body);
+        cg.emit(Op::ReturnValue);
+        Ok(Arc::new(cg.finish(false)))
+    }
+
+    /// `compiler_comprehension`'s inner code object: `.0` (the outermost iterator) as its
+    /// argument, the loops, and the built container returned.
+    pub(super) fn comprehension(
+        &self,
+        e: &Expr,
+        kind: Comp,
+        gens: &[ast::Comprehension],
+        elt: &Expr,
+        val: Option<&Expr>,
+        imported: &HashSet<String>,
+    ) -> Result<Arc<Code>, CompileError> {
+        let line = self.line(e.start());
+        let name = match kind {
+            Comp::List => "<listcomp>",
+            Comp::Dict => "<dictcomp>",
+        };
+        let mut cg = self.scoped(e, name, line, None, imported)?;
+        cg.varnames = vec![".0".to_owned()];
+        cg.argcount = 1;
+        cg.line = Some(line);
+        cg.emit(Op::Resume);
+        cg.emit(match kind {
+            Comp::List => Op::BuildList(0),
+            Comp::Dict => Op::BuildMap(0),
+        });
+        cg.comprehension_generator(gens, 0, 0, elt, val, kind)?;
+        cg.emit(Op::ReturnValue);
+        Ok(Arc::new(cg.finish(false)))
+    }
+}
+
+/// The containers a comprehension builds (sets and generators are not modelled yet).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Comp {
+    List,
+    Dict,
 }
 
 /// Loop context for `break` / `continue`.
@@ -115,7 +185,10 @@ pub(super) struct CodeGen<'c, 'a> {
     pub(super) ctx: &'c Ctx<'a>,
     pub(super) name: String,
     pub(super) firstlineno: u32,
-    pub(super) scope: Scope,
+    pub(super) scope: Scope<'c>,
+    /// The scope's cells then its free variables, sorted each: `LOAD_DEREF`'s raw numbering
+    /// until `finish` maps it into the frame's locals (`fix_cell_offsets`).
+    pub(super) derefs: Vec<String>,
     pub(super) argcount: usize,
     pub(super) posonlyargcount: usize,
     pub(super) kwonlyargcount: usize,
@@ -135,14 +208,23 @@ impl<'c, 'a> CodeGen<'c, 'a> {
         ctx: &'c Ctx<'a>,
         name: &str,
         firstlineno: u32,
-        scope: Scope,
+        scope: Scope<'c>,
         params: &[String],
     ) -> Self {
+        let derefs = match scope {
+            Scope::Module => Vec::new(),
+            Scope::Function(info) => {
+                let mut d = info.cellvars();
+                d.extend(info.freevars());
+                d
+            }
+        };
         Self {
             ctx,
             name: name.to_owned(),
             firstlineno,
             scope,
+            derefs,
             argcount: params.len(),
             posonlyargcount: 0,
             kwonlyargcount: 0,
@@ -206,31 +288,52 @@ impl<'c, 'a> CodeGen<'c, 'a> {
         }
     }
 
+    /// How this code object reaches `name`; `None` at module level (names go through the
+    /// namespace, `LOAD_NAME`).
+    pub(super) fn sym(&self, name: &str) -> Option<Sym> {
+        match self.scope {
+            Scope::Module if self.ctx.explicit_globals.contains(name) => Some(Sym::GlobalExplicit),
+            Scope::Module => None,
+            Scope::Function(info) => Some(info.sym(name)),
+        }
+    }
+
     pub(super) fn is_local(&self, name: &str) -> bool {
-        matches!(&self.scope, Scope::Function(l) if l.contains(name))
+        matches!(self.sym(name), Some(Sym::Local | Sym::Cell | Sym::Free))
+    }
+
+    /// The raw `LOAD_DEREF` number of a cell or free variable.
+    pub(super) fn deref_index(&self, name: &str) -> u32 {
+        self.derefs
+            .iter()
+            .position(|n| n == name)
+            .unwrap_or_default() as u32
     }
 
     pub(super) fn load_name(&mut self, name: &str, null: bool) {
-        match &self.scope {
-            Scope::Module if self.ctx.explicit_globals.contains(name) => {
-                let k = self.name_index(name);
-                self.emit(Op::LoadGlobal(k << 1 | u32::from(null)));
-            }
-            Scope::Module => {
+        match self.sym(name) {
+            None => {
                 if null {
                     self.emit(Op::PushNull);
                 }
                 let k = self.name_index(name);
                 self.emit(Op::LoadName(k));
             }
-            Scope::Function(_) if self.is_local(name) => {
+            Some(Sym::Local) => {
                 if null {
                     self.emit(Op::PushNull);
                 }
                 let k = self.var_index(name);
                 self.emit(Op::LoadFast(k));
             }
-            Scope::Function(_) => {
+            Some(Sym::Cell | Sym::Free) => {
+                if null {
+                    self.emit(Op::PushNull);
+                }
+                let k = self.deref_index(name);
+                self.emit(Op::LoadDeref(k));
+            }
+            Some(Sym::GlobalExplicit | Sym::GlobalImplicit) => {
                 let k = self.name_index(name);
                 self.emit(Op::LoadGlobal(k << 1 | u32::from(null)));
             }
@@ -238,20 +341,20 @@ impl<'c, 'a> CodeGen<'c, 'a> {
     }
 
     pub(super) fn store_name(&mut self, name: &str) {
-        match &self.scope {
-            Scope::Module if self.ctx.explicit_globals.contains(name) => {
-                let k = self.name_index(name);
-                self.emit(Op::StoreGlobal(k));
-            }
-            Scope::Module => {
+        match self.sym(name) {
+            None => {
                 let k = self.name_index(name);
                 self.emit(Op::StoreName(k));
             }
-            Scope::Function(_) if self.is_local(name) => {
+            Some(Sym::Local) => {
                 let k = self.var_index(name);
                 self.emit(Op::StoreFast(k));
             }
-            Scope::Function(_) => {
+            Some(Sym::Cell | Sym::Free) => {
+                let k = self.deref_index(name);
+                self.emit(Op::StoreDeref(k));
+            }
+            Some(Sym::GlobalExplicit | Sym::GlobalImplicit) => {
                 let k = self.name_index(name);
                 self.emit(Op::StoreGlobal(k));
             }
@@ -262,7 +365,35 @@ impl<'c, 'a> CodeGen<'c, 'a> {
         self.line = Some(self.ctx.line(node.start()));
     }
 
-    pub(super) fn finish(self, reports_state: bool) -> Code {
+    pub(super) fn finish(mut self, reports_state: bool) -> Code {
+        let (cellvars, freevars) = match self.scope {
+            Scope::Module => (Vec::new(), Vec::new()),
+            Scope::Function(info) => (info.cellvars(), info.freevars()),
+        };
+        // `build_cellfixedoffsets` + `fix_cell_offsets`: a cell that is a parameter lives in
+        // the parameter's slot; the other cells, then the free variables, follow the locals.
+        let nlocals = self.varnames.len();
+        let mut fixed = Vec::with_capacity(self.derefs.len());
+        let mut dropped = 0;
+        for (i, name) in self.derefs.iter().enumerate() {
+            match self.varnames.iter().position(|v| v == name) {
+                Some(k) if i < cellvars.len() => {
+                    fixed.push(k as u32);
+                    dropped += 1;
+                }
+                _ => fixed.push((nlocals + i - dropped) as u32),
+            }
+        }
+        // `insert_prefix_instructions`: COPY_FREE_VARS, then a MAKE_CELL per cell in slot order.
+        let mut prefix = Vec::new();
+        if !freevars.is_empty() {
+            prefix.push(Op::CopyFreeVars(freevars.len() as u32));
+        }
+        let mut cell_slots: Vec<u32> = fixed[..cellvars.len()].to_vec();
+        cell_slots.sort_unstable();
+        prefix.extend(cell_slots.into_iter().map(Op::MakeCell));
+        self.cfg.map_derefs(&fixed);
+        self.cfg.prepend(&prefix);
         let mut consts = self.consts;
         let (ops, lines) = self.cfg.assemble(&mut consts);
         let global_slots = {
@@ -285,6 +416,8 @@ impl<'c, 'a> CodeGen<'c, 'a> {
                 .collect(),
             names: self.names.iter().map(|s| Arc::from(s.as_str())).collect(),
             global_slots,
+            cellvars: cellvars.iter().map(|s| Arc::from(s.as_str())).collect(),
+            freevars: freevars.iter().map(|s| Arc::from(s.as_str())).collect(),
             consts,
             ops,
             lines,
@@ -292,15 +425,43 @@ impl<'c, 'a> CodeGen<'c, 'a> {
         }
     }
 
-    /// `compiler_function`'s part in the enclosing code: defaults, keyword-only defaults and
-    /// annotations, then `MAKE_FUNCTION` and the store of its name.
+    /// `compiler_function`'s part in the enclosing code: the decorators, the function made
+    /// (`make_closure`), the decorators applied innermost first, and the store of its name.
     pub(super) fn make_function(
         &mut self,
         f: &ast::StmtFunctionDef,
         code: Arc<Code>,
     ) -> Result<(), CompileError> {
-        self.set_loc(f);
-        let p = &f.parameters;
+        let saved = self.line;
+        for d in &f.decorator_list {
+            self.expr(&d.expression)?;
+        }
+        // Ruff's range of a decorated def starts at its first decorator; CPython's line is the
+        // `def` line.
+        self.line = Some(self.ctx.line(f.name.start()));
+        self.make_closure(Some(&f.parameters), f.returns.as_deref(), code)?;
+        for d in f.decorator_list.iter().rev() {
+            self.set_loc(&d.expression);
+            self.emit(Op::Precall(0));
+            self.emit(Op::Call(0));
+        }
+        self.line = Some(self.ctx.line(f.name.start()));
+        self.store_name(f.name.id.as_str());
+        self.line = saved;
+        Ok(())
+    }
+
+    /// Defaults, keyword-only defaults, annotations and the closure of a function whose code
+    /// is `code`, then `MAKE_FUNCTION`.
+    pub(super) fn make_closure(
+        &mut self,
+        p: Option<&ast::Parameters>,
+        returns: Option<&Expr>,
+        code: Arc<Code>,
+    ) -> Result<(), CompileError> {
+        let line = self.line;
+        let empty = ast::Parameters::default();
+        let p = p.unwrap_or(&empty);
         let defaults: Vec<&Expr> = p
             .posonlyargs
             .iter()
@@ -313,6 +474,7 @@ impl<'c, 'a> CodeGen<'c, 'a> {
             for d in &defaults {
                 self.expr(d)?;
             }
+            self.line = line;
             self.emit(Op::BuildTuple(defaults.len() as u32));
             flags |= 1;
         }
@@ -326,6 +488,7 @@ impl<'c, 'a> CodeGen<'c, 'a> {
         }
         if !kw_keys.is_empty() {
             let n = kw_keys.len() as u32;
+            self.line = line;
             self.emit_const(Value::Tuple(kw_keys.into()));
             self.emit(Op::BuildConstKeyMap(n));
             flags |= 2;
@@ -353,20 +516,30 @@ impl<'c, 'a> CodeGen<'c, 'a> {
         {
             annotated.push((v.name.id.as_str(), ann));
         }
-        if let Some(r) = &f.returns {
+        if let Some(r) = returns {
             annotated.push(("return", r));
         }
         if !annotated.is_empty() {
             for (name, ann) in &annotated {
+                self.line = line;
                 self.emit_const(Value::str(name));
                 self.expr(ann)?;
             }
+            self.line = line;
             self.emit(Op::BuildTuple((annotated.len() * 2) as u32));
             flags |= 4;
         }
+        self.line = line;
+        if !code.freevars.is_empty() {
+            for name in code.freevars.iter() {
+                let k = self.deref_index(name);
+                self.emit(Op::LoadClosure(k));
+            }
+            self.emit(Op::BuildTuple(code.freevars.len() as u32));
+            flags |= 8;
+        }
         self.emit_const(Value::Code(code));
         self.emit(Op::MakeFunction(flags));
-        self.store_name(f.name.id.as_str());
         Ok(())
     }
 }

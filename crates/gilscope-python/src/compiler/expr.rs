@@ -5,7 +5,7 @@ use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::Ranged;
 
 use super::cfg::{self, Ins, Jump};
-use super::codegen::CodeGen;
+use super::codegen::{CodeGen, Comp};
 use super::{CompileError, fold};
 use crate::vm::code::{BinOp, CmpOp, Op};
 use crate::vm::value::Value;
@@ -254,10 +254,20 @@ impl CodeGen<'_, '_> {
                     None => self.emit(Op::BuildSlice(2)),
                 }
             }
-            Expr::Lambda(l) => return Err(self.ctx.unsupported(l, "a lambda")),
-            Expr::ListComp(x) => return Err(self.ctx.unsupported(x, "a list comprehension")),
+            Expr::Lambda(l) => {
+                let code = self.ctx.lambda(l, &self.imported)?;
+                self.make_closure(l.parameters.as_deref(), None, code)?;
+            }
+            Expr::ListComp(x) => self.comprehension(e, Comp::List, &x.generators, &x.elt, None)?,
+            Expr::DictComp(x) => {
+                let Some(key) = x.key.as_deref() else {
+                    return Err(self
+                        .ctx
+                        .error(x, "dict unpacking cannot be used in dict comprehension"));
+                };
+                self.comprehension(e, Comp::Dict, &x.generators, key, Some(&x.value))?;
+            }
             Expr::SetComp(x) => return Err(self.ctx.unsupported(x, "a set comprehension")),
-            Expr::DictComp(x) => return Err(self.ctx.unsupported(x, "a dict comprehension")),
             Expr::Generator(x) => return Err(self.ctx.unsupported(x, "a generator expression")),
             Expr::Await(x) => return Err(self.ctx.unsupported(x, "await")),
             Expr::Yield(x) => return Err(self.ctx.unsupported(x, "yield")),
@@ -280,6 +290,99 @@ impl CodeGen<'_, '_> {
             Expr::EllipsisLiteral(x) => return Err(self.ctx.unsupported(x, "Ellipsis")),
             Expr::NumberLiteral(x) => return Err(self.ctx.unsupported(x, "this number literal")),
             other => return Err(self.ctx.unsupported(other, "this expression")),
+        }
+        Ok(())
+    }
+
+    /// `compiler_comprehension` in the enclosing code: the inner function made, called on the
+    /// outermost iterable's iterator.
+    fn comprehension(
+        &mut self,
+        e: &Expr,
+        kind: Comp,
+        gens: &[ast::Comprehension],
+        elt: &Expr,
+        val: Option<&Expr>,
+    ) -> Result<(), CompileError> {
+        if let Some(g) = gens.iter().find(|g| g.is_async) {
+            return Err(self.ctx.unsupported(g, "an async comprehension"));
+        }
+        let code = self
+            .ctx
+            .comprehension(e, kind, gens, elt, val, &self.imported)?;
+        self.make_closure(None, None, code)?;
+        self.expr_iter(&gens[0].iter)?;
+        self.emit(Op::GetIter);
+        self.emit(Op::Precall(0));
+        self.emit(Op::Call(0));
+        Ok(())
+    }
+
+    /// `compiler_sync_comprehension_generator`: loop `index` of a comprehension (inside its
+    /// own code object), `depth` loops deep, the element added after the last.
+    pub(super) fn comprehension_generator(
+        &mut self,
+        gens: &[ast::Comprehension],
+        index: usize,
+        mut depth: u32,
+        elt: &Expr,
+        val: Option<&Expr>,
+        kind: Comp,
+    ) -> Result<(), CompileError> {
+        let (start, if_cleanup, anchor) = (
+            self.cfg.new_block(),
+            self.cfg.new_block(),
+            self.cfg.new_block(),
+        );
+        let g = &gens[index];
+        let mut looped = true;
+        if index == 0 {
+            // The outermost iterator arrives as the argument `.0`.
+            self.emit(Op::LoadFast(0));
+        } else {
+            // `for y in [f(x)]` binds without a loop.
+            let one = match &g.iter {
+                Expr::List(l) => &l.elts[..],
+                Expr::Tuple(t) => &t.elts[..],
+                _ => &[],
+            };
+            if let [only] = one
+                && !matches!(only, Expr::Starred(_))
+            {
+                self.expr(only)?;
+                looped = false;
+            } else {
+                self.expr_iter(&g.iter)?;
+                self.emit(Op::GetIter);
+            }
+        }
+        if looped {
+            depth += 1;
+            self.cfg.use_block(start);
+            self.jump(Jump::ForIter, anchor);
+            let body = self.cfg.new_block();
+            self.cfg.use_block(body);
+        }
+        self.store_target(&g.target)?;
+        for cond in &g.ifs {
+            self.jump_if(cond, if_cleanup, false)?;
+        }
+        if index + 1 < gens.len() {
+            self.comprehension_generator(gens, index + 1, depth, elt, val, kind)?;
+        } else {
+            self.expr(elt)?;
+            match (kind, val) {
+                (Comp::Dict, Some(v)) => {
+                    self.expr(v)?;
+                    self.emit(Op::MapAdd(depth + 1));
+                }
+                _ => self.emit(Op::ListAppend(depth + 1)),
+            }
+        }
+        self.cfg.use_block(if_cleanup);
+        if looped {
+            self.jump(Jump::Always, start);
+            self.cfg.use_block(anchor);
         }
         Ok(())
     }

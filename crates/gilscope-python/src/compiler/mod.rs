@@ -95,6 +95,7 @@ pub fn compile(source: &str, file: &str) -> Result<CompiledModule, CompileError>
     })?;
     let module = parsed.into_syntax();
     let ctx = Ctx {
+        symbols: symtable::SymbolTable::build(&module.body),
         file: Arc::from(file),
         source,
         index: &index,
@@ -111,6 +112,8 @@ struct Ctx<'a> {
     file: Arc<str>,
     source: &'a str,
     index: &'a LineIndex,
+    /// Every scope of the file, analysed.
+    symbols: symtable::SymbolTable,
     /// The module namespace's slots, which every code object's globals add to.
     ns: RefCell<symtable::ModuleSlots>,
     /// The functions named by `__gilscope_state__`.

@@ -8,8 +8,8 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::Ranged;
 
 use super::cfg::Ins;
-use super::codegen::CodeGen;
-use super::symtable::{ModuleSlots, Scope, targets};
+use super::codegen::{CodeGen, Scope};
+use super::symtable::{ModuleSlots, targets};
 use super::{CompileError, CompiledModule, Ctx, Param, fold};
 use crate::vm::code::Op;
 use crate::vm::value::Value;

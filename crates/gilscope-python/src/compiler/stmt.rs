@@ -5,9 +5,9 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::Ranged;
 
 use super::cfg::Jump;
+use super::codegen::Scope;
 use super::codegen::{CodeGen, LoopCtx};
 use super::expr::binop;
-use super::symtable::Scope;
 use super::{CompileError, fold};
 use crate::vm::code::Op;
 use crate::vm::value::Value;
@@ -124,11 +124,10 @@ impl CodeGen<'_, '_> {
                 }
                 self.emit(Op::PopTop);
             }
-            Stmt::FunctionDef(f) if matches!(self.scope, Scope::Module) => {
+            Stmt::FunctionDef(f) => {
                 let code = self.ctx.function(f, &self.imported)?;
                 self.make_function(f, code)?;
             }
-            Stmt::FunctionDef(f) => return Err(self.ctx.unsupported(f, "a nested function")),
             Stmt::ClassDef(c) => return Err(self.ctx.unsupported(c, "a class")),
             Stmt::With(w) => return Err(self.ctx.unsupported(w, "a with statement")),
             Stmt::Try(t) => return Err(self.ctx.unsupported(t, "a try statement")),
@@ -136,7 +135,7 @@ impl CodeGen<'_, '_> {
             Stmt::Assert(a) => return Err(self.ctx.unsupported(a, "an assert statement")),
             Stmt::Delete(d) => return Err(self.ctx.unsupported(d, "a del statement")),
             Stmt::Match(m) => return Err(self.ctx.unsupported(m, "a match statement")),
-            Stmt::Nonlocal(n) => return Err(self.ctx.unsupported(n, "nonlocal")),
+            Stmt::Nonlocal(_) => {}
             Stmt::AnnAssign(a) => return Err(self.ctx.unsupported(a, "an annotated assignment")),
             Stmt::TypeAlias(t) => return Err(self.ctx.unsupported(t, "a type alias")),
             Stmt::IpyEscapeCommand(i) => return Err(self.ctx.unsupported(i, "an IPython escape")),

@@ -1,67 +1,420 @@
-//! The symbol table of a function: which names it assigns (locals) and which it declares
-//! global, refusing what the interpreter cannot run.
+//! The symbol table, after CPython's `Python/symtable.c`: one scope per module, function,
+//! lambda and comprehension, the names each binds, declares and uses, and then the analysis
+//! that makes every name local, global, free (from an enclosing function) or a cell (a local
+//! some inner scope reads).
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
-use ruff_python_ast::{Expr, Stmt};
+use ruff_python_ast::{self as ast, Expr, Stmt};
+use ruff_text_size::{Ranged, TextSize};
 
-use super::{CompileError, Ctx};
+/// What a scope is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum ScopeKind {
+    Module,
+    Function,
+    Lambda,
+    Comprehension,
+}
 
-impl Ctx<'_> {
-    /// Collects a function body's assigned names and global declarations, refusing what the
-    /// interpreter cannot run.
-    pub(super) fn scan(&self, s: &Stmt, sym: &mut Symbols) -> Result<(), CompileError> {
+/// How a code object reaches a name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Sym {
+    /// A fast local (`LOAD_FAST`).
+    Local,
+    /// A local that an inner scope reads (`LOAD_DEREF` on its cell).
+    Cell,
+    /// A local of an enclosing function (`LOAD_DEREF` on the closure's cell).
+    Free,
+    /// Declared `global` here.
+    GlobalExplicit,
+    /// Not bound here nor in an enclosing function (`LOAD_GLOBAL`).
+    GlobalImplicit,
+}
+
+/// One scope, analysed.
+#[derive(Debug, Default)]
+pub(super) struct ScopeInfo {
+    pub(super) kind: Option<ScopeKind>,
+    bound: BTreeSet<String>,
+    used: BTreeSet<String>,
+    globals: BTreeSet<String>,
+    nonlocals: BTreeSet<String>,
+    children: Vec<TextSize>,
+    /// Every name's binding, once analysed.
+    pub(super) symbols: HashMap<String, Sym>,
+}
+
+impl ScopeInfo {
+    /// How this scope reaches `name` (a name it never mentions is a global).
+    pub(super) fn sym(&self, name: &str) -> Sym {
+        self.symbols
+            .get(name)
+            .copied()
+            .unwrap_or(Sym::GlobalImplicit)
+    }
+
+    /// Names of the cells, sorted as CPython's `dictbytype` sorts them.
+    pub(super) fn cellvars(&self) -> Vec<String> {
+        self.with(Sym::Cell)
+    }
+
+    /// Names of the free variables, sorted.
+    pub(super) fn freevars(&self) -> Vec<String> {
+        self.with(Sym::Free)
+    }
+
+    fn with(&self, s: Sym) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .symbols
+            .iter()
+            .filter(|(_, k)| **k == s)
+            .map(|(n, _)| n.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Names declared global here and assigned here (their module slots are shared).
+    pub(super) fn rebound_globals(&self) -> impl Iterator<Item = &String> {
+        self.globals.iter().filter(|g| self.bound.contains(*g))
+    }
+
+    /// Names declared global here.
+    pub(super) fn declared_globals(&self) -> impl Iterator<Item = &String> {
+        self.globals.iter()
+    }
+}
+
+/// Every scope of a file, by the offset where its node starts.
+#[derive(Debug, Default)]
+pub(super) struct SymbolTable {
+    scopes: HashMap<TextSize, ScopeInfo>,
+}
+
+/// The module's scope key (no node starts before the file).
+const MODULE: TextSize = TextSize::new(u32::MAX);
+
+impl SymbolTable {
+    /// Builds and analyses the table of a module's body.
+    pub(super) fn build(body: &[Stmt]) -> Self {
+        let mut b = Builder {
+            table: SymbolTable::default(),
+            stack: vec![MODULE],
+        };
+        b.table.scopes.insert(
+            MODULE,
+            ScopeInfo {
+                kind: Some(ScopeKind::Module),
+                ..ScopeInfo::default()
+            },
+        );
+        for s in body {
+            b.stmt(s);
+        }
+        let mut table = b.table;
+        table.analyze(MODULE, &HashSet::new());
+        table
+    }
+
+    /// The scope of the node starting at `at`.
+    pub(super) fn scope(&self, at: TextSize) -> Option<&ScopeInfo> {
+        self.scopes.get(&at)
+    }
+
+    /// `analyze_block`: resolves every name of `id` given the names `visible` from enclosing
+    /// functions; returns the names it (or a scope inside it) needs from outside.
+    fn analyze(&mut self, id: TextSize, visible: &HashSet<String>) -> BTreeSet<String> {
+        let Some(s) = self.scopes.get_mut(&id) else {
+            return BTreeSet::new();
+        };
+        let kind = s.kind.unwrap_or(ScopeKind::Module);
+        let names: BTreeSet<String> = s.used.union(&s.bound).cloned().collect();
+        for name in names {
+            let sym = if s.globals.contains(&name) {
+                Sym::GlobalExplicit
+            } else if s.nonlocals.contains(&name) {
+                Sym::Free
+            } else if s.bound.contains(&name) {
+                Sym::Local
+            } else if kind != ScopeKind::Module && visible.contains(&name) {
+                Sym::Free
+            } else {
+                Sym::GlobalImplicit
+            };
+            s.symbols.insert(name, sym);
+        }
+        for n in s.nonlocals.clone() {
+            s.symbols.insert(n, Sym::Free);
+        }
+        let mut inner_visible = visible.clone();
+        if kind != ScopeKind::Module {
+            for (n, k) in &s.symbols {
+                match k {
+                    Sym::Local | Sym::Free => {
+                        inner_visible.insert(n.clone());
+                    }
+                    _ => {
+                        inner_visible.remove(n);
+                    }
+                }
+            }
+        }
+        let children = s.children.clone();
+        let mut needed_by_children = BTreeSet::new();
+        for c in children {
+            needed_by_children.extend(self.analyze(c, &inner_visible));
+        }
+        let Some(s) = self.scopes.get_mut(&id) else {
+            return BTreeSet::new();
+        };
+        for n in needed_by_children {
+            match s.symbols.get(&n).copied() {
+                Some(Sym::Local) => {
+                    s.symbols.insert(n, Sym::Cell);
+                }
+                Some(Sym::Cell | Sym::Free) => {}
+                // A name only an inner scope mentions passes through this one.
+                _ if kind != ScopeKind::Module => {
+                    s.symbols.insert(n, Sym::Free);
+                }
+                _ => {}
+            }
+        }
+        s.symbols
+            .iter()
+            .filter(|(_, k)| **k == Sym::Free)
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+}
+
+struct Builder {
+    table: SymbolTable,
+    stack: Vec<TextSize>,
+}
+
+impl Builder {
+    fn cur(&mut self) -> &mut ScopeInfo {
+        let id = *self.stack.last().unwrap_or(&MODULE);
+        self.table.scopes.entry(id).or_default()
+    }
+
+    fn bind(&mut self, name: &str) {
+        self.cur().bound.insert(name.to_owned());
+    }
+
+    fn use_name(&mut self, name: &str) {
+        self.cur().used.insert(name.to_owned());
+    }
+
+    fn enter(&mut self, at: TextSize, kind: ScopeKind) {
+        self.cur().children.push(at);
+        self.table.scopes.insert(
+            at,
+            ScopeInfo {
+                kind: Some(kind),
+                ..ScopeInfo::default()
+            },
+        );
+        self.stack.push(at);
+    }
+
+    fn leave(&mut self) {
+        self.stack.pop();
+    }
+
+    fn params(&mut self, p: &ast::Parameters) {
+        for a in p.posonlyargs.iter().chain(&p.args).chain(&p.kwonlyargs) {
+            self.bind(a.parameter.name.id.as_str());
+        }
+        for v in p.vararg.iter().chain(&p.kwarg) {
+            self.bind(v.name.id.as_str());
+        }
+    }
+
+    /// Defaults and annotations, evaluated in the enclosing scope.
+    fn param_exprs(&mut self, p: &ast::Parameters) {
+        for a in p.posonlyargs.iter().chain(&p.args).chain(&p.kwonlyargs) {
+            if let Some(d) = &a.default {
+                self.expr(d);
+            }
+            if let Some(ann) = &a.parameter.annotation {
+                self.expr(ann);
+            }
+        }
+        for v in p.vararg.iter().chain(&p.kwarg) {
+            if let Some(ann) = &v.annotation {
+                self.expr(ann);
+            }
+        }
+    }
+
+    fn stmts(&mut self, body: &[Stmt]) {
+        for s in body {
+            self.stmt(s);
+        }
+    }
+
+    fn stmt(&mut self, s: &Stmt) {
         match s {
+            Stmt::FunctionDef(f) => {
+                for d in &f.decorator_list {
+                    self.expr(&d.expression);
+                }
+                self.param_exprs(&f.parameters);
+                if let Some(r) = &f.returns {
+                    self.expr(r);
+                }
+                self.bind(f.name.id.as_str());
+                self.enter(f.start(), ScopeKind::Function);
+                self.params(&f.parameters);
+                self.stmts(&f.body);
+                self.leave();
+            }
+            Stmt::ClassDef(c) => {
+                // Classes are refused by the code generator; their name is still bound.
+                self.bind(c.name.id.as_str());
+            }
             Stmt::Global(g) => {
                 for n in &g.names {
-                    sym.globals.insert(n.id.to_string());
+                    self.cur().globals.insert(n.id.to_string());
                 }
             }
-            Stmt::Assign(a) => {
-                for t in &a.targets {
-                    targets(t, &mut sym.assigned);
-                }
-            }
-            Stmt::AugAssign(a) => targets(&a.target, &mut sym.assigned),
-            Stmt::For(f) => {
-                targets(&f.target, &mut sym.assigned);
-                for b in f.body.iter().chain(&f.orelse) {
-                    self.scan(b, sym)?;
-                }
-            }
-            Stmt::While(w) => {
-                for b in w.body.iter().chain(&w.orelse) {
-                    self.scan(b, sym)?;
-                }
-            }
-            Stmt::If(i) => {
-                for b in &i.body {
-                    self.scan(b, sym)?;
-                }
-                for c in &i.elif_else_clauses {
-                    for b in &c.body {
-                        self.scan(b, sym)?;
-                    }
+            Stmt::Nonlocal(n) => {
+                for n in &n.names {
+                    self.cur().nonlocals.insert(n.id.to_string());
                 }
             }
             Stmt::Import(i) => {
                 for a in &i.names {
-                    let bound = a.asname.as_ref().unwrap_or(&a.name);
-                    let top = bound.id.split('.').next().unwrap_or_default();
-                    sym.assigned.insert(top.to_owned());
+                    let bound = match &a.asname {
+                        Some(x) => x.id.to_string(),
+                        None => a.name.id.split('.').next().unwrap_or_default().to_owned(),
+                    };
+                    self.bind(&bound);
                 }
             }
             Stmt::ImportFrom(i) => {
                 for a in &i.names {
-                    sym.assigned
-                        .insert(a.asname.as_ref().unwrap_or(&a.name).id.to_string());
+                    self.bind(a.asname.as_ref().unwrap_or(&a.name).id.as_str());
                 }
             }
-            Stmt::FunctionDef(f) => return Err(self.unsupported(f, "a nested function")),
-            _ => {}
+            _ => {
+                // Every other statement: its expressions and nested blocks, in order.
+                walk_stmt(self, s);
+            }
         }
-        Ok(())
     }
+
+    fn expr(&mut self, e: &Expr) {
+        match e {
+            Expr::Name(n) => match n.ctx {
+                ast::ExprContext::Load => self.use_name(n.id.as_str()),
+                _ => self.bind(n.id.as_str()),
+            },
+            Expr::Lambda(l) => {
+                if let Some(p) = &l.parameters {
+                    self.param_exprs(p);
+                }
+                self.enter(l.start(), ScopeKind::Lambda);
+                if let Some(p) = &l.parameters {
+                    self.params(p);
+                }
+                self.expr(&l.body);
+                self.leave();
+            }
+            Expr::ListComp(c) => self.comprehension(e.start(), &c.generators, &[&c.elt]),
+            Expr::SetComp(c) => self.comprehension(e.start(), &c.generators, &[&c.elt]),
+            Expr::Generator(c) => self.comprehension(e.start(), &c.generators, &[&c.elt]),
+            Expr::DictComp(c) => {
+                let mut elts: Vec<&Expr> = c.key.as_deref().into_iter().collect();
+                elts.push(&c.value);
+                self.comprehension(e.start(), &c.generators, &elts);
+            }
+            Expr::Named(n) => {
+                // `:=` binds in the nearest enclosing scope that is not a comprehension.
+                self.expr(&n.value);
+                if let Expr::Name(t) = &*n.target {
+                    let at = self
+                        .stack
+                        .iter()
+                        .rev()
+                        .find(|id| {
+                            self.table.scopes.get(id).and_then(|s| s.kind)
+                                != Some(ScopeKind::Comprehension)
+                        })
+                        .copied()
+                        .unwrap_or(MODULE);
+                    if let Some(s) = self.table.scopes.get_mut(&at) {
+                        s.bound.insert(t.id.to_string());
+                    }
+                    if at != *self.stack.last().unwrap_or(&MODULE) {
+                        self.cur().nonlocals.insert(t.id.to_string());
+                    }
+                }
+            }
+            _ => walk_expr(self, e),
+        }
+    }
+
+    /// A comprehension: its first iterable is evaluated outside, the rest in its own scope.
+    fn comprehension(&mut self, at: TextSize, gens: &[ast::Comprehension], elts: &[&Expr]) {
+        let Some(first) = gens.first() else { return };
+        self.expr(&first.iter);
+        self.enter(at, ScopeKind::Comprehension);
+        self.bind(".0");
+        for (k, g) in gens.iter().enumerate() {
+            if k > 0 {
+                self.expr(&g.iter);
+            }
+            self.expr(&g.target);
+            for cond in &g.ifs {
+                self.expr(cond);
+            }
+        }
+        for e in elts {
+            self.expr(e);
+        }
+        self.leave();
+    }
+}
+
+/// Visits the expressions and blocks of a statement the builder has no rule of its own for.
+fn walk_stmt(b: &mut Builder, s: &Stmt) {
+    use ruff_python_ast::visitor::source_order::{SourceOrderVisitor, walk_stmt as walk};
+    struct V<'a>(&'a mut Builder);
+    impl<'x> SourceOrderVisitor<'x> for V<'_> {
+        fn visit_stmt(&mut self, s: &'x Stmt) {
+            self.0.stmt(s);
+        }
+        fn visit_expr(&mut self, e: &'x Expr) {
+            self.0.expr(e);
+        }
+        fn visit_except_handler(&mut self, h: &'x ast::ExceptHandler) {
+            let ast::ExceptHandler::ExceptHandler(h) = h;
+            if let Some(t) = &h.type_ {
+                self.0.expr(t);
+            }
+            if let Some(n) = &h.name {
+                self.0.bind(n.id.as_str());
+            }
+            self.0.stmts(&h.body);
+        }
+    }
+    walk(&mut V(b), s);
+}
+
+/// Visits the sub-expressions of an expression the builder has no rule of its own for.
+fn walk_expr(b: &mut Builder, e: &Expr) {
+    use ruff_python_ast::visitor::source_order::{SourceOrderVisitor, walk_expr as walk};
+    struct V<'a>(&'a mut Builder);
+    impl<'x> SourceOrderVisitor<'x> for V<'_> {
+        fn visit_expr(&mut self, e: &'x Expr) {
+            self.0.expr(e);
+        }
+    }
+    walk(&mut V(b), e);
 }
 
 pub(super) fn targets(e: &Expr, out: &mut BTreeSet<String>) {
@@ -71,19 +424,9 @@ pub(super) fn targets(e: &Expr, out: &mut BTreeSet<String>) {
         }
         Expr::Tuple(t) => t.elts.iter().for_each(|x| targets(x, out)),
         Expr::List(l) => l.elts.iter().for_each(|x| targets(x, out)),
+        Expr::Starred(s) => targets(&s.value, out),
         _ => {}
     }
-}
-
-#[derive(Default)]
-pub(super) struct Symbols {
-    pub(super) globals: BTreeSet<String>,
-    pub(super) assigned: BTreeSet<String>,
-}
-
-pub(super) enum Scope {
-    Module,
-    Function(HashSet<String>),
 }
 
 /// The module namespace: a slot per name bound at top level or declared global anywhere, and

@@ -35,7 +35,7 @@ pub fn bind(f: &Function, mut args: Vec<Value>, kwargs: Kwargs) -> Result<Vec<Va
     let npos = code.argcount;
     let nkwonly = code.kwonlyargcount;
     let nparams = npos + nkwonly + usize::from(code.varargs) + usize::from(code.varkeywords);
-    let mut locals = vec![Value::Null; code.varnames.len().max(nparams)];
+    let mut locals = vec![Value::Null; code.nlocalsplus().max(nparams)];
 
     // Positional arguments, the surplus into *args.
     let have = args.len();
@@ -158,6 +158,11 @@ pub fn bind(f: &Function, mut args: Vec<Value>, kwargs: Kwargs) -> Result<Vec<Va
             plural(missing.len()),
             name_list(&missing)
         )));
+    }
+    // COPY_FREE_VARS: the closure's cells take the last slots.
+    let first_free = locals.len() - f.closure.len().min(locals.len());
+    for (slot, cell) in locals[first_free..].iter_mut().zip(&f.closure) {
+        *slot = cell.clone();
     }
     Ok(locals)
 }

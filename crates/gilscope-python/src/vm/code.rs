@@ -214,6 +214,16 @@ pub enum Op {
     DictMerge(u32),
     /// Add the key TOS1 and value TOS to the dict `n` down.
     MapAdd(u32),
+    /// Push the value in the cell in local slot `n`.
+    LoadDeref(u32),
+    /// Pop into the cell in local slot `n`.
+    StoreDeref(u32),
+    /// Push the cell itself in local slot `n` (for a closure).
+    LoadClosure(u32),
+    /// Make local slot `n` a cell holding its value.
+    MakeCell(u32),
+    /// Copy the function's `n` closure cells into the last local slots.
+    CopyFreeVars(u32),
 }
 
 /// How an instruction's argument is shown.
@@ -229,6 +239,7 @@ enum ArgKind {
     BinOp,
     MakeFunction,
     FormatValue,
+    Deref,
 }
 
 impl Op {
@@ -297,6 +308,11 @@ impl Op {
             Op::ListToTuple => ("LIST_TO_TUPLE", None, K::None),
             Op::DictMerge(n) => ("DICT_MERGE", Some(n), K::Plain),
             Op::MapAdd(n) => ("MAP_ADD", Some(n), K::Plain),
+            Op::LoadDeref(n) => ("LOAD_DEREF", Some(n), K::Deref),
+            Op::StoreDeref(n) => ("STORE_DEREF", Some(n), K::Deref),
+            Op::LoadClosure(n) => ("LOAD_CLOSURE", Some(n), K::Deref),
+            Op::MakeCell(n) => ("MAKE_CELL", Some(n), K::Deref),
+            Op::CopyFreeVars(n) => ("COPY_FREE_VARS", Some(n), K::Plain),
         }
     }
 
@@ -385,6 +401,10 @@ pub struct Code {
     pub varkeywords: bool,
     /// Local variable names (parameters first).
     pub varnames: Vec<Arc<str>>,
+    /// Names of the locals inner functions read through cells (`co_cellvars`), sorted.
+    pub cellvars: Vec<Arc<str>>,
+    /// Names of the enclosing functions' variables this code reads (`co_freevars`), sorted.
+    pub freevars: Vec<Arc<str>>,
     /// Names of globals, attributes and imports (`co_names`).
     pub names: Vec<Arc<str>>,
     /// Module-namespace slot of each of `names`, for `LOAD_GLOBAL` / `STORE_GLOBAL`.
@@ -400,6 +420,30 @@ pub struct Code {
 }
 
 impl Code {
+    /// How many slots a frame of this code has: locals, cells, free variables.
+    pub fn nlocalsplus(&self) -> usize {
+        self.varnames.len()
+            + self
+                .cellvars
+                .iter()
+                .filter(|c| !self.varnames.contains(c))
+                .count()
+            + self.freevars.len()
+    }
+
+    /// `co_localsplusnames`: the locals, the cells that are not parameters, the free variables.
+    pub fn localsplus_names(&self) -> Vec<Arc<str>> {
+        let mut names = self.varnames.clone();
+        names.extend(
+            self.cellvars
+                .iter()
+                .filter(|c| !self.varnames.contains(c))
+                .cloned(),
+        );
+        names.extend(self.freevars.iter().cloned());
+        names
+    }
+
     /// The source line of instruction `pc`, or the nearest earlier one.
     pub fn line_at(&self, pc: usize) -> u32 {
         self.lines[..=pc.min(self.lines.len().saturating_sub(1))]
@@ -512,6 +556,10 @@ impl Code {
             }
             ArgKind::Local => self
                 .varnames
+                .get(arg as usize)
+                .map_or_else(|| "?".to_owned(), |s| s.to_string()),
+            ArgKind::Deref => self
+                .localsplus_names()
                 .get(arg as usize)
                 .map_or_else(|| "?".to_owned(), |s| s.to_string()),
             ArgKind::Jump => {

@@ -3,9 +3,11 @@
 //! Names that some function rebinds with `global` (like `balance` in `bank.py`) are read and
 //! written through their own lock on every access, so a read-modify-write such as
 //! `balance += 1` really is two separate steps that other threads can fall between. Every
-//! other name is only bound while the module's top level runs, so each thread reads it from a
-//! snapshot taken once, with no lock on the hot path.
+//! other name is bound by the module's top level, mostly before any function runs, so each
+//! thread reads it from a snapshot with no lock on the hot path, taken again only when a store
+//! (a script's top level still running beside its threads) changed the namespace's generation.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::value::Value;
@@ -16,6 +18,8 @@ pub struct Globals {
     names: Vec<Arc<str>>,
     cells: Vec<Mutex<Value>>,
     shared: Vec<bool>,
+    /// Counts the stores to unshared slots: a snapshot older than this is stale.
+    generation: AtomicU64,
 }
 
 impl Globals {
@@ -26,6 +30,7 @@ impl Globals {
             names,
             cells,
             shared,
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -58,6 +63,15 @@ impl Globals {
     #[inline]
     pub fn store(&self, slot: usize, v: Value) {
         *self.cells[slot].lock().unwrap_or_else(|p| p.into_inner()) = v;
+        if !self.shared[slot] {
+            self.generation.fetch_add(1, Ordering::Release);
+        }
+    }
+
+    /// How many stores to unshared slots there have been (see [`Globals::snapshot`]).
+    #[inline(always)]
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// The value of a name, if bound.
@@ -78,8 +92,13 @@ impl Globals {
         }
     }
 
-    /// Every slot's current value, for a thread's lock-free reads of the unshared names.
-    pub fn snapshot(&self) -> Vec<Value> {
-        (0..self.cells.len()).map(|s| self.load(s)).collect()
+    /// Every slot's current value, for a thread's lock-free reads of the unshared names, with
+    /// the generation it was taken at.
+    pub fn snapshot(&self) -> (u64, Vec<Value>) {
+        let generation = self.generation();
+        (
+            generation,
+            (0..self.cells.len()).map(|s| self.load(s)).collect(),
+        )
     }
 }

@@ -3,6 +3,7 @@
 //! 3.11 does: `RESUME`, `JUMP_BACKWARD`, `POP_JUMP_BACKWARD_IF_*`, and `CALL` once a C function
 //! returns (a call of a Python function checks at the callee's `RESUME`).
 
+mod builtins;
 mod call;
 pub mod code;
 mod format;
@@ -23,7 +24,7 @@ pub use call::Kwargs;
 use code::{BinOp, Code, Op};
 pub use globals::Globals;
 use object::Obj;
-use value::{ArrayObj, Builtin, Function, SeqIter, StdModule, Value};
+use value::{ArrayObj, Builtin, CellObj, Function, SeqIter, StdModule, Value};
 
 pub use numpy::pairwise_sum;
 
@@ -165,6 +166,8 @@ pub struct Vm<'a, H: Host> {
     breaker: &'a AtomicU32,
     globals: Arc<Globals>,
     snapshot: Vec<Value>,
+    /// The namespace's generation when `snapshot` was taken.
+    snapshot_generation: u64,
     instructions: u64,
     checkpoints: u64,
     depth: usize,
@@ -183,12 +186,13 @@ fn underflow() -> VmError {
 impl<'a, H: Host> Vm<'a, H> {
     /// An interpreter for one thread of the process whose module namespace is `globals`.
     pub fn new(host: &'a mut H, breaker: &'a AtomicU32, globals: Arc<Globals>) -> Self {
-        let snapshot = globals.snapshot();
+        let (snapshot_generation, snapshot) = globals.snapshot();
         Self {
             host,
             breaker,
             globals,
             snapshot,
+            snapshot_generation,
             instructions: 0,
             checkpoints: 0,
             depth: 0,
@@ -230,7 +234,7 @@ impl<'a, H: Host> Vm<'a, H> {
     /// Runs a module's top-level code, filling its namespace.
     pub fn run_module(&mut self, code: &Arc<Code>) -> Result<(), VmError> {
         self.frame(code, Vec::new())?;
-        self.snapshot = self.globals.snapshot();
+        (self.snapshot_generation, self.snapshot) = self.globals.snapshot();
         Ok(())
     }
 
@@ -607,6 +611,10 @@ impl<'a, H: Host> Vm<'a, H> {
                         seq: Value::list(ops::array_rows(&a)?),
                         pos: Default::default(),
                     })),
+                    v @ (Value::Str(_) | Value::Dict(_)) => Value::SeqIter(Arc::new(SeqIter {
+                        seq: Value::list(ops::iterate(&v)?),
+                        pos: Default::default(),
+                    })),
                     other => {
                         return Err(VmError::type_error(format!(
                             "'{}' object is not iterable",
@@ -856,9 +864,14 @@ impl<'a, H: Host> Vm<'a, H> {
             }
             Op::MakeFunction(flags) => {
                 let code_v = stack.pop().ok_or_else(underflow)?;
-                if flags & 8 != 0 {
-                    return Err(VmError::py("SystemError", "closures are not supported yet"));
-                }
+                let closure = if flags & 8 != 0 {
+                    match stack.pop().ok_or_else(underflow)? {
+                        Value::Tuple(t) => t.to_vec(),
+                        _ => return Err(VmError::py("SystemError", "bad closure")),
+                    }
+                } else {
+                    Vec::new()
+                };
                 if flags & 4 != 0 {
                     // Annotations are kept by CPython in __annotations__; nothing here reads them.
                     stack.pop().ok_or_else(underflow)?;
@@ -884,6 +897,7 @@ impl<'a, H: Host> Vm<'a, H> {
                     code: c,
                     defaults,
                     kwdefaults,
+                    closure,
                 })));
             }
             Op::ImportName(n) => {
@@ -894,7 +908,14 @@ impl<'a, H: Host> Vm<'a, H> {
                 StdModule::import(name).ok_or_else(|| {
                     VmError::py(
                         "ModuleNotFoundError",
-                        format!("No module named '{name}' in gilscope's interpreter"),
+                        if value::is_stdlib_module(top) {
+                            format!(
+                                "No module named '{name}' (gilscope's interpreter does not \
+                                 emulate it yet)"
+                            )
+                        } else {
+                            format!("No module named '{name}'")
+                        },
                     )
                 })?;
                 let m = if name.contains('.') && matches!(_fromlist, Value::None) {
@@ -953,17 +974,65 @@ impl<'a, H: Host> Vm<'a, H> {
                 }
                 stack.push(Value::str(&out));
             }
+            Op::MakeCell(n) => {
+                let slot = &mut locals[n as usize];
+                *slot = Value::Cell(Arc::new(CellObj::new(std::mem::take(slot))));
+            }
+            // The closure's cells were put in their slots when the frame was made.
+            Op::CopyFreeVars(_) => {}
+            Op::LoadClosure(n) => stack.push(locals[n as usize].clone()),
+            Op::LoadDeref(n) => {
+                let v = match &locals[n as usize] {
+                    Value::Cell(c) => c.get(),
+                    _ => Value::Null,
+                };
+                if matches!(v, Value::Null) {
+                    let name = code
+                        .localsplus_names()
+                        .get(n as usize)
+                        .map_or_else(String::new, |s| s.to_string());
+                    let free = code.freevars.iter().any(|f| **f == *name);
+                    return Err(if free {
+                        VmError::py(
+                            "NameError",
+                            format!(
+                                "cannot access free variable '{name}' where it is not \
+                                 associated with a value in enclosing scope"
+                            ),
+                        )
+                    } else {
+                        VmError::py(
+                            "UnboundLocalError",
+                            format!(
+                                "cannot access local variable '{name}' where it is not \
+                                 associated with a value"
+                            ),
+                        )
+                    });
+                }
+                stack.push(v);
+            }
+            Op::StoreDeref(n) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                match &locals[n as usize] {
+                    Value::Cell(c) => c.set(v),
+                    _ => return Err(VmError::py("SystemError", "STORE_DEREF without a cell")),
+                }
+            }
             Op::ReturnValue => {}
         }
         Ok(())
     }
 
     #[inline(always)]
-    fn load_global(&self, code: &Code, name: u32) -> Result<Value, VmError> {
+    fn load_global(&mut self, code: &Code, name: u32) -> Result<Value, VmError> {
         let slot = code.global_slots[name as usize] as usize;
         let v = if self.globals.is_shared(slot) {
             self.globals.load(slot)
         } else {
+            if self.globals.generation() != self.snapshot_generation {
+                (self.snapshot_generation, self.snapshot) = self.globals.snapshot();
+            }
             fast_clone(&self.snapshot[slot])
         };
         match v {
@@ -1047,6 +1116,9 @@ impl<'a, H: Host> Vm<'a, H> {
     ) -> Result<Value, VmError> {
         if b.is_threading() {
             return self.call_threading(b, args, kwargs);
+        }
+        if b.is_collection_builtin() {
+            return self.call_collection(b, args, kwargs);
         }
         if b != Builtin::Print
             && let Some((k, _)) = kwargs.first()

@@ -318,6 +318,14 @@ pub fn iterate(v: &Value) -> Result<Vec<Value>, VmError> {
         }
         Value::Str(s) => s.chars().map(|c| Value::str(&c.to_string())).collect(),
         Value::Array(a) => array_rows(a)?,
+        Value::SeqIter(it) => std::iter::from_fn(|| seq_next(it)).collect(),
+        Value::RangeIter { next, stop, step } => {
+            let n = range_len(*next, *stop, *step);
+            if n > 10_000_000 {
+                return Err(VmError::py("MemoryError", "range too large to materialise"));
+            }
+            (0..n).map(|k| Value::Int(next + k * step)).collect()
+        }
         other => {
             return Err(VmError::type_error(format!(
                 "'{}' object is not iterable",

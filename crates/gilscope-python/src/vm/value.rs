@@ -49,6 +49,38 @@ pub enum Builtin {
     ArraySum,
     /// `sys.getrefcount(x)`: the modelled reference count of a list, dict, function or array.
     SysGetrefcount,
+    /// `enumerate(iterable, start=0)`.
+    Enumerate,
+    /// `zip(*iterables)`.
+    Zip,
+    /// `sorted(iterable, *, key=None, reverse=False)`.
+    Sorted,
+    /// `sum(iterable, /, start=0)`.
+    Sum,
+    /// `list(iterable=())`.
+    List,
+    /// `tuple(iterable=())`.
+    Tuple,
+    /// `dict(pairs=(), **kwargs)`.
+    Dict,
+    /// `str(object='')`.
+    Str,
+    /// `bool(x=False)`.
+    Bool,
+    /// `round(number, ndigits=None)`.
+    Round,
+    /// `any(iterable)`.
+    Any,
+    /// `all(iterable)`.
+    All,
+    /// `reversed(sequence)`.
+    Reversed,
+    /// `repr(object)`.
+    Repr,
+    /// `map(function, *iterables)`.
+    Map,
+    /// `filter(function, iterable)`.
+    Filter,
     /// `time.perf_counter()`.
     TimePerfCounter,
     /// `time.perf_counter_ns()`.
@@ -87,6 +119,22 @@ impl Builtin {
             Builtin::Print => "print",
             Builtin::Int => "int",
             Builtin::Float => "float",
+            Builtin::Enumerate => "enumerate",
+            Builtin::Zip => "zip",
+            Builtin::Sorted => "sorted",
+            Builtin::Sum => "sum",
+            Builtin::List => "list",
+            Builtin::Tuple => "tuple",
+            Builtin::Dict => "dict",
+            Builtin::Str => "str",
+            Builtin::Bool => "bool",
+            Builtin::Round => "round",
+            Builtin::Any => "any",
+            Builtin::All => "all",
+            Builtin::Reversed => "reversed",
+            Builtin::Repr => "repr",
+            Builtin::Map => "map",
+            Builtin::Filter => "filter",
             Builtin::TimeSleep => "sleep",
             Builtin::NpZeros => "zeros",
             Builtin::NpDot => "dot",
@@ -122,9 +170,86 @@ impl Builtin {
             "print" => Builtin::Print,
             "int" => Builtin::Int,
             "float" => Builtin::Float,
+            "enumerate" => Builtin::Enumerate,
+            "zip" => Builtin::Zip,
+            "sorted" => Builtin::Sorted,
+            "sum" => Builtin::Sum,
+            "list" => Builtin::List,
+            "tuple" => Builtin::Tuple,
+            "dict" => Builtin::Dict,
+            "str" => Builtin::Str,
+            "bool" => Builtin::Bool,
+            "round" => Builtin::Round,
+            "any" => Builtin::Any,
+            "all" => Builtin::All,
+            "reversed" => Builtin::Reversed,
+            "repr" => Builtin::Repr,
+            "map" => Builtin::Map,
+            "filter" => Builtin::Filter,
             _ => return None,
         })
     }
+}
+
+/// Whether `name` is a module of CPython 3.11's standard library that teaching code imports
+/// (so that its absence here is gilscope's, not the user's).
+pub fn is_stdlib_module(name: &str) -> bool {
+    const STDLIB: &[&str] = &[
+        "abc",
+        "argparse",
+        "array",
+        "asyncio",
+        "bisect",
+        "collections",
+        "concurrent",
+        "contextlib",
+        "copy",
+        "csv",
+        "dataclasses",
+        "datetime",
+        "decimal",
+        "enum",
+        "fractions",
+        "functools",
+        "gc",
+        "hashlib",
+        "heapq",
+        "io",
+        "itertools",
+        "json",
+        "logging",
+        "math",
+        "multiprocessing",
+        "operator",
+        "os",
+        "pathlib",
+        "pickle",
+        "queue",
+        "random",
+        "re",
+        "sched",
+        "selectors",
+        "shutil",
+        "signal",
+        "socket",
+        "statistics",
+        "string",
+        "struct",
+        "subprocess",
+        "sys",
+        "tempfile",
+        "textwrap",
+        "threading",
+        "time",
+        "timeit",
+        "traceback",
+        "typing",
+        "unittest",
+        "urllib",
+        "uuid",
+        "weakref",
+    ];
+    STDLIB.contains(&name)
 }
 
 /// The modules a program may import.
@@ -458,6 +583,34 @@ pub struct Function {
     pub defaults: Vec<Value>,
     /// Default values of keyword-only parameters, by name.
     pub kwdefaults: Vec<(Arc<str>, Value)>,
+    /// The cells of the enclosing functions' variables it reads (`__closure__`), in
+    /// `co_freevars` order.
+    pub closure: Vec<Value>,
+}
+
+/// A cell: a variable shared between a function and the functions defined inside it.
+#[derive(Debug, Default)]
+pub struct CellObj {
+    value: Mutex<Value>,
+}
+
+impl CellObj {
+    /// A cell holding `v` (NULL: empty).
+    pub fn new(v: Value) -> Self {
+        Self {
+            value: Mutex::new(v),
+        }
+    }
+
+    /// Its value (NULL when empty).
+    pub fn get(&self) -> Value {
+        self.value.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Sets its value.
+    pub fn set(&self, v: Value) {
+        *self.value.lock().unwrap_or_else(|p| p.into_inner()) = v;
+    }
 }
 
 /// A value on the interpreter's stack or in a variable.
@@ -520,6 +673,8 @@ pub enum Value {
     Code(Arc<Code>),
     /// A `threading.Thread`.
     Thread(Obj<super::thread::ThreadObj>),
+    /// A cell (only in a frame's slots and a closure).
+    Cell(Arc<CellObj>),
 }
 
 impl Value {
@@ -546,6 +701,7 @@ impl Value {
             Value::Module(_) => "module",
             Value::Code(_) => "code",
             Value::Thread(_) => "Thread",
+            Value::Cell(_) => "cell",
         }
     }
 

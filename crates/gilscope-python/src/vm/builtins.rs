@@ -1,0 +1,414 @@
+//! The builtins teaching code loops with: `enumerate`, `zip`, `sorted`, `sum`, `map`,
+//! `filter`, `any`, `all`, `reversed` and the constructors `list`, `tuple`, `dict`, `str`,
+//! `bool`, with `round` and `repr`. The iterators they return are taken whole, as a list would
+//! be (their items are what CPython's lazy iterators would yield).
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use super::call::Kwargs;
+use super::code::{BinOp, CmpOp};
+use super::ops;
+use super::value::{Builtin, DictObj, SeqIter, Value};
+use super::{Host, Vm, VmError};
+use crate::vm::object::Obj;
+
+impl Builtin {
+    /// Whether this builtin is one of this file's.
+    pub fn is_collection_builtin(self) -> bool {
+        matches!(
+            self,
+            Builtin::Enumerate
+                | Builtin::Zip
+                | Builtin::Sorted
+                | Builtin::Sum
+                | Builtin::List
+                | Builtin::Tuple
+                | Builtin::Dict
+                | Builtin::Str
+                | Builtin::Bool
+                | Builtin::Round
+                | Builtin::Any
+                | Builtin::All
+                | Builtin::Reversed
+                | Builtin::Repr
+                | Builtin::Map
+                | Builtin::Filter
+        )
+    }
+}
+
+/// An iterator over `items`.
+fn iterator(items: Vec<Value>) -> Value {
+    Value::SeqIter(Arc::new(SeqIter {
+        seq: Value::list(items),
+        pos: Default::default(),
+    }))
+}
+
+fn one_arg(name: &str, args: &[Value]) -> Result<(), VmError> {
+    if args.len() == 1 {
+        Ok(())
+    } else {
+        Err(VmError::type_error(format!(
+            "{name}() takes exactly one argument ({} given)",
+            args.len()
+        )))
+    }
+}
+
+fn no_keywords(name: &str, kwargs: &Kwargs) -> Result<(), VmError> {
+    match kwargs.first() {
+        Some((k, _)) => Err(VmError::type_error(format!(
+            "{name}() got an unexpected keyword argument '{k}'"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Takes the keyword `name` out of `kwargs`.
+fn take_kw(kwargs: &mut Kwargs, name: &str) -> Option<Value> {
+    let k = kwargs.iter().position(|(k, _)| &**k == name)?;
+    Some(kwargs.remove(k).1)
+}
+
+/// `a < b` as a sort order (Python's sorts use only `<`).
+fn order(a: &Value, b: &Value, err: &mut Option<VmError>) -> Ordering {
+    match ops::compare(CmpOp::Lt, a, b) {
+        Ok(true) => Ordering::Less,
+        Ok(false) => match ops::compare(CmpOp::Lt, b, a) {
+            Ok(true) => Ordering::Greater,
+            Ok(false) => Ordering::Equal,
+            Err(e) => {
+                err.get_or_insert(e);
+                Ordering::Equal
+            }
+        },
+        Err(e) => {
+            err.get_or_insert(e);
+            Ordering::Equal
+        }
+    }
+}
+
+impl<H: Host> Vm<'_, H> {
+    pub(super) fn call_collection(
+        &mut self,
+        b: Builtin,
+        args: Vec<Value>,
+        mut kwargs: Kwargs,
+    ) -> Result<Value, VmError> {
+        let name = b.name();
+        match b {
+            Builtin::Enumerate => {
+                let start = take_kw(&mut kwargs, "start");
+                no_keywords(name, &kwargs)?;
+                let (it, start) = match (args.as_slice(), start) {
+                    ([it], s) => (it, s),
+                    ([it, s], None) => (it, Some(s.clone())),
+                    _ => {
+                        return Err(VmError::type_error(
+                            "enumerate() missing required argument 'iterable'",
+                        ));
+                    }
+                };
+                let start = match start {
+                    None => 0,
+                    Some(v) => v.as_i64().ok_or_else(|| {
+                        VmError::type_error(format!(
+                            "'{}' object cannot be interpreted as an integer",
+                            v.type_name()
+                        ))
+                    })?,
+                };
+                let items = ops::iterate(it)?
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, v)| Value::Tuple(Arc::from([Value::Int(start + k as i64), v])))
+                    .collect();
+                Ok(iterator(items))
+            }
+            Builtin::Zip => {
+                let strict = take_kw(&mut kwargs, "strict")
+                    .map(|v| v.truthy())
+                    .transpose()?
+                    .unwrap_or(false);
+                no_keywords(name, &kwargs)?;
+                let cols = args
+                    .iter()
+                    .map(ops::iterate)
+                    .collect::<Result<Vec<_>, _>>()?;
+                let n = cols.iter().map(Vec::len).min().unwrap_or(0);
+                if strict && cols.iter().any(|c| c.len() != n) {
+                    return Err(VmError::py(
+                        "ValueError",
+                        "zip() arguments have different lengths",
+                    ));
+                }
+                let items = (0..n)
+                    .map(|i| Value::Tuple(cols.iter().map(|c| c[i].clone()).collect()))
+                    .collect();
+                Ok(iterator(items))
+            }
+            Builtin::Sorted => {
+                let key = take_kw(&mut kwargs, "key").filter(|k| !matches!(k, Value::None));
+                let reverse = take_kw(&mut kwargs, "reverse")
+                    .map(|v| v.truthy())
+                    .transpose()?
+                    .unwrap_or(false);
+                no_keywords(name, &kwargs)?;
+                one_arg(name, &args)?;
+                let items = ops::iterate(&args[0])?;
+                let keys = match &key {
+                    Some(f) => items
+                        .iter()
+                        .map(|v| self.call_value(f, vec![v.clone()]))
+                        .collect::<Result<Vec<_>, _>>()?,
+                    None => items.clone(),
+                };
+                let mut idx: Vec<usize> = (0..items.len()).collect();
+                let mut err = None;
+                idx.sort_by(|&i, &j| {
+                    if reverse {
+                        order(&keys[j], &keys[i], &mut err)
+                    } else {
+                        order(&keys[i], &keys[j], &mut err)
+                    }
+                });
+                if let Some(e) = err {
+                    return Err(e);
+                }
+                Ok(Value::list(
+                    idx.into_iter().map(|i| items[i].clone()).collect(),
+                ))
+            }
+            Builtin::Sum => {
+                let start = take_kw(&mut kwargs, "start");
+                no_keywords(name, &kwargs)?;
+                let (it, start) = match (args.as_slice(), start) {
+                    ([it], s) => (it, s.unwrap_or(Value::Int(0))),
+                    ([it, s], None) => (it, s.clone()),
+                    _ => {
+                        return Err(VmError::type_error(format!(
+                            "sum() takes at most 2 arguments ({} given)",
+                            args.len()
+                        )));
+                    }
+                };
+                if matches!(start, Value::Str(_)) {
+                    return Err(VmError::type_error(
+                        "sum() can't sum strings [use ''.join(seq) instead]",
+                    ));
+                }
+                let mut total = start;
+                for v in ops::iterate(it)? {
+                    total = self.binary_op(BinOp::ADD, total, v)?;
+                }
+                Ok(total)
+            }
+            Builtin::List | Builtin::Tuple => {
+                no_keywords(name, &kwargs)?;
+                let items = match args.as_slice() {
+                    [] => Vec::new(),
+                    [it] => ops::iterate(it)?,
+                    _ => {
+                        return Err(VmError::type_error(format!(
+                            "{name} expected at most 1 argument, got {}",
+                            args.len()
+                        )));
+                    }
+                };
+                Ok(if b == Builtin::List {
+                    Value::list(items)
+                } else {
+                    Value::Tuple(items.into())
+                })
+            }
+            Builtin::Dict => {
+                let mut pairs = Vec::new();
+                match args.as_slice() {
+                    [] => {}
+                    [Value::Dict(d)] => pairs.extend(d.lock().iter().cloned()),
+                    [it] => {
+                        for item in ops::iterate(it)? {
+                            match ops::iterate(&item)?.as_slice() {
+                                [k, v] => pairs.push((k.clone(), v.clone())),
+                                other => {
+                                    return Err(VmError::py(
+                                        "ValueError",
+                                        format!(
+                                            "dictionary update sequence element has length \
+                                             {}; 2 is required",
+                                            other.len()
+                                        ),
+                                    ));
+                                }
+                            }
+                        }
+                    }
+                    _ => {
+                        return Err(VmError::type_error(format!(
+                            "dict expected at most 1 argument, got {}",
+                            args.len()
+                        )));
+                    }
+                }
+                pairs.extend(kwargs.into_iter().map(|(k, v)| (Value::Str(k), v)));
+                Ok(Value::Dict(Obj::new(DictObj::new(pairs))))
+            }
+            Builtin::Str | Builtin::Repr | Builtin::Bool => {
+                no_keywords(name, &kwargs)?;
+                match (b, args.as_slice()) {
+                    (Builtin::Str, []) => Ok(Value::str("")),
+                    (Builtin::Bool, []) => Ok(Value::Bool(false)),
+                    (Builtin::Str, [v]) => Ok(Value::str(&v.to_str())),
+                    (Builtin::Repr, [v]) => Ok(Value::str(&v.repr())),
+                    (Builtin::Bool, [v]) => Ok(Value::Bool(v.truthy()?)),
+                    _ => Err(VmError::type_error(format!(
+                        "{name}() takes at most 1 argument ({} given)",
+                        args.len()
+                    ))),
+                }
+            }
+            Builtin::Round => {
+                let nd = take_kw(&mut kwargs, "ndigits");
+                no_keywords(name, &kwargs)?;
+                let (x, nd) = match (args.as_slice(), nd) {
+                    ([x], nd) => (x, nd),
+                    ([x, nd], None) => (x, Some(nd.clone())),
+                    _ => return Err(VmError::type_error("round() takes 1 or 2 arguments")),
+                };
+                round(x, nd)
+            }
+            Builtin::Any | Builtin::All => {
+                no_keywords(name, &kwargs)?;
+                one_arg(name, &args)?;
+                let want = b == Builtin::Any;
+                for v in ops::iterate(&args[0])? {
+                    if v.truthy()? == want {
+                        return Ok(Value::Bool(want));
+                    }
+                }
+                Ok(Value::Bool(!want))
+            }
+            Builtin::Reversed => {
+                no_keywords(name, &kwargs)?;
+                one_arg(name, &args)?;
+                if matches!(args[0], Value::Dict(_) | Value::SeqIter(_)) {
+                    return Err(VmError::type_error(format!(
+                        "'{}' object is not reversible",
+                        args[0].type_name()
+                    )));
+                }
+                let mut items = ops::iterate(&args[0])?;
+                items.reverse();
+                Ok(iterator(items))
+            }
+            Builtin::Map => {
+                no_keywords(name, &kwargs)?;
+                let Some((f, its)) = args.split_first() else {
+                    return Err(VmError::type_error(
+                        "map() must have at least two arguments.",
+                    ));
+                };
+                if its.is_empty() {
+                    return Err(VmError::type_error(
+                        "map() must have at least two arguments.",
+                    ));
+                }
+                let cols = its
+                    .iter()
+                    .map(ops::iterate)
+                    .collect::<Result<Vec<_>, _>>()?;
+                let n = cols.iter().map(Vec::len).min().unwrap_or(0);
+                let mut out = Vec::with_capacity(n);
+                for i in 0..n {
+                    let call = cols.iter().map(|c| c[i].clone()).collect();
+                    out.push(self.call_value(f, call)?);
+                }
+                Ok(iterator(out))
+            }
+            Builtin::Filter => {
+                no_keywords(name, &kwargs)?;
+                let [f, it] = args.as_slice() else {
+                    return Err(VmError::type_error(format!(
+                        "filter expected 2 arguments, got {}",
+                        args.len()
+                    )));
+                };
+                let mut out = Vec::new();
+                for v in ops::iterate(it)? {
+                    let keep = match f {
+                        Value::None => v.truthy()?,
+                        f => self.call_value(f, vec![v.clone()])?.truthy()?,
+                    };
+                    if keep {
+                        out.push(v);
+                    }
+                }
+                Ok(iterator(out))
+            }
+            other => Err(VmError::py(
+                "SystemError",
+                format!("{} is not a collection builtin", other.name()),
+            )),
+        }
+    }
+}
+
+/// `round(x[, ndigits])`: an int without digits (ties to even), else a float.
+fn round(x: &Value, ndigits: Option<Value>) -> Result<Value, VmError> {
+    let nd = match &ndigits {
+        None | Some(Value::None) => None,
+        Some(v) => Some(v.as_i64().ok_or_else(|| {
+            VmError::type_error(format!(
+                "'{}' object cannot be interpreted as an integer",
+                v.type_name()
+            ))
+        })?),
+    };
+    match (x, nd) {
+        (Value::Int(i), _) => Ok(Value::Int(*i)),
+        (Value::Bool(b), _) => Ok(Value::Int(i64::from(*b))),
+        (v, None) => {
+            let f = v.as_f64().ok_or_else(|| {
+                VmError::type_error(format!(
+                    "type {} doesn't define __round__ method",
+                    v.type_name()
+                ))
+            })?;
+            if !f.is_finite() {
+                return Err(VmError::py(
+                    if f.is_nan() {
+                        "ValueError"
+                    } else {
+                        "OverflowError"
+                    },
+                    if f.is_nan() {
+                        "cannot convert float NaN to integer"
+                    } else {
+                        "cannot convert float infinity to integer"
+                    },
+                ));
+            }
+            Ok(Value::Int(f.round_ties_even() as i64))
+        }
+        (v, Some(n)) => {
+            let f = v.as_f64().ok_or_else(|| {
+                VmError::type_error(format!(
+                    "type {} doesn't define __round__ method",
+                    v.type_name()
+                ))
+            })?;
+            // Through the shortest decimal text, as CPython's correctly rounded `round` does.
+            let text = format!("{:.*}", n.clamp(0, 300) as usize, f);
+            let r: f64 = if n >= 0 {
+                text.parse().unwrap_or(f)
+            } else {
+                let p = 10f64.powi((-n) as i32);
+                (f / p).round_ties_even() * p
+            };
+            Ok(Value::Float(r))
+        }
+    }
+}
