@@ -57,7 +57,7 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Print the engine's benchmark figures (ns per cell, ns per instruction, speedups).
     Bench(BenchArgs),
-    /// Print the bytecode of every function in a Python file, in the layout of `python3 -m dis`.
+    /// Print a Python file's bytecode as `python3 -m dis` does: the module, then each code object.
     Dis(DisArgs),
     /// List the guided lessons, or run them all and check each one's claim (--check).
     Lessons(LessonsArgs),

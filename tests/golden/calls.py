@@ -38,6 +38,7 @@ start = time.perf_counter()
 t1 = threading.Thread(target=work, args=(100,), kwargs={"label": "t1"})
 t1.start()
 t1.join()
-print(f"took {time.perf_counter() - start:.2f}s", flush=True)
+print(f"took {time.perf_counter() - start >= 0}", flush=True)
+print(f"{'é'!a} {'x'!a} {1.5:.2e} {1e-7} {12345.678:,.1f} {0.25:.0%}")
 if __name__ == "__main__":
     print(calls([3], {"label": "o"}))

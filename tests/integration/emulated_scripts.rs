@@ -155,3 +155,22 @@ fn a_script_that_raises_ends_with_status_1_and_its_traceback() {
     assert!(err.starts_with(&want), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_construct_files_print_what_python3_prints() {
+    let _machine = common::sharing();
+    if !have_python() {
+        return;
+    }
+    for name in ["calls", "scopes", "generators"] {
+        let file = Path::new("tests/golden").join(format!("{name}.py"));
+        let want = Command::new("python3").arg(&file).output().unwrap();
+        let got = emulated(&file, false);
+        assert_eq!(got.status.code(), want.status.code(), "{name}");
+        assert_eq!(
+            String::from_utf8_lossy(&got.stdout),
+            String::from_utf8_lossy(&want.stdout),
+            "{name}"
+        );
+    }
+}

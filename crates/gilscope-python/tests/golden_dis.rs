@@ -1,6 +1,7 @@
-//! The compiler against CPython 3.11 itself: every code object of every bundled program (and of
-//! a file of constructs) disassembles exactly as `python3.11 -m dis` printed it into
-//! `tests/golden/` (`tests/golden/regen.sh` makes them anew). Needs nothing but this crate.
+//! The compiler against CPython 3.11 itself: every code object of every bundled program, of the
+//! construct files and of the source texts' example scripts disassembles exactly as
+//! `python3.11 -m dis` printed it into `tests/golden/` (`tests/golden/regen.sh` makes them anew).
+//! Needs nothing but this crate.
 
 use std::path::{Path, PathBuf};
 
@@ -41,12 +42,27 @@ fn every_function_disassembles_exactly_as_cpython_311_dis() {
         "tests/golden/constructs.py",
         "tests/golden/calls.py",
         "tests/golden/scopes.py",
+        "tests/golden/generators.py",
     ];
-    for f in files {
+    // The source texts' example scripts, whose listings are `seed-NAME.dis`.
+    let seeds = [
+        "tests/scripts/blot.py",
+        "tests/scripts/count_threads.py",
+        "tests/scripts/download.py",
+        "tests/scripts/numba_prange.py",
+        "tests/scripts/numpy_dot.py",
+        "tests/scripts/sum_squares.py",
+    ];
+    for f in files.into_iter().chain(seeds) {
         let source = std::fs::read_to_string(top().join(f)).unwrap();
         let module = compile(&source, f).unwrap_or_else(|e| panic!("{f}: {e}"));
         let got = without_addresses(&disassemble_recursive(&module.code));
-        let name = Path::new(f).file_stem().unwrap().to_str().unwrap();
+        let stem = Path::new(f).file_stem().unwrap().to_str().unwrap();
+        let name = if f.starts_with("tests/scripts/") {
+            format!("seed-{stem}")
+        } else {
+            stem.to_owned()
+        };
         let golden =
             std::fs::read_to_string(top().join(format!("tests/golden/{name}.dis"))).unwrap();
         let want = without_addresses(&golden);

@@ -152,14 +152,14 @@ fn apply_static_swaps(instrs: &mut [Instr], mut i: usize) {
 }
 
 impl Cfg {
-    /// Puts `ops` (without a line) at the start of the entry block.
-    pub fn prepend(&mut self, ops: &[Op]) {
+    /// Puts `ops`, each with its line, at the start of the entry block.
+    pub fn prepend(&mut self, ops: &[(Op, Option<u32>)]) {
         let entry = &mut self.blocks[0].instrs;
         entry.splice(
             0..0,
-            ops.iter().map(|&op| Instr {
+            ops.iter().map(|&(op, line)| Instr {
                 ins: Ins::Op(op),
-                line: None,
+                line,
             }),
         );
     }

@@ -150,27 +150,34 @@ impl<'a> Ctx<'a> {
         let name = match kind {
             Comp::List => "<listcomp>",
             Comp::Dict => "<dictcomp>",
+            Comp::Generator => "<genexpr>",
         };
         let mut cg = self.scoped(e, name, line, None, imported)?;
         cg.varnames = vec![".0".to_owned()];
         cg.argcount = 1;
         cg.line = Some(line);
         cg.emit(Op::Resume);
-        cg.emit(match kind {
-            Comp::List => Op::BuildList(0),
-            Comp::Dict => Op::BuildMap(0),
-        });
+        match kind {
+            Comp::List => cg.emit(Op::BuildList(0)),
+            Comp::Dict => cg.emit(Op::BuildMap(0)),
+            Comp::Generator => {}
+        }
         cg.comprehension_generator(gens, 0, 0, elt, val, kind)?;
+        if kind == Comp::Generator {
+            cg.line = None;
+            cg.emit_const(Value::None);
+        }
         cg.emit(Op::ReturnValue);
         Ok(Arc::new(cg.finish(false)))
     }
 }
 
-/// The containers a comprehension builds (sets and generators are not modelled yet).
+/// What a comprehension builds (sets are not modelled yet).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Comp {
     List,
     Dict,
+    Generator,
 }
 
 /// Loop context for `break` / `continue`.
@@ -385,13 +392,19 @@ impl<'c, 'a> CodeGen<'c, 'a> {
             }
         }
         // `insert_prefix_instructions`: COPY_FREE_VARS, then a MAKE_CELL per cell in slot order.
+        // A generator's frame becomes the generator object first (RETURN_GENERATOR, POP_TOP).
         let mut prefix = Vec::new();
         if !freevars.is_empty() {
-            prefix.push(Op::CopyFreeVars(freevars.len() as u32));
+            prefix.push((Op::CopyFreeVars(freevars.len() as u32), None));
         }
         let mut cell_slots: Vec<u32> = fixed[..cellvars.len()].to_vec();
         cell_slots.sort_unstable();
-        prefix.extend(cell_slots.into_iter().map(Op::MakeCell));
+        prefix.extend(cell_slots.into_iter().map(|k| (Op::MakeCell(k), None)));
+        let is_generator = matches!(self.scope, Scope::Function(info) if info.generator);
+        if is_generator {
+            prefix.push((Op::ReturnGenerator, Some(self.firstlineno)));
+            prefix.push((Op::PopTop, None));
+        }
         self.cfg.map_derefs(&fixed);
         self.cfg.prepend(&prefix);
         let mut consts = self.consts;
@@ -422,6 +435,7 @@ impl<'c, 'a> CodeGen<'c, 'a> {
             ops,
             lines,
             reports_state,
+            is_generator,
         }
     }
 

@@ -5,7 +5,7 @@ use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::Ranged;
 
 use super::cfg::{self, Ins, Jump};
-use super::codegen::{CodeGen, Comp};
+use super::codegen::{CodeGen, Comp, Scope};
 use super::{CompileError, fold};
 use crate::vm::code::{BinOp, CmpOp, Op};
 use crate::vm::value::Value;
@@ -268,9 +268,21 @@ impl CodeGen<'_, '_> {
                 self.comprehension(e, Comp::Dict, &x.generators, key, Some(&x.value))?;
             }
             Expr::SetComp(x) => return Err(self.ctx.unsupported(x, "a set comprehension")),
-            Expr::Generator(x) => return Err(self.ctx.unsupported(x, "a generator expression")),
+            Expr::Generator(x) => {
+                self.comprehension(e, Comp::Generator, &x.generators, &x.elt, None)?;
+            }
             Expr::Await(x) => return Err(self.ctx.unsupported(x, "await")),
-            Expr::Yield(x) => return Err(self.ctx.unsupported(x, "yield")),
+            Expr::Yield(y) => {
+                if matches!(self.scope, Scope::Module) {
+                    return Err(self.ctx.error(y, "'yield' outside function"));
+                }
+                match &y.value {
+                    Some(v) => self.expr(v)?,
+                    None => self.emit_const(Value::None),
+                }
+                self.emit(Op::YieldValue);
+                self.emit(Op::ResumeAfterYield);
+            }
             Expr::YieldFrom(x) => return Err(self.ctx.unsupported(x, "yield from")),
             Expr::Named(x) => return Err(self.ctx.unsupported(x, "an assignment expression (:=)")),
             Expr::Set(x) => return Err(self.ctx.unsupported(x, "a set display")),
@@ -375,6 +387,11 @@ impl CodeGen<'_, '_> {
                 (Comp::Dict, Some(v)) => {
                     self.expr(v)?;
                     self.emit(Op::MapAdd(depth + 1));
+                }
+                (Comp::Generator, _) => {
+                    self.emit(Op::YieldValue);
+                    self.emit(Op::ResumeAfterYield);
+                    self.emit(Op::PopTop);
                 }
                 _ => self.emit(Op::ListAppend(depth + 1)),
             }

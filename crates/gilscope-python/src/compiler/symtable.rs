@@ -41,6 +41,8 @@ pub(super) struct ScopeInfo {
     globals: BTreeSet<String>,
     nonlocals: BTreeSet<String>,
     children: Vec<TextSize>,
+    /// Whether it yields (a generator function or a generator expression).
+    pub(super) generator: bool,
     /// Every name's binding, once analysed.
     pub(super) symbols: HashMap<String, Sym>,
 }
@@ -324,9 +326,18 @@ impl Builder {
                 self.expr(&l.body);
                 self.leave();
             }
+            Expr::Yield(_) | Expr::YieldFrom(_) => {
+                self.cur().generator = true;
+                walk_expr(self, e);
+            }
             Expr::ListComp(c) => self.comprehension(e.start(), &c.generators, &[&c.elt]),
             Expr::SetComp(c) => self.comprehension(e.start(), &c.generators, &[&c.elt]),
-            Expr::Generator(c) => self.comprehension(e.start(), &c.generators, &[&c.elt]),
+            Expr::Generator(c) => {
+                self.comprehension(e.start(), &c.generators, &[&c.elt]);
+                if let Some(s) = self.table.scopes.get_mut(&e.start()) {
+                    s.generator = true;
+                }
+            }
             Expr::DictComp(c) => {
                 let mut elts: Vec<&Expr> = c.key.as_deref().into_iter().collect();
                 elts.push(&c.value);

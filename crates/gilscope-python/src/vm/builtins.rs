@@ -1,6 +1,6 @@
 //! The builtins teaching code loops with: `enumerate`, `zip`, `sorted`, `sum`, `map`,
 //! `filter`, `any`, `all`, `reversed` and the constructors `list`, `tuple`, `dict`, `str`,
-//! `bool`, with `round` and `repr`. The iterators they return are taken whole, as a list would
+//! `bool`, with `round`, `repr`, `iter` and `next`. The iterators they return are taken whole, as a list would
 //! be (their items are what CPython's lazy iterators would yield).
 
 use std::cmp::Ordering;
@@ -34,6 +34,8 @@ impl Builtin {
                 | Builtin::Repr
                 | Builtin::Map
                 | Builtin::Filter
+                | Builtin::Next
+                | Builtin::Iter
         )
     }
 }
@@ -121,7 +123,8 @@ impl<H: Host> Vm<'_, H> {
                         ))
                     })?,
                 };
-                let items = ops::iterate(it)?
+                let items = self
+                    .iterate(it)?
                     .into_iter()
                     .enumerate()
                     .map(|(k, v)| Value::Tuple(Arc::from([Value::Int(start + k as i64), v])))
@@ -136,7 +139,7 @@ impl<H: Host> Vm<'_, H> {
                 no_keywords(name, &kwargs)?;
                 let cols = args
                     .iter()
-                    .map(ops::iterate)
+                    .map(|c| self.iterate(c))
                     .collect::<Result<Vec<_>, _>>()?;
                 let n = cols.iter().map(Vec::len).min().unwrap_or(0);
                 if strict && cols.iter().any(|c| c.len() != n) {
@@ -158,7 +161,7 @@ impl<H: Host> Vm<'_, H> {
                     .unwrap_or(false);
                 no_keywords(name, &kwargs)?;
                 one_arg(name, &args)?;
-                let items = ops::iterate(&args[0])?;
+                let items = self.iterate(&args[0])?;
                 let keys = match &key {
                     Some(f) => items
                         .iter()
@@ -201,7 +204,7 @@ impl<H: Host> Vm<'_, H> {
                     ));
                 }
                 let mut total = start;
-                for v in ops::iterate(it)? {
+                for v in self.iterate(it)? {
                     total = self.binary_op(BinOp::ADD, total, v)?;
                 }
                 Ok(total)
@@ -210,7 +213,7 @@ impl<H: Host> Vm<'_, H> {
                 no_keywords(name, &kwargs)?;
                 let items = match args.as_slice() {
                     [] => Vec::new(),
-                    [it] => ops::iterate(it)?,
+                    [it] => self.iterate(it)?,
                     _ => {
                         return Err(VmError::type_error(format!(
                             "{name} expected at most 1 argument, got {}",
@@ -230,8 +233,8 @@ impl<H: Host> Vm<'_, H> {
                     [] => {}
                     [Value::Dict(d)] => pairs.extend(d.lock().iter().cloned()),
                     [it] => {
-                        for item in ops::iterate(it)? {
-                            match ops::iterate(&item)?.as_slice() {
+                        for item in self.iterate(it)? {
+                            match self.iterate(&item)?.as_slice() {
                                 [k, v] => pairs.push((k.clone(), v.clone())),
                                 other => {
                                     return Err(VmError::py(
@@ -284,7 +287,7 @@ impl<H: Host> Vm<'_, H> {
                 no_keywords(name, &kwargs)?;
                 one_arg(name, &args)?;
                 let want = b == Builtin::Any;
-                for v in ops::iterate(&args[0])? {
+                for v in self.iterate(&args[0])? {
                     if v.truthy()? == want {
                         return Ok(Value::Bool(want));
                     }
@@ -300,7 +303,7 @@ impl<H: Host> Vm<'_, H> {
                         args[0].type_name()
                     )));
                 }
-                let mut items = ops::iterate(&args[0])?;
+                let mut items = self.iterate(&args[0])?;
                 items.reverse();
                 Ok(iterator(items))
             }
@@ -318,7 +321,7 @@ impl<H: Host> Vm<'_, H> {
                 }
                 let cols = its
                     .iter()
-                    .map(ops::iterate)
+                    .map(|c| self.iterate(c))
                     .collect::<Result<Vec<_>, _>>()?;
                 let n = cols.iter().map(Vec::len).min().unwrap_or(0);
                 let mut out = Vec::with_capacity(n);
@@ -337,7 +340,7 @@ impl<H: Host> Vm<'_, H> {
                     )));
                 };
                 let mut out = Vec::new();
-                for v in ops::iterate(it)? {
+                for v in self.iterate(it)? {
                     let keep = match f {
                         Value::None => v.truthy()?,
                         f => self.call_value(f, vec![v.clone()])?.truthy()?,
@@ -347,6 +350,45 @@ impl<H: Host> Vm<'_, H> {
                     }
                 }
                 Ok(iterator(out))
+            }
+            Builtin::Iter => {
+                no_keywords(name, &kwargs)?;
+                one_arg(name, &args)?;
+                match &args[0] {
+                    it @ (Value::SeqIter(_) | Value::Generator(_)) => Ok(it.clone()),
+                    v => Ok(iterator(self.iterate(v)?)),
+                }
+            }
+            Builtin::Next => {
+                no_keywords(name, &kwargs)?;
+                let (it, default) = match args.as_slice() {
+                    [it] => (it, None),
+                    [it, d] => (it, Some(d.clone())),
+                    _ => {
+                        return Err(VmError::type_error(format!(
+                            "next expected at most 2 arguments, got {}",
+                            args.len()
+                        )));
+                    }
+                };
+                let next = match it {
+                    Value::SeqIter(s) => ops::seq_next(s),
+                    Value::Generator(g) => {
+                        let g = g.clone();
+                        self.gen_next(&g)?
+                    }
+                    other => {
+                        return Err(VmError::type_error(format!(
+                            "'{}' object is not an iterator",
+                            other.type_name()
+                        )));
+                    }
+                };
+                match (next, default) {
+                    (Some(v), _) => Ok(v),
+                    (None, Some(d)) => Ok(d),
+                    (None, None) => Err(VmError::py("StopIteration", "")),
+                }
             }
             other => Err(VmError::py(
                 "SystemError",

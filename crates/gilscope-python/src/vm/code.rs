@@ -224,6 +224,12 @@ pub enum Op {
     MakeCell(u32),
     /// Copy the function's `n` closure cells into the last local slots.
     CopyFreeVars(u32),
+    /// Make the frame a generator object and return it to the caller.
+    ReturnGenerator,
+    /// Suspend the generator, handing TOS to whoever resumed it.
+    YieldValue,
+    /// `RESUME 1`: where a generator goes on after a yield; an eval-breaker checkpoint.
+    ResumeAfterYield,
 }
 
 /// How an instruction's argument is shown.
@@ -313,6 +319,9 @@ impl Op {
             Op::LoadClosure(n) => ("LOAD_CLOSURE", Some(n), K::Deref),
             Op::MakeCell(n) => ("MAKE_CELL", Some(n), K::Deref),
             Op::CopyFreeVars(n) => ("COPY_FREE_VARS", Some(n), K::Plain),
+            Op::ReturnGenerator => ("RETURN_GENERATOR", None, K::None),
+            Op::YieldValue => ("YIELD_VALUE", None, K::None),
+            Op::ResumeAfterYield => ("RESUME", Some(1), K::Plain),
         }
     }
 
@@ -415,6 +424,8 @@ pub struct Code {
     pub ops: Vec<Op>,
     /// Source line of each instruction, where it has one.
     pub lines: Vec<Option<u32>>,
+    /// Whether calling it makes a generator (`CO_GENERATOR`).
+    pub is_generator: bool,
     /// Whether the host sees this function's first argument as the program's state (heat grid).
     pub reports_state: bool,
 }

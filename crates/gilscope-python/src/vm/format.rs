@@ -2,7 +2,7 @@
 //! str, as f-strings' `FORMAT_VALUE` and `format()` use it (`{x:.2f}`, `{n:,}`, `{s:>8}`).
 
 use super::VmError;
-use super::value::{Value, float_repr};
+use super::value::{Value, float_repr, python_exponent};
 
 /// A parsed `[[fill]align][sign][z][#][0][width][grouping][.precision][type]`.
 #[derive(Debug, Default)]
@@ -187,20 +187,12 @@ fn format_int(s: &Spec, i: i64) -> Result<String, VmError> {
 }
 
 /// `1.5e3` in Python's layout `1.5e+03`.
-fn python_exp(rust: &str, upper: bool) -> String {
-    let (mant, exp) = rust.split_once('e').unwrap_or((rust, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let sign = if exp < 0 { '-' } else { '+' };
-    let e = if upper { 'E' } else { 'e' };
-    format!("{mant}{e}{sign}{:02}", exp.abs())
-}
-
+/// Drops trailing zeros (and a bare point) from the mantissa, as `%g` does.
 fn strip_zeros(s: &str) -> String {
-    match s.split_once(['e', 'E']) {
-        Some((m, e)) if m.contains('.') => {
-            let m = m.trim_end_matches('0').trim_end_matches('.');
-            let sep = &s[m.len()..].chars().find(|c| *c == 'e' || *c == 'E');
-            format!("{m}{}{e}", sep.unwrap_or('e'))
+    match s.find(['e', 'E']) {
+        Some(at) if s[..at].contains('.') => {
+            let m = s[..at].trim_end_matches('0').trim_end_matches('.');
+            format!("{m}{}", &s[at..])
         }
         None if s.contains('.') => s.trim_end_matches('0').trim_end_matches('.').to_owned(),
         _ => s.to_owned(),
@@ -218,14 +210,16 @@ fn general(x: f64, p: usize, alternate: bool, upper: bool) -> String {
     let out = if -4 <= exp && exp < p as i32 {
         format!("{:.*}", (p as i32 - 1 - exp).max(0) as usize, x)
     } else {
-        python_exp(&sci, upper)
+        python_exponent(&sci, upper)
     };
     if alternate { out } else { strip_zeros(&out) }
 }
 
 fn format_float(s: &Spec, x: f64) -> Result<String, VmError> {
-    if matches!(s.ty, Some('c' | 'd' | 'b' | 'o' | 'x' | 'X')) {
-        return Err(unknown_code(s.ty.unwrap_or('d'), "float"));
+    if let Some(t) = s.ty
+        && !matches!(t, 'e' | 'E' | 'f' | 'F' | 'g' | 'G' | 'n' | '%')
+    {
+        return Err(unknown_code(t, "float"));
     }
     let negative = x.is_sign_negative() && !x.is_nan();
     let a = x.abs();
@@ -240,7 +234,9 @@ fn format_float(s: &Spec, x: f64) -> Result<String, VmError> {
     } else {
         match s.ty {
             Some('f' | 'F') => format!("{:.*}", s.precision.unwrap_or(6), a),
-            Some('e' | 'E') => python_exp(&format!("{:.*e}", s.precision.unwrap_or(6), a), upper),
+            Some('e' | 'E') => {
+                python_exponent(&format!("{:.*e}", s.precision.unwrap_or(6), a), upper)
+            }
             Some('g' | 'G') => general(a, s.precision.unwrap_or(6), s.alternate, upper),
             Some('%') => format!("{:.*}%", s.precision.unwrap_or(6), a * 100.0),
             _ => match s.precision {

@@ -7,6 +7,7 @@ mod builtins;
 mod call;
 pub mod code;
 mod format;
+pub mod generator;
 pub mod globals;
 pub mod npscalar;
 mod numpy;
@@ -22,6 +23,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 pub use call::Kwargs;
 use code::{BinOp, Code, Op};
+use generator::{Exit, FrameState, GenObj, Resume};
 pub use globals::Globals;
 use object::Obj;
 use value::{ArrayObj, Builtin, CellObj, Function, SeqIter, StdModule, Value};
@@ -301,28 +303,104 @@ impl<'a, H: Host> Vm<'a, H> {
     }
 
     /// Executes one frame of `code` with its locals.
-    fn frame(&mut self, code: &Arc<Code>, mut locals: Vec<Value>) -> Result<Value, VmError> {
-        let mut stack: Vec<Value> = Vec::with_capacity(16);
+    fn frame(&mut self, code: &Arc<Code>, locals: Vec<Value>) -> Result<Value, VmError> {
+        let mut st = FrameState {
+            code: Arc::clone(code),
+            stack: Vec::with_capacity(16),
+            locals,
+            pc: 0,
+        };
+        match self.run_frame(&mut st)? {
+            Exit::Return(v) => Ok(v),
+            Exit::Generator => Ok(Value::Generator(Obj::new(GenObj::new(st)))),
+            Exit::Yield(_) => Err(VmError::py("SystemError", "yield outside a generator")),
+        }
+    }
+
+    /// Runs a frame from where it stands until it returns, yields or becomes a generator.
+    fn run_frame(&mut self, st: &mut FrameState) -> Result<Exit, VmError> {
+        let code = Arc::clone(&st.code);
         let ops = &code.ops[..];
-        let mut pc = 0usize;
         let mut executed = 0u64;
         let result = loop {
-            let Some(&op) = ops.get(pc) else {
+            let Some(&op) = ops.get(st.pc) else {
                 break Err(VmError::py("SystemError", "fell off the end of the code"));
             };
-            pc += 1;
+            st.pc += 1;
             executed += 1;
-            let step = self.step(op, code, &mut stack, &mut locals, &mut pc, &mut executed);
+            let step = self.step(
+                op,
+                &code,
+                &mut st.stack,
+                &mut st.locals,
+                &mut st.pc,
+                &mut executed,
+            );
             if let Err(e) = step {
-                break Err(e.locate(code, pc - 1));
+                break Err(e.locate(&code, st.pc - 1));
             }
-            if matches!(op, Op::ReturnValue) {
-                break stack.pop().ok_or_else(underflow);
+            if matches!(op, Op::ReturnValue | Op::YieldValue | Op::ReturnGenerator) {
+                break match op {
+                    Op::ReturnGenerator => Ok(Exit::Generator),
+                    Op::YieldValue => st.stack.pop().map(Exit::Yield).ok_or_else(underflow),
+                    _ => st.stack.pop().map(Exit::Return).ok_or_else(underflow),
+                };
             }
         };
         self.instructions += executed;
         self.kwnames = None;
-        result.map_err(|e| e.traced(code, pc.saturating_sub(1)))
+        result.map_err(|e| e.traced(&code, st.pc.saturating_sub(1)))
+    }
+
+    /// Resumes a generator (sending `None`): its next value, or `None` once it is done.
+    pub fn gen_next(&mut self, g: &GenObj) -> Result<Option<Value>, VmError> {
+        let mut st = match g.take() {
+            Resume::Frame(f) => f,
+            Resume::Running => {
+                return Err(VmError::py("ValueError", "generator already executing"));
+            }
+            Resume::Finished => return Ok(None),
+        };
+        if self.depth >= MAX_DEPTH {
+            g.put_back(Some(st));
+            return Err(VmError::py(
+                "RecursionError",
+                "maximum recursion depth exceeded",
+            ));
+        }
+        // The value `send` passes in: what the POP_TOP after the yield drops.
+        st.stack.push(Value::None);
+        self.depth += 1;
+        let r = self.run_frame(&mut st);
+        self.depth -= 1;
+        match r {
+            Ok(Exit::Yield(v)) => {
+                g.put_back(Some(st));
+                Ok(Some(v))
+            }
+            Ok(_) => {
+                g.put_back(None);
+                Ok(None)
+            }
+            Err(e) => {
+                g.put_back(None);
+                Err(e)
+            }
+        }
+    }
+
+    /// The items of an iterable, a generator run to its end included.
+    pub(crate) fn iterate(&mut self, v: &Value) -> Result<Vec<Value>, VmError> {
+        match v {
+            Value::Generator(g) => {
+                let mut out = Vec::new();
+                while let Some(x) = self.gen_next(g)? {
+                    out.push(x);
+                }
+                Ok(out)
+            }
+            other => ops::iterate(other),
+        }
     }
 
     /// Executes one instruction (the body of the eval loop).
@@ -337,7 +415,9 @@ impl<'a, H: Host> Vm<'a, H> {
         executed: &mut u64,
     ) -> Result<(), VmError> {
         match op {
-            Op::Resume => self.checkpoint(*executed)?,
+            Op::Resume | Op::ResumeAfterYield => self.checkpoint(*executed)?,
+            // The eval loop ends the run of the frame at these.
+            Op::ReturnGenerator | Op::YieldValue => {}
             Op::LoadFast(n) => match &locals[n as usize] {
                 Value::Null => {
                     return Err(VmError::py(
@@ -600,7 +680,7 @@ impl<'a, H: Host> Vm<'a, H> {
                         stop,
                         step,
                     },
-                    it @ (Value::RangeIter { .. } | Value::SeqIter(_)) => it,
+                    it @ (Value::RangeIter { .. } | Value::SeqIter(_) | Value::Generator(_)) => it,
                     seq @ (Value::Tuple(_) | Value::List(_) | Value::IntPair(..)) => {
                         Value::SeqIter(Arc::new(SeqIter {
                             seq,
@@ -640,6 +720,10 @@ impl<'a, H: Host> Vm<'a, H> {
                         }
                     }
                     Some(Value::SeqIter(it)) => ops::seq_next(it),
+                    Some(Value::Generator(g)) => {
+                        let g = g.clone();
+                        self.gen_next(&g)?
+                    }
                     _ => {
                         return Err(VmError::py("SystemError", "FOR_ITER without iterator"));
                     }
@@ -954,7 +1038,8 @@ impl<'a, H: Host> Vm<'a, H> {
                 let v = stack.pop().ok_or_else(underflow)?;
                 let v = match flags & 3 {
                     1 => Value::str(&v.to_str()),
-                    2 | 3 => Value::str(&v.repr()),
+                    2 => Value::str(&v.repr()),
+                    3 => Value::str(&value::ascii_escaped(&v.repr())),
                     _ => v,
                 };
                 let s = match (&v, spec.is_empty()) {
@@ -1188,8 +1273,19 @@ impl<'a, H: Host> Vm<'a, H> {
             | Builtin::NpRandomRand
             | Builtin::ArraySum
             | Builtin::NpLinspace
+            | Builtin::NpArange
             | Builtin::NpArraySplit => numpy::call(self, b, args),
-            other => ops::call_builtin(other, args),
+            other => {
+                // The builtins below take their iterables whole: a generator is run first.
+                let mut whole = Vec::with_capacity(args.len());
+                for a in args {
+                    whole.push(match a {
+                        Value::Generator(_) => Value::list(self.iterate(&a)?),
+                        a => a,
+                    });
+                }
+                ops::call_builtin(other, whole)
+            }
         }
     }
 }

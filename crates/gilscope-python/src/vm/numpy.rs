@@ -356,6 +356,32 @@ pub fn call<H: Host>(vm: &mut Vm<'_, H>, b: Builtin, args: Vec<Value>) -> Result
             })?;
             Ok(Value::Float(s))
         }
+        Builtin::NpArange => {
+            let nums: Option<Vec<f64>> = args.iter().map(Value::as_f64).collect();
+            let (start, stop, step) = match nums.as_deref() {
+                Some([stop]) => (0.0, *stop, 1.0),
+                Some([start, stop]) => (*start, *stop, 1.0),
+                Some([start, stop, step]) => (*start, *stop, *step),
+                _ => return Err(VmError::type_error("arange() takes 1 to 3 numbers")),
+            };
+            if step == 0.0 {
+                return Err(VmError::py("ZeroDivisionError", "division by zero"));
+            }
+            let n = ((stop - start) / step).ceil().max(0.0);
+            if n > 100_000_000.0 {
+                return Err(VmError::py(
+                    "MemoryError",
+                    format!("Unable to allocate an array of {n} elements"),
+                ));
+            }
+            let n = n as usize;
+            let bytes = n * std::mem::size_of::<f64>();
+            let mut a = vm.gil_released_if(zeros_releases_gil(bytes), || {
+                ArrayObj::from_fn(1, n, |_, j| start + j as f64 * step)
+            })?;
+            a.ndim = 1;
+            Ok(Value::Array(Obj::new(a)))
+        }
         Builtin::NpLinspace => {
             want(3)?;
             let (Some(start), Some(stop), Some(num)) =

@@ -39,6 +39,9 @@ pub enum Builtin {
     NpDot,
     /// `numpy.random.rand(n, m)`.
     NpRandomRand,
+    /// `numpy.arange([start,] stop[, step])` (its values as float64: gilscope's arrays hold
+    /// floats only).
+    NpArange,
     /// `numpy.linspace(start, stop, num)`.
     NpLinspace,
     /// `numpy.array_split(seq, sections)`.
@@ -81,6 +84,10 @@ pub enum Builtin {
     Map,
     /// `filter(function, iterable)`.
     Filter,
+    /// `next(iterator[, default])`.
+    Next,
+    /// `iter(iterable)`.
+    Iter,
     /// `time.perf_counter()`.
     TimePerfCounter,
     /// `time.perf_counter_ns()`.
@@ -135,11 +142,14 @@ impl Builtin {
             Builtin::Repr => "repr",
             Builtin::Map => "map",
             Builtin::Filter => "filter",
+            Builtin::Next => "next",
+            Builtin::Iter => "iter",
             Builtin::TimeSleep => "sleep",
             Builtin::NpZeros => "zeros",
             Builtin::NpDot => "dot",
             Builtin::NpRandomRand => "rand",
             Builtin::NpLinspace => "linspace",
+            Builtin::NpArange => "arange",
             Builtin::NpArraySplit => "array_split",
             Builtin::ListAppend => "append",
             Builtin::ArraySum => "sum",
@@ -186,6 +196,8 @@ impl Builtin {
             "repr" => Builtin::Repr,
             "map" => Builtin::Map,
             "filter" => Builtin::Filter,
+            "next" => Builtin::Next,
+            "iter" => Builtin::Iter,
             _ => return None,
         })
     }
@@ -314,6 +326,8 @@ impl StdModule {
             (StdModule::Numpy, "zeros") => b(Builtin::NpZeros),
             (StdModule::Numpy, "dot") => b(Builtin::NpDot),
             (StdModule::Numpy, "linspace") => b(Builtin::NpLinspace),
+            (StdModule::Numpy, "arange") => b(Builtin::NpArange),
+            (StdModule::Numpy, "sum") => b(Builtin::ArraySum),
             (StdModule::Numpy, "array_split") => b(Builtin::NpArraySplit),
             (StdModule::Numpy, "random") => Some(Value::Module(StdModule::NumpyRandom)),
             (StdModule::NumpyRandom, "rand") => b(Builtin::NpRandomRand),
@@ -675,6 +689,8 @@ pub enum Value {
     Thread(Obj<super::thread::ThreadObj>),
     /// A cell (only in a frame's slots and a closure).
     Cell(Arc<CellObj>),
+    /// A generator object.
+    Generator(Obj<super::generator::GenObj>),
 }
 
 impl Value {
@@ -702,6 +718,7 @@ impl Value {
             Value::Code(_) => "code",
             Value::Thread(_) => "Thread",
             Value::Cell(_) => "cell",
+            Value::Generator(_) => "generator",
         }
     }
 
@@ -867,6 +884,9 @@ impl Value {
                 let _ = write!(out, "<module '{}'>", m.name());
             }
             Value::Thread(t) => out.push_str(&t.repr()),
+            Value::Generator(g) => {
+                let _ = write!(out, "<generator object {}>", g.name);
+            }
             Value::Array(a) => {
                 let (n, m) = a.shape();
                 let _ = write!(out, "array(shape=({n}, {m}))");
@@ -900,14 +920,35 @@ pub fn float_repr(f: f64) -> String {
     let a = f.abs();
     if a != 0.0 && !(1e-4..1e16).contains(&a) {
         // Python writes e.g. 1e+16 and 1e-05.
-        let s = format!("{f:e}");
-        let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
-        let exp: i32 = exp.parse().unwrap_or(0);
-        let sign = if exp < 0 { '-' } else { '+' };
-        return format!("{mant}e{sign}{:02}", exp.abs());
+        return python_exponent(&format!("{f:e}"), false);
     }
     let s = format!("{f}");
     if s.contains('.') { s } else { format!("{s}.0") }
+}
+
+/// Rust's `1.5e-7` in Python's layout, `1.5e-07` (`E` when `upper`): a signed exponent of at
+/// least two digits.
+pub fn python_exponent(rust: &str, upper: bool) -> String {
+    let (mant, exp) = rust.split_once('e').unwrap_or((rust, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let sign = if exp < 0 { '-' } else { '+' };
+    let e = if upper { 'E' } else { 'e' };
+    format!("{mant}{e}{sign}{:02}", exp.abs())
+}
+
+/// `ascii()` of a repr: every non-ASCII character as `\xhh`, `\uhhhh` or `\Uhhhhhhhh`.
+pub fn ascii_escaped(repr: &str) -> String {
+    let mut out = String::with_capacity(repr.len());
+    for c in repr.chars() {
+        let n = c as u32;
+        match n {
+            0..=0x7f => out.push(c),
+            0x80..=0xff => out.push_str(&format!("\\x{n:02x}")),
+            0x100..=0xffff => out.push_str(&format!("\\u{n:04x}")),
+            _ => out.push_str(&format!("\\U{n:08x}")),
+        }
+    }
+    out
 }
 
 /// Python's `repr` of a str (single quotes unless the text holds one).

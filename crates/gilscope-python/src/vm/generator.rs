@@ -1,0 +1,91 @@
+//! Generators: a suspended frame (its code, value stack, locals and next instruction) that
+//! `next`, `for` and the builtins that drain iterables resume until it yields or returns.
+
+use std::sync::{Arc, Mutex};
+
+use super::code::Code;
+use super::value::Value;
+
+/// A frame that can stop and go on: the eval loop runs it, a generator keeps it between runs.
+#[derive(Debug)]
+pub struct FrameState {
+    /// The code it runs.
+    pub code: Arc<Code>,
+    /// Its value stack.
+    pub stack: Vec<Value>,
+    /// Its local slots (cells and free variables included).
+    pub locals: Vec<Value>,
+    /// The next instruction.
+    pub pc: usize,
+}
+
+/// How a run of a frame ended.
+pub enum Exit {
+    /// `RETURN_VALUE`.
+    Return(Value),
+    /// `YIELD_VALUE`: suspended, with the value yielded.
+    Yield(Value),
+    /// `RETURN_GENERATOR`: the frame becomes a generator object.
+    Generator,
+}
+
+/// Where a generator is.
+#[derive(Debug)]
+enum GenState {
+    /// Suspended (or not started), its frame kept.
+    Ready(FrameState),
+    /// Being resumed now.
+    Running,
+    /// Returned or raised.
+    Finished,
+}
+
+/// A generator object.
+#[derive(Debug)]
+pub struct GenObj {
+    /// Its function's name.
+    pub name: Arc<str>,
+    state: Mutex<GenState>,
+}
+
+/// What taking a generator's frame to resume it found.
+pub enum Resume {
+    /// The frame, to run.
+    Frame(FrameState),
+    /// It is running already (a generator resumed from inside itself).
+    Running,
+    /// It is done.
+    Finished,
+}
+
+impl GenObj {
+    /// A generator for the frame that reached `RETURN_GENERATOR`.
+    pub fn new(frame: FrameState) -> Self {
+        Self {
+            name: Arc::clone(&frame.code.name),
+            state: Mutex::new(GenState::Ready(frame)),
+        }
+    }
+
+    /// Takes the frame out to run it, marking the generator running.
+    pub fn take(&self) -> Resume {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        match std::mem::replace(&mut *s, GenState::Running) {
+            GenState::Ready(f) => Resume::Frame(f),
+            GenState::Running => Resume::Running,
+            GenState::Finished => {
+                *s = GenState::Finished;
+                Resume::Finished
+            }
+        }
+    }
+
+    /// Puts the frame back after a yield, or marks it finished (`None`).
+    pub fn put_back(&self, frame: Option<FrameState>) {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        *s = match frame {
+            Some(f) => GenState::Ready(f),
+            None => GenState::Finished,
+        };
+    }
+}
