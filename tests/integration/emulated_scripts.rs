@@ -174,3 +174,36 @@ fn the_construct_files_print_what_python3_prints() {
         );
     }
 }
+
+#[test]
+fn each_run_numbers_its_threads_from_one_as_a_new_python_would() {
+    use gilscope_engine::config::RunConfig;
+    use gilscope_engine::runtime::{CancelToken, run_blocking};
+    let _machine = common::sharing();
+    let dir = common::scratch_dir("emulated-names");
+    let file = dir.join("names.py");
+    std::fs::write(
+        &file,
+        "import threading\nt = threading.Thread(target=print, args=('hi',))\nt.start()\nt.join()\n",
+    )
+    .unwrap();
+    let cfg = RunConfig {
+        program: file.to_str().unwrap().to_owned(),
+        ..RunConfig::default()
+    };
+    // Two runs in one process (as the app makes them): each is a new program.
+    for _ in 0..2 {
+        let out = run_blocking(&cfg, None, &CancelToken::new()).unwrap();
+        let names: Vec<_> = out
+            .summary
+            .workers
+            .iter()
+            .filter_map(|w| w.name.clone())
+            .collect();
+        assert_eq!(names, ["MainThread", "Thread-1 (print)"]);
+        let po = out.summary.program_output.unwrap();
+        assert_eq!(po.stdout, "hi\n");
+        assert_eq!(po.exit_code, 0);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -156,6 +156,10 @@ pub trait Host {
     fn start_thread(&mut self, _thread: &Obj<thread::ThreadObj>) -> Result<(), VmError> {
         Err(VmError::py("RuntimeError", "can't start new thread"))
     }
+    /// The next `N` of a `Thread-N` name: `threading._counter`, one count per program run.
+    fn next_thread_number(&mut self) -> u64 {
+        1
+    }
     /// Called while blocked with the GIL released (a `join`): an error stops the wait.
     fn poll_cancel(&mut self) -> Result<(), VmError> {
         Ok(())

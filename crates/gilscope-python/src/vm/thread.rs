@@ -40,20 +40,19 @@ pub struct ThreadObj {
     changed: Condvar,
 }
 
-/// Numbers `Thread-N` names, as `threading._counter` does (one count per process).
-static NAME_COUNTER: AtomicU64 = AtomicU64::new(0);
-
 impl ThreadObj {
-    /// A new, unstarted thread; `name` None gives CPython's `Thread-N (target)`.
+    /// A new, unstarted thread; `name` None gives CPython's `Thread-N (target)`, `N` being
+    /// `number` (`threading._counter`'s next value).
     pub fn new(
         target: Value,
         args: Vec<Value>,
         kwargs: Kwargs,
         name: Option<Arc<str>>,
         daemon: bool,
+        number: u64,
     ) -> Self {
         let name = name.unwrap_or_else(|| {
-            let n = NAME_COUNTER.fetch_add(1, Ordering::Relaxed) + 1;
+            let n = number;
             match &target {
                 Value::Function(f) => Arc::from(format!("Thread-{n} ({})", f.code.name)),
                 Value::Builtin(b) => Arc::from(format!("Thread-{n} ({})", b.name())),
@@ -81,6 +80,7 @@ impl ThreadObj {
             Vec::new(),
             Some(Arc::from("MainThread")),
             false,
+            0,
         );
         *t.lock_state() = ThreadState::Started;
         t

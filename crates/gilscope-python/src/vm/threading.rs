@@ -118,8 +118,13 @@ impl<H: Host> Vm<'_, H> {
                     None | Some(Value::None) => self.current().daemon.load(Ordering::Relaxed),
                     Some(v) => v.truthy()?,
                 };
+                let number = if name.is_none() {
+                    self.host.next_thread_number()
+                } else {
+                    0
+                };
                 Ok(Value::Thread(Obj::new(ThreadObj::new(
-                    target, targs, tkwargs, name, daemon,
+                    target, targs, tkwargs, name, daemon, number,
                 ))))
             }
             Builtin::ThreadingCurrentThread => Ok(Value::Thread(self.current())),

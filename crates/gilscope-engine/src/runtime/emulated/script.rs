@@ -4,7 +4,7 @@
 //! output, and its exit status as python3's. Waiting in `start()`, `join()` and at the end of
 //! the program for the threads not yet done is a lock wait, with the GIL released.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -76,6 +76,8 @@ struct Shared {
     tx: Sender<WorkerMsg>,
     discipline: RefcountDiscipline,
     next_worker: AtomicUsize,
+    /// `threading._counter`: numbers the threads named `Thread-N`.
+    thread_counter: AtomicU64,
     handles: Arc<Mutex<Vec<JoinHandle<()>>>>,
     /// Every thread started, by worker index (index 0 is the main thread).
     threads: Arc<Mutex<Vec<Obj<ThreadObj>>>>,
@@ -216,6 +218,10 @@ impl Host for ScriptHost {
 
     fn write_stdout(&mut self, text: &str) {
         self.shared.output().write(false, text);
+    }
+
+    fn next_thread_number(&mut self) -> u64 {
+        self.shared.thread_counter.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     fn poll_cancel(&mut self) -> Result<(), VmError> {
@@ -391,6 +397,7 @@ pub(super) fn run(
         tx,
         discipline: cfg.interpreter.refcount(),
         next_worker: AtomicUsize::new(1),
+        thread_counter: AtomicU64::new(0),
         handles: Arc::clone(&handles),
         threads: Arc::clone(&threads),
         output: Arc::clone(&output),
