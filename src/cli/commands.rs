@@ -300,9 +300,10 @@ pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()
         let processes: std::collections::BTreeSet<u32> = s.workers.iter().map(|w| w.pid).collect();
         writeln!(
             out,
-            "{}.py as a script: {} threads in {} {}",
+            "{}.py as a script: {} thread{} in {} {}",
             s.program,
             s.workers.len(),
+            if s.workers.len() == 1 { "" } else { "s" },
             processes.len(),
             if processes.len() == 1 {
                 "process"
