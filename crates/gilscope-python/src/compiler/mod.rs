@@ -94,14 +94,15 @@ pub fn compile(source: &str, file: &str) -> Result<CompiledModule, CompileError>
         }
     })?;
     let module = parsed.into_syntax();
+    let symbols = symtable::SymbolTable::build(&module.body);
     let ctx = Ctx {
-        symbols: symtable::SymbolTable::build(&module.body),
+        explicit_globals: symbols.declared_globals(),
+        symbols,
         file: Arc::from(file),
         source,
         index: &index,
         ns: RefCell::default(),
         state_funcs: module::state_functions(&module.body),
-        explicit_globals: module::global_declarations(&module.body),
         functions: RefCell::default(),
     };
     ctx.module(&module.body)

@@ -68,47 +68,6 @@ impl Ctx<'_> {
     }
 }
 
-/// Every name a `global` statement declares, anywhere in the file.
-pub(super) fn global_declarations(body: &[Stmt]) -> HashSet<String> {
-    fn walk(body: &[Stmt], out: &mut HashSet<String>) {
-        for s in body {
-            match s {
-                Stmt::Global(g) => out.extend(g.names.iter().map(|n| n.id.to_string())),
-                Stmt::FunctionDef(f) => walk(&f.body, out),
-                Stmt::ClassDef(c) => walk(&c.body, out),
-                Stmt::If(i) => {
-                    walk(&i.body, out);
-                    for c in &i.elif_else_clauses {
-                        walk(&c.body, out);
-                    }
-                }
-                Stmt::For(f) => {
-                    walk(&f.body, out);
-                    walk(&f.orelse, out);
-                }
-                Stmt::While(w) => {
-                    walk(&w.body, out);
-                    walk(&w.orelse, out);
-                }
-                Stmt::With(w) => walk(&w.body, out),
-                Stmt::Try(t) => {
-                    walk(&t.body, out);
-                    for h in &t.handlers {
-                        let ast::ExceptHandler::ExceptHandler(h) = h;
-                        walk(&h.body, out);
-                    }
-                    walk(&t.orelse, out);
-                    walk(&t.finalbody, out);
-                }
-                _ => {}
-            }
-        }
-    }
-    let mut out = HashSet::new();
-    walk(body, &mut out);
-    out
-}
-
 /// The functions a module names in `__gilscope_state__ = (...)`.
 pub(super) fn state_functions(body: &[Stmt]) -> Vec<String> {
     body.iter()

@@ -119,6 +119,14 @@ impl SymbolTable {
         table
     }
 
+    /// Every name a `global` statement declares, in any scope of the file.
+    pub(super) fn declared_globals(&self) -> HashSet<String> {
+        self.scopes
+            .values()
+            .flat_map(|s| s.globals.iter().cloned())
+            .collect()
+    }
+
     /// The scope of the node starting at `at`.
     pub(super) fn scope(&self, at: TextSize) -> Option<&ScopeInfo> {
         self.scopes.get(&at)

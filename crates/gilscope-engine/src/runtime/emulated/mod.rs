@@ -98,15 +98,7 @@ pub(crate) fn run_emulated(
         wall_secs,
         &core_samples,
     )?;
-    let mut spans = std::mem::take(&mut coord.spans);
-    spans.sort_by_key(|s| (s.start_ns, s.worker));
-    Ok(RunOutcome {
-        summary,
-        spans,
-        core_samples,
-        start_ns,
-        end_ns,
-    })
+    Ok(outcome(&mut coord, summary, core_samples, start_ns, end_ns))
 }
 
 /// Runs a plain script as `python FILE` would, in threading mode (its own threads are the
@@ -138,13 +130,25 @@ fn run_script(
     }
     let wall_secs = (end_ns - start_ns) as f64 / 1e9;
     let summary = summarize::summarize_script(cfg, &coord, run, cores, wall_secs, &core_samples);
+    Ok(outcome(&mut coord, summary, core_samples, start_ns, end_ns))
+}
+
+/// The run's outcome: its summary, the spans the coordinator kept (in time order) and the
+/// core samples.
+fn outcome(
+    coord: &mut Coordinator<'_>,
+    summary: crate::trace::summary::RunSummary,
+    core_samples: Vec<crate::trace::sampler::CoreSample>,
+    start_ns: u64,
+    end_ns: u64,
+) -> RunOutcome {
     let mut spans = std::mem::take(&mut coord.spans);
     spans.sort_by_key(|s| (s.start_ns, s.worker));
-    Ok(RunOutcome {
+    RunOutcome {
         summary,
         spans,
         core_samples,
         start_ns,
         end_ns,
-    })
+    }
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Sender, bounded};
 
+use super::worker::sleep_cancellable;
 use super::{Coordinator, GilCounts, WORKER_CHANNEL, WorkerMsg, WorkerResult, Workers};
 use crate::config::RunConfig;
 use crate::error::EngineError;
@@ -140,13 +141,25 @@ impl ScriptHost {
         let Some(mut next) = pending(&self.shared) else {
             return Ok(());
         };
+        let shared = Arc::clone(&self.shared);
+        self.wait_released(|| {
+            if next.wait_finished(WAIT_SLICE) {
+                match pending(&shared) {
+                    Some(t) => next = t,
+                    None => return true,
+                }
+            }
+            false
+        })
+    }
+
+    /// Waits with the GIL released (a lock wait) until `done()`, which itself waits at most
+    /// [`WAIT_SLICE`], checking for cancel between its calls.
+    fn wait_released(&mut self, mut done: impl FnMut() -> bool) -> Result<(), VmError> {
         self.begin_allow_threads(Release::Wait);
         let waited = loop {
-            if next.wait_finished(WAIT_SLICE) {
-                match pending(&self.shared) {
-                    Some(t) => next = t,
-                    None => break Ok(()),
-                }
+            if done() {
+                break Ok(());
             }
             if let Err(e) = self.poll_cancel() {
                 break Err(e);
@@ -206,14 +219,8 @@ impl Host for ScriptHost {
     }
 
     fn sleep(&mut self, secs: f64) -> Result<(), VmError> {
-        let mut left = Duration::from_secs_f64(secs.clamp(0.0, 1e6));
-        while !left.is_zero() {
-            self.poll_cancel()?;
-            let d = left.min(WAIT_SLICE);
-            std::thread::sleep(d);
-            left -= d;
-        }
-        Ok(())
+        let gil = &self.shared.gil;
+        sleep_cancellable(secs.clamp(0.0, 1e6), || gil.is_cancelled())
     }
 
     fn write_stdout(&mut self, text: &str) {
@@ -260,17 +267,7 @@ impl Host for ScriptHost {
         }
         // `Thread.start` waits for `_started`, with the GIL released: the new thread takes it
         // first and runs until the switch interval hands it back.
-        self.begin_allow_threads(Release::Wait);
-        let waited = loop {
-            if thread.wait_booted(WAIT_SLICE) {
-                break Ok(());
-            }
-            if let Err(e) = self.poll_cancel() {
-                break Err(e);
-            }
-        };
-        self.end_allow_threads()?;
-        waited
+        self.wait_released(|| thread.wait_booted(WAIT_SLICE))
     }
 }
 

@@ -100,7 +100,7 @@ impl Host for InterpHost<'_> {
     }
 
     fn sleep(&mut self, secs: f64) -> Result<(), VmError> {
-        sleep_cancellable(secs, || self.gil.is_cancelled())
+        sleep_cancellable(secs.clamp(0.0, 3600.0), || self.gil.is_cancelled())
     }
 
     fn write_stdout(&mut self, text: &str) {
@@ -108,8 +108,9 @@ impl Host for InterpHost<'_> {
     }
 }
 
-fn sleep_cancellable(secs: f64, cancelled: impl Fn() -> bool) -> Result<(), VmError> {
-    let mut left = Duration::from_secs_f64(secs.clamp(0.0, 3600.0));
+/// Sleeps `secs` (non-negative) in slices, ending early with `Cancelled` once `cancelled()`.
+pub(super) fn sleep_cancellable(secs: f64, cancelled: impl Fn() -> bool) -> Result<(), VmError> {
+    let mut left = Duration::from_secs_f64(secs.max(0.0));
     while !left.is_zero() {
         if cancelled() {
             return Err(VmError::Cancelled);
@@ -282,7 +283,7 @@ impl Host for MainHostRef {
         Ok(())
     }
     fn sleep(&mut self, secs: f64) -> Result<(), VmError> {
-        sleep_cancellable(secs, || false)
+        sleep_cancellable(secs.clamp(0.0, 3600.0), || false)
     }
     fn write_stdout(&mut self, text: &str) {
         eprint!("{text}");
