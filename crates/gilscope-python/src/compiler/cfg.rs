@@ -3,7 +3,7 @@
 //! `normalize_jumps`), so that jumps, NOPs and line numbers come out as `dis` shows them.
 
 use super::const_key;
-use crate::vm::code::Op;
+use crate::vm::code::{ExcEntry, Op};
 use crate::vm::value::Value;
 
 /// Index of a basic block.
@@ -30,13 +30,29 @@ pub enum Jump {
     ForIter,
 }
 
-/// An instruction in a block: a plain op, or a jump to a block.
+/// Which handler a block push (`SETUP_*` pseudo-instruction) installs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setup {
+    /// `SETUP_FINALLY`: a `try` body's handler (the exception pushed).
+    Finally,
+    /// `SETUP_CLEANUP`: a handler's own cleanup (lasti and the exception pushed).
+    Cleanup,
+    /// `SETUP_WITH`: a `with` body's handler (lasti and the exception pushed).
+    With,
+}
+
+/// An instruction in a block: a plain op, a jump to a block, or one of the pseudo-instructions
+/// that bracket a protected range (they become the exception table, then NOPs).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Ins {
     /// Any non-jump instruction.
     Op(Op),
     /// A jump.
     Jump(Jump, BlockId),
+    /// A block push: exceptions raised after it go to the block until the matching `PopBlock`.
+    Setup(Setup, BlockId),
+    /// `POP_BLOCK`: ends the innermost protected range.
+    PopBlock,
 }
 
 /// An instruction with its source line (`None` for artificial ones).
@@ -46,36 +62,46 @@ pub struct Instr {
     pub ins: Ins,
     /// Its line.
     pub line: Option<u32>,
+    /// The handler block an exception raised here goes to (`i_except`), once labelled.
+    pub except: Option<BlockId>,
+}
+
+impl Instr {
+    /// An instruction not yet labelled with a handler.
+    pub fn new(ins: Ins, line: Option<u32>) -> Self {
+        Self {
+            ins,
+            line,
+            except: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default)]
-struct Block {
-    instrs: Vec<Instr>,
-    preds: usize,
-    visited: bool,
+pub(super) struct Block {
+    pub(super) instrs: Vec<Instr>,
+    pub(super) preds: usize,
+    pub(super) visited: bool,
+}
+
+/// Whether `ins` leaves the code object (`IS_SCOPE_EXIT_OPCODE`): return, raise, reraise.
+fn is_scope_exit(ins: Ins) -> bool {
+    matches!(
+        ins,
+        Ins::Op(Op::ReturnValue | Op::RaiseVarargs(_) | Op::Reraise(_))
+    )
 }
 
 impl Block {
-    fn last(&self) -> Option<&Instr> {
+    pub(super) fn last(&self) -> Option<&Instr> {
         self.instrs.last()
     }
     fn is_exit(&self) -> bool {
-        matches!(
-            self.last(),
-            Some(Instr {
-                ins: Ins::Op(Op::ReturnValue),
-                ..
-            })
-        )
+        self.last().is_some_and(|i| is_scope_exit(i.ins))
     }
-    fn no_fallthrough(&self) -> bool {
-        matches!(
-            self.last(),
-            Some(Instr {
-                ins: Ins::Op(Op::ReturnValue) | Ins::Jump(Jump::Always, _),
-                ..
-            })
-        )
+    pub(super) fn no_fallthrough(&self) -> bool {
+        self.last()
+            .is_some_and(|i| is_scope_exit(i.ins) || matches!(i.ins, Ins::Jump(Jump::Always, _)))
     }
     fn jump_target(&self) -> Option<BlockId> {
         match self.last() {
@@ -91,7 +117,7 @@ impl Block {
 /// Blocks in layout order, with the block being filled.
 #[derive(Debug, Default)]
 pub struct Cfg {
-    blocks: Vec<Block>,
+    pub(super) blocks: Vec<Block>,
     order: Vec<BlockId>,
     current: BlockId,
 }
@@ -157,10 +183,7 @@ impl Cfg {
         let entry = &mut self.blocks[0].instrs;
         entry.splice(
             0..0,
-            ops.iter().map(|&(op, line)| Instr {
-                ins: Ins::Op(op),
-                line,
-            }),
+            ops.iter().map(|&(op, line)| Instr::new(Ins::Op(op), line)),
         );
     }
 
@@ -169,7 +192,11 @@ impl Cfg {
         for b in &mut self.blocks {
             for i in &mut b.instrs {
                 if let Ins::Op(
-                    Op::LoadDeref(k) | Op::StoreDeref(k) | Op::LoadClosure(k) | Op::MakeCell(k),
+                    Op::LoadDeref(k)
+                    | Op::StoreDeref(k)
+                    | Op::DeleteDeref(k)
+                    | Op::LoadClosure(k)
+                    | Op::MakeCell(k),
                 ) = &mut i.ins
                     && let Some(&to) = fixed.get(*k as usize)
                 {
@@ -202,9 +229,9 @@ impl Cfg {
 
     /// Appends an instruction to the current block.
     pub fn push(&mut self, ins: Ins, line: Option<u32>) {
-        self.blocks[self.current].instrs.push(Instr { ins, line });
-        if matches!(ins, Ins::Jump(..) | Ins::Op(Op::ReturnValue)) {
-            // A jump or return ends its block (`NEXT_BLOCK`).
+        self.blocks[self.current].instrs.push(Instr::new(ins, line));
+        if matches!(ins, Ins::Jump(..)) || is_scope_exit(ins) {
+            // A jump, return or raise ends its block (`is_end_of_basic_block`).
             let next = self.new_block();
             self.use_block(next);
         }
@@ -223,10 +250,14 @@ impl Cfg {
         }
         for blk in &mut self.blocks {
             for ins in &mut blk.instrs {
-                if let Ins::Jump(kind, t) = ins.ins
-                    && land[t] != usize::MAX
-                {
-                    ins.ins = Ins::Jump(kind, land[t]);
+                match ins.ins {
+                    Ins::Jump(kind, t) if land[t] != usize::MAX => {
+                        ins.ins = Ins::Jump(kind, land[t]);
+                    }
+                    Ins::Setup(kind, t) if land[t] != usize::MAX => {
+                        ins.ins = Ins::Setup(kind, land[t]);
+                    }
+                    _ => {}
                 }
             }
         }
@@ -243,7 +274,11 @@ impl Cfg {
     /// Runs the 3.11 passes and flattens the graph into instructions with resolved jumps.
     /// `consts` gains the tuples folded from constants and loses those after the last one an
     /// instruction still loads.
-    pub fn assemble(mut self, consts: &mut Vec<Value>) -> (Vec<Op>, Vec<Option<u32>>) {
+    pub fn assemble(
+        mut self,
+        consts: &mut Vec<Value>,
+        is_generator: bool,
+    ) -> (Vec<Op>, Vec<Option<u32>>, Vec<ExcEntry>) {
         let order = self.eliminate_empty();
         // optimize_basic_block + clean_basic_block
         for &b in &order {
@@ -279,14 +314,12 @@ impl Cfg {
             if let Some(Instr {
                 ins: Ins::Jump(Jump::Always, t),
                 line,
+                ..
             }) = self.blocks[b].last().copied()
                 && Some(t) == next
             {
                 let last = self.blocks[b].instrs.len() - 1;
-                self.blocks[b].instrs[last] = Instr {
-                    ins: Ins::Op(Op::Nop),
-                    line,
-                };
+                self.blocks[b].instrs[last] = Instr::new(Ins::Op(Op::Nop), line);
                 changed = true;
             }
         }
@@ -301,9 +334,45 @@ impl Cfg {
         let order = self.duplicate_exits(order);
         self.mark_reachable(&order);
         self.propagate_lines(&order);
-        let (ops, lines) = self.flatten(&order);
+        self.guarantee_lineno_for_exits(&order);
+        let depths = self.stack_depths(&order, is_generator);
+        let lasti = self.label_exception_targets(&order);
+        // convert_exception_handlers_to_nops, then clean_basic_block once more.
+        for &b in &order {
+            for i in &mut self.blocks[b].instrs {
+                if matches!(i.ins, Ins::Setup(..) | Ins::PopBlock) {
+                    i.ins = Ins::Op(Op::Nop);
+                }
+            }
+        }
+        for &b in &order {
+            self.clean_block(b, &order);
+        }
+        let (ops, lines, table) = self.flatten(&order, &depths, &lasti);
         trim_unused_consts(&ops, consts);
-        (ops, lines)
+        (ops, lines, table)
+    }
+
+    /// `guarantee_lineno_for_exits`: a return still without a line takes the last line seen.
+    fn guarantee_lineno_for_exits(&mut self, order: &[BlockId]) {
+        let mut line = None;
+        for &b in order {
+            let blk = &mut self.blocks[b];
+            match blk.instrs.last() {
+                None => {}
+                Some(Instr {
+                    ins: Ins::Op(Op::ReturnValue),
+                    line: None,
+                    ..
+                }) => {
+                    for i in &mut blk.instrs {
+                        i.line = line;
+                    }
+                }
+                Some(last) if last.line.is_some() => line = last.line,
+                Some(_) => {}
+            }
+        }
     }
 
     fn optimize_block(&mut self, b: BlockId, consts: &mut Vec<Value>) {
@@ -407,6 +476,7 @@ impl Cfg {
             Some(Instr {
                 ins: Ins::Jump(j, t),
                 line,
+                ..
             }) => Some((*j, *t, *line)),
             _ => None,
         }
@@ -417,6 +487,7 @@ impl Cfg {
             let Some(Instr {
                 ins: Ins::Jump(kind, target),
                 line,
+                ..
             }) = self.blocks[b].last().copied()
             else {
                 return;
@@ -448,18 +519,20 @@ impl Cfg {
         let Some(Instr {
             ins: Ins::Jump(Jump::Always, t),
             line,
+            ..
         }) = self.blocks[b].last().copied()
         else {
             return;
         };
         let target = &self.blocks[t];
-        if target.is_exit() && target.instrs.len() <= MAX_COPY_SIZE {
+        // 3.11.7 copies only exit blocks without a line number (an implicit `return None`).
+        if target.is_exit()
+            && target.instrs.len() <= MAX_COPY_SIZE
+            && target.instrs.iter().all(|i| i.line.is_none())
+        {
             let copy = target.instrs.clone();
             let last = self.blocks[b].instrs.len() - 1;
-            self.blocks[b].instrs[last] = Instr {
-                ins: Ins::Op(Op::Nop),
-                line,
-            };
+            self.blocks[b].instrs[last] = Instr::new(Ins::Op(Op::Nop), line);
             self.blocks[b].instrs.extend(copy);
         }
     }
@@ -525,7 +598,7 @@ impl Cfg {
                 succ.push(n);
             }
             for ins in &self.blocks[b].instrs {
-                if let Ins::Jump(_, t) = ins.ins {
+                if let Ins::Jump(_, t) | Ins::Setup(_, t) = ins.ins {
                     succ.push(t);
                 }
             }
@@ -615,7 +688,12 @@ impl Cfg {
         }
     }
 
-    fn flatten(&self, order: &[BlockId]) -> (Vec<Op>, Vec<Option<u32>>) {
+    fn flatten(
+        &self,
+        order: &[BlockId],
+        depths: &[Option<u32>],
+        lasti: &[bool],
+    ) -> (Vec<Op>, Vec<Option<u32>>, Vec<ExcEntry>) {
         let mut start = vec![u32::MAX; self.blocks.len()];
         let mut at = 0u32;
         for &b in order {
@@ -625,11 +703,22 @@ impl Cfg {
         let mut visited = vec![false; self.blocks.len()];
         let mut ops = Vec::with_capacity(at as usize);
         let mut lines = Vec::with_capacity(at as usize);
+        // assemble_exception_table: one entry per run of instructions with the same handler.
+        let mut runs: Vec<(u32, u32, BlockId)> = Vec::new();
+        let mut run: Option<(u32, BlockId)> = None;
         for &b in order {
             visited[b] = true;
             for ins in &self.blocks[b].instrs {
+                let here = ops.len() as u32;
+                if run.map(|(_, h)| h) != ins.except {
+                    if let Some((s0, h)) = run {
+                        runs.push((s0, here, h));
+                    }
+                    run = ins.except.map(|h| (here, h));
+                }
                 let op = match ins.ins {
                     Ins::Op(op) => op,
+                    Ins::Setup(..) | Ins::PopBlock => Op::Nop,
                     Ins::Jump(kind, t) => {
                         let to = start[t];
                         let forward = !visited[t];
@@ -654,7 +743,22 @@ impl Cfg {
                 lines.push(ins.line);
             }
         }
-        (ops, lines)
+        if let Some((s0, h)) = run {
+            runs.push((s0, ops.len() as u32, h));
+        }
+        let table = runs
+            .into_iter()
+            .map(|(s0, end, h)| ExcEntry {
+                start: s0,
+                end,
+                target: start[h],
+                depth: depths[h]
+                    .unwrap_or(1)
+                    .saturating_sub(1 + u32::from(lasti[h])),
+                lasti: lasti[h],
+            })
+            .collect();
+        (ops, lines, table)
     }
 }
 

@@ -180,11 +180,34 @@ pub(super) enum Comp {
     Generator,
 }
 
-/// Loop context for `break` / `continue`.
-pub(super) struct LoopCtx {
-    pub(super) top: cfg::BlockId,
-    pub(super) exit: cfg::BlockId,
-    pub(super) is_for: bool,
+/// A frame block (`fblockinfo`): what `return`, `break` and `continue` must undo on their way
+/// out of a loop, a `try`, a handler or a `with`.
+#[derive(Clone)]
+pub(super) enum FBlock {
+    /// A `while` loop (`continue` goes to `top`, `break` to `exit`).
+    WhileLoop {
+        top: cfg::BlockId,
+        exit: cfg::BlockId,
+    },
+    /// A `for` loop; its iterator is on the stack.
+    ForLoop {
+        top: cfg::BlockId,
+        exit: cfg::BlockId,
+    },
+    /// A `try` body with handlers.
+    TryExcept,
+    /// A `try` body with a `finally`, whose statements run again on the way out.
+    FinallyTry(Vec<Stmt>),
+    /// A `finally` body run for an exception.
+    FinallyEnd,
+    /// A `with` body; `__exit__` is on the stack. The line is the `with` statement's.
+    With(Option<u32>),
+    /// An `except` body, with the name it binds.
+    HandlerCleanup(Option<String>),
+    /// A value kept on the stack under a `finally` body run by a `return`.
+    PopValue,
+    /// The handlers of a `try`.
+    ExceptionHandler,
 }
 
 /// Emits one code object.
@@ -206,7 +229,7 @@ pub(super) struct CodeGen<'c, 'a> {
     pub(super) names: Vec<String>,
     pub(super) varnames: Vec<String>,
     pub(super) line: Option<u32>,
-    pub(super) loops: Vec<LoopCtx>,
+    pub(super) fblocks: Vec<FBlock>,
     pub(super) imported: HashSet<String>,
 }
 
@@ -242,7 +265,7 @@ impl<'c, 'a> CodeGen<'c, 'a> {
             names: Vec::new(),
             varnames: params.to_vec(),
             line: Some(firstlineno),
-            loops: Vec::new(),
+            fblocks: Vec::new(),
             imported: HashSet::new(),
         }
     }
@@ -368,6 +391,33 @@ impl<'c, 'a> CodeGen<'c, 'a> {
         }
     }
 
+    /// `compiler_nameop(…, Del)`.
+    pub(super) fn delete_name(&mut self, name: &str) {
+        match self.sym(name) {
+            None => {
+                let k = self.name_index(name);
+                self.emit(Op::DeleteName(k));
+            }
+            Some(Sym::Local) => {
+                let k = self.var_index(name);
+                self.emit(Op::DeleteFast(k));
+            }
+            Some(Sym::Cell | Sym::Free) => {
+                let k = self.deref_index(name);
+                self.emit(Op::DeleteDeref(k));
+            }
+            Some(Sym::GlobalExplicit | Sym::GlobalImplicit) => {
+                let k = self.name_index(name);
+                self.emit(Op::DeleteGlobal(k));
+            }
+        }
+    }
+
+    /// Appends a pseudo-instruction (a block push or `POP_BLOCK`) at the current line.
+    pub(super) fn emit_ins(&mut self, ins: Ins) {
+        self.cfg.push(ins, self.line);
+    }
+
     pub(super) fn set_loc(&mut self, node: &impl Ranged) {
         self.line = Some(self.ctx.line(node.start()));
     }
@@ -408,7 +458,7 @@ impl<'c, 'a> CodeGen<'c, 'a> {
         self.cfg.map_derefs(&fixed);
         self.cfg.prepend(&prefix);
         let mut consts = self.consts;
-        let (ops, lines) = self.cfg.assemble(&mut consts);
+        let (ops, lines, exception_table) = self.cfg.assemble(&mut consts, is_generator);
         let global_slots = {
             let mut ns = self.ctx.ns.borrow_mut();
             self.names.iter().map(|n| ns.add(n)).collect()
@@ -436,6 +486,7 @@ impl<'c, 'a> CodeGen<'c, 'a> {
             lines,
             reports_state,
             is_generator,
+            exception_table,
         }
     }
 

@@ -14,6 +14,8 @@
 
 mod cfg;
 mod codegen;
+mod except;
+mod exctable;
 mod expr;
 mod fold;
 mod module;

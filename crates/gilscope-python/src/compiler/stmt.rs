@@ -6,7 +6,7 @@ use ruff_text_size::Ranged;
 
 use super::cfg::Jump;
 use super::codegen::Scope;
-use super::codegen::{CodeGen, LoopCtx};
+use super::codegen::{CodeGen, FBlock};
 use super::expr::binop;
 use super::{CompileError, fold};
 use crate::vm::code::Op;
@@ -53,23 +53,8 @@ impl CodeGen<'_, '_> {
             Stmt::If(i) => self.if_stmt(&i.test, &i.body, &i.elif_else_clauses)?,
             Stmt::While(w) => self.while_stmt(w)?,
             Stmt::For(f) => self.for_stmt(f)?,
-            Stmt::Break(b) => {
-                let Some(l) = self.loops.last() else {
-                    return Err(self.ctx.error(b, "'break' outside loop"));
-                };
-                let (exit, is_for) = (l.exit, l.is_for);
-                if is_for {
-                    self.emit(Op::PopTop);
-                }
-                self.jump(Jump::Always, exit);
-            }
-            Stmt::Continue(c) => {
-                let Some(l) = self.loops.last() else {
-                    return Err(self.ctx.error(c, "'continue' not properly in loop"));
-                };
-                let top = l.top;
-                self.jump(Jump::Always, top);
-            }
+            Stmt::Break(_) => self.loop_exit(s, true)?,
+            Stmt::Continue(_) => self.loop_exit(s, false)?,
             Stmt::Import(i) => {
                 for a in &i.names {
                     self.emit_const(Value::Int(0));
@@ -129,11 +114,15 @@ impl CodeGen<'_, '_> {
                 self.make_function(f, code)?;
             }
             Stmt::ClassDef(c) => return Err(self.ctx.unsupported(c, "a class")),
-            Stmt::With(w) => return Err(self.ctx.unsupported(w, "a with statement")),
-            Stmt::Try(t) => return Err(self.ctx.unsupported(t, "a try statement")),
-            Stmt::Raise(r) => return Err(self.ctx.unsupported(r, "a raise statement")),
-            Stmt::Assert(a) => return Err(self.ctx.unsupported(a, "an assert statement")),
-            Stmt::Delete(d) => return Err(self.ctx.unsupported(d, "a del statement")),
+            Stmt::With(w) => self.with_stmt(w, 0)?,
+            Stmt::Try(t) => self.try_stmt(t)?,
+            Stmt::Raise(r) => self.raise_stmt(r)?,
+            Stmt::Assert(a) => self.assert_stmt(a)?,
+            Stmt::Delete(d) => {
+                for t in &d.targets {
+                    self.delete_target(t)?;
+                }
+            }
             Stmt::Match(m) => return Err(self.ctx.unsupported(m, "a match statement")),
             Stmt::Nonlocal(_) => {}
             Stmt::AnnAssign(a) => return Err(self.ctx.unsupported(a, "an annotated assignment")),
@@ -234,13 +223,7 @@ impl CodeGen<'_, '_> {
             self.set_loc(r);
             self.emit(Op::Nop);
         }
-        let for_loops = self.loops.iter().filter(|l| l.is_for).count();
-        for _ in 0..for_loops {
-            if preserve_tos {
-                self.emit(Op::Swap(2));
-            }
-            self.emit(Op::PopTop);
-        }
+        self.unwind_fblock_stack(preserve_tos, false)?;
         match folded {
             Some(v) if !preserve_tos => self.emit_const(v),
             _ if r.value.is_none() => self.emit_const(Value::None),
@@ -286,17 +269,13 @@ impl CodeGen<'_, '_> {
             self.cfg.new_block(),
         );
         self.cfg.use_block(top);
-        self.loops.push(LoopCtx {
-            top,
-            exit: anchor,
-            is_for: false,
-        });
+        self.fblocks.push(FBlock::WhileLoop { top, exit: anchor });
         self.jump_if(&w.test, anchor, false)?;
         self.cfg.use_block(body);
         self.stmts(&w.body)?;
         self.set_loc(w);
         self.jump_if(&w.test, body, true)?;
-        self.loops.pop();
+        self.fblocks.pop();
         self.cfg.use_block(anchor);
         self.stmts(&w.orelse)?;
         Ok(())
@@ -312,10 +291,9 @@ impl CodeGen<'_, '_> {
             self.cfg.new_block(),
             self.cfg.new_block(),
         );
-        self.loops.push(LoopCtx {
+        self.fblocks.push(FBlock::ForLoop {
             top: start,
             exit: end,
-            is_for: true,
         });
         self.expr_iter(&f.iter)?;
         self.set_loc(f);
@@ -327,7 +305,7 @@ impl CodeGen<'_, '_> {
         self.stmts(&f.body)?;
         self.jump_noline(Jump::Always, start);
         self.cfg.use_block(cleanup);
-        self.loops.pop();
+        self.fblocks.pop();
         self.stmts(&f.orelse)?;
         self.cfg.use_block(end);
         Ok(())

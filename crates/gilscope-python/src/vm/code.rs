@@ -230,6 +230,32 @@ pub enum Op {
     YieldValue,
     /// `RESUME 1`: where a generator goes on after a yield; an eval-breaker checkpoint.
     ResumeAfterYield,
+    /// `PUSH_EXC_INFO`: the exception being handled goes under the one caught.
+    PushExcInfo,
+    /// `POP_EXCEPT`: restores the exception that was being handled before.
+    PopExcept,
+    /// `RERAISE oparg`: raises TOS again (oparg > 0: the frame's lasti is at that depth).
+    Reraise(u32),
+    /// `CHECK_EXC_MATCH`: whether TOS1 is an instance of the class (or tuple) TOS.
+    CheckExcMatch,
+    /// `RAISE_VARARGS argc`: `raise`, `raise exc`, `raise exc from cause`.
+    RaiseVarargs(u32),
+    /// `LOAD_ASSERTION_ERROR`.
+    LoadAssertionError,
+    /// `BEFORE_WITH`: `__exit__` bound, then the result of `__enter__()`.
+    BeforeWith,
+    /// `WITH_EXCEPT_START`: calls `__exit__(type, value, traceback)` of the exception raised.
+    WithExceptStart,
+    /// `DELETE_FAST`.
+    DeleteFast(u32),
+    /// `DELETE_NAME`.
+    DeleteName(u32),
+    /// `DELETE_GLOBAL`.
+    DeleteGlobal(u32),
+    /// `DELETE_DEREF`.
+    DeleteDeref(u32),
+    /// `DELETE_SUBSCR`.
+    DeleteSubscr,
 }
 
 /// How an instruction's argument is shown.
@@ -322,6 +348,19 @@ impl Op {
             Op::ReturnGenerator => ("RETURN_GENERATOR", None, K::None),
             Op::YieldValue => ("YIELD_VALUE", None, K::None),
             Op::ResumeAfterYield => ("RESUME", Some(1), K::Plain),
+            Op::PushExcInfo => ("PUSH_EXC_INFO", None, K::None),
+            Op::PopExcept => ("POP_EXCEPT", None, K::None),
+            Op::Reraise(n) => ("RERAISE", Some(n), K::Plain),
+            Op::CheckExcMatch => ("CHECK_EXC_MATCH", None, K::None),
+            Op::RaiseVarargs(n) => ("RAISE_VARARGS", Some(n), K::Plain),
+            Op::LoadAssertionError => ("LOAD_ASSERTION_ERROR", None, K::None),
+            Op::BeforeWith => ("BEFORE_WITH", None, K::None),
+            Op::WithExceptStart => ("WITH_EXCEPT_START", None, K::None),
+            Op::DeleteFast(n) => ("DELETE_FAST", Some(n), K::Local),
+            Op::DeleteName(n) => ("DELETE_NAME", Some(n), K::Name),
+            Op::DeleteGlobal(n) => ("DELETE_GLOBAL", Some(n), K::Name),
+            Op::DeleteDeref(n) => ("DELETE_DEREF", Some(n), K::Deref),
+            Op::DeleteSubscr => ("DELETE_SUBSCR", None, K::None),
         }
     }
 
@@ -426,11 +465,38 @@ pub struct Code {
     pub lines: Vec<Option<u32>>,
     /// Whether calling it makes a generator (`CO_GENERATOR`).
     pub is_generator: bool,
+    /// The exception table (`co_exceptiontable`), in instruction indices.
+    pub exception_table: Vec<ExcEntry>,
     /// Whether the host sees this function's first argument as the program's state (heat grid).
     pub reports_state: bool,
 }
 
+/// One row of a code object's exception table: an exception raised by an instruction in
+/// `start..end` goes to `target` with the value stack cut to `depth` (plus lasti, if `lasti`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExcEntry {
+    /// First instruction covered.
+    pub start: u32,
+    /// One past the last instruction covered.
+    pub end: u32,
+    /// The handler's first instruction.
+    pub target: u32,
+    /// Stack depth the handler starts from (before lasti and the exception are pushed).
+    pub depth: u32,
+    /// Whether the offset of the raising instruction is pushed under the exception.
+    pub lasti: bool,
+}
+
 impl Code {
+    /// The handler of an exception raised at instruction `pc`, if one covers it.
+    pub fn handler_at(&self, pc: usize) -> Option<ExcEntry> {
+        let pc = pc as u32;
+        self.exception_table
+            .iter()
+            .find(|e| e.start <= pc && pc < e.end)
+            .copied()
+    }
+
     /// How many slots a frame of this code has: locals, cells, free variables.
     pub fn nlocalsplus(&self) -> usize {
         self.varnames.len()
@@ -490,7 +556,8 @@ impl Code {
     /// The listing `dis.dis` prints for this code object alone.
     pub fn disassemble(&self) -> String {
         let units = self.unit_offsets();
-        let targets: Vec<u32> = self.ops.iter().filter_map(|op| op.target()).collect();
+        let mut targets: Vec<u32> = self.ops.iter().filter_map(|op| op.target()).collect();
+        targets.extend(self.exception_table.iter().map(|e| e.target));
         let max_line = self.lines.iter().flatten().max().copied().unwrap_or(0);
         let line_width = if max_line >= 1000 {
             max_line.to_string().len()
@@ -540,6 +607,21 @@ impl Code {
             }
             out.push_str(fields.join(" ").trim_end());
             out.push('\n');
+        }
+        if !self.exception_table.is_empty() {
+            out.push_str("ExceptionTable:\n");
+            let at = |k: u32| units.get(k as usize).copied().unwrap_or(0) * 2;
+            for e in &self.exception_table {
+                let _ = writeln!(
+                    out,
+                    "  {} to {} -> {} [{}]{}",
+                    at(e.start),
+                    at(e.end).saturating_sub(2),
+                    at(e.target),
+                    e.depth,
+                    if e.lasti { " lasti" } else { "" }
+                );
+            }
         }
         out
     }

@@ -6,9 +6,11 @@
 mod builtins;
 mod call;
 pub mod code;
+pub mod exception;
 mod format;
 pub mod generator;
 pub mod globals;
+pub mod lock;
 pub mod npscalar;
 mod numpy;
 pub mod object;
@@ -58,7 +60,7 @@ pub enum VmError {
     Cancelled,
     /// A Python exception, with the file and line where it was raised once known (boxed, so
     /// that the eval loop's `Result` stays two words).
-    #[error("{}", fmt_py(.0.exc, &.0.msg, &.0.at))]
+    #[error("{}", fmt_py(&.0.exc, &.0.msg, &.0.at))]
     Py(Box<PyException>),
     /// The host failed (for example a pipe to the parent broke); the host's own error inside.
     #[error("{0}")]
@@ -68,14 +70,16 @@ pub enum VmError {
 /// A Python exception raised by the program.
 #[derive(Debug, Clone)]
 pub struct PyException {
-    /// The exception type (`NameError`, `TypeError`…).
-    pub exc: &'static str,
+    /// The exception type's name (`NameError`, `TypeError`…).
+    pub exc: Arc<str>,
     /// Its message.
     pub msg: String,
     /// `(file, line)` of the instruction that raised it.
     pub at: Option<(Arc<str>, u32)>,
     /// The frames it unwound, innermost first.
     pub traceback: Vec<traceback::TraceEntry>,
+    /// The exception object, once a handler saw it or the program raised one.
+    pub value: Option<Value>,
 }
 
 fn fmt_py(exc: &str, msg: &str, at: &Option<(Arc<str>, u32)>) -> String {
@@ -89,10 +93,11 @@ impl VmError {
     /// A Python exception of type `exc`.
     pub fn py(exc: &'static str, msg: impl Into<String>) -> Self {
         VmError::Py(Box::new(PyException {
-            exc,
+            exc: Arc::from(exc),
             msg: msg.into(),
             at: None,
             traceback: Vec::new(),
+            value: None,
         }))
     }
 
@@ -181,6 +186,8 @@ pub struct Vm<'a, H: Host> {
     kwnames: Option<Arc<[Value]>>,
     /// The `threading.Thread` this interpreter runs, once the host says.
     current_thread: Option<Obj<thread::ThreadObj>>,
+    /// The exception being handled (`tstate->exc_info`), `None` outside handlers.
+    exc_info: Value,
 }
 
 const TICK_EVERY_CHECKPOINTS: u64 = 4096;
@@ -204,6 +211,7 @@ impl<'a, H: Host> Vm<'a, H> {
             depth: 0,
             kwnames: None,
             current_thread: None,
+            exc_info: Value::None,
         }
     }
 
@@ -268,6 +276,19 @@ impl<'a, H: Host> Vm<'a, H> {
                 self.checkpoint(0)?;
                 r
             }
+            Value::Method(m) => {
+                let mut with_self = Vec::with_capacity(args.len() + 1);
+                with_self.push(m.this.clone());
+                with_self.extend(args);
+                self.call_value_kw(&m.func, with_self, kwargs)
+            }
+            Value::Class(c) if c.is_exception() => match kwargs.first() {
+                Some((k, _)) => Err(VmError::type_error(format!(
+                    "{}() takes no keyword arguments (got '{k}')",
+                    c.name
+                ))),
+                None => Ok(exception::new_exception(Arc::clone(c), args)),
+            },
             other => Err(VmError::type_error(format!(
                 "'{}' object is not callable",
                 other.type_name()
@@ -341,7 +362,38 @@ impl<'a, H: Host> Vm<'a, H> {
                 &mut executed,
             );
             if let Err(e) = step {
-                break Err(e.locate(&code, st.pc - 1));
+                // The frame joins the traceback where the error was raised (`PyTraceBack_Here`);
+                // a re-raise goes straight to the unwinding, as in ceval.c.
+                let at = st.pc - 1;
+                let e = if matches!(op, Op::Reraise(_) | Op::RaiseVarargs(0)) {
+                    e.locate(&code, at)
+                } else {
+                    e.traced(&code, at)
+                };
+                match e {
+                    VmError::Py(mut p) => {
+                        if p.value.is_none() && !matches!(self.exc_info, Value::None) {
+                            let v = exception::caught(&p);
+                            exception::set_context(&v, &self.exc_info);
+                            p.value = Some(v);
+                        }
+                        let Some(h) = code.handler_at(at) else {
+                            break Err(VmError::Py(p));
+                        };
+                        // exception_unwind: the stack cut to the handler's depth, lasti and
+                        // the exception pushed, and on at the handler.
+                        let exc = exception::caught(&p);
+                        st.stack.truncate(h.depth as usize);
+                        if h.lasti {
+                            st.stack.push(Value::Int(i64::from(at as u32)));
+                        }
+                        st.stack.push(exc);
+                        st.pc = h.target as usize;
+                        self.kwnames = None;
+                        continue;
+                    }
+                    other => break Err(other),
+                }
             }
             if matches!(op, Op::ReturnValue | Op::YieldValue | Op::ReturnGenerator) {
                 break match op {
@@ -353,7 +405,7 @@ impl<'a, H: Host> Vm<'a, H> {
         };
         self.instructions += executed;
         self.kwnames = None;
-        result.map_err(|e| e.traced(&code, st.pc.saturating_sub(1)))
+        result
     }
 
     /// Resumes a generator (sending `None`): its next value, or `None` once it is done.
@@ -1109,8 +1161,131 @@ impl<'a, H: Host> Vm<'a, H> {
                 }
             }
             Op::ReturnValue => {}
+            Op::PushExcInfo => {
+                let exc = stack.pop().ok_or_else(underflow)?;
+                let prev = std::mem::replace(&mut self.exc_info, exc.clone());
+                stack.push(prev);
+                stack.push(exc);
+            }
+            Op::PopExcept => self.exc_info = stack.pop().ok_or_else(underflow)?,
+            Op::Reraise(_) => {
+                let exc = stack.pop().ok_or_else(underflow)?;
+                return Err(exception::raise(exc));
+            }
+            Op::CheckExcMatch => {
+                let of = stack.pop().ok_or_else(underflow)?;
+                let m = exception::matches(stack.last().ok_or_else(underflow)?, &of)?;
+                stack.push(Value::Bool(m));
+            }
+            Op::RaiseVarargs(n) => return Err(self.raise_varargs(n, stack)),
+            Op::LoadAssertionError => match exception::builtin_class("AssertionError") {
+                Some(c) => stack.push(Value::Class(c)),
+                None => return Err(VmError::py("SystemError", "no AssertionError")),
+            },
+            Op::BeforeWith => {
+                let mgr = stack.pop().ok_or_else(underflow)?;
+                let (Some(enter), Some(exit)) = (
+                    ops::method(&mgr, "__enter__"),
+                    ops::method(&mgr, "__exit__"),
+                ) else {
+                    return Err(VmError::type_error(format!(
+                        "'{}' object does not support the context manager protocol",
+                        mgr.type_name()
+                    )));
+                };
+                stack.push(Value::Method(Arc::new(value::BoundMethod {
+                    this: mgr.clone(),
+                    func: Value::Builtin(exit),
+                })));
+                self.instructions += *executed;
+                *executed = 0;
+                let r = self.call_value(&Value::Builtin(enter), vec![mgr])?;
+                stack.push(r);
+            }
+            Op::WithExceptStart => {
+                // [__exit__, lasti, previous exception, exception]
+                let len = stack.len();
+                let (Some(exit), Some(val)) = (
+                    len.checked_sub(4).and_then(|k| stack.get(k)).cloned(),
+                    stack.last().cloned(),
+                ) else {
+                    return Err(underflow());
+                };
+                let ty = match &val {
+                    Value::Instance(i) => Value::Class(Arc::clone(&i.class)),
+                    _ => Value::None,
+                };
+                self.instructions += *executed;
+                *executed = 0;
+                let r = self.call_value(&exit, vec![ty, val, Value::None])?;
+                stack.push(r);
+            }
+            Op::DeleteFast(n) => {
+                let slot = &mut locals[n as usize];
+                if matches!(slot, Value::Null) {
+                    return Err(VmError::py(
+                        "UnboundLocalError",
+                        format!(
+                            "cannot access local variable '{}' where it is not associated with a value",
+                            code.varnames[n as usize]
+                        ),
+                    ));
+                }
+                *slot = Value::Null;
+            }
+            Op::DeleteName(n) | Op::DeleteGlobal(n) => {
+                let slot = code.global_slots[n as usize] as usize;
+                if matches!(self.globals.load(slot), Value::Null) {
+                    return Err(VmError::py(
+                        "NameError",
+                        format!("name '{}' is not defined", code.names[n as usize]),
+                    ));
+                }
+                self.globals.store(slot, Value::Null);
+            }
+            Op::DeleteDeref(n) => match &locals[n as usize] {
+                Value::Cell(c) => c.set(Value::Null),
+                _ => return Err(VmError::py("SystemError", "DELETE_DEREF without a cell")),
+            },
+            Op::DeleteSubscr => {
+                let key = stack.pop().ok_or_else(underflow)?;
+                let container = stack.pop().ok_or_else(underflow)?;
+                ops::delete_subscr(&container, &key)?;
+            }
         }
         Ok(())
+    }
+
+    /// `RAISE_VARARGS n`: the exception to raise, its cause and context set.
+    fn raise_varargs(&mut self, n: u32, stack: &mut Vec<Value>) -> VmError {
+        let cause = if n == 2 { stack.pop() } else { None };
+        let exc = if n >= 1 { stack.pop() } else { None };
+        let Some(exc) = exc else {
+            return match &self.exc_info {
+                Value::None => VmError::py("RuntimeError", "No active exception to reraise"),
+                v => exception::raise(v.clone()),
+            };
+        };
+        let exc = match exception::to_exception(exc) {
+            Ok(e) => e,
+            Err(e) => return e,
+        };
+        if let Some(c) = cause {
+            let c = match c {
+                Value::None => None,
+                c => match exception::to_exception(c) {
+                    Ok(c) => Some(c),
+                    Err(_) => {
+                        return VmError::type_error(
+                            "exception causes must derive from BaseException",
+                        );
+                    }
+                },
+            };
+            exception::set_cause(&exc, c);
+        }
+        exception::set_context(&exc, &self.exc_info);
+        exception::raise(exc)
     }
 
     #[inline(always)]
@@ -1127,6 +1302,9 @@ impl<'a, H: Host> Vm<'a, H> {
         match v {
             Value::Null => match Builtin::lookup(&code.names[name as usize]) {
                 Some(b) => Ok(Value::Builtin(b)),
+                None if let Some(c) = exception::builtin_class(&code.names[name as usize]) => {
+                    Ok(Value::Class(c))
+                }
                 None => Err(VmError::py(
                     "NameError",
                     format!("name '{}' is not defined", code.names[name as usize]),
@@ -1205,6 +1383,9 @@ impl<'a, H: Host> Vm<'a, H> {
     ) -> Result<Value, VmError> {
         if b.is_threading() {
             return self.call_threading(b, args, kwargs);
+        }
+        if b.is_lock() {
+            return self.call_lock(b, args, kwargs);
         }
         if b.is_collection_builtin() {
             return self.call_collection(b, args, kwargs);

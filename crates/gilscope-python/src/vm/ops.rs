@@ -275,6 +275,9 @@ pub fn is_same(a: &Value, b: &Value) -> bool {
         (Value::Str(x), Value::Str(y)) => Arc::ptr_eq(x, y),
         (Value::Builtin(x), Value::Builtin(y)) => x == y,
         (Value::Module(x), Value::Module(y)) => x == y,
+        (Value::Class(x), Value::Class(y)) => Arc::ptr_eq(x, y),
+        (Value::Instance(x), Value::Instance(y)) => Obj::ptr_eq(x, y),
+        (Value::Lock(x), Value::Lock(y)) => Arc::ptr_eq(x, y),
         _ => false,
     }
 }
@@ -373,6 +376,45 @@ pub fn slice_bound(v: &Value) -> Result<Option<i64>, VmError> {
 }
 
 /// `container[key]` for every type but arrays (arrays are views, see the numpy module).
+/// `del container[key]` for lists and dicts.
+pub fn delete_subscr(container: &Value, key: &Value) -> Result<(), VmError> {
+    match container {
+        Value::List(l) => {
+            let mut items = l.lock();
+            if let Value::Slice(s) = key {
+                let (a, b) = s.resolve(items.len());
+                items.drain(a..b.max(a));
+                return Ok(());
+            }
+            let i = key.as_i64().ok_or_else(|| {
+                VmError::type_error(format!(
+                    "list indices must be integers or slices, not {}",
+                    key.type_name()
+                ))
+            })?;
+            let k = seq_index(i, items.len())
+                .ok_or_else(|| VmError::py("IndexError", "list assignment index out of range"))?;
+            items.remove(k);
+            Ok(())
+        }
+        Value::Dict(d) => {
+            let mut items = d.lock();
+            match items.iter().position(|(k, _)| k.py_eq(key)) {
+                Some(k) => {
+                    items.remove(k);
+                    Ok(())
+                }
+                None => Err(VmError::py("KeyError", key.repr())),
+            }
+        }
+        other => Err(VmError::type_error(format!(
+            "'{}' object does not support item deletion",
+            other.type_name()
+        ))),
+    }
+}
+
+/// `container[key]`.
 pub fn subscript(container: &Value, key: &Value) -> Result<Value, VmError> {
     let index = |len: usize, what: &str| -> Result<usize, VmError> {
         let i = key.as_i64().ok_or_else(|| {
@@ -438,6 +480,16 @@ pub fn load_attr(v: &Value, attr: &str) -> Result<Value, VmError> {
         }
         (Value::Array(a), "size") => Some(Value::Int(a.size() as i64)),
         (Value::Module(m), attr) => m.attr(attr),
+        (Value::Class(c), "__name__" | "__qualname__") => Some(Value::Str(Arc::clone(&c.name))),
+        (Value::Instance(i), "args") if i.exc.is_some() => Some(Value::Tuple(i.args().into())),
+        (Value::Instance(i), "__cause__") if i.exc.is_some() => {
+            Some(i.cause().unwrap_or(Value::None))
+        }
+        (Value::Instance(i), "__context__") if i.exc.is_some() => {
+            Some(i.context().unwrap_or(Value::None))
+        }
+        (Value::Instance(i), "__class__") => Some(Value::Class(Arc::clone(&i.class))),
+        (Value::Instance(i), "__traceback__") if i.exc.is_some() => Some(Value::None),
         (Value::Thread(t), "name") => Some(Value::Str(t.name())),
         (Value::Thread(t), "daemon") => Some(Value::Bool(
             t.daemon.load(std::sync::atomic::Ordering::Relaxed),
@@ -448,7 +500,12 @@ pub fn load_attr(v: &Value, attr: &str) -> Result<Value, VmError> {
                 id => Some(Value::Int(id as i64)),
             }
         }
-        _ => None,
+        _ => method(v, attr).map(|m| {
+            Value::Method(Arc::new(super::value::BoundMethod {
+                this: v.clone(),
+                func: Value::Builtin(m),
+            }))
+        }),
     };
     found.ok_or_else(|| match v {
         Value::Module(m) => VmError::py(
@@ -473,6 +530,11 @@ pub fn method(v: &Value, attr: &str) -> Option<Builtin> {
         (Value::Thread(_), "start") => Some(Builtin::ThreadStart),
         (Value::Thread(_), "join") => Some(Builtin::ThreadJoin),
         (Value::Thread(_), "is_alive") => Some(Builtin::ThreadIsAlive),
+        (Value::Lock(_), "acquire") => Some(Builtin::LockAcquire),
+        (Value::Lock(_), "release") => Some(Builtin::LockRelease),
+        (Value::Lock(_), "locked") => Some(Builtin::LockLocked),
+        (Value::Lock(_), "__enter__") => Some(Builtin::LockEnter),
+        (Value::Lock(_), "__exit__") => Some(Builtin::LockExit),
         _ => None,
     }
 }

@@ -1,10 +1,18 @@
 //! Tracebacks as CPython prints them: `Traceback (most recent call last):`, a `File` line and
-//! the source line for every frame, outermost first, then `Type: message`.
+//! the source line for every frame, outermost first, then `Type: message`; a chained
+//! exception (`__cause__`, `__context__`) first, with the sentence that joins them.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
 
 use super::PyException;
+use super::value::Value;
+
+const CAUSE: &str = "\nThe above exception was the direct cause of the following exception:\n\n";
+const CONTEXT: &str = "\nDuring handling of the above exception, another exception occurred:\n\n";
+
+/// How many chained exceptions are printed before the chain is cut (a cycle stops there).
+const MAX_CHAIN: usize = 32;
 
 /// One frame an exception unwound.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,7 +28,35 @@ pub struct TraceEntry {
 /// The text CPython's `traceback.print_exception` writes for `e`; `source_line(file, line)`
 /// gives the line's text where it is known.
 pub fn format(e: &PyException, source_line: &dyn Fn(&str, u32) -> Option<String>) -> String {
+    format_chain(e, source_line, 0)
+}
+
+fn format_chain(
+    e: &PyException,
+    source_line: &dyn Fn(&str, u32) -> Option<String>,
+    depth: usize,
+) -> String {
     let mut out = String::new();
+    if depth < MAX_CHAIN
+        && let Some(Value::Instance(i)) = &e.value
+    {
+        let chained = match i.cause() {
+            Some(c) => Some((c, CAUSE)),
+            None if !i.suppress_context() => i.context().map(|c| (c, CONTEXT)),
+            None => None,
+        };
+        if let Some((Value::Instance(c), note)) = chained {
+            let inner = PyException {
+                exc: Arc::clone(&c.class.name),
+                msg: c.exc_str(),
+                at: None,
+                traceback: c.traceback(),
+                value: Some(Value::Instance(c.clone())),
+            };
+            out.push_str(&format_chain(&inner, source_line, depth + 1));
+            out.push_str(note);
+        }
+    }
     if !e.traceback.is_empty() {
         out.push_str("Traceback (most recent call last):\n");
         for t in e.traceback.iter().rev() {
@@ -45,7 +81,7 @@ pub fn format(e: &PyException, source_line: &dyn Fn(&str, u32) -> Option<String>
 /// `Type: message`, or the bare type when the message is empty.
 pub fn exception_line(e: &PyException) -> String {
     if e.msg.is_empty() {
-        e.exc.to_owned()
+        e.exc.to_string()
     } else {
         format!("{}: {}", e.exc, e.msg)
     }

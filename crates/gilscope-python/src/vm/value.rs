@@ -112,6 +112,20 @@ pub enum Builtin {
     ThreadJoin,
     /// `Thread.is_alive` (bound by `LOAD_METHOD`).
     ThreadIsAlive,
+    /// `threading.Lock()`.
+    ThreadingLock,
+    /// `threading.RLock()`.
+    ThreadingRLock,
+    /// `Lock.acquire(blocking=True, timeout=-1)`.
+    LockAcquire,
+    /// `Lock.release()`.
+    LockRelease,
+    /// `Lock.locked()`.
+    LockLocked,
+    /// `Lock.__enter__()`.
+    LockEnter,
+    /// `Lock.__exit__(*exc)`.
+    LockExit,
 }
 
 impl Builtin {
@@ -166,6 +180,13 @@ impl Builtin {
             Builtin::ThreadStart => "start",
             Builtin::ThreadJoin => "join",
             Builtin::ThreadIsAlive => "is_alive",
+            Builtin::ThreadingLock => "Lock",
+            Builtin::ThreadingRLock => "RLock",
+            Builtin::LockAcquire => "acquire",
+            Builtin::LockRelease => "release",
+            Builtin::LockLocked => "locked",
+            Builtin::LockEnter => "__enter__",
+            Builtin::LockExit => "__exit__",
         }
     }
 
@@ -323,6 +344,8 @@ impl StdModule {
             (StdModule::Threading, "Thread") => b(Builtin::ThreadingThread),
             (StdModule::Threading, "current_thread") => b(Builtin::ThreadingCurrentThread),
             (StdModule::Threading, "get_ident") => b(Builtin::ThreadingGetIdent),
+            (StdModule::Threading, "Lock") => b(Builtin::ThreadingLock),
+            (StdModule::Threading, "RLock") => b(Builtin::ThreadingRLock),
             (StdModule::Numpy, "zeros") => b(Builtin::NpZeros),
             (StdModule::Numpy, "dot") => b(Builtin::NpDot),
             (StdModule::Numpy, "linspace") => b(Builtin::NpLinspace),
@@ -691,6 +714,23 @@ pub enum Value {
     Cell(Arc<CellObj>),
     /// A generator object.
     Generator(Obj<super::generator::GenObj>),
+    /// A class (the built-in exceptions).
+    Class(Arc<super::exception::ClassObj>),
+    /// An instance of a class (an exception object).
+    Instance(Obj<super::exception::Instance>),
+    /// A method bound to its object (`obj.method` without a call).
+    Method(Arc<BoundMethod>),
+    /// A `threading.Lock` or `RLock`.
+    Lock(Arc<super::lock::LockObj>),
+}
+
+/// A bound method: the callable and the object it is called with first.
+#[derive(Debug)]
+pub struct BoundMethod {
+    /// The object, passed as the first argument.
+    pub this: Value,
+    /// The function.
+    pub func: Value,
 }
 
 impl Value {
@@ -719,6 +759,11 @@ impl Value {
             Value::Thread(_) => "Thread",
             Value::Cell(_) => "cell",
             Value::Generator(_) => "generator",
+            Value::Class(_) => "type",
+            Value::Instance(_) => "object",
+            Value::Method(_) => "method",
+            Value::Lock(l) if l.reentrant => "RLock",
+            Value::Lock(_) => "lock",
         }
     }
 
@@ -797,6 +842,8 @@ impl Value {
             (Value::Function(a), Value::Function(b)) => Obj::ptr_eq(a, b),
             (Value::Builtin(a), Value::Builtin(b)) => a == b,
             (Value::Module(a), Value::Module(b)) => a == b,
+            (Value::Class(a), Value::Class(b)) => Arc::ptr_eq(a, b),
+            (Value::Instance(a), Value::Instance(b)) => Obj::ptr_eq(a, b),
             (a, b) => match (a.as_i64(), b.as_i64()) {
                 (Some(x), Some(y)) => x == y,
                 _ => match (a.as_f64(), b.as_f64()) {
@@ -818,6 +865,7 @@ impl Value {
     pub fn to_str(&self) -> String {
         match self {
             Value::Str(s) => s.to_string(),
+            Value::Instance(i) if i.exc.is_some() => i.exc_str(),
             v => v.repr(),
         }
     }
@@ -891,10 +939,34 @@ impl Value {
                 let (n, m) = a.shape();
                 let _ = write!(out, "array(shape=({n}, {m}))");
             }
+            Value::Class(c) => {
+                let _ = write!(out, "<class '{}'>", c.name);
+            }
+            Value::Lock(l) => out.push_str(&l.repr()),
+            Value::Instance(i) if i.exc.is_some() => out.push_str(&i.exc_repr()),
+            Value::Instance(i) => {
+                let _ = write!(out, "<__main__.{} object>", i.class.name);
+            }
+            Value::Method(m) => {
+                let _ = write!(
+                    out,
+                    "<bound method {} of {}>",
+                    callable_label(&m.func),
+                    m.this.repr()
+                );
+            }
             other => {
                 let _ = write!(out, "<{}>", other.type_name());
             }
         }
+    }
+}
+
+fn callable_label(v: &Value) -> String {
+    match v {
+        Value::Builtin(b) => b.name().to_owned(),
+        Value::Function(f) => f.code.name.to_string(),
+        other => other.type_name().to_owned(),
     }
 }
 

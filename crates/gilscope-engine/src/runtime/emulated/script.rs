@@ -377,7 +377,12 @@ pub(super) fn run(
     coord: &mut Coordinator<'_>,
     cancel: &CancelToken,
 ) -> Result<ScriptRun, EngineError> {
-    let program = Arc::new(Program::load(&cfg.program)?);
+    // `python FILE` names the file by its absolute path (`__file__`, tracebacks), unresolved.
+    let spec = std::path::absolute(&cfg.program)
+        .ok()
+        .and_then(|p| p.to_str().map(str::to_owned))
+        .unwrap_or_else(|| cfg.program.clone());
+    let program = Arc::new(Program::load(&spec)?);
     let gil = Arc::new(Gil::for_variant(
         cfg.interpreter,
         cfg.switch_interval_micros,
