@@ -162,7 +162,7 @@ fn the_construct_files_print_what_python3_prints() {
     if !have_python() {
         return;
     }
-    for name in ["calls", "scopes", "generators", "exceptions"] {
+    for name in ["calls", "scopes", "generators", "exceptions", "classes"] {
         let file = Path::new("tests/golden").join(format!("{name}.py"));
         let want = Command::new("python3").arg(&file).output().unwrap();
         let got = emulated(&file, false);

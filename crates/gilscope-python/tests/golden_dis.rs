@@ -44,6 +44,7 @@ fn every_function_disassembles_exactly_as_cpython_311_dis() {
         "tests/golden/scopes.py",
         "tests/golden/generators.py",
         "tests/golden/exceptions.py",
+        "tests/golden/classes.py",
     ];
     // The source texts' example scripts, whose listings are `seed-NAME.dis`.
     let seeds = [

@@ -193,6 +193,7 @@ impl Cfg {
             for i in &mut b.instrs {
                 if let Ins::Op(
                     Op::LoadDeref(k)
+                    | Op::LoadClassDeref(k)
                     | Op::StoreDeref(k)
                     | Op::DeleteDeref(k)
                     | Op::LoadClosure(k)

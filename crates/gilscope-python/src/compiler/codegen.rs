@@ -8,7 +8,7 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::Ranged;
 
 use super::cfg::{self, Cfg, Ins, Jump};
-use super::symtable::{ScopeInfo, Sym};
+use super::symtable::{ScopeInfo, ScopeKind, Sym};
 use super::{CompileError, Ctx, const_key, fold};
 use crate::vm::code::{Code, Op};
 use crate::vm::value::Value;
@@ -18,7 +18,17 @@ use crate::vm::value::Value;
 #[derive(Clone, Copy)]
 pub(super) enum Scope<'c> {
     Module,
+    /// A class body: its names go through the class namespace (`LOAD_NAME`).
+    Class(&'c ScopeInfo),
     Function(&'c ScopeInfo),
+}
+
+/// What a nested code object takes from the code that defines it.
+pub(super) struct Parent<'p> {
+    /// Names the module imported (calls to them are not the program's own functions).
+    pub(super) imported: &'p HashSet<String>,
+    /// The new code object's `__qualname__`.
+    pub(super) qualname: String,
 }
 
 /// A function's parameter names in `co_varnames` order: positional-only, positional,
@@ -45,13 +55,13 @@ impl<'a> Ctx<'a> {
     }
 
     /// A code generator for a function-like scope with parameters `p` (and their counts).
-    fn scoped<'c>(
+    pub(super) fn scoped<'c>(
         &'c self,
         node: &impl Ranged,
         name: &str,
         firstlineno: u32,
         p: Option<&ast::Parameters>,
-        imported: &HashSet<String>,
+        parent: &Parent<'_>,
     ) -> Result<CodeGen<'c, 'a>, CompileError> {
         let info = self.scope_of(node)?;
         let params = p.map(param_names).unwrap_or_default();
@@ -72,8 +82,14 @@ impl<'a> Ctx<'a> {
                 ns.add(g);
             }
         }
-        let mut cg = CodeGen::new(self, name, firstlineno, Scope::Function(info), &params);
-        cg.imported = imported.clone();
+        let scope = if info.kind == Some(ScopeKind::Class) {
+            Scope::Class(info)
+        } else {
+            Scope::Function(info)
+        };
+        let mut cg = CodeGen::new(self, name, firstlineno, scope, &params);
+        cg.imported = parent.imported.clone();
+        cg.qualname = parent.qualname.clone();
         if let Some(p) = p {
             cg.argcount = p.posonlyargs.len() + p.args.len();
             cg.posonlyargcount = p.posonlyargs.len();
@@ -87,14 +103,14 @@ impl<'a> Ctx<'a> {
     pub(super) fn function(
         &self,
         f: &ast::StmtFunctionDef,
-        imported: &HashSet<String>,
+        parent: &Parent<'_>,
     ) -> Result<Arc<Code>, CompileError> {
         if f.is_async {
             return Err(self.unsupported(f, "async def"));
         }
         // `compiler_function`: a decorated function's code starts at its first decorator.
         let line = self.line(f.start());
-        let mut cg = self.scoped(f, f.name.id.as_str(), line, Some(&f.parameters), imported)?;
+        let mut cg = self.scoped(f, f.name.id.as_str(), line, Some(&f.parameters), parent)?;
         let body = &f.body[..];
         let (doc, rest) = match body.first() {
             Some(Stmt::Expr(e)) if matches!(&*e.value, Expr::StringLiteral(_)) => {
@@ -122,10 +138,10 @@ impl<'a> Ctx<'a> {
     pub(super) fn lambda(
         &self,
         l: &ast::ExprLambda,
-        imported: &HashSet<String>,
+        parent: &Parent<'_>,
     ) -> Result<Arc<Code>, CompileError> {
         let line = self.line(l.start());
-        let mut cg = self.scoped(l, "<lambda>", line, l.parameters.as_deref(), imported)?;
+        let mut cg = self.scoped(l, "<lambda>", line, l.parameters.as_deref(), parent)?;
         cg.add_const(Value::None);
         cg.line = Some(line);
         cg.emit(Op::Resume);
@@ -144,7 +160,7 @@ impl<'a> Ctx<'a> {
         gens: &[ast::Comprehension],
         elt: &Expr,
         val: Option<&Expr>,
-        imported: &HashSet<String>,
+        parent: &Parent<'_>,
     ) -> Result<Arc<Code>, CompileError> {
         let line = self.line(e.start());
         let name = match kind {
@@ -152,7 +168,7 @@ impl<'a> Ctx<'a> {
             Comp::Dict => "<dictcomp>",
             Comp::Generator => "<genexpr>",
         };
-        let mut cg = self.scoped(e, name, line, None, imported)?;
+        let mut cg = self.scoped(e, name, line, None, parent)?;
         cg.varnames = vec![".0".to_owned()];
         cg.argcount = 1;
         cg.line = Some(line);
@@ -231,6 +247,8 @@ pub(super) struct CodeGen<'c, 'a> {
     pub(super) line: Option<u32>,
     pub(super) fblocks: Vec<FBlock>,
     pub(super) imported: HashSet<String>,
+    /// `co_qualname`: `C.method`, `f.<locals>.g`.
+    pub(super) qualname: String,
 }
 
 impl<'c, 'a> CodeGen<'c, 'a> {
@@ -243,7 +261,7 @@ impl<'c, 'a> CodeGen<'c, 'a> {
     ) -> Self {
         let derefs = match scope {
             Scope::Module => Vec::new(),
-            Scope::Function(info) => {
+            Scope::Class(info) | Scope::Function(info) => {
                 let mut d = info.cellvars();
                 d.extend(info.freevars());
                 d
@@ -267,6 +285,7 @@ impl<'c, 'a> CodeGen<'c, 'a> {
             line: Some(firstlineno),
             fblocks: Vec::new(),
             imported: HashSet::new(),
+            qualname: name.to_owned(),
         }
     }
 
@@ -324,7 +343,28 @@ impl<'c, 'a> CodeGen<'c, 'a> {
         match self.scope {
             Scope::Module if self.ctx.explicit_globals.contains(name) => Some(Sym::GlobalExplicit),
             Scope::Module => None,
+            Scope::Class(info) => match info.sym(name) {
+                Sym::Local | Sym::GlobalImplicit => None,
+                other => Some(other),
+            },
             Scope::Function(info) => Some(info.sym(name)),
+        }
+    }
+
+    /// The `__qualname__` of a code object named `name` defined here (`compiler_set_qualname`).
+    pub(super) fn child_qualname(&self, name: &str) -> String {
+        match self.scope {
+            Scope::Module => name.to_owned(),
+            Scope::Class(_) => format!("{}.{name}", self.qualname),
+            Scope::Function(_) => format!("{}.<locals>.{name}", self.qualname),
+        }
+    }
+
+    /// How a code object defined here is made: what it inherits, under its qualified name.
+    pub(super) fn parent(&self, name: &str) -> Parent<'_> {
+        Parent {
+            imported: &self.imported,
+            qualname: self.child_qualname(name),
         }
     }
 
@@ -361,7 +401,11 @@ impl<'c, 'a> CodeGen<'c, 'a> {
                     self.emit(Op::PushNull);
                 }
                 let k = self.deref_index(name);
-                self.emit(Op::LoadDeref(k));
+                if matches!(self.scope, Scope::Class(_)) {
+                    self.emit(Op::LoadClassDeref(k));
+                } else {
+                    self.emit(Op::LoadDeref(k));
+                }
             }
             Some(Sym::GlobalExplicit | Sym::GlobalImplicit) => {
                 let k = self.name_index(name);
@@ -425,7 +469,7 @@ impl<'c, 'a> CodeGen<'c, 'a> {
     pub(super) fn finish(mut self, reports_state: bool) -> Code {
         let (cellvars, freevars) = match self.scope {
             Scope::Module => (Vec::new(), Vec::new()),
-            Scope::Function(info) => (info.cellvars(), info.freevars()),
+            Scope::Class(info) | Scope::Function(info) => (info.cellvars(), info.freevars()),
         };
         // `build_cellfixedoffsets` + `fix_cell_offsets`: a cell that is a parameter lives in
         // the parameter's slot; the other cells, then the free variables, follow the locals.
@@ -487,6 +531,8 @@ impl<'c, 'a> CodeGen<'c, 'a> {
             reports_state,
             is_generator,
             exception_table,
+            qualname: Arc::from(self.qualname.as_str()),
+            is_class_body: matches!(self.scope, Scope::Class(_)),
         }
     }
 

@@ -395,7 +395,12 @@ impl CodeGen<'_, '_> {
                     self.delete_target(e)?;
                 }
             }
-            Expr::Attribute(a) => return Err(self.ctx.unsupported(a, "deleting an attribute")),
+            Expr::Attribute(a) => {
+                self.expr(&a.value)?;
+                self.set_loc(t);
+                let k = self.name_index(a.attr.id.as_str());
+                self.emit(Op::DeleteAttr(k));
+            }
             other => return Err(self.ctx.error(other, "cannot delete this expression")),
         }
         self.line = saved;

@@ -90,7 +90,8 @@ fn op_effect(op: Op) -> i32 {
         | Op::PopJumpBackwardIfTrue(_)
         | Op::PopJumpBackwardIfNone(_)
         | Op::PopJumpBackwardIfNotNone(_) => -1,
-        Op::MapAdd(_) | Op::DeleteSubscr => -2,
+        Op::MapAdd(_) | Op::DeleteSubscr | Op::StoreAttr(_) => -2,
+        Op::DeleteAttr(_) => -1,
         Op::StoreSubscr => -3,
         Op::UnpackSequence(k) => n(k) - 1,
         Op::ForIter(_) => 1,
@@ -105,6 +106,8 @@ fn op_effect(op: Op) -> i32 {
         | Op::BeforeWith
         | Op::LoadMethod(_)
         | Op::LoadAssertionError
+        | Op::LoadBuildClass
+        | Op::LoadClassDeref(_)
         | Op::Copy(_)
         | Op::PushNull => 1,
         Op::BuildTuple(k) | Op::BuildList(k) | Op::BuildString(k) => 1 - n(k),

@@ -255,7 +255,8 @@ impl CodeGen<'_, '_> {
                 }
             }
             Expr::Lambda(l) => {
-                let code = self.ctx.lambda(l, &self.imported)?;
+                let parent = self.parent("<lambda>");
+                let code = self.ctx.lambda(l, &parent)?;
                 self.make_closure(l.parameters.as_deref(), None, code)?;
             }
             Expr::ListComp(x) => self.comprehension(e, Comp::List, &x.generators, &x.elt, None)?,
@@ -319,9 +320,13 @@ impl CodeGen<'_, '_> {
         if let Some(g) = gens.iter().find(|g| g.is_async) {
             return Err(self.ctx.unsupported(g, "an async comprehension"));
         }
-        let code = self
-            .ctx
-            .comprehension(e, kind, gens, elt, val, &self.imported)?;
+        let name = match kind {
+            Comp::List => "<listcomp>",
+            Comp::Dict => "<dictcomp>",
+            Comp::Generator => "<genexpr>",
+        };
+        let parent = self.parent(name);
+        let code = self.ctx.comprehension(e, kind, gens, elt, val, &parent)?;
         self.make_closure(None, None, code)?;
         self.expr_iter(&gens[0].iter)?;
         self.emit(Op::GetIter);

@@ -13,6 +13,7 @@
 //! control-flow graph, `fold` folds constants, and `cfg` lays the graph out as bytecode.
 
 mod cfg;
+mod class;
 mod codegen;
 mod except;
 mod exctable;

@@ -110,10 +110,11 @@ impl CodeGen<'_, '_> {
                 self.emit(Op::PopTop);
             }
             Stmt::FunctionDef(f) => {
-                let code = self.ctx.function(f, &self.imported)?;
+                let parent = self.parent(f.name.id.as_str());
+                let code = self.ctx.function(f, &parent)?;
                 self.make_function(f, code)?;
             }
-            Stmt::ClassDef(c) => return Err(self.ctx.unsupported(c, "a class")),
+            Stmt::ClassDef(c) => self.class_def(c)?,
             Stmt::With(w) => self.with_stmt(w, 0)?,
             Stmt::Try(t) => self.try_stmt(t)?,
             Stmt::Raise(r) => self.raise_stmt(r)?,
@@ -159,7 +160,15 @@ impl CodeGen<'_, '_> {
                 self.emit(Op::StoreSubscr);
                 self.line = saved;
             }
-            Expr::Attribute(a) => return Err(self.ctx.unsupported(a, "assigning an attribute")),
+            Expr::Attribute(a) => {
+                let saved = self.line;
+                self.set_loc(t);
+                self.expr(&a.value)?;
+                self.set_loc(t);
+                let k = self.name_index(a.attr.id.as_str());
+                self.emit(Op::StoreAttr(k));
+                self.line = saved;
+            }
             other => return Err(self.ctx.error(other, "cannot assign to this expression")),
         }
         Ok(())
@@ -193,6 +202,20 @@ impl CodeGen<'_, '_> {
                 self.emit(Op::Swap(3));
                 self.emit(Op::Swap(2));
                 self.emit(Op::StoreSubscr);
+            }
+            Expr::Attribute(at) => {
+                self.set_loc(&*a.target);
+                self.expr(&at.value)?;
+                self.emit(Op::Copy(1));
+                let k = self.name_index(at.attr.id.as_str());
+                self.emit(Op::LoadAttr(k));
+                self.set_loc(a);
+                self.expr(&a.value)?;
+                self.set_loc(a);
+                self.emit(Op::BinaryOp(op));
+                self.set_loc(&*a.target);
+                self.emit(Op::Swap(2));
+                self.emit(Op::StoreAttr(k));
             }
             other => {
                 return Err(self

@@ -1,5 +1,5 @@
-//! The symbol table, after CPython's `Python/symtable.c`: one scope per module, function,
-//! lambda and comprehension, the names each binds, declares and uses, and then the analysis
+//! The symbol table, after CPython's `Python/symtable.c`: one scope per module, class,
+//! function, lambda and comprehension, the names each binds, declares and uses, and then the analysis
 //! that makes every name local, global, free (from an enclosing function) or a cell (a local
 //! some inner scope reads).
 
@@ -12,6 +12,7 @@ use ruff_text_size::{Ranged, TextSize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum ScopeKind {
     Module,
+    Class,
     Function,
     Lambda,
     Comprehension,
@@ -158,7 +159,10 @@ impl SymbolTable {
             s.symbols.insert(n, Sym::Free);
         }
         let mut inner_visible = visible.clone();
-        if kind != ScopeKind::Module {
+        if kind == ScopeKind::Class {
+            // A class's names are not visible in its methods; its `__class__` is.
+            inner_visible.insert("__class__".to_owned());
+        } else if kind != ScopeKind::Module {
             for (n, k) in &s.symbols {
                 match k {
                     Sym::Local | Sym::Free => {
@@ -179,6 +183,11 @@ impl SymbolTable {
             return BTreeSet::new();
         };
         for n in needed_by_children {
+            if kind == ScopeKind::Class && n == "__class__" {
+                // `drop_class_free`: the class makes the cell its methods' `super()` reads.
+                s.symbols.insert(n, Sym::Cell);
+                continue;
+            }
             match s.symbols.get(&n).copied() {
                 Some(Sym::Local) => {
                     s.symbols.insert(n, Sym::Cell);
@@ -283,8 +292,21 @@ impl Builder {
                 self.leave();
             }
             Stmt::ClassDef(c) => {
-                // Classes are refused by the code generator; their name is still bound.
+                for d in &c.decorator_list {
+                    self.expr(&d.expression);
+                }
+                if let Some(args) = &c.arguments {
+                    for a in args.args.iter() {
+                        self.expr(a);
+                    }
+                    for k in args.keywords.iter() {
+                        self.expr(&k.value);
+                    }
+                }
                 self.bind(c.name.id.as_str());
+                self.enter(c.start(), ScopeKind::Class);
+                self.stmts(&c.body);
+                self.leave();
             }
             Stmt::Global(g) => {
                 for n in &g.names {
@@ -320,7 +342,13 @@ impl Builder {
     fn expr(&mut self, e: &Expr) {
         match e {
             Expr::Name(n) => match n.ctx {
-                ast::ExprContext::Load => self.use_name(n.id.as_str()),
+                ast::ExprContext::Load => {
+                    self.use_name(n.id.as_str());
+                    // `super()` reads the class through the implicit `__class__` cell.
+                    if n.id.as_str() == "super" && self.cur().kind == Some(ScopeKind::Function) {
+                        self.use_name("__class__");
+                    }
+                }
                 _ => self.bind(n.id.as_str()),
             },
             Expr::Lambda(l) => {

@@ -31,7 +31,7 @@ fn plural(n: usize) -> &'static str {
 /// the other locals unbound (NULL).
 pub fn bind(f: &Function, mut args: Vec<Value>, kwargs: Kwargs) -> Result<Vec<Value>, VmError> {
     let code: &Code = &f.code;
-    let name = &code.name;
+    let name = &code.qualname;
     let npos = code.argcount;
     let nkwonly = code.kwonlyargcount;
     let nparams = npos + nkwonly + usize::from(code.varargs) + usize::from(code.varkeywords);

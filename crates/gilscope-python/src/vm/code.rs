@@ -256,6 +256,14 @@ pub enum Op {
     DeleteDeref(u32),
     /// `DELETE_SUBSCR`.
     DeleteSubscr,
+    /// `LOAD_BUILD_CLASS`: pushes `builtins.__build_class__`.
+    LoadBuildClass,
+    /// `LOAD_CLASSDEREF`: a class body's free name, from its namespace or else the cell.
+    LoadClassDeref(u32),
+    /// `STORE_ATTR namei`: `TOS.name = TOS1`.
+    StoreAttr(u32),
+    /// `DELETE_ATTR namei`.
+    DeleteAttr(u32),
 }
 
 /// How an instruction's argument is shown.
@@ -361,6 +369,10 @@ impl Op {
             Op::DeleteGlobal(n) => ("DELETE_GLOBAL", Some(n), K::Name),
             Op::DeleteDeref(n) => ("DELETE_DEREF", Some(n), K::Deref),
             Op::DeleteSubscr => ("DELETE_SUBSCR", None, K::None),
+            Op::LoadBuildClass => ("LOAD_BUILD_CLASS", None, K::None),
+            Op::LoadClassDeref(n) => ("LOAD_CLASSDEREF", Some(n), K::Deref),
+            Op::StoreAttr(n) => ("STORE_ATTR", Some(n), K::Name),
+            Op::DeleteAttr(n) => ("DELETE_ATTR", Some(n), K::Name),
         }
     }
 
@@ -369,7 +381,7 @@ impl Op {
         match self {
             Op::BinarySubscr => 4,
             Op::StoreSubscr | Op::UnpackSequence(_) | Op::BinaryOp(_) | Op::Precall(_) => 1,
-            Op::LoadAttr(_) | Op::Call(_) => 4,
+            Op::LoadAttr(_) | Op::Call(_) | Op::StoreAttr(_) => 4,
             Op::CompareOp(_) => 2,
             Op::LoadGlobal(_) => 5,
             Op::LoadMethod(_) => 10,
@@ -467,6 +479,10 @@ pub struct Code {
     pub is_generator: bool,
     /// The exception table (`co_exceptiontable`), in instruction indices.
     pub exception_table: Vec<ExcEntry>,
+    /// `co_qualname`: `C.method`, `f.<locals>.g`.
+    pub qualname: Arc<str>,
+    /// Whether this is a class body, whose names live in the class namespace.
+    pub is_class_body: bool,
     /// Whether the host sees this function's first argument as the program's state (heat grid).
     pub reports_state: bool,
 }

@@ -6,31 +6,11 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
+use super::class::{ClassObj, Instance, Native, object_class};
 use super::object::Obj;
 use super::traceback::TraceEntry;
 use super::value::Value;
 use super::{PyException, VmError};
-
-/// A class: a built-in one (the exceptions) or, later, one a program defines.
-#[derive(Debug)]
-pub struct ClassObj {
-    /// `__name__`.
-    pub name: Arc<str>,
-    /// `__bases__`.
-    pub bases: Vec<Arc<ClassObj>>,
-}
-
-impl ClassObj {
-    /// Whether `self` is `other` or derives from it (`issubclass`).
-    pub fn is_subclass_of(&self, other: &ClassObj) -> bool {
-        std::ptr::eq(self, other) || self.bases.iter().any(|b| b.is_subclass_of(other))
-    }
-
-    /// Whether instances of this class can be raised.
-    pub fn is_exception(&self) -> bool {
-        builtin_class("BaseException").is_some_and(|base| self.is_subclass_of(&base))
-    }
-}
 
 /// What an exception instance carries besides its class.
 #[derive(Debug, Default)]
@@ -46,13 +26,19 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// An instance of a class.
-#[derive(Debug)]
-pub struct Instance {
-    /// Its class.
-    pub class: Arc<ClassObj>,
-    /// The exception state, for instances of exception classes.
-    pub exc: Option<ExcState>,
+impl ExcState {
+    /// The state of a new exception called with `args`.
+    pub fn new(args: Vec<Value>) -> Self {
+        Self {
+            args: Mutex::new(args),
+            ..Self::default()
+        }
+    }
+
+    /// `BaseException.__init__(*args)`: sets `args`.
+    pub fn set_args(&self, args: Vec<Value>) {
+        *lock(&self.args) = args;
+    }
 }
 
 impl Instance {
@@ -174,19 +160,17 @@ fn classes() -> &'static HashMap<&'static str, Arc<ClassObj>> {
         let mut map: HashMap<&'static str, Arc<ClassObj>> = HashMap::new();
         map.insert(
             "BaseException",
-            Arc::new(ClassObj {
-                name: Arc::from("BaseException"),
-                bases: Vec::new(),
-            }),
+            Arc::new(ClassObj::builtin(
+                "BaseException",
+                vec![object_class()],
+                Native::Exception,
+            )),
         );
         for &(name, parent) in HIERARCHY {
             let bases = map.get(parent).cloned().into_iter().collect();
             map.insert(
                 name,
-                Arc::new(ClassObj {
-                    name: Arc::from(name),
-                    bases,
-                }),
+                Arc::new(ClassObj::builtin(name, bases, Native::Exception)),
             );
         }
         for (alias, of) in [("EnvironmentError", "OSError"), ("IOError", "OSError")] {
@@ -205,13 +189,7 @@ pub fn builtin_class(name: &str) -> Option<Arc<ClassObj>> {
 
 /// A new instance of exception class `class` with `args`.
 pub fn new_exception(class: Arc<ClassObj>, args: Vec<Value>) -> Value {
-    Value::Instance(Obj::new(Instance {
-        class,
-        exc: Some(ExcState {
-            args: Mutex::new(args),
-            ..ExcState::default()
-        }),
-    }))
+    Value::Instance(Obj::new(Instance::new(class, args)))
 }
 
 /// The exception object of an exception in flight, made on first need; the frames unwound
@@ -223,10 +201,7 @@ pub fn caught(p: &PyException) -> Value {
             let class = builtin_class(&p.exc)
                 .or_else(|| builtin_class("Exception"))
                 .unwrap_or_else(|| {
-                    Arc::new(ClassObj {
-                        name: Arc::clone(&p.exc),
-                        bases: Vec::new(),
-                    })
+                    Arc::new(ClassObj::builtin(&p.exc, Vec::new(), Native::Exception))
                 });
             let args = if p.msg.is_empty() {
                 Vec::new()

@@ -3,8 +3,10 @@
 //! 3.11 does: `RESUME`, `JUMP_BACKWARD`, `POP_JUMP_BACKWARD_IF_*`, and `CALL` once a C function
 //! returns (a call of a Python function checks at the callee's `RESUME`).
 
+mod attrs;
 mod builtins;
 mod call;
+pub mod class;
 pub mod code;
 pub mod exception;
 mod format;
@@ -282,13 +284,27 @@ impl<'a, H: Host> Vm<'a, H> {
                 with_self.extend(args);
                 self.call_value_kw(&m.func, with_self, kwargs)
             }
-            Value::Class(c) if c.is_exception() => match kwargs.first() {
+            Value::Class(c) if c.is_exception() && !c.user => match kwargs.first() {
                 Some((k, _)) => Err(VmError::type_error(format!(
                     "{}() takes no keyword arguments (got '{k}')",
                     c.name
                 ))),
                 None => Ok(exception::new_exception(Arc::clone(c), args)),
             },
+            Value::Class(c) => {
+                let c = Arc::clone(c);
+                self.instantiate(&c, args, kwargs)
+            }
+            Value::Descriptor(_) => Err(VmError::type_error("'property' object is not callable")),
+            Value::Instance(i) if i.class.user_method("__call__").is_some() => {
+                let Some(f) = i.class.user_method("__call__") else {
+                    return Err(VmError::type_error("not callable"));
+                };
+                let mut with_self = Vec::with_capacity(args.len() + 1);
+                with_self.push(callable.clone());
+                with_self.extend(args);
+                self.call_value_kw(&f, with_self, kwargs)
+            }
             other => Err(VmError::type_error(format!(
                 "'{}' object is not callable",
                 other.type_name()
@@ -340,6 +356,25 @@ impl<'a, H: Host> Vm<'a, H> {
             Exit::Generator => Ok(Value::Generator(Obj::new(GenObj::new(st)))),
             Exit::Yield(_) => Err(VmError::py("SystemError", "yield outside a generator")),
         }
+    }
+
+    /// Runs a class body with its namespace in the extra last slot; what it returns (the
+    /// `__class__` cell, or None).
+    pub(super) fn run_class_body(
+        &mut self,
+        code: &Arc<Code>,
+        locals: Vec<Value>,
+    ) -> Result<Value, VmError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(VmError::py(
+                "RecursionError",
+                "maximum recursion depth exceeded",
+            ));
+        }
+        self.depth += 1;
+        let r = self.frame(code, locals);
+        self.depth -= 1;
+        r
     }
 
     /// Runs a frame from where it stands until it returns, yields or becomes a generator.
@@ -455,6 +490,35 @@ impl<'a, H: Host> Vm<'a, H> {
                 }
                 Ok(out)
             }
+            Value::Instance(_) => {
+                let it = match self.call_dunder(v, "__iter__", Vec::new()) {
+                    Some(r) => r?,
+                    None => {
+                        return Err(VmError::type_error(format!(
+                            "'{}' object is not iterable",
+                            attrs::instance_type(v)
+                        )));
+                    }
+                };
+                if !matches!(it, Value::Instance(_)) {
+                    return self.iterate(&it);
+                }
+                let mut out = Vec::new();
+                loop {
+                    match self.call_dunder(&it, "__next__", Vec::new()) {
+                        Some(Ok(x)) => out.push(x),
+                        Some(Err(VmError::Py(p))) if &*p.exc == "StopIteration" => break,
+                        Some(Err(e)) => return Err(e),
+                        None => {
+                            return Err(VmError::type_error(format!(
+                                "iter() returned non-iterator of type '{}'",
+                                attrs::instance_type(&it)
+                            )));
+                        }
+                    }
+                }
+                Ok(out)
+            }
             other => ops::iterate(other),
         }
     }
@@ -499,6 +563,31 @@ impl<'a, H: Host> Vm<'a, H> {
                 let v = stack.pop().ok_or_else(underflow)?;
                 self.globals
                     .store(code.global_slots[n as usize] as usize, v);
+            }
+            Op::LoadName(n) if code.is_class_body => {
+                let name = &code.names[n as usize];
+                match class_ns(locals).and_then(|ns| ns_get(&ns, name)) {
+                    Some(v) => stack.push(v),
+                    None => {
+                        let slot = code.global_slots[n as usize] as usize;
+                        let v = match self.globals.load(slot) {
+                            Value::Null => self.load_global(code, n)?,
+                            v => v,
+                        };
+                        stack.push(v);
+                    }
+                }
+            }
+            Op::StoreName(n) if code.is_class_body => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                let ns = class_ns(locals)
+                    .ok_or_else(|| VmError::py("SystemError", "no class namespace"))?;
+                let key = Value::Str(Arc::clone(&code.names[n as usize]));
+                let mut items = ns.lock();
+                match items.iter_mut().find(|(k, _)| k.py_eq(&key)) {
+                    Some(slot) => slot.1 = v,
+                    None => items.push((key, v)),
+                }
             }
             Op::LoadName(n) => {
                 let slot = code.global_slots[n as usize] as usize;
@@ -546,6 +635,23 @@ impl<'a, H: Host> Vm<'a, H> {
                     _ => {}
                 }
                 let a = stack.pop().ok_or_else(underflow)?;
+                if matches!(a, Value::Instance(_)) || matches!(b, Value::Instance(_)) {
+                    self.instructions += *executed;
+                    *executed = 0;
+                    let r = match self.binary_dunder(base, &a, &b) {
+                        Some(r) => r?,
+                        None => {
+                            return Err(VmError::type_error(format!(
+                                "unsupported operand type(s) for {}: '{}' and '{}'",
+                                bop.symbol(),
+                                attrs::instance_type(&a),
+                                attrs::instance_type(&b)
+                            )));
+                        }
+                    };
+                    stack.push(r);
+                    return Ok(());
+                }
                 let r = self.binary_op(base, a, b)?;
                 stack.push(r);
             }
@@ -560,6 +666,10 @@ impl<'a, H: Host> Vm<'a, H> {
                     return Ok(());
                 }
                 let container = stack.pop().ok_or_else(underflow)?;
+                if let Some(r) = self.call_dunder(&container, "__getitem__", vec![key.clone()]) {
+                    stack.push(r?);
+                    return Ok(());
+                }
                 stack.push(ops::subscript(&container, &key)?);
             }
             Op::StoreSubscr => {
@@ -592,6 +702,12 @@ impl<'a, H: Host> Vm<'a, H> {
                 let key = stack.pop().ok_or_else(underflow)?;
                 let container = stack.pop().ok_or_else(underflow)?;
                 let value = stack.pop().ok_or_else(underflow)?;
+                if let Some(r) =
+                    self.call_dunder(&container, "__setitem__", vec![key.clone(), value.clone()])
+                {
+                    r?;
+                    return Ok(());
+                }
                 self.store_subscr(&container, &key, value)?;
             }
             Op::BuildTuple(2) => {
@@ -716,7 +832,14 @@ impl<'a, H: Host> Vm<'a, H> {
             Op::CompareOp(c) => {
                 let b = stack.pop().ok_or_else(underflow)?;
                 let a = stack.pop().ok_or_else(underflow)?;
-                stack.push(Value::Bool(ops::compare(c, &a, &b)?));
+                let r = if matches!(a, Value::Instance(_)) || matches!(b, Value::Instance(_)) {
+                    self.instructions += *executed;
+                    *executed = 0;
+                    self.rich_compare(c, &a, &b)?
+                } else {
+                    ops::compare(c, &a, &b)?
+                };
+                stack.push(Value::Bool(r));
             }
             Op::IsOp(invert) => {
                 let b = stack.pop().ok_or_else(underflow)?;
@@ -730,6 +853,10 @@ impl<'a, H: Host> Vm<'a, H> {
             }
             Op::GetIter => {
                 let v = stack.pop().ok_or_else(underflow)?;
+                if let Some(r) = self.call_dunder(&v, "__iter__", Vec::new()) {
+                    stack.push(r?);
+                    return Ok(());
+                }
                 stack.push(match v {
                     Value::Range { start, stop, step } => Value::RangeIter {
                         next: start,
@@ -779,6 +906,20 @@ impl<'a, H: Host> Vm<'a, H> {
                     Some(Value::Generator(g)) => {
                         let g = g.clone();
                         self.gen_next(&g)?
+                    }
+                    Some(it @ Value::Instance(_)) => {
+                        let it = it.clone();
+                        match self.call_dunder(&it, "__next__", Vec::new()) {
+                            Some(Ok(v)) => Some(v),
+                            Some(Err(VmError::Py(p))) if &*p.exc == "StopIteration" => None,
+                            Some(Err(e)) => return Err(e),
+                            None => {
+                                return Err(VmError::type_error(format!(
+                                    "'{}' object is not an iterator",
+                                    attrs::instance_type(&it)
+                                )));
+                            }
+                        }
                     }
                     _ => {
                         return Err(VmError::py("SystemError", "FOR_ITER without iterator"));
@@ -851,11 +992,38 @@ impl<'a, H: Host> Vm<'a, H> {
             }
             Op::LoadAttr(n) => {
                 let v = stack.pop().ok_or_else(underflow)?;
-                stack.push(ops::load_attr(&v, &code.names[n as usize])?);
+                let name = &code.names[n as usize];
+                let a = match &v {
+                    Value::Instance(_)
+                    | Value::Class(_)
+                    | Value::Super(_)
+                    | Value::Descriptor(_) => {
+                        self.instructions += *executed;
+                        *executed = 0;
+                        self.get_attr(&v, name)?
+                    }
+                    _ => ops::load_attr(&v, name)?,
+                };
+                stack.push(a);
             }
             Op::LoadMethod(n) => {
                 let v = stack.pop().ok_or_else(underflow)?;
                 let name = &code.names[n as usize];
+                if matches!(v, Value::Instance(_) | Value::Class(_) | Value::Super(_)) {
+                    self.instructions += *executed;
+                    *executed = 0;
+                    match self.load_method(&v, name)? {
+                        (f, Some(this)) => {
+                            stack.push(f);
+                            stack.push(this);
+                        }
+                        (attr, None) => {
+                            stack.push(Value::Null);
+                            stack.push(attr);
+                        }
+                    }
+                    return Ok(());
+                }
                 match ops::method(&v, name) {
                     Some(m) => {
                         stack.push(Value::Builtin(m));
@@ -897,6 +1065,20 @@ impl<'a, H: Host> Vm<'a, H> {
                         meth
                     }
                 };
+                if matches!(callable, Value::Builtin(Builtin::Super)) && args.is_empty() {
+                    // Zero-argument super(): the `__class__` cell and the first argument.
+                    let names = code.localsplus_names();
+                    let class = names
+                        .iter()
+                        .position(|n| &**n == "__class__")
+                        .and_then(|k| match &locals[k] {
+                            Value::Cell(c) => Some(c.get()),
+                            _ => None,
+                        });
+                    let first = (code.argcount > 0).then(|| locals[0].clone());
+                    stack.push(attrs::make_super(class, first)?);
+                    return Ok(());
+                }
                 self.instructions += *executed;
                 *executed = 0;
                 let r = self.call_value_kw(&callable, args, kwargs)?;
@@ -1092,10 +1274,11 @@ impl<'a, H: Host> Vm<'a, H> {
                     Arc::from("")
                 };
                 let v = stack.pop().ok_or_else(underflow)?;
-                let v = match flags & 3 {
-                    1 => Value::str(&v.to_str()),
-                    2 => Value::str(&v.repr()),
-                    3 => Value::str(&value::ascii_escaped(&v.repr())),
+                let v = match (flags & 3, &v) {
+                    (1, _) => Value::str(&self.display(&v, false)?),
+                    (2, _) => Value::str(&self.display(&v, true)?),
+                    (3, _) => Value::str(&value::ascii_escaped(&self.display(&v, true)?)),
+                    (_, Value::Instance(_)) => Value::str(&self.display(&v, false)?),
                     _ => v,
                 };
                 let s = match (&v, spec.is_empty()) {
@@ -1182,6 +1365,29 @@ impl<'a, H: Host> Vm<'a, H> {
                 Some(c) => stack.push(Value::Class(c)),
                 None => return Err(VmError::py("SystemError", "no AssertionError")),
             },
+            Op::BeforeWith if matches!(stack.last(), Some(Value::Instance(_))) => {
+                let mgr = stack.pop().ok_or_else(underflow)?;
+                let (Value::Instance(i), true) = (&mgr, true) else {
+                    return Err(underflow());
+                };
+                let (Some(enter), Some(exit)) = (
+                    i.class.user_method("__enter__"),
+                    i.class.user_method("__exit__"),
+                ) else {
+                    return Err(VmError::type_error(format!(
+                        "'{}' object does not support the context manager protocol",
+                        i.class.name
+                    )));
+                };
+                stack.push(Value::Method(Arc::new(value::BoundMethod {
+                    this: mgr.clone(),
+                    func: exit,
+                })));
+                self.instructions += *executed;
+                *executed = 0;
+                let r = self.call_value(&enter, vec![mgr])?;
+                stack.push(r);
+            }
             Op::BeforeWith => {
                 let mgr = stack.pop().ok_or_else(underflow)?;
                 let (Some(enter), Some(exit)) = (
@@ -1232,6 +1438,55 @@ impl<'a, H: Host> Vm<'a, H> {
                     ));
                 }
                 *slot = Value::Null;
+            }
+            Op::DeleteName(n) if code.is_class_body => {
+                let ns = class_ns(locals)
+                    .ok_or_else(|| VmError::py("SystemError", "no class namespace"))?;
+                let name = &code.names[n as usize];
+                let key = Value::Str(Arc::clone(name));
+                let mut items = ns.lock();
+                let before = items.len();
+                items.retain(|(k, _)| !k.py_eq(&key));
+                if items.len() == before {
+                    return Err(VmError::py(
+                        "NameError",
+                        format!("name '{name}' is not defined"),
+                    ));
+                }
+            }
+            Op::LoadBuildClass => stack.push(Value::Builtin(Builtin::BuildClass)),
+            Op::LoadClassDeref(n) => {
+                let name = code
+                    .localsplus_names()
+                    .get(n as usize)
+                    .cloned()
+                    .unwrap_or_else(|| Arc::from("?"));
+                let v = match class_ns(locals).and_then(|ns| ns_get(&ns, &name)) {
+                    Some(v) => v,
+                    None => match &locals[n as usize] {
+                        Value::Cell(c) => c.get(),
+                        _ => Value::Null,
+                    },
+                };
+                if matches!(v, Value::Null) {
+                    return Err(VmError::py(
+                        "NameError",
+                        format!(
+                            "cannot access free variable '{name}' where it is not associated \
+                             with a value in enclosing scope"
+                        ),
+                    ));
+                }
+                stack.push(v);
+            }
+            Op::StoreAttr(n) => {
+                let obj = stack.pop().ok_or_else(underflow)?;
+                let v = stack.pop().ok_or_else(underflow)?;
+                self.set_attr(&obj, &code.names[n as usize], v)?;
+            }
+            Op::DeleteAttr(n) => {
+                let obj = stack.pop().ok_or_else(underflow)?;
+                self.del_attr(&obj, &code.names[n as usize])?;
             }
             Op::DeleteName(n) | Op::DeleteGlobal(n) => {
                 let slot = code.global_slots[n as usize] as usize;
@@ -1304,6 +1559,9 @@ impl<'a, H: Host> Vm<'a, H> {
                 Some(b) => Ok(Value::Builtin(b)),
                 None if let Some(c) = exception::builtin_class(&code.names[name as usize]) => {
                     Ok(Value::Class(c))
+                }
+                None if &*code.names[name as usize] == "NotImplemented" => {
+                    Ok(Value::NotImplemented)
                 }
                 None => Err(VmError::py(
                     "NameError",
@@ -1387,6 +1645,15 @@ impl<'a, H: Host> Vm<'a, H> {
         if b.is_lock() {
             return self.call_lock(b, args, kwargs);
         }
+        if let Some(r) = self.call_class_builtin(b, &args, &kwargs) {
+            return r;
+        }
+        if b == Builtin::BuildClass {
+            return self.build_class(args, kwargs);
+        }
+        if b == Builtin::ThreadInit {
+            return self.thread_init(args, kwargs);
+        }
         if b.is_collection_builtin() {
             return self.call_collection(b, args, kwargs);
         }
@@ -1447,7 +1714,10 @@ impl<'a, H: Host> Vm<'a, H> {
                         }
                     }
                 }
-                let items: Vec<String> = args.iter().map(Value::to_str).collect();
+                let mut items: Vec<String> = Vec::with_capacity(args.len());
+                for a in &args {
+                    items.push(self.display(a, false)?);
+                }
                 let mut text = items.join(&sep);
                 text.push_str(&end);
                 self.host.write_stdout(&text);
@@ -1465,7 +1735,7 @@ impl<'a, H: Host> Vm<'a, H> {
                 let mut whole = Vec::with_capacity(args.len());
                 for a in args {
                     whole.push(match a {
-                        Value::Generator(_) => Value::list(self.iterate(&a)?),
+                        Value::Generator(_) | Value::Instance(_) => Value::list(self.iterate(&a)?),
                         a => a,
                     });
                 }
@@ -1473,6 +1743,22 @@ impl<'a, H: Host> Vm<'a, H> {
             }
         }
     }
+}
+
+/// A class body's namespace: the extra slot after its locals.
+fn class_ns(locals: &[Value]) -> Option<Obj<value::DictObj>> {
+    match locals.last() {
+        Some(Value::Dict(d)) => Some(d.clone()),
+        _ => None,
+    }
+}
+
+/// `ns[name]` of a class namespace.
+fn ns_get(ns: &value::DictObj, name: &str) -> Option<Value> {
+    ns.lock()
+        .iter()
+        .find(|(k, _)| matches!(k, Value::Str(s) if &**s == name))
+        .map(|(_, v)| v.clone())
 }
 
 /// The name CPython's call errors give a callable (`f` in "f() got …").

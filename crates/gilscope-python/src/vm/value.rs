@@ -126,6 +126,38 @@ pub enum Builtin {
     LockEnter,
     /// `Lock.__exit__(*exc)`.
     LockExit,
+    /// `__build_class__(func, name, *bases)`, what `LOAD_BUILD_CLASS` pushes.
+    BuildClass,
+    /// `object`.
+    Object,
+    /// `super()`.
+    Super,
+    /// `staticmethod(f)`.
+    StaticMethod,
+    /// `classmethod(f)`.
+    ClassMethod,
+    /// `property(fget, fset=None)`.
+    Property,
+    /// `property.setter(fset)` (bound to the property).
+    PropertySetter,
+    /// `isinstance(obj, class_or_tuple)`.
+    Isinstance,
+    /// `type(obj)`.
+    Type,
+    /// `hasattr(obj, name)`.
+    Hasattr,
+    /// `getattr(obj, name[, default])`.
+    Getattr,
+    /// `setattr(obj, name, value)`.
+    Setattr,
+    /// `BaseException.__init__(self, *args)` (what `super().__init__` reaches).
+    ExcInit,
+    /// `Thread.__init__(self, …)` for a subclass's instance.
+    ThreadInit,
+    /// `object.__init__(self)`.
+    ObjectInit,
+    /// `object.__repr__(self)`.
+    ObjectRepr,
 }
 
 impl Builtin {
@@ -187,6 +219,20 @@ impl Builtin {
             Builtin::LockLocked => "locked",
             Builtin::LockEnter => "__enter__",
             Builtin::LockExit => "__exit__",
+            Builtin::BuildClass => "__build_class__",
+            Builtin::Object => "object",
+            Builtin::Super => "super",
+            Builtin::StaticMethod => "staticmethod",
+            Builtin::ClassMethod => "classmethod",
+            Builtin::Property => "property",
+            Builtin::PropertySetter => "setter",
+            Builtin::Isinstance => "isinstance",
+            Builtin::Type => "type",
+            Builtin::Hasattr => "hasattr",
+            Builtin::Getattr => "getattr",
+            Builtin::Setattr => "setattr",
+            Builtin::ExcInit | Builtin::ThreadInit | Builtin::ObjectInit => "__init__",
+            Builtin::ObjectRepr => "__repr__",
         }
     }
 
@@ -219,6 +265,16 @@ impl Builtin {
             "filter" => Builtin::Filter,
             "next" => Builtin::Next,
             "iter" => Builtin::Iter,
+            "object" => Builtin::Object,
+            "super" => Builtin::Super,
+            "staticmethod" => Builtin::StaticMethod,
+            "classmethod" => Builtin::ClassMethod,
+            "property" => Builtin::Property,
+            "isinstance" => Builtin::Isinstance,
+            "type" => Builtin::Type,
+            "hasattr" => Builtin::Hasattr,
+            "getattr" => Builtin::Getattr,
+            "setattr" => Builtin::Setattr,
             _ => return None,
         })
     }
@@ -715,13 +771,19 @@ pub enum Value {
     /// A generator object.
     Generator(Obj<super::generator::GenObj>),
     /// A class (the built-in exceptions).
-    Class(Arc<super::exception::ClassObj>),
+    Class(Arc<super::class::ClassObj>),
     /// An instance of a class (an exception object).
-    Instance(Obj<super::exception::Instance>),
+    Instance(Obj<super::class::Instance>),
     /// A method bound to its object (`obj.method` without a call).
     Method(Arc<BoundMethod>),
     /// A `threading.Lock` or `RLock`.
     Lock(Arc<super::lock::LockObj>),
+    /// `super()`, bound to its class and object.
+    Super(Arc<super::class::SuperObj>),
+    /// A `staticmethod`, `classmethod` or `property`.
+    Descriptor(Arc<super::class::Descriptor>),
+    /// `NotImplemented`.
+    NotImplemented,
 }
 
 /// A bound method: the callable and the object it is called with first.
@@ -764,6 +826,9 @@ impl Value {
             Value::Method(_) => "method",
             Value::Lock(l) if l.reentrant => "RLock",
             Value::Lock(_) => "lock",
+            Value::Super(_) => "super",
+            Value::Descriptor(_) => "property",
+            Value::NotImplemented => "NotImplementedType",
         }
     }
 
@@ -923,7 +988,7 @@ impl Value {
                 };
             }
             Value::Function(f) => {
-                let _ = write!(out, "<function {}>", f.code.name);
+                let _ = write!(out, "<function {}>", f.code.qualname);
             }
             Value::Builtin(b) => {
                 let _ = write!(out, "<built-in function {}>", b.name());
@@ -943,6 +1008,14 @@ impl Value {
                 let _ = write!(out, "<class '{}'>", c.name);
             }
             Value::Lock(l) => out.push_str(&l.repr()),
+            Value::NotImplemented => out.push_str("NotImplemented"),
+            Value::Super(s) => {
+                let _ = write!(
+                    out,
+                    "<super: <class '{}'>, <{} object>>",
+                    s.class.name, s.class.name
+                );
+            }
             Value::Instance(i) if i.exc.is_some() => out.push_str(&i.exc_repr()),
             Value::Instance(i) => {
                 let _ = write!(out, "<__main__.{} object>", i.class.name);
