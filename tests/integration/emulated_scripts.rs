@@ -162,7 +162,14 @@ fn the_construct_files_print_what_python3_prints() {
     if !have_python() {
         return;
     }
-    for name in ["calls", "scopes", "generators", "exceptions", "classes"] {
+    for name in [
+        "calls",
+        "scopes",
+        "generators",
+        "exceptions",
+        "classes",
+        "methods",
+    ] {
         let file = Path::new("tests/golden").join(format!("{name}.py"));
         let want = Command::new("python3").arg(&file).output().unwrap();
         let got = emulated(&file, false);

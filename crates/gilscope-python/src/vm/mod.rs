@@ -13,6 +13,7 @@ mod format;
 pub mod generator;
 pub mod globals;
 pub mod lock;
+pub mod methods;
 pub mod npscalar;
 mod numpy;
 pub mod object;
@@ -1647,6 +1648,9 @@ impl<'a, H: Host> Vm<'a, H> {
         }
         if let Some(r) = self.call_class_builtin(b, &args, &kwargs) {
             return r;
+        }
+        if let Builtin::Method(m) = b {
+            return self.call_method(m, args, kwargs);
         }
         if b == Builtin::BuildClass {
             return self.build_class(args, kwargs);

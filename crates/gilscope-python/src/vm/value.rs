@@ -158,6 +158,8 @@ pub enum Builtin {
     ObjectInit,
     /// `object.__repr__(self)`.
     ObjectRepr,
+    /// A method of `str`, `list` or `dict` (bound by `LOAD_METHOD`).
+    Method(super::methods::Method),
 }
 
 impl Builtin {
@@ -233,6 +235,7 @@ impl Builtin {
             Builtin::Setattr => "setattr",
             Builtin::ExcInit | Builtin::ThreadInit | Builtin::ObjectInit => "__init__",
             Builtin::ObjectRepr => "__repr__",
+            Builtin::Method(m) => m.name(),
         }
     }
 

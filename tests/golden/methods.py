@@ -1,0 +1,22 @@
+"""The methods of str, list and dict that teaching code calls."""
+d = {"a": 1, "b": 2}
+for k, v in d.items():
+    print(k, v)
+print(list(d.keys()), list(d.values()), d.get("z", 0), d.get("a"))
+d.update(c=3)
+d.setdefault("e", [])
+print(d, d.pop("a"), d)
+s = "  Hello, World  "
+print(s.strip(), s.lower(), s.upper().split(","), "-".join(["a", "b"]), s.replace("l", "L", 2))
+print("a b  c".split(), "a,b,,c".split(","), "x".center(5, "*"), "42".zfill(5), "ab".ljust(4) + "|")
+print("{} + {} = {:>5.2f}".format(1, 2, 3), "{name}!".format(name="hi"), "{0}{1}{0}".format("a", "b"))
+print("hello world".title(), "abc".startswith(("x", "a")), "abc".find("c"), "banana".count("a"))
+l = [3, 1, 2]
+l.sort()
+l.append(5)
+l.extend([7, 6])
+l.insert(0, 9)
+print(l, l.pop(), l.pop(0), l.index(2), l.count(1))
+l.sort(reverse=True)
+l.remove(3)
+print(l, l.copy(), "123".isdigit(), "ab1".isalpha())
