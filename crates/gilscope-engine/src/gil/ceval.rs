@@ -8,7 +8,7 @@
 //! - FORCE_SWITCHING: a holder that drops on request waits on `switch_cond` until another thread has
 //!   taken the GIL, so it cannot take it straight back.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -32,7 +32,8 @@ pub(super) struct CevalGil {
     switch_mutex: Mutex<()>,
     switch_cond: Condvar,
     last_holder: AtomicUsize,
-    interval: Duration,
+    /// The switch interval (`sys.setswitchinterval` changes it while the program runs).
+    interval_ns: AtomicU64,
 }
 
 impl CevalGil {
@@ -46,8 +47,18 @@ impl CevalGil {
             switch_mutex: Mutex::new(()),
             switch_cond: Condvar::new(),
             last_holder: AtomicUsize::new(NO_HOLDER),
-            interval: Duration::from_micros(switch_interval_micros.max(1)),
+            interval_ns: AtomicU64::new(switch_interval_micros.max(1).saturating_mul(1000)),
         }
+    }
+
+    /// The switch interval now.
+    fn interval(&self) -> Duration {
+        Duration::from_nanos(self.interval_ns())
+    }
+
+    /// `sys.setswitchinterval`: waiters from now on wait this long before asking for a drop.
+    pub(super) fn set_interval_ns(&self, ns: u64) {
+        self.interval_ns.store(ns.max(1000), Ordering::Relaxed);
     }
 
     fn lock_state(&self) -> MutexGuard<'_, GilState> {
@@ -96,7 +107,7 @@ impl CevalGil {
                 let saved_switchnum = st.switch_number;
                 let (guard, res) = self
                     .cond
-                    .wait_timeout(st, self.interval)
+                    .wait_timeout(st, self.interval())
                     .unwrap_or_else(|p| p.into_inner());
                 st = guard;
                 if res.timed_out() && st.locked && st.switch_number == saved_switchnum {
@@ -141,8 +152,8 @@ impl CevalGil {
         Ok(())
     }
 
-    fn interval_ns(&self) -> u64 {
-        self.interval.as_nanos() as u64
+    pub(super) fn interval_ns(&self) -> u64 {
+        self.interval_ns.load(Ordering::Relaxed)
     }
 
     /// `drop_gil`: releases the GIL, recording `next` from that instant; if a drop was requested
@@ -172,7 +183,7 @@ impl CevalGil {
                 // CPython waits without a timeout; a bound keeps a cancelled run from hanging.
                 let _ = self
                     .switch_cond
-                    .wait_timeout(guard, self.interval.max(Duration::from_millis(50)));
+                    .wait_timeout(guard, self.interval().max(Duration::from_millis(50)));
             }
         }
     }

@@ -80,6 +80,22 @@ impl Gil {
         }
     }
 
+    /// The switch interval in seconds (`sys.getswitchinterval`); CPython's default for a build
+    /// without the 3.11 GIL, where nothing reads it.
+    pub fn switch_interval_secs(&self) -> f64 {
+        match &self.imp {
+            Imp::Ceval(g) => g.interval_ns() as f64 / 1e9,
+            _ => 0.005,
+        }
+    }
+
+    /// `sys.setswitchinterval(secs)`: the 3.11 GIL's interval from now on (at least 1 µs).
+    pub fn set_switch_interval_secs(&self, secs: f64) {
+        if let Imp::Ceval(g) = &self.imp {
+            g.set_interval_ns((secs * 1e9) as u64);
+        }
+    }
+
     /// Whether there is a lock at all (false for the free-threaded variants).
     pub fn exists(&self) -> bool {
         !matches!(self.imp, Imp::Absent)

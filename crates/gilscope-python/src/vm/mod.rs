@@ -14,6 +14,7 @@ pub mod generator;
 pub mod globals;
 pub mod lock;
 pub mod methods;
+pub mod modules;
 pub mod npscalar;
 mod numpy;
 pub mod object;
@@ -172,6 +173,20 @@ pub trait Host {
     fn poll_cancel(&mut self) -> Result<(), VmError> {
         Ok(())
     }
+    /// Text the program wrote to its standard error.
+    fn write_stderr(&mut self, text: &str) {
+        self.write_stdout(text);
+    }
+    /// `sys.argv`.
+    fn argv(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// `sys.getswitchinterval()`: the GIL's switch interval in seconds.
+    fn switch_interval_secs(&self) -> f64 {
+        0.005
+    }
+    /// `sys.setswitchinterval(secs)`.
+    fn set_switch_interval_secs(&mut self, _secs: f64) {}
 }
 
 /// The interpreter state of one thread.
@@ -995,6 +1010,9 @@ impl<'a, H: Host> Vm<'a, H> {
                 let v = stack.pop().ok_or_else(underflow)?;
                 let name = &code.names[n as usize];
                 let a = match &v {
+                    Value::Module(StdModule::Sys) if &**name == "argv" => {
+                        Value::list(self.host.argv().iter().map(|a| Value::str(a)).collect())
+                    }
                     Value::Instance(_)
                     | Value::Class(_)
                     | Value::Super(_)
@@ -1651,6 +1669,9 @@ impl<'a, H: Host> Vm<'a, H> {
         }
         if let Builtin::Method(m) = b {
             return self.call_method(m, args, kwargs);
+        }
+        if let Builtin::Module(f) = b {
+            return self.call_module_func(f, args, kwargs);
         }
         if b == Builtin::BuildClass {
             return self.build_class(args, kwargs);

@@ -235,6 +235,28 @@ pub fn compare(op: CmpOp, a: &Value, b: &Value) -> Result<bool, VmError> {
         CmpOp::Ne => return Ok(!a.py_eq(b)),
         _ => {}
     }
+    let seq = |v: &Value| match v {
+        Value::Tuple(_) | Value::IntPair(..) => Some((iterate(v).unwrap_or_default(), true)),
+        Value::List(l) => Some((l.lock().clone(), false)),
+        _ => None,
+    };
+    if let (Some((x, xt)), Some((y, yt))) = (seq(a), seq(b))
+        && xt == yt
+    {
+        // Lexicographic: the first unequal items decide, else the lengths.
+        for (p, q) in x.iter().zip(&y) {
+            if !p.py_eq(q) {
+                return compare(op, p, q);
+            }
+        }
+        let (n, m) = (x.len(), y.len());
+        return Ok(match op {
+            CmpOp::Lt => n < m,
+            CmpOp::Le => n <= m,
+            CmpOp::Gt => n > m,
+            _ => n >= m,
+        });
+    }
     let ord = match (a, b) {
         (Value::Str(x), Value::Str(y)) => Some(x.cmp(y)),
         _ => match (a.as_i64(), b.as_i64()) {

@@ -160,6 +160,8 @@ pub enum Builtin {
     ObjectRepr,
     /// A method of `str`, `list` or `dict` (bound by `LOAD_METHOD`).
     Method(super::methods::Method),
+    /// A function of `sys`, `os`, `os.path` or `math`.
+    Module(super::modules::ModFunc),
 }
 
 impl Builtin {
@@ -236,6 +238,7 @@ impl Builtin {
             Builtin::ExcInit | Builtin::ThreadInit | Builtin::ObjectInit => "__init__",
             Builtin::ObjectRepr => "__repr__",
             Builtin::Method(m) => m.name(),
+            Builtin::Module(f) => f.name(),
         }
     }
 
@@ -357,6 +360,16 @@ pub enum StdModule {
     Sys,
     /// `threading`: `Thread`, `current_thread`, `get_ident`.
     Threading,
+    /// `math`.
+    Math,
+    /// `os`: `cpu_count`, `getpid`, `getenv`, `path`.
+    Os,
+    /// `os.path`: `join`, `exists`, `basename`, `dirname`.
+    OsPath,
+    /// `sys.stdout`: `write`, `flush`.
+    SysStdout,
+    /// `sys.stderr`: `write`, `flush`.
+    SysStderr,
     /// A module that may be imported (the drivers' `threading`, `multiprocessing`, `sys`…) but
     /// whose attributes the interpreter does not provide.
     Opaque(&'static str),
@@ -372,7 +385,9 @@ impl StdModule {
             "threading" => StdModule::Threading,
             "multiprocessing" => StdModule::Opaque("multiprocessing"),
             "sys" => StdModule::Sys,
-            "math" => StdModule::Opaque("math"),
+            "math" => StdModule::Math,
+            "os" => StdModule::Os,
+            "os.path" => StdModule::OsPath,
             _ => return None,
         })
     }
@@ -385,6 +400,11 @@ impl StdModule {
             StdModule::NumpyRandom => "numpy.random",
             StdModule::Sys => "sys",
             StdModule::Threading => "threading",
+            StdModule::Math => "math",
+            StdModule::Os => "os",
+            StdModule::OsPath => "posixpath",
+            StdModule::SysStdout => "sys.stdout",
+            StdModule::SysStderr => "sys.stderr",
             StdModule::Opaque(n) => n,
         }
     }
@@ -414,7 +434,7 @@ impl StdModule {
             (StdModule::Numpy, "random") => Some(Value::Module(StdModule::NumpyRandom)),
             (StdModule::NumpyRandom, "rand") => b(Builtin::NpRandomRand),
             (StdModule::Sys, "getrefcount") => b(Builtin::SysGetrefcount),
-            _ => None,
+            (m, a) => super::modules::attr(m, a),
         }
     }
 }

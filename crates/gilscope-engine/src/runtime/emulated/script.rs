@@ -21,6 +21,7 @@ use crate::runtime::CancelToken;
 use crate::trace::clock;
 use crate::trace::spans::Recorder;
 use crate::trace::summary::ProgramOutput;
+use gilscope_python::vm::modules::system_exit_status;
 use gilscope_python::vm::object::{Obj, RefcountDiscipline, set_thread_discipline};
 use gilscope_python::vm::thread::{ThreadObj, ThreadState};
 use gilscope_python::vm::value::{ArrayObj, Value};
@@ -227,6 +228,22 @@ impl Host for ScriptHost {
         self.shared.output().write(false, text);
     }
 
+    fn write_stderr(&mut self, text: &str) {
+        self.shared.output().write(true, text);
+    }
+
+    fn argv(&self) -> Vec<String> {
+        vec![self.shared.program.file.clone()]
+    }
+
+    fn switch_interval_secs(&self) -> f64 {
+        self.shared.gil.switch_interval_secs()
+    }
+
+    fn set_switch_interval_secs(&mut self, secs: f64) {
+        self.shared.gil.set_switch_interval_secs(secs);
+    }
+
     fn next_thread_number(&mut self) -> u64 {
         self.shared.thread_counter.fetch_add(1, Ordering::Relaxed) + 1
     }
@@ -294,7 +311,10 @@ fn run_thread(shared: Arc<Shared>, worker: usize, thread: Obj<ThreadObj>) {
             target => vm.call_value_kw(target, thread.args.clone(), thread.kwargs.clone()),
         };
         instructions = vm.instructions();
-        if let Err(VmError::Py(e)) = &r {
+        // A thread that raises SystemExit ends quietly (threading's excepthook ignores it).
+        if let Err(VmError::Py(e)) = &r
+            && system_exit_status(e).is_none()
+        {
             let report = format!(
                 "Exception in thread {}:\n{}",
                 thread.name(),
@@ -333,6 +353,12 @@ fn run_main(shared: Arc<Shared>, main: Obj<ThreadObj>) -> i32 {
             instructions = vm.instructions();
             let mut status = match r {
                 Ok(()) => 0,
+                Err(VmError::Py(e)) if let Some((code, text)) = system_exit_status(&e) => {
+                    if let Some(t) = text {
+                        shared.output().write(true, &t);
+                    }
+                    code
+                }
                 Err(VmError::Py(e)) => {
                     let tb = shared.traceback(&e);
                     shared.output().write(true, &tb);

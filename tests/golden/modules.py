@@ -1,0 +1,18 @@
+"""sys, os, os.path and math as teaching code uses them; the script ends with sys.exit(3)."""
+import sys, os, math, os.path
+import threading
+print(sys.getswitchinterval())
+sys.setswitchinterval(0.001)
+print(sys.getswitchinterval(), sys.version_info[:2], sys.version_info >= (3, 8), len(sys.argv))
+print(os.cpu_count() >= 1, os.getpid() > 0, os.path.join("a", "b", "c.txt"), os.path.basename("/x/y.py"))
+print(math.sqrt(16), math.pi, math.floor(2.7), math.ceil(2.1), math.gcd(12, 18), math.factorial(10), math.isclose(0.1 + 0.2, 0.3), math.log(8, 2))
+sys.stdout.write("written\n")
+def quit_thread():
+    sys.exit(5)
+t = threading.Thread(target=quit_thread)
+t.start(); t.join()
+try:
+    math.sqrt(-1)
+except ValueError as e:
+    print("error:", e)
+sys.exit(3)
