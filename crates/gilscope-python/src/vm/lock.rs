@@ -110,6 +110,11 @@ impl LockObj {
     }
 }
 
+/// The instant `secs` seconds from now (capped, so that a huge timeout stays representable).
+pub(super) fn deadline_after(secs: f64) -> Instant {
+    Instant::now() + Duration::from_secs_f64(secs.clamp(0.0, 1e9))
+}
+
 impl Builtin {
     /// Whether this builtin is a lock's constructor or method.
     pub fn is_lock(self) -> bool {
@@ -221,8 +226,17 @@ impl<H: Host> Vm<'_, H> {
         if !blocking {
             return Ok(false);
         }
-        let deadline = (timeout_secs >= 0.0)
-            .then(|| Instant::now() + Duration::from_secs_f64(timeout_secs.min(1e9)));
+        let deadline = (timeout_secs >= 0.0).then(|| deadline_after(timeout_secs));
+        self.wait_released(deadline, |slice| lock.wait_and_try(slice))
+    }
+
+    /// Waits with the GIL released (`Py_BEGIN_ALLOW_THREADS`, counted as a lock wait) until
+    /// `attempt(slice)` succeeds, `deadline` passes (false) or the run is cancelled.
+    pub(super) fn wait_released(
+        &mut self,
+        deadline: Option<Instant>,
+        mut attempt: impl FnMut(Duration) -> bool,
+    ) -> Result<bool, VmError> {
         self.host.begin_allow_threads(Release::Wait);
         let got = loop {
             let slice = match deadline {
@@ -235,7 +249,7 @@ impl<H: Host> Vm<'_, H> {
                 }
                 None => WAIT_SLICE,
             };
-            if lock.wait_and_try(slice) {
+            if attempt(slice) {
                 break Ok(true);
             }
             if let Err(e) = self.host.poll_cancel() {

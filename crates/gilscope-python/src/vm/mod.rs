@@ -19,6 +19,7 @@ pub mod npscalar;
 mod numpy;
 pub mod object;
 mod ops;
+pub mod queue;
 pub mod thread;
 mod threading;
 pub mod traceback;
@@ -1669,6 +1670,9 @@ impl<'a, H: Host> Vm<'a, H> {
         }
         if let Builtin::Method(m) = b {
             return self.call_method(m, args, kwargs);
+        }
+        if b.is_queue() {
+            return self.call_queue(b, args, kwargs);
         }
         if let Builtin::Module(f) = b {
             return self.call_module_func(f, args, kwargs);

@@ -557,6 +557,7 @@ pub fn method(v: &Value, attr: &str) -> Option<Builtin> {
         (Value::Lock(_), "locked") => Some(Builtin::LockLocked),
         (Value::Lock(_), "__enter__") => Some(Builtin::LockEnter),
         (Value::Lock(_), "__exit__") => Some(Builtin::LockExit),
+        (Value::Queue(q), name) => super::queue::method(q, name),
         _ => super::methods::lookup(v, attr).map(Builtin::Method),
     }
 }

@@ -162,6 +162,26 @@ pub enum Builtin {
     Method(super::methods::Method),
     /// A function of `sys`, `os`, `os.path` or `math`.
     Module(super::modules::ModFunc),
+    /// `queue.Queue()` and its kin (`SimpleQueue` when the flag is set).
+    QueueNew(super::queue::QueueKind, bool),
+    /// `Queue.put(item, block=True, timeout=None)`.
+    QueuePut,
+    /// `Queue.put_nowait(item)`.
+    QueuePutNowait,
+    /// `Queue.get(block=True, timeout=None)`.
+    QueueGet,
+    /// `Queue.get_nowait()`.
+    QueueGetNowait,
+    /// `Queue.qsize()`.
+    QueueQsize,
+    /// `Queue.empty()`.
+    QueueEmpty,
+    /// `Queue.full()`.
+    QueueFull,
+    /// `Queue.task_done()`.
+    QueueTaskDone,
+    /// `Queue.join()`.
+    QueueJoin,
 }
 
 impl Builtin {
@@ -239,6 +259,21 @@ impl Builtin {
             Builtin::ObjectRepr => "__repr__",
             Builtin::Method(m) => m.name(),
             Builtin::Module(f) => f.name(),
+            Builtin::QueueNew(kind, simple) => match (kind, simple) {
+                (_, true) => "SimpleQueue",
+                (super::queue::QueueKind::Fifo, _) => "Queue",
+                (super::queue::QueueKind::Lifo, _) => "LifoQueue",
+                (super::queue::QueueKind::Priority, _) => "PriorityQueue",
+            },
+            Builtin::QueuePut => "put",
+            Builtin::QueuePutNowait => "put_nowait",
+            Builtin::QueueGet => "get",
+            Builtin::QueueGetNowait => "get_nowait",
+            Builtin::QueueQsize => "qsize",
+            Builtin::QueueEmpty => "empty",
+            Builtin::QueueFull => "full",
+            Builtin::QueueTaskDone => "task_done",
+            Builtin::QueueJoin => "join",
         }
     }
 
@@ -370,6 +405,8 @@ pub enum StdModule {
     SysStdout,
     /// `sys.stderr`: `write`, `flush`.
     SysStderr,
+    /// `queue`: `Queue`, `LifoQueue`, `PriorityQueue`, `SimpleQueue`, `Empty`, `Full`.
+    Queue,
     /// A module that may be imported (the drivers' `threading`, `multiprocessing`, `sys`…) but
     /// whose attributes the interpreter does not provide.
     Opaque(&'static str),
@@ -388,6 +425,7 @@ impl StdModule {
             "math" => StdModule::Math,
             "os" => StdModule::Os,
             "os.path" => StdModule::OsPath,
+            "queue" => StdModule::Queue,
             _ => return None,
         })
     }
@@ -405,6 +443,7 @@ impl StdModule {
             StdModule::OsPath => "posixpath",
             StdModule::SysStdout => "sys.stdout",
             StdModule::SysStderr => "sys.stderr",
+            StdModule::Queue => "queue",
             StdModule::Opaque(n) => n,
         }
     }
@@ -434,6 +473,7 @@ impl StdModule {
             (StdModule::Numpy, "random") => Some(Value::Module(StdModule::NumpyRandom)),
             (StdModule::NumpyRandom, "rand") => b(Builtin::NpRandomRand),
             (StdModule::Sys, "getrefcount") => b(Builtin::SysGetrefcount),
+            (StdModule::Queue, a) => super::queue::attr(a),
             (m, a) => super::modules::attr(m, a),
         }
     }
@@ -807,6 +847,8 @@ pub enum Value {
     Descriptor(Arc<super::class::Descriptor>),
     /// `NotImplemented`.
     NotImplemented,
+    /// A `queue.Queue` (or `LifoQueue`, `PriorityQueue`, `SimpleQueue`).
+    Queue(Arc<super::queue::QueueObj>),
 }
 
 /// A bound method: the callable and the object it is called with first.
@@ -852,6 +894,7 @@ impl Value {
             Value::Super(_) => "super",
             Value::Descriptor(_) => "property",
             Value::NotImplemented => "NotImplementedType",
+            Value::Queue(_) => "Queue",
         }
     }
 
@@ -1032,6 +1075,7 @@ impl Value {
             }
             Value::Lock(l) => out.push_str(&l.repr()),
             Value::NotImplemented => out.push_str("NotImplemented"),
+            Value::Queue(_) => out.push_str("<queue.Queue object>"),
             Value::Super(s) => {
                 let _ = write!(
                     out,
