@@ -9,7 +9,7 @@ python3 -c 'import sys; assert sys.version_info[:2] == (3, 11), "needs CPython 3
 for f in assets/programs/heat.py assets/programs/count.py assets/programs/bank.py \
          assets/programs/download.py assets/programs/dot.py assets/programs/refcount.py \
          tests/golden/constructs.py tests/golden/calls.py tests/golden/scopes.py tests/golden/generators.py \
-         tests/golden/exceptions.py tests/golden/classes.py; do
+         tests/golden/exceptions.py tests/golden/classes.py tests/golden/sets.py; do
   name=$(basename "$f" .py)
   python3 -m dis "$f" > "tests/golden/$name.dis"
   echo "wrote tests/golden/$name.dis"

@@ -171,6 +171,8 @@ fn the_construct_files_print_what_python3_prints() {
         "methods",
         "modules",
         "queues",
+        "futures",
+        "sets",
     ] {
         let file = Path::new("tests/golden").join(format!("{name}.py"));
         let want = Command::new("python3").arg(&file).output().unwrap();

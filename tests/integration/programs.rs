@@ -340,10 +340,13 @@ fn unsupported_constructs_are_one_line_with_file_line_and_column() {
             "async def f(x):\n    pass\n",
             "bad.py:1:1: async def is not supported",
         ),
-        ("s = {1, 2}\n", "bad.py:1:5: a set display is not supported"),
         (
-            "def f(n):\n    return {i for i in range(n)}\n",
-            "bad.py:2:12: a set comprehension is not supported",
+            "def f(n):\n    return (y := n)\n",
+            "bad.py:2:13: an assignment expression (:=) is not supported",
+        ),
+        (
+            "async def f(n):\n    await n\n",
+            "bad.py:1:1: async def is not supported",
         ),
         (
             "async def f():\n    pass\n",

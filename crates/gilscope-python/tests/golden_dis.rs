@@ -45,6 +45,7 @@ fn every_function_disassembles_exactly_as_cpython_311_dis() {
         "tests/golden/generators.py",
         "tests/golden/exceptions.py",
         "tests/golden/classes.py",
+        "tests/golden/sets.py",
     ];
     // The source texts' example scripts, whose listings are `seed-NAME.dis`.
     let seeds = [

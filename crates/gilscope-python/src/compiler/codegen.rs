@@ -165,6 +165,7 @@ impl<'a> Ctx<'a> {
         let line = self.line(e.start());
         let name = match kind {
             Comp::List => "<listcomp>",
+            Comp::Set => "<setcomp>",
             Comp::Dict => "<dictcomp>",
             Comp::Generator => "<genexpr>",
         };
@@ -175,6 +176,7 @@ impl<'a> Ctx<'a> {
         cg.emit(Op::Resume);
         match kind {
             Comp::List => cg.emit(Op::BuildList(0)),
+            Comp::Set => cg.emit(Op::BuildSet(0)),
             Comp::Dict => cg.emit(Op::BuildMap(0)),
             Comp::Generator => {}
         }
@@ -188,10 +190,11 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// What a comprehension builds (sets are not modelled yet).
+/// What a comprehension builds.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Comp {
     List,
+    Set,
     Dict,
     Generator,
 }

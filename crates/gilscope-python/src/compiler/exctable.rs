@@ -110,7 +110,8 @@ fn op_effect(op: Op) -> i32 {
         | Op::LoadClassDeref(_)
         | Op::Copy(_)
         | Op::PushNull => 1,
-        Op::BuildTuple(k) | Op::BuildList(k) | Op::BuildString(k) => 1 - n(k),
+        Op::BuildTuple(k) | Op::BuildList(k) | Op::BuildString(k) | Op::BuildSet(k) => 1 - n(k),
+        Op::SetAdd(_) | Op::SetUpdate(_) => -1,
         Op::BuildMap(k) => 1 - 2 * n(k),
         Op::BuildConstKeyMap(k) => -n(k),
         Op::JumpIfFalseOrPop(_) | Op::JumpIfTrueOrPop(_) => -1,

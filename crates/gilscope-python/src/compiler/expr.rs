@@ -69,7 +69,7 @@ impl CodeGen<'_, '_> {
                     self.compare_op(c.ops[k]);
                     self.jump(Jump::IfFalse, cleanup);
                 }
-                self.expr(&c.comparators[n])?;
+                self.comparand(&c.comparators[n], c.ops[n], true)?;
                 self.set_loc(e);
                 self.compare_op(c.ops[n]);
                 self.jump(if cond { Jump::IfTrue } else { Jump::IfFalse }, next);
@@ -144,7 +144,7 @@ impl CodeGen<'_, '_> {
             Expr::Compare(c) => {
                 self.expr(&c.left)?;
                 if c.ops.len() == 1 {
-                    self.expr(&c.comparators[0])?;
+                    self.comparand(&c.comparators[0], c.ops[0], true)?;
                     self.compare_op(c.ops[0]);
                 } else {
                     let cleanup = self.cfg.new_block();
@@ -156,7 +156,7 @@ impl CodeGen<'_, '_> {
                         self.compare_op(c.ops[k]);
                         self.jump(Jump::IfFalseOrPop, cleanup);
                     }
-                    self.expr(&c.comparators[n])?;
+                    self.comparand(&c.comparators[n], c.ops[n], true)?;
                     self.compare_op(c.ops[n]);
                     let end = self.cfg.new_block();
                     self.jump_noline(Jump::Always, end);
@@ -268,7 +268,7 @@ impl CodeGen<'_, '_> {
                 };
                 self.comprehension(e, Comp::Dict, &x.generators, key, Some(&x.value))?;
             }
-            Expr::SetComp(x) => return Err(self.ctx.unsupported(x, "a set comprehension")),
+            Expr::SetComp(x) => self.comprehension(e, Comp::Set, &x.generators, &x.elt, None)?,
             Expr::Generator(x) => {
                 self.comprehension(e, Comp::Generator, &x.generators, &x.elt, None)?;
             }
@@ -286,7 +286,7 @@ impl CodeGen<'_, '_> {
             }
             Expr::YieldFrom(x) => return Err(self.ctx.unsupported(x, "yield from")),
             Expr::Named(x) => return Err(self.ctx.unsupported(x, "an assignment expression (:=)")),
-            Expr::Set(x) => return Err(self.ctx.unsupported(x, "a set display")),
+            Expr::Set(x) => self.set_display(&x.elts)?,
             Expr::FString(x) => {
                 let mut parts = Vec::new();
                 for part in x.value.iter() {
@@ -322,6 +322,7 @@ impl CodeGen<'_, '_> {
         }
         let name = match kind {
             Comp::List => "<listcomp>",
+            Comp::Set => "<setcomp>",
             Comp::Dict => "<dictcomp>",
             Comp::Generator => "<genexpr>",
         };
@@ -398,6 +399,7 @@ impl CodeGen<'_, '_> {
                     self.emit(Op::ResumeAfterYield);
                     self.emit(Op::PopTop);
                 }
+                (Comp::Set, _) => self.emit(Op::SetAdd(depth + 1)),
                 _ => self.emit(Op::ListAppend(depth + 1)),
             }
         }
@@ -451,6 +453,50 @@ impl CodeGen<'_, '_> {
 
     pub(super) fn sequence(&mut self, elts: &[Expr], list: bool) -> Result<(), CompileError> {
         self.starunpack(elts, 0, !list)
+    }
+
+    /// A set display: `BUILD_SET`, or (three constants or more) `SET_UPDATE` of a frozenset.
+    fn set_display(&mut self, elts: &[Expr]) -> Result<(), CompileError> {
+        let n = elts.len();
+        let refs: Vec<&Expr> = elts.iter().collect();
+        if n > 2
+            && let Some(Value::Tuple(t)) = fold::constant_tuple(&refs)
+        {
+            let frozen = self.frozenset_const(&t, &elts[0])?;
+            self.emit(Op::BuildSet(0));
+            self.emit_const(frozen);
+            self.emit(Op::SetUpdate(1));
+            return Ok(());
+        }
+        let big = n > STACK_USE_GUIDELINE;
+        if !big && !elts.iter().any(|e| matches!(e, Expr::Starred(_))) {
+            for e in elts {
+                self.expr(e)?;
+            }
+            self.emit(Op::BuildSet(n as u32));
+            return Ok(());
+        }
+        let mut built = false;
+        if big {
+            self.emit(Op::BuildSet(0));
+            built = true;
+        }
+        for (i, e) in elts.iter().enumerate() {
+            if let Expr::Starred(s) = e {
+                if !built {
+                    self.emit(Op::BuildSet(i as u32));
+                    built = true;
+                }
+                self.expr(&s.value)?;
+                self.emit(Op::SetUpdate(1));
+            } else {
+                self.expr(e)?;
+                if built {
+                    self.emit(Op::SetAdd(1));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// `starunpack_helper`: a tuple (`tuple`) or a list of `pushed` items already on the stack

@@ -120,6 +120,11 @@ pub fn const_key(v: &Value) -> String {
             format!("t({})", inner.join(","))
         }
         Value::Code(c) => format!("c{:p}", Arc::as_ptr(c)),
+        Value::Set(s) => {
+            let mut inner: Vec<String> = s.items().iter().map(const_key).collect();
+            inner.sort();
+            format!("F({})", inner.join(","))
+        }
         other => format!("?{}", other.repr()),
     }
 }

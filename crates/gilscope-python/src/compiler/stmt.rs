@@ -334,15 +334,61 @@ impl CodeGen<'_, '_> {
         Ok(())
     }
 
-    /// The iterable of a `for`: a list display there is folded to a tuple, as CPython does.
+    /// The iterable of a `for` (or the right side of `in`), as the AST optimizer's `fold_iter`
+    /// leaves it: a list display becomes a tuple, a set display of constants a frozenset.
     pub(super) fn expr_iter(&mut self, e: &Expr) -> Result<(), CompileError> {
-        if let Expr::List(l) = e
-            && let Some(t) = fold::constant_tuple(&l.elts.iter().collect::<Vec<_>>())
-        {
-            self.set_loc(e);
-            self.emit_const(t);
-            return Ok(());
+        match e {
+            Expr::List(l) if !l.elts.iter().any(|x| matches!(x, Expr::Starred(_))) => {
+                let saved = self.line;
+                self.set_loc(e);
+                match fold::constant_tuple(&l.elts.iter().collect::<Vec<_>>()) {
+                    Some(t) => self.emit_const(t),
+                    None => self.sequence(&l.elts, false)?,
+                }
+                self.line = saved;
+                Ok(())
+            }
+            Expr::Set(s) => match fold::constant_tuple(&s.elts.iter().collect::<Vec<_>>()) {
+                Some(Value::Tuple(t)) => {
+                    let frozen = self.frozenset_const(&t, e)?;
+                    let saved = self.line;
+                    self.set_loc(e);
+                    self.emit_const(frozen);
+                    self.line = saved;
+                    Ok(())
+                }
+                _ => self.expr(e),
+            },
+            _ => self.expr(e),
         }
-        self.expr(e)
+    }
+
+    /// A frozenset constant as the compiler stores it: built from the items, then built again
+    /// from its own order (`merge_consts_recursive`), so it iterates as CPython's does.
+    pub(super) fn frozenset_const(
+        &self,
+        items: &[Value],
+        at: &Expr,
+    ) -> Result<Value, CompileError> {
+        use crate::vm::set::SetObj;
+        let unhashable = |_| self.ctx.error(at, "unhashable constant in a set display");
+        let first = SetObj::from_items(true, items.iter().cloned()).map_err(unhashable)?;
+        let again = SetObj::from_items(true, first.items()).map_err(unhashable)?;
+        Ok(Value::Set(crate::vm::object::Obj::new(again)))
+    }
+
+    /// A comparison's operand: the last one of an `in`/`not in` is folded as `fold_compare`
+    /// folds it.
+    pub(super) fn comparand(
+        &mut self,
+        e: &Expr,
+        op: ast::CmpOp,
+        last: bool,
+    ) -> Result<(), CompileError> {
+        if last && matches!(op, ast::CmpOp::In | ast::CmpOp::NotIn) {
+            self.expr_iter(e)
+        } else {
+            self.expr(e)
+        }
     }
 }

@@ -264,6 +264,12 @@ pub enum Op {
     StoreAttr(u32),
     /// `DELETE_ATTR namei`.
     DeleteAttr(u32),
+    /// `BUILD_SET count`.
+    BuildSet(u32),
+    /// `SET_ADD i`: adds TOS to the set `i` deep.
+    SetAdd(u32),
+    /// `SET_UPDATE i`: adds TOS's items to the set `i` deep.
+    SetUpdate(u32),
 }
 
 /// How an instruction's argument is shown.
@@ -373,6 +379,9 @@ impl Op {
             Op::LoadClassDeref(n) => ("LOAD_CLASSDEREF", Some(n), K::Deref),
             Op::StoreAttr(n) => ("STORE_ATTR", Some(n), K::Name),
             Op::DeleteAttr(n) => ("DELETE_ATTR", Some(n), K::Name),
+            Op::BuildSet(n) => ("BUILD_SET", Some(n), K::Plain),
+            Op::SetAdd(n) => ("SET_ADD", Some(n), K::Plain),
+            Op::SetUpdate(n) => ("SET_UPDATE", Some(n), K::Plain),
         }
     }
 
@@ -720,6 +729,7 @@ pub fn const_repr(v: &Value) -> String {
                 format!("({})", inner.join(", "))
             }
         }
+        Value::Set(s) => s.repr(const_repr),
         other => other.repr(),
     }
 }

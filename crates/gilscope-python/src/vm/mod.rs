@@ -10,6 +10,7 @@ pub mod class;
 pub mod code;
 pub mod exception;
 mod format;
+pub mod futures;
 pub mod generator;
 pub mod globals;
 pub mod lock;
@@ -20,6 +21,8 @@ mod numpy;
 pub mod object;
 mod ops;
 pub mod queue;
+pub mod set;
+pub mod set_methods;
 pub mod thread;
 mod threading;
 pub mod traceback;
@@ -188,6 +191,10 @@ pub trait Host {
     }
     /// `sys.setswitchinterval(secs)`.
     fn set_switch_interval_secs(&mut self, _secs: f64) {}
+    /// The next `N` of a `ThreadPoolExecutor-N` name, counted from 0 in each run.
+    fn next_executor_number(&mut self) -> u64 {
+        0
+    }
 }
 
 /// The interpreter state of one thread.
@@ -891,10 +898,12 @@ impl<'a, H: Host> Vm<'a, H> {
                         seq: Value::list(ops::array_rows(&a)?),
                         pos: Default::default(),
                     })),
-                    v @ (Value::Str(_) | Value::Dict(_)) => Value::SeqIter(Arc::new(SeqIter {
-                        seq: Value::list(ops::iterate(&v)?),
-                        pos: Default::default(),
-                    })),
+                    v @ (Value::Str(_) | Value::Dict(_) | Value::Set(_)) => {
+                        Value::SeqIter(Arc::new(SeqIter {
+                            seq: Value::list(ops::iterate(&v)?),
+                            pos: Default::default(),
+                        }))
+                    }
                     other => {
                         return Err(VmError::type_error(format!(
                             "'{}' object is not iterable",
@@ -1147,6 +1156,34 @@ impl<'a, H: Host> Vm<'a, H> {
                 {
                     Some(Value::List(l)) => l.lock().push(v),
                     _ => return Err(VmError::py("SystemError", "LIST_APPEND without a list")),
+                }
+            }
+            Op::BuildSet(n) => {
+                let n = n as usize;
+                if stack.len() < n {
+                    return Err(underflow());
+                }
+                let items = stack.split_off(stack.len() - n);
+                stack.push(Value::Set(Obj::new(set::SetObj::from_items(false, items)?)));
+            }
+            Op::SetAdd(n) | Op::SetUpdate(n) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                let items = if matches!(op, Op::SetUpdate(_)) {
+                    self.iterate(&v)?
+                } else {
+                    vec![v]
+                };
+                match stack
+                    .len()
+                    .checked_sub(n as usize)
+                    .and_then(|k| stack.get(k))
+                {
+                    Some(Value::Set(s)) => {
+                        for it in items {
+                            s.add(it)?;
+                        }
+                    }
+                    _ => return Err(VmError::py("SystemError", "SET_ADD without a set")),
                 }
             }
             Op::ListToTuple => match stack.pop().ok_or_else(underflow)? {
@@ -1614,6 +1651,7 @@ impl<'a, H: Host> Vm<'a, H> {
         match (&a, &b) {
             (Value::Array(_), _) | (_, Value::Array(_)) => numpy::binary(self, op, &a, &b),
             (Value::NpFloat(_), _) | (_, Value::NpFloat(_)) => npscalar::binary(op, &a, &b),
+            (Value::Set(x), Value::Set(y)) => set_methods::binary(op, x, y),
             _ => ops::binary(op, &a, &b),
         }
     }
@@ -1670,6 +1708,12 @@ impl<'a, H: Host> Vm<'a, H> {
         }
         if let Builtin::Method(m) = b {
             return self.call_method(m, args, kwargs);
+        }
+        if b.is_futures() {
+            return self.call_futures(b, args, kwargs);
+        }
+        if b.is_set() {
+            return self.call_set(b, args, kwargs);
         }
         if b.is_queue() {
             return self.call_queue(b, args, kwargs);

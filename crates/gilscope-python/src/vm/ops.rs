@@ -240,6 +240,18 @@ pub fn compare(op: CmpOp, a: &Value, b: &Value) -> Result<bool, VmError> {
         Value::List(l) => Some((l.lock().clone(), false)),
         _ => None,
     };
+    if let (Value::Set(x), Value::Set(y)) = (a, b) {
+        // Subset order.
+        let sub = |p: &super::set::SetObj, q: &super::set::SetObj| {
+            p.items().iter().all(|v| q.contains(v).unwrap_or(false))
+        };
+        return Ok(match op {
+            CmpOp::Le => sub(x, y),
+            CmpOp::Lt => x.len() < y.len() && sub(x, y),
+            CmpOp::Ge => sub(y, x),
+            _ => y.len() < x.len() && sub(y, x),
+        });
+    }
     if let (Some((x, xt)), Some((y, yt))) = (seq(a), seq(b))
         && xt == yt
     {
@@ -315,6 +327,7 @@ pub fn contains(container: &Value, item: &Value) -> Result<bool, VmError> {
             ))),
         },
         Value::Dict(d) => Ok(d.lock().iter().any(|(k, _)| k.py_eq(item))),
+        Value::Set(s) => s.contains(item),
         Value::Range { start, stop, step } => Ok(match item.as_i64() {
             Some(i) => {
                 let n = range_len(*start, *stop, *step);
@@ -334,6 +347,7 @@ pub fn iterate(v: &Value) -> Result<Vec<Value>, VmError> {
         Value::IntPair(a, b) => vec![Value::Int(*a), Value::Int(*b)],
         Value::List(l) => l.lock().clone(),
         Value::Dict(d) => d.lock().iter().map(|(k, _)| k.clone()).collect(),
+        Value::Set(s) => s.items(),
         Value::Range { start, stop, step } => {
             let n = range_len(*start, *stop, *step);
             if n > 10_000_000 {
@@ -558,6 +572,8 @@ pub fn method(v: &Value, attr: &str) -> Option<Builtin> {
         (Value::Lock(_), "__enter__") => Some(Builtin::LockEnter),
         (Value::Lock(_), "__exit__") => Some(Builtin::LockExit),
         (Value::Queue(q), name) => super::queue::method(q, name),
+        (Value::Set(s), name) => super::set_methods::lookup(s, name),
+        (Value::Executor(_) | Value::Future(_), name) => super::futures::method(v, name),
         _ => super::methods::lookup(v, attr).map(Builtin::Method),
     }
 }
@@ -631,6 +647,7 @@ pub fn call_builtin(b: Builtin, args: Vec<Value>) -> Result<Value, VmError> {
                 Value::Str(s) => s.chars().count(),
                 Value::List(l) => l.lock().len(),
                 Value::Dict(d) => d.lock().len(),
+                Value::Set(s) => s.len(),
                 Value::Range { start, stop, step } => range_len(*start, *stop, *step) as usize,
                 Value::Array(a) => {
                     let (n, m) = a.shape();

@@ -256,15 +256,20 @@ impl<H: Host> Vm<'_, H> {
                 if !block {
                     return Err(raise_queue("Full"));
                 }
+                // Waits with the GIL released for room, then puts holding it (as `Lib/queue.py`
+                // does after its condition wait), trying again if another thread was first.
                 let deadline = timeout.map(deadline_after);
-                let put = self.wait_released(deadline, |slice| {
-                    q.wait(slice);
-                    q.try_put(&item)
-                })?;
-                if put {
-                    Ok(Value::None)
-                } else {
-                    Err(raise_queue("Full"))
+                loop {
+                    let room = self.wait_released(deadline, |slice| {
+                        q.wait(slice);
+                        !q.full(&q.lock())
+                    })?;
+                    if !room {
+                        return Err(raise_queue("Full"));
+                    }
+                    if q.try_put(&item) {
+                        return Ok(Value::None);
+                    }
                 }
             }
             Builtin::QueueGet | Builtin::QueueGetNowait => {
@@ -280,14 +285,21 @@ impl<H: Host> Vm<'_, H> {
                 if !block {
                     return Err(raise_queue("Empty"));
                 }
+                // Waits with the GIL released for an item, then takes it holding the GIL: the
+                // thread that gets the GIL first gets the item, as in CPython.
                 let deadline = timeout.map(deadline_after);
-                let mut got = None;
-                self.wait_released(deadline, |slice| {
-                    q.wait(slice);
-                    got = q.try_get();
-                    got.is_some()
-                })?;
-                got.ok_or_else(|| raise_queue("Empty"))
+                loop {
+                    let ready = self.wait_released(deadline, |slice| {
+                        q.wait(slice);
+                        !q.is_empty()
+                    })?;
+                    if !ready {
+                        return Err(raise_queue("Empty"));
+                    }
+                    if let Some(v) = q.try_get() {
+                        return Ok(v);
+                    }
+                }
             }
             Builtin::QueueQsize => Ok(Value::Int(the_queue(&args, "qsize")?.len() as i64)),
             Builtin::QueueEmpty => Ok(Value::Bool(the_queue(&args, "empty")?.is_empty())),

@@ -182,6 +182,34 @@ pub enum Builtin {
     QueueTaskDone,
     /// `Queue.join()`.
     QueueJoin,
+    /// `concurrent.futures.ThreadPoolExecutor(max_workers=None, thread_name_prefix='')`.
+    ThreadPoolExecutor,
+    /// `concurrent.futures.ProcessPoolExecutor` (not emulated yet: raises when called).
+    ProcessPoolExecutor,
+    /// `Executor.submit(fn, /, *args, **kwargs)`.
+    ExecutorSubmit,
+    /// `Executor.map(fn, *iterables, timeout=None)`.
+    ExecutorMap,
+    /// `Executor.shutdown(wait=True)`.
+    ExecutorShutdown,
+    /// `Executor.__enter__()`.
+    ExecutorEnter,
+    /// `Executor.__exit__(*exc)`: `shutdown(wait=True)`.
+    ExecutorExit,
+    /// A worker thread's loop (the target of the threads an executor starts).
+    ExecutorWork,
+    /// `Future.result(timeout=None)`.
+    FutureResult,
+    /// `Future.exception(timeout=None)`.
+    FutureException,
+    /// `Future.done()`.
+    FutureDone,
+    /// `concurrent.futures.as_completed(fs, timeout=None)`.
+    AsCompleted,
+    /// `set(iterable=())`, or `frozenset` when the flag is set.
+    SetNew(bool),
+    /// A method of a set (bound by `LOAD_METHOD`).
+    SetMethod(super::set_methods::SetMethod),
 }
 
 impl Builtin {
@@ -274,6 +302,21 @@ impl Builtin {
             Builtin::QueueFull => "full",
             Builtin::QueueTaskDone => "task_done",
             Builtin::QueueJoin => "join",
+            Builtin::ThreadPoolExecutor => "ThreadPoolExecutor",
+            Builtin::ProcessPoolExecutor => "ProcessPoolExecutor",
+            Builtin::ExecutorSubmit => "submit",
+            Builtin::ExecutorMap => "map",
+            Builtin::ExecutorShutdown => "shutdown",
+            Builtin::ExecutorEnter => "__enter__",
+            Builtin::ExecutorExit => "__exit__",
+            Builtin::ExecutorWork => "_worker",
+            Builtin::FutureResult => "result",
+            Builtin::FutureException => "exception",
+            Builtin::FutureDone => "done",
+            Builtin::AsCompleted => "as_completed",
+            Builtin::SetNew(false) => "set",
+            Builtin::SetNew(true) => "frozenset",
+            Builtin::SetMethod(m) => m.name(),
         }
     }
 
@@ -316,6 +359,8 @@ impl Builtin {
             "hasattr" => Builtin::Hasattr,
             "getattr" => Builtin::Getattr,
             "setattr" => Builtin::Setattr,
+            "set" => Builtin::SetNew(false),
+            "frozenset" => Builtin::SetNew(true),
             _ => return None,
         })
     }
@@ -407,6 +452,10 @@ pub enum StdModule {
     SysStderr,
     /// `queue`: `Queue`, `LifoQueue`, `PriorityQueue`, `SimpleQueue`, `Empty`, `Full`.
     Queue,
+    /// `concurrent` (the package): `futures`.
+    Concurrent,
+    /// `concurrent.futures`: `ThreadPoolExecutor`, `as_completed`.
+    Futures,
     /// A module that may be imported (the drivers' `threading`, `multiprocessing`, `sys`…) but
     /// whose attributes the interpreter does not provide.
     Opaque(&'static str),
@@ -426,6 +475,8 @@ impl StdModule {
             "os" => StdModule::Os,
             "os.path" => StdModule::OsPath,
             "queue" => StdModule::Queue,
+            "concurrent" => StdModule::Concurrent,
+            "concurrent.futures" => StdModule::Futures,
             _ => return None,
         })
     }
@@ -444,6 +495,8 @@ impl StdModule {
             StdModule::SysStdout => "sys.stdout",
             StdModule::SysStderr => "sys.stderr",
             StdModule::Queue => "queue",
+            StdModule::Concurrent => "concurrent",
+            StdModule::Futures => "concurrent.futures",
             StdModule::Opaque(n) => n,
         }
     }
@@ -474,6 +527,8 @@ impl StdModule {
             (StdModule::NumpyRandom, "rand") => b(Builtin::NpRandomRand),
             (StdModule::Sys, "getrefcount") => b(Builtin::SysGetrefcount),
             (StdModule::Queue, a) => super::queue::attr(a),
+            (StdModule::Concurrent, "futures") => Some(Value::Module(StdModule::Futures)),
+            (StdModule::Futures, a) => super::futures::attr(a),
             (m, a) => super::modules::attr(m, a),
         }
     }
@@ -849,6 +904,12 @@ pub enum Value {
     NotImplemented,
     /// A `queue.Queue` (or `LifoQueue`, `PriorityQueue`, `SimpleQueue`).
     Queue(Arc<super::queue::QueueObj>),
+    /// A `concurrent.futures.ThreadPoolExecutor`.
+    Executor(Arc<super::futures::ExecutorObj>),
+    /// A `concurrent.futures.Future`.
+    Future(Arc<super::futures::FutureObj>),
+    /// A `set` or `frozenset`.
+    Set(Obj<super::set::SetObj>),
 }
 
 /// A bound method: the callable and the object it is called with first.
@@ -895,6 +956,10 @@ impl Value {
             Value::Descriptor(_) => "property",
             Value::NotImplemented => "NotImplementedType",
             Value::Queue(_) => "Queue",
+            Value::Executor(_) => "ThreadPoolExecutor",
+            Value::Future(_) => "Future",
+            Value::Set(s) if s.frozen => "frozenset",
+            Value::Set(_) => "set",
         }
     }
 
@@ -941,6 +1006,7 @@ impl Value {
             Value::IntPair(..) => true,
             Value::List(l) => !l.lock().is_empty(),
             Value::Dict(d) => !d.lock().is_empty(),
+            Value::Set(s) => !s.is_empty(),
             Value::Range { start, stop, step } => range_len(*start, *stop, *step) > 0,
             Value::Array(a) if a.size() == 1 => a.at(0, 0) != 0.0,
             Value::Array(_) => {
@@ -975,6 +1041,9 @@ impl Value {
             (Value::Module(a), Value::Module(b)) => a == b,
             (Value::Class(a), Value::Class(b)) => Arc::ptr_eq(a, b),
             (Value::Instance(a), Value::Instance(b)) => Obj::ptr_eq(a, b),
+            (Value::Set(a), Value::Set(b)) => {
+                a.len() == b.len() && a.items().iter().all(|x| b.contains(x).unwrap_or(false))
+            }
             (a, b) => match (a.as_i64(), b.as_i64()) {
                 (Some(x), Some(y)) => x == y,
                 _ => match (a.as_f64(), b.as_f64()) {
@@ -1076,6 +1145,11 @@ impl Value {
             Value::Lock(l) => out.push_str(&l.repr()),
             Value::NotImplemented => out.push_str("NotImplemented"),
             Value::Queue(_) => out.push_str("<queue.Queue object>"),
+            Value::Executor(_) => {
+                out.push_str("<concurrent.futures.thread.ThreadPoolExecutor object>");
+            }
+            Value::Future(f) => out.push_str(&f.repr()),
+            Value::Set(s) => out.push_str(&s.repr(Value::repr)),
             Value::Super(s) => {
                 let _ = write!(
                     out,

@@ -80,6 +80,8 @@ struct Shared {
     next_worker: AtomicUsize,
     /// `threading._counter`: numbers the threads named `Thread-N`.
     thread_counter: AtomicU64,
+    /// `ThreadPoolExecutor._counter`: the `N` of `ThreadPoolExecutor-N`, from 0 in each run.
+    executor_counter: AtomicU64,
     handles: Arc<Mutex<Vec<JoinHandle<()>>>>,
     /// Every thread started, by worker index (index 0 is the main thread).
     threads: Arc<Mutex<Vec<Obj<ThreadObj>>>>,
@@ -246,6 +248,10 @@ impl Host for ScriptHost {
 
     fn next_thread_number(&mut self) -> u64 {
         self.shared.thread_counter.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    fn next_executor_number(&mut self) -> u64 {
+        self.shared.executor_counter.fetch_add(1, Ordering::Relaxed)
     }
 
     fn poll_cancel(&mut self) -> Result<(), VmError> {
@@ -426,6 +432,7 @@ pub(super) fn run(
         discipline: cfg.interpreter.refcount(),
         next_worker: AtomicUsize::new(1),
         thread_counter: AtomicU64::new(0),
+        executor_counter: AtomicU64::new(0),
         handles: Arc::clone(&handles),
         threads: Arc::clone(&threads),
         output: Arc::clone(&output),

@@ -1,0 +1,35 @@
+"""concurrent.futures.ThreadPoolExecutor as the Python docs use it: submit, map, as_completed."""
+import concurrent.futures
+import threading
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+
+def square(n):
+    return n * n, threading.current_thread().name
+
+
+def fail(n):
+    raise ValueError(f"bad {n}")
+
+
+with ThreadPoolExecutor(max_workers=2) as ex:
+    futures = [ex.submit(square, n) for n in range(4)]
+    results = sorted(f.result()[0] for f in futures)
+    names = sorted({f.result()[1] for f in futures})
+print(results, 1 <= len(names) <= 2, all(n.startswith("ThreadPoolExecutor-0_") for n in names))
+with ThreadPoolExecutor(max_workers=3, thread_name_prefix="pool") as ex:
+    print(list(ex.map(lambda x: x + 1, [1, 2, 3])))
+    print(sorted(f.result()[0] for f in as_completed([ex.submit(square, k) for k in (5, 6)])))
+    bad = ex.submit(fail, 7)
+    try:
+        bad.result()
+    except ValueError as e:
+        print("raised:", e, repr(bad.exception()))
+print(bad.done())
+ex = concurrent.futures.ThreadPoolExecutor()
+print(ex.submit(sum, [1, 2, 3]).result())
+ex.shutdown()
+try:
+    ex.submit(print, "x")
+except RuntimeError as e:
+    print(e)
