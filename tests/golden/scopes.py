@@ -38,3 +38,14 @@ threads = [threading.Thread(target=squares, args=(i, 2)) for i in range(3)]
 names = {t.name: i for i, t in enumerate(threads)}
 c = counter()
 print(c(), c(2), adder(3)(4), squares(5, 2))
+
+
+# Assignment expressions; in a comprehension the name binds in the enclosing function.
+data = [1, 5, 12, 7]
+if (n := len(data)) > 3:
+    print("long", n)
+while (item := data.pop()) != 5:
+    print("got", item)
+def walrus(xs):
+    return [y for x in xs if (y := x * 2) > 4], y
+print(walrus([1, 2, 3, 4]))

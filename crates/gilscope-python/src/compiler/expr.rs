@@ -285,7 +285,11 @@ impl CodeGen<'_, '_> {
                 self.emit(Op::ResumeAfterYield);
             }
             Expr::YieldFrom(x) => return Err(self.ctx.unsupported(x, "yield from")),
-            Expr::Named(x) => return Err(self.ctx.unsupported(x, "an assignment expression (:=)")),
+            Expr::Named(x) => {
+                self.expr(&x.value)?;
+                self.emit(Op::Copy(1));
+                self.store_target(&x.target)?;
+            }
             Expr::Set(x) => self.set_display(&x.elts)?,
             Expr::FString(x) => {
                 let mut parts = Vec::new();
