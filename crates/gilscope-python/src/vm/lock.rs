@@ -41,7 +41,7 @@ impl LockObj {
     }
 
     /// Takes the lock if it is free (or ours, for an `RLock`).
-    fn try_acquire(&self) -> bool {
+    pub(super) fn try_acquire(&self) -> bool {
         let me = std::thread::current().id();
         let mut h = self.held();
         if h.count == 0 {
@@ -57,7 +57,7 @@ impl LockObj {
     }
 
     /// Waits up to `slice` for the lock to be freed, then tries once more.
-    fn wait_and_try(&self, slice: Duration) -> bool {
+    pub(super) fn wait_and_try(&self, slice: Duration) -> bool {
         {
             let h = self.held();
             if h.count != 0 {
@@ -72,7 +72,7 @@ impl LockObj {
         self.held().count != 0
     }
 
-    fn release(&self) -> Result<(), VmError> {
+    pub(super) fn release(&self) -> Result<(), VmError> {
         let me = std::thread::current().id();
         let mut h = self.held();
         if h.count == 0 {
@@ -97,6 +97,28 @@ impl LockObj {
             self.freed.notify_one();
         }
         Ok(())
+    }
+
+    /// Whether the calling thread holds it (an `RLock`'s `_is_owned`; for a `Lock`, whether it
+    /// is held at all, as `Condition` checks a plain lock).
+    pub(super) fn owned(&self) -> bool {
+        let h = self.held();
+        h.count != 0 && (!self.reentrant || h.owner == Some(std::thread::current().id()))
+    }
+
+    /// `_release_save`: lets the lock go entirely, returning the recursion count to restore.
+    pub(super) fn release_all(&self) -> u32 {
+        let mut h = self.held();
+        let n = h.count;
+        h.count = 0;
+        h.owner = None;
+        self.freed.notify_one();
+        n
+    }
+
+    /// `_acquire_restore` once the lock is ours again: its recursion count back.
+    pub(super) fn restore_count(&self, n: u32) {
+        self.held().count = n.max(1);
     }
 
     /// `repr`: `<unlocked _thread.lock object>`.
@@ -214,7 +236,7 @@ impl<H: Host> Vm<'_, H> {
 
     /// Takes `lock`: at once if it is free, else (when `blocking`) waiting with the GIL released
     /// for at most `timeout_secs` (-1: for ever, until the run is cancelled).
-    fn acquire(
+    pub(super) fn acquire(
         &mut self,
         lock: &LockObj,
         blocking: bool,

@@ -23,6 +23,7 @@ mod ops;
 pub mod queue;
 pub mod set;
 pub mod set_methods;
+pub mod sync;
 pub mod thread;
 mod threading;
 pub mod traceback;
@@ -194,6 +195,10 @@ pub trait Host {
     /// The next `N` of a `ThreadPoolExecutor-N` name, counted from 0 in each run.
     fn next_executor_number(&mut self) -> u64 {
         0
+    }
+    /// Every thread the program started, the main thread first (`threading.enumerate`).
+    fn threads(&self) -> Vec<Obj<thread::ThreadObj>> {
+        Vec::new()
     }
 }
 
@@ -1711,6 +1716,33 @@ impl<'a, H: Host> Vm<'a, H> {
         }
         if b.is_futures() {
             return self.call_futures(b, args, kwargs);
+        }
+        match b {
+            Builtin::Sync(m) => return self.call_sync(m, args, kwargs),
+            Builtin::SyncNew(kind) => return self.new_sync(kind, &args),
+            Builtin::ThreadingMainThread => {
+                return Ok(self
+                    .host
+                    .threads()
+                    .first()
+                    .cloned()
+                    .map_or(Value::None, Value::Thread));
+            }
+            Builtin::ThreadingActiveCount | Builtin::ThreadingEnumerate => {
+                let alive: Vec<Value> = self
+                    .host
+                    .threads()
+                    .into_iter()
+                    .filter(|t| t.state() == thread::ThreadState::Started)
+                    .map(Value::Thread)
+                    .collect();
+                return Ok(if b == Builtin::ThreadingActiveCount {
+                    Value::Int(alive.len() as i64)
+                } else {
+                    Value::list(alive)
+                });
+            }
+            _ => {}
         }
         if b.is_set() {
             return self.call_set(b, args, kwargs);

@@ -573,6 +573,7 @@ pub fn method(v: &Value, attr: &str) -> Option<Builtin> {
         (Value::Lock(_), "__exit__") => Some(Builtin::LockExit),
         (Value::Queue(q), name) => super::queue::method(q, name),
         (Value::Set(s), name) => super::set_methods::lookup(s, name),
+        (Value::Sync(o), name) => super::sync::method(o, name),
         (Value::Executor(_) | Value::Future(_), name) => super::futures::method(v, name),
         _ => super::methods::lookup(v, attr).map(Builtin::Method),
     }

@@ -210,6 +210,16 @@ pub enum Builtin {
     SetNew(bool),
     /// A method of a set (bound by `LOAD_METHOD`).
     SetMethod(super::set_methods::SetMethod),
+    /// `threading.Event()`, `Semaphore`, `BoundedSemaphore`, `Condition` or `Barrier`.
+    SyncNew(&'static str),
+    /// A method of one of those (bound by `LOAD_METHOD`).
+    Sync(super::sync::SyncMethod),
+    /// `threading.main_thread()`.
+    ThreadingMainThread,
+    /// `threading.active_count()`.
+    ThreadingActiveCount,
+    /// `threading.enumerate()`.
+    ThreadingEnumerate,
 }
 
 impl Builtin {
@@ -317,6 +327,11 @@ impl Builtin {
             Builtin::SetNew(false) => "set",
             Builtin::SetNew(true) => "frozenset",
             Builtin::SetMethod(m) => m.name(),
+            Builtin::SyncNew(kind) => kind,
+            Builtin::Sync(m) => m.name(),
+            Builtin::ThreadingMainThread => "main_thread",
+            Builtin::ThreadingActiveCount => "active_count",
+            Builtin::ThreadingEnumerate => "enumerate",
         }
     }
 
@@ -517,6 +532,16 @@ impl StdModule {
             (StdModule::Threading, "get_ident") => b(Builtin::ThreadingGetIdent),
             (StdModule::Threading, "Lock") => b(Builtin::ThreadingLock),
             (StdModule::Threading, "RLock") => b(Builtin::ThreadingRLock),
+            (StdModule::Threading, "Event") => b(Builtin::SyncNew("Event")),
+            (StdModule::Threading, "Semaphore") => b(Builtin::SyncNew("Semaphore")),
+            (StdModule::Threading, "BoundedSemaphore") => b(Builtin::SyncNew("BoundedSemaphore")),
+            (StdModule::Threading, "Condition") => b(Builtin::SyncNew("Condition")),
+            (StdModule::Threading, "Barrier") => b(Builtin::SyncNew("Barrier")),
+            (StdModule::Threading, "main_thread") => b(Builtin::ThreadingMainThread),
+            (StdModule::Threading, "active_count") => b(Builtin::ThreadingActiveCount),
+            (StdModule::Threading, "enumerate") => b(Builtin::ThreadingEnumerate),
+            (StdModule::Threading, "get_native_id") => b(Builtin::ThreadingGetIdent),
+            (StdModule::Threading, "currentThread") => b(Builtin::ThreadingCurrentThread),
             (StdModule::Numpy, "zeros") => b(Builtin::NpZeros),
             (StdModule::Numpy, "dot") => b(Builtin::NpDot),
             (StdModule::Numpy, "linspace") => b(Builtin::NpLinspace),
@@ -910,6 +935,8 @@ pub enum Value {
     Future(Arc<super::futures::FutureObj>),
     /// A `set` or `frozenset`.
     Set(Obj<super::set::SetObj>),
+    /// A `threading.Event`, `Semaphore`, `Condition` or `Barrier`.
+    Sync(Arc<super::sync::SyncObj>),
 }
 
 /// A bound method: the callable and the object it is called with first.
@@ -960,6 +987,7 @@ impl Value {
             Value::Future(_) => "Future",
             Value::Set(s) if s.frozen => "frozenset",
             Value::Set(_) => "set",
+            Value::Sync(o) => o.kind(),
         }
     }
 
@@ -1150,6 +1178,9 @@ impl Value {
             }
             Value::Future(f) => out.push_str(&f.repr()),
             Value::Set(s) => out.push_str(&s.repr(Value::repr)),
+            Value::Sync(o) => {
+                let _ = write!(out, "<threading.{} object>", o.kind());
+            }
             Value::Super(s) => {
                 let _ = write!(
                     out,

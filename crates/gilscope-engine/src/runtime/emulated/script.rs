@@ -250,6 +250,10 @@ impl Host for ScriptHost {
         self.shared.thread_counter.fetch_add(1, Ordering::Relaxed) + 1
     }
 
+    fn threads(&self) -> Vec<Obj<ThreadObj>> {
+        self.shared.threads().clone()
+    }
+
     fn next_executor_number(&mut self) -> u64 {
         self.shared.executor_counter.fetch_add(1, Ordering::Relaxed)
     }

@@ -1,0 +1,84 @@
+"""threading.Event, BoundedSemaphore, Condition and Barrier, with main_thread, active_count and enumerate."""
+import threading
+import time
+
+ready = threading.Event()
+done = threading.Event()
+log = []
+
+
+def waiter(name):
+    ready.wait()
+    log.append(name)
+
+
+ts = [threading.Thread(target=waiter, args=(f"w{i}",)) for i in range(3)]
+for t in ts:
+    t.start()
+print("before set:", log, ready.is_set(), threading.active_count())
+ready.set()
+for t in ts:
+    t.join()
+print(sorted(log), ready.is_set(), done.wait(0.01), threading.active_count())
+
+sem = threading.BoundedSemaphore(2)
+inside = []
+peak = []
+lock = threading.Lock()
+
+
+def limited(i):
+    with sem:
+        with lock:
+            inside.append(i)
+            peak.append(len(inside))
+        time.sleep(0.01)
+        with lock:
+            inside.remove(i)
+
+
+ts = [threading.Thread(target=limited, args=(i,)) for i in range(5)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+print("max inside:", max(peak))
+try:
+    sem.release()
+except ValueError as e:
+    print(e)
+
+cond = threading.Condition()
+items = []
+
+
+def consume():
+    with cond:
+        cond.wait_for(lambda: len(items) >= 3)
+        print("consumer sees", items)
+
+
+c = threading.Thread(target=consume)
+c.start()
+for k in range(3):
+    with cond:
+        items.append(k)
+        cond.notify()
+c.join()
+
+barrier = threading.Barrier(3)
+order = []
+
+
+def meet(i):
+    barrier.wait()
+    with lock:
+        order.append(i)
+
+
+ts = [threading.Thread(target=meet, args=(i,)) for i in range(3)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+print(sorted(order), threading.main_thread().name, [t.name for t in threading.enumerate()])
