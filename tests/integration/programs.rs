@@ -341,8 +341,12 @@ fn unsupported_constructs_are_one_line_with_file_line_and_column() {
             "bad.py:1:1: async def is not supported",
         ),
         (
-            "def f(n):\n    return (y := n)\n",
-            "bad.py:2:13: an assignment expression (:=) is not supported",
+            "from os import *\n",
+            "bad.py:1:1: import * is not supported",
+        ),
+        (
+            "from . import sibling\n",
+            "bad.py:1:1: a relative import is not supported",
         ),
         (
             "async def f(n):\n    await n\n",
