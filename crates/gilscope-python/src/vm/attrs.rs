@@ -531,6 +531,9 @@ impl<H: Host> Vm<'_, H> {
                 self.set_attr(&args[0], &name, args[2].clone())
                     .map(|()| Value::None)
             }),
+            Builtin::Hash => {
+                arity(1, 1).and_then(|()| super::set::py_hash(&args[0]).map(Value::Int))
+            }
             Builtin::ExcInit => exc_init(args),
             Builtin::ObjectInit => Ok(Value::None),
             Builtin::ObjectRepr => arity(1, 1).map(|()| match &args[0] {

@@ -99,6 +99,24 @@ pub fn format_value(v: &Value, spec: &str) -> Result<String, VmError> {
                 Some(t) => Err(unknown_code(t, "int")),
             }
         }
+        Value::BigInt(b) => match s.ty {
+            None | Some('d' | 'n') => {
+                let digits = b.magnitude().to_string();
+                let digits = match s.grouping {
+                    Some(g) => group(&digits, g, 3),
+                    None => digits,
+                };
+                Ok(numeric(
+                    &s,
+                    sign_of(&s, b.sign() == num_bigint::Sign::Minus),
+                    &digits,
+                ))
+            }
+            Some('e' | 'E' | 'f' | 'F' | 'g' | 'G' | '%') => {
+                format_float(&s, super::bigint::to_float(b)?)
+            }
+            Some(t) => Err(unknown_code(t, "int")),
+        },
         Value::Float(_) | Value::NpFloat(_) => format_float(&s, v.as_f64().unwrap_or(0.0)),
         Value::Str(text) => {
             if !matches!(s.ty, None | Some('s')) {

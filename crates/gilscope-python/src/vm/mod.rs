@@ -4,6 +4,7 @@
 //! returns (a call of a Python function checks at the callee's `RESUME`).
 
 mod attrs;
+pub mod bigint;
 mod builtins;
 mod call;
 pub mod class;

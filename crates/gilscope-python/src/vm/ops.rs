@@ -50,6 +50,18 @@ pub fn int_fast_op(op: BinOp, x: i64, y: i64) -> Option<i64> {
 }
 
 fn int_binary(op: BinOp, x: i64, y: i64) -> Result<Value, VmError> {
+    match int_binary_small(op, x, y) {
+        // A result outside 64 bits: the same operation on unbounded ints.
+        Err(VmError::Py(p)) if &*p.exc == "OverflowError" => super::bigint::binary(
+            op,
+            &num_bigint::BigInt::from(x),
+            &num_bigint::BigInt::from(y),
+        ),
+        r => r,
+    }
+}
+
+fn int_binary_small(op: BinOp, x: i64, y: i64) -> Result<Value, VmError> {
     let zero = || VmError::py("ZeroDivisionError", "integer division or modulo by zero");
     Ok(Value::Int(match op {
         BinOp::ADD => x.checked_add(y).ok_or_else(overflow)?,
@@ -161,6 +173,15 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, VmError> {
         (Value::Int(_) | Value::Bool(_), Value::Int(_) | Value::Bool(_)) => {
             int_binary(op, a.as_i64().unwrap_or(0), b.as_i64().unwrap_or(0))
         }
+        (Value::BigInt(_), Value::Int(_) | Value::Bool(_) | Value::BigInt(_))
+        | (Value::Int(_) | Value::Bool(_), Value::BigInt(_)) => {
+            match (super::bigint::as_big(a), super::bigint::as_big(b)) {
+                (Some(x), Some(y)) => super::bigint::binary(op, &x, &y),
+                _ => Err(unsupported(op, a.type_name(), b.type_name())),
+            }
+        }
+        (Value::BigInt(x), Value::Float(y)) => float_binary(op, super::bigint::to_float(x)?, *y),
+        (Value::Float(x), Value::BigInt(y)) => float_binary(op, *x, super::bigint::to_float(y)?),
         (
             Value::Float(_) | Value::Int(_) | Value::Bool(_),
             Value::Float(_) | Value::Int(_) | Value::Bool(_),
@@ -210,9 +231,14 @@ pub fn unary(op: Op, v: Value) -> Result<Value, VmError> {
         Op::UnaryNegative => match v {
             Value::Float(f) => Ok(Value::Float(-f)),
             Value::NpFloat(s) => Ok(super::npscalar::float64(-s.value)),
-            ref i if i.as_i64().is_some() => Ok(Value::Int(
-                i.as_i64().unwrap_or(0).checked_neg().ok_or_else(overflow)?,
-            )),
+            ref i if i.as_i64().is_some() => {
+                let x = i.as_i64().unwrap_or(0);
+                Ok(match x.checked_neg() {
+                    Some(n) => Value::Int(n),
+                    None => super::bigint::int_value(-num_bigint::BigInt::from(x)),
+                })
+            }
+            Value::BigInt(b) => Ok(super::bigint::int_value(-(*b).clone())),
             other => Err(bad("-", &other)),
         },
         Op::UnaryPositive => match v {
@@ -240,6 +266,30 @@ pub fn compare(op: CmpOp, a: &Value, b: &Value) -> Result<bool, VmError> {
         Value::List(l) => Some((l.lock().clone(), false)),
         _ => None,
     };
+    if matches!(a, Value::BigInt(_)) || matches!(b, Value::BigInt(_)) {
+        let ord = match (super::bigint::as_big(a), super::bigint::as_big(b)) {
+            (Some(x), Some(y)) => Some(super::bigint::cmp(&x, &y)),
+            _ => match (a.as_f64(), b.as_f64()) {
+                (Some(x), Some(y)) => x.partial_cmp(&y),
+                _ => {
+                    return Err(VmError::type_error(format!(
+                        "'{}' not supported between instances of '{}' and '{}'",
+                        op.symbol(),
+                        a.type_name(),
+                        b.type_name()
+                    )));
+                }
+            },
+        };
+        let Some(ord) = ord else { return Ok(false) };
+        use std::cmp::Ordering as O;
+        return Ok(match op {
+            CmpOp::Lt => ord == O::Less,
+            CmpOp::Le => ord != O::Greater,
+            CmpOp::Gt => ord == O::Greater,
+            _ => ord != O::Less,
+        });
+    }
     if let (Value::Set(x), Value::Set(y)) = (a, b) {
         // Subset order.
         let sub = |p: &super::set::SetObj, q: &super::set::SetObj| {

@@ -77,6 +77,7 @@ pub fn py_hash(v: &Value) -> Result<i64, VmError> {
             if h == -1 { -2 } else { h }
         }
         Value::Bool(b) => i64::from(*b),
+        Value::BigInt(b) => super::bigint::hash(b),
         Value::Float(f) => {
             if f.fract() == 0.0 && f.abs() < 9.2e18 {
                 py_hash(&Value::Int(*f as i64))?

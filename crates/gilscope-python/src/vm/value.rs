@@ -220,6 +220,8 @@ pub enum Builtin {
     ThreadingActiveCount,
     /// `threading.enumerate()`.
     ThreadingEnumerate,
+    /// `hash(obj)`.
+    Hash,
 }
 
 impl Builtin {
@@ -332,6 +334,7 @@ impl Builtin {
             Builtin::ThreadingMainThread => "main_thread",
             Builtin::ThreadingActiveCount => "active_count",
             Builtin::ThreadingEnumerate => "enumerate",
+            Builtin::Hash => "hash",
         }
     }
 
@@ -375,6 +378,7 @@ impl Builtin {
             "getattr" => Builtin::Getattr,
             "setattr" => Builtin::Setattr,
             "set" => Builtin::SetNew(false),
+            "hash" => Builtin::Hash,
             "frozenset" => Builtin::SetNew(true),
             _ => return None,
         })
@@ -859,8 +863,10 @@ pub enum Value {
     None,
     /// `True` / `False`.
     Bool(bool),
-    /// An int (64-bit here; wider results raise OverflowError).
+    /// An int that fits in 64 bits.
     Int(i64),
+    /// An int that does not (never one that fits: see `bigint::int_value`).
+    BigInt(Arc<num_bigint::BigInt>),
     /// A float.
     Float(f64),
     /// A str.
@@ -955,7 +961,7 @@ impl Value {
             Value::Null => "NULL",
             Value::None => "NoneType",
             Value::Bool(_) => "bool",
-            Value::Int(_) => "int",
+            Value::Int(_) | Value::BigInt(_) => "int",
             Value::Float(_) => "float",
             Value::Str(_) => "str",
             Value::IntPair(..) | Value::Tuple(_) => "tuple",
@@ -1005,6 +1011,7 @@ impl Value {
     pub fn as_f64(&self) -> Option<f64> {
         match self {
             Value::Int(i) => Some(*i as f64),
+            Value::BigInt(b) => num_traits::ToPrimitive::to_f64(&**b),
             Value::Float(f) => Some(*f),
             Value::NpFloat(s) => Some(s.value),
             Value::Bool(b) => Some(f64::from(u8::from(*b))),
@@ -1069,6 +1076,9 @@ impl Value {
             (Value::Module(a), Value::Module(b)) => a == b,
             (Value::Class(a), Value::Class(b)) => Arc::ptr_eq(a, b),
             (Value::Instance(a), Value::Instance(b)) => Obj::ptr_eq(a, b),
+            (Value::BigInt(a), Value::BigInt(b)) => a == b,
+            (Value::BigInt(_), Value::Int(_) | Value::Bool(_))
+            | (Value::Int(_) | Value::Bool(_), Value::BigInt(_)) => false,
             (Value::Set(a), Value::Set(b)) => {
                 a.len() == b.len() && a.items().iter().all(|x| b.contains(x).unwrap_or(false))
             }
@@ -1118,6 +1128,9 @@ impl Value {
             Value::Bool(b) => out.push_str(if *b { "True" } else { "False" }),
             Value::Int(i) => {
                 let _ = write!(out, "{i}");
+            }
+            Value::BigInt(b) => {
+                let _ = write!(out, "{b}");
             }
             Value::Float(f) => out.push_str(&float_repr(*f)),
             // NumPy 2's repr; str() and print() show the bare number.

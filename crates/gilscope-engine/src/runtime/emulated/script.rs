@@ -407,15 +407,33 @@ impl Workers for ScriptWorkers {
     }
 }
 
+/// `os.path.normpath` of an absolute path: `.` dropped, `..` taking off the part before it.
+fn normalized(p: &std::path::Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// Runs the script `cfg.program` to its end (or to cancel), its spans and results into `coord`.
 pub(super) fn run(
     cfg: &RunConfig,
     coord: &mut Coordinator<'_>,
     cancel: &CancelToken,
 ) -> Result<ScriptRun, EngineError> {
-    // `python FILE` names the file by its absolute path (`__file__`, tracebacks), unresolved.
+    // `python FILE` names the file by `os.path.abspath(FILE)` (`__file__`, tracebacks):
+    // absolute, `.` and `..` folded away, symbolic links left as they are.
     let spec = std::path::absolute(&cfg.program)
         .ok()
+        .map(|p| normalized(&p))
         .and_then(|p| p.to_str().map(str::to_owned))
         .unwrap_or_else(|| cfg.program.clone());
     let program = Arc::new(Program::load(&spec)?);
