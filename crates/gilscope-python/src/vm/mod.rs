@@ -22,6 +22,7 @@ mod numpy;
 pub mod object;
 mod ops;
 pub mod queue;
+pub mod random;
 pub mod set;
 pub mod set_methods;
 pub mod sync;
@@ -1719,6 +1720,7 @@ impl<'a, H: Host> Vm<'a, H> {
             return self.call_futures(b, args, kwargs);
         }
         match b {
+            Builtin::Random(f) => return self.call_random(f, args, kwargs),
             Builtin::Sync(m) => return self.call_sync(m, args, kwargs),
             Builtin::SyncNew(kind) => return self.new_sync(kind, &args),
             Builtin::ThreadingMainThread => {

@@ -222,6 +222,8 @@ pub enum Builtin {
     ThreadingEnumerate,
     /// `hash(obj)`.
     Hash,
+    /// A function of `random`.
+    Random(super::random::RandomFn),
 }
 
 impl Builtin {
@@ -335,6 +337,7 @@ impl Builtin {
             Builtin::ThreadingActiveCount => "active_count",
             Builtin::ThreadingEnumerate => "enumerate",
             Builtin::Hash => "hash",
+            Builtin::Random(f) => f.name(),
         }
     }
 
@@ -471,6 +474,8 @@ pub enum StdModule {
     SysStderr,
     /// `queue`: `Queue`, `LifoQueue`, `PriorityQueue`, `SimpleQueue`, `Empty`, `Full`.
     Queue,
+    /// `random`: the Mersenne Twister's `random`, `randint`, `choice`, `shuffle`…
+    Random,
     /// `concurrent` (the package): `futures`.
     Concurrent,
     /// `concurrent.futures`: `ThreadPoolExecutor`, `as_completed`.
@@ -494,6 +499,7 @@ impl StdModule {
             "os" => StdModule::Os,
             "os.path" => StdModule::OsPath,
             "queue" => StdModule::Queue,
+            "random" => StdModule::Random,
             "concurrent" => StdModule::Concurrent,
             "concurrent.futures" => StdModule::Futures,
             _ => return None,
@@ -514,6 +520,7 @@ impl StdModule {
             StdModule::SysStdout => "sys.stdout",
             StdModule::SysStderr => "sys.stderr",
             StdModule::Queue => "queue",
+            StdModule::Random => "random",
             StdModule::Concurrent => "concurrent",
             StdModule::Futures => "concurrent.futures",
             StdModule::Opaque(n) => n,
@@ -556,6 +563,7 @@ impl StdModule {
             (StdModule::NumpyRandom, "rand") => b(Builtin::NpRandomRand),
             (StdModule::Sys, "getrefcount") => b(Builtin::SysGetrefcount),
             (StdModule::Queue, a) => super::queue::attr(a),
+            (StdModule::Random, a) => super::random::attr(a),
             (StdModule::Concurrent, "futures") => Some(Value::Module(StdModule::Futures)),
             (StdModule::Futures, a) => super::futures::attr(a),
             (m, a) => super::modules::attr(m, a),
