@@ -20,3 +20,19 @@ print(l, l.pop(), l.pop(0), l.index(2), l.count(1))
 l.sort(reverse=True)
 l.remove(3)
 print(l, l.copy(), "123".isdigit(), "ab1".isalpha())
+
+# printf-style formatting
+print("%d items, %s, %.2f, %5s|%-4d|" % (5, "x", 3.14159, "ab", 7))
+print("%r" % "q", "%x %o %e" % (255, 8, 12345.678), "%%")
+print("%(a)s-%(b)d" % {"a": 1, "b": 2})
+print("%5.1f%%" % 12.345, "%-10s|" % "hi", "%+d" % 5, "%05d" % -42, "%s" % (1,), "%s" % [1, 2])
+print("%d%%" % 50, "%c" % 65, "%#x" % 255, "%.3e" % 0.00012, "%g" % 1e-5, "%10.4f|" % 3.14159, "%i" % 3.9)
+print("Thread %s: finishing" % "A", "%s and %r" % ("x", "y"), "%3d|%-3d|" % (1, 2), "%.2s" % "abcdef")
+try:
+    print("%d %d" % (1,))
+except TypeError as e:
+    print(e)
+try:
+    print("%d" % (1, 2))
+except TypeError as e:
+    print(e)

@@ -330,6 +330,206 @@ fn pad(s: &Spec, text: &str, default: char) -> String {
     format!("{}{text}{}", rep(left), rep(right))
 }
 
+/// `fmt % args`, printf-style (`Objects/unicodeobject.c`'s `PyUnicode_Format`): `%s`, `%r`,
+/// `%d`, `%f`, `%e`, `%g`, `%x`, `%o`, `%c`, `%%`, with flags, width, precision and `%(name)s`
+/// keys from a dict.
+pub fn percent_format(fmt: &str, args: &Value) -> Result<String, VmError> {
+    let items: Vec<Value> = match args {
+        Value::Tuple(t) => t.to_vec(),
+        Value::IntPair(a, b) => vec![Value::Int(*a), Value::Int(*b)],
+        other => vec![other.clone()],
+    };
+    let mapping = matches!(args, Value::Dict(_));
+    let mut next = 0usize;
+    let mut out = String::with_capacity(fmt.len());
+    let mut chars = fmt.chars().peekable();
+    let incomplete = || VmError::py("ValueError", "incomplete format");
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let mut key = None;
+        if chars.peek() == Some(&'(') {
+            chars.next();
+            let mut name = String::new();
+            let mut depth = 1;
+            for c in chars.by_ref() {
+                match c {
+                    '(' => depth += 1,
+                    ')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                name.push(c);
+            }
+            key = Some(name);
+        }
+        let mut flags = String::new();
+        while let Some(&f) = chars.peek() {
+            if "-+ #0".contains(f) {
+                flags.push(f);
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        let mut width = String::new();
+        while let Some(&d) = chars.peek() {
+            if d.is_ascii_digit() {
+                width.push(d);
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        let mut precision = None;
+        if chars.peek() == Some(&'.') {
+            chars.next();
+            let mut p = String::new();
+            while let Some(&d) = chars.peek() {
+                if d.is_ascii_digit() {
+                    p.push(d);
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            precision = Some(if p.is_empty() { "0".to_owned() } else { p });
+        }
+        let ty = chars.next().ok_or_else(incomplete)?;
+        if ty == '%' {
+            out.push('%');
+            continue;
+        }
+        let v = match &key {
+            Some(k) => match args {
+                Value::Dict(d) => d
+                    .lock()
+                    .iter()
+                    .find(|(x, _)| matches!(x, Value::Str(s) if **s == **k))
+                    .map(|(_, v)| v.clone())
+                    .ok_or_else(|| VmError::py("KeyError", format!("'{k}'")))?,
+                _ => return Err(VmError::type_error("format requires a mapping")),
+            },
+            None => {
+                let v = if mapping && items.len() == 1 && next == 0 {
+                    items[0].clone()
+                } else {
+                    items.get(next).cloned().ok_or_else(|| {
+                        VmError::type_error("not enough arguments for format string")
+                    })?
+                };
+                next += 1;
+                v
+            }
+        };
+        let numeric = !matches!(ty, 's' | 'r' | 'a' | 'c');
+        let align = if flags.contains('-') {
+            "<"
+        } else if flags.contains('0') && numeric {
+            ""
+        } else {
+            ">"
+        };
+        let sign = if flags.contains('+') {
+            "+"
+        } else if flags.contains(' ') {
+            " "
+        } else {
+            ""
+        };
+        let alt = if flags.contains('#') { "#" } else { "" };
+        let zero = if align.is_empty() { "0" } else { "" };
+        let prec = precision.map(|p| format!(".{p}")).unwrap_or_default();
+        let text = match ty {
+            's' | 'r' | 'a' => {
+                let s = match ty {
+                    's' => v.to_str(),
+                    'r' => v.repr(),
+                    _ => super::value::ascii_escaped(&v.repr()),
+                };
+                format_value(&Value::str(&s), &format!("{align}{width}{prec}"))?
+            }
+            'c' => {
+                let s = match &v {
+                    Value::Str(s) if s.chars().count() == 1 => s.to_string(),
+                    other => {
+                        let i = other
+                            .as_i64()
+                            .ok_or_else(|| VmError::type_error("%c requires int or char"))?;
+                        u32::try_from(i)
+                            .ok()
+                            .and_then(char::from_u32)
+                            .map(String::from)
+                            .ok_or_else(|| {
+                                VmError::py("OverflowError", "%c arg not in range(0x110000)")
+                            })?
+                    }
+                };
+                format_value(&Value::str(&s), &format!("{align}{width}"))?
+            }
+            'd' | 'i' | 'u' => {
+                let n = match &v {
+                    Value::Float(f) => Value::Int(f.trunc() as i64),
+                    Value::Int(_) | Value::Bool(_) | Value::BigInt(_) => v.clone(),
+                    other => {
+                        return Err(VmError::type_error(format!(
+                            "%{ty} format: a real number is required, not {}",
+                            other.type_name()
+                        )));
+                    }
+                };
+                format_value(&n, &format!("{align}{sign}{zero}{width}d"))?
+            }
+            'x' | 'X' | 'o' => {
+                if v.as_i64().is_none() && !matches!(v, Value::BigInt(_)) {
+                    return Err(VmError::type_error(format!(
+                        "%{ty} format: an integer is required, not {}",
+                        v.type_name()
+                    )));
+                }
+                format_value(&v, &format!("{align}{sign}{alt}{zero}{width}{ty}"))?
+            }
+            'f' | 'F' | 'e' | 'E' | 'g' | 'G' => {
+                let f = v.as_f64().ok_or_else(|| {
+                    VmError::type_error(format!("must be real number, not {}", v.type_name()))
+                })?;
+                let prec = if prec.is_empty() {
+                    ".6".to_owned()
+                } else {
+                    prec
+                };
+                format_value(
+                    &Value::Float(f),
+                    &format!("{align}{sign}{alt}{zero}{width}{prec}{ty}"),
+                )?
+            }
+            other => {
+                return Err(VmError::py(
+                    "ValueError",
+                    format!(
+                        "unsupported format character '{other}' (0x{:x})",
+                        u32::from(other)
+                    ),
+                ));
+            }
+        };
+        out.push_str(&text);
+    }
+    // Arguments left over: an error for a tuple (a lone value is always used up).
+    if !mapping && next < items.len() {
+        return Err(VmError::type_error(
+            "not all arguments converted during string formatting",
+        ));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -186,6 +186,9 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, VmError> {
             Value::Float(_) | Value::Int(_) | Value::Bool(_),
             Value::Float(_) | Value::Int(_) | Value::Bool(_),
         ) => float_binary(op, a.as_f64().unwrap_or(0.0), b.as_f64().unwrap_or(0.0)),
+        (Value::Str(f), args) if op == BinOp::MOD => {
+            Ok(Value::str(&super::format::percent_format(f, args)?))
+        }
         (Value::Str(x), Value::Str(y)) if op == BinOp::ADD => {
             Ok(Value::Str(Arc::from(format!("{x}{y}"))))
         }
