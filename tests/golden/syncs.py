@@ -1,4 +1,4 @@
-"""threading.Event, BoundedSemaphore, Condition and Barrier, with main_thread, active_count and enumerate."""
+"""threading.Event, BoundedSemaphore, Condition, Barrier, Timer and local, with main_thread, active_count and enumerate."""
 import threading
 import time
 
@@ -82,3 +82,37 @@ for t in ts:
 for t in ts:
     t.join()
 print(sorted(order), threading.main_thread().name, [t.name for t in threading.enumerate()])
+
+# threading.Timer and threading.local
+
+fired = []
+t = threading.Timer(0.05, fired.append, args=("late",))
+t.start()
+u = threading.Timer(5.0, fired.append, args=("never",))
+u.start()
+u.cancel()
+t.join()
+u.join()
+print(fired, t.name, u.name)
+
+data = threading.local()
+data.x = "main"
+seen = []
+
+
+def worker(n):
+    data.x = n
+    time.sleep(0.01)
+    seen.append(data.x)
+    try:
+        data.y
+    except AttributeError as e:
+        seen.append(str(e))
+
+
+ts = [threading.Thread(target=worker, args=(i,)) for i in range(3)]
+for w in ts:
+    w.start()
+for w in ts:
+    w.join()
+print(sorted(map(str, seen)), data.x)

@@ -331,6 +331,10 @@ impl<H: Host> Vm<'_, H> {
                 c.set(name, value);
                 Ok(())
             }
+            Value::Local(l) => {
+                l.set(name, value);
+                Ok(())
+            }
             Value::Thread(t) => match name {
                 "daemon" => {
                     t.daemon

@@ -28,6 +28,7 @@ pub mod set_methods;
 pub mod sync;
 pub mod thread;
 mod threading;
+pub mod timer;
 pub mod traceback;
 pub mod value;
 
@@ -1030,6 +1031,12 @@ impl<'a, H: Host> Vm<'a, H> {
                     Value::Module(StdModule::Sys) if &**name == "argv" => {
                         Value::list(self.host.argv().iter().map(|a| Value::str(a)).collect())
                     }
+                    Value::Local(l) => l.get(name).ok_or_else(|| {
+                        VmError::py(
+                            "AttributeError",
+                            format!("'_thread._local' object has no attribute '{name}'"),
+                        )
+                    })?,
                     Value::Instance(_)
                     | Value::Class(_)
                     | Value::Super(_)
@@ -1720,6 +1727,12 @@ impl<'a, H: Host> Vm<'a, H> {
             return self.call_futures(b, args, kwargs);
         }
         match b {
+            Builtin::ThreadingTimer => return self.new_timer(args, kwargs),
+            Builtin::TimerRun => return self.timer_run(args),
+            Builtin::TimerCancel => return self.timer_cancel(&args),
+            Builtin::ThreadingLocal => {
+                return Ok(Value::Local(Arc::new(timer::LocalObj::default())));
+            }
             Builtin::Random(f) => return self.call_random(f, args, kwargs),
             Builtin::Sync(m) => return self.call_sync(m, args, kwargs),
             Builtin::SyncNew(kind) => return self.new_sync(kind, &args),

@@ -619,6 +619,7 @@ pub fn method(v: &Value, attr: &str) -> Option<Builtin> {
         (Value::Thread(_), "start") => Some(Builtin::ThreadStart),
         (Value::Thread(_), "join") => Some(Builtin::ThreadJoin),
         (Value::Thread(_), "is_alive") => Some(Builtin::ThreadIsAlive),
+        (Value::Thread(t), "cancel") if super::timer::is_timer(t) => Some(Builtin::TimerCancel),
         (Value::Lock(_), "acquire") => Some(Builtin::LockAcquire),
         (Value::Lock(_), "release") => Some(Builtin::LockRelease),
         (Value::Lock(_), "locked") => Some(Builtin::LockLocked),

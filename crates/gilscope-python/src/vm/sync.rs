@@ -23,12 +23,12 @@ pub struct Watched<T> {
 }
 
 impl<T> Watched<T> {
-    fn get(&self) -> MutexGuard<'_, T> {
+    pub(super) fn get(&self) -> MutexGuard<'_, T> {
         lock(&self.state)
     }
 
     /// Waits up to `slice` for a change unless `ready` already holds; then `ready` again.
-    fn wait_until(&self, slice: Duration, ready: impl Fn(&T) -> bool) -> bool {
+    pub(super) fn wait_until(&self, slice: Duration, ready: impl Fn(&T) -> bool) -> bool {
         let st = self.get();
         if ready(&st) {
             return true;
@@ -40,7 +40,7 @@ impl<T> Watched<T> {
         ready(&st)
     }
 
-    fn notify(&self) {
+    pub(super) fn notify(&self) {
         self.changed.notify_all();
     }
 }

@@ -224,6 +224,14 @@ pub enum Builtin {
     Hash,
     /// A function of `random`.
     Random(super::random::RandomFn),
+    /// `threading.Timer(interval, function, args=None, kwargs=None)`.
+    ThreadingTimer,
+    /// A timer thread's body.
+    TimerRun,
+    /// `Timer.cancel()`.
+    TimerCancel,
+    /// `threading.local()`.
+    ThreadingLocal,
 }
 
 impl Builtin {
@@ -338,6 +346,10 @@ impl Builtin {
             Builtin::ThreadingEnumerate => "enumerate",
             Builtin::Hash => "hash",
             Builtin::Random(f) => f.name(),
+            Builtin::ThreadingTimer => "Timer",
+            Builtin::TimerRun => "run",
+            Builtin::TimerCancel => "cancel",
+            Builtin::ThreadingLocal => "local",
         }
     }
 
@@ -549,6 +561,8 @@ impl StdModule {
             (StdModule::Threading, "Condition") => b(Builtin::SyncNew("Condition")),
             (StdModule::Threading, "Barrier") => b(Builtin::SyncNew("Barrier")),
             (StdModule::Threading, "main_thread") => b(Builtin::ThreadingMainThread),
+            (StdModule::Threading, "Timer") => b(Builtin::ThreadingTimer),
+            (StdModule::Threading, "local") => b(Builtin::ThreadingLocal),
             (StdModule::Threading, "active_count") => b(Builtin::ThreadingActiveCount),
             (StdModule::Threading, "enumerate") => b(Builtin::ThreadingEnumerate),
             (StdModule::Threading, "get_native_id") => b(Builtin::ThreadingGetIdent),
@@ -951,6 +965,8 @@ pub enum Value {
     Set(Obj<super::set::SetObj>),
     /// A `threading.Event`, `Semaphore`, `Condition` or `Barrier`.
     Sync(Arc<super::sync::SyncObj>),
+    /// A `threading.local`.
+    Local(Arc<super::timer::LocalObj>),
 }
 
 /// A bound method: the callable and the object it is called with first.
@@ -1002,6 +1018,7 @@ impl Value {
             Value::Set(s) if s.frozen => "frozenset",
             Value::Set(_) => "set",
             Value::Sync(o) => o.kind(),
+            Value::Local(_) => "_thread._local",
         }
     }
 
