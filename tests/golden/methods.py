@@ -36,3 +36,13 @@ try:
     print("%d" % (1, 2))
 except TypeError as e:
     print(e)
+
+# Small builtins
+print(chr(65), ord("a"), hex(255), oct(8), bin(5), hex(-16), bin(2 ** 70))
+print(divmod(17, 5), divmod(-17, 5), divmod(7.5, 2), pow(2, 10), pow(3, 4, 5), pow(-3, 3, 7), pow(2, -1))
+print(format(3.14159, ".2f"), format(1234567, ","), format("x", ">3"), callable(print), callable(3))
+class A:
+    pass
+class B(A):
+    pass
+print(issubclass(B, A), issubclass(A, B), issubclass(B, (int, A)), id(A) == id(A))

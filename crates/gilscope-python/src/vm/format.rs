@@ -112,6 +112,29 @@ pub fn format_value(v: &Value, spec: &str) -> Result<String, VmError> {
                     &digits,
                 ))
             }
+            Some(t @ ('b' | 'o' | 'x' | 'X')) => {
+                let (radix, prefix) = match t {
+                    'b' => (2, "0b"),
+                    'o' => (8, "0o"),
+                    'x' => (16, "0x"),
+                    _ => (16, "0X"),
+                };
+                let mut digits = b.magnitude().to_str_radix(radix);
+                if t == 'X' {
+                    digits = digits.to_uppercase();
+                }
+                let digits = match s.grouping {
+                    Some(g) => group(&digits, g, 4),
+                    None => digits,
+                };
+                let prefix = if s.alternate { prefix } else { "" };
+                let negative = b.sign() == num_bigint::Sign::Minus;
+                Ok(numeric(
+                    &s,
+                    &format!("{}{prefix}", sign_of(&s, negative)),
+                    &digits,
+                ))
+            }
             Some('e' | 'E' | 'f' | 'F' | 'g' | 'G' | '%') => {
                 format_float(&s, super::bigint::to_float(b)?)
             }

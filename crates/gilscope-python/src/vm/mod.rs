@@ -25,6 +25,7 @@ pub mod queue;
 pub mod random;
 pub mod set;
 pub mod set_methods;
+mod small_builtins;
 pub mod sync;
 pub mod thread;
 mod threading;
@@ -1725,6 +1726,15 @@ impl<'a, H: Host> Vm<'a, H> {
         }
         if b.is_futures() {
             return self.call_futures(b, args, kwargs);
+        }
+        if small_builtins::is_small(b) {
+            if let Some((k, _)) = kwargs.first() {
+                return Err(VmError::type_error(format!(
+                    "{}() takes no keyword arguments (got '{k}')",
+                    b.name()
+                )));
+            }
+            return small_builtins::call(b, &args);
         }
         match b {
             Builtin::ThreadingTimer => return self.new_timer(args, kwargs),

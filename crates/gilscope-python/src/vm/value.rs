@@ -232,6 +232,28 @@ pub enum Builtin {
     TimerCancel,
     /// `threading.local()`.
     ThreadingLocal,
+    /// `chr(i)`.
+    Chr,
+    /// `ord(c)`.
+    Ord,
+    /// `hex(i)`.
+    Hex,
+    /// `oct(i)`.
+    Oct,
+    /// `bin(i)`.
+    Bin,
+    /// `divmod(a, b)`.
+    Divmod,
+    /// `pow(base, exp, mod=None)`.
+    Pow,
+    /// `id(obj)`.
+    Id,
+    /// `format(value, spec='')`.
+    Format,
+    /// `callable(obj)`.
+    Callable,
+    /// `issubclass(cls, class_or_tuple)`.
+    Issubclass,
 }
 
 impl Builtin {
@@ -350,6 +372,17 @@ impl Builtin {
             Builtin::TimerRun => "run",
             Builtin::TimerCancel => "cancel",
             Builtin::ThreadingLocal => "local",
+            Builtin::Chr => "chr",
+            Builtin::Ord => "ord",
+            Builtin::Hex => "hex",
+            Builtin::Oct => "oct",
+            Builtin::Bin => "bin",
+            Builtin::Divmod => "divmod",
+            Builtin::Pow => "pow",
+            Builtin::Id => "id",
+            Builtin::Format => "format",
+            Builtin::Callable => "callable",
+            Builtin::Issubclass => "issubclass",
         }
     }
 
@@ -394,6 +427,17 @@ impl Builtin {
             "setattr" => Builtin::Setattr,
             "set" => Builtin::SetNew(false),
             "hash" => Builtin::Hash,
+            "chr" => Builtin::Chr,
+            "ord" => Builtin::Ord,
+            "hex" => Builtin::Hex,
+            "oct" => Builtin::Oct,
+            "bin" => Builtin::Bin,
+            "divmod" => Builtin::Divmod,
+            "pow" => Builtin::Pow,
+            "id" => Builtin::Id,
+            "format" => Builtin::Format,
+            "callable" => Builtin::Callable,
+            "issubclass" => Builtin::Issubclass,
             "frozenset" => Builtin::SetNew(true),
             _ => return None,
         })
