@@ -43,8 +43,10 @@ PY
 }
 
 # The preset's sweep measured in the window, written as CSV: at 1 worker, threads and processes
-# run the same Python on one core, so the window must not skew one against the other (10%).
-# Each series' best repeat: interference (the software renderer on 2 cores) only slows a run.
+# run the same Python on one core, so the window must not skew one against the other. The skew
+# this guards against was 1.6x (the drawing taking a core); a shared 2-core machine has shown
+# 1.14x between two honest runs, so the bound is 1.3x. Each series' best repeat: interference
+# (the software renderer on 2 cores) only slows a run.
 "$bin" --preset threading-purepy --screenshot "$out/threading-purepy.png" --with-sweep \
   --csv "$out/threading-purepy-sweep.csv"
 check_png "$out/threading-purepy.png"
@@ -55,7 +57,7 @@ one = lambda mode: min(
     float(r["wall_secs"]) for r in rows if r["mode"] == mode and r["threads"] == "1")
 t, p = one("threading"), one("multiprocessing")
 ratio = max(t, p) / min(t, p)
-assert ratio <= 1.10, f"the window's sweep at T=1: threading {t:.3} s vs processes {p:.3} s"
+assert ratio <= 1.30, f"the window's sweep at T=1: threading {t:.3} s vs processes {p:.3} s"
 print(f"{sys.argv[1]}: T=1 threading {t:.3} s, multiprocessing {p:.3} s ({ratio:.2}x): ok")
 PY
 "$bin" --preset count-loop --screenshot "$out/count-loop.png"
