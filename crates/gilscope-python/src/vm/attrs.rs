@@ -97,7 +97,7 @@ impl<H: Host> Vm<'_, H> {
         let ns = Obj::new(DictObj::default());
         let mut locals = super::call::bind(&body, Vec::new(), Vec::new())?;
         locals.push(Value::Dict(ns.clone()));
-        let cell = self.run_class_body(&body.code, locals)?;
+        let cell = self.nested_frame(&body.code, locals)?;
         let dict: Vec<(Arc<str>, Value)> = ns
             .lock()
             .iter()
@@ -309,20 +309,11 @@ impl<H: Host> Vm<'_, H> {
                         )),
                     };
                 }
-                if let Some(t) = i.thread() {
-                    match name {
-                        "daemon" => {
-                            t.daemon
-                                .store(value.truthy()?, std::sync::atomic::Ordering::Relaxed);
-                            return Ok(());
-                        }
-                        "name" => {
-                            *t.name.lock().unwrap_or_else(|p| p.into_inner()) =
-                                Arc::from(value.to_str());
-                            return Ok(());
-                        }
-                        _ => {}
-                    }
+                // A Thread subclass's `name` and `daemon` are its thread's.
+                if let Some(t) = i.thread()
+                    && matches!(name, "daemon" | "name")
+                {
+                    return self.set_attr(&Value::Thread(t), name, value);
                 }
                 i.set_attr(name, value);
                 Ok(())

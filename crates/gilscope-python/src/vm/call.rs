@@ -184,3 +184,38 @@ pub fn kwargs_of(name: &str, mapping: &Value) -> Result<Kwargs, VmError> {
         ))),
     }
 }
+
+/// Binds a builtin's arguments to its parameter names, as a Python signature would:
+/// positional first (at most `max_positional`), then keywords; each unknown keyword is an error.
+pub(super) fn bind_params(
+    fname: &str,
+    names: &[&str],
+    max_positional: usize,
+    args: Vec<Value>,
+    kwargs: Kwargs,
+) -> Result<Vec<Option<Value>>, VmError> {
+    if args.len() > max_positional {
+        return Err(VmError::type_error(format!(
+            "{fname}() takes at most {max_positional} positional arguments ({} given)",
+            args.len()
+        )));
+    }
+    let mut out: Vec<Option<Value>> = vec![None; names.len()];
+    for (slot, v) in out.iter_mut().zip(args) {
+        *slot = Some(v);
+    }
+    for (k, v) in kwargs {
+        let Some(i) = names.iter().position(|n| **n == *k) else {
+            return Err(VmError::type_error(format!(
+                "{fname}() got an unexpected keyword argument '{k}'"
+            )));
+        };
+        if out[i].is_some() {
+            return Err(VmError::type_error(format!(
+                "{fname}() got multiple values for argument '{k}'"
+            )));
+        }
+        out[i] = Some(v);
+    }
+    Ok(out)
+}

@@ -13,10 +13,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-use super::call::Kwargs;
+use super::call::{Kwargs, bind_params};
 use super::exception::{self, builtin_class};
 use super::lock::deadline_after;
 use super::object::Obj;
+use super::sync::timeout_arg;
 use super::thread::ThreadObj;
 use super::value::{BoundMethod, Builtin, SeqIter, Value};
 use super::{Host, Vm, VmError};
@@ -217,20 +218,14 @@ impl<H: Host> Vm<'_, H> {
     ) -> Result<Value, VmError> {
         match b {
             Builtin::ThreadPoolExecutor => {
-                let mut max = args.first().cloned();
-                let mut prefix = args.get(1).cloned();
-                for (k, v) in kwargs {
-                    match &*k {
-                        "max_workers" => max = Some(v),
-                        "thread_name_prefix" => prefix = Some(v),
-                        "initializer" | "initargs" => {}
-                        other => {
-                            return Err(VmError::type_error(format!(
-                                "ThreadPoolExecutor.__init__() got an unexpected keyword argument '{other}'"
-                            )));
-                        }
-                    }
-                }
+                let names = [
+                    "max_workers",
+                    "thread_name_prefix",
+                    "initializer",
+                    "initargs",
+                ];
+                let mut p = bind_params("ThreadPoolExecutor", &names, 4, args, kwargs)?.into_iter();
+                let (max, prefix) = (p.next().flatten(), p.next().flatten());
                 let max_workers = match max {
                     None | Some(Value::None) => {
                         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -354,12 +349,7 @@ impl<H: Host> Vm<'_, H> {
             }
             Builtin::FutureResult | Builtin::FutureException => {
                 let f = the_future(&args)?;
-                let timeout = timeout_of(args.get(1).or_else(|| {
-                    kwargs
-                        .iter()
-                        .find(|(k, _)| &**k == "timeout")
-                        .map(|(_, v)| v)
-                }))?;
+                let timeout = timeout_arg(&args, 1, &kwargs)?;
                 if !f.done() {
                     let deadline = timeout.map(deadline_after);
                     if !self.wait_released(deadline, |slice| f.wait(slice))? {
@@ -381,12 +371,7 @@ impl<H: Host> Vm<'_, H> {
                         "as_completed() missing 1 required positional argument: 'fs'",
                     ));
                 };
-                let timeout = timeout_of(args.get(1).or_else(|| {
-                    kwargs
-                        .iter()
-                        .find(|(k, _)| &**k == "timeout")
-                        .map(|(_, v)| v)
-                }))?;
+                let timeout = timeout_arg(&args, 1, &kwargs)?;
                 let deadline = timeout.map(deadline_after);
                 let mut done = Vec::new();
                 for v in self.iterate(fs)? {

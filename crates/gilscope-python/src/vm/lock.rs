@@ -6,7 +6,7 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
-use super::call::Kwargs;
+use super::call::{Kwargs, bind_params};
 use super::value::{Builtin, Value};
 use super::{Host, Release, Vm, VmError};
 
@@ -186,25 +186,15 @@ impl<H: Host> Vm<'_, H> {
                 let (mut blocking, mut timeout) = (true, -1.0);
                 if b == Builtin::LockAcquire {
                     let rest: Vec<Value> = args.into_iter().skip(1).collect();
-                    let mut named: Vec<(String, Value)> = Vec::new();
-                    for (value, name) in rest.into_iter().zip(["blocking", "timeout"]) {
-                        named.push((name.to_owned(), value));
+                    let mut p = bind_params("acquire", &["blocking", "timeout"], 2, rest, kwargs)?
+                        .into_iter();
+                    if let Some(v) = p.next().flatten() {
+                        blocking = v.truthy()?;
                     }
-                    named.extend(kwargs.into_iter().map(|(k, v)| (k.to_string(), v)));
-                    for (k, v) in named {
-                        match k.as_str() {
-                            "blocking" => blocking = v.truthy()?,
-                            "timeout" => {
-                                timeout = v.as_f64().ok_or_else(|| {
-                                    VmError::type_error("timeout must be a number")
-                                })?;
-                            }
-                            other => {
-                                return Err(VmError::type_error(format!(
-                                    "acquire() got an unexpected keyword argument '{other}'"
-                                )));
-                            }
-                        }
+                    if let Some(v) = p.next().flatten() {
+                        timeout = v
+                            .as_f64()
+                            .ok_or_else(|| VmError::type_error("timeout must be a number"))?;
                     }
                     if !blocking && timeout != -1.0 {
                         return Err(VmError::py(

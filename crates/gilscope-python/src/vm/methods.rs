@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::call::Kwargs;
-use super::value::{Builtin, Value};
+use super::value::{Builtin, DictObj, ListObj, Value};
 use super::{Host, Vm, VmError, format, ops};
 
 /// A method of a built-in type, bound by `LOAD_METHOD` (the object is the first argument).
@@ -438,8 +438,8 @@ impl<H: Host> Vm<'_, H> {
         }
         match this {
             Value::Str(s) => self.str_method(m, s, rest, kwargs),
-            Value::List(_) => self.list_method(m, this, rest, kwargs),
-            Value::Dict(_) => self.dict_method(m, this, rest, kwargs),
+            Value::List(l) => self.list_method(m, this, l, rest, kwargs),
+            Value::Dict(d) => self.dict_method(m, d, rest, kwargs),
             other => Err(VmError::type_error(format!(
                 "descriptor '{}' does not apply to a '{}' object",
                 m.name(),
@@ -645,13 +645,11 @@ impl<H: Host> Vm<'_, H> {
         &mut self,
         m: Method,
         this: &Value,
+        l: &ListObj,
         a: &[Value],
         kwargs: Kwargs,
     ) -> Result<Value, VmError> {
         use Method as M;
-        let Value::List(l) = this else {
-            return Err(VmError::type_error("not a list"));
-        };
         match m {
             M::ListExtend => {
                 args_between(m, a, 1, 1)?;
@@ -742,14 +740,11 @@ impl<H: Host> Vm<'_, H> {
     fn dict_method(
         &mut self,
         m: Method,
-        this: &Value,
+        d: &DictObj,
         a: &[Value],
         kwargs: Kwargs,
     ) -> Result<Value, VmError> {
         use Method as M;
-        let Value::Dict(d) = this else {
-            return Err(VmError::type_error("not a dict"));
-        };
         match m {
             M::DictItems | M::DictKeys | M::DictValues => {
                 args_between(m, a, 0, 0)?;

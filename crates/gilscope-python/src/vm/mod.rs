@@ -361,15 +361,7 @@ impl<'a, H: Host> Vm<'a, H> {
         } else {
             None
         };
-        if self.depth >= MAX_DEPTH {
-            return Err(VmError::py(
-                "RecursionError",
-                "maximum recursion depth exceeded",
-            ));
-        }
-        self.depth += 1;
-        let r = self.frame(code, locals);
-        self.depth -= 1;
+        let r = self.nested_frame(code, locals);
         if let (Ok(_), Some(grid)) = (&r, state) {
             self.host.on_state(&grid)?;
         }
@@ -391,9 +383,9 @@ impl<'a, H: Host> Vm<'a, H> {
         }
     }
 
-    /// Runs a class body with its namespace in the extra last slot; what it returns (the
-    /// `__class__` cell, or None).
-    pub(super) fn run_class_body(
+    /// A frame one call deeper (a function, or a class body with its namespace in the extra
+    /// last slot), or CPython's `RecursionError` at the recursion limit.
+    pub(super) fn nested_frame(
         &mut self,
         code: &Arc<Code>,
         locals: Vec<Value>,

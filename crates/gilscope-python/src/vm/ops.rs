@@ -269,30 +269,6 @@ pub fn compare(op: CmpOp, a: &Value, b: &Value) -> Result<bool, VmError> {
         Value::List(l) => Some((l.lock().clone(), false)),
         _ => None,
     };
-    if matches!(a, Value::BigInt(_)) || matches!(b, Value::BigInt(_)) {
-        let ord = match (super::bigint::as_big(a), super::bigint::as_big(b)) {
-            (Some(x), Some(y)) => Some(super::bigint::cmp(&x, &y)),
-            _ => match (a.as_f64(), b.as_f64()) {
-                (Some(x), Some(y)) => x.partial_cmp(&y),
-                _ => {
-                    return Err(VmError::type_error(format!(
-                        "'{}' not supported between instances of '{}' and '{}'",
-                        op.symbol(),
-                        a.type_name(),
-                        b.type_name()
-                    )));
-                }
-            },
-        };
-        let Some(ord) = ord else { return Ok(false) };
-        use std::cmp::Ordering as O;
-        return Ok(match op {
-            CmpOp::Lt => ord == O::Less,
-            CmpOp::Le => ord != O::Greater,
-            CmpOp::Gt => ord == O::Greater,
-            _ => ord != O::Less,
-        });
-    }
     if let (Value::Set(x), Value::Set(y)) = (a, b) {
         // Subset order.
         let sub = |p: &super::set::SetObj, q: &super::set::SetObj| {
@@ -324,6 +300,12 @@ pub fn compare(op: CmpOp, a: &Value, b: &Value) -> Result<bool, VmError> {
     }
     let ord = match (a, b) {
         (Value::Str(x), Value::Str(y)) => Some(x.cmp(y)),
+        // An unbounded int against an int compares exactly (as_f64 would round).
+        (Value::BigInt(_), _) | (_, Value::BigInt(_))
+            if let (Some(x), Some(y)) = (super::bigint::as_big(a), super::bigint::as_big(b)) =>
+        {
+            Some(super::bigint::cmp(&x, &y))
+        }
         _ => match (a.as_i64(), b.as_i64()) {
             (Some(x), Some(y)) => Some(x.cmp(&y)),
             _ => match (a.as_f64(), b.as_f64()) {

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
-use super::call::Kwargs;
+use super::call::{Kwargs, bind_params};
 use super::class::{ClassObj, Native};
 use super::code::CmpOp;
 use super::exception::{self, builtin_class};
@@ -146,29 +146,17 @@ fn the_queue(args: &[Value], method: &str) -> Result<Arc<QueueObj>, VmError> {
     }
 }
 
-/// `block` and `timeout` of `put`/`get`, positional after `skip` values or by keyword.
+/// `block` and `timeout` of `put`/`get` (`fname`), positional after `skip` values or by keyword.
 fn block_timeout(
+    fname: &str,
     args: &[Value],
     skip: usize,
-    kwargs: &Kwargs,
+    kwargs: Kwargs,
 ) -> Result<(bool, Option<f64>), VmError> {
-    let mut block = args
-        .get(skip)
-        .map(Value::truthy)
-        .transpose()?
-        .unwrap_or(true);
-    let mut timeout = args.get(skip + 1).cloned();
-    for (k, v) in kwargs {
-        match &**k {
-            "block" => block = v.truthy()?,
-            "timeout" => timeout = Some(v.clone()),
-            other => {
-                return Err(VmError::type_error(format!(
-                    "got an unexpected keyword argument '{other}'"
-                )));
-            }
-        }
-    }
+    let rest = args.iter().skip(skip).cloned().collect();
+    let mut p = bind_params(fname, &["block", "timeout"], 2, rest, kwargs)?.into_iter();
+    let (block, timeout) = (p.next().flatten(), p.next().flatten());
+    let block = block.map(|v| v.truthy()).transpose()?.unwrap_or(true);
     let timeout = match timeout {
         None | Some(Value::None) => None,
         Some(v) => {
@@ -215,17 +203,11 @@ impl<H: Host> Vm<'_, H> {
     ) -> Result<Value, VmError> {
         match b {
             Builtin::QueueNew(kind, simple) => {
-                let mut maxsize = args.first().cloned();
-                for (k, v) in kwargs {
-                    match &*k {
-                        "maxsize" if !simple => maxsize = Some(v),
-                        other => {
-                            return Err(VmError::type_error(format!(
-                                "__init__() got an unexpected keyword argument '{other}'"
-                            )));
-                        }
-                    }
-                }
+                let names: &[&str] = if simple { &[] } else { &["maxsize"] };
+                let maxsize = bind_params(b.name(), names, names.len(), args, kwargs)?
+                    .into_iter()
+                    .next()
+                    .flatten();
                 let maxsize = match maxsize {
                     None => 0,
                     Some(v) => v
@@ -248,7 +230,7 @@ impl<H: Host> Vm<'_, H> {
                 let (block, timeout) = if b == Builtin::QueuePutNowait {
                     (false, None)
                 } else {
-                    block_timeout(&args, 2, &kwargs)?
+                    block_timeout("put", &args, 2, kwargs)?
                 };
                 if q.try_put(&item) {
                     return Ok(Value::None);
@@ -277,7 +259,7 @@ impl<H: Host> Vm<'_, H> {
                 let (block, timeout) = if b == Builtin::QueueGetNowait {
                     (false, None)
                 } else {
-                    block_timeout(&args, 1, &kwargs)?
+                    block_timeout("get", &args, 1, kwargs)?
                 };
                 if let Some(v) = q.try_get() {
                     return Ok(v);

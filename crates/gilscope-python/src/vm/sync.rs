@@ -150,7 +150,12 @@ pub fn method(o: &SyncObj, name: &str) -> Option<Builtin> {
     Some(Builtin::Sync(m))
 }
 
-fn timeout_arg(args: &[Value], at: usize, kwargs: &Kwargs) -> Result<Option<f64>, VmError> {
+/// A wait's `timeout`: positional at `at` or by keyword; `None` waits for ever.
+pub(super) fn timeout_arg(
+    args: &[Value],
+    at: usize,
+    kwargs: &Kwargs,
+) -> Result<Option<f64>, VmError> {
     let v = args.get(at).or_else(|| {
         kwargs
             .iter()

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::ThreadId;
 
-use super::call::Kwargs;
+use super::call::{Kwargs, bind_params};
 use super::lock::deadline_after;
 use super::object::Obj;
 use super::sync::SyncObj;
@@ -74,25 +74,11 @@ impl<H: Host> Vm<'_, H> {
     /// `threading.Timer(interval, function, args=None, kwargs=None)`: a thread (`Thread-N`)
     /// that is not started yet.
     pub(super) fn new_timer(&mut self, args: Vec<Value>, kwargs: Kwargs) -> Result<Value, VmError> {
-        let mut slots: [Option<Value>; 4] = Default::default();
-        for (slot, v) in slots.iter_mut().zip(args) {
-            *slot = Some(v);
-        }
-        for (k, v) in kwargs {
-            let at = match &*k {
-                "interval" => 0,
-                "function" => 1,
-                "args" => 2,
-                "kwargs" => 3,
-                other => {
-                    return Err(VmError::type_error(format!(
-                        "Timer() got an unexpected keyword argument '{other}'"
-                    )));
-                }
-            };
-            slots[at] = Some(v);
-        }
-        let [Some(interval), Some(function), targs, tkwargs] = slots else {
+        let names = ["interval", "function", "args", "kwargs"];
+        let mut p = bind_params("Timer", &names, 4, args, kwargs)?.into_iter();
+        let mut next = || p.next().flatten();
+        let (Some(interval), Some(function), targs, tkwargs) = (next(), next(), next(), next())
+        else {
             return Err(VmError::type_error(
                 "Timer() missing required arguments: 'interval' and 'function'",
             ));
