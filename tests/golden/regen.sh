@@ -9,14 +9,14 @@ python3 -c 'import sys; assert sys.version_info[:2] == (3, 11), "needs CPython 3
 for f in assets/programs/heat.py assets/programs/count.py assets/programs/bank.py \
          assets/programs/download.py assets/programs/dot.py assets/programs/refcount.py \
          tests/golden/constructs.py tests/golden/calls.py tests/golden/scopes.py tests/golden/generators.py \
-         tests/golden/exceptions.py tests/golden/classes.py tests/golden/sets.py; do
+         tests/golden/exceptions.py tests/golden/classes.py tests/golden/sets.py \
+         tests/golden/coroutines.py; do
   name=$(basename "$f" .py)
   python3 -m dis "$f" > "tests/golden/$name.dis"
   echo "wrote tests/golden/$name.dis"
 done
-# The source texts' example scripts that gilscope compiles (asyncio_downloads.py and count_pool.py
-# need async and with).
-for name in blot count_threads download numba_prange numpy_dot sum_squares; do
+# The source texts' example scripts.
+for name in asyncio_downloads blot count_pool count_threads download numba_prange numpy_dot sum_squares; do
   python3 -m dis "tests/scripts/$name.py" > "tests/golden/seed-$name.dis"
   echo "wrote tests/golden/seed-$name.dis"
 done

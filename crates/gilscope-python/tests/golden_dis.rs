@@ -46,10 +46,13 @@ fn every_function_disassembles_exactly_as_cpython_311_dis() {
         "tests/golden/exceptions.py",
         "tests/golden/classes.py",
         "tests/golden/sets.py",
+        "tests/golden/coroutines.py",
     ];
     // The source texts' example scripts, whose listings are `seed-NAME.dis`.
     let seeds = [
+        "tests/scripts/asyncio_downloads.py",
         "tests/scripts/blot.py",
+        "tests/scripts/count_pool.py",
         "tests/scripts/count_threads.py",
         "tests/scripts/download.py",
         "tests/scripts/numba_prange.py",

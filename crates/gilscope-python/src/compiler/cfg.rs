@@ -28,6 +28,10 @@ pub enum Jump {
     IfTrueOrPop,
     /// `FOR_ITER`.
     ForIter,
+    /// `SEND`: to the target once the sub-iterator returns.
+    Send,
+    /// `JUMP_NO_INTERRUPT`: unconditional, with no eval-breaker checkpoint (the `await` loop).
+    NoInterrupt,
 }
 
 /// Which handler a block push (`SETUP_*` pseudo-instruction) installs.
@@ -100,8 +104,9 @@ impl Block {
         self.last().is_some_and(|i| is_scope_exit(i.ins))
     }
     pub(super) fn no_fallthrough(&self) -> bool {
-        self.last()
-            .is_some_and(|i| is_scope_exit(i.ins) || matches!(i.ins, Ins::Jump(Jump::Always, _)))
+        self.last().is_some_and(|i| {
+            is_scope_exit(i.ins) || matches!(i.ins, Ins::Jump(Jump::Always | Jump::NoInterrupt, _))
+        })
     }
     fn jump_target(&self) -> Option<BlockId> {
         match self.last() {
@@ -313,7 +318,7 @@ impl Cfg {
         for (pos, &b) in order.iter().enumerate() {
             let next = Self::next_in_layout(&order, pos);
             if let Some(Instr {
-                ins: Ins::Jump(Jump::Always, t),
+                ins: Ins::Jump(Jump::Always | Jump::NoInterrupt, t),
                 line,
                 ..
             }) = self.blocks[b].last().copied()
@@ -737,6 +742,9 @@ impl Cfg {
                             (Jump::IfFalseOrPop, _) => Op::JumpIfFalseOrPop(to),
                             (Jump::IfTrueOrPop, _) => Op::JumpIfTrueOrPop(to),
                             (Jump::ForIter, _) => Op::ForIter(to),
+                            (Jump::Send, _) => Op::Send(to),
+                            (Jump::NoInterrupt, true) => Op::JumpForward(to),
+                            (Jump::NoInterrupt, false) => Op::JumpBackwardNoInterrupt(to),
                         }
                     }
                 };

@@ -105,9 +105,6 @@ impl<'a> Ctx<'a> {
         f: &ast::StmtFunctionDef,
         parent: &Parent<'_>,
     ) -> Result<Arc<Code>, CompileError> {
-        if f.is_async {
-            return Err(self.unsupported(f, "async def"));
-        }
         // `compiler_function`: a decorated function's code starts at its first decorator.
         let line = self.line(f.start());
         let mut cg = self.scoped(f, f.name.id.as_str(), line, Some(&f.parameters), parent)?;
@@ -497,7 +494,9 @@ impl<'c, 'a> CodeGen<'c, 'a> {
         let mut cell_slots: Vec<u32> = fixed[..cellvars.len()].to_vec();
         cell_slots.sort_unstable();
         prefix.extend(cell_slots.into_iter().map(|k| (Op::MakeCell(k), None)));
-        let is_generator = matches!(self.scope, Scope::Function(info) if info.generator);
+        let is_coroutine = matches!(self.scope, Scope::Function(info) if info.coroutine);
+        let is_generator =
+            is_coroutine || matches!(self.scope, Scope::Function(info) if info.generator);
         if is_generator {
             prefix.push((Op::ReturnGenerator, Some(self.firstlineno)));
             prefix.push((Op::PopTop, None));
@@ -533,6 +532,7 @@ impl<'c, 'a> CodeGen<'c, 'a> {
             lines,
             reports_state,
             is_generator,
+            is_coroutine,
             exception_table,
             qualname: Arc::from(self.qualname.as_str()),
             is_class_body: matches!(self.scope, Scope::Class(_)),

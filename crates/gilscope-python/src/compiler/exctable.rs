@@ -10,7 +10,14 @@ use crate::vm::code::Op;
 pub(super) fn stack_effect(ins: Ins, jump: bool) -> i32 {
     match ins {
         Ins::Jump(kind, _) => match kind {
-            Jump::Always => 0,
+            Jump::Always | Jump::NoInterrupt => 0,
+            Jump::Send => {
+                if jump {
+                    -1
+                } else {
+                    0
+                }
+            }
             Jump::IfFalse | Jump::IfTrue | Jump::IfNone | Jump::IfNotNone => -1,
             Jump::IfFalseOrPop | Jump::IfTrueOrPop => {
                 if jump {
@@ -44,6 +51,11 @@ fn op_effect(op: Op) -> i32 {
         | Op::ExtendedArg(_)
         | Op::Resume
         | Op::ResumeAfterYield
+        | Op::ResumeAfterYieldFrom
+        | Op::ResumeAfterAwait
+        | Op::GetAwaitable(_)
+        | Op::GetYieldFromIter
+        | Op::JumpBackwardNoInterrupt(_)
         | Op::Swap(_)
         | Op::UnaryPositive
         | Op::UnaryNegative
@@ -90,6 +102,8 @@ fn op_effect(op: Op) -> i32 {
         | Op::PopJumpBackwardIfTrue(_)
         | Op::PopJumpBackwardIfNone(_)
         | Op::PopJumpBackwardIfNotNone(_) => -1,
+        // On the fall-through path; the jump's -1 is `stack_effect`'s.
+        Op::Send(_) => 0,
         Op::MapAdd(_) | Op::DeleteSubscr | Op::StoreAttr(_) => -2,
         Op::DeleteAttr(_) => -1,
         Op::StoreSubscr => -3,
@@ -140,7 +154,7 @@ fn op_effect(op: Op) -> i32 {
 fn ends_flow(ins: Ins) -> bool {
     matches!(
         ins,
-        Ins::Jump(Jump::Always, _)
+        Ins::Jump(Jump::Always | Jump::NoInterrupt, _)
             | Ins::Op(Op::ReturnValue | Op::RaiseVarargs(_) | Op::Reraise(_))
     )
 }

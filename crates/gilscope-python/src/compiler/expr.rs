@@ -15,6 +15,23 @@ use crate::vm::value::Value;
 const STACK_USE_GUIDELINE: usize = 30;
 
 impl CodeGen<'_, '_> {
+    /// `compiler_add_yield_from`: the loop that drives a sub-iterator (`yield from`) or an
+    /// awaitable (`await`): `SEND` to the exit once it returns, else yield what it yielded and
+    /// send the next value in.
+    pub(super) fn yield_from(&mut self, is_await: bool) {
+        let (start, exit) = (self.cfg.new_block(), self.cfg.new_block());
+        self.cfg.use_block(start);
+        self.jump(Jump::Send, exit);
+        self.emit(Op::YieldValue);
+        self.emit(if is_await {
+            Op::ResumeAfterAwait
+        } else {
+            Op::ResumeAfterYieldFrom
+        });
+        self.jump(Jump::NoInterrupt, start);
+        self.cfg.use_block(exit);
+    }
+
     // ---- conditions ----
 
     /// `compiler_jump_if`: jump to `next` when `e` is `cond`, without building a bool.
@@ -272,10 +289,21 @@ impl CodeGen<'_, '_> {
             Expr::Generator(x) => {
                 self.comprehension(e, Comp::Generator, &x.generators, &x.elt, None)?;
             }
-            Expr::Await(x) => return Err(self.ctx.unsupported(x, "await")),
+            Expr::Await(x) => {
+                if !matches!(self.scope, Scope::Function(info) if info.coroutine) {
+                    return Err(self.ctx.error(x, "'await' outside async function"));
+                }
+                self.expr(&x.value)?;
+                self.emit(Op::GetAwaitable(0));
+                self.emit_const(Value::None);
+                self.yield_from(true);
+            }
             Expr::Yield(y) => {
                 if matches!(self.scope, Scope::Module) {
                     return Err(self.ctx.error(y, "'yield' outside function"));
+                }
+                if matches!(self.scope, Scope::Function(info) if info.coroutine) {
+                    return Err(self.ctx.unsupported(y, "an async generator"));
                 }
                 match &y.value {
                     Some(v) => self.expr(v)?,
@@ -284,7 +312,21 @@ impl CodeGen<'_, '_> {
                 self.emit(Op::YieldValue);
                 self.emit(Op::ResumeAfterYield);
             }
-            Expr::YieldFrom(x) => return Err(self.ctx.unsupported(x, "yield from")),
+            Expr::YieldFrom(x) => {
+                match self.scope {
+                    Scope::Module | Scope::Class(_) => {
+                        return Err(self.ctx.error(x, "'yield' outside function"));
+                    }
+                    Scope::Function(info) if info.coroutine => {
+                        return Err(self.ctx.error(x, "'yield from' inside async function"));
+                    }
+                    Scope::Function(_) => {}
+                }
+                self.expr(&x.value)?;
+                self.emit(Op::GetYieldFromIter);
+                self.emit_const(Value::None);
+                self.yield_from(false);
+            }
             Expr::Named(x) => {
                 self.expr(&x.value)?;
                 self.emit(Op::Copy(1));

@@ -44,6 +44,8 @@ pub(super) struct ScopeInfo {
     children: Vec<TextSize>,
     /// Whether it yields (a generator function or a generator expression).
     pub(super) generator: bool,
+    /// Whether it is an `async def` (a coroutine function).
+    pub(super) coroutine: bool,
     /// Every name's binding, once analysed.
     pub(super) symbols: HashMap<String, Sym>,
 }
@@ -287,6 +289,7 @@ impl Builder {
                 }
                 self.bind(f.name.id.as_str());
                 self.enter(f.start(), ScopeKind::Function);
+                self.cur().coroutine = f.is_async;
                 self.params(&f.parameters);
                 self.stmts(&f.body);
                 self.leave();

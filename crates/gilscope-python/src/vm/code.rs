@@ -230,6 +230,20 @@ pub enum Op {
     YieldValue,
     /// `RESUME 1`: where a generator goes on after a yield; an eval-breaker checkpoint.
     ResumeAfterYield,
+    /// `RESUME 2`: where a generator goes on after a `yield from` step; a checkpoint.
+    ResumeAfterYieldFrom,
+    /// `RESUME 3`: where a coroutine goes on after an `await` step; a checkpoint.
+    ResumeAfterAwait,
+    /// `GET_AWAITABLE where`: TOS becomes the iterator `await` drives (0 plain, 1 after
+    /// `__aenter__`, 2 after `__aexit__`).
+    GetAwaitable(u32),
+    /// `GET_YIELD_FROM_ITER`: TOS becomes the iterator `yield from` drives.
+    GetYieldFromIter,
+    /// `SEND target`: sends TOS into the iterator TOS1; what it yields replaces TOS, and once it
+    /// returns, its value replaces both and the jump is taken.
+    Send(u32),
+    /// `JUMP_BACKWARD_NO_INTERRUPT`: back to the `SEND`, without an eval-breaker checkpoint.
+    JumpBackwardNoInterrupt(u32),
     /// `PUSH_EXC_INFO`: the exception being handled goes under the one caught.
     PushExcInfo,
     /// `POP_EXCEPT`: restores the exception that was being handled before.
@@ -362,6 +376,12 @@ impl Op {
             Op::ReturnGenerator => ("RETURN_GENERATOR", None, K::None),
             Op::YieldValue => ("YIELD_VALUE", None, K::None),
             Op::ResumeAfterYield => ("RESUME", Some(1), K::Plain),
+            Op::ResumeAfterYieldFrom => ("RESUME", Some(2), K::Plain),
+            Op::ResumeAfterAwait => ("RESUME", Some(3), K::Plain),
+            Op::GetAwaitable(n) => ("GET_AWAITABLE", Some(n), K::Plain),
+            Op::GetYieldFromIter => ("GET_YIELD_FROM_ITER", None, K::None),
+            Op::Send(t) => ("SEND", Some(t), K::Jump),
+            Op::JumpBackwardNoInterrupt(t) => ("JUMP_BACKWARD_NO_INTERRUPT", Some(t), K::Jump),
             Op::PushExcInfo => ("PUSH_EXC_INFO", None, K::None),
             Op::PopExcept => ("POP_EXCEPT", None, K::None),
             Op::Reraise(n) => ("RERAISE", Some(n), K::Plain),
@@ -413,7 +433,9 @@ impl Op {
             | Op::PopJumpBackwardIfNotNone(t)
             | Op::PopJumpBackwardIfNone(t)
             | Op::PopJumpBackwardIfFalse(t)
-            | Op::PopJumpBackwardIfTrue(t) => Some(t),
+            | Op::PopJumpBackwardIfTrue(t)
+            | Op::Send(t)
+            | Op::JumpBackwardNoInterrupt(t) => Some(t),
             _ => None,
         }
     }
@@ -423,6 +445,7 @@ impl Op {
         matches!(
             self,
             Op::JumpBackward(_)
+                | Op::JumpBackwardNoInterrupt(_)
                 | Op::PopJumpBackwardIfNotNone(_)
                 | Op::PopJumpBackwardIfNone(_)
                 | Op::PopJumpBackwardIfFalse(_)
@@ -484,8 +507,10 @@ pub struct Code {
     pub ops: Vec<Op>,
     /// Source line of each instruction, where it has one.
     pub lines: Vec<Option<u32>>,
-    /// Whether calling it makes a generator (`CO_GENERATOR`).
+    /// Whether calling it makes a generator (`CO_GENERATOR`) or a coroutine.
     pub is_generator: bool,
+    /// Whether it is an `async def`'s code (`CO_COROUTINE`): calling it makes a coroutine.
+    pub is_coroutine: bool,
     /// The exception table (`co_exceptiontable`), in instruction indices.
     pub exception_table: Vec<ExcEntry>,
     /// `co_qualname`: `C.method`, `f.<locals>.g`.

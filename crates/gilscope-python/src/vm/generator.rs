@@ -40,12 +40,24 @@ enum GenState {
     Finished,
 }
 
-/// A generator object.
+/// A generator object, or a coroutine object (an `async def`'s frame, driven by `await`).
 #[derive(Debug)]
 pub struct GenObj {
     /// Its function's name.
     pub name: Arc<str>,
+    /// Whether it is a coroutine (`CO_COROUTINE`) rather than a generator.
+    pub is_coroutine: bool,
     state: Mutex<GenState>,
+}
+
+/// What sending a value into a generator (or coroutine) did.
+pub enum Sent {
+    /// It yielded this value and is suspended.
+    Yielded(Value),
+    /// It returned this value (`StopIteration(value)`) and is finished.
+    Returned(Value),
+    /// It had finished before.
+    Exhausted,
 }
 
 /// What taking a generator's frame to resume it found.
@@ -63,6 +75,7 @@ impl GenObj {
     pub fn new(frame: FrameState) -> Self {
         Self {
             name: Arc::clone(&frame.code.name),
+            is_coroutine: frame.code.is_coroutine,
             state: Mutex::new(GenState::Ready(frame)),
         }
     }
@@ -77,6 +90,23 @@ impl GenObj {
                 *s = GenState::Finished;
                 Resume::Finished
             }
+        }
+    }
+
+    /// `"generator"` or `"coroutine"`, for messages.
+    pub fn kind_name(&self) -> &'static str {
+        if self.is_coroutine {
+            "coroutine"
+        } else {
+            "generator"
+        }
+    }
+
+    /// Marks a generator that is not running finished.
+    pub fn close(&self) {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if !matches!(*s, GenState::Running) {
+            *s = GenState::Finished;
         }
     }
 

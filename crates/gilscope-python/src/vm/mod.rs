@@ -3,12 +3,14 @@
 //! 3.11 does: `RESUME`, `JUMP_BACKWARD`, `POP_JUMP_BACKWARD_IF_*`, and `CALL` once a C function
 //! returns (a call of a Python function checks at the callee's `RESUME`).
 
+pub mod asyncio;
 mod attrs;
 pub mod bigint;
 mod builtins;
 mod call;
 pub mod class;
 pub mod code;
+mod coroutine;
 pub mod exception;
 mod format;
 pub mod futures;
@@ -38,10 +40,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 pub use call::Kwargs;
 use code::{BinOp, Code, Op};
-use generator::{Exit, FrameState, GenObj, Resume};
+use generator::{Exit, FrameState, GenObj, Resume, Sent};
 pub use globals::Globals;
 use object::Obj;
-use value::{ArrayObj, Builtin, CellObj, Function, SeqIter, StdModule, Value};
+use value::{ArrayObj, Builtin, CellObj, Function, StdModule, Value};
 
 pub use numpy::pairwise_sum;
 
@@ -200,6 +202,10 @@ pub trait Host {
     fn next_executor_number(&mut self) -> u64 {
         0
     }
+    /// The next `N` of an asyncio `Task-N` name, counted from 1 in each run.
+    fn next_task_number(&mut self) -> u64 {
+        1
+    }
     /// Every thread the program started, the main thread first (`threading.enumerate`).
     fn threads(&self) -> Vec<Obj<thread::ThreadObj>> {
         Vec::new()
@@ -223,6 +229,8 @@ pub struct Vm<'a, H: Host> {
     current_thread: Option<Obj<thread::ThreadObj>>,
     /// The exception being handled (`tstate->exc_info`), `None` outside handlers.
     exc_info: Value,
+    /// The event loop `asyncio.run` is running on this thread.
+    running_loop: Option<Box<asyncio::EventLoop>>,
 }
 
 const TICK_EVERY_CHECKPOINTS: u64 = 4096;
@@ -247,6 +255,7 @@ impl<'a, H: Host> Vm<'a, H> {
             kwnames: None,
             current_thread: None,
             exc_info: Value::None,
+            running_loop: None,
         }
     }
 
@@ -470,13 +479,34 @@ impl<'a, H: Host> Vm<'a, H> {
 
     /// Resumes a generator (sending `None`): its next value, or `None` once it is done.
     pub fn gen_next(&mut self, g: &GenObj) -> Result<Option<Value>, VmError> {
+        Ok(match self.gen_send(g, Value::None)? {
+            Sent::Yielded(v) => Some(v),
+            Sent::Returned(_) | Sent::Exhausted => None,
+        })
+    }
+
+    /// `gen_send_ex`: resumes a generator or coroutine with `value` as the result of the
+    /// `yield` it stopped at.
+    pub fn gen_send(&mut self, g: &GenObj, value: Value) -> Result<Sent, VmError> {
         let mut st = match g.take() {
             Resume::Frame(f) => f,
             Resume::Running => {
-                return Err(VmError::py("ValueError", "generator already executing"));
+                return Err(VmError::py(
+                    "ValueError",
+                    format!("{} already executing", g.kind_name()),
+                ));
             }
-            Resume::Finished => return Ok(None),
+            Resume::Finished => return Ok(Sent::Exhausted),
         };
+        // Just started: the frame stands at the POP_TOP after RETURN_GENERATOR.
+        let just_started = st.pc > 0 && st.code.ops.get(st.pc - 1) == Some(&Op::ReturnGenerator);
+        if just_started && !matches!(value, Value::None) {
+            g.put_back(Some(st));
+            return Err(VmError::type_error(format!(
+                "can't send non-None value to a just-started {}",
+                g.kind_name()
+            )));
+        }
         if self.depth >= MAX_DEPTH {
             g.put_back(Some(st));
             return Err(VmError::py(
@@ -484,19 +514,23 @@ impl<'a, H: Host> Vm<'a, H> {
                 "maximum recursion depth exceeded",
             ));
         }
-        // The value `send` passes in: what the POP_TOP after the yield drops.
-        st.stack.push(Value::None);
+        // The value sent in: the `yield` expression's value.
+        st.stack.push(value);
         self.depth += 1;
         let r = self.run_frame(&mut st);
         self.depth -= 1;
         match r {
             Ok(Exit::Yield(v)) => {
                 g.put_back(Some(st));
-                Ok(Some(v))
+                Ok(Sent::Yielded(v))
             }
-            Ok(_) => {
+            Ok(Exit::Return(v)) => {
                 g.put_back(None);
-                Ok(None)
+                Ok(Sent::Returned(v))
+            }
+            Ok(Exit::Generator) => {
+                g.put_back(None);
+                Ok(Sent::Returned(Value::None))
             }
             Err(e) => {
                 g.put_back(None);
@@ -560,7 +594,44 @@ impl<'a, H: Host> Vm<'a, H> {
         executed: &mut u64,
     ) -> Result<(), VmError> {
         match op {
-            Op::Resume | Op::ResumeAfterYield => self.checkpoint(*executed)?,
+            Op::Resume | Op::ResumeAfterYield | Op::ResumeAfterYieldFrom | Op::ResumeAfterAwait => {
+                self.checkpoint(*executed)?;
+            }
+            Op::GetAwaitable(_) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                stack.push(self.get_awaitable(v)?);
+            }
+            Op::GetYieldFromIter => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                stack.push(match v {
+                    Value::Generator(g) if g.is_coroutine => {
+                        return Err(VmError::type_error(
+                            "cannot 'yield from' a coroutine object in a non-coroutine generator",
+                        ));
+                    }
+                    g @ Value::Generator(_) => g,
+                    other => self.get_iter(other)?,
+                });
+            }
+            Op::Send(target) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                let recv = stack.last_mut().ok_or_else(underflow)?;
+                match self.send_into(recv, v)? {
+                    Sent::Yielded(y) => stack.push(y),
+                    Sent::Returned(r) => {
+                        stack.pop();
+                        stack.push(r);
+                        *pc = target as usize;
+                    }
+                    Sent::Exhausted => {
+                        return Err(VmError::py(
+                            "RuntimeError",
+                            "cannot reuse already awaited coroutine",
+                        ));
+                    }
+                }
+            }
+            Op::JumpBackwardNoInterrupt(target) => *pc = target as usize,
             // The eval loop ends the run of the frame at these.
             Op::ReturnGenerator | Op::YieldValue => {}
             Op::LoadFast(n) => match &locals[n as usize] {
@@ -763,7 +834,7 @@ impl<'a, H: Host> Vm<'a, H> {
             }
             Op::ListExtend(n) => {
                 let it = stack.pop().ok_or_else(underflow)?;
-                let items = ops::iterate(&it)?;
+                let items = self.iterate(&it)?;
                 match stack
                     .len()
                     .checked_sub(n as usize)
@@ -823,7 +894,7 @@ impl<'a, H: Host> Vm<'a, H> {
                 let v = stack.pop().ok_or_else(underflow)?;
                 let items = match v {
                     Value::IntPair(a, b) => vec![Value::Int(a), Value::Int(b)],
-                    other => ops::iterate(&other)?,
+                    other => self.iterate(&other)?,
                 };
                 if items.len() != n as usize {
                     return Err(VmError::py(
@@ -878,40 +949,8 @@ impl<'a, H: Host> Vm<'a, H> {
             }
             Op::GetIter => {
                 let v = stack.pop().ok_or_else(underflow)?;
-                if let Some(r) = self.call_dunder(&v, "__iter__", Vec::new()) {
-                    stack.push(r?);
-                    return Ok(());
-                }
-                stack.push(match v {
-                    Value::Range { start, stop, step } => Value::RangeIter {
-                        next: start,
-                        stop,
-                        step,
-                    },
-                    it @ (Value::RangeIter { .. } | Value::SeqIter(_) | Value::Generator(_)) => it,
-                    seq @ (Value::Tuple(_) | Value::List(_) | Value::IntPair(..)) => {
-                        Value::SeqIter(Arc::new(SeqIter {
-                            seq,
-                            pos: Default::default(),
-                        }))
-                    }
-                    Value::Array(a) => Value::SeqIter(Arc::new(SeqIter {
-                        seq: Value::list(ops::array_rows(&a)?),
-                        pos: Default::default(),
-                    })),
-                    v @ (Value::Str(_) | Value::Dict(_) | Value::Set(_)) => {
-                        Value::SeqIter(Arc::new(SeqIter {
-                            seq: Value::list(ops::iterate(&v)?),
-                            pos: Default::default(),
-                        }))
-                    }
-                    other => {
-                        return Err(VmError::type_error(format!(
-                            "'{}' object is not iterable",
-                            other.type_name()
-                        )));
-                    }
-                });
+                let it = self.get_iter(v)?;
+                stack.push(it);
             }
             Op::ForIter(target) => {
                 let next = match stack.last_mut() {
@@ -929,28 +968,8 @@ impl<'a, H: Host> Vm<'a, H> {
                             None
                         }
                     }
-                    Some(Value::SeqIter(it)) => ops::seq_next(it),
-                    Some(Value::Generator(g)) => {
-                        let g = g.clone();
-                        self.gen_next(&g)?
-                    }
-                    Some(it @ Value::Instance(_)) => {
-                        let it = it.clone();
-                        match self.call_dunder(&it, "__next__", Vec::new()) {
-                            Some(Ok(v)) => Some(v),
-                            Some(Err(VmError::Py(p))) if &*p.exc == "StopIteration" => None,
-                            Some(Err(e)) => return Err(e),
-                            None => {
-                                return Err(VmError::type_error(format!(
-                                    "'{}' object is not an iterator",
-                                    attrs::instance_type(&it)
-                                )));
-                            }
-                        }
-                    }
-                    _ => {
-                        return Err(VmError::py("SystemError", "FOR_ITER without iterator"));
-                    }
+                    Some(it) => self.iter_next(it)?,
+                    None => return Err(underflow()),
                 };
                 match next {
                     Some(v) => stack.push(v),
@@ -1137,6 +1156,7 @@ impl<'a, H: Host> Vm<'a, H> {
                 let fname = callable_name(&callable);
                 let args = match callargs {
                     Value::Tuple(t) => t.to_vec(),
+                    it @ (Value::Generator(_) | Value::Instance(_)) => self.iterate(&it)?,
                     other => ops::iterate(&other).map_err(|_| {
                         VmError::type_error(format!(
                             "{fname}() argument after * must be an iterable, not {}",
@@ -1718,6 +1738,12 @@ impl<'a, H: Host> Vm<'a, H> {
         }
         if b.is_futures() {
             return self.call_futures(b, args, kwargs);
+        }
+        if let Builtin::Asyncio(f) = b {
+            return self.call_asyncio(f, args, kwargs);
+        }
+        if matches!(b, Builtin::GenSend | Builtin::GenClose) {
+            return self.call_gen_method(b, args);
         }
         if small_builtins::is_small(b) {
             if let Some((k, _)) = kwargs.first() {

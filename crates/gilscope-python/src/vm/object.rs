@@ -111,6 +111,11 @@ impl<T> Obj<T> {
         Arc::ptr_eq(&a.0, &b.0)
     }
 
+    /// The object's address, its identity (`id`).
+    pub fn addr(&self) -> usize {
+        Arc::as_ptr(&self.0) as *const u8 as usize
+    }
+
     /// The modelled reference count (`sys.getrefcount`).
     pub fn refcount(&self) -> i64 {
         self.0.header.count()

@@ -553,6 +553,12 @@ pub fn load_attr(v: &Value, attr: &str) -> Result<Value, VmError> {
         (Value::Module(m), attr) => m.attr(attr),
         (Value::Class(c), "__name__" | "__qualname__") => Some(Value::Str(Arc::clone(&c.name))),
         (Value::Instance(i), "args") if i.exc.is_some() => Some(Value::Tuple(i.args().into())),
+        (Value::Instance(i), "value")
+            if super::exception::builtin_class("StopIteration")
+                .is_some_and(|c| i.class.is_subclass_of(&c)) =>
+        {
+            Some(i.args().first().cloned().unwrap_or(Value::None))
+        }
         (Value::Instance(i), "__cause__") if i.exc.is_some() => {
             Some(i.cause().unwrap_or(Value::None))
         }
@@ -608,6 +614,8 @@ pub fn method(v: &Value, attr: &str) -> Option<Builtin> {
         (Value::Lock(_), "__enter__") => Some(Builtin::LockEnter),
         (Value::Lock(_), "__exit__") => Some(Builtin::LockExit),
         (Value::Queue(q), name) => super::queue::method(q, name),
+        (Value::Awaitable(a), name) => super::asyncio::method(a, name),
+        (Value::Generator(_), name) => super::coroutine::method(name),
         (Value::Set(s), name) => super::set_methods::lookup(s, name),
         (Value::Sync(o), name) => super::sync::method(o, name),
         (Value::Executor(_) | Value::Future(_), name) => super::futures::method(v, name),

@@ -162,6 +162,12 @@ pub enum Builtin {
     Method(super::methods::Method),
     /// A function of `sys`, `os`, `os.path` or `math`.
     Module(super::modules::ModFunc),
+    /// A function of `asyncio`, or a method of its `Task`.
+    Asyncio(super::asyncio::AsyncFn),
+    /// `generator.send(value)` (and a coroutine's).
+    GenSend,
+    /// `generator.close()`.
+    GenClose,
     /// `queue.Queue()` and its kin (`SimpleQueue` when the flag is set).
     QueueNew(super::queue::QueueKind, bool),
     /// `Queue.put(item, block=True, timeout=None)`.
@@ -331,6 +337,9 @@ impl Builtin {
             Builtin::ObjectRepr => "__repr__",
             Builtin::Method(m) => m.name(),
             Builtin::Module(f) => f.name(),
+            Builtin::Asyncio(f) => f.name(),
+            Builtin::GenSend => "send",
+            Builtin::GenClose => "close",
             Builtin::QueueNew(kind, simple) => match (kind, simple) {
                 (_, true) => "SimpleQueue",
                 (super::queue::QueueKind::Fifo, _) => "Queue",
@@ -536,6 +545,8 @@ pub enum StdModule {
     Concurrent,
     /// `concurrent.futures`: `ThreadPoolExecutor`, `as_completed`.
     Futures,
+    /// `asyncio`: `run`, `sleep`, `gather`, `create_task`.
+    Asyncio,
     /// A module that may be imported (the drivers' `threading`, `multiprocessing`, `sys`…) but
     /// whose attributes the interpreter does not provide.
     Opaque(&'static str),
@@ -558,6 +569,7 @@ impl StdModule {
             "random" => StdModule::Random,
             "concurrent" => StdModule::Concurrent,
             "concurrent.futures" => StdModule::Futures,
+            "asyncio" => StdModule::Asyncio,
             _ => return None,
         })
     }
@@ -579,6 +591,7 @@ impl StdModule {
             StdModule::Random => "random",
             StdModule::Concurrent => "concurrent",
             StdModule::Futures => "concurrent.futures",
+            StdModule::Asyncio => "asyncio",
             StdModule::Opaque(n) => n,
         }
     }
@@ -624,6 +637,7 @@ impl StdModule {
             (StdModule::Random, a) => super::random::attr(a),
             (StdModule::Concurrent, "futures") => Some(Value::Module(StdModule::Futures)),
             (StdModule::Futures, a) => super::futures::attr(a),
+            (StdModule::Asyncio, a) => super::asyncio::attr(a),
             (m, a) => super::modules::attr(m, a),
         }
     }
@@ -1011,6 +1025,8 @@ pub enum Value {
     Sync(Arc<super::sync::SyncObj>),
     /// A `threading.local`.
     Local(Arc<super::timer::LocalObj>),
+    /// An asyncio `Task`, `gather` future or `sleep`.
+    Awaitable(Arc<super::asyncio::AsyncObj>),
 }
 
 /// A bound method: the callable and the object it is called with first.
@@ -1047,7 +1063,7 @@ impl Value {
             Value::Code(_) => "code",
             Value::Thread(_) => "Thread",
             Value::Cell(_) => "cell",
-            Value::Generator(_) => "generator",
+            Value::Generator(g) => g.kind_name(),
             Value::Class(_) => "type",
             Value::Instance(_) => "object",
             Value::Method(_) => "method",
@@ -1059,6 +1075,7 @@ impl Value {
             Value::Queue(_) => "Queue",
             Value::Executor(_) => "ThreadPoolExecutor",
             Value::Future(_) => "Future",
+            Value::Awaitable(a) => a.type_name(),
             Value::Set(s) if s.frozen => "frozenset",
             Value::Set(_) => "set",
             Value::Sync(o) => o.kind(),
@@ -1243,7 +1260,7 @@ impl Value {
             }
             Value::Thread(t) => out.push_str(&t.repr()),
             Value::Generator(g) => {
-                let _ = write!(out, "<generator object {}>", g.name);
+                let _ = write!(out, "<{} object {}>", g.kind_name(), g.name);
             }
             Value::Array(a) => {
                 let (n, m) = a.shape();
@@ -1259,6 +1276,7 @@ impl Value {
                 out.push_str("<concurrent.futures.thread.ThreadPoolExecutor object>");
             }
             Value::Future(f) => out.push_str(&f.repr()),
+            Value::Awaitable(a) => out.push_str(&a.repr()),
             Value::Set(s) => out.push_str(&s.repr(Value::repr)),
             Value::Sync(o) => {
                 let _ = write!(out, "<threading.{} object>", o.kind());

@@ -82,6 +82,7 @@ struct Shared {
     thread_counter: AtomicU64,
     /// `ThreadPoolExecutor._counter`: the `N` of `ThreadPoolExecutor-N`, from 0 in each run.
     executor_counter: AtomicU64,
+    task_counter: AtomicU64,
     handles: Arc<Mutex<Vec<JoinHandle<()>>>>,
     /// Every thread started, by worker index (index 0 is the main thread).
     threads: Arc<Mutex<Vec<Obj<ThreadObj>>>>,
@@ -256,6 +257,10 @@ impl Host for ScriptHost {
 
     fn next_executor_number(&mut self) -> u64 {
         self.shared.executor_counter.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn next_task_number(&mut self) -> u64 {
+        self.shared.task_counter.fetch_add(1, Ordering::Relaxed)
     }
 
     fn poll_cancel(&mut self) -> Result<(), VmError> {
@@ -455,6 +460,7 @@ pub(super) fn run(
         next_worker: AtomicUsize::new(1),
         thread_counter: AtomicU64::new(0),
         executor_counter: AtomicU64::new(0),
+        task_counter: AtomicU64::new(1),
         handles: Arc::clone(&handles),
         threads: Arc::clone(&threads),
         output: Arc::clone(&output),

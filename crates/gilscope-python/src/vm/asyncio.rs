@@ -1,0 +1,584 @@
+//! `asyncio` for one thread: `run`, `sleep`, `gather`, `create_task`, `current_task` and
+//! `Task`, on an event loop that runs as `Lib/asyncio/base_events.py`'s `_run_once` does: the
+//! handles ready at the start of an iteration run in order, a finished future wakes its waiters
+//! through `call_soon` (so they run in the next iteration), and with nothing ready the loop
+//! waits, GIL released, until the next timer is due.
+//!
+//! Tasks drive their coroutines with `send(None)`, as `Task.__step` does; an awaited future that
+//! is not done yields itself up the chain of `SEND`s to the task, which waits on it.
+//! Left out: cancellation (`Task.cancel`, `wait_for`, timeouts), `asyncio.Queue`/`Lock`, and the
+//! cancelling of tasks still pending when `run`'s main coroutine returns (they are dropped).
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use super::call::{Kwargs, bind_params};
+use super::exception;
+use super::generator::Sent;
+use super::value::{Builtin, Value};
+use super::{Host, Release, Vm, VmError};
+
+/// A function of the `asyncio` module, or a method of its `Task`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AsyncFn {
+    /// `asyncio.run(main)`.
+    Run,
+    /// `asyncio.sleep(delay, result=None)`.
+    Sleep,
+    /// `asyncio.gather(*aws, return_exceptions=False)`.
+    Gather,
+    /// `asyncio.create_task(coro, *, name=None)`.
+    CreateTask,
+    /// `asyncio.current_task()`.
+    CurrentTask,
+    /// `Task.done()`.
+    Done,
+    /// `Task.result()`.
+    Result,
+    /// `Task.exception()`.
+    Exception,
+    /// `Task.get_name()`.
+    GetName,
+}
+
+impl AsyncFn {
+    /// Its Python name.
+    pub fn name(self) -> &'static str {
+        match self {
+            AsyncFn::Run => "run",
+            AsyncFn::Sleep => "sleep",
+            AsyncFn::Gather => "gather",
+            AsyncFn::CreateTask => "create_task",
+            AsyncFn::CurrentTask => "current_task",
+            AsyncFn::Done => "done",
+            AsyncFn::Result => "result",
+            AsyncFn::Exception => "exception",
+            AsyncFn::GetName => "get_name",
+        }
+    }
+}
+
+/// `asyncio.<attr>`.
+pub fn attr(name: &str) -> Option<Value> {
+    let f = match name {
+        "run" => AsyncFn::Run,
+        "sleep" => AsyncFn::Sleep,
+        "gather" => AsyncFn::Gather,
+        "create_task" | "ensure_future" => AsyncFn::CreateTask,
+        "current_task" => AsyncFn::CurrentTask,
+        _ => return None,
+    };
+    Some(Value::Builtin(Builtin::Asyncio(f)))
+}
+
+/// The method of an awaitable `LOAD_METHOD` binds.
+pub fn method(f: &AsyncObj, name: &str) -> Option<Builtin> {
+    let m = match (&f.kind, name) {
+        (_, "done") => AsyncFn::Done,
+        (_, "result") => AsyncFn::Result,
+        (_, "exception") => AsyncFn::Exception,
+        (Kind::Task { .. }, "get_name") => AsyncFn::GetName,
+        _ => return None,
+    };
+    Some(Builtin::Asyncio(m))
+}
+
+/// What an awaitable is.
+#[derive(Debug)]
+pub enum Kind {
+    /// `asyncio.sleep(delay, result)`: done once its timer fires.
+    Sleep {
+        /// The delay.
+        delay_secs: f64,
+        /// What `await` gives back.
+        result: Value,
+    },
+    /// A `Task` running a coroutine.
+    Task {
+        /// The coroutine object.
+        coro: Value,
+        /// `Task-N`, or the name given.
+        name: String,
+    },
+    /// `gather`'s future: done when all its children are (or one fails).
+    Gather {
+        /// The futures gathered, in argument order.
+        children: Vec<Arc<AsyncObj>>,
+        /// Whether exceptions become results instead of failing the gather.
+        return_exceptions: bool,
+    },
+}
+
+#[derive(Debug)]
+enum Waiter {
+    Task(Arc<AsyncObj>),
+    Gather(Arc<AsyncObj>),
+}
+
+#[derive(Debug, Default)]
+struct FutState {
+    /// The result, or the exception object, once done.
+    outcome: Option<Result<Value, Value>>,
+    /// A sleep's timer is set.
+    armed: bool,
+    waiters: Vec<Waiter>,
+    /// Children of a gather that have finished.
+    finished_children: usize,
+}
+
+/// An asyncio future: a task, a gather, or a sleep.
+#[derive(Debug)]
+pub struct AsyncObj {
+    /// What it is.
+    pub kind: Kind,
+    state: Mutex<FutState>,
+}
+
+impl AsyncObj {
+    fn new(kind: Kind) -> Arc<Self> {
+        Arc::new(Self {
+            kind,
+            state: Mutex::new(FutState::default()),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, FutState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn outcome(&self) -> Option<Result<Value, Value>> {
+        self.lock().outcome.clone()
+    }
+
+    /// The Python type name.
+    pub fn type_name(&self) -> &'static str {
+        match self.kind {
+            Kind::Sleep { .. } => "coroutine",
+            Kind::Task { .. } => "Task",
+            Kind::Gather { .. } => "_GatheringFuture",
+        }
+    }
+
+    /// `repr()`, as asyncio writes it (without the coroutine's address).
+    pub fn repr(&self) -> String {
+        let state = match self.outcome() {
+            None => "pending",
+            Some(Ok(_)) => "finished",
+            Some(Err(_)) => "finished",
+        };
+        match &self.kind {
+            Kind::Sleep { .. } => "<coroutine object sleep>".to_owned(),
+            Kind::Task { coro, name } => {
+                let r = match self.outcome() {
+                    Some(Ok(v)) => format!(" result={}", v.repr()),
+                    Some(Err(e)) => format!(" exception={}", e.repr()),
+                    None => String::new(),
+                };
+                format!("<Task {state} name='{name}' coro={}{r}>", coro.repr())
+            }
+            Kind::Gather { .. } => format!("<_GatheringFuture {state}>"),
+        }
+    }
+}
+
+enum Handle {
+    /// `Task.__step` (or `__wakeup`).
+    Step(Arc<AsyncObj>),
+    /// A sleep's timer fired.
+    Fire(Arc<AsyncObj>),
+    /// `gather`'s `_done_callback` for one child.
+    GatherDone(Arc<AsyncObj>, Arc<AsyncObj>),
+}
+
+struct Timer {
+    at: Instant,
+    seq: u64,
+    fut: Arc<AsyncObj>,
+}
+
+impl PartialEq for Timer {
+    fn eq(&self, o: &Self) -> bool {
+        (self.at, self.seq) == (o.at, o.seq)
+    }
+}
+impl Eq for Timer {}
+impl PartialOrd for Timer {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Timer {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(o.at, o.seq))
+    }
+}
+
+/// A running event loop (one per thread that is inside `asyncio.run`).
+#[derive(Default)]
+pub struct EventLoop {
+    ready: VecDeque<Handle>,
+    timers: BinaryHeap<Reverse<Timer>>,
+    seq: u64,
+    current: Option<Arc<AsyncObj>>,
+}
+
+fn no_loop() -> VmError {
+    VmError::py("RuntimeError", "no running event loop")
+}
+
+impl<H: Host> Vm<'_, H> {
+    fn event_loop(&mut self) -> Result<&mut EventLoop, VmError> {
+        self.running_loop.as_deref_mut().ok_or_else(no_loop)
+    }
+
+    fn call_soon(&mut self, h: Handle) -> Result<(), VmError> {
+        self.event_loop()?.ready.push_back(h);
+        Ok(())
+    }
+
+    /// Marks `f` done and schedules its waiters.
+    fn finish(&mut self, f: &Arc<AsyncObj>, outcome: Result<Value, Value>) -> Result<(), VmError> {
+        let waiters = {
+            let mut st = f.lock();
+            if st.outcome.is_some() {
+                return Ok(());
+            }
+            st.outcome = Some(outcome);
+            std::mem::take(&mut st.waiters)
+        };
+        for w in waiters {
+            self.call_soon(match w {
+                Waiter::Task(t) => Handle::Step(t),
+                Waiter::Gather(g) => Handle::GatherDone(g, Arc::clone(f)),
+            })?;
+        }
+        Ok(())
+    }
+
+    fn add_waiter(&mut self, f: &Arc<AsyncObj>, w: Waiter) -> Result<(), VmError> {
+        let mut st = f.lock();
+        if st.outcome.is_none() {
+            st.waiters.push(w);
+            return Ok(());
+        }
+        drop(st);
+        self.call_soon(match w {
+            Waiter::Task(t) => Handle::Step(t),
+            Waiter::Gather(g) => Handle::GatherDone(g, Arc::clone(f)),
+        })
+    }
+
+    fn new_task(&mut self, coro: Value, name: Option<String>) -> Result<Arc<AsyncObj>, VmError> {
+        if !matches!(&coro, Value::Generator(g) if g.is_coroutine) {
+            return Err(VmError::type_error(format!(
+                "a coroutine was expected, got {}",
+                coro.repr()
+            )));
+        }
+        // 3.11 counts every task, named or not.
+        let number = self.host.next_task_number();
+        let name = name.unwrap_or_else(|| format!("Task-{number}"));
+        let t = AsyncObj::new(Kind::Task { coro, name });
+        self.call_soon(Handle::Step(Arc::clone(&t)))?;
+        Ok(t)
+    }
+
+    /// One step of `await` on an asyncio future: its result once done, else it yields itself
+    /// (a sleep first sets its timer).
+    pub(super) fn await_step(&mut self, f: &Arc<AsyncObj>) -> Result<Sent, VmError> {
+        if let Some(out) = f.outcome() {
+            return match out {
+                Ok(v) => Ok(Sent::Returned(v)),
+                Err(e) => Err(exception::raise(e)),
+            };
+        }
+        if let Kind::Sleep { delay_secs, result } = &f.kind {
+            let first = !std::mem::replace(&mut f.lock().armed, true);
+            if first {
+                if *delay_secs <= 0.0 {
+                    // `sleep(0)`: a bare yield, the task goes to the back of the ready queue.
+                    f.lock().outcome = Some(Ok(result.clone()));
+                    return Ok(Sent::Yielded(Value::None));
+                }
+                let el = self.event_loop()?;
+                el.seq += 1;
+                let timer = Timer {
+                    at: Instant::now() + Duration::from_secs_f64(delay_secs.min(1e9)),
+                    seq: el.seq,
+                    fut: Arc::clone(f),
+                };
+                el.timers.push(Reverse(timer));
+            }
+        }
+        Ok(Sent::Yielded(Value::Awaitable(Arc::clone(f))))
+    }
+
+    fn task_step(&mut self, task: &Arc<AsyncObj>) -> Result<(), VmError> {
+        let Kind::Task {
+            coro: Value::Generator(g),
+            ..
+        } = &task.kind
+        else {
+            return Ok(());
+        };
+        if task.lock().outcome.is_some() {
+            return Ok(());
+        }
+        let prev = self.event_loop()?.current.replace(Arc::clone(task));
+        let r = self.gen_send(g, Value::None);
+        self.event_loop()?.current = prev;
+        match r {
+            Ok(Sent::Yielded(Value::Awaitable(f))) => {
+                self.add_waiter(&f, Waiter::Task(Arc::clone(task)))
+            }
+            Ok(Sent::Yielded(Value::None)) => self.call_soon(Handle::Step(Arc::clone(task))),
+            Ok(Sent::Yielded(other)) => {
+                let class = exception::builtin_class("RuntimeError")
+                    .ok_or_else(|| VmError::py("SystemError", "no RuntimeError"))?;
+                let msg = Value::str(&format!("Task got bad yield: {}", other.repr()));
+                self.finish(task, Err(exception::new_exception(class, vec![msg])))
+            }
+            Ok(Sent::Returned(v)) => self.finish(task, Ok(v)),
+            Ok(Sent::Exhausted) => self.finish(task, Ok(Value::None)),
+            Err(VmError::Py(p)) => {
+                let exc = exception::caught(&p);
+                self.finish(task, Err(exc))?;
+                if matches!(&*p.exc, "SystemExit" | "KeyboardInterrupt") {
+                    return Err(VmError::Py(p));
+                }
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn gather_done(&mut self, outer: &Arc<AsyncObj>, child: &Arc<AsyncObj>) -> Result<(), VmError> {
+        let Kind::Gather {
+            children,
+            return_exceptions,
+        } = &outer.kind
+        else {
+            return Ok(());
+        };
+        let finished = {
+            let mut st = outer.lock();
+            st.finished_children += 1;
+            if st.outcome.is_some() {
+                return Ok(());
+            }
+            st.finished_children
+        };
+        if !return_exceptions && let Some(Err(e)) = child.outcome() {
+            return self.finish(outer, Err(e));
+        }
+        if finished < children.len() {
+            return Ok(());
+        }
+        let results = children
+            .iter()
+            .map(|c| match c.outcome() {
+                Some(Ok(v) | Err(v)) => v,
+                None => Value::None,
+            })
+            .collect();
+        self.finish(outer, Ok(Value::list(results)))
+    }
+
+    /// `_run_once`: waits for the first timer if nothing is ready, moves the due timers to the
+    /// ready queue, and runs the handles ready now.
+    fn run_once(&mut self) -> Result<(), VmError> {
+        let el = self.event_loop()?;
+        if el.ready.is_empty() {
+            let wait_secs = match el.timers.peek() {
+                Some(Reverse(t)) => t.at.saturating_duration_since(Instant::now()).as_secs_f64(),
+                // Nothing can wake this loop: it waits, as python3's does, until stopped.
+                None => 1.0,
+            };
+            if wait_secs > 0.0 {
+                self.host.begin_allow_threads(Release::Io);
+                let r = self.host.sleep(wait_secs);
+                self.host.end_allow_threads()?;
+                r?;
+            }
+        }
+        let el = self.event_loop()?;
+        let now = Instant::now();
+        while el.timers.peek().is_some_and(|Reverse(t)| t.at <= now) {
+            if let Some(Reverse(t)) = el.timers.pop() {
+                el.ready.push_back(Handle::Fire(t.fut));
+            }
+        }
+        for _ in 0..el.ready.len() {
+            let Some(h) = self.event_loop()?.ready.pop_front() else {
+                break;
+            };
+            match h {
+                Handle::Step(t) => self.task_step(&t)?,
+                Handle::Fire(f) => {
+                    let result = match &f.kind {
+                        Kind::Sleep { result, .. } => result.clone(),
+                        _ => Value::None,
+                    };
+                    self.finish(&f, Ok(result))?;
+                }
+                Handle::GatherDone(outer, child) => self.gather_done(&outer, &child)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn asyncio_run(&mut self, coro: Value) -> Result<Value, VmError> {
+        if self.running_loop.is_some() {
+            return Err(VmError::py(
+                "RuntimeError",
+                "asyncio.run() cannot be called from a running event loop",
+            ));
+        }
+        if !matches!(&coro, Value::Generator(g) if g.is_coroutine) {
+            return Err(VmError::py(
+                "ValueError",
+                format!("a coroutine was expected, got {}", coro.repr()),
+            ));
+        }
+        self.running_loop = Some(Box::default());
+        let r = (|| {
+            let main = self.new_task(coro, None)?;
+            while main.outcome().is_none() {
+                self.run_once()?;
+            }
+            match main.outcome() {
+                Some(Ok(v)) => Ok(v),
+                Some(Err(e)) => Err(exception::raise(e)),
+                None => Ok(Value::None),
+            }
+        })();
+        self.running_loop = None;
+        r
+    }
+
+    fn gather(&mut self, args: Vec<Value>, kwargs: Kwargs) -> Result<Value, VmError> {
+        let mut return_exceptions = false;
+        for (k, v) in kwargs {
+            if &*k != "return_exceptions" {
+                return Err(VmError::type_error(format!(
+                    "gather() got an unexpected keyword argument '{k}'"
+                )));
+            }
+            return_exceptions = v.truthy()?;
+        }
+        self.event_loop()?;
+        let mut children: Vec<Arc<AsyncObj>> = Vec::with_capacity(args.len());
+        for a in args {
+            let f = match a {
+                Value::Awaitable(f) => f,
+                c @ Value::Generator(_) => self.new_task(c, None)?,
+                other => {
+                    return Err(VmError::type_error(format!(
+                        "An asyncio.Future, a coroutine or an awaitable is required, not {}",
+                        other.type_name()
+                    )));
+                }
+            };
+            children.push(f);
+        }
+        let outer = AsyncObj::new(Kind::Gather {
+            children: children.clone(),
+            return_exceptions,
+        });
+        if children.is_empty() {
+            self.finish(&outer, Ok(Value::list(Vec::new())))?;
+        }
+        for c in &children {
+            if matches!(c.kind, Kind::Sleep { .. }) {
+                // A bare sleep given to gather is wrapped in a task there; its timer starts now.
+                self.await_step(c)?;
+            }
+            self.add_waiter(c, Waiter::Gather(Arc::clone(&outer)))?;
+        }
+        Ok(Value::Awaitable(outer))
+    }
+
+    /// Calls an `asyncio` function or `Task` method.
+    pub(super) fn call_asyncio(
+        &mut self,
+        f: AsyncFn,
+        args: Vec<Value>,
+        kwargs: Kwargs,
+    ) -> Result<Value, VmError> {
+        let this = |args: &[Value]| match args.first() {
+            Some(Value::Awaitable(a)) => Ok(Arc::clone(a)),
+            _ => Err(VmError::type_error(format!("{}() needs a Task", f.name()))),
+        };
+        match f {
+            AsyncFn::Run => {
+                let mut p = bind_params("run", &["main", "debug"], 2, args, kwargs)?.into_iter();
+                let coro = p.next().flatten().ok_or_else(|| {
+                    VmError::type_error("run() missing 1 required positional argument: 'main'")
+                })?;
+                self.asyncio_run(coro)
+            }
+            AsyncFn::Sleep => {
+                let mut p =
+                    bind_params("sleep", &["delay", "result"], 2, args, kwargs)?.into_iter();
+                let delay = p.next().flatten().ok_or_else(|| {
+                    VmError::type_error("sleep() missing 1 required positional argument: 'delay'")
+                })?;
+                let delay_secs = delay.as_f64().ok_or_else(|| {
+                    VmError::type_error(format!(
+                        "'<=' not supported between instances of '{}' and 'int'",
+                        delay.type_name()
+                    ))
+                })?;
+                let result = p.next().flatten().unwrap_or(Value::None);
+                Ok(Value::Awaitable(AsyncObj::new(Kind::Sleep {
+                    delay_secs,
+                    result,
+                })))
+            }
+            AsyncFn::Gather => self.gather(args, kwargs),
+            AsyncFn::CreateTask => {
+                let mut p =
+                    bind_params("create_task", &["coro", "name"], 1, args, kwargs)?.into_iter();
+                let coro = p.next().flatten().ok_or_else(|| {
+                    VmError::type_error(
+                        "create_task() missing 1 required positional argument: 'coro'",
+                    )
+                })?;
+                let name = match p.next().flatten() {
+                    None | Some(Value::None) => None,
+                    Some(v) => Some(v.to_str()),
+                };
+                if let Value::Awaitable(a) = coro {
+                    return Ok(Value::Awaitable(a));
+                }
+                Ok(Value::Awaitable(self.new_task(coro, name)?))
+            }
+            AsyncFn::CurrentTask => Ok(self
+                .event_loop()?
+                .current
+                .clone()
+                .map_or(Value::None, Value::Awaitable)),
+            AsyncFn::Done => Ok(Value::Bool(this(&args)?.outcome().is_some())),
+            AsyncFn::Result | AsyncFn::Exception => match this(&args)?.outcome() {
+                None => Err(VmError::py(
+                    "asyncio.exceptions.InvalidStateError",
+                    if f == AsyncFn::Result {
+                        "Result is not set."
+                    } else {
+                        "Exception is not set."
+                    },
+                )),
+                Some(Ok(v)) if f == AsyncFn::Result => Ok(v),
+                Some(Ok(_)) => Ok(Value::None),
+                Some(Err(e)) if f == AsyncFn::Result => Err(exception::raise(e)),
+                Some(Err(e)) => Ok(e),
+            },
+            AsyncFn::GetName => match &this(&args)?.kind {
+                Kind::Task { name, .. } => Ok(Value::str(name)),
+                _ => Ok(Value::None),
+            },
+        }
+    }
+}
