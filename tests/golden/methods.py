@@ -46,3 +46,20 @@ class A:
 class B(A):
     pass
 print(issubclass(B, A), issubclass(A, B), issubclass(B, (int, A)), id(A) == id(A))
+
+
+# Identity: id, is and the default hash follow the object, wherever it is referenced from.
+class Token:
+    pass
+
+
+t1, t2 = Token(), Token()
+print(id(t1) == id(t1), id(t1) == id(t2), hash(t1) == hash(t1))
+bag = {t1}
+bag.add(t1)
+print(len(bag), t1 in bag, t2 in bag)
+bag.discard(t1)
+print(len(bag))
+alias = [1]
+same = alias
+print(alias is same, id(alias) == id(same), {print: 1}[print])

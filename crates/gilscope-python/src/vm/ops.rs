@@ -347,7 +347,7 @@ pub fn is_same(a: &Value, b: &Value) -> bool {
         (Value::Class(x), Value::Class(y)) => Arc::ptr_eq(x, y),
         (Value::Instance(x), Value::Instance(y)) => Obj::ptr_eq(x, y),
         (Value::Lock(x), Value::Lock(y)) => Arc::ptr_eq(x, y),
-        _ => false,
+        (a, b) => a.heap_addr().is_some() && a.heap_addr() == b.heap_addr(),
     }
 }
 

@@ -129,8 +129,12 @@ pub fn py_hash(v: &Value) -> Result<i64, VmError> {
                 v.type_name()
             )));
         }
-        // Objects hash by identity.
-        other => (other as *const Value as usize >> 4) as i64,
+        // Objects hash by identity (`_Py_HashPointer`: the address rotated by 4 bits).
+        other => match other.heap_addr() {
+            Some(a) => a.rotate_right(4) as i64,
+            // Builtins, modules and ranges live inline: equal ones are one object to Python.
+            None => py_hash(&Value::str(&other.repr()))?,
+        },
     })
 }
 

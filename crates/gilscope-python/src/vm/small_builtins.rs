@@ -140,9 +140,13 @@ pub fn call(b: Builtin, args: &[Value]) -> Result<Value, VmError> {
         }
         Builtin::Id => {
             exactly(b, args, 1, 1)?;
-            Ok(Value::Int(
-                &args[0] as *const Value as i64 & 0x7fff_ffff_ffff,
-            ))
+            // Values held inline (small ints, floats, None) have no heap address here: their
+            // identity is their value, so equal ones share an id, as CPython's cached ones do.
+            let id = match args[0].heap_addr() {
+                Some(a) => a as i64 & 0x7fff_ffff_ffff,
+                None => super::set::py_hash(&args[0])?,
+            };
+            Ok(Value::Int(id))
         }
         Builtin::Format => {
             exactly(b, args, 1, 2)?;

@@ -1039,6 +1039,43 @@ pub struct BoundMethod {
 }
 
 impl Value {
+    /// The address of the heap object this value refers to (its identity for `is`, `id` and
+    /// the default hash), or `None` for the values held inline (ints, floats, None, builtins).
+    pub fn heap_addr(&self) -> Option<usize> {
+        fn arc<T: ?Sized>(a: &Arc<T>) -> usize {
+            Arc::as_ptr(a) as *const u8 as usize
+        }
+        Some(match self {
+            Value::Str(s) => arc(s),
+            Value::Tuple(t) => arc(t),
+            Value::List(o) => o.addr(),
+            Value::Dict(o) => o.addr(),
+            Value::Slice(s) => arc(s),
+            Value::Array(o) => o.addr(),
+            Value::NpFloat(o) => o.addr(),
+            Value::SeqIter(s) => arc(s),
+            Value::Function(o) => o.addr(),
+            Value::Code(c) => arc(c),
+            Value::Thread(o) => o.addr(),
+            Value::Cell(c) => arc(c),
+            Value::Generator(o) => o.addr(),
+            Value::Class(c) => arc(c),
+            Value::Instance(o) => o.addr(),
+            Value::Method(m) => arc(m),
+            Value::Lock(l) => arc(l),
+            Value::Super(s) => arc(s),
+            Value::Descriptor(d) => arc(d),
+            Value::Queue(q) => arc(q),
+            Value::Executor(e) => arc(e),
+            Value::Future(f) => arc(f),
+            Value::Set(o) => o.addr(),
+            Value::Sync(s) => arc(s),
+            Value::Local(l) => arc(l),
+            Value::Awaitable(a) => arc(a),
+            _ => return None,
+        })
+    }
+
     /// The Python type name, for error messages.
     pub fn type_name(&self) -> &'static str {
         match self {
