@@ -59,6 +59,15 @@ fn fast_clone(v: &Value) -> Value {
     }
 }
 
+/// Whether a value owns no heap object, so dropping it is a no-op.
+#[inline(always)]
+fn is_inline(v: &Value) -> bool {
+    matches!(
+        v,
+        Value::Null | Value::None | Value::Bool(_) | Value::Int(_) | Value::Float(_)
+    )
+}
+
 /// `a op b` on constants (for the compiler's folding); `None` where Python would raise.
 pub fn fold_binary(op: BinOp, a: &Value, b: &Value) -> Option<Value> {
     ops::binary(op, a, b).ok()
@@ -416,24 +425,22 @@ impl<'a, H: Host> Vm<'a, H> {
         let code = Arc::clone(&st.code);
         let ops = &code.ops[..];
         let mut executed = 0u64;
+        // The frame's registers live in locals while it runs (kept in machine registers, not
+        // written back through `st` at every instruction), and go back into `st` at the end.
+        let mut pc = st.pc;
+        let mut stack = std::mem::take(&mut st.stack);
+        let mut locals = std::mem::take(&mut st.locals);
         let result = loop {
-            let Some(&op) = ops.get(st.pc) else {
+            let Some(&op) = ops.get(pc) else {
                 break Err(VmError::py("SystemError", "fell off the end of the code"));
             };
-            st.pc += 1;
+            pc += 1;
             executed += 1;
-            let step = self.step(
-                op,
-                &code,
-                &mut st.stack,
-                &mut st.locals,
-                &mut st.pc,
-                &mut executed,
-            );
+            let step = self.step(op, &code, &mut stack, &mut locals, &mut pc, &mut executed);
             if let Err(e) = step {
                 // The frame joins the traceback where the error was raised (`PyTraceBack_Here`);
                 // a re-raise goes straight to the unwinding, as in ceval.c.
-                let at = st.pc - 1;
+                let at = pc - 1;
                 let e = if matches!(op, Op::Reraise(_) | Op::RaiseVarargs(0)) {
                     e.locate(&code, at)
                 } else {
@@ -452,12 +459,12 @@ impl<'a, H: Host> Vm<'a, H> {
                         // exception_unwind: the stack cut to the handler's depth, lasti and
                         // the exception pushed, and on at the handler.
                         let exc = exception::caught(&p);
-                        st.stack.truncate(h.depth as usize);
+                        stack.truncate(h.depth as usize);
                         if h.lasti {
-                            st.stack.push(Value::Int(i64::from(at as u32)));
+                            stack.push(Value::Int(i64::from(at as u32)));
                         }
-                        st.stack.push(exc);
-                        st.pc = h.target as usize;
+                        stack.push(exc);
+                        pc = h.target as usize;
                         self.kwnames = None;
                         continue;
                     }
@@ -467,11 +474,14 @@ impl<'a, H: Host> Vm<'a, H> {
             if matches!(op, Op::ReturnValue | Op::YieldValue | Op::ReturnGenerator) {
                 break match op {
                     Op::ReturnGenerator => Ok(Exit::Generator),
-                    Op::YieldValue => st.stack.pop().map(Exit::Yield).ok_or_else(underflow),
-                    _ => st.stack.pop().map(Exit::Return).ok_or_else(underflow),
+                    Op::YieldValue => stack.pop().map(Exit::Yield).ok_or_else(underflow),
+                    _ => stack.pop().map(Exit::Return).ok_or_else(underflow),
                 };
             }
         };
+        st.pc = pc;
+        st.stack = stack;
+        st.locals = locals;
         self.instructions += executed;
         self.kwnames = None;
         result
@@ -644,9 +654,20 @@ impl<'a, H: Host> Vm<'a, H> {
                         ),
                     ));
                 }
-                v => stack.push(v.clone()),
+                v => stack.push(fast_clone(v)),
             },
-            Op::StoreFast(n) => locals[n as usize] = stack.pop().ok_or_else(underflow)?,
+            Op::StoreFast(n) => {
+                // Swapped in place (no copy of the value through a temporary), and the old
+                // value dropped only if it owns something (the count loop's `STORE_FAST
+                // count` replaces an int by an int).
+                let top = stack.last_mut().ok_or_else(underflow)?;
+                std::mem::swap(&mut locals[n as usize], top);
+                if is_inline(top) {
+                    std::mem::forget(stack.pop());
+                } else {
+                    stack.pop();
+                }
+            }
             Op::LoadConst(n) => stack.push(fast_clone(&code.consts[n as usize])),
             Op::LoadGlobal(n) => {
                 let v = self.load_global(code, n >> 1)?;
@@ -704,32 +725,44 @@ impl<'a, H: Host> Vm<'a, H> {
             }
             Op::Nop | Op::Precall(_) | Op::ExtendedArg(_) => {}
             Op::BinaryOp(bop) => {
-                let b = stack.pop().ok_or_else(underflow)?;
-                // Fast paths (like CPython's specialised BINARY_OP_*_FLOAT/INT), in place.
+                // Fast paths (like CPython's specialised BINARY_OP_*_FLOAT/INT), in place on
+                // the two stack slots.
                 let base = bop.base();
-                match (stack.last_mut(), &b) {
+                let [.., a, b] = &mut stack[..] else {
+                    return Err(underflow());
+                };
+                let done = match (Some(a), &*b) {
                     (Some(Value::Float(x)), Value::Float(y)) if ops::float_fast(base, *y) => {
                         *x = ops::float_op(base, *x, *y);
-                        return Ok(());
+                        true
                     }
                     (Some(top @ Value::Int(_)), Value::Float(y)) if ops::float_fast(base, *y) => {
                         if let Value::Int(x) = *top {
                             *top = Value::Float(ops::float_op(base, x as f64, *y));
                         }
-                        return Ok(());
+                        true
                     }
                     (Some(Value::Float(x)), Value::Int(y)) if ops::float_fast(base, *y as f64) => {
                         *x = ops::float_op(base, *x, *y as f64);
-                        return Ok(());
+                        true
                     }
                     (Some(Value::Int(x)), Value::Int(y)) if ops::int_fast(base) => {
-                        if let Some(r) = ops::int_fast_op(base, *x, *y) {
-                            *x = r;
-                            return Ok(());
+                        match ops::int_fast_op(base, *x, *y) {
+                            Some(r) => {
+                                *x = r;
+                                true
+                            }
+                            None => false,
                         }
                     }
-                    _ => {}
+                    _ => false,
+                };
+                if done {
+                    // `b` was a number: nothing to drop.
+                    std::mem::forget(stack.pop());
+                    return Ok(());
                 }
+                let b = stack.pop().ok_or_else(underflow)?;
                 let a = stack.pop().ok_or_else(underflow)?;
                 if matches!(a, Value::Instance(_)) || matches!(b, Value::Instance(_)) {
                     self.instructions += *executed;
@@ -953,21 +986,24 @@ impl<'a, H: Host> Vm<'a, H> {
                 stack.push(it);
             }
             Op::ForIter(target) => {
-                let next = match stack.last_mut() {
-                    Some(Value::RangeIter { next, stop, step }) => {
-                        let more = if *step > 0 {
-                            *next < *stop
-                        } else {
-                            *next > *stop
-                        };
-                        if more {
-                            let v = *next;
-                            *next = next.saturating_add(*step);
-                            Some(Value::Int(v))
-                        } else {
-                            None
-                        }
+                // A range iterator's next int goes straight into its stack slot.
+                if let Some(Value::RangeIter { next, stop, step }) = stack.last_mut() {
+                    let more = if *step > 0 {
+                        *next < *stop
+                    } else {
+                        *next > *stop
+                    };
+                    if more {
+                        let v = *next;
+                        *next = next.saturating_add(*step);
+                        stack.push(Value::Int(v));
+                    } else {
+                        stack.pop();
+                        *pc = target as usize;
                     }
+                    return Ok(());
+                }
+                let next = match stack.last_mut() {
                     Some(it) => self.iter_next(it)?,
                     None => return Err(underflow()),
                 };
