@@ -108,6 +108,8 @@ fn op_effect(op: Op) -> i32 {
         Op::DeleteAttr(_) => -1,
         Op::StoreSubscr => -3,
         Op::UnpackSequence(k) => n(k) - 1,
+        Op::UnpackEx(k) => n(k & 0xff) + n(k >> 8),
+        Op::DictUpdate(_) => -1,
         Op::ForIter(_) => 1,
         Op::LoadConst(_)
         | Op::LoadName(_)

@@ -32,6 +32,85 @@ impl CodeGen<'_, '_> {
         self.cfg.use_block(exit);
     }
 
+    /// `compiler_dict`: runs of `key: value` pairs become maps (`compiler_subdict`), merged
+    /// with each `**mapping` by `DICT_UPDATE`.
+    fn dict_display(&mut self, items: &[ast::DictItem]) -> Result<(), CompileError> {
+        let (mut have_dict, mut elements) = (false, 0usize);
+        for (i, item) in items.iter().enumerate() {
+            if item.key.is_none() {
+                if elements > 0 {
+                    self.subdict(&items[i - elements..i])?;
+                    if have_dict {
+                        self.emit(Op::DictUpdate(1));
+                    }
+                    have_dict = true;
+                    elements = 0;
+                }
+                if !have_dict {
+                    self.emit(Op::BuildMap(0));
+                    have_dict = true;
+                }
+                self.expr(&item.value)?;
+                self.emit(Op::DictUpdate(1));
+            } else if elements * 2 > STACK_USE_GUIDELINE {
+                self.subdict(&items[i - elements..=i])?;
+                if have_dict {
+                    self.emit(Op::DictUpdate(1));
+                }
+                have_dict = true;
+                elements = 0;
+            } else {
+                elements += 1;
+            }
+        }
+        if elements > 0 {
+            self.subdict(&items[items.len() - elements..])?;
+            if have_dict {
+                self.emit(Op::DictUpdate(1));
+            }
+            have_dict = true;
+        }
+        if !have_dict {
+            self.emit(Op::BuildMap(0));
+        }
+        Ok(())
+    }
+
+    /// `compiler_subdict`: one map of `key: value` pairs (constant keys: `BUILD_CONST_KEY_MAP`;
+    /// too many for the stack: built one `MAP_ADD` at a time).
+    fn subdict(&mut self, items: &[ast::DictItem]) -> Result<(), CompileError> {
+        let n = items.len();
+        let big = n * 2 > STACK_USE_GUIDELINE;
+        let keys: Vec<&Expr> = items.iter().filter_map(|i| i.key.as_ref()).collect();
+        if n > 1
+            && !big
+            && let Some(kt) = fold::constant_tuple(&keys)
+        {
+            for item in items {
+                self.expr(&item.value)?;
+            }
+            self.emit_const(kt);
+            self.emit(Op::BuildConstKeyMap(n as u32));
+            return Ok(());
+        }
+        if big {
+            self.emit(Op::BuildMap(0));
+        }
+        for item in items {
+            if let Some(k) = &item.key {
+                self.expr(k)?;
+            }
+            self.expr(&item.value)?;
+            if big {
+                self.emit(Op::MapAdd(1));
+            }
+        }
+        if !big {
+            self.emit(Op::BuildMap(n as u32));
+        }
+        Ok(())
+    }
+
     // ---- conditions ----
 
     /// `compiler_jump_if`: jump to `next` when `e` is `cond`, without building a bool.
@@ -221,41 +300,7 @@ impl CodeGen<'_, '_> {
             }
             Expr::Tuple(t) => self.sequence(&t.elts, false)?,
             Expr::List(l) => self.sequence(&l.elts, true)?,
-            Expr::Dict(d) => {
-                let mut keys = Vec::new();
-                for item in &d.items {
-                    match &item.key {
-                        Some(k) => keys.push(k),
-                        None => {
-                            return Err(self.ctx.unsupported(&item.value, "** in a dict display"));
-                        }
-                    }
-                }
-                let n = keys.len() as u32;
-                let const_keys = if n > 1 {
-                    fold::constant_tuple(&keys)
-                } else {
-                    None
-                };
-                match const_keys {
-                    Some(kt) => {
-                        for item in &d.items {
-                            self.expr(&item.value)?;
-                        }
-                        self.emit_const(kt);
-                        self.emit(Op::BuildConstKeyMap(n));
-                    }
-                    None => {
-                        for item in &d.items {
-                            if let Some(k) = &item.key {
-                                self.expr(k)?;
-                            }
-                            self.expr(&item.value)?;
-                        }
-                        self.emit(Op::BuildMap(n));
-                    }
-                }
-            }
+            Expr::Dict(d) => self.dict_display(&d.items)?,
             Expr::Slice(s) => {
                 for part in [&s.lower, &s.upper] {
                     match part {

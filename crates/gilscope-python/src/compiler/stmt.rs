@@ -140,14 +140,36 @@ impl CodeGen<'_, '_> {
                 self.store_name(n.id.as_str());
             }
             Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. }) => {
-                if elts.iter().any(|e| matches!(e, Expr::Starred(_))) {
-                    return Err(self.ctx.unsupported(t, "starred assignment"));
-                }
+                // `unpack_helper`: UNPACK_EX at the first starred target, else UNPACK_SEQUENCE.
+                let stars: Vec<usize> = elts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| matches!(e, Expr::Starred(_)))
+                    .map(|(i, _)| i)
+                    .collect();
                 let saved = self.line;
                 self.set_loc(t);
-                self.emit(Op::UnpackSequence(elts.len() as u32));
+                match stars[..] {
+                    [] => self.emit(Op::UnpackSequence(elts.len() as u32)),
+                    [i] => {
+                        if i >= 1 << 8 {
+                            return Err(self
+                                .ctx
+                                .error(t, "too many expressions in star-unpacking assignment"));
+                        }
+                        self.emit(Op::UnpackEx((i + ((elts.len() - i - 1) << 8)) as u32));
+                    }
+                    _ => {
+                        return Err(self
+                            .ctx
+                            .error(t, "multiple starred expressions in assignment"));
+                    }
+                }
                 for e in elts {
-                    self.store_target(e)?;
+                    match e {
+                        Expr::Starred(s) => self.store_target(&s.value)?,
+                        e => self.store_target(e)?,
+                    }
                 }
                 self.line = saved;
             }

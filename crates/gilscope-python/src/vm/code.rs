@@ -244,6 +244,11 @@ pub enum Op {
     Send(u32),
     /// `JUMP_BACKWARD_NO_INTERRUPT`: back to the `SEND`, without an eval-breaker checkpoint.
     JumpBackwardNoInterrupt(u32),
+    /// `UNPACK_EX counts`: unpacks TOS into `counts & 0xff` values, a list of the rest, and
+    /// `counts >> 8` values (`a, *b, c = …`).
+    UnpackEx(u32),
+    /// `DICT_UPDATE n`: updates the dict `n` down with the mapping at TOS (`{**m}`).
+    DictUpdate(u32),
     /// `PUSH_EXC_INFO`: the exception being handled goes under the one caught.
     PushExcInfo,
     /// `POP_EXCEPT`: restores the exception that was being handled before.
@@ -380,6 +385,8 @@ impl Op {
             Op::ResumeAfterAwait => ("RESUME", Some(3), K::Plain),
             Op::GetAwaitable(n) => ("GET_AWAITABLE", Some(n), K::Plain),
             Op::GetYieldFromIter => ("GET_YIELD_FROM_ITER", None, K::None),
+            Op::UnpackEx(n) => ("UNPACK_EX", Some(n), K::Plain),
+            Op::DictUpdate(n) => ("DICT_UPDATE", Some(n), K::Plain),
             Op::Send(t) => ("SEND", Some(t), K::Jump),
             Op::JumpBackwardNoInterrupt(t) => ("JUMP_BACKWARD_NO_INTERRUPT", Some(t), K::Jump),
             Op::PushExcInfo => ("PUSH_EXC_INFO", None, K::None),
@@ -454,12 +461,13 @@ impl Op {
     }
 
     /// The instruction's argument in CPython's encoding (jumps relative, in code units), given
-    /// the code-unit offset of every instruction.
-    pub fn oparg(self, index: usize, units: &[u32]) -> Option<u32> {
+    /// where every instruction starts (its `EXTENDED_ARG` prefixes included) and how many
+    /// prefixes this one has.
+    pub fn oparg(self, index: usize, units: &[u32], prefixes: u32) -> Option<u32> {
         let (_, arg, _) = self.describe();
         match self.target() {
             Some(t) => {
-                let next = units[index] + 1 + self.cache_entries();
+                let next = units[index] + prefixes + 1 + self.cache_entries();
                 let to = units.get(t as usize).copied().unwrap_or(next);
                 Some(if self.is_backward() {
                     next.saturating_sub(to)
@@ -580,16 +588,36 @@ impl Code {
             .unwrap_or(self.firstlineno)
     }
 
-    /// Code-unit offset of each instruction (inline caches included), plus the end.
-    pub fn unit_offsets(&self) -> Vec<u32> {
-        let mut units = Vec::with_capacity(self.ops.len() + 1);
-        let mut at = 0u32;
-        for op in &self.ops {
+    /// Where each instruction starts, in code units (its `EXTENDED_ARG` prefixes first, its
+    /// inline caches after), plus the end; and each one's number of prefixes. A jump's argument
+    /// depends on the offsets and the offsets on the arguments' sizes, so this iterates to the
+    /// fixed point, as `assemble_jump_offsets` does.
+    pub fn unit_offsets(&self) -> (Vec<u32>, Vec<u32>) {
+        let mut prefixes = vec![0u32; self.ops.len()];
+        loop {
+            let mut units = Vec::with_capacity(self.ops.len() + 1);
+            let mut at = 0u32;
+            for (op, p) in self.ops.iter().zip(&prefixes) {
+                units.push(at);
+                at += p + 1 + op.cache_entries();
+            }
             units.push(at);
-            at += 1 + op.cache_entries();
+            let next: Vec<u32> = self
+                .ops
+                .iter()
+                .enumerate()
+                .map(|(i, op)| match op.oparg(i, &units, prefixes[i]) {
+                    Some(a) if a > 0xff_ffff => 3,
+                    Some(a) if a > 0xffff => 2,
+                    Some(a) if a > 0xff => 1,
+                    _ => 0,
+                })
+                .collect();
+            if next == prefixes {
+                return (units, prefixes);
+            }
+            prefixes = next;
         }
-        units.push(at);
-        units
     }
 
     /// `<code object NAME at 0x…, file "FILE", line N>` with a stable stand-in address.
@@ -605,7 +633,7 @@ impl Code {
 
     /// The listing `dis.dis` prints for this code object alone.
     pub fn disassemble(&self) -> String {
-        let units = self.unit_offsets();
+        let (units, prefixes) = self.unit_offsets();
         let mut targets: Vec<u32> = self.ops.iter().filter_map(|op| op.target()).collect();
         targets.extend(self.exception_table.iter().map(|e| e.target));
         let max_line = self.lines.iter().flatten().max().copied().unwrap_or(0);
@@ -631,32 +659,45 @@ impl Code {
             if starts && i > 0 {
                 out.push('\n');
             }
-            let mut fields: Vec<String> = Vec::with_capacity(6);
-            fields.push(match (starts, line) {
-                (true, Some(l)) => format!("{l:>line_width$}"),
-                _ => " ".repeat(line_width),
-            });
-            fields.push("   ".to_owned());
-            fields.push(
-                if targets.contains(&(i as u32)) {
-                    ">>"
-                } else {
-                    "  "
-                }
-                .to_owned(),
-            );
-            fields.push(format!("{:>offset_width$}", units[i] * 2));
+            let arg = op.oparg(i, &units, prefixes[i]);
+            // The EXTENDED_ARG prefixes come first, with the line and the jump mark.
+            let mut rows: Vec<(String, Option<u32>, Option<String>)> = (0..prefixes[i])
+                .rev()
+                .map(|k| {
+                    let high = arg.unwrap_or(0) >> (8 * (k + 1));
+                    ("EXTENDED_ARG".to_owned(), Some(high), None)
+                })
+                .collect();
             let (name, _, kind) = op.describe();
-            fields.push(format!("{name:<20}"));
-            if let Some(arg) = op.oparg(i, &units) {
-                fields.push(format!("{arg:>5}"));
-                let repr = self.argrepr(*op, arg, &kind, i, &units);
-                if !repr.is_empty() {
-                    fields.push(format!("({repr})"));
+            let repr = arg.map(|a| self.argrepr(*op, a, &kind, i, &units));
+            rows.push((name.to_owned(), arg, repr));
+            for (r, (name, arg, repr)) in rows.into_iter().enumerate() {
+                let first = r == 0;
+                let mut fields: Vec<String> = Vec::with_capacity(6);
+                fields.push(match (starts && first, line) {
+                    (true, Some(l)) => format!("{l:>line_width$}"),
+                    _ => " ".repeat(line_width),
+                });
+                fields.push("   ".to_owned());
+                fields.push(
+                    if first && targets.contains(&(i as u32)) {
+                        ">>"
+                    } else {
+                        "  "
+                    }
+                    .to_owned(),
+                );
+                fields.push(format!("{:>offset_width$}", (units[i] + r as u32) * 2));
+                fields.push(format!("{name:<20}"));
+                if let Some(arg) = arg {
+                    fields.push(format!("{arg:>5}"));
+                    if let Some(repr) = repr.filter(|s| !s.is_empty()) {
+                        fields.push(format!("({repr})"));
+                    }
                 }
+                out.push_str(fields.join(" ").trim_end());
+                out.push('\n');
             }
-            out.push_str(fields.join(" ").trim_end());
-            out.push('\n');
         }
         if !self.exception_table.is_empty() {
             out.push_str("ExceptionTable:\n");

@@ -910,18 +910,61 @@ impl<'a, H: Host> Vm<'a, H> {
                 };
                 let stop = stack.pop().ok_or_else(underflow)?;
                 let start = stack.pop().ok_or_else(underflow)?;
-                if let Some(s) = step
-                    && !matches!(s, Value::None | Value::Int(1))
-                {
-                    return Err(VmError::py(
-                        "NotImplementedError",
-                        "slices with a step are not supported by gilscope's interpreter",
-                    ));
+                let step = match step {
+                    Some(s) => ops::slice_bound(&s)?,
+                    None => None,
+                };
+                if step == Some(0) {
+                    return Err(VmError::py("ValueError", "slice step cannot be zero"));
                 }
                 stack.push(Value::Slice(Arc::new(value::SliceObj {
                     start: ops::slice_bound(&start)?,
                     stop: ops::slice_bound(&stop)?,
+                    step,
                 })));
+            }
+            Op::UnpackEx(counts) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                let mut items = self.iterate(&v)?;
+                let (before, after) = ((counts & 0xff) as usize, (counts >> 8) as usize);
+                if items.len() < before + after {
+                    return Err(VmError::py(
+                        "ValueError",
+                        format!(
+                            "not enough values to unpack (expected at least {}, got {})",
+                            before + after,
+                            items.len()
+                        ),
+                    ));
+                }
+                // The first target ends on top: the last `after` items, the starred list,
+                // then the first `before`, each pushed in reverse.
+                let tail = items.split_off(items.len() - after);
+                let middle = items.split_off(before);
+                stack.extend(tail.into_iter().rev());
+                stack.push(Value::list(middle));
+                stack.extend(items.into_iter().rev());
+            }
+            Op::DictUpdate(n) => {
+                let update = stack.pop().ok_or_else(underflow)?;
+                let at = stack.len().checked_sub(n as usize).ok_or_else(underflow)?;
+                let Some(Value::Dict(target)) = stack.get(at) else {
+                    return Err(VmError::py("SystemError", "DICT_UPDATE without a dict"));
+                };
+                let Value::Dict(src) = &update else {
+                    return Err(VmError::type_error(format!(
+                        "'{}' object is not a mapping",
+                        update.type_name()
+                    )));
+                };
+                let pairs = src.lock().clone();
+                let mut t = target.lock();
+                for (k, v) in pairs {
+                    match t.iter_mut().find(|(x, _)| x.py_eq(&k)) {
+                        Some(slot) => slot.1 = v,
+                        None => t.push((k, v)),
+                    }
+                }
             }
             Op::UnpackSequence(n) => {
                 let v = stack.pop().ok_or_else(underflow)?;
@@ -1728,11 +1771,18 @@ impl<'a, H: Host> Vm<'a, H> {
         match container {
             Value::Array(arr) => numpy::store(self, arr, key, &value),
             Value::List(l) => {
+                if let Value::Slice(s) = key {
+                    let new = self.iterate(&value)?;
+                    return ops::store_slice(l, s, new);
+                }
                 let mut items = l.lock();
                 let len = items.len();
-                let i = key
-                    .as_i64()
-                    .ok_or_else(|| VmError::type_error("list indices must be integers"))?;
+                let i = key.as_i64().ok_or_else(|| {
+                    VmError::type_error(format!(
+                        "list indices must be integers or slices, not {}",
+                        key.type_name()
+                    ))
+                })?;
                 let k = ops::seq_index(i, len).ok_or_else(|| {
                     VmError::py("IndexError", "list assignment index out of range")
                 })?;

@@ -137,7 +137,26 @@ pub fn subscript(a: &ArrayObj, key: &Value) -> Result<Value, VmError> {
     let all = SliceObj {
         start: None,
         stop: None,
+        step: None,
     };
+    let contiguous = |s: &SliceObj| {
+        if s.is_contiguous() {
+            Ok(())
+        } else {
+            Err(unsupported_index(key))
+        }
+    };
+    match key {
+        Value::Slice(rs) => contiguous(rs)?,
+        Value::Tuple(t) => {
+            for s in t.iter() {
+                if let Value::Slice(s) = s {
+                    contiguous(s)?;
+                }
+            }
+        }
+        _ => {}
+    }
     match key {
         Value::IntPair(i, j) => Ok(Value::Float(a.get(*i, *j)?)),
         Value::Int(i) => Ok(Value::Array(Obj::new(a.row(*i)?))),

@@ -453,8 +453,16 @@ pub fn delete_subscr(container: &Value, key: &Value) -> Result<(), VmError> {
         Value::List(l) => {
             let mut items = l.lock();
             if let Value::Slice(s) = key {
-                let (a, b) = s.resolve(items.len());
-                items.drain(a..b.max(a));
+                if s.is_contiguous() {
+                    let (a, b) = s.resolve(items.len());
+                    items.drain(a..b.max(a));
+                } else {
+                    let mut at = s.positions(items.len());
+                    at.sort_unstable();
+                    for k in at.into_iter().rev() {
+                        items.remove(k);
+                    }
+                }
                 return Ok(());
             }
             let i = key.as_i64().ok_or_else(|| {
@@ -485,6 +493,48 @@ pub fn delete_subscr(container: &Value, key: &Value) -> Result<(), VmError> {
     }
 }
 
+/// The items a slice selects, in its order.
+fn sliced<T: Clone>(items: &[T], s: &super::value::SliceObj) -> Vec<T> {
+    if s.is_contiguous() {
+        let (a, b) = s.resolve(items.len());
+        return items[a..b].to_vec();
+    }
+    s.positions(items.len())
+        .into_iter()
+        .map(|k| items[k].clone())
+        .collect()
+}
+
+/// `list[slice] = items`: a run of one step is replaced by any number of items; an extended
+/// slice takes exactly as many as it selects.
+pub fn store_slice(
+    l: &super::object::Obj<super::value::ListObj>,
+    s: &super::value::SliceObj,
+    new: Vec<Value>,
+) -> Result<(), VmError> {
+    let mut items = l.lock();
+    if s.is_contiguous() {
+        let (a, b) = s.resolve(items.len());
+        items.splice(a..b, new);
+        return Ok(());
+    }
+    let at = s.positions(items.len());
+    if at.len() != new.len() {
+        return Err(VmError::py(
+            "ValueError",
+            format!(
+                "attempt to assign sequence of size {} to extended slice of size {}",
+                new.len(),
+                at.len()
+            ),
+        ));
+    }
+    for (k, v) in at.into_iter().zip(new) {
+        items[k] = v;
+    }
+    Ok(())
+}
+
 /// `container[key]`.
 pub fn subscript(container: &Value, key: &Value) -> Result<Value, VmError> {
     let index = |len: usize, what: &str| -> Result<usize, VmError> {
@@ -502,24 +552,23 @@ pub fn subscript(container: &Value, key: &Value) -> Result<Value, VmError> {
         Value::List(l) => {
             let items = l.lock();
             if let Value::Slice(s) = key {
-                let (a, b) = s.resolve(items.len());
-                return Ok(Value::list(items[a..b].to_vec()));
+                return Ok(Value::list(sliced(&items, s)));
             }
             Ok(items[index(items.len(), "list")?].clone())
         }
         Value::Tuple(_) | Value::IntPair(..) => {
             let items = iterate(container)?;
             if let Value::Slice(s) = key {
-                let (a, b) = s.resolve(items.len());
-                return Ok(Value::Tuple(items[a..b].to_vec().into()));
+                return Ok(Value::Tuple(sliced(&items, s).into()));
             }
             Ok(items[index(items.len(), "tuple")?].clone())
         }
         Value::Str(s) => {
             let chars: Vec<char> = s.chars().collect();
             if let Value::Slice(sl) = key {
-                let (a, b) = sl.resolve(chars.len());
-                return Ok(Value::str(&chars[a..b].iter().collect::<String>()));
+                return Ok(Value::str(
+                    &sliced(&chars, sl).into_iter().collect::<String>(),
+                ));
             }
             Ok(Value::str(
                 &chars[index(chars.len(), "string")?].to_string(),

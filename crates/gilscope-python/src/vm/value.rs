@@ -643,17 +643,45 @@ impl StdModule {
     }
 }
 
-/// A Python slice `start:stop` (step 1).
+/// A Python slice `start:stop:step`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SliceObj {
     /// Start, or `None` for the beginning.
     pub start: Option<i64>,
     /// Stop, or `None` for the end.
     pub stop: Option<i64>,
+    /// Step (never 0), or `None` for 1.
+    pub step: Option<i64>,
 }
 
 impl SliceObj {
-    /// The half-open index range this slice selects in a sequence of `len` items.
+    /// Whether it steps by one (`a[i:j]`, `a[i:j:1]`), the only slices arrays take.
+    pub fn is_contiguous(&self) -> bool {
+        matches!(self.step, None | Some(1))
+    }
+
+    /// `PySlice_AdjustIndices`: the indices a slice with any step selects in a sequence of
+    /// `len` items, in order (`a[::-1]` counts down from the end).
+    pub fn positions(&self, len: usize) -> Vec<usize> {
+        let n = len as i64;
+        let step = self.step.unwrap_or(1);
+        let (lo, hi) = if step < 0 { (-1, n - 1) } else { (0, n) };
+        let fix = |v: i64| {
+            if v < 0 { (v + n).max(lo) } else { v.min(hi) }
+        };
+        let start = self.start.map_or(if step < 0 { hi } else { lo }, fix);
+        let stop = self.stop.map_or(if step < 0 { lo } else { hi }, fix);
+        let mut out = Vec::new();
+        let mut i = start;
+        while (step > 0 && i < stop) || (step < 0 && i > stop) {
+            out.push(i as usize);
+            i += step;
+        }
+        out
+    }
+
+    /// The half-open index range this slice selects in a sequence of `len` items (a step of
+    /// one).
     pub fn resolve(&self, len: usize) -> (usize, usize) {
         let n = len as i64;
         let fix = |v: i64| if v < 0 { (v + n).max(0) } else { v.min(n) };
