@@ -63,3 +63,31 @@ print(len(bag))
 alias = [1]
 same = alias
 print(alias is same, id(alias) == id(same), {print: 1}[print])
+
+
+# sorted, min and max by __lt__, key= and default=
+class P:
+    def __init__(self, v, tag=""):
+        self.v = v
+        self.tag = tag
+    def __lt__(self, other):
+        return self.v < other.v
+    def __repr__(self):
+        return f"P({self.v}{self.tag})"
+ps = [P(3), P(1, "a"), P(2), P(1, "b")]
+print(sorted(ps), sorted(ps, reverse=True))
+print(min(ps), max(ps), min(P(5), P(4)), max(ps, key=lambda p: -p.v))
+print(min([], default="none"), max([3, 1, 2]), min("hello"), max([1, 5, 2], key=lambda x: -x))
+print(sorted([(2, P(1)), (1, P(9)), (2, P(0))]))
+ps.sort(key=lambda p: p.tag)
+print(ps)
+words = ["pear", "fig", "apple", "kiwi"]
+print(sorted(words, key=len), min(words, key=len), max(words, key=len))
+try:
+    min([])
+except ValueError as e:
+    print(e)
+try:
+    sorted([P(1), 3])
+except TypeError as e:
+    print(e)

@@ -21,6 +21,8 @@ impl Builtin {
             Builtin::Enumerate
                 | Builtin::Zip
                 | Builtin::Sorted
+                | Builtin::Min
+                | Builtin::Max
                 | Builtin::Sum
                 | Builtin::List
                 | Builtin::Tuple
@@ -75,25 +77,103 @@ fn take_kw(kwargs: &mut Kwargs, name: &str) -> Option<Value> {
 }
 
 /// `a < b` as a sort order (Python's sorts use only `<`).
-fn order(a: &Value, b: &Value, err: &mut Option<VmError>) -> Ordering {
-    match ops::compare(CmpOp::Lt, a, b) {
-        Ok(true) => Ordering::Less,
-        Ok(false) => match ops::compare(CmpOp::Lt, b, a) {
-            Ok(true) => Ordering::Greater,
-            Ok(false) => Ordering::Equal,
-            Err(e) => {
-                err.get_or_insert(e);
-                Ordering::Equal
+impl<H: Host> Vm<'_, H> {
+    /// `a < b` as `sorted`, `min` and `max` ask it: an instance's `__lt__` (or the reflected
+    /// `__gt__`), tuples holding instances item by item, anything else by value.
+    pub(super) fn less_than(&mut self, a: &Value, b: &Value) -> Result<bool, VmError> {
+        match (a, b) {
+            (Value::Instance(_), _) | (_, Value::Instance(_)) => self.rich_compare(CmpOp::Lt, a, b),
+            (Value::Tuple(x), Value::Tuple(y))
+                if x.iter()
+                    .chain(y.iter())
+                    .any(|v| matches!(v, Value::Instance(_) | Value::Tuple(_))) =>
+            {
+                for (p, q) in x.iter().zip(y.iter()) {
+                    if !p.py_eq(q) {
+                        return self.less_than(p, q);
+                    }
+                }
+                Ok(x.len() < y.len())
             }
-        },
-        Err(e) => {
-            err.get_or_insert(e);
-            Ordering::Equal
+            _ => ops::compare(CmpOp::Lt, a, b),
         }
     }
-}
 
-impl<H: Host> Vm<'_, H> {
+    fn order(&mut self, a: &Value, b: &Value, err: &mut Option<VmError>) -> Ordering {
+        if err.is_some() {
+            return Ordering::Equal;
+        }
+        let r = match self.less_than(a, b) {
+            Ok(true) => Ok(Ordering::Less),
+            Ok(false) => self.less_than(b, a).map(|gt| {
+                if gt {
+                    Ordering::Greater
+                } else {
+                    Ordering::Equal
+                }
+            }),
+            Err(e) => Err(e),
+        };
+        r.unwrap_or_else(|e| {
+            err.get_or_insert(e);
+            Ordering::Equal
+        })
+    }
+
+    /// `min`/`max` (`iterable` or several arguments, `key=`, `default=`): the first of the
+    /// smallest (largest) items, as CPython keeps it.
+    fn min_max(
+        &mut self,
+        b: Builtin,
+        args: Vec<Value>,
+        mut kwargs: Kwargs,
+    ) -> Result<Value, VmError> {
+        let name = b.name();
+        let key = take_kw(&mut kwargs, "key").filter(|k| !matches!(k, Value::None));
+        let default = take_kw(&mut kwargs, "default");
+        no_keywords(name, &kwargs)?;
+        let items = match args.len() {
+            0 => {
+                return Err(VmError::type_error(format!(
+                    "{name} expected at least 1 argument, got 0"
+                )));
+            }
+            1 => self.iterate(&args[0])?,
+            _ if default.is_some() => {
+                return Err(VmError::type_error(format!(
+                    "Cannot specify a default for {name}() with multiple positional arguments"
+                )));
+            }
+            _ => args,
+        };
+        let mut best: Option<(Value, Value)> = None;
+        for v in items {
+            let k = match &key {
+                Some(f) => self.call_value(f, vec![v.clone()])?,
+                None => v.clone(),
+            };
+            best = Some(match best {
+                None => (v, k),
+                Some((bv, bk)) => {
+                    let better = if b == Builtin::Min {
+                        self.less_than(&k, &bk)?
+                    } else {
+                        self.less_than(&bk, &k)?
+                    };
+                    if better { (v, k) } else { (bv, bk) }
+                }
+            });
+        }
+        match (best, default) {
+            (Some((v, _)), _) => Ok(v),
+            (None, Some(d)) => Ok(d),
+            (None, None) => Err(VmError::py(
+                "ValueError",
+                format!("{name}() arg is an empty sequence"),
+            )),
+        }
+    }
+
     pub(super) fn call_collection(
         &mut self,
         b: Builtin,
@@ -153,6 +233,7 @@ impl<H: Host> Vm<'_, H> {
                     .collect();
                 Ok(iterator(items))
             }
+            Builtin::Min | Builtin::Max => self.min_max(b, args, kwargs),
             Builtin::Sorted => {
                 let key = take_kw(&mut kwargs, "key").filter(|k| !matches!(k, Value::None));
                 let reverse = take_kw(&mut kwargs, "reverse")
@@ -173,9 +254,9 @@ impl<H: Host> Vm<'_, H> {
                 let mut err = None;
                 idx.sort_by(|&i, &j| {
                     if reverse {
-                        order(&keys[j], &keys[i], &mut err)
+                        self.order(&keys[j], &keys[i], &mut err)
                     } else {
-                        order(&keys[i], &keys[j], &mut err)
+                        self.order(&keys[i], &keys[j], &mut err)
                     }
                 });
                 if let Some(e) = err {

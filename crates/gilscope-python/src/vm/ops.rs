@@ -766,38 +766,6 @@ pub fn call_builtin(b: Builtin, args: Vec<Value>) -> Result<Value, VmError> {
                 )),
             }
         }
-        Builtin::Min | Builtin::Max => {
-            let items = match args.len() {
-                0 => {
-                    return Err(VmError::type_error(format!(
-                        "{}() expected 1 argument, got 0",
-                        b.name()
-                    )));
-                }
-                1 => iterate(&args[0])?,
-                _ => args,
-            };
-            let mut best: Option<Value> = None;
-            for v in items {
-                best = Some(match best {
-                    None => v,
-                    Some(cur) => {
-                        let better = if b == Builtin::Min {
-                            compare(CmpOp::Lt, &v, &cur)?
-                        } else {
-                            compare(CmpOp::Gt, &v, &cur)?
-                        };
-                        if better { v } else { cur }
-                    }
-                });
-            }
-            best.ok_or_else(|| {
-                VmError::py(
-                    "ValueError",
-                    format!("{}() arg is an empty sequence", b.name()),
-                )
-            })
-        }
         Builtin::Int => {
             arity("int", &args, 1, 1)?;
             match &args[0] {
