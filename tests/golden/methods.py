@@ -91,3 +91,11 @@ try:
     sorted([P(1), 3])
 except TypeError as e:
     print(e)
+
+
+# type() of built-in values, and the names of types
+print(type(3).__name__, type("s").__name__, type([]).__name__, type(3.5).__name__, type(None).__name__)
+class A: pass
+print(type(A()).__name__, type(A()) is A, type(3) is int, type(3) == int, isinstance(3, int))
+print(int.__name__, str, int, type(3))
+print([t.__name__ for t in (dict, set, tuple, bool, float)])

@@ -15,4 +15,11 @@ try:
     math.sqrt(-1)
 except ValueError as e:
     print("error:", e)
+import time
+
+c0, n0 = time.thread_time(), time.process_time_ns()
+busy = sum(range(300_000))
+print("thread_time grew:", time.thread_time() > c0, "process_time_ns grew:", time.process_time_ns() > n0)
+print("the program's CPU covers this thread's:", time.process_time() >= time.thread_time())
+print(type(time.thread_time_ns()).__name__, type(time.process_time()).__name__)
 sys.exit(3)

@@ -28,6 +28,25 @@ fn clock_ns(clock: libc::clockid_t) -> u64 {
     (ts.tv_sec as u64) * 1_000_000_000 + ts.tv_nsec as u64
 }
 
+/// A thread's CPU-time clock, which any thread of the process may read while that thread lives.
+#[derive(Clone, Copy, Debug)]
+pub struct ThreadClock(libc::clockid_t);
+
+impl ThreadClock {
+    /// The calling thread's clock.
+    pub fn current() -> Option<Self> {
+        let mut id: libc::clockid_t = 0;
+        // SAFETY: pthread_self is the live calling thread; `id` is a valid place to write.
+        let rc = unsafe { libc::pthread_getcpuclockid(libc::pthread_self(), &mut id) };
+        (rc == 0).then_some(Self(id))
+    }
+
+    /// CPU time that thread has consumed, in nanoseconds.
+    pub fn cpu_ns(self) -> u64 {
+        clock_ns(self.0)
+    }
+}
+
 /// The core the calling thread runs on right now, where the OS can tell.
 pub fn current_cpu() -> Option<u32> {
     // SAFETY: sched_getcpu takes no arguments and only returns a value or -1.

@@ -643,8 +643,27 @@ fn type_of(v: &Value) -> Value {
         Value::Tuple(_) | Value::IntPair(..) => Value::Builtin(Builtin::Tuple),
         Value::Dict(_) => Value::Builtin(Builtin::Dict),
         Value::Thread(_) => Value::Builtin(Builtin::ThreadingThread),
-        _ => Value::Builtin(Builtin::Object),
+        Value::Set(s) => Value::Builtin(Builtin::SetNew(s.frozen)),
+        Value::Range { .. } => Value::Builtin(Builtin::Range),
+        Value::Class(_) => Value::Builtin(Builtin::Type),
+        other => Value::Class(type_class(other.type_name())),
     }
+}
+
+/// The class standing for a built-in type that has no constructor here (`NoneType`,
+/// `function`, `generator`…): one per name, so `type(a) is type(b)` holds.
+fn type_class(name: &'static str) -> Arc<ClassObj> {
+    static CLASSES: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<&'static str, Arc<ClassObj>>>,
+    > = std::sync::OnceLock::new();
+    let mut map = CLASSES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    Arc::clone(
+        map.entry(name)
+            .or_insert_with(|| Arc::new(ClassObj::builtin(name, Vec::new(), Native::Plain))),
+    )
 }
 
 /// The type name CPython's messages give an operand.

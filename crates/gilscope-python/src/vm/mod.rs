@@ -211,6 +211,14 @@ pub trait Host {
     fn next_executor_number(&mut self) -> u64 {
         0
     }
+    /// CPU time of the calling interpreter thread (`time.thread_time`), where the host counts it.
+    fn thread_cpu_secs(&mut self) -> Option<f64> {
+        None
+    }
+    /// CPU time of the program's threads (`time.process_time`), where the host counts it.
+    fn process_cpu_secs(&mut self) -> Option<f64> {
+        None
+    }
     /// The next `N` of an asyncio `Task-N` name, counted from 1 in each run.
     fn next_task_number(&mut self) -> u64 {
         1
@@ -1901,6 +1909,31 @@ impl<'a, H: Host> Vm<'a, H> {
             )));
         }
         match b {
+            Builtin::TimeCpu { process, ns } => {
+                if !args.is_empty() {
+                    return Err(VmError::type_error(format!(
+                        "{}() takes no arguments ({} given)",
+                        b.name(),
+                        args.len()
+                    )));
+                }
+                let secs = if process {
+                    self.host.process_cpu_secs()
+                } else {
+                    self.host.thread_cpu_secs()
+                };
+                let secs = secs.ok_or_else(|| {
+                    VmError::py(
+                        "NotImplementedError",
+                        format!("time.{}() is not available in this mode", b.name()),
+                    )
+                })?;
+                return Ok(if ns {
+                    Value::Int((secs * 1e9).round() as i64)
+                } else {
+                    Value::Float(secs)
+                });
+            }
             Builtin::TimeSleep => {
                 let secs = match args.as_slice() {
                     [v] => v.as_f64().ok_or_else(|| {

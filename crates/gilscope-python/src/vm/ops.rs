@@ -601,6 +601,7 @@ pub fn load_attr(v: &Value, attr: &str) -> Result<Value, VmError> {
         (Value::Array(a), "size") => Some(Value::Int(a.size() as i64)),
         (Value::Module(m), attr) => m.attr(attr),
         (Value::Class(c), "__name__" | "__qualname__") => Some(Value::Str(Arc::clone(&c.name))),
+        (Value::Builtin(b), "__name__" | "__qualname__") => Some(Value::str(b.name())),
         (Value::Instance(i), "args") if i.exc.is_some() => Some(Value::Tuple(i.args().into())),
         (Value::Instance(i), "value")
             if super::exception::builtin_class("StopIteration")

@@ -162,6 +162,14 @@ pub enum Builtin {
     Method(super::methods::Method),
     /// A function of `sys`, `os`, `os.path` or `math`.
     Module(super::modules::ModFunc),
+    /// `time.process_time`/`thread_time` (and their `_ns` forms): CPU time of the program or of
+    /// the calling thread.
+    TimeCpu {
+        /// The whole program's (`process_time`), not the thread's.
+        process: bool,
+        /// In integer nanoseconds (`_ns`).
+        ns: bool,
+    },
     /// A function of `asyncio`, or a method of its `Task`.
     Asyncio(super::asyncio::AsyncFn),
     /// `generator.send(value)` (and a coroutine's).
@@ -263,6 +271,23 @@ pub enum Builtin {
 }
 
 impl Builtin {
+    /// Whether this builtin is a type (`int`, `str`, `list`…): it prints as `<class 'int'>`.
+    pub fn is_type(self) -> bool {
+        matches!(
+            self,
+            Builtin::Int
+                | Builtin::Float
+                | Builtin::Str
+                | Builtin::Bool
+                | Builtin::List
+                | Builtin::Tuple
+                | Builtin::Dict
+                | Builtin::SetNew(_)
+                | Builtin::Range
+                | Builtin::Object
+                | Builtin::Type
+        )
+    }
     /// The name Python shows for it.
     pub fn name(self) -> &'static str {
         match self {
@@ -338,6 +363,12 @@ impl Builtin {
             Builtin::Method(m) => m.name(),
             Builtin::Module(f) => f.name(),
             Builtin::Asyncio(f) => f.name(),
+            Builtin::TimeCpu { process, ns } => match (process, ns) {
+                (true, false) => "process_time",
+                (true, true) => "process_time_ns",
+                (false, false) => "thread_time",
+                (false, true) => "thread_time_ns",
+            },
             Builtin::GenSend => "send",
             Builtin::GenClose => "close",
             Builtin::QueueNew(kind, simple) => match (kind, simple) {
@@ -607,6 +638,22 @@ impl StdModule {
             (StdModule::Time, "monotonic_ns") => b(Builtin::TimeMonotonicNs),
             (StdModule::Time, "time") => b(Builtin::TimeTime),
             (StdModule::Time, "time_ns") => b(Builtin::TimeTimeNs),
+            (StdModule::Time, "process_time") => b(Builtin::TimeCpu {
+                process: true,
+                ns: false,
+            }),
+            (StdModule::Time, "process_time_ns") => b(Builtin::TimeCpu {
+                process: true,
+                ns: true,
+            }),
+            (StdModule::Time, "thread_time") => b(Builtin::TimeCpu {
+                process: false,
+                ns: false,
+            }),
+            (StdModule::Time, "thread_time_ns") => b(Builtin::TimeCpu {
+                process: false,
+                ns: true,
+            }),
             (StdModule::Threading, "Thread") => b(Builtin::ThreadingThread),
             (StdModule::Threading, "current_thread") => b(Builtin::ThreadingCurrentThread),
             (StdModule::Threading, "get_ident") => b(Builtin::ThreadingGetIdent),
@@ -1316,6 +1363,9 @@ impl Value {
             }
             Value::Function(f) => {
                 let _ = write!(out, "<function {}>", f.code.qualname);
+            }
+            Value::Builtin(b) if b.is_type() => {
+                let _ = write!(out, "<class '{}'>", b.name());
             }
             Value::Builtin(b) => {
                 let _ = write!(out, "<built-in function {}>", b.name());

@@ -70,6 +70,38 @@ impl Output {
     }
 }
 
+/// The CPU time of the program's threads: the clocks of those running, and what those that
+/// ended used. It leaves out gilscope's own threads (the window, the coordinator).
+#[derive(Default)]
+struct ProgramCpu {
+    inner: Mutex<(Vec<(usize, clock::ThreadClock)>, u64)>,
+}
+
+impl ProgramCpu {
+    fn lock(&self) -> MutexGuard<'_, (Vec<(usize, clock::ThreadClock)>, u64)> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The calling thread (worker `worker`) starts counting.
+    fn enter(&self, worker: usize) {
+        if let Some(c) = clock::ThreadClock::current() {
+            self.lock().0.push((worker, c));
+        }
+    }
+
+    /// The calling thread ends: its clock's last reading is kept.
+    fn leave(&self, worker: usize) {
+        let mut g = self.lock();
+        g.0.retain(|(w, _)| *w != worker);
+        g.1 += clock::thread_cpu_ns();
+    }
+
+    fn total_ns(&self) -> u64 {
+        let g = self.lock();
+        g.1 + g.0.iter().map(|(_, c)| c.cpu_ns()).sum::<u64>()
+    }
+}
+
 /// What every thread of the script shares.
 struct Shared {
     gil: Arc<Gil>,
@@ -83,6 +115,8 @@ struct Shared {
     /// `ThreadPoolExecutor._counter`: the `N` of `ThreadPoolExecutor-N`, from 0 in each run.
     executor_counter: AtomicU64,
     task_counter: AtomicU64,
+    /// The program's CPU time (`time.process_time`).
+    cpu: ProgramCpu,
     handles: Arc<Mutex<Vec<JoinHandle<()>>>>,
     /// Every thread started, by worker index (index 0 is the main thread).
     threads: Arc<Mutex<Vec<Obj<ThreadObj>>>>,
@@ -263,6 +297,14 @@ impl Host for ScriptHost {
         self.shared.task_counter.fetch_add(1, Ordering::Relaxed)
     }
 
+    fn thread_cpu_secs(&mut self) -> Option<f64> {
+        Some(clock::thread_cpu_ns() as f64 / 1e9)
+    }
+
+    fn process_cpu_secs(&mut self) -> Option<f64> {
+        Some(self.shared.cpu.total_ns() as f64 / 1e9)
+    }
+
     fn poll_cancel(&mut self) -> Result<(), VmError> {
         if self.shared.gil.is_cancelled() {
             Err(VmError::Cancelled)
@@ -307,6 +349,7 @@ impl Host for ScriptHost {
 /// exception that escapes it, then its result to the coordinator.
 fn run_thread(shared: Arc<Shared>, worker: usize, thread: Obj<ThreadObj>) {
     let cpu0 = clock::thread_cpu_ns();
+    shared.cpu.enter(worker);
     set_thread_discipline(shared.discipline);
     let mut host = ScriptHost::new(Arc::clone(&shared), worker);
     let mut instructions = 0;
@@ -341,6 +384,7 @@ fn run_thread(shared: Arc<Shared>, worker: usize, thread: Obj<ThreadObj>) {
             shared.gil.drop_gil(worker, &mut host.rec, None, false);
         }
     }
+    shared.cpu.leave(worker);
     thread.mark_finished();
     let result = host.finish(instructions, cpu0);
     let _ = shared.tx.send(WorkerMsg::Done(Box::new(result)));
@@ -350,6 +394,7 @@ fn run_thread(shared: Arc<Shared>, worker: usize, thread: Obj<ThreadObj>) {
 /// wait for the threads that are not daemons. Returns the exit status.
 fn run_main(shared: Arc<Shared>, main: Obj<ThreadObj>) -> i32 {
     let cpu0 = clock::thread_cpu_ns();
+    shared.cpu.enter(0);
     set_thread_discipline(shared.discipline);
     let mut host = ScriptHost::new(Arc::clone(&shared), 0);
     let mut instructions = 0;
@@ -461,6 +506,7 @@ pub(super) fn run(
         thread_counter: AtomicU64::new(0),
         executor_counter: AtomicU64::new(0),
         task_counter: AtomicU64::new(1),
+        cpu: ProgramCpu::default(),
         handles: Arc::clone(&handles),
         threads: Arc::clone(&threads),
         output: Arc::clone(&output),
