@@ -1928,11 +1928,11 @@ impl<'a, H: Host> Vm<'a, H> {
                         format!("time.{}() is not available in this mode", b.name()),
                     )
                 })?;
-                return Ok(if ns {
+                Ok(if ns {
                     Value::Int((secs * 1e9).round() as i64)
                 } else {
                     Value::Float(secs)
-                });
+                })
             }
             Builtin::TimeSleep => {
                 let secs = match args.as_slice() {
