@@ -99,3 +99,23 @@ class A: pass
 print(type(A()).__name__, type(A()) is A, type(3) is int, type(3) == int, isinstance(3, int))
 print(int.__name__, str, int, type(3))
 print([t.__name__ for t in (dict, set, tuple, bool, float)])
+
+
+# A word count: dicts find keys by hash (a big dict stays fast), and refuse unhashable keys.
+counts = {}
+for i in range(30_000):
+    word = "w" + str(i % 2_000)
+    counts[word] = counts.get(word, 0) + 1
+del counts["w1"]
+counts.pop("w2")
+counts["w1"] = 0
+print(len(counts), counts["w7"], list(counts)[-3:], sum(counts.values()))
+try:
+    bad = {[1]: 2}
+except TypeError as e:
+    print("TypeError:", e)
+try:
+    counts[{}] = 1
+except TypeError as e:
+    print("TypeError:", e)
+print({1: "int", 1.0: "float", True: "bool"})

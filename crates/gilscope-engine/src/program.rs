@@ -311,7 +311,7 @@ impl WireValue {
                 d.iter()
                     .map(|(k, v)| Ok((k.unpack(globals)?, v.unpack(globals)?)))
                     .collect::<Result<_, EngineError>>()?,
-            ))),
+            )?)),
             WireValue::Array {
                 rows,
                 cols,

@@ -431,7 +431,7 @@ impl<H: Host> Vm<'_, H> {
                 })
             }
             Value::Dict(d) if holds_instance(v) => {
-                let pairs = d.lock().clone();
+                let pairs = d.lock().pairs();
                 let mut parts = Vec::with_capacity(pairs.len());
                 for (k, x) in &pairs {
                     parts.push(format!(

@@ -338,7 +338,7 @@ impl<H: Host> Vm<'_, H> {
                     }
                 }
                 pairs.extend(kwargs.into_iter().map(|(k, v)| (Value::Str(k), v)));
-                Ok(Value::Dict(Obj::new(DictObj::new(pairs))))
+                Ok(Value::Dict(Obj::new(DictObj::new(pairs)?)))
             }
             Builtin::Str | Builtin::Repr | Builtin::Bool => {
                 no_keywords(name, &kwargs)?;

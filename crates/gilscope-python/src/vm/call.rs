@@ -102,7 +102,7 @@ pub fn bind(f: &Function, mut args: Vec<Value>, kwargs: Kwargs) -> Result<Vec<Va
                 locals[k] = value;
             }
             _ => match &kwdict {
-                Some(d) => d.lock().push((Value::Str(key), value)),
+                Some(d) => d.lock().insert(Value::Str(key), value)?,
                 None if found.is_some() => posonly_passed.push(key),
                 None => {
                     return Err(VmError::type_error(format!(

@@ -762,18 +762,14 @@ impl<H: Host> Vm<'_, H> {
             }
             M::DictGet => {
                 args_between(m, a, 1, 2)?;
-                let found = d
-                    .lock()
-                    .iter()
-                    .find(|(k, _)| k.py_eq(&a[0]))
-                    .map(|(_, v)| v.clone());
+                let found = d.lock().get(&a[0])?;
                 Ok(found.unwrap_or_else(|| a.get(1).cloned().unwrap_or(Value::None)))
             }
             M::DictPop => {
                 args_between(m, a, 1, 2)?;
-                let mut items = d.lock();
-                match items.iter().position(|(k, _)| k.py_eq(&a[0])) {
-                    Some(k) => Ok(items.remove(k).1),
+                let removed = d.lock().remove(&a[0])?;
+                match removed {
+                    Some(v) => Ok(v),
                     None => a
                         .get(1)
                         .cloned()
@@ -783,11 +779,11 @@ impl<H: Host> Vm<'_, H> {
             M::DictSetdefault => {
                 args_between(m, a, 1, 2)?;
                 let mut items = d.lock();
-                if let Some((_, v)) = items.iter().find(|(k, _)| k.py_eq(&a[0])) {
-                    return Ok(v.clone());
+                if let Some(v) = items.get(&a[0])? {
+                    return Ok(v);
                 }
                 let v = a.get(1).cloned().unwrap_or(Value::None);
-                items.push((a[0].clone(), v.clone()));
+                items.insert(a[0].clone(), v.clone())?;
                 Ok(v)
             }
             M::DictUpdate => {
@@ -795,7 +791,7 @@ impl<H: Host> Vm<'_, H> {
                 let mut pairs: Vec<(Value, Value)> = Vec::new();
                 if let Some(src) = a.first() {
                     match src {
-                        Value::Dict(o) => pairs.extend(o.lock().iter().cloned()),
+                        Value::Dict(o) => pairs.extend(o.lock().pairs()),
                         other => {
                             for item in self.iterate(other)? {
                                 match ops::iterate(&item)?.as_slice() {
@@ -814,10 +810,7 @@ impl<H: Host> Vm<'_, H> {
                 pairs.extend(kwargs.into_iter().map(|(k, v)| (Value::Str(k), v)));
                 let mut items = d.lock();
                 for (k, v) in pairs {
-                    match items.iter_mut().find(|(x, _)| x.py_eq(&k)) {
-                        Some(slot) => slot.1 = v,
-                        None => items.push((k, v)),
-                    }
+                    items.insert(k, v)?;
                 }
                 Ok(Value::None)
             }
@@ -828,8 +821,9 @@ impl<H: Host> Vm<'_, H> {
             }
             M::DictCopy => {
                 args_between(m, a, 0, 0)?;
+                let pairs = d.lock().pairs();
                 Ok(Value::Dict(super::object::Obj::new(
-                    super::value::DictObj::new(d.lock().clone()),
+                    super::value::DictObj::new(pairs)?,
                 )))
             }
             other => Err(VmError::type_error(format!(

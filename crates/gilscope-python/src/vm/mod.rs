@@ -11,6 +11,7 @@ mod call;
 pub mod class;
 pub mod code;
 mod coroutine;
+pub mod dict;
 pub mod exception;
 mod format;
 pub mod futures;
@@ -708,11 +709,7 @@ impl<'a, H: Host> Vm<'a, H> {
                 let ns = class_ns(locals)
                     .ok_or_else(|| VmError::py("SystemError", "no class namespace"))?;
                 let key = Value::Str(Arc::clone(&code.names[n as usize]));
-                let mut items = ns.lock();
-                match items.iter_mut().find(|(k, _)| k.py_eq(&key)) {
-                    Some(slot) => slot.1 = v,
-                    None => items.push((key, v)),
-                }
+                ns.lock().insert(key, v)?;
             }
             Op::LoadName(n) => {
                 let slot = code.global_slots[n as usize] as usize;
@@ -895,7 +892,7 @@ impl<'a, H: Host> Vm<'a, H> {
                     .chunks(2)
                     .map(|kv| (kv[0].clone(), kv[1].clone()))
                     .collect();
-                stack.push(Value::Dict(Obj::new(value::DictObj::new(pairs))));
+                stack.push(Value::Dict(Obj::new(value::DictObj::new(pairs)?)));
             }
             Op::BuildConstKeyMap(n) => {
                 let keys = stack.pop().ok_or_else(underflow)?;
@@ -908,7 +905,7 @@ impl<'a, H: Host> Vm<'a, H> {
                 }
                 let vals = stack.split_off(stack.len() - n);
                 let pairs = keys.iter().cloned().zip(vals).collect();
-                stack.push(Value::Dict(Obj::new(value::DictObj::new(pairs))));
+                stack.push(Value::Dict(Obj::new(value::DictObj::new(pairs)?)));
             }
             Op::BuildSlice(n) => {
                 let step = if n == 3 {
@@ -965,13 +962,10 @@ impl<'a, H: Host> Vm<'a, H> {
                         update.type_name()
                     )));
                 };
-                let pairs = src.lock().clone();
+                let pairs = src.lock().pairs();
                 let mut t = target.lock();
                 for (k, v) in pairs {
-                    match t.iter_mut().find(|(x, _)| x.py_eq(&k)) {
-                        Some(slot) => slot.1 = v,
-                        None => t.push((k, v)),
-                    }
+                    t.insert(k, v)?;
                 }
             }
             Op::UnpackSequence(n) => {
@@ -1325,13 +1319,13 @@ impl<'a, H: Host> Vm<'a, H> {
                         let mut items = d.lock();
                         for (k, v) in pairs {
                             let key = Value::Str(k);
-                            if items.iter().any(|(x, _)| x.py_eq(&key)) {
+                            if items.contains(&key)? {
                                 return Err(VmError::type_error(format!(
                                     "{fname}() got multiple values for keyword argument {}",
                                     key.repr()
                                 )));
                             }
-                            items.push((key, v));
+                            items.insert(key, v)?;
                         }
                     }
                     _ => return Err(VmError::py("SystemError", "DICT_MERGE without a dict")),
@@ -1345,13 +1339,7 @@ impl<'a, H: Host> Vm<'a, H> {
                     .checked_sub(n as usize)
                     .and_then(|i| stack.get(i))
                 {
-                    Some(Value::Dict(d)) => {
-                        let mut items = d.lock();
-                        match items.iter_mut().find(|(x, _)| x.py_eq(&k)) {
-                            Some(slot) => slot.1 = v,
-                            None => items.push((k, v)),
-                        }
-                    }
+                    Some(Value::Dict(d)) => d.lock().insert(k, v)?,
                     _ => return Err(VmError::py("SystemError", "MAP_ADD without a dict")),
                 }
             }
@@ -1615,10 +1603,7 @@ impl<'a, H: Host> Vm<'a, H> {
                     .ok_or_else(|| VmError::py("SystemError", "no class namespace"))?;
                 let name = &code.names[n as usize];
                 let key = Value::Str(Arc::clone(name));
-                let mut items = ns.lock();
-                let before = items.len();
-                items.retain(|(k, _)| !k.py_eq(&key));
-                if items.len() == before {
+                if ns.lock().remove(&key)?.is_none() {
                     return Err(VmError::py(
                         "NameError",
                         format!("name '{name}' is not defined"),
@@ -1797,14 +1782,7 @@ impl<'a, H: Host> Vm<'a, H> {
                 items[k] = value;
                 Ok(())
             }
-            Value::Dict(d) => {
-                let mut items = d.lock();
-                match items.iter_mut().find(|(k, _)| k.py_eq(key)) {
-                    Some(slot) => slot.1 = value,
-                    None => items.push((key.clone(), value)),
-                }
-                Ok(())
-            }
+            Value::Dict(d) => d.lock().insert(key.clone(), value),
             other => Err(VmError::type_error(format!(
                 "'{}' object does not support item assignment",
                 other.type_name()

@@ -476,16 +476,10 @@ pub fn delete_subscr(container: &Value, key: &Value) -> Result<(), VmError> {
             items.remove(k);
             Ok(())
         }
-        Value::Dict(d) => {
-            let mut items = d.lock();
-            match items.iter().position(|(k, _)| k.py_eq(key)) {
-                Some(k) => {
-                    items.remove(k);
-                    Ok(())
-                }
-                None => Err(VmError::py("KeyError", key.repr())),
-            }
-        }
+        Value::Dict(d) => match d.lock().remove(key)? {
+            Some(_) => Ok(()),
+            None => Err(VmError::py("KeyError", key.repr())),
+        },
         other => Err(VmError::type_error(format!(
             "'{}' object does not support item deletion",
             other.type_name()

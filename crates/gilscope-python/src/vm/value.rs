@@ -935,27 +935,25 @@ impl ListObj {
 /// A dict with insertion order (the programs' result objects), behind a per-object lock.
 #[derive(Debug, Default)]
 pub struct DictObj {
-    items: Mutex<Vec<(Value, Value)>>,
+    items: Mutex<super::dict::DictTable>,
 }
 
 impl DictObj {
-    /// A dict of the given pairs (later keys replace earlier equal ones).
-    pub fn new(pairs: Vec<(Value, Value)>) -> Self {
+    /// A dict of the given pairs (later keys replace earlier equal ones); `TypeError` for an
+    /// unhashable key.
+    pub fn new(pairs: Vec<(Value, Value)>) -> Result<Self, VmError> {
         let d = Self::default();
         {
             let mut items = d.lock();
             for (k, v) in pairs {
-                match items.iter_mut().find(|(key, _)| key.py_eq(&k)) {
-                    Some(slot) => slot.1 = v,
-                    None => items.push((k, v)),
-                }
+                items.insert(k, v)?;
             }
         }
-        d
+        Ok(d)
     }
 
-    /// Locks the pairs.
-    pub fn lock(&self) -> MutexGuard<'_, Vec<(Value, Value)>> {
+    /// Locks the table.
+    pub fn lock(&self) -> MutexGuard<'_, super::dict::DictTable> {
         self.items.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
