@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::call::Kwargs;
 use super::class::{ClassObj, Descriptor, Instance, Native, SuperObj, object_class, thread_class};
 use super::code::{BinOp, CmpOp};
+use super::collections::{CollFn, DictKind};
 use super::object::Obj;
 use super::thread::ThreadObj;
 use super::value::{BoundMethod, Builtin, DictObj, Value};
@@ -641,7 +642,12 @@ fn type_of(v: &Value) -> Value {
         Value::Bool(_) => Value::Builtin(Builtin::Bool),
         Value::List(_) => Value::Builtin(Builtin::List),
         Value::Tuple(_) | Value::IntPair(..) => Value::Builtin(Builtin::Tuple),
-        Value::Dict(_) => Value::Builtin(Builtin::Dict),
+        Value::Dict(d) => match d.kind {
+            DictKind::Plain => Value::Builtin(Builtin::Dict),
+            DictKind::Counter => Value::Builtin(Builtin::Collections(CollFn::Counter)),
+            DictKind::Default(_) => Value::Builtin(Builtin::Collections(CollFn::DefaultDict)),
+        },
+        Value::Deque(_) => Value::Builtin(Builtin::Collections(CollFn::Deque)),
         Value::Thread(_) => Value::Builtin(Builtin::ThreadingThread),
         Value::Set(s) => Value::Builtin(Builtin::SetNew(s.frozen)),
         Value::Range { .. } => Value::Builtin(Builtin::Range),
@@ -731,6 +737,14 @@ pub(super) fn isinstance(v: &Value, class: &Value) -> Result<bool, VmError> {
             (Builtin::List, Value::List(_)) => true,
             (Builtin::Tuple, Value::Tuple(_) | Value::IntPair(..)) => true,
             (Builtin::Dict, Value::Dict(_)) => true,
+            (Builtin::SetNew(frozen), Value::Set(s)) => s.frozen == *frozen,
+            (Builtin::Collections(CollFn::Deque), Value::Deque(_)) => true,
+            (Builtin::Collections(CollFn::Counter), Value::Dict(d)) => {
+                matches!(d.kind, DictKind::Counter)
+            }
+            (Builtin::Collections(CollFn::DefaultDict), Value::Dict(d)) => {
+                matches!(d.kind, DictKind::Default(_))
+            }
             (Builtin::ThreadingThread, Value::Thread(_)) => true,
             (Builtin::ThreadingThread, Value::Instance(i)) => i.class.native == Native::Thread,
             (Builtin::Object, _) => true,

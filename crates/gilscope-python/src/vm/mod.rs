@@ -10,6 +10,7 @@ mod builtins;
 mod call;
 pub mod class;
 pub mod code;
+pub mod collections;
 mod coroutine;
 pub mod dict;
 pub mod exception;
@@ -804,7 +805,17 @@ impl<'a, H: Host> Vm<'a, H> {
                     stack.push(r?);
                     return Ok(());
                 }
-                stack.push(ops::subscript(&container, &key)?);
+                let got = match (ops::subscript(&container, &key), &container) {
+                    // `__missing__`: a Counter's 0, a defaultdict's factory.
+                    (Err(VmError::Py(p)), Value::Dict(d)) if &*p.exc == "KeyError" => {
+                        match self.dict_missing(d, &key)? {
+                            Some(v) => v,
+                            None => return Err(VmError::Py(p)),
+                        }
+                    }
+                    (r, _) => r?,
+                };
+                stack.push(got);
             }
             Op::StoreSubscr => {
                 if let (
@@ -1813,6 +1824,9 @@ impl<'a, H: Host> Vm<'a, H> {
         }
         if let Builtin::Asyncio(f) = b {
             return self.call_asyncio(f, args, kwargs);
+        }
+        if let Builtin::Collections(f) = b {
+            return self.call_collections(f, args, kwargs);
         }
         if matches!(b, Builtin::GenSend | Builtin::GenClose) {
             return self.call_gen_method(b, args);

@@ -381,6 +381,7 @@ pub fn iterate(v: &Value) -> Result<Vec<Value>, VmError> {
         Value::Tuple(t) => t.to_vec(),
         Value::IntPair(a, b) => vec![Value::Int(*a), Value::Int(*b)],
         Value::List(l) => l.lock().clone(),
+        Value::Deque(q) => q.lock().iter().cloned().collect(),
         Value::Dict(d) => d.lock().iter().map(|(k, _)| k.clone()).collect(),
         Value::Set(s) => s.items(),
         Value::Range { start, stop, step } => {
@@ -570,10 +571,13 @@ pub fn subscript(container: &Value, key: &Value) -> Result<Value, VmError> {
         }
         Value::Dict(d) => d
             .lock()
-            .iter()
-            .find(|(k, _)| k.py_eq(key))
-            .map(|(_, v)| v.clone())
+            .get(key)?
             .ok_or_else(|| VmError::py("KeyError", key.repr())),
+        Value::Deque(q) => {
+            let items = q.lock();
+            let k = index(items.len(), "deque")?;
+            Ok(items[k].clone())
+        }
         other => Err(VmError::type_error(format!(
             "'{}' object is not subscriptable",
             other.type_name()
@@ -660,6 +664,13 @@ pub fn method(v: &Value, attr: &str) -> Option<Builtin> {
         (Value::Queue(q), name) => super::queue::method(q, name),
         (Value::Awaitable(a), name) => super::asyncio::method(a, name),
         (Value::Generator(_), name) => super::coroutine::method(name),
+        (Value::Deque(_), name) => super::collections::method(v, name),
+        (Value::Dict(d), name)
+            if !matches!(d.kind, super::collections::DictKind::Plain)
+                && super::collections::method(v, name).is_some() =>
+        {
+            super::collections::method(v, name)
+        }
         (Value::Set(s), name) => super::set_methods::lookup(s, name),
         (Value::Sync(o), name) => super::sync::method(o, name),
         (Value::Executor(_) | Value::Future(_), name) => super::futures::method(v, name),
@@ -736,6 +747,7 @@ pub fn call_builtin(b: Builtin, args: Vec<Value>) -> Result<Value, VmError> {
                 Value::Str(s) => s.chars().count(),
                 Value::List(l) => l.lock().len(),
                 Value::Dict(d) => d.lock().len(),
+                Value::Deque(q) => q.lock().len(),
                 Value::Set(s) => s.len(),
                 Value::Range { start, stop, step } => range_len(*start, *stop, *step) as usize,
                 Value::Array(a) => {
@@ -761,6 +773,8 @@ pub fn call_builtin(b: Builtin, args: Vec<Value>) -> Result<Value, VmError> {
                 )),
             }
         }
+        Builtin::Int if args.is_empty() => Ok(Value::Int(0)),
+        Builtin::Float if args.is_empty() => Ok(Value::Float(0.0)),
         Builtin::Int => {
             arity("int", &args, 1, 1)?;
             match &args[0] {

@@ -172,6 +172,8 @@ pub enum Builtin {
     },
     /// A function of `asyncio`, or a method of its `Task`.
     Asyncio(super::asyncio::AsyncFn),
+    /// A function of `collections`, or a method of a deque or Counter.
+    Collections(super::collections::CollFn),
     /// `generator.send(value)` (and a coroutine's).
     GenSend,
     /// `generator.close()`.
@@ -286,6 +288,11 @@ impl Builtin {
                 | Builtin::Range
                 | Builtin::Object
                 | Builtin::Type
+                | Builtin::Collections(
+                    super::collections::CollFn::Deque
+                        | super::collections::CollFn::Counter
+                        | super::collections::CollFn::DefaultDict
+                )
         )
     }
     /// The name Python shows for it.
@@ -363,6 +370,7 @@ impl Builtin {
             Builtin::Method(m) => m.name(),
             Builtin::Module(f) => f.name(),
             Builtin::Asyncio(f) => f.name(),
+            Builtin::Collections(f) => f.name(),
             Builtin::TimeCpu { process, ns } => match (process, ns) {
                 (true, false) => "process_time",
                 (true, true) => "process_time_ns",
@@ -578,6 +586,8 @@ pub enum StdModule {
     Futures,
     /// `asyncio`: `run`, `sleep`, `gather`, `create_task`.
     Asyncio,
+    /// `collections`: `deque`, `Counter`, `defaultdict`.
+    Collections,
     /// A module that may be imported (the drivers' `threading`, `multiprocessing`, `sys`…) but
     /// whose attributes the interpreter does not provide.
     Opaque(&'static str),
@@ -601,6 +611,7 @@ impl StdModule {
             "concurrent" => StdModule::Concurrent,
             "concurrent.futures" => StdModule::Futures,
             "asyncio" => StdModule::Asyncio,
+            "collections" => StdModule::Collections,
             _ => return None,
         })
     }
@@ -623,6 +634,7 @@ impl StdModule {
             StdModule::Concurrent => "concurrent",
             StdModule::Futures => "concurrent.futures",
             StdModule::Asyncio => "asyncio",
+            StdModule::Collections => "collections",
             StdModule::Opaque(n) => n,
         }
     }
@@ -685,6 +697,7 @@ impl StdModule {
             (StdModule::Concurrent, "futures") => Some(Value::Module(StdModule::Futures)),
             (StdModule::Futures, a) => super::futures::attr(a),
             (StdModule::Asyncio, a) => super::asyncio::attr(a),
+            (StdModule::Collections, a) => super::collections::attr(a),
             (m, a) => super::modules::attr(m, a),
         }
     }
@@ -932,13 +945,23 @@ impl ListObj {
     }
 }
 
-/// A dict with insertion order (the programs' result objects), behind a per-object lock.
+/// A dict with insertion order, behind a per-object lock.
 #[derive(Debug, Default)]
 pub struct DictObj {
     items: Mutex<super::dict::DictTable>,
+    /// A plain dict, a `Counter` or a `defaultdict`.
+    pub kind: super::collections::DictKind,
 }
 
 impl DictObj {
+    /// An empty dict of `kind`.
+    pub fn with_kind(kind: super::collections::DictKind) -> Self {
+        Self {
+            items: Mutex::default(),
+            kind,
+        }
+    }
+
     /// A dict of the given pairs (later keys replace earlier equal ones); `TypeError` for an
     /// unhashable key.
     pub fn new(pairs: Vec<(Value, Value)>) -> Result<Self, VmError> {
@@ -1100,6 +1123,8 @@ pub enum Value {
     Local(Arc<super::timer::LocalObj>),
     /// An asyncio `Task`, `gather` future or `sleep`.
     Awaitable(Arc<super::asyncio::AsyncObj>),
+    /// A `collections.deque`.
+    Deque(Arc<super::collections::DequeObj>),
 }
 
 /// A bound method: the callable and the object it is called with first.
@@ -1145,6 +1170,7 @@ impl Value {
             Value::Sync(s) => arc(s),
             Value::Local(l) => arc(l),
             Value::Awaitable(a) => arc(a),
+            Value::Deque(q) => arc(q),
             _ => return None,
         })
     }
@@ -1160,7 +1186,12 @@ impl Value {
             Value::Str(_) => "str",
             Value::IntPair(..) | Value::Tuple(_) => "tuple",
             Value::List(_) => "list",
-            Value::Dict(_) => "dict",
+            Value::Dict(d) => match d.kind {
+                super::collections::DictKind::Plain => "dict",
+                super::collections::DictKind::Counter => "Counter",
+                super::collections::DictKind::Default(_) => "collections.defaultdict",
+            },
+            Value::Deque(_) => "collections.deque",
             Value::Slice(_) => "slice",
             Value::Array(_) => "numpy.ndarray",
             Value::NpFloat(s) => s.ty.name,
@@ -1237,6 +1268,7 @@ impl Value {
             Value::IntPair(..) => true,
             Value::List(l) => !l.lock().is_empty(),
             Value::Dict(d) => !d.lock().is_empty(),
+            Value::Deque(q) => !q.lock().is_empty(),
             Value::Set(s) => !s.is_empty(),
             Value::Range { start, stop, step } => range_len(*start, *stop, *step) > 0,
             Value::Array(a) if a.size() == 1 => a.at(0, 0) != 0.0,
@@ -1265,6 +1297,22 @@ impl Value {
                     return true;
                 }
                 let (a, b) = (a.lock().clone(), b.lock().clone());
+                a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.py_eq(y))
+            }
+            (Value::Dict(a), Value::Dict(b)) => {
+                if Obj::ptr_eq(a, b) {
+                    return true;
+                }
+                let (x, y) = (a.lock().pairs(), b.lock().clone());
+                x.len() == y.len()
+                    && x.iter()
+                        .all(|(k, v)| matches!(y.get(k), Ok(Some(w)) if v.py_eq(&w)))
+            }
+            (Value::Deque(a), Value::Deque(b)) => {
+                let (a, b): (Vec<Value>, Vec<Value>) = (
+                    a.lock().iter().cloned().collect(),
+                    b.lock().iter().cloned().collect(),
+                );
                 a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.py_eq(y))
             }
             (Value::Function(a), Value::Function(b)) => Obj::ptr_eq(a, b),
@@ -1340,6 +1388,12 @@ impl Value {
             }
             Value::Tuple(t) => seq(out, t, "(", ")"),
             Value::List(l) => seq(out, &l.lock(), "[", "]"),
+            Value::Dict(d) if !matches!(d.kind, super::collections::DictKind::Plain) => {
+                if let Some(r) = super::collections::dict_repr(d, Value::repr) {
+                    out.push_str(&r);
+                }
+            }
+            Value::Deque(q) => out.push_str(&q.repr(Value::repr)),
             Value::Dict(d) => {
                 out.push('{');
                 for (k, (key, v)) in d.lock().iter().enumerate() {
