@@ -179,6 +179,7 @@ fn the_construct_files_print_what_python3_prints() {
         "coroutines",
         "unpacking",
         "counting",
+        "files",
     ] {
         let file = Path::new("tests/golden").join(format!("{name}.py"));
         let want = Command::new("python3").arg(&file).output().unwrap();

@@ -93,7 +93,11 @@ impl<H: Host> Vm<'_, H> {
                 seq: Value::list(ops::array_rows(&a)?),
                 pos: Default::default(),
             })),
-            v @ (Value::Str(_) | Value::Dict(_) | Value::Set(_)) => {
+            Value::File(f) => Value::SeqIter(Arc::new(SeqIter {
+                seq: Value::list(f.remaining_lines()?),
+                pos: Default::default(),
+            })),
+            v @ (Value::Str(_) | Value::Dict(_) | Value::Set(_) | Value::Deque(_)) => {
                 Value::SeqIter(Arc::new(SeqIter {
                     seq: Value::list(ops::iterate(&v)?),
                     pos: Default::default(),

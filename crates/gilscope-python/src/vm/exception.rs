@@ -129,6 +129,8 @@ const HIERARCHY: &[(&str, &str)] = &[
     ("IsADirectoryError", "OSError"),
     ("NotADirectoryError", "OSError"),
     ("PermissionError", "OSError"),
+    // io.UnsupportedOperation (also a ValueError in CPython; one base here).
+    ("UnsupportedOperation", "OSError"),
     ("ProcessLookupError", "OSError"),
     ("TimeoutError", "OSError"),
     ("ReferenceError", "Exception"),

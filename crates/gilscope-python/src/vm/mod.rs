@@ -14,6 +14,7 @@ pub mod collections;
 mod coroutine;
 pub mod dict;
 pub mod exception;
+pub mod file;
 mod format;
 pub mod futures;
 pub mod generator;
@@ -1827,6 +1828,12 @@ impl<'a, H: Host> Vm<'a, H> {
         }
         if let Builtin::Collections(f) = b {
             return self.call_collections(f, args, kwargs);
+        }
+        if b == Builtin::Open {
+            return self.open_file(args, kwargs);
+        }
+        if let Builtin::File(f) = b {
+            return self.call_file(f, args);
         }
         if matches!(b, Builtin::GenSend | Builtin::GenClose) {
             return self.call_gen_method(b, args);

@@ -40,6 +40,8 @@ pub enum ModFunc {
     PathJoin,
     /// `os.path.exists(path)`.
     PathExists,
+    /// `os.remove(path)` / `os.unlink(path)`.
+    OsRemove,
     /// `os.path.basename(p)`.
     PathBasename,
     /// `os.path.dirname(p)`.
@@ -111,6 +113,7 @@ impl ModFunc {
             F::OsGetenv => "getenv",
             F::PathJoin => "join",
             F::PathExists => "exists",
+            F::OsRemove => "remove",
             F::PathBasename => "basename",
             F::PathDirname => "dirname",
             F::Math1(m) => match m {
@@ -174,6 +177,7 @@ pub fn attr(m: StdModule, attr: &str) -> Option<Value> {
         (StdModule::Os, "sep") => Some(Value::str("/")),
         (StdModule::OsPath, "join") => f(F::PathJoin),
         (StdModule::OsPath, "exists") => f(F::PathExists),
+        (StdModule::Os, "remove" | "unlink") => f(F::OsRemove),
         (StdModule::OsPath, "basename") => f(F::PathBasename),
         (StdModule::OsPath, "dirname") => f(F::PathDirname),
         (StdModule::Math, name) => math_attr(name),
@@ -392,6 +396,12 @@ impl<H: Host> Vm<'_, H> {
                 Ok(Value::Bool(
                     std::path::Path::new(&args[0].to_str()).exists(),
                 ))
+            }
+            F::OsRemove => {
+                exactly(f, &args, 1)?;
+                let path = args[0].to_str();
+                std::fs::remove_file(&path).map_err(|e| super::file::os_error(&e, &path))?;
+                Ok(Value::None)
             }
             F::PathBasename | F::PathDirname => {
                 exactly(f, &args, 1)?;

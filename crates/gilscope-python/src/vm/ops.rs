@@ -382,6 +382,7 @@ pub fn iterate(v: &Value) -> Result<Vec<Value>, VmError> {
         Value::IntPair(a, b) => vec![Value::Int(*a), Value::Int(*b)],
         Value::List(l) => l.lock().clone(),
         Value::Deque(q) => q.lock().iter().cloned().collect(),
+        Value::File(f) => f.remaining_lines()?,
         Value::Dict(d) => d.lock().iter().map(|(k, _)| k.clone()).collect(),
         Value::Set(s) => s.items(),
         Value::Range { start, stop, step } => {
@@ -599,6 +600,9 @@ pub fn load_attr(v: &Value, attr: &str) -> Result<Value, VmError> {
         (Value::Array(a), "size") => Some(Value::Int(a.size() as i64)),
         (Value::Module(m), attr) => m.attr(attr),
         (Value::Class(c), "__name__" | "__qualname__") => Some(Value::Str(Arc::clone(&c.name))),
+        (Value::File(f), "closed") => Some(Value::Bool(f.closed())),
+        (Value::File(f), "name") => Some(Value::str(&f.name)),
+        (Value::File(f), "mode") => Some(Value::str(&f.mode)),
         (Value::Builtin(b), "__name__" | "__qualname__") => Some(Value::str(b.name())),
         (Value::Instance(i), "args") if i.exc.is_some() => Some(Value::Tuple(i.args().into())),
         (Value::Instance(i), "value")
@@ -665,6 +669,7 @@ pub fn method(v: &Value, attr: &str) -> Option<Builtin> {
         (Value::Awaitable(a), name) => super::asyncio::method(a, name),
         (Value::Generator(_), name) => super::coroutine::method(name),
         (Value::Deque(_), name) => super::collections::method(v, name),
+        (Value::File(_), name) => super::file::method(name),
         (Value::Dict(d), name)
             if !matches!(d.kind, super::collections::DictKind::Plain)
                 && super::collections::method(v, name).is_some() =>

@@ -174,6 +174,10 @@ pub enum Builtin {
     Asyncio(super::asyncio::AsyncFn),
     /// A function of `collections`, or a method of a deque or Counter.
     Collections(super::collections::CollFn),
+    /// `open(file, mode='r', ...)`.
+    Open,
+    /// A method of a file object.
+    File(super::file::FileFn),
     /// `generator.send(value)` (and a coroutine's).
     GenSend,
     /// `generator.close()`.
@@ -371,6 +375,8 @@ impl Builtin {
             Builtin::Module(f) => f.name(),
             Builtin::Asyncio(f) => f.name(),
             Builtin::Collections(f) => f.name(),
+            Builtin::Open => "open",
+            Builtin::File(f) => f.name(),
             Builtin::TimeCpu { process, ns } => match (process, ns) {
                 (true, false) => "process_time",
                 (true, true) => "process_time_ns",
@@ -443,6 +449,7 @@ impl Builtin {
             "min" => Builtin::Min,
             "max" => Builtin::Max,
             "print" => Builtin::Print,
+            "open" => Builtin::Open,
             "int" => Builtin::Int,
             "float" => Builtin::Float,
             "enumerate" => Builtin::Enumerate,
@@ -1125,6 +1132,8 @@ pub enum Value {
     Awaitable(Arc<super::asyncio::AsyncObj>),
     /// A `collections.deque`.
     Deque(Arc<super::collections::DequeObj>),
+    /// A text file `open` returned.
+    File(Arc<super::file::FileObj>),
 }
 
 /// A bound method: the callable and the object it is called with first.
@@ -1171,6 +1180,7 @@ impl Value {
             Value::Local(l) => arc(l),
             Value::Awaitable(a) => arc(a),
             Value::Deque(q) => arc(q),
+            Value::File(f) => arc(f),
             _ => return None,
         })
     }
@@ -1192,6 +1202,7 @@ impl Value {
                 super::collections::DictKind::Default(_) => "collections.defaultdict",
             },
             Value::Deque(_) => "collections.deque",
+            Value::File(_) => "_io.TextIOWrapper",
             Value::Slice(_) => "slice",
             Value::Array(_) => "numpy.ndarray",
             Value::NpFloat(s) => s.ty.name,
@@ -1394,6 +1405,7 @@ impl Value {
                 }
             }
             Value::Deque(q) => out.push_str(&q.repr(Value::repr)),
+            Value::File(f) => out.push_str(&f.repr()),
             Value::Dict(d) => {
                 out.push('{');
                 for (k, (key, v)) in d.lock().iter().enumerate() {
