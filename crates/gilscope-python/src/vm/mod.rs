@@ -603,7 +603,9 @@ impl<'a, H: Host> Vm<'a, H> {
         }
     }
 
-    /// Executes one instruction (the body of the eval loop).
+    /// Executes one instruction (the body of the eval loop): the instructions of hot loops
+    /// here, inlined into it; the rest in [`Self::step_cold`], kept out of line so that the
+    /// loop stays small enough for the compiler to keep its pushes and pops inline.
     #[inline(always)]
     fn step(
         &mut self,
@@ -618,42 +620,6 @@ impl<'a, H: Host> Vm<'a, H> {
             Op::Resume | Op::ResumeAfterYield | Op::ResumeAfterYieldFrom | Op::ResumeAfterAwait => {
                 self.checkpoint(*executed)?;
             }
-            Op::GetAwaitable(_) => {
-                let v = stack.pop().ok_or_else(underflow)?;
-                stack.push(self.get_awaitable(v)?);
-            }
-            Op::GetYieldFromIter => {
-                let v = stack.pop().ok_or_else(underflow)?;
-                stack.push(match v {
-                    Value::Generator(g) if g.is_coroutine => {
-                        return Err(VmError::type_error(
-                            "cannot 'yield from' a coroutine object in a non-coroutine generator",
-                        ));
-                    }
-                    g @ Value::Generator(_) => g,
-                    other => self.get_iter(other)?,
-                });
-            }
-            Op::Send(target) => {
-                let v = stack.pop().ok_or_else(underflow)?;
-                let recv = stack.last_mut().ok_or_else(underflow)?;
-                match self.send_into(recv, v)? {
-                    Sent::Yielded(y) => stack.push(y),
-                    Sent::Returned(r) => {
-                        stack.pop();
-                        stack.push(r);
-                        *pc = target as usize;
-                    }
-                    Sent::Exhausted => {
-                        return Err(VmError::py(
-                            "RuntimeError",
-                            "cannot reuse already awaited coroutine",
-                        ));
-                    }
-                }
-            }
-            Op::JumpBackwardNoInterrupt(target) => *pc = target as usize,
-            // The eval loop ends the run of the frame at these.
             Op::ReturnGenerator | Op::YieldValue => {}
             Op::LoadFast(n) => match &locals[n as usize] {
                 Value::Null => {
@@ -686,45 +652,6 @@ impl<'a, H: Host> Vm<'a, H> {
                     stack.push(Value::Null);
                 }
                 stack.push(v);
-            }
-            Op::StoreGlobal(n) => {
-                let v = stack.pop().ok_or_else(underflow)?;
-                self.globals
-                    .store(code.global_slots[n as usize] as usize, v);
-            }
-            Op::LoadName(n) if code.is_class_body => {
-                let name = &code.names[n as usize];
-                match class_ns(locals).and_then(|ns| ns_get(&ns, name)) {
-                    Some(v) => stack.push(v),
-                    None => {
-                        let slot = code.global_slots[n as usize] as usize;
-                        let v = match self.globals.load(slot) {
-                            Value::Null => self.load_global(code, n)?,
-                            v => v,
-                        };
-                        stack.push(v);
-                    }
-                }
-            }
-            Op::StoreName(n) if code.is_class_body => {
-                let v = stack.pop().ok_or_else(underflow)?;
-                let ns = class_ns(locals)
-                    .ok_or_else(|| VmError::py("SystemError", "no class namespace"))?;
-                let key = Value::Str(Arc::clone(&code.names[n as usize]));
-                ns.lock().insert(key, v)?;
-            }
-            Op::LoadName(n) => {
-                let slot = code.global_slots[n as usize] as usize;
-                let v = match self.globals.load(slot) {
-                    Value::Null => self.load_global(code, n)?,
-                    v => v,
-                };
-                stack.push(v);
-            }
-            Op::StoreName(n) => {
-                let v = stack.pop().ok_or_else(underflow)?;
-                self.globals
-                    .store(code.global_slots[n as usize] as usize, v);
             }
             Op::PushNull => stack.push(Value::Null),
             Op::PopTop => {
@@ -866,155 +793,6 @@ impl<'a, H: Host> Vm<'a, H> {
                     (a, b) => Value::Tuple(Arc::from([a, b])),
                 });
             }
-            Op::BuildTuple(n) => {
-                let n = n as usize;
-                if stack.len() < n {
-                    return Err(underflow());
-                }
-                let items = stack.split_off(stack.len() - n);
-                stack.push(Value::Tuple(items.into()));
-            }
-            Op::BuildList(n) => {
-                let n = n as usize;
-                if stack.len() < n {
-                    return Err(underflow());
-                }
-                let items = stack.split_off(stack.len() - n);
-                stack.push(Value::list(items));
-            }
-            Op::ListExtend(n) => {
-                let it = stack.pop().ok_or_else(underflow)?;
-                let items = self.iterate(&it)?;
-                match stack
-                    .len()
-                    .checked_sub(n as usize)
-                    .and_then(|k| stack.get(k))
-                {
-                    Some(Value::List(l)) => l.lock().extend(items),
-                    _ => return Err(underflow()),
-                }
-            }
-            Op::BuildMap(n) => {
-                let n = 2 * n as usize;
-                if stack.len() < n {
-                    return Err(underflow());
-                }
-                let flat = stack.split_off(stack.len() - n);
-                let pairs = flat
-                    .chunks(2)
-                    .map(|kv| (kv[0].clone(), kv[1].clone()))
-                    .collect();
-                stack.push(Value::Dict(Obj::new(value::DictObj::new(pairs)?)));
-            }
-            Op::BuildConstKeyMap(n) => {
-                let keys = stack.pop().ok_or_else(underflow)?;
-                let n = n as usize;
-                let Value::Tuple(keys) = keys else {
-                    return Err(VmError::py("SystemError", "bad BUILD_CONST_KEY_MAP keys"));
-                };
-                if stack.len() < n || keys.len() != n {
-                    return Err(underflow());
-                }
-                let vals = stack.split_off(stack.len() - n);
-                let pairs = keys.iter().cloned().zip(vals).collect();
-                stack.push(Value::Dict(Obj::new(value::DictObj::new(pairs)?)));
-            }
-            Op::BuildSlice(n) => {
-                let step = if n == 3 {
-                    Some(stack.pop().ok_or_else(underflow)?)
-                } else {
-                    None
-                };
-                let stop = stack.pop().ok_or_else(underflow)?;
-                let start = stack.pop().ok_or_else(underflow)?;
-                let step = match step {
-                    Some(s) => ops::slice_bound(&s)?,
-                    None => None,
-                };
-                if step == Some(0) {
-                    return Err(VmError::py("ValueError", "slice step cannot be zero"));
-                }
-                stack.push(Value::Slice(Arc::new(value::SliceObj {
-                    start: ops::slice_bound(&start)?,
-                    stop: ops::slice_bound(&stop)?,
-                    step,
-                })));
-            }
-            Op::UnpackEx(counts) => {
-                let v = stack.pop().ok_or_else(underflow)?;
-                let mut items = self.iterate(&v)?;
-                let (before, after) = ((counts & 0xff) as usize, (counts >> 8) as usize);
-                if items.len() < before + after {
-                    return Err(VmError::py(
-                        "ValueError",
-                        format!(
-                            "not enough values to unpack (expected at least {}, got {})",
-                            before + after,
-                            items.len()
-                        ),
-                    ));
-                }
-                // The first target ends on top: the last `after` items, the starred list,
-                // then the first `before`, each pushed in reverse.
-                let tail = items.split_off(items.len() - after);
-                let middle = items.split_off(before);
-                stack.extend(tail.into_iter().rev());
-                stack.push(Value::list(middle));
-                stack.extend(items.into_iter().rev());
-            }
-            Op::DictUpdate(n) => {
-                let update = stack.pop().ok_or_else(underflow)?;
-                let at = stack.len().checked_sub(n as usize).ok_or_else(underflow)?;
-                let Some(Value::Dict(target)) = stack.get(at) else {
-                    return Err(VmError::py("SystemError", "DICT_UPDATE without a dict"));
-                };
-                let Value::Dict(src) = &update else {
-                    return Err(VmError::type_error(format!(
-                        "'{}' object is not a mapping",
-                        update.type_name()
-                    )));
-                };
-                let pairs = src.lock().pairs();
-                let mut t = target.lock();
-                for (k, v) in pairs {
-                    t.insert(k, v)?;
-                }
-            }
-            Op::UnpackSequence(n) => {
-                let v = stack.pop().ok_or_else(underflow)?;
-                let items = match v {
-                    Value::IntPair(a, b) => vec![Value::Int(a), Value::Int(b)],
-                    other => self.iterate(&other)?,
-                };
-                if items.len() != n as usize {
-                    return Err(VmError::py(
-                        "ValueError",
-                        if items.len() < n as usize {
-                            format!(
-                                "not enough values to unpack (expected {n}, got {})",
-                                items.len()
-                            )
-                        } else {
-                            format!("too many values to unpack (expected {n})")
-                        },
-                    ));
-                }
-                stack.extend(items.into_iter().rev());
-            }
-            Op::Swap(n) => {
-                let len = stack.len();
-                let k = len.checked_sub(n as usize).ok_or_else(underflow)?;
-                stack.swap(k, len - 1);
-            }
-            Op::Copy(n) => {
-                let k = stack.len().checked_sub(n as usize).ok_or_else(underflow)?;
-                let v = stack[k].clone();
-                stack.push(v);
-            }
-            Op::UnaryNegative | Op::UnaryPositive | Op::UnaryNot | Op::UnaryInvert => {
-                let v = stack.pop().ok_or_else(underflow)?;
-                stack.push(ops::unary(op, v)?);
-            }
             Op::CompareOp(c) => {
                 let b = stack.pop().ok_or_else(underflow)?;
                 let a = stack.pop().ok_or_else(underflow)?;
@@ -1026,16 +804,6 @@ impl<'a, H: Host> Vm<'a, H> {
                     ops::compare(c, &a, &b)?
                 };
                 stack.push(Value::Bool(r));
-            }
-            Op::IsOp(invert) => {
-                let b = stack.pop().ok_or_else(underflow)?;
-                let a = stack.pop().ok_or_else(underflow)?;
-                stack.push(Value::Bool(ops::is_same(&a, &b) != (invert == 1)));
-            }
-            Op::ContainsOp(invert) => {
-                let b = stack.pop().ok_or_else(underflow)?;
-                let a = stack.pop().ok_or_else(underflow)?;
-                stack.push(Value::Bool(ops::contains(&b, &a)? != (invert == 1)));
             }
             Op::GetIter => {
                 let v = stack.pop().ok_or_else(underflow)?;
@@ -1231,6 +999,257 @@ impl<'a, H: Host> Vm<'a, H> {
                 *executed = 0;
                 let r = self.call_value_kw(&callable, args, kwargs)?;
                 stack.push(r);
+            }
+            _ => return self.step_cold(op, code, stack, locals, pc, executed),
+        }
+        Ok(())
+    }
+
+    /// The instructions [`Self::step`] leaves out of its inline body.
+    #[inline(never)]
+    fn step_cold(
+        &mut self,
+        op: Op,
+        code: &Arc<Code>,
+        stack: &mut Vec<Value>,
+        locals: &mut [Value],
+        pc: &mut usize,
+        executed: &mut u64,
+    ) -> Result<(), VmError> {
+        match op {
+            Op::GetAwaitable(_) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                stack.push(self.get_awaitable(v)?);
+            }
+            Op::GetYieldFromIter => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                stack.push(match v {
+                    Value::Generator(g) if g.is_coroutine => {
+                        return Err(VmError::type_error(
+                            "cannot 'yield from' a coroutine object in a non-coroutine generator",
+                        ));
+                    }
+                    g @ Value::Generator(_) => g,
+                    other => self.get_iter(other)?,
+                });
+            }
+            Op::Send(target) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                let recv = stack.last_mut().ok_or_else(underflow)?;
+                match self.send_into(recv, v)? {
+                    Sent::Yielded(y) => stack.push(y),
+                    Sent::Returned(r) => {
+                        stack.pop();
+                        stack.push(r);
+                        *pc = target as usize;
+                    }
+                    Sent::Exhausted => {
+                        return Err(VmError::py(
+                            "RuntimeError",
+                            "cannot reuse already awaited coroutine",
+                        ));
+                    }
+                }
+            }
+            Op::JumpBackwardNoInterrupt(target) => *pc = target as usize,
+            // The eval loop ends the run of the frame at these.
+            Op::StoreGlobal(n) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                self.globals
+                    .store(code.global_slots[n as usize] as usize, v);
+            }
+            Op::LoadName(n) if code.is_class_body => {
+                let name = &code.names[n as usize];
+                match class_ns(locals).and_then(|ns| ns_get(&ns, name)) {
+                    Some(v) => stack.push(v),
+                    None => {
+                        let slot = code.global_slots[n as usize] as usize;
+                        let v = match self.globals.load(slot) {
+                            Value::Null => self.load_global(code, n)?,
+                            v => v,
+                        };
+                        stack.push(v);
+                    }
+                }
+            }
+            Op::StoreName(n) if code.is_class_body => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                let ns = class_ns(locals)
+                    .ok_or_else(|| VmError::py("SystemError", "no class namespace"))?;
+                let key = Value::Str(Arc::clone(&code.names[n as usize]));
+                ns.lock().insert(key, v)?;
+            }
+            Op::LoadName(n) => {
+                let slot = code.global_slots[n as usize] as usize;
+                let v = match self.globals.load(slot) {
+                    Value::Null => self.load_global(code, n)?,
+                    v => v,
+                };
+                stack.push(v);
+            }
+            Op::StoreName(n) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                self.globals
+                    .store(code.global_slots[n as usize] as usize, v);
+            }
+            Op::BuildTuple(n) => {
+                let n = n as usize;
+                if stack.len() < n {
+                    return Err(underflow());
+                }
+                let items = stack.split_off(stack.len() - n);
+                stack.push(Value::Tuple(items.into()));
+            }
+            Op::BuildList(n) => {
+                let n = n as usize;
+                if stack.len() < n {
+                    return Err(underflow());
+                }
+                let items = stack.split_off(stack.len() - n);
+                stack.push(Value::list(items));
+            }
+            Op::ListExtend(n) => {
+                let it = stack.pop().ok_or_else(underflow)?;
+                let items = self.iterate(&it)?;
+                match stack
+                    .len()
+                    .checked_sub(n as usize)
+                    .and_then(|k| stack.get(k))
+                {
+                    Some(Value::List(l)) => l.lock().extend(items),
+                    _ => return Err(underflow()),
+                }
+            }
+            Op::BuildMap(n) => {
+                let n = 2 * n as usize;
+                if stack.len() < n {
+                    return Err(underflow());
+                }
+                let flat = stack.split_off(stack.len() - n);
+                let pairs = flat
+                    .chunks(2)
+                    .map(|kv| (kv[0].clone(), kv[1].clone()))
+                    .collect();
+                stack.push(Value::Dict(Obj::new(value::DictObj::new(pairs)?)));
+            }
+            Op::BuildConstKeyMap(n) => {
+                let keys = stack.pop().ok_or_else(underflow)?;
+                let n = n as usize;
+                let Value::Tuple(keys) = keys else {
+                    return Err(VmError::py("SystemError", "bad BUILD_CONST_KEY_MAP keys"));
+                };
+                if stack.len() < n || keys.len() != n {
+                    return Err(underflow());
+                }
+                let vals = stack.split_off(stack.len() - n);
+                let pairs = keys.iter().cloned().zip(vals).collect();
+                stack.push(Value::Dict(Obj::new(value::DictObj::new(pairs)?)));
+            }
+            Op::BuildSlice(n) => {
+                let step = if n == 3 {
+                    Some(stack.pop().ok_or_else(underflow)?)
+                } else {
+                    None
+                };
+                let stop = stack.pop().ok_or_else(underflow)?;
+                let start = stack.pop().ok_or_else(underflow)?;
+                let step = match step {
+                    Some(s) => ops::slice_bound(&s)?,
+                    None => None,
+                };
+                if step == Some(0) {
+                    return Err(VmError::py("ValueError", "slice step cannot be zero"));
+                }
+                stack.push(Value::Slice(Arc::new(value::SliceObj {
+                    start: ops::slice_bound(&start)?,
+                    stop: ops::slice_bound(&stop)?,
+                    step,
+                })));
+            }
+            Op::UnpackEx(counts) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                let mut items = self.iterate(&v)?;
+                let (before, after) = ((counts & 0xff) as usize, (counts >> 8) as usize);
+                if items.len() < before + after {
+                    return Err(VmError::py(
+                        "ValueError",
+                        format!(
+                            "not enough values to unpack (expected at least {}, got {})",
+                            before + after,
+                            items.len()
+                        ),
+                    ));
+                }
+                // The first target ends on top: the last `after` items, the starred list,
+                // then the first `before`, each pushed in reverse.
+                let tail = items.split_off(items.len() - after);
+                let middle = items.split_off(before);
+                stack.extend(tail.into_iter().rev());
+                stack.push(Value::list(middle));
+                stack.extend(items.into_iter().rev());
+            }
+            Op::DictUpdate(n) => {
+                let update = stack.pop().ok_or_else(underflow)?;
+                let at = stack.len().checked_sub(n as usize).ok_or_else(underflow)?;
+                let Some(Value::Dict(target)) = stack.get(at) else {
+                    return Err(VmError::py("SystemError", "DICT_UPDATE without a dict"));
+                };
+                let Value::Dict(src) = &update else {
+                    return Err(VmError::type_error(format!(
+                        "'{}' object is not a mapping",
+                        update.type_name()
+                    )));
+                };
+                let pairs = src.lock().pairs();
+                let mut t = target.lock();
+                for (k, v) in pairs {
+                    t.insert(k, v)?;
+                }
+            }
+            Op::UnpackSequence(n) => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                let items = match v {
+                    Value::IntPair(a, b) => vec![Value::Int(a), Value::Int(b)],
+                    other => self.iterate(&other)?,
+                };
+                if items.len() != n as usize {
+                    return Err(VmError::py(
+                        "ValueError",
+                        if items.len() < n as usize {
+                            format!(
+                                "not enough values to unpack (expected {n}, got {})",
+                                items.len()
+                            )
+                        } else {
+                            format!("too many values to unpack (expected {n})")
+                        },
+                    ));
+                }
+                stack.extend(items.into_iter().rev());
+            }
+            Op::Swap(n) => {
+                let len = stack.len();
+                let k = len.checked_sub(n as usize).ok_or_else(underflow)?;
+                stack.swap(k, len - 1);
+            }
+            Op::Copy(n) => {
+                let k = stack.len().checked_sub(n as usize).ok_or_else(underflow)?;
+                let v = stack[k].clone();
+                stack.push(v);
+            }
+            Op::UnaryNegative | Op::UnaryPositive | Op::UnaryNot | Op::UnaryInvert => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                stack.push(ops::unary(op, v)?);
+            }
+            Op::IsOp(invert) => {
+                let b = stack.pop().ok_or_else(underflow)?;
+                let a = stack.pop().ok_or_else(underflow)?;
+                stack.push(Value::Bool(ops::is_same(&a, &b) != (invert == 1)));
+            }
+            Op::ContainsOp(invert) => {
+                let b = stack.pop().ok_or_else(underflow)?;
+                let a = stack.pop().ok_or_else(underflow)?;
+                stack.push(Value::Bool(ops::contains(&b, &a)? != (invert == 1)));
             }
             Op::KwNames(k) => match &code.consts[k as usize] {
                 Value::Tuple(t) => self.kwnames = Some(Arc::clone(t)),
@@ -1674,6 +1693,12 @@ impl<'a, H: Host> Vm<'a, H> {
                 let key = stack.pop().ok_or_else(underflow)?;
                 let container = stack.pop().ok_or_else(underflow)?;
                 ops::delete_subscr(&container, &key)?;
+            }
+            _ => {
+                return Err(VmError::py(
+                    "SystemError",
+                    format!("{op:?} reached step_cold"),
+                ));
             }
         }
         Ok(())
