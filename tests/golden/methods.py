@@ -119,3 +119,20 @@ try:
 except TypeError as e:
     print("TypeError:", e)
 print({1: "int", 1.0: "float", True: "bool"})
+
+
+# Dict views: live, printed as dict_keys([...])
+dv = {"a": 1, "b": 2}
+ks, vs, its = dv.keys(), dv.values(), dv.items()
+print(ks, vs, its, len(ks), "a" in ks, 2 in vs, ("b", 2) in its)
+dv["c"] = 3
+print(ks, list(vs), sorted(its, reverse=True), sum(dv.values()))
+for k, v in dv.items():
+    print(k, v, end="; ")
+print()
+print(type(ks).__name__, bool({}.keys()), max(dv, key=dv.get), list(zip(dv.keys(), dv.values())))
+try:
+    ks[0]
+except TypeError as e:
+    print("TypeError:", e)
+print(set(dv.keys()) == {"a", "b", "c"}, list(reversed(list(dv.values()))))

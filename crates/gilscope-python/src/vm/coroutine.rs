@@ -97,12 +97,14 @@ impl<H: Host> Vm<'_, H> {
                 seq: Value::list(f.remaining_lines()?),
                 pos: Default::default(),
             })),
-            v @ (Value::Str(_) | Value::Dict(_) | Value::Set(_) | Value::Deque(_)) => {
-                Value::SeqIter(Arc::new(SeqIter {
-                    seq: Value::list(ops::iterate(&v)?),
-                    pos: Default::default(),
-                }))
-            }
+            v @ (Value::Str(_)
+            | Value::Dict(_)
+            | Value::Set(_)
+            | Value::Deque(_)
+            | Value::DictView(_)) => Value::SeqIter(Arc::new(SeqIter {
+                seq: Value::list(ops::iterate(&v)?),
+                pos: Default::default(),
+            })),
             other => {
                 return Err(VmError::type_error(format!(
                     "'{}' object is not iterable",

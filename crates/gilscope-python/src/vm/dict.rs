@@ -169,6 +169,74 @@ fn add_to_index(ix: &mut HashMap<i64, Slot>, hash: i64, k: usize) {
     }
 }
 
+/// Which view of a dict `keys()`, `values()` or `items()` gave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ViewKind {
+    /// `dict_keys`.
+    Keys,
+    /// `dict_values`.
+    Values,
+    /// `dict_items`.
+    Items,
+}
+
+/// A live view of a dict: it sees the dict's changes, as CPython's views do.
+#[derive(Debug)]
+pub struct DictView {
+    /// The dict viewed.
+    pub dict: super::object::Obj<super::value::DictObj>,
+    /// Which view.
+    pub kind: ViewKind,
+}
+
+impl DictView {
+    /// `dict_keys`, `dict_values` or `dict_items`.
+    pub fn type_name(&self) -> &'static str {
+        match self.kind {
+            ViewKind::Keys => "dict_keys",
+            ViewKind::Values => "dict_values",
+            ViewKind::Items => "dict_items",
+        }
+    }
+
+    /// The view's items now, in the dict's order.
+    pub fn items(&self) -> Vec<Value> {
+        self.dict
+            .lock()
+            .iter()
+            .map(|(k, v)| match self.kind {
+                ViewKind::Keys => k.clone(),
+                ViewKind::Values => v.clone(),
+                ViewKind::Items => Value::Tuple(std::sync::Arc::from([k.clone(), v.clone()])),
+            })
+            .collect()
+    }
+
+    /// How many items it shows.
+    pub fn len(&self) -> usize {
+        self.dict.lock().len()
+    }
+
+    /// Whether it shows none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `x in view`: by hash for keys, by value otherwise.
+    pub fn contains(&self, x: &Value) -> Result<bool, VmError> {
+        match self.kind {
+            ViewKind::Keys => self.dict.lock().contains(x),
+            _ => Ok(self.items().iter().any(|v| v.py_eq(x))),
+        }
+    }
+
+    /// `dict_keys(['a', 'b'])`.
+    pub fn repr(&self, item: impl Fn(&Value) -> String) -> String {
+        let parts: Vec<String> = self.items().iter().map(item).collect();
+        format!("{}([{}])", self.type_name(), parts.join(", "))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

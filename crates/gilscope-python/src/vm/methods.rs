@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::call::Kwargs;
+use super::dict::{DictView, ViewKind};
 use super::value::{Builtin, DictObj, ListObj, Value};
 use super::{Host, Vm, VmError, format, ops};
 
@@ -740,7 +741,7 @@ impl<H: Host> Vm<'_, H> {
     fn dict_method(
         &mut self,
         m: Method,
-        d: &DictObj,
+        d: &super::object::Obj<DictObj>,
         a: &[Value],
         kwargs: Kwargs,
     ) -> Result<Value, VmError> {
@@ -748,17 +749,15 @@ impl<H: Host> Vm<'_, H> {
         match m {
             M::DictItems | M::DictKeys | M::DictValues => {
                 args_between(m, a, 0, 0)?;
-                let items = d.lock();
-                Ok(Value::list(
-                    items
-                        .iter()
-                        .map(|(k, v)| match m {
-                            M::DictItems => Value::Tuple(Arc::from([k.clone(), v.clone()])),
-                            M::DictKeys => k.clone(),
-                            _ => v.clone(),
-                        })
-                        .collect(),
-                ))
+                let kind = match m {
+                    M::DictItems => ViewKind::Items,
+                    M::DictKeys => ViewKind::Keys,
+                    _ => ViewKind::Values,
+                };
+                Ok(Value::DictView(Arc::new(DictView {
+                    dict: d.clone(),
+                    kind,
+                })))
             }
             M::DictGet => {
                 args_between(m, a, 1, 2)?;

@@ -363,6 +363,7 @@ pub fn contains(container: &Value, item: &Value) -> Result<bool, VmError> {
         },
         Value::Dict(d) => Ok(d.lock().iter().any(|(k, _)| k.py_eq(item))),
         Value::Set(s) => s.contains(item),
+        Value::DictView(v) => v.contains(item),
         Value::Range { start, stop, step } => Ok(match item.as_i64() {
             Some(i) => {
                 let n = range_len(*start, *stop, *step);
@@ -383,6 +384,7 @@ pub fn iterate(v: &Value) -> Result<Vec<Value>, VmError> {
         Value::List(l) => l.lock().clone(),
         Value::Deque(q) => q.lock().iter().cloned().collect(),
         Value::File(f) => f.remaining_lines()?,
+        Value::DictView(v) => v.items(),
         Value::Dict(d) => d.lock().iter().map(|(k, _)| k.clone()).collect(),
         Value::Set(s) => s.items(),
         Value::Range { start, stop, step } => {
@@ -753,6 +755,7 @@ pub fn call_builtin(b: Builtin, args: Vec<Value>) -> Result<Value, VmError> {
                 Value::List(l) => l.lock().len(),
                 Value::Dict(d) => d.lock().len(),
                 Value::Deque(q) => q.lock().len(),
+                Value::DictView(v) => v.len(),
                 Value::Set(s) => s.len(),
                 Value::Range { start, stop, step } => range_len(*start, *stop, *step) as usize,
                 Value::Array(a) => {

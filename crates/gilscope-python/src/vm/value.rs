@@ -1134,6 +1134,8 @@ pub enum Value {
     Deque(Arc<super::collections::DequeObj>),
     /// A text file `open` returned.
     File(Arc<super::file::FileObj>),
+    /// `dict.keys()`, `values()` or `items()`.
+    DictView(Arc<super::dict::DictView>),
 }
 
 /// A bound method: the callable and the object it is called with first.
@@ -1181,6 +1183,7 @@ impl Value {
             Value::Awaitable(a) => arc(a),
             Value::Deque(q) => arc(q),
             Value::File(f) => arc(f),
+            Value::DictView(v) => arc(v),
             _ => return None,
         })
     }
@@ -1203,6 +1206,7 @@ impl Value {
             },
             Value::Deque(_) => "collections.deque",
             Value::File(_) => "_io.TextIOWrapper",
+            Value::DictView(v) => v.type_name(),
             Value::Slice(_) => "slice",
             Value::Array(_) => "numpy.ndarray",
             Value::NpFloat(s) => s.ty.name,
@@ -1280,6 +1284,7 @@ impl Value {
             Value::List(l) => !l.lock().is_empty(),
             Value::Dict(d) => !d.lock().is_empty(),
             Value::Deque(q) => !q.lock().is_empty(),
+            Value::DictView(v) => !v.is_empty(),
             Value::Set(s) => !s.is_empty(),
             Value::Range { start, stop, step } => range_len(*start, *stop, *step) > 0,
             Value::Array(a) if a.size() == 1 => a.at(0, 0) != 0.0,
@@ -1406,6 +1411,7 @@ impl Value {
             }
             Value::Deque(q) => out.push_str(&q.repr(Value::repr)),
             Value::File(f) => out.push_str(&f.repr()),
+            Value::DictView(v) => out.push_str(&v.repr(Value::repr)),
             Value::Dict(d) => {
                 out.push('{');
                 for (k, (key, v)) in d.lock().iter().enumerate() {
