@@ -36,5 +36,9 @@ try:
         f.write("x")
 except Exception as e:
     print(type(e).__name__, e)
+with open(name, "w") as fh:
+    print("printed into a file", 42, sep=": ", file=fh)
+with open(name) as fh:
+    print(fh.read(), end="")
 os.remove(name)
 print(os.path.exists(name))

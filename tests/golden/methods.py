@@ -136,3 +136,26 @@ try:
 except TypeError as e:
     print("TypeError:", e)
 print(set(dv.keys()) == {"a", "b", "c"}, list(reversed(list(dv.values()))))
+import sys
+
+
+# f-string debugging, print's sep/file, str's remaining methods
+x = 3
+print(f"{x=}", f"{x = }", f"{x*2=:>4}")
+print("err line", file=sys.stderr)
+print("a", "b", sep="")
+def outer():
+    n = 0
+    def inc():
+        nonlocal n
+        n += 1
+        return n
+    return inc
+f = outer(); f(); print(f())
+print(list(map(lambda v: v * 2, [1, 2])), [y for y in range(3) if y], {k: k * k for k in range(3)})
+print("{:08.3f}|{:^7}|{:,}".format(3.14159, "mid", 1234567))
+print(str(12).zfill(5), "Hello".center(9, "*"), "a-b-c".rsplit("-", 1), "x".join("abc"))
+print(round(3.14159, 2), round(2.5), round(3.5), abs(-2.5), 7 // -2, -7 % 3, 2 ** -1)
+print(1_000_000, 0x1f, 0o17, 0b101, 1e3)
+print("to stdout", file=sys.stdout)
+print("to stderr, not stdout", file=sys.stderr)

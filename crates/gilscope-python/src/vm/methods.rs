@@ -59,6 +59,16 @@ pub enum Method {
     StrRjust,
     /// `str.center`.
     StrCenter,
+    /// `str.rsplit(sep=None, maxsplit=-1)`.
+    StrRsplit,
+    /// `str.rfind(sub)`.
+    StrRfind,
+    /// `str.isalnum()`.
+    StrIsalnum,
+    /// `str.isupper()`.
+    StrIsupper,
+    /// `str.islower()`.
+    StrIslower,
     /// `list.extend`.
     ListExtend,
     /// `list.pop`.
@@ -128,6 +138,11 @@ impl Method {
             M::StrLjust => "ljust",
             M::StrRjust => "rjust",
             M::StrCenter => "center",
+            M::StrRsplit => "rsplit",
+            M::StrRfind => "rfind",
+            M::StrIsalnum => "isalnum",
+            M::StrIsupper => "isupper",
+            M::StrIslower => "islower",
             M::ListExtend => "extend",
             M::ListPop | M::DictPop => "pop",
             M::ListInsert => "insert",
@@ -175,6 +190,11 @@ pub fn lookup(v: &Value, attr: &str) -> Option<Method> {
             "ljust" => M::StrLjust,
             "rjust" => M::StrRjust,
             "center" => M::StrCenter,
+            "rsplit" => M::StrRsplit,
+            "rfind" => M::StrRfind,
+            "isalnum" => M::StrIsalnum,
+            "isupper" => M::StrIsupper,
+            "islower" => M::StrIslower,
             _ => return None,
         },
         (Value::List(_), a) => match a {
@@ -249,6 +269,32 @@ fn int_arg(v: &Value) -> Result<i64, VmError> {
 }
 
 /// `str.split(sep=None, maxsplit=-1)`.
+/// `str.rsplit` with a limit: the splits made from the right (`'a b c'.rsplit(None, 1)` is
+/// `['a b', 'c']`).
+fn rsplit(s: &str, sep: Option<&str>, maxsplit: usize) -> Result<Vec<Value>, VmError> {
+    let mut parts: Vec<&str> = Vec::new();
+    match sep {
+        Some("") => return Err(VmError::py("ValueError", "empty separator")),
+        Some(sep) => parts.extend(s.rsplitn(maxsplit + 1, sep)),
+        None => {
+            let mut rest = s.trim_end();
+            while parts.len() < maxsplit {
+                let Some(i) = rest.rfind(char::is_whitespace) else {
+                    break;
+                };
+                let w = rest[i..].chars().next().map_or(1, char::len_utf8);
+                parts.push(&rest[i + w..]);
+                rest = rest[..i].trim_end();
+            }
+            if !rest.is_empty() {
+                parts.push(rest);
+            }
+        }
+    }
+    parts.reverse();
+    Ok(parts.into_iter().map(Value::str).collect())
+}
+
 fn split(s: &str, sep: Option<&str>, maxsplit: i64) -> Result<Vec<Value>, VmError> {
     let limit = if maxsplit < 0 {
         usize::MAX
@@ -502,7 +548,7 @@ impl<H: Host> Vm<'_, H> {
                     _ => s.trim_end_matches(f).to_owned(),
                 })
             }
-            M::StrSplit => {
+            M::StrSplit | M::StrRsplit => {
                 let mut sep = a.first().cloned();
                 let mut maxsplit = a.get(1).cloned();
                 for (k, v) in kwargs {
@@ -522,6 +568,9 @@ impl<H: Host> Vm<'_, H> {
                     Some(v) => Some(str_arg(m, &v)?),
                 };
                 let maxsplit = maxsplit.map(|v| int_arg(&v)).transpose()?.unwrap_or(-1);
+                if m == M::StrRsplit && maxsplit >= 0 {
+                    return Ok(Value::list(rsplit(s, sep.as_deref(), maxsplit as usize)?));
+                }
                 Ok(Value::list(split(s, sep.as_deref(), maxsplit)?))
             }
             M::StrSplitlines => {
@@ -572,6 +621,25 @@ impl<H: Host> Vm<'_, H> {
                 }
                 Ok(Value::Bool(hit))
             }
+            M::StrRfind => {
+                args_between(m, a, 1, 1)?;
+                let sub = str_arg(m, &a[0])?;
+                Ok(Value::Int(match s.rfind(&*sub) {
+                    Some(k) => s[..k].chars().count() as i64,
+                    None => -1,
+                }))
+            }
+            M::StrIsupper | M::StrIslower => {
+                args_between(m, a, 0, 0)?;
+                // Cased characters all of one case, and at least one of them.
+                let cased = s.chars().any(|c| c.is_uppercase() || c.is_lowercase());
+                let ok = if m == M::StrIsupper {
+                    !s.chars().any(char::is_lowercase)
+                } else {
+                    !s.chars().any(char::is_uppercase)
+                };
+                Ok(Value::Bool(cased && ok))
+            }
             M::StrFind | M::StrIndex | M::StrCount => {
                 args_between(m, a, 1, 1)?;
                 let sub = str_arg(m, &a[0])?;
@@ -590,11 +658,12 @@ impl<H: Host> Vm<'_, H> {
                 }
             }
             M::StrFormat => text(str_format(s, a, &kwargs)?),
-            M::StrIsdigit | M::StrIsalpha | M::StrIsspace => {
+            M::StrIsdigit | M::StrIsalpha | M::StrIsspace | M::StrIsalnum => {
                 args_between(m, a, 0, 0)?;
                 let test: fn(char) -> bool = match m {
                     M::StrIsdigit => |c| c.is_ascii_digit(),
                     M::StrIsalpha => char::is_alphabetic,
+                    M::StrIsalnum => char::is_alphanumeric,
                     _ => char::is_whitespace,
                 };
                 Ok(Value::Bool(!s.is_empty() && s.chars().all(test)))

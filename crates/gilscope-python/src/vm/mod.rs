@@ -1983,12 +1983,16 @@ impl<'a, H: Host> Vm<'a, H> {
             Builtin::Print => {
                 let mut sep = Arc::from(" ");
                 let mut end = Arc::from("\n");
+                let mut file = Value::None;
                 for (k, v) in kwargs {
                     let slot = match &*k {
                         "sep" => &mut sep,
                         "end" => &mut end,
                         "flush" => continue,
-                        "file" => continue,
+                        "file" => {
+                            file = v;
+                            continue;
+                        }
                         _ => {
                             return Err(VmError::type_error(format!(
                                 "'{k}' is an invalid keyword argument for print()"
@@ -2012,7 +2016,17 @@ impl<'a, H: Host> Vm<'a, H> {
                 }
                 let mut text = items.join(&sep);
                 text.push_str(&end);
-                self.host.write_stdout(&text);
+                match file {
+                    Value::None | Value::Module(StdModule::SysStdout) => {
+                        self.host.write_stdout(&text);
+                    }
+                    Value::Module(StdModule::SysStderr) => self.host.write_stderr(&text),
+                    // Any other file: its own `write`, as print calls it.
+                    f => {
+                        let write = self.get_attr(&f, "write")?;
+                        self.call_value(&write, vec![Value::str(&text)])?;
+                    }
+                }
                 Ok(Value::None)
             }
             Builtin::NpZeros
