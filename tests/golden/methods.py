@@ -159,3 +159,15 @@ print(round(3.14159, 2), round(2.5), round(3.5), abs(-2.5), 7 // -2, -7 % 3, 2 *
 print(1_000_000, 0x1f, 0o17, 0b101, 1e3)
 print("to stdout", file=sys.stdout)
 print("to stderr, not stdout", file=sys.stderr)
+
+# reversed: dicts and views yes, sets and generators no
+rd={1:2,3:4}
+print(list(reversed(rd)), list(reversed(rd.items())))
+try:
+    reversed({1,2})
+except TypeError as e:
+    print(e)
+try:
+    reversed(x for x in [1])
+except TypeError as e:
+    print(e)

@@ -378,7 +378,11 @@ impl<H: Host> Vm<'_, H> {
             Builtin::Reversed => {
                 no_keywords(name, &kwargs)?;
                 one_arg(name, &args)?;
-                if matches!(args[0], Value::Dict(_) | Value::SeqIter(_)) {
+                // Dicts and their views are reversible since 3.8; iterators are not.
+                if matches!(
+                    args[0],
+                    Value::SeqIter(_) | Value::Generator(_) | Value::Set(_)
+                ) {
                     return Err(VmError::type_error(format!(
                         "'{}' object is not reversible",
                         args[0].type_name()
