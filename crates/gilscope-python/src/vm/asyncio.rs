@@ -117,6 +117,16 @@ enum Waiter {
     Gather(Arc<AsyncObj>),
 }
 
+impl Waiter {
+    /// The handle that wakes this waiter once `done` has finished.
+    fn wake(self, done: &Arc<AsyncObj>) -> Handle {
+        match self {
+            Waiter::Task(t) => Handle::Step(t),
+            Waiter::Gather(g) => Handle::GatherDone(g, Arc::clone(done)),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct FutState {
     /// The result, or the exception object, once done.
@@ -163,15 +173,16 @@ impl AsyncObj {
 
     /// `repr()`, as asyncio writes it (without the coroutine's address).
     pub fn repr(&self) -> String {
-        let state = match self.outcome() {
-            None => "pending",
-            Some(Ok(_)) => "finished",
-            Some(Err(_)) => "finished",
+        let outcome = self.outcome();
+        let state = if outcome.is_some() {
+            "finished"
+        } else {
+            "pending"
         };
         match &self.kind {
             Kind::Sleep { .. } => "<coroutine object sleep>".to_owned(),
             Kind::Task { coro, name } => {
-                let r = match self.outcome() {
+                let r = match outcome {
                     Some(Ok(v)) => format!(" result={}", v.repr()),
                     Some(Err(e)) => format!(" exception={}", e.repr()),
                     None => String::new(),
@@ -249,10 +260,7 @@ impl<H: Host> Vm<'_, H> {
             std::mem::take(&mut st.waiters)
         };
         for w in waiters {
-            self.call_soon(match w {
-                Waiter::Task(t) => Handle::Step(t),
-                Waiter::Gather(g) => Handle::GatherDone(g, Arc::clone(f)),
-            })?;
+            self.call_soon(w.wake(f))?;
         }
         Ok(())
     }
@@ -264,10 +272,7 @@ impl<H: Host> Vm<'_, H> {
             return Ok(());
         }
         drop(st);
-        self.call_soon(match w {
-            Waiter::Task(t) => Handle::Step(t),
-            Waiter::Gather(g) => Handle::GatherDone(g, Arc::clone(f)),
-        })
+        self.call_soon(w.wake(f))
     }
 
     fn new_task(&mut self, coro: Value, name: Option<String>) -> Result<Arc<AsyncObj>, VmError> {

@@ -9,6 +9,18 @@ use super::generator::Sent;
 use super::value::{Builtin, SeqIter, Value};
 use super::{Host, Vm, VmError, attrs, ops};
 
+/// A range iterator's next int, advancing it in place (`rangeiter_next`).
+#[inline(always)]
+pub(super) fn range_next(next: &mut i64, stop: i64, step: i64) -> Option<i64> {
+    let more = if step > 0 { *next < stop } else { *next > stop };
+    if !more {
+        return None;
+    }
+    let v = *next;
+    *next = next.saturating_add(step);
+    Some(v)
+}
+
 /// The method of a generator or coroutine `LOAD_METHOD` binds.
 pub fn method(name: &str) -> Option<Builtin> {
     match name {
@@ -119,17 +131,7 @@ impl<H: Host> Vm<'_, H> {
     pub(super) fn iter_next(&mut self, it: &mut Value) -> Result<Option<Value>, VmError> {
         match it {
             Value::RangeIter { next, stop, step } => {
-                let more = if *step > 0 {
-                    *next < *stop
-                } else {
-                    *next > *stop
-                };
-                if !more {
-                    return Ok(None);
-                }
-                let v = *next;
-                *next = next.saturating_add(*step);
-                Ok(Some(Value::Int(v)))
+                Ok(range_next(next, *stop, *step).map(Value::Int))
             }
             Value::SeqIter(s) => Ok(ops::seq_next(s)),
             Value::Generator(g) => {

@@ -73,12 +73,6 @@ impl DictTable {
             .and_then(|k| self.entries[k].as_ref().map(|(_, (_, v))| v.clone())))
     }
 
-    /// The value under the string key `name` (a namespace's lookup).
-    pub fn get_str(&self, name: &str) -> Option<Value> {
-        let key = Value::str(name);
-        self.get(&key).ok().flatten()
-    }
-
     /// Whether `key` is in it.
     pub fn contains(&self, key: &Value) -> Result<bool, VmError> {
         Ok(self.position(key, py_hash(key)?).is_some())
@@ -130,14 +124,6 @@ impl DictTable {
             self.rebuild();
         }
         Ok(old)
-    }
-
-    /// `popitem()`: the last pair inserted, removed.
-    pub fn pop_last(&mut self) -> Option<(Value, Value)> {
-        let (_, (k, _)) = self.entries.iter().rev().flatten().next()?;
-        let key = k.clone();
-        let value = self.remove(&key).ok().flatten()?;
-        Some((key, value))
     }
 
     fn rebuild(&mut self) {

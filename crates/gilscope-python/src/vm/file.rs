@@ -236,7 +236,8 @@ impl<H: Host> Vm<'_, H> {
                     Value::None
                 })
             }
-            FileFn::Read | FileFn::Readline | FileFn::Readlines => {
+            FileFn::Readlines => Ok(Value::list(file.remaining_lines()?)),
+            FileFn::Read | FileFn::Readline => {
                 let mut io = file.lock();
                 let Io::Reading(text, pos) = &mut *io else {
                     return Err(match *io {
@@ -245,32 +246,20 @@ impl<H: Host> Vm<'_, H> {
                     });
                 };
                 let rest = &text[*pos..];
-                match f {
-                    FileFn::Read => {
-                        let size = arg.and_then(|v| v.as_i64()).unwrap_or(-1);
-                        let take = if size < 0 {
-                            rest.len()
-                        } else {
-                            rest.char_indices()
-                                .nth(size as usize)
-                                .map_or(rest.len(), |(i, _)| i)
-                        };
-                        let out = Value::str(&rest[..take]);
-                        *pos += take;
-                        Ok(out)
+                let take = if f == FileFn::Readline {
+                    rest.find('\n').map_or(rest.len(), |i| i + 1)
+                } else {
+                    match arg.and_then(|v| v.as_i64()) {
+                        Some(size) if size >= 0 => rest
+                            .char_indices()
+                            .nth(size as usize)
+                            .map_or(rest.len(), |(i, _)| i),
+                        _ => rest.len(),
                     }
-                    FileFn::Readline => {
-                        let take = rest.find('\n').map_or(rest.len(), |i| i + 1);
-                        let out = Value::str(&rest[..take]);
-                        *pos += take;
-                        Ok(out)
-                    }
-                    _ => {
-                        let lines = rest.split_inclusive('\n').map(Value::str).collect();
-                        *pos = text.len();
-                        Ok(Value::list(lines))
-                    }
-                }
+                };
+                let out = Value::str(&rest[..take]);
+                *pos += take;
+                Ok(out)
             }
             FileFn::Write | FileFn::Writelines => {
                 let texts: Vec<String> = match (f, arg) {

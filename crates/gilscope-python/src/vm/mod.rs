@@ -813,18 +813,12 @@ impl<'a, H: Host> Vm<'a, H> {
             Op::ForIter(target) => {
                 // A range iterator's next int goes straight into its stack slot.
                 if let Some(Value::RangeIter { next, stop, step }) = stack.last_mut() {
-                    let more = if *step > 0 {
-                        *next < *stop
-                    } else {
-                        *next > *stop
-                    };
-                    if more {
-                        let v = *next;
-                        *next = next.saturating_add(*step);
-                        stack.push(Value::Int(v));
-                    } else {
-                        stack.pop();
-                        *pc = target as usize;
+                    match coroutine::range_next(next, *stop, *step) {
+                        Some(v) => stack.push(Value::Int(v)),
+                        None => {
+                            stack.pop();
+                            *pc = target as usize;
+                        }
                     }
                     return Ok(());
                 }

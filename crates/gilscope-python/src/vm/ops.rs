@@ -337,16 +337,9 @@ pub fn is_same(a: &Value, b: &Value) -> bool {
         (Value::None, Value::None) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
         (Value::Int(x), Value::Int(y)) => x == y && (-5..=256).contains(x),
-        (Value::List(x), Value::List(y)) => Obj::ptr_eq(x, y),
-        (Value::Dict(x), Value::Dict(y)) => Obj::ptr_eq(x, y),
-        (Value::Array(x), Value::Array(y)) => Obj::ptr_eq(x, y),
-        (Value::Function(x), Value::Function(y)) => Obj::ptr_eq(x, y),
-        (Value::Str(x), Value::Str(y)) => Arc::ptr_eq(x, y),
         (Value::Builtin(x), Value::Builtin(y)) => x == y,
         (Value::Module(x), Value::Module(y)) => x == y,
-        (Value::Class(x), Value::Class(y)) => Arc::ptr_eq(x, y),
-        (Value::Instance(x), Value::Instance(y)) => Obj::ptr_eq(x, y),
-        (Value::Lock(x), Value::Lock(y)) => Arc::ptr_eq(x, y),
+        // Every heap object: the same object.
         (a, b) => a.heap_addr().is_some() && a.heap_addr() == b.heap_addr(),
     }
 }
@@ -670,18 +663,13 @@ pub fn method(v: &Value, attr: &str) -> Option<Builtin> {
         (Value::Queue(q), name) => super::queue::method(q, name),
         (Value::Awaitable(a), name) => super::asyncio::method(a, name),
         (Value::Generator(_), name) => super::coroutine::method(name),
-        (Value::Deque(_), name) => super::collections::method(v, name),
         (Value::File(_), name) => super::file::method(name),
-        (Value::Dict(d), name)
-            if !matches!(d.kind, super::collections::DictKind::Plain)
-                && super::collections::method(v, name).is_some() =>
-        {
-            super::collections::method(v, name)
-        }
         (Value::Set(s), name) => super::set_methods::lookup(s, name),
         (Value::Sync(o), name) => super::sync::method(o, name),
         (Value::Executor(_) | Value::Future(_), name) => super::futures::method(v, name),
-        _ => super::methods::lookup(v, attr).map(Builtin::Method),
+        // A deque's, or a Counter's own before the dict methods.
+        _ => super::collections::method(v, attr)
+            .or_else(|| super::methods::lookup(v, attr).map(Builtin::Method)),
     }
 }
 

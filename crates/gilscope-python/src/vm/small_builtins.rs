@@ -185,16 +185,7 @@ pub fn call(b: Builtin, args: &[Value]) -> Result<Value, VmError> {
                     Value::Class(_) => {}
                     Value::Builtin(Builtin::Object) => return Ok(Value::Bool(true)),
                     // The built-in types (`int`, `str`…): a program's class derives from none.
-                    Value::Builtin(
-                        Builtin::Int
-                        | Builtin::Float
-                        | Builtin::Str
-                        | Builtin::Bool
-                        | Builtin::List
-                        | Builtin::Tuple
-                        | Builtin::Dict
-                        | Builtin::SetNew(_),
-                    ) => {}
+                    Value::Builtin(b) if b.is_type() => {}
                     _ => {
                         return Err(VmError::type_error(
                             "issubclass() arg 2 must be a class, a tuple of classes, or a union",
