@@ -370,6 +370,20 @@ fn unsupported_constructs_are_one_line_with_file_line_and_column() {
     let syntax = compile_error("def f(x)\n    return x\n");
     assert!(syntax.starts_with("bad.py:1:9: "), "{syntax}");
     assert_eq!(syntax.lines().count(), 1);
+    // CPython's SyntaxError texts for await and yield from in the wrong place.
+    for (src, want) in [
+        ("await x\n", "bad.py:1:1: 'await' outside function"),
+        (
+            "def f():\n    await x\n",
+            "bad.py:2:5: 'await' outside async function",
+        ),
+        (
+            "async def f():\n    yield from x\n",
+            "bad.py:2:5: 'yield from' inside async function",
+        ),
+    ] {
+        assert_eq!(compile_error(src), want);
+    }
 }
 
 fn write_program(dir: &Path, name: &str, src: &str) -> String {

@@ -335,8 +335,14 @@ impl CodeGen<'_, '_> {
                 self.comprehension(e, Comp::Generator, &x.generators, &x.elt, None)?;
             }
             Expr::Await(x) => {
-                if !matches!(self.scope, Scope::Function(info) if info.coroutine) {
-                    return Err(self.ctx.error(x, "'await' outside async function"));
+                match self.scope {
+                    Scope::Function(info) if info.coroutine => {}
+                    Scope::Function(_) => {
+                        return Err(self.ctx.error(x, "'await' outside async function"));
+                    }
+                    Scope::Module | Scope::Class(_) => {
+                        return Err(self.ctx.error(x, "'await' outside function"));
+                    }
                 }
                 self.expr(&x.value)?;
                 self.emit(Op::GetAwaitable(0));
