@@ -180,6 +180,7 @@ fn the_construct_files_print_what_python3_prints() {
         "unpacking",
         "counting",
         "files",
+        "processes",
     ] {
         let file = Path::new("tests/golden").join(format!("{name}.py"));
         let want = Command::new("python3").arg(&file).output().unwrap();
@@ -223,5 +224,123 @@ fn each_run_numbers_its_threads_from_one_as_a_new_python_would() {
         assert_eq!(po.stdout, "hi\n");
         assert_eq!(po.exit_code, 0);
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_texts_pool_runs_in_the_emulation_with_a_process_lane_per_worker() {
+    use gilscope_engine::config::RunConfig;
+    use gilscope_engine::runtime::{CancelToken, run_blocking};
+    use gilscope_engine::trace::spans::SpanState;
+    let _machine = common::measuring();
+    if !have_python() {
+        return;
+    }
+    let dir = common::scratch_dir("emulated-pool");
+    let file = copy_script(
+        &dir,
+        "count_pool.py",
+        &[("n = 50_000_000", "n = 1_000_000")],
+    );
+    let want = Command::new("python3").arg(&file).output().unwrap();
+    let cfg = RunConfig {
+        program: file.to_str().unwrap().to_owned(),
+        worker_exe: Some(env!("CARGO_BIN_EXE_gilscope").into()),
+        ..RunConfig::default()
+    };
+    let out = run_blocking(&cfg, None, &CancelToken::new()).unwrap();
+    let po = out.summary.program_output.as_ref().unwrap();
+    assert_eq!(po.exit_code, 0, "{}", po.stderr);
+    assert_eq!(
+        shape(&po.stdout),
+        shape(&String::from_utf8_lossy(&want.stdout))
+    );
+    let workers = &out.summary.workers;
+    let names: Vec<_> = workers.iter().filter_map(|w| w.name.as_deref()).collect();
+    assert_eq!(
+        names,
+        [
+            "MainThread",
+            "ForkPoolWorker-1",
+            "ForkPoolWorker-2",
+            "ForkPoolWorker-3",
+            "ForkPoolWorker-4"
+        ]
+    );
+    // Five processes, each its own pid; the main one waited in pool.map (a lock wait) while
+    // the four ran the loop as Python under GILs of their own.
+    let pids: std::collections::BTreeSet<u32> = workers.iter().map(|w| w.pid).collect();
+    assert_eq!(pids.len(), 5, "{pids:?}");
+    assert!(workers[0].lock_wait_secs > 0.0);
+    let main_pid = workers[0].pid;
+    for w in &workers[1..] {
+        assert!(w.python_secs > 0.0, "{w:?}");
+        let spans: Vec<_> = out
+            .spans
+            .iter()
+            .filter(|s| s.worker as usize == w.id && s.state == SpanState::Python)
+            .collect();
+        assert!(!spans.is_empty(), "no Python spans for {w:?}");
+        assert!(spans.iter().all(|s| s.pid == w.pid && s.pid != main_pid));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn stopping_a_script_stops_the_processes_it_started() {
+    use gilscope_engine::EngineError;
+    use gilscope_engine::config::RunConfig;
+    use gilscope_engine::runtime::{run_blocking, spawn_job};
+    use gilscope_engine::trace::events::{EngineEvent, channel};
+    use gilscope_engine::trace::spans::SpanState;
+    use std::time::{Duration, Instant};
+    let _machine = common::sharing();
+    let dir = common::scratch_dir("emulated-pool-stop");
+    let file = dir.join("forever.py");
+    std::fs::write(
+        &file,
+        "from multiprocessing import Pool, Process\n\
+         def spin(n):\n    while True:\n        n += 1\n\
+         if __name__ == '__main__':\n    p = Process(target=spin, args=(0,))\n    p.start()\n\
+         \x20   with Pool(2) as pool:\n        pool.map(spin, [1, 2])\n",
+    )
+    .unwrap();
+    let cfg = RunConfig {
+        program: file.to_str().unwrap().to_owned(),
+        worker_exe: Some(env!("CARGO_BIN_EXE_gilscope").into()),
+        ..RunConfig::default()
+    };
+    let (sink, stream) = channel(10_000, None);
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let handle = spawn_job("test-run", move |cancel| {
+        let _ = tx.send(run_blocking(&cfg, Some(&sink), &cancel));
+    })
+    .unwrap();
+    // The three children announce themselves with their start-up spans.
+    let me = std::process::id();
+    let mut pids = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while pids.len() < 3 && Instant::now() < deadline {
+        if let Ok(EngineEvent::Spans { spans, .. }) =
+            stream.rx.recv_timeout(Duration::from_millis(100))
+        {
+            for s in spans {
+                if s.state == SpanState::Spawn && s.pid != me && !pids.contains(&s.pid) {
+                    pids.push(s.pid);
+                }
+            }
+        }
+    }
+    assert_eq!(pids.len(), 3, "children started: {pids:?}");
+    let t = Instant::now();
+    handle.cancel();
+    let result = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the run ends");
+    assert!(matches!(result, Err(EngineError::Cancelled)), "{result:?}");
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    handle.join();
+    let alive = |pid: u32| Path::new(&format!("/proc/{pid}")).exists();
+    assert!(pids.iter().all(|&p| !alive(p)), "no child left behind");
     let _ = std::fs::remove_dir_all(&dir);
 }

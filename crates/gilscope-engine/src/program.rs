@@ -15,7 +15,7 @@ use crate::error::EngineError;
 use gilscope_python::compiler::{self, CompiledModule};
 use gilscope_python::vm::Globals;
 use gilscope_python::vm::object::Obj;
-use gilscope_python::vm::value::{ArrayObj, DictObj, Function, Value};
+use gilscope_python::vm::value::{ArrayObj, DictObj, Function, StdModule, Value};
 
 /// The demos of the source texts, as shipped in `assets/programs/`.
 pub const BUNDLED: [(&str, &str); 6] = [
@@ -242,6 +242,18 @@ pub enum WireValue {
     },
     /// A module-level function, by name.
     Function(String),
+    /// An imported standard-library module, by name.
+    Module(String),
+    /// An int too big for 64 bits, in decimal.
+    BigInt(String),
+    /// A function or class of a standard-library module (`builtins` for the exceptions), by
+    /// where it is found, as pickle finds it.
+    ModuleAttr {
+        /// The module's name.
+        module: String,
+        /// The attribute.
+        attr: String,
+    },
 }
 
 impl WireValue {
@@ -279,6 +291,8 @@ impl WireValue {
                 }
             }
             Value::Function(f) => WireValue::Function(f.code.name.to_string()),
+            Value::Module(m) => WireValue::Module(m.name().to_owned()),
+            Value::BigInt(b) => WireValue::BigInt(b.to_string()),
             other => {
                 return Err(EngineError::Python(format!(
                     "TypeError: cannot pickle '{}' object",
@@ -333,6 +347,25 @@ impl WireValue {
                     )));
                 }
             },
+            WireValue::Module(name) => Value::Module(StdModule::import(name).ok_or_else(|| {
+                EngineError::Python(format!("ModuleNotFoundError: No module named '{name}'"))
+            })?),
+            WireValue::ModuleAttr { module, attr } => {
+                let found = if module == "builtins" {
+                    gilscope_python::vm::exception::builtin_class(attr).map(Value::Class)
+                } else {
+                    StdModule::import(module).and_then(|m| m.attr(attr))
+                };
+                found.ok_or_else(|| {
+                    EngineError::Python(format!(
+                        "AttributeError: Can't get attribute '{attr}' on <module '{module}'>"
+                    ))
+                })?
+            }
+            WireValue::BigInt(digits) => digits
+                .parse::<num_bigint::BigInt>()
+                .map(gilscope_python::vm::bigint::int_value)
+                .map_err(|_| EngineError::Internal(format!("bad int {digits}")))?,
         })
     }
 
@@ -366,6 +399,9 @@ impl WireValue {
                     .collect(),
             ),
             WireValue::Function(n) => J::String(format!("<function {n}>")),
+            WireValue::Module(n) => J::String(format!("<module '{n}'>")),
+            WireValue::BigInt(s) => J::String(s.clone()),
+            WireValue::ModuleAttr { module, attr } => J::String(format!("<{module}.{attr}>")),
         }
     }
 }

@@ -48,6 +48,7 @@ fn every_function_disassembles_exactly_as_cpython_311_dis() {
         "tests/golden/sets.py",
         "tests/golden/coroutines.py",
         "tests/golden/unpacking.py",
+        "tests/golden/processes.py",
     ];
     // The source texts' example scripts, whose listings are `seed-NAME.dis`.
     let seeds = [

@@ -327,6 +327,13 @@ impl<H: Host> Vm<'_, H> {
                 l.set(name, value);
                 Ok(())
             }
+            Value::Mp(m) => {
+                if m.set_attr(name, &value)? {
+                    Ok(())
+                } else {
+                    Err(no_attr(obj, name))
+                }
+            }
             Value::Thread(t) => match name {
                 "daemon" => {
                     t.daemon

@@ -50,11 +50,15 @@ impl Instance {
             .unwrap_or_default()
     }
 
-    /// `str(exc)`: nothing, the one argument as str, or the tuple of arguments.
+    /// `str(exc)`: nothing, the one argument as str (a `KeyError`'s as its repr), or the
+    /// tuple of arguments.
     pub fn exc_str(&self) -> String {
         let args = self.args();
         match &args[..] {
             [] => String::new(),
+            [one] if builtin_class("KeyError").is_some_and(|k| self.class.is_subclass_of(&k)) => {
+                one.repr()
+            }
             [one] => one.to_str(),
             _ => Value::Tuple(args.into()).repr(),
         }
@@ -132,6 +136,9 @@ const HIERARCHY: &[(&str, &str)] = &[
     // io.UnsupportedOperation (also a ValueError in CPython; one base here).
     ("UnsupportedOperation", "OSError"),
     ("ProcessLookupError", "OSError"),
+    // pickle's (`_pickle.PicklingError`): what a process pool raises for a lambda.
+    ("PickleError", "Exception"),
+    ("PicklingError", "PickleError"),
     ("TimeoutError", "OSError"),
     ("ReferenceError", "Exception"),
     ("RuntimeError", "Exception"),
@@ -219,6 +226,14 @@ pub fn caught(p: &PyException) -> Value {
         *lock(&e.traceback) = p.traceback.clone();
     }
     v
+}
+
+/// `KeyError(key)`, raised: its `args` hold the key itself, its text the key's repr.
+pub fn key_error(key: &Value) -> VmError {
+    match builtin_class("KeyError") {
+        Some(c) => raise(new_exception(c, vec![key.clone()])),
+        None => VmError::py("KeyError", key.repr()),
+    }
 }
 
 /// An exception object raised (again): in flight with the traceback it carries.

@@ -436,7 +436,7 @@ pub fn percent_format(fmt: &str, args: &Value) -> Result<String, VmError> {
                     .iter()
                     .find(|(x, _)| matches!(x, Value::Str(s) if **s == **k))
                     .map(|(_, v)| v.clone())
-                    .ok_or_else(|| VmError::py("KeyError", format!("'{k}'")))?,
+                    .ok_or_else(|| super::exception::key_error(&Value::str(k)))?,
                 _ => return Err(VmError::type_error("format requires a mapping")),
             },
             None => {

@@ -45,7 +45,7 @@ pub struct FutureObj {
 static COMPLETIONS: AtomicU64 = AtomicU64::new(0);
 
 impl FutureObj {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self {
             state: Mutex::new(FutState::Pending),
             changed: Condvar::new(),
@@ -56,7 +56,7 @@ impl FutureObj {
         *lock(&self.state) = FutState::Running;
     }
 
-    fn finish(&self, r: Result<Value, Value>) {
+    pub(super) fn finish(&self, r: Result<Value, Value>) {
         let seq = COMPLETIONS.fetch_add(1, Ordering::Relaxed);
         *lock(&self.state) = FutState::Done(r, seq);
         self.changed.notify_all();
@@ -194,7 +194,6 @@ impl Builtin {
         matches!(
             self,
             Builtin::ThreadPoolExecutor
-                | Builtin::ProcessPoolExecutor
                 | Builtin::ExecutorSubmit
                 | Builtin::ExecutorMap
                 | Builtin::ExecutorShutdown
@@ -255,10 +254,6 @@ impl<H: Host> Vm<'_, H> {
                     changed: Condvar::new(),
                 })))
             }
-            Builtin::ProcessPoolExecutor => Err(VmError::py(
-                "NotImplementedError",
-                "ProcessPoolExecutor is not emulated by gilscope's interpreter yet",
-            )),
             Builtin::ExecutorSubmit => {
                 let e = the_executor(&args)?;
                 let mut rest = args.into_iter().skip(1);
@@ -484,7 +479,7 @@ pub fn attr(name: &str) -> Option<Value> {
     let b = |b| Some(Value::Builtin(b));
     match name {
         "ThreadPoolExecutor" => b(Builtin::ThreadPoolExecutor),
-        "ProcessPoolExecutor" => b(Builtin::ProcessPoolExecutor),
+        "ProcessPoolExecutor" => b(Builtin::Mp(super::multiprocessing::MpFn::Executor)),
         "as_completed" => b(Builtin::AsCompleted),
         "TimeoutError" => builtin_class("TimeoutError").map(Value::Class),
         _ => None,

@@ -438,7 +438,7 @@ fn str_format(fmt: &str, args: &[Value], kwargs: &Kwargs) -> Result<String, VmEr
                         .iter()
                         .find(|(k, _)| &**k == name)
                         .map(|(_, v)| v.clone())
-                        .ok_or_else(|| VmError::py("KeyError", format!("'{name}'")))?
+                        .ok_or_else(|| super::exception::key_error(&Value::str(name)))?
                 };
                 let v = match conv {
                     None => v,
@@ -841,7 +841,7 @@ impl<H: Host> Vm<'_, H> {
                     None => a
                         .get(1)
                         .cloned()
-                        .ok_or_else(|| VmError::py("KeyError", a[0].repr())),
+                        .ok_or_else(|| super::exception::key_error(&a[0])),
                 }
             }
             M::DictSetdefault => {

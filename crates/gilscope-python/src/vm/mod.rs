@@ -22,6 +22,7 @@ pub mod globals;
 pub mod lock;
 pub mod methods;
 pub mod modules;
+pub mod multiprocessing;
 pub mod npscalar;
 mod numpy;
 pub mod object;
@@ -229,6 +230,27 @@ pub trait Host {
     /// Every thread the program started, the main thread first (`threading.enumerate`).
     fn threads(&self) -> Vec<Obj<thread::ThreadObj>> {
         Vec::new()
+    }
+    /// Starts one worker process per name, forked (as Linux's `fork` start method does) from
+    /// the program's state now: its module namespace `globals`.
+    fn start_processes(
+        &mut self,
+        _names: Vec<String>,
+        _kind: multiprocessing::ForkKind,
+        _globals: &Arc<Globals>,
+    ) -> Result<Arc<dyn multiprocessing::Processes>, VmError> {
+        Err(VmError::py(
+            "NotImplementedError",
+            "this run cannot start worker processes (multiprocessing needs a plain script)",
+        ))
+    }
+    /// The next `N` of a `Process-N` or `ForkPoolWorker-N` name: one count per program run.
+    fn next_process_number(&mut self) -> u64 {
+        1
+    }
+    /// `multiprocessing.current_process().name`: `MainProcess`, or a worker's own name.
+    fn process_name(&self) -> String {
+        "MainProcess".to_owned()
     }
 }
 
@@ -1847,6 +1869,9 @@ impl<'a, H: Host> Vm<'a, H> {
         }
         if let Builtin::Collections(f) = b {
             return self.call_collections(f, args, kwargs);
+        }
+        if let Builtin::Mp(f) = b {
+            return self.call_mp(f, args, kwargs);
         }
         if b == Builtin::Open {
             return self.open_file(args, kwargs);

@@ -475,7 +475,7 @@ pub fn delete_subscr(container: &Value, key: &Value) -> Result<(), VmError> {
         }
         Value::Dict(d) => match d.lock().remove(key)? {
             Some(_) => Ok(()),
-            None => Err(VmError::py("KeyError", key.repr())),
+            None => Err(super::exception::key_error(key)),
         },
         other => Err(VmError::type_error(format!(
             "'{}' object does not support item deletion",
@@ -568,7 +568,7 @@ pub fn subscript(container: &Value, key: &Value) -> Result<Value, VmError> {
         Value::Dict(d) => d
             .lock()
             .get(key)?
-            .ok_or_else(|| VmError::py("KeyError", key.repr())),
+            .ok_or_else(|| super::exception::key_error(key)),
         Value::Deque(q) => {
             let items = q.lock();
             let k = index(items.len(), "deque")?;
@@ -596,6 +596,7 @@ pub fn load_attr(v: &Value, attr: &str) -> Result<Value, VmError> {
         (Value::Module(m), attr) => m.attr(attr),
         (Value::Class(c), "__name__" | "__qualname__") => Some(Value::Str(Arc::clone(&c.name))),
         (Value::File(f), "closed") => Some(Value::Bool(f.closed())),
+        (Value::Mp(m), attr) => m.attr(attr),
         (Value::File(f), "name") => Some(Value::str(&f.name)),
         (Value::File(f), "mode") => Some(Value::str(&f.mode)),
         (Value::Builtin(b), "__name__" | "__qualname__") => Some(Value::str(b.name())),
@@ -661,6 +662,7 @@ pub fn method(v: &Value, attr: &str) -> Option<Builtin> {
         (Value::Lock(_), "__enter__") => Some(Builtin::LockEnter),
         (Value::Lock(_), "__exit__") => Some(Builtin::LockExit),
         (Value::Queue(q), name) => super::queue::method(q, name),
+        (Value::Mp(m), name) => super::multiprocessing::method(m, name),
         (Value::Awaitable(a), name) => super::asyncio::method(a, name),
         (Value::Generator(_), name) => super::coroutine::method(name),
         (Value::File(_), name) => super::file::method(name),

@@ -230,7 +230,7 @@ impl<H: Host> Vm<'_, H> {
                 if s.discard(&v)? {
                     Ok(Value::None)
                 } else {
-                    Err(VmError::py("KeyError", v.repr()))
+                    Err(super::exception::key_error(&v))
                 }
             }
             M::Discard => {
@@ -239,7 +239,7 @@ impl<H: Host> Vm<'_, H> {
             }
             M::Pop => s
                 .pop()
-                .ok_or_else(|| VmError::py("KeyError", "'pop from an empty set'")),
+                .ok_or_else(|| super::exception::key_error(&Value::str("pop from an empty set"))),
             M::Clear => {
                 s.clear();
                 Ok(Value::None)

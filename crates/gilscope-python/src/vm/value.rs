@@ -174,6 +174,8 @@ pub enum Builtin {
     Asyncio(super::asyncio::AsyncFn),
     /// A function of `collections`, or a method of a deque or Counter.
     Collections(super::collections::CollFn),
+    /// A function of `multiprocessing`, or a method of its pools, processes and results.
+    Mp(super::multiprocessing::MpFn),
     /// `open(file, mode='r', ...)`.
     Open,
     /// A method of a file object.
@@ -204,8 +206,6 @@ pub enum Builtin {
     QueueJoin,
     /// `concurrent.futures.ThreadPoolExecutor(max_workers=None, thread_name_prefix='')`.
     ThreadPoolExecutor,
-    /// `concurrent.futures.ProcessPoolExecutor` (not emulated yet: raises when called).
-    ProcessPoolExecutor,
     /// `Executor.submit(fn, /, *args, **kwargs)`.
     ExecutorSubmit,
     /// `Executor.map(fn, *iterables, timeout=None)`.
@@ -375,6 +375,7 @@ impl Builtin {
             Builtin::Module(f) => f.name(),
             Builtin::Asyncio(f) => f.name(),
             Builtin::Collections(f) => f.name(),
+            Builtin::Mp(f) => f.name(),
             Builtin::Open => "open",
             Builtin::File(f) => f.name(),
             Builtin::TimeCpu { process, ns } => match (process, ns) {
@@ -401,7 +402,6 @@ impl Builtin {
             Builtin::QueueTaskDone => "task_done",
             Builtin::QueueJoin => "join",
             Builtin::ThreadPoolExecutor => "ThreadPoolExecutor",
-            Builtin::ProcessPoolExecutor => "ProcessPoolExecutor",
             Builtin::ExecutorSubmit => "submit",
             Builtin::ExecutorMap => "map",
             Builtin::ExecutorShutdown => "shutdown",
@@ -595,6 +595,8 @@ pub enum StdModule {
     Asyncio,
     /// `collections`: `deque`, `Counter`, `defaultdict`.
     Collections,
+    /// `multiprocessing`: `Pool`, `Process`, `cpu_count`, `current_process`.
+    Multiprocessing,
     /// A module that may be imported (the drivers' `threading`, `multiprocessing`, `sys`…) but
     /// whose attributes the interpreter does not provide.
     Opaque(&'static str),
@@ -608,7 +610,7 @@ impl StdModule {
             "numpy" => StdModule::Numpy,
             "numpy.random" => StdModule::NumpyRandom,
             "threading" => StdModule::Threading,
-            "multiprocessing" => StdModule::Opaque("multiprocessing"),
+            "multiprocessing" => StdModule::Multiprocessing,
             "sys" => StdModule::Sys,
             "math" => StdModule::Math,
             "os" => StdModule::Os,
@@ -642,6 +644,7 @@ impl StdModule {
             StdModule::Futures => "concurrent.futures",
             StdModule::Asyncio => "asyncio",
             StdModule::Collections => "collections",
+            StdModule::Multiprocessing => "multiprocessing",
             StdModule::Opaque(n) => n,
         }
     }
@@ -705,6 +708,7 @@ impl StdModule {
             (StdModule::Futures, a) => super::futures::attr(a),
             (StdModule::Asyncio, a) => super::asyncio::attr(a),
             (StdModule::Collections, a) => super::collections::attr(a),
+            (StdModule::Multiprocessing, a) => super::multiprocessing::attr(a),
             (m, a) => super::modules::attr(m, a),
         }
     }
@@ -1136,6 +1140,8 @@ pub enum Value {
     File(Arc<super::file::FileObj>),
     /// `dict.keys()`, `values()` or `items()`.
     DictView(Arc<super::dict::DictView>),
+    /// A multiprocessing pool, process or pending result.
+    Mp(Arc<super::multiprocessing::MpObj>),
 }
 
 /// A bound method: the callable and the object it is called with first.
@@ -1177,6 +1183,7 @@ impl Value {
             Value::Queue(q) => arc(q),
             Value::Executor(e) => arc(e),
             Value::Future(f) => arc(f),
+            Value::Mp(m) => arc(m),
             Value::Set(o) => o.addr(),
             Value::Sync(s) => arc(s),
             Value::Local(l) => arc(l),
@@ -1231,6 +1238,7 @@ impl Value {
             Value::Queue(_) => "Queue",
             Value::Executor(_) => "ThreadPoolExecutor",
             Value::Future(_) => "Future",
+            Value::Mp(m) => m.type_name(),
             Value::Awaitable(a) => a.type_name(),
             Value::Set(s) if s.frozen => "frozenset",
             Value::Set(_) => "set",
@@ -1461,6 +1469,7 @@ impl Value {
                 out.push_str("<concurrent.futures.thread.ThreadPoolExecutor object>");
             }
             Value::Future(f) => out.push_str(&f.repr()),
+            Value::Mp(m) => out.push_str(&m.repr()),
             Value::Awaitable(a) => out.push_str(&a.repr()),
             Value::Set(s) => out.push_str(&s.repr(Value::repr)),
             Value::Sync(o) => {

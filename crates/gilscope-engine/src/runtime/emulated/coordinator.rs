@@ -158,7 +158,8 @@ impl<'a> Coordinator<'a> {
                 }
             }
             WorkerMsg::Failed { error, .. } => self.fail(error),
-            WorkerMsg::Eof { .. } => {}
+            // A forked process's replies and output go to the script, never here.
+            WorkerMsg::Eof { .. } | WorkerMsg::TaskDone(_) | WorkerMsg::Output { .. } => {}
         }
     }
 

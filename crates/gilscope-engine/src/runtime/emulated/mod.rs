@@ -7,6 +7,8 @@
 //! they speak in the `wire` types to the `coordinator`, and `summarize` adds the run up.
 
 mod coordinator;
+mod fork;
+mod forked_child;
 mod interpreters;
 mod native;
 mod prepare;
@@ -29,7 +31,9 @@ use crate::trace::summary::RunOutcome;
 
 pub(crate) use coordinator::{Coordinator, GilCounts, Workers};
 pub use process::worker_main;
-pub use wire::{WorkerJob, WorkerMsg, WorkerResult};
+pub use wire::{
+    ForkDef, ForkJob, ForkReply, ForkTask, RemoteError, WorkerJob, WorkerMsg, WorkerResult,
+};
 pub use worker::{MainHost, NamespaceSource, run_interpreted};
 
 /// Most spans one run keeps for its trace; more are counted as dropped.

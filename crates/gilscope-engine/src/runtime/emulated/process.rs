@@ -255,6 +255,9 @@ pub fn worker_main() -> i32 {
             return 2;
         }
     };
+    if let Some(fork) = job.fork.clone() {
+        return super::forked_child::serve(job, fork);
+    }
     let job_read_ns = clock::now_ns();
     let hello = WorkerMsg::Hello {
         worker: job.worker,

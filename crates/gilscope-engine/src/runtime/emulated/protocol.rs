@@ -18,8 +18,16 @@ const TAG_FRAME: u8 = 3;
 const TAG_PROGRESS: u8 = 4;
 const TAG_DONE: u8 = 5;
 const TAG_ERROR: u8 = 6;
+const TAG_TASK_DONE: u8 = 7;
+const TAG_OUTPUT: u8 = 8;
 /// Largest payload accepted, in bytes.
 pub const MAX_PAYLOAD_BYTES: usize = 256 << 20;
+
+#[derive(Serialize, Deserialize)]
+struct OutputText {
+    to_stderr: bool,
+    text: String,
+}
 
 #[derive(Serialize, Deserialize)]
 struct Hello {
@@ -88,6 +96,15 @@ pub fn write_msg(out: &mut impl Write, msg: &WorkerMsg) -> io::Result<()> {
         }
         WorkerMsg::Done(r) => frame(out, TAG_DONE, &json(r.as_ref())?),
         WorkerMsg::Failed { error, .. } => frame(out, TAG_ERROR, error.to_string().as_bytes()),
+        WorkerMsg::TaskDone(r) => frame(out, TAG_TASK_DONE, &json(r)?),
+        WorkerMsg::Output { to_stderr, text } => frame(
+            out,
+            TAG_OUTPUT,
+            &json(&OutputText {
+                to_stderr: *to_stderr,
+                text: text.clone(),
+            })?,
+        ),
         WorkerMsg::Eof { .. } => Ok(()),
     }
 }
@@ -189,6 +206,17 @@ pub fn read_msg(
             let r: WorkerResult =
                 serde_json::from_slice(&payload).map_err(|e| bad(format!("bad result: {e}")))?;
             WorkerMsg::Done(Box::new(r))
+        }
+        TAG_TASK_DONE => WorkerMsg::TaskDone(
+            serde_json::from_slice(&payload).map_err(|e| bad(format!("bad task reply: {e}")))?,
+        ),
+        TAG_OUTPUT => {
+            let o: OutputText =
+                serde_json::from_slice(&payload).map_err(|e| bad(format!("bad output: {e}")))?;
+            WorkerMsg::Output {
+                to_stderr: o.to_stderr,
+                text: o.text,
+            }
         }
         TAG_ERROR => WorkerMsg::Failed {
             worker,

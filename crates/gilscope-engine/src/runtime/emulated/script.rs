@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use crossbeam_channel::{Sender, bounded};
 
+use super::fork::{ForkContext, Forked};
 use super::worker::sleep_cancellable;
-use super::{Coordinator, GilCounts, WORKER_CHANNEL, WorkerMsg, WorkerResult, Workers};
+use super::{Coordinator, GilCounts, WORKER_CHANNEL, WorkerJob, WorkerMsg, WorkerResult, Workers};
 use crate::config::RunConfig;
 use crate::error::EngineError;
 use crate::gil::{Gil, Ticker};
@@ -22,6 +23,7 @@ use crate::trace::clock;
 use crate::trace::spans::Recorder;
 use crate::trace::summary::ProgramOutput;
 use gilscope_python::vm::modules::system_exit_status;
+use gilscope_python::vm::multiprocessing::{ForkKind, Processes};
 use gilscope_python::vm::object::{Obj, RefcountDiscipline, set_thread_discipline};
 use gilscope_python::vm::thread::{ThreadObj, ThreadState};
 use gilscope_python::vm::value::{ArrayObj, Value};
@@ -43,14 +45,32 @@ pub(super) struct ScriptRun {
 /// The script's standard output and error as it writes them, each kept up to
 /// [`ProgramOutput::KEEP_BYTES`].
 #[derive(Default)]
-struct Output {
+pub(super) struct Output {
     stdout: String,
     stderr: String,
     dropped_bytes: u64,
+    /// In a forked process: the channel to the script, where its output goes instead.
+    forward: Option<Sender<WorkerMsg>>,
 }
 
 impl Output {
-    fn write(&mut self, to_stderr: bool, text: &str) {
+    /// Output sent on to the script that forked this process.
+    pub(super) fn forwarded(tx: Sender<WorkerMsg>) -> Self {
+        Self {
+            forward: Some(tx),
+            ..Self::default()
+        }
+    }
+
+    /// Keeps (or forwards) `text` written to standard output or error.
+    pub(super) fn write(&mut self, to_stderr: bool, text: &str) {
+        if let Some(tx) = &self.forward {
+            let _ = tx.send(WorkerMsg::Output {
+                to_stderr,
+                text: text.to_owned(),
+            });
+            return;
+        }
         let buf = if to_stderr {
             &mut self.stderr
         } else {
@@ -73,7 +93,7 @@ impl Output {
 /// The CPU time of the program's threads: the clocks of those running, and what those that
 /// ended used. It leaves out gilscope's own threads (the window, the coordinator).
 #[derive(Default)]
-struct ProgramCpu {
+pub(super) struct ProgramCpu {
     inner: Mutex<(Vec<(usize, clock::ThreadClock)>, u64)>,
 }
 
@@ -102,38 +122,57 @@ impl ProgramCpu {
     }
 }
 
+/// The threads a script started, in start order, each with its worker index.
+pub(super) type ThreadList = Arc<Mutex<Vec<(usize, Obj<ThreadObj>)>>>;
+
 /// What every thread of the script shares.
-struct Shared {
-    gil: Arc<Gil>,
-    globals: Arc<Globals>,
-    program: Arc<Program>,
-    tx: Sender<WorkerMsg>,
-    discipline: RefcountDiscipline,
-    next_worker: AtomicUsize,
+pub(super) struct Shared {
+    pub(super) gil: Arc<Gil>,
+    pub(super) globals: Arc<Globals>,
+    pub(super) program: Arc<Program>,
+    pub(super) tx: Sender<WorkerMsg>,
+    pub(super) discipline: RefcountDiscipline,
+    pub(super) next_worker: AtomicUsize,
+    /// In a forked process: the one lane all its threads draw on.
+    pub(super) fixed_lane: Option<usize>,
     /// `threading._counter`: numbers the threads named `Thread-N`.
-    thread_counter: AtomicU64,
+    pub(super) thread_counter: AtomicU64,
     /// `ThreadPoolExecutor._counter`: the `N` of `ThreadPoolExecutor-N`, from 0 in each run.
-    executor_counter: AtomicU64,
-    task_counter: AtomicU64,
+    pub(super) executor_counter: AtomicU64,
+    pub(super) task_counter: AtomicU64,
+    /// `multiprocessing.process._process_counter`: numbers `Process-N` and `ForkPoolWorker-N`.
+    pub(super) process_counter: AtomicU64,
+    /// `current_process().name`.
+    pub(super) process_name: String,
     /// The program's CPU time (`time.process_time`).
-    cpu: ProgramCpu,
-    handles: Arc<Mutex<Vec<JoinHandle<()>>>>,
-    /// Every thread started, by worker index (index 0 is the main thread).
-    threads: Arc<Mutex<Vec<Obj<ThreadObj>>>>,
-    output: Arc<Mutex<Output>>,
+    pub(super) cpu: ProgramCpu,
+    pub(super) handles: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    /// Every thread started, in start order with its worker index (the main thread first).
+    pub(super) threads: ThreadList,
+    /// The lanes of the processes the script started, with their names.
+    pub(super) process_lanes: Arc<Mutex<Vec<(usize, String)>>>,
+    /// How to start processes (`None` in a forked process: it cannot fork again).
+    pub(super) fork: Option<ForkContext>,
+    /// The process groups started, to finish at exit and to stop on cancel.
+    pub(super) forks: Arc<Mutex<Vec<Arc<Forked>>>>,
+    pub(super) output: Arc<Mutex<Output>>,
 }
 
 impl Shared {
-    fn output(&self) -> MutexGuard<'_, Output> {
+    pub(super) fn output(&self) -> MutexGuard<'_, Output> {
         self.output.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn threads(&self) -> MutexGuard<'_, Vec<Obj<ThreadObj>>> {
+    fn threads(&self) -> MutexGuard<'_, Vec<(usize, Obj<ThreadObj>)>> {
         self.threads.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    fn forks(&self) -> MutexGuard<'_, Vec<Arc<Forked>>> {
+        self.forks.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// The traceback of `e` as CPython prints it, with the program's source lines.
-    fn traceback(&self, e: &gilscope_python::vm::PyException) -> String {
+    pub(super) fn traceback(&self, e: &gilscope_python::vm::PyException) -> String {
         let file = self.program.file.as_str();
         let source = self.program.source.as_str();
         traceback::format(e, &|f, line| {
@@ -145,15 +184,15 @@ impl Shared {
 }
 
 /// The host of one thread of the script.
-struct ScriptHost {
+pub(super) struct ScriptHost {
     shared: Arc<Shared>,
     worker: usize,
-    rec: Recorder,
+    pub(super) rec: Recorder,
     ticker: Ticker,
 }
 
 impl ScriptHost {
-    fn new(shared: Arc<Shared>, worker: usize) -> Self {
+    pub(super) fn new(shared: Arc<Shared>, worker: usize) -> Self {
         let rec = Recorder::new(worker, Some(Box::new(shared.tx.clone())));
         Self {
             shared,
@@ -165,11 +204,12 @@ impl ScriptHost {
 
     /// `threading._shutdown`: waits, with the GIL released, for every thread that is not a
     /// daemon to end, including those they start meanwhile.
-    fn wait_for_threads(&mut self) -> Result<(), VmError> {
+    pub(super) fn wait_for_threads(&mut self) -> Result<(), VmError> {
         let pending = |sh: &Shared| {
             sh.threads()
                 .iter()
                 .skip(1)
+                .map(|(_, t)| t)
                 .find(|t| {
                     t.state() != ThreadState::Finished
                         && !t.daemon.load(std::sync::atomic::Ordering::Relaxed)
@@ -193,7 +233,7 @@ impl ScriptHost {
 
     /// Waits with the GIL released (a lock wait) until `done()`, which itself waits at most
     /// [`WAIT_SLICE`], checking for cancel between its calls.
-    fn wait_released(&mut self, mut done: impl FnMut() -> bool) -> Result<(), VmError> {
+    pub(super) fn wait_released(&mut self, mut done: impl FnMut() -> bool) -> Result<(), VmError> {
         self.begin_allow_threads(Release::Wait);
         let waited = loop {
             if done() {
@@ -207,8 +247,25 @@ impl ScriptHost {
         waited
     }
 
+    /// `multiprocessing`'s exit handler: pools terminated, daemon processes too; processes
+    /// and executors waited for, with the GIL released.
+    pub(super) fn finish_processes(&mut self) -> Result<(), VmError> {
+        let forks: Vec<Arc<Forked>> = self.shared.forks().clone();
+        for f in &forks {
+            if matches!(f.kind, ForkKind::Pool | ForkKind::Process { daemon: true }) {
+                f.terminate();
+            } else {
+                f.close();
+            }
+        }
+        for f in forks {
+            self.wait_released(|| f.wait_exited(WAIT_SLICE))?;
+        }
+        Ok(())
+    }
+
     /// The worker's result, once its thread is done.
-    fn finish(mut self, instructions: u64, cpu0: u64) -> WorkerResult {
+    pub(super) fn finish(mut self, instructions: u64, cpu0: u64) -> WorkerResult {
         let (max_gil_wait_ns, gil_starvations) =
             (self.rec.max_gil_wait_ns(), self.rec.starvations());
         let (state_ns, dropped_spans) = self.rec.finish();
@@ -286,7 +343,50 @@ impl Host for ScriptHost {
     }
 
     fn threads(&self) -> Vec<Obj<ThreadObj>> {
-        self.shared.threads().clone()
+        self.shared
+            .threads()
+            .iter()
+            .map(|(_, t)| t.clone())
+            .collect()
+    }
+
+    fn next_process_number(&mut self) -> u64 {
+        self.shared.process_counter.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    fn process_name(&self) -> String {
+        self.shared.process_name.clone()
+    }
+
+    fn start_processes(
+        &mut self,
+        names: Vec<String>,
+        kind: ForkKind,
+        globals: &Arc<Globals>,
+    ) -> Result<Arc<dyn Processes>, VmError> {
+        let Some(ctx) = &self.shared.fork else {
+            return Err(VmError::py(
+                "NotImplementedError",
+                "a process gilscope forked cannot start processes of its own",
+            ));
+        };
+        let lanes: Vec<(usize, String)> = names
+            .into_iter()
+            .map(|n| (self.shared.next_worker.fetch_add(1, Ordering::Relaxed), n))
+            .collect();
+        self.shared
+            .process_lanes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(lanes.iter().cloned());
+        let (forked, readers) = Forked::start(ctx, lanes, globals, kind)?;
+        self.shared
+            .handles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(readers);
+        self.shared.forks().push(Arc::clone(&forked));
+        Ok(forked)
     }
 
     fn next_executor_number(&mut self) -> u64 {
@@ -314,14 +414,11 @@ impl Host for ScriptHost {
     }
 
     fn start_thread(&mut self, thread: &Obj<ThreadObj>) -> Result<(), VmError> {
-        let worker = self.shared.next_worker.fetch_add(1, Ordering::Relaxed);
-        {
-            let mut threads = self.shared.threads();
-            if threads.len() <= worker {
-                threads.resize(worker + 1, thread.clone());
-            }
-            threads[worker] = thread.clone();
-        }
+        let worker = match self.shared.fixed_lane {
+            Some(lane) => lane,
+            None => self.shared.next_worker.fetch_add(1, Ordering::Relaxed),
+        };
+        self.shared.threads().push((worker, thread.clone()));
         let shared = Arc::clone(&self.shared);
         let t = thread.clone();
         let spawned = std::thread::Builder::new()
@@ -433,6 +530,9 @@ fn run_main(shared: Arc<Shared>, main: Obj<ThreadObj>) -> i32 {
             if status != 130 && host.wait_for_threads().is_err() {
                 status = 130;
             }
+            if status != 130 && host.finish_processes().is_err() {
+                status = 130;
+            }
             if shared.gil.holds(0) {
                 shared.gil.drop_gil(0, &mut host.rec, None, false);
             }
@@ -448,12 +548,15 @@ fn run_main(shared: Arc<Shared>, main: Obj<ThreadObj>) -> i32 {
     status
 }
 
-/// The script's workers, as the coordinator stops them.
-struct ScriptWorkers(Arc<Gil>);
+/// The script's workers, as the coordinator stops them: its threads and its processes.
+struct ScriptWorkers(Arc<Gil>, Arc<Mutex<Vec<Arc<Forked>>>>);
 
 impl Workers for ScriptWorkers {
     fn cancel(&mut self) {
         self.0.cancel();
+        for f in self.1.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            f.kill();
+        }
     }
 }
 
@@ -494,8 +597,30 @@ pub(super) fn run(
     let (tx, rx) = bounded(WORKER_CHANNEL);
     let handles = Arc::new(Mutex::new(Vec::new()));
     let main = Obj::new(ThreadObj::main());
-    let threads = Arc::new(Mutex::new(vec![main.clone()]));
+    let threads = Arc::new(Mutex::new(vec![(0, main.clone())]));
+    let process_lanes = Arc::new(Mutex::new(Vec::new()));
+    let forks = Arc::new(Mutex::new(Vec::new()));
     let output = Arc::new(Mutex::new(Output::default()));
+    let exe = match &cfg.worker_exe {
+        Some(p) => p.clone(),
+        None => std::env::current_exe()
+            .map_err(|e| EngineError::io("could not find this program to start workers", e))?,
+    };
+    let mut job = WorkerJob::for_fork(cfg, coord.run_id);
+    job.program = spec.clone();
+    let to_output = Arc::clone(&output);
+    let fork = ForkContext {
+        code_names: program.module.code.names.clone(),
+        exe,
+        job,
+        tx: tx.clone(),
+        output: Arc::new(move |to_stderr: bool, text: &str| {
+            to_output
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .write(to_stderr, text);
+        }),
+    };
     let shared = Arc::new(Shared {
         gil: Arc::clone(&gil),
         globals: program.new_main_globals(),
@@ -503,12 +628,18 @@ pub(super) fn run(
         tx,
         discipline: cfg.interpreter.refcount(),
         next_worker: AtomicUsize::new(1),
+        fixed_lane: None,
         thread_counter: AtomicU64::new(0),
         executor_counter: AtomicU64::new(0),
         task_counter: AtomicU64::new(1),
+        process_counter: AtomicU64::new(0),
+        process_name: "MainProcess".to_owned(),
         cpu: ProgramCpu::default(),
         handles: Arc::clone(&handles),
         threads: Arc::clone(&threads),
+        process_lanes: Arc::clone(&process_lanes),
+        fork: Some(fork),
+        forks: Arc::clone(&forks),
         output: Arc::clone(&output),
     });
     let main_thread = std::thread::Builder::new()
@@ -516,19 +647,34 @@ pub(super) fn run(
         .spawn(move || run_main(shared, main))
         .map_err(|e| EngineError::io("could not start the script's main thread", e))?;
     // The channel closes once every thread is done with the shared state.
-    coord.pump(&rx, cancel, &mut ScriptWorkers(Arc::clone(&gil)));
+    coord.pump(
+        &rx,
+        cancel,
+        &mut ScriptWorkers(Arc::clone(&gil), Arc::clone(&forks)),
+    );
     let status = main_thread.join().unwrap_or(1);
     let started: Vec<JoinHandle<()>> =
         std::mem::take(&mut *handles.lock().unwrap_or_else(|p| p.into_inner()));
     for t in started {
         let _ = t.join();
     }
-    let names = threads
+    let mut named: Vec<(usize, String)> = threads
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .iter()
-        .map(|t| t.name().to_string())
+        .map(|(w, t)| (*w, t.name().to_string()))
         .collect();
+    named.extend(
+        process_lanes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned(),
+    );
+    let mut names = vec![String::new(); named.iter().map(|(w, _)| w + 1).max().unwrap_or(0)];
+    for (w, n) in named {
+        names[w] = n;
+    }
     let out = std::mem::take(&mut *output.lock().unwrap_or_else(|p| p.into_inner()));
     Ok(ScriptRun {
         counts: GilCounts::of(&gil),

@@ -145,6 +145,10 @@ pub(super) fn summarize_script(
         let Some(r) = r else { continue };
         summary.gil_starvations += r.gil_starvations;
         summary.instructions += r.instructions;
+        // A forked process reports its own GIL's counters (the script's threads report none).
+        summary.gil_switches += r.gil_switches;
+        summary.gil_drop_requests += r.gil_drop_requests;
+        summary.gil_releases += r.gil_releases;
         let mut line = worker_summary(coord, w, r, 0);
         line.name = run.names.get(w).cloned();
         summary.workers.push(line);

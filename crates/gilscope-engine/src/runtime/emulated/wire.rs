@@ -49,6 +49,74 @@ pub struct WorkerJob {
     /// The interpreter build that runs it.
     #[serde(default)]
     pub interpreter: Build,
+    /// Set when the worker is a script's own process (`multiprocessing`), forked from it.
+    #[serde(default)]
+    pub fork: Option<ForkJob>,
+}
+
+/// A process a script starts (a `Pool`'s worker, a `Process`): what `fork` would have copied.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ForkJob {
+    /// Its name (`ForkPoolWorker-1`, `Process-1`).
+    pub name: String,
+    /// Its module-level functions when it was forked.
+    pub defs: Vec<ForkDef>,
+    /// The rest of its module namespace then: what could be pickled.
+    pub globals: Vec<(String, WireValue)>,
+    /// A `Process` (its target's exception is printed there, and sets its exit code), not a
+    /// pool's worker (whose tasks' exceptions go back to the caller).
+    pub is_process: bool,
+}
+
+/// A module-level function as a forked process remakes it: its code found by qualified name
+/// (and first line) in the same file's compiled module, its defaults by value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ForkDef {
+    /// The global name it is bound to.
+    pub name: String,
+    /// Its code's `co_qualname`.
+    pub qualname: String,
+    /// Its code's `co_firstlineno`.
+    pub firstlineno: u32,
+    /// Its positional defaults.
+    pub defaults: Vec<WireValue>,
+    /// Its keyword-only defaults.
+    pub kwdefaults: Vec<(String, WireValue)>,
+}
+
+/// One call of a task as it crosses: positional arguments, then keyword arguments by name.
+pub type WireCall = (Vec<WireValue>, Vec<(String, WireValue)>);
+
+/// A task for a forked process, one JSON line on its stdin.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ForkTask {
+    /// Its number, echoed in the reply.
+    pub id: u64,
+    /// The function to call.
+    pub func: WireValue,
+    /// Its calls: positional and keyword arguments.
+    pub calls: Vec<WireCall>,
+}
+
+/// An exception raised in a forked process, as it crosses back (pickled in CPython).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RemoteError {
+    /// Its type's name.
+    pub type_name: String,
+    /// Its arguments (as `str` where they cannot be pickled).
+    pub args: Vec<WireValue>,
+    /// Its traceback as the process printed it (a pool's `RemoteTraceback`), if any.
+    #[serde(default)]
+    pub traceback: String,
+}
+
+/// A forked process's answer to one task.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ForkReply {
+    /// The task's number.
+    pub id: u64,
+    /// What its calls returned, or the exception one raised.
+    pub outcome: Result<Vec<WireValue>, RemoteError>,
 }
 
 impl WorkerJob {
@@ -69,7 +137,23 @@ impl WorkerJob {
             entry: String::new(),
             args: Vec::new(),
             interpreter: cfg.interpreter,
+            fork: None,
         }
+    }
+}
+
+impl WorkerJob {
+    /// The job a script's forked processes start from: the run's build and switch interval.
+    pub(super) fn for_fork(cfg: &RunConfig, run_id: u64) -> Self {
+        Self::new(
+            cfg,
+            run_id,
+            workload::Chunk {
+                worker: 0,
+                first_problem: 0,
+                ics: Vec::new(),
+            },
+        )
     }
 }
 
@@ -148,6 +232,15 @@ pub enum WorkerMsg {
         pid: u32,
         /// What went wrong.
         error: EngineError,
+    },
+    /// A forked process answered a task.
+    TaskDone(ForkReply),
+    /// What a forked process's program wrote to its standard output or error.
+    Output {
+        /// To standard error.
+        to_stderr: bool,
+        /// The text.
+        text: String,
     },
     /// A child's output pipe closed.
     Eof {
