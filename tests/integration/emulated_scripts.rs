@@ -181,6 +181,7 @@ fn the_construct_files_print_what_python3_prints() {
         "counting",
         "files",
         "processes",
+        "shared_objects",
     ] {
         let file = Path::new("tests/golden").join(format!("{name}.py"));
         let want = Command::new("python3").arg(&file).output().unwrap();

@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::EngineError;
 use gilscope_python::compiler::{self, CompiledModule};
 use gilscope_python::vm::Globals;
+use gilscope_python::vm::mp_shared::SharedObj;
+use gilscope_python::vm::multiprocessing::MpObj;
 use gilscope_python::vm::object::Obj;
 use gilscope_python::vm::value::{ArrayObj, DictObj, Function, StdModule, Value};
 
@@ -246,6 +248,16 @@ pub enum WireValue {
     Module(String),
     /// An int too big for 64 bits, in decimal.
     BigInt(String),
+    /// A `multiprocessing` queue, value, array, lock or event, by its number in the script's
+    /// process (a forked process reaches it there).
+    Shared {
+        /// Its number.
+        id: u64,
+        /// Its kind, encoded.
+        kind: String,
+        /// Its own lock's number and kind (a `Value`'s, an `Array`'s).
+        lock: Option<(u64, String)>,
+    },
     /// A function or class of a standard-library module (`builtins` for the exceptions), by
     /// where it is found, as pickle finds it.
     ModuleAttr {
@@ -292,6 +304,11 @@ impl WireValue {
             }
             Value::Function(f) => WireValue::Function(f.code.name.to_string()),
             Value::Module(m) => WireValue::Module(m.name().to_owned()),
+            Value::Mp(m) if let MpObj::Shared(s) = &**m => WireValue::Shared {
+                id: s.id,
+                kind: s.kind.encode(),
+                lock: s.lock.as_ref().map(|l| (l.id, l.kind.encode())),
+            },
             Value::BigInt(b) => WireValue::BigInt(b.to_string()),
             other => {
                 return Err(EngineError::Python(format!(
@@ -350,6 +367,14 @@ impl WireValue {
             WireValue::Module(name) => Value::Module(StdModule::import(name).ok_or_else(|| {
                 EngineError::Python(format!("ModuleNotFoundError: No module named '{name}'"))
             })?),
+            WireValue::Shared { id, kind, lock } => {
+                let obj = SharedObj::resolve(*id, kind, lock.clone()).ok_or_else(|| {
+                    EngineError::Python(format!(
+                        "RuntimeError: shared object {id} is not reachable from this process"
+                    ))
+                })?;
+                Value::Mp(Arc::new(MpObj::Shared(obj)))
+            }
             WireValue::ModuleAttr { module, attr } => {
                 let found = if module == "builtins" {
                     gilscope_python::vm::exception::builtin_class(attr).map(Value::Class)
@@ -402,6 +427,7 @@ impl WireValue {
             WireValue::Module(n) => J::String(format!("<module '{n}'>")),
             WireValue::BigInt(s) => J::String(s.clone()),
             WireValue::ModuleAttr { module, attr } => J::String(format!("<{module}.{attr}>")),
+            WireValue::Shared { kind, .. } => J::String(format!("<shared {kind}>")),
         }
     }
 }

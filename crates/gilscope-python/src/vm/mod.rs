@@ -22,6 +22,7 @@ pub mod globals;
 pub mod lock;
 pub mod methods;
 pub mod modules;
+pub mod mp_shared;
 pub mod multiprocessing;
 pub mod npscalar;
 mod numpy;
@@ -1816,6 +1817,13 @@ impl<'a, H: Host> Vm<'a, H> {
     ) -> Result<(), VmError> {
         match container {
             Value::Array(arr) => numpy::store(self, arr, key, &value),
+            Value::Mp(m) => match &**m {
+                multiprocessing::MpObj::Shared(s) => mp_shared::store(s, key, value),
+                _ => Err(VmError::type_error(format!(
+                    "'{}' object does not support item assignment",
+                    m.type_name()
+                ))),
+            },
             Value::List(l) => {
                 if let Value::Slice(s) = key {
                     let new = self.iterate(&value)?;

@@ -17,6 +17,7 @@ use super::call::{Kwargs, bind_params};
 use super::exception::{self, builtin_class};
 use super::futures::FutureObj;
 use super::lock::deadline_after;
+use super::mp_shared::{SharedKind, SharedObj, SharedOp};
 use super::sync::timeout_arg;
 use super::value::{Builtin, SeqIter, Value};
 use super::{Host, Vm, VmError};
@@ -237,6 +238,8 @@ pub enum MpObj {
     Process(ProcessObj),
     /// A pending result.
     Result(AsyncResultObj),
+    /// A queue, value, array, lock or event shared between processes.
+    Shared(Arc<SharedObj>),
 }
 
 impl MpObj {
@@ -248,6 +251,7 @@ impl MpObj {
             MpObj::Process(_) => "Process",
             MpObj::Result(r) if r.single => "ApplyResult",
             MpObj::Result(_) => "MapResult",
+            MpObj::Shared(s) => s.kind.type_name(),
         }
     }
 
@@ -272,6 +276,7 @@ impl MpObj {
             }
             MpObj::Process(p) => p.repr(),
             MpObj::Result(_) => format!("<multiprocessing.pool.{} object>", self.type_name()),
+            MpObj::Shared(s) => s.repr(),
         }
     }
 
@@ -283,6 +288,9 @@ impl MpObj {
             (MpObj::Process(p), "exitcode") => Some(p.exitcode()),
             (MpObj::Process(p), "daemon") => Some(Value::Bool(p.daemon.load(Ordering::Relaxed))),
             (MpObj::Pool(p), "_processes") => Some(Value::Int(p.size as i64)),
+            (MpObj::Shared(s), "value") if matches!(s.kind, SharedKind::Value { .. }) => {
+                s.read(&SharedOp::Load).ok()
+            }
             _ => None,
         }
     }
@@ -297,6 +305,10 @@ impl MpObj {
                 }
                 _ => Err(VmError::type_error("name must be a string")),
             },
+            (MpObj::Shared(s), "value") if matches!(s.kind, SharedKind::Value { .. }) => {
+                s.run(&SharedOp::Store(v.clone()), Duration::ZERO)?;
+                Ok(true)
+            }
             (MpObj::Process(p), "daemon") => {
                 if p.child().is_some() {
                     return Err(VmError::py("AssertionError", "process has already started"));
@@ -378,6 +390,97 @@ pub enum MpFn {
     Ready,
     /// `AsyncResult.successful()`.
     Successful,
+    /// `multiprocessing.Queue(maxsize=0)`.
+    Queue,
+    /// `multiprocessing.JoinableQueue(maxsize=0)`.
+    JoinableQueue,
+    /// `multiprocessing.SimpleQueue()`.
+    SimpleQueue,
+    /// `multiprocessing.Value(typecode, *args, lock=True)`.
+    Value,
+    /// `multiprocessing.Array(typecode, size_or_initializer, *, lock=True)`.
+    Array,
+    /// `multiprocessing.Lock()`.
+    Lock,
+    /// `multiprocessing.RLock()`.
+    RLock,
+    /// `multiprocessing.Event()`.
+    Event,
+    /// A method of a shared object.
+    Shared(SharedFn),
+}
+
+/// A method of a shared queue, value, array, lock or event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SharedFn {
+    /// `Queue.put(obj, block=True, timeout=None)`.
+    Put,
+    /// `Queue.put_nowait(obj)`.
+    PutNowait,
+    /// `Queue.get(block=True, timeout=None)`.
+    Get,
+    /// `Queue.get_nowait()`.
+    GetNowait,
+    /// `Queue.qsize()`.
+    Qsize,
+    /// `Queue.empty()`.
+    Empty,
+    /// `Queue.full()`.
+    Full,
+    /// `Queue.close()`, `join_thread()`, `cancel_join_thread()`: nothing to do here.
+    Close,
+    /// `JoinableQueue.task_done()`.
+    TaskDone,
+    /// `JoinableQueue.join()`.
+    Join,
+    /// `get_lock()`.
+    GetLock,
+    /// `get_obj()`.
+    GetObj,
+    /// `acquire(block=True, timeout=None)`.
+    Acquire,
+    /// `release()`.
+    Release,
+    /// `__enter__()`.
+    Enter,
+    /// `__exit__(*exc)`.
+    Exit,
+    /// `Event.set()`.
+    Set,
+    /// `Event.clear()`.
+    Clear,
+    /// `Event.is_set()`.
+    IsSet,
+    /// `Event.wait(timeout=None)`.
+    Wait,
+}
+
+impl SharedFn {
+    /// Its Python name.
+    pub fn name(self) -> &'static str {
+        match self {
+            SharedFn::Put => "put",
+            SharedFn::PutNowait => "put_nowait",
+            SharedFn::Get => "get",
+            SharedFn::GetNowait => "get_nowait",
+            SharedFn::Qsize => "qsize",
+            SharedFn::Empty => "empty",
+            SharedFn::Full => "full",
+            SharedFn::Close => "close",
+            SharedFn::TaskDone => "task_done",
+            SharedFn::Join => "join",
+            SharedFn::GetLock => "get_lock",
+            SharedFn::GetObj => "get_obj",
+            SharedFn::Acquire => "acquire",
+            SharedFn::Release => "release",
+            SharedFn::Enter => "__enter__",
+            SharedFn::Exit => "__exit__",
+            SharedFn::Set => "set",
+            SharedFn::Clear => "clear",
+            SharedFn::IsSet => "is_set",
+            SharedFn::Wait => "wait",
+        }
+    }
 }
 
 impl MpFn {
@@ -415,6 +518,15 @@ impl MpFn {
             MpFn::Wait => "wait",
             MpFn::Ready => "ready",
             MpFn::Successful => "successful",
+            MpFn::Queue => "Queue",
+            MpFn::JoinableQueue => "JoinableQueue",
+            MpFn::SimpleQueue => "SimpleQueue",
+            MpFn::Value => "Value",
+            MpFn::Array => "Array",
+            MpFn::Lock => "Lock",
+            MpFn::RLock => "RLock",
+            MpFn::Event => "Event",
+            MpFn::Shared(f) => f.name(),
         }
     }
 }
@@ -430,6 +542,14 @@ pub fn attr(name: &str) -> Option<Value> {
         "active_children" => MpFn::ActiveChildren,
         "get_start_method" => MpFn::GetStartMethod,
         "set_start_method" => MpFn::SetStartMethod,
+        "Queue" => MpFn::Queue,
+        "JoinableQueue" => MpFn::JoinableQueue,
+        "SimpleQueue" => MpFn::SimpleQueue,
+        "Value" => MpFn::Value,
+        "Array" => MpFn::Array,
+        "Lock" => MpFn::Lock,
+        "RLock" => MpFn::RLock,
+        "Event" => MpFn::Event,
         "TimeoutError" => return builtin_class("TimeoutError").map(Value::Class),
         _ => return None,
     };
@@ -470,6 +590,9 @@ pub fn method(m: &MpObj, name: &str) -> Option<Builtin> {
             "terminate" | "kill" => MpFn::ProcessTerminate,
             _ => return None,
         },
+        (MpObj::Shared(s), _) => {
+            return shared_method(s, name).map(|f| Builtin::Mp(MpFn::Shared(f)));
+        }
         (MpObj::Result(_), _) => match name {
             "get" => MpFn::Get,
             "wait" => MpFn::Wait,
@@ -479,6 +602,47 @@ pub fn method(m: &MpObj, name: &str) -> Option<Builtin> {
         },
     };
     Some(Builtin::Mp(f))
+}
+
+/// The methods each kind of shared object has.
+fn shared_method(s: &SharedObj, name: &str) -> Option<SharedFn> {
+    use SharedFn as F;
+    let f = match (&s.kind, name) {
+        (SharedKind::Queue { .. }, "put") => F::Put,
+        (SharedKind::Queue { simple: false, .. }, "put_nowait") => F::PutNowait,
+        (SharedKind::Queue { .. }, "get") => F::Get,
+        (SharedKind::Queue { simple: false, .. }, "get_nowait") => F::GetNowait,
+        (SharedKind::Queue { simple: false, .. }, "qsize") => F::Qsize,
+        (SharedKind::Queue { .. }, "empty") => F::Empty,
+        (SharedKind::Queue { simple: false, .. }, "full") => F::Full,
+        (SharedKind::Queue { .. }, "close" | "join_thread" | "cancel_join_thread") => F::Close,
+        (SharedKind::Queue { joinable: true, .. }, "task_done") => F::TaskDone,
+        (SharedKind::Queue { joinable: true, .. }, "join") => F::Join,
+        (SharedKind::Value { .. } | SharedKind::Array { .. }, "get_lock") => F::GetLock,
+        (SharedKind::Value { .. } | SharedKind::Array { .. }, "get_obj") => F::GetObj,
+        (
+            SharedKind::Value { .. } | SharedKind::Array { .. } | SharedKind::Lock { .. },
+            "acquire",
+        ) => F::Acquire,
+        (
+            SharedKind::Value { .. } | SharedKind::Array { .. } | SharedKind::Lock { .. },
+            "release",
+        ) => F::Release,
+        (
+            SharedKind::Value { .. } | SharedKind::Array { .. } | SharedKind::Lock { .. },
+            "__enter__",
+        ) => F::Enter,
+        (
+            SharedKind::Value { .. } | SharedKind::Array { .. } | SharedKind::Lock { .. },
+            "__exit__",
+        ) => F::Exit,
+        (SharedKind::Event, "set") => F::Set,
+        (SharedKind::Event, "clear") => F::Clear,
+        (SharedKind::Event, "is_set") => F::IsSet,
+        (SharedKind::Event, "wait") => F::Wait,
+        _ => return None,
+    };
+    Some(f)
 }
 
 fn this(args: &[Value]) -> Result<Arc<MpObj>, VmError> {
@@ -627,6 +791,15 @@ impl<H: Host> Vm<'_, H> {
                     own_pid: None,
                 }))))
             }
+            MpFn::Queue
+            | MpFn::JoinableQueue
+            | MpFn::SimpleQueue
+            | MpFn::Value
+            | MpFn::Array
+            | MpFn::Lock
+            | MpFn::RLock
+            | MpFn::Event => self.new_shared(f, args, kwargs),
+            MpFn::Shared(sf) => self.call_shared(sf, args, kwargs),
             MpFn::CpuCount => Ok(Value::Int(cpu_count() as i64)),
             MpFn::CurrentProcess => Ok(Value::Mp(Arc::new(MpObj::Process(ProcessObj {
                 name: Mutex::new(Arc::from(self.host.process_name())),

@@ -372,6 +372,9 @@ pub fn contains(container: &Value, item: &Value) -> Result<bool, VmError> {
 /// The items a value iterates over (tuples, lists, ranges, strs, dict keys).
 pub fn iterate(v: &Value) -> Result<Vec<Value>, VmError> {
     Ok(match v {
+        Value::Mp(m) if let super::multiprocessing::MpObj::Shared(s) = &**m => {
+            super::mp_shared::items(s)?
+        }
         Value::Tuple(t) => t.to_vec(),
         Value::IntPair(a, b) => vec![Value::Int(*a), Value::Int(*b)],
         Value::List(l) => l.lock().clone(),
@@ -528,6 +531,11 @@ pub fn store_slice(
 
 /// `container[key]`.
 pub fn subscript(container: &Value, key: &Value) -> Result<Value, VmError> {
+    if let Value::Mp(m) = container
+        && let super::multiprocessing::MpObj::Shared(s) = &**m
+    {
+        return super::mp_shared::subscript(s, key);
+    }
     let index = |len: usize, what: &str| -> Result<usize, VmError> {
         let i = key.as_i64().ok_or_else(|| {
             VmError::type_error(format!(
@@ -742,6 +750,9 @@ pub fn call_builtin(b: Builtin, args: Vec<Value>) -> Result<Value, VmError> {
             arity("len", &args, 1, 1)?;
             let n = match &args[0] {
                 Value::Str(s) => s.chars().count(),
+                Value::Mp(m) if let super::multiprocessing::MpObj::Shared(s) = &**m => {
+                    super::mp_shared::items(s)?.len()
+                }
                 Value::List(l) => l.lock().len(),
                 Value::Dict(d) => d.lock().len(),
                 Value::Deque(q) => q.lock().len(),

@@ -159,7 +159,10 @@ impl<'a> Coordinator<'a> {
             }
             WorkerMsg::Failed { error, .. } => self.fail(error),
             // A forked process's replies and output go to the script, never here.
-            WorkerMsg::Eof { .. } | WorkerMsg::TaskDone(_) | WorkerMsg::Output { .. } => {}
+            WorkerMsg::Eof { .. }
+            | WorkerMsg::TaskDone(_)
+            | WorkerMsg::Call(_)
+            | WorkerMsg::Output { .. } => {}
         }
     }
 

@@ -15,15 +15,22 @@ use crossbeam_channel::Sender;
 
 use super::process::WORKER_ARG;
 use super::protocol::read_msg;
-use super::{ForkJob, ForkReply, ForkTask, RemoteError, WorkerJob, WorkerMsg};
+use super::{
+    ForkJob, ForkReply, ForkTask, RemoteError, RpcCall, RpcOutcome, RpcReply, ToChild, WorkerJob,
+    WorkerMsg,
+};
 use crate::program::WireValue;
 use crate::trace::clock;
 use crate::trace::spans::{NO_CPU, Span, SpanState};
 use gilscope_python::vm::class::{ClassObj, Native};
 use gilscope_python::vm::exception;
-use gilscope_python::vm::multiprocessing::{ForkKind, PoolTask, Processes, TaskCall};
+use gilscope_python::vm::mp_shared::{OpOutcome, SharedObj, SharedOp};
+use gilscope_python::vm::multiprocessing::{ForkKind, MpObj, PoolTask, Processes, TaskCall};
 use gilscope_python::vm::value::{StdModule, Value};
 use gilscope_python::vm::{Globals, VmError};
+
+/// Longest a child's call waits here before it is answered "not yet" (it asks again).
+const CALL_WAIT_MAX_MICROS: u64 = 10_000;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -102,6 +109,20 @@ pub(super) struct Forked {
 impl std::fmt::Debug for Forked {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "<{} forked processes>", self.children.len())
+    }
+}
+
+/// A shared object in `v` or in the containers it holds (what pickle would meet).
+fn shared_in(v: &Value) -> Option<Arc<MpObj>> {
+    match v {
+        Value::Mp(m) if matches!(&**m, MpObj::Shared(_)) => Some(Arc::clone(m)),
+        Value::Tuple(items) => items.iter().find_map(shared_in),
+        Value::List(l) => l.lock().iter().find_map(shared_in),
+        Value::Dict(d) => d
+            .lock()
+            .iter()
+            .find_map(|(k, v)| shared_in(k).or_else(|| shared_in(v))),
+        _ => None,
     }
 }
 
@@ -444,6 +465,7 @@ impl Forked {
                     let _ = tx.send(WorkerMsg::Spans(vec![span]));
                 }
                 WorkerMsg::TaskDone(reply) => self.answer(index, &reply),
+                WorkerMsg::Call(call) => self.serve_call(index, &call),
                 WorkerMsg::Output { to_stderr, text } => output(to_stderr, &text),
                 WorkerMsg::Failed { error, .. } => {
                     output(true, &format!("gilscope: process {pid}: {error}\n"));
@@ -468,6 +490,52 @@ impl Forked {
         }
         drop(q);
         self.changed.notify_all();
+    }
+
+    /// A child's operation on a shared object: run here (waiting at most a slice), the
+    /// answer written back on its stdin.
+    fn serve_call(&self, index: usize, call: &RpcCall) {
+        let outcome = self.run_call(call).unwrap_or_else(|e| {
+            RpcOutcome::Raised(RemoteError {
+                type_name: "RuntimeError".to_owned(),
+                args: vec![WireValue::Str(e)],
+                traceback: String::new(),
+            })
+        });
+        let reply = ToChild::Reply(RpcReply {
+            call: call.call,
+            outcome,
+        });
+        if let Ok(line) = serde_json::to_string(&reply)
+            && let Some(pipe) = lock(&self.children[index].stdin).as_mut()
+        {
+            let _ = pipe
+                .write_all(line.as_bytes())
+                .and_then(|_| pipe.write_all(b"\n"))
+                .and_then(|_| pipe.flush());
+        }
+    }
+
+    fn run_call(&self, call: &RpcCall) -> Result<RpcOutcome, String> {
+        let obj = SharedObj::resolve(call.object, "", None)
+            .ok_or_else(|| format!("shared object {} is gone", call.object))?;
+        let value = match &call.value {
+            Some(w) => Some(w.unpack(&self.globals).map_err(|e| e.to_string())?),
+            None => None,
+        };
+        let op = SharedOp::from_parts(&call.op, value, call.index)
+            .ok_or_else(|| format!("unknown operation {}", call.op))?;
+        let wait = Duration::from_micros(call.wait_micros.min(CALL_WAIT_MAX_MICROS));
+        Ok(match obj.run_as(&op, call.owner, wait) {
+            Ok(OpOutcome::Done(v)) => RpcOutcome::Done(pack(&v).map_err(|e| e.to_string())?),
+            Ok(OpOutcome::WouldBlock) => RpcOutcome::WouldBlock,
+            Err(VmError::Py(e)) => RpcOutcome::Raised(RemoteError {
+                type_name: e.exc.to_string(),
+                args: vec![WireValue::Str(e.msg.clone())],
+                traceback: String::new(),
+            }),
+            Err(other) => return Err(other.to_string()),
+        })
     }
 
     /// A child's answer: its task gets the outcome, and the child its next task.
@@ -549,6 +617,26 @@ impl Processes for Forked {
         task: Arc<PoolTask>,
     ) -> Result<(), VmError> {
         let func = pack_callable(func)?;
+        // A pool's tasks are pickled: what is shared must come through fork instead.
+        if !matches!(self.kind, ForkKind::Process { .. })
+            && let Some(m) = calls
+                .iter()
+                .flat_map(|(a, k)| a.iter().chain(k.iter().map(|(_, v)| v)))
+                .find_map(shared_in)
+        {
+            let name = match m.type_name() {
+                "SynchronizedArray" => "SynchronizedArray",
+                "Synchronized" => "Synchronized",
+                "Lock" | "RLock" => "Lock",
+                _ => "Queue",
+            };
+            return Err(VmError::py(
+                "RuntimeError",
+                format!(
+                    "{name} objects should only be shared between processes through inheritance"
+                ),
+            ));
+        }
         let calls = calls
             .iter()
             .map(|(args, kwargs)| {
@@ -564,7 +652,7 @@ impl Processes for Forked {
         let mut q = lock(&self.queue);
         let id = q.next_id;
         q.next_id += 1;
-        let line = serde_json::to_string(&ForkTask { id, func, calls })
+        let line = serde_json::to_string(&ToChild::Task(ForkTask { id, func, calls }))
             .map_err(|e| VmError::py("TypeError", format!("cannot pickle the task: {e}")))?;
         q.pending.push_back(Pending { id, line, task });
         self.dispatch(&mut q);

@@ -2,8 +2,9 @@
 //! script's namespace rebuilt from what `fork` copied, then its tasks run one at a time on its
 //! main thread under its own GIL, each answer, span and line of output sent back to the script.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufWriter, Write};
-use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,7 +12,10 @@ use crossbeam_channel::{RecvTimeoutError, Sender, bounded};
 
 use super::protocol::write_msg;
 use super::script::{Output, ProgramCpu, ScriptHost, Shared};
-use super::{ForkJob, ForkReply, ForkTask, RemoteError, WORKER_CHANNEL, WorkerJob, WorkerMsg};
+use super::{
+    ForkJob, ForkReply, ForkTask, RemoteError, RpcCall, RpcOutcome, RpcReply, ToChild,
+    WORKER_CHANNEL, WorkerJob, WorkerMsg,
+};
 use crate::error::EngineError;
 use crate::gil::Gil;
 use crate::program::{Program, WireValue};
@@ -19,6 +23,7 @@ use crate::trace::clock;
 use gilscope_python::vm::code::Code;
 use gilscope_python::vm::exception;
 use gilscope_python::vm::modules::system_exit_status;
+use gilscope_python::vm::mp_shared::{self, OpOutcome, Owner, RemoteObjects, SharedOp};
 use gilscope_python::vm::object::{Obj, set_thread_discipline};
 use gilscope_python::vm::thread::ThreadObj;
 use gilscope_python::vm::value::{Function, Value};
@@ -144,10 +149,110 @@ fn run_task<H: gilscope_python::vm::Host>(
     Ok(Ok(out))
 }
 
-/// Reads the tasks, one JSON line each, until the script closes the pipe.
-fn spawn_task_reader(tx: Sender<ForkTask>) -> std::io::Result<std::thread::JoinHandle<()>> {
+/// The objects the script shares, reached from here: each operation a call to the script's
+/// process over the pipes, answered on stdin.
+#[derive(Debug)]
+struct ChildRpc {
+    /// The way out to the script (taken when the process ends, so that its writer ends).
+    tx: Mutex<Option<Sender<WorkerMsg>>>,
+    globals: Arc<Globals>,
+    next: AtomicU64,
+    /// The calls waiting for their answer, and where it goes (dropped at the pipe's end).
+    pending: Mutex<Option<HashMap<u64, Sender<RpcOutcome>>>>,
+}
+
+impl ChildRpc {
+    fn answered(&self, reply: RpcReply) {
+        let waiting = lock(&self.pending)
+            .as_mut()
+            .and_then(|p| p.remove(&reply.call));
+        if let Some(w) = waiting {
+            let _ = w.send(reply.outcome);
+        }
+    }
+
+    /// The script closed the pipe: no call will be answered.
+    fn hang_up(&self) {
+        lock(&self.pending).take();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The exception an answer carries, raised here.
+fn raised(e: &RemoteError) -> VmError {
+    let msg = e.args.first().map_or_else(String::new, |a| match a {
+        WireValue::Str(s) => s.clone(),
+        other => other.to_json().to_string(),
+    });
+    match exception::builtin_class(&e.type_name) {
+        Some(c) => exception::raise(exception::new_exception(c, vec![Value::str(&msg)])),
+        None => VmError::py("RuntimeError", msg),
+    }
+}
+
+impl RemoteObjects for ChildRpc {
+    fn call(
+        &self,
+        id: u64,
+        op: &SharedOp,
+        owner: Owner,
+        wait: Duration,
+    ) -> Result<OpOutcome, VmError> {
+        let (name, value, index) = op.parts();
+        let value = match value {
+            Some(v) => Some(WireValue::pack(v).map_err(|e| {
+                let text = e.to_string();
+                VmError::py(
+                    "TypeError",
+                    text.strip_prefix("TypeError: ").unwrap_or(&text),
+                )
+            })?),
+            None => None,
+        };
+        let call = self.next.fetch_add(1, Ordering::Relaxed);
+        let (reply_tx, reply_rx) = bounded(1);
+        match lock(&self.pending).as_mut() {
+            Some(p) => p.insert(call, reply_tx),
+            None => return Err(VmError::py("EOFError", "the script's process is gone")),
+        };
+        let msg = WorkerMsg::Call(RpcCall {
+            call,
+            object: id,
+            op: name.to_owned(),
+            value,
+            index,
+            owner,
+            wait_micros: wait.as_micros().min(u128::from(u64::MAX)) as u64,
+        });
+        let sent = lock(&self.tx)
+            .as_ref()
+            .is_some_and(|tx| tx.send(msg).is_ok());
+        if !sent {
+            return Err(VmError::py("EOFError", "the script's process is gone"));
+        }
+        match reply_rx.recv() {
+            Ok(RpcOutcome::Done(w)) => w
+                .unpack(&self.globals)
+                .map(OpOutcome::Done)
+                .map_err(|e| VmError::py("RuntimeError", e.to_string())),
+            Ok(RpcOutcome::WouldBlock) => Ok(OpOutcome::WouldBlock),
+            Ok(RpcOutcome::Raised(e)) => Err(raised(&e)),
+            Err(_) => Err(VmError::py("EOFError", "the script's process is gone")),
+        }
+    }
+}
+
+/// Reads the script's lines (tasks, and the answers to this process's calls) until it
+/// closes the pipe.
+fn spawn_stdin_reader(
+    tasks: Sender<ForkTask>,
+    rpc: Arc<ChildRpc>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
-        .name("gilscope-fork-tasks".to_owned())
+        .name("gilscope-fork-stdin".to_owned())
         .spawn(move || {
             let stdin = std::io::stdin();
             let mut line = String::new();
@@ -157,18 +262,20 @@ fn spawn_task_reader(tx: Sender<ForkTask>) -> std::io::Result<std::thread::JoinH
                     Ok(0) | Err(_) => break,
                     Ok(_) => {}
                 }
-                match serde_json::from_str::<ForkTask>(&line) {
-                    Ok(t) => {
-                        if tx.send(t).is_err() {
+                match serde_json::from_str::<ToChild>(&line) {
+                    Ok(ToChild::Task(t)) => {
+                        if tasks.send(t).is_err() {
                             break;
                         }
                     }
+                    Ok(ToChild::Reply(r)) => rpc.answered(r),
                     Err(e) => {
-                        eprintln!("gilscope worker: malformed task: {e}");
+                        eprintln!("gilscope worker: malformed line from the script: {e}");
                         break;
                     }
                 }
             }
+            rpc.hang_up();
         })
 }
 
@@ -220,7 +327,34 @@ pub(super) fn serve(job: WorkerJob, fork: ForkJob) -> i32 {
 fn run(job: &WorkerJob, fork: &ForkJob, program: Program, tx: Sender<WorkerMsg>) -> i32 {
     let program = Arc::new(program);
     let globals = program.new_main_globals();
-    if let Err(e) = rebuild(&program, fork, &globals) {
+    let rpc = Arc::new(ChildRpc {
+        tx: Mutex::new(Some(tx.clone())),
+        globals: Arc::clone(&globals),
+        next: AtomicU64::new(1),
+        pending: Mutex::new(Some(HashMap::new())),
+    });
+    mp_shared::set_remote(Arc::clone(&rpc) as Arc<dyn RemoteObjects>);
+    let (task_tx, task_rx) = bounded::<ForkTask>(64);
+    // The reader blocks on stdin until the script closes it; it ends with the process.
+    if spawn_stdin_reader(task_tx, Arc::clone(&rpc)).is_err() {
+        return 2;
+    }
+    let code = serve_tasks(job, fork, program, &globals, &tx, task_rx);
+    lock(&rpc.tx).take();
+    code
+}
+
+/// Runs the tasks as they come, on this thread under the process's GIL, until the script
+/// closes the pipe; returns the exit code.
+fn serve_tasks(
+    job: &WorkerJob,
+    fork: &ForkJob,
+    program: Arc<Program>,
+    globals: &Arc<Globals>,
+    tx: &Sender<WorkerMsg>,
+    task_rx: crossbeam_channel::Receiver<ForkTask>,
+) -> i32 {
+    if let Err(e) = rebuild(&program, fork, globals) {
         let _ = tx.send(WorkerMsg::Output {
             to_stderr: true,
             text: format!("gilscope: {e}\n"),
@@ -234,7 +368,7 @@ fn run(job: &WorkerJob, fork: &ForkJob, program: Program, tx: Sender<WorkerMsg>)
     let main = Obj::new(ThreadObj::main());
     let shared = Arc::new(Shared {
         gil: Arc::clone(&gil),
-        globals: Arc::clone(&globals),
+        globals: Arc::clone(globals),
         program,
         tx: tx.clone(),
         discipline: job.interpreter.refcount(),
@@ -253,18 +387,13 @@ fn run(job: &WorkerJob, fork: &ForkJob, program: Program, tx: Sender<WorkerMsg>)
         forks: Arc::new(Mutex::new(Vec::new())),
         output: Arc::new(Mutex::new(Output::forwarded(tx.clone()))),
     });
-    let (task_tx, task_rx) = bounded::<ForkTask>(64);
-    // The reader blocks on stdin until the script closes it; it ends with the process.
-    if spawn_task_reader(task_tx).is_err() {
-        return 2;
-    }
     let cpu0 = clock::thread_cpu_ns();
     set_thread_discipline(shared.discipline);
     let mut host = ScriptHost::new(Arc::clone(&shared), job.worker);
     let mut instructions = 0;
     let mut code = 0;
     if gil.take(job.worker, &mut host.rec).is_ok() {
-        let mut vm = Vm::new(&mut host, gil.eval_breaker(), Arc::clone(&globals));
+        let mut vm = Vm::new(&mut host, gil.eval_breaker(), Arc::clone(globals));
         vm.set_current_thread(main.clone());
         loop {
             // `inqueue.get()`: a blocking read, with the GIL released.
@@ -289,7 +418,7 @@ fn run(job: &WorkerJob, fork: &ForkJob, program: Program, tx: Sender<WorkerMsg>)
                 }
                 break;
             };
-            let outcome = match run_task(&mut vm, &globals, &task) {
+            let outcome = match run_task(&mut vm, globals, &task) {
                 Ok(o) => o,
                 Err(VmError::Cancelled) => {
                     code = 130;

@@ -20,6 +20,7 @@ const TAG_DONE: u8 = 5;
 const TAG_ERROR: u8 = 6;
 const TAG_TASK_DONE: u8 = 7;
 const TAG_OUTPUT: u8 = 8;
+const TAG_CALL: u8 = 9;
 /// Largest payload accepted, in bytes.
 pub const MAX_PAYLOAD_BYTES: usize = 256 << 20;
 
@@ -97,6 +98,7 @@ pub fn write_msg(out: &mut impl Write, msg: &WorkerMsg) -> io::Result<()> {
         WorkerMsg::Done(r) => frame(out, TAG_DONE, &json(r.as_ref())?),
         WorkerMsg::Failed { error, .. } => frame(out, TAG_ERROR, error.to_string().as_bytes()),
         WorkerMsg::TaskDone(r) => frame(out, TAG_TASK_DONE, &json(r)?),
+        WorkerMsg::Call(c) => frame(out, TAG_CALL, &json(c)?),
         WorkerMsg::Output { to_stderr, text } => frame(
             out,
             TAG_OUTPUT,
@@ -209,6 +211,9 @@ pub fn read_msg(
         }
         TAG_TASK_DONE => WorkerMsg::TaskDone(
             serde_json::from_slice(&payload).map_err(|e| bad(format!("bad task reply: {e}")))?,
+        ),
+        TAG_CALL => WorkerMsg::Call(
+            serde_json::from_slice(&payload).map_err(|e| bad(format!("bad call: {e}")))?,
         ),
         TAG_OUTPUT => {
             let o: OutputText =

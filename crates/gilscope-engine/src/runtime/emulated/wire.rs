@@ -110,6 +110,55 @@ pub struct RemoteError {
     pub traceback: String,
 }
 
+/// A forked process's operation on an object its script shares (a queue's `put`, a value's
+/// read), run in the script's process.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RpcCall {
+    /// Its number, echoed in the reply.
+    pub call: u64,
+    /// The shared object's number.
+    pub object: u64,
+    /// The operation's name.
+    pub op: String,
+    /// Its value operand.
+    pub value: Option<WireValue>,
+    /// Its index operand.
+    pub index: Option<i64>,
+    /// The calling process and thread (a lock's owner).
+    pub owner: (u32, u64),
+    /// How long it may wait there, µs.
+    pub wait_micros: u64,
+}
+
+/// What a shared object's operation did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum RpcOutcome {
+    /// It finished with this result.
+    Done(WireValue),
+    /// It would have to wait longer.
+    WouldBlock,
+    /// It raised.
+    Raised(RemoteError),
+}
+
+/// The script's answer to an [`RpcCall`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RpcReply {
+    /// The call's number.
+    pub call: u64,
+    /// What it did.
+    pub outcome: RpcOutcome,
+}
+
+/// A line the script writes to a forked process's stdin.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ToChild {
+    /// A task to run.
+    Task(ForkTask),
+    /// The answer to one of its calls.
+    Reply(RpcReply),
+}
+
 /// A forked process's answer to one task.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ForkReply {
@@ -235,6 +284,8 @@ pub enum WorkerMsg {
     },
     /// A forked process answered a task.
     TaskDone(ForkReply),
+    /// A forked process operates on a shared object.
+    Call(RpcCall),
     /// What a forked process's program wrote to its standard output or error.
     Output {
         /// To standard error.

@@ -1,0 +1,78 @@
+# multiprocessing's shared objects: a Queue between a producer process and the script, a Value
+# under its own lock, an Array, an Event, and what a pool refuses to pickle.
+import multiprocessing as mp
+from multiprocessing import Process, Queue, Value, Array, Lock
+import queue
+
+
+def produce(q, n):
+    for i in range(n):
+        q.put(i * i)
+    q.put(None)
+
+
+def add_safely(counter, n):
+    for _ in range(n):
+        with counter.get_lock():
+            counter.value += 1
+
+
+def fill(arr, lock):
+    for i in range(len(arr)):
+        with lock:
+            arr[i] = arr[i] * 2 + 1
+
+
+def waiter(ev, q):
+    ev.wait()
+    q.put("event seen")
+
+
+if __name__ == "__main__":
+    q = Queue()
+    p = Process(target=produce, args=(q, 5))
+    p.start()
+    got = []
+    while True:
+        item = q.get()
+        if item is None:
+            break
+        got.append(item)
+    p.join()
+    print("queue:", got)
+
+    counter = Value("i", 0)
+    workers = [Process(target=add_safely, args=(counter, 200)) for _ in range(3)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    print("counter:", counter.value)
+
+    arr = Array("d", [1.0, 2.0, 3.0])
+    lock = Lock()
+    f = Process(target=fill, args=(arr, lock))
+    f.start()
+    f.join()
+    print("array:", arr[:], len(arr), list(arr))
+
+    ev = mp.Event()
+    q2 = Queue()
+    w = Process(target=waiter, args=(ev, q2))
+    w.start()
+    print("is_set:", ev.is_set())
+    ev.set()
+    print(q2.get(timeout=10))
+    w.join()
+
+    try:
+        Queue().get(timeout=0.05)
+    except queue.Empty:
+        print("empty raised")
+    v = Value("d", 1.5)
+    print(v.value, type(v).__name__)
+    with mp.Pool(1) as pool:
+        try:
+            pool.map(produce, [(q, 1)])
+        except RuntimeError as e:
+            print("pool:", e)
