@@ -182,6 +182,7 @@ fn the_construct_files_print_what_python3_prints() {
         "files",
         "processes",
         "shared_objects",
+        "bytes_text",
     ] {
         let file = Path::new("tests/golden").join(format!("{name}.py"));
         let want = Command::new("python3").arg(&file).output().unwrap();
@@ -343,5 +344,74 @@ fn stopping_a_script_stops_the_processes_it_started() {
     handle.join();
     let alive = |pid: u32| Path::new(&format!("/proc/{pid}")).exists();
     assert!(pids.iter().all(|&p| !alive(p)), "no child left behind");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A local HTTP server that answers every GET after `delay`, each on a thread of its own;
+/// returns its URL. It serves until the test process ends.
+fn slow_http_server(delay: std::time::Duration) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    std::thread::Builder::new()
+        .name("test-http".to_owned())
+        .spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    let _ = conn.read(&mut buf);
+                    std::thread::sleep(delay);
+                    let body = "hello";
+                    let _ = write!(
+                        conn,
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                });
+            }
+        })
+        .unwrap();
+    url
+}
+
+#[test]
+fn the_texts_downloads_wait_with_the_gil_released_and_overlap_in_threads() {
+    use gilscope_engine::config::RunConfig;
+    use gilscope_engine::runtime::{CancelToken, run_blocking};
+    use gilscope_engine::trace::spans::SpanState;
+    let _machine = common::sharing();
+    if !have_python() {
+        return;
+    }
+    let url = slow_http_server(std::time::Duration::from_millis(60));
+    let dir = common::scratch_dir("emulated-download");
+    let file = copy_script(&dir, "download.py", &[("http://example.com", &url)]);
+    let want = Command::new("python3").arg(&file).output().unwrap();
+    let cfg = RunConfig {
+        program: file.to_str().unwrap().to_owned(),
+        ..RunConfig::default()
+    };
+    let out = run_blocking(&cfg, None, &CancelToken::new()).unwrap();
+    let po = out.summary.program_output.as_ref().unwrap();
+    assert_eq!(po.exit_code, 0, "{}", po.stderr);
+    assert_eq!(
+        shape(&po.stdout),
+        shape(&String::from_utf8_lossy(&want.stdout))
+    );
+    // Each download thread waited on the network with the GIL released, and those waits
+    // overlapped: I/O needs no core, so this holds on one core as on many.
+    let io: Vec<_> = out
+        .spans
+        .iter()
+        .filter(|s| s.state == SpanState::Io && s.worker > 0)
+        .collect();
+    let threads: std::collections::BTreeSet<u32> = io.iter().map(|s| s.worker).collect();
+    assert_eq!(threads.len(), 4, "{threads:?}");
+    let overlapping = io.iter().any(|a| {
+        io.iter()
+            .any(|b| a.worker != b.worker && a.start_ns < b.end_ns && b.start_ns < a.end_ns)
+    });
+    assert!(overlapping, "the four waits never overlapped");
     let _ = std::fs::remove_dir_all(&dir);
 }

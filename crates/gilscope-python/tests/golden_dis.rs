@@ -50,6 +50,7 @@ fn every_function_disassembles_exactly_as_cpython_311_dis() {
         "tests/golden/unpacking.py",
         "tests/golden/processes.py",
         "tests/golden/shared_objects.py",
+        "tests/golden/bytes_text.py",
     ];
     // The source texts' example scripts, whose listings are `seed-NAME.dis`.
     let seeds = [

@@ -396,7 +396,6 @@ impl CodeGen<'_, '_> {
             }
             Expr::TString(x) => return Err(self.ctx.unsupported(x, "a t-string")),
             Expr::Starred(x) => return Err(self.ctx.unsupported(x, "a starred expression")),
-            Expr::BytesLiteral(x) => return Err(self.ctx.unsupported(x, "a bytes literal")),
             Expr::EllipsisLiteral(x) => return Err(self.ctx.unsupported(x, "Ellipsis")),
             Expr::NumberLiteral(x) => return Err(self.ctx.unsupported(x, "this number literal")),
             other => return Err(self.ctx.unsupported(other, "this expression")),

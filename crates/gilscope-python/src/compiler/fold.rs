@@ -20,6 +20,10 @@ pub fn constant(e: &Expr) -> Option<Value> {
             Number::Complex { .. } => None,
         },
         Expr::StringLiteral(s) => Some(Value::str(s.value.to_str())),
+        Expr::BytesLiteral(b) => {
+            let bytes: Vec<u8> = b.value.bytes().collect();
+            Some(Value::Bytes(Arc::from(bytes)))
+        }
         Expr::BooleanLiteral(b) => Some(Value::Bool(b.value)),
         Expr::NoneLiteral(_) => Some(Value::None),
         Expr::Tuple(t) => constant_tuple(&t.elts.iter().collect::<Vec<_>>()),
@@ -45,6 +49,16 @@ pub fn constant(e: &Expr) -> Option<Value> {
         Expr::BinOp(b) => {
             let (l, r) = (constant(&b.left)?, constant(&b.right)?);
             fold_binop(b.op, &l, &r)
+        }
+        // `fold_subscr`: a constant indexed by a constant, where that succeeds.
+        Expr::Subscript(s) => {
+            let (v, i) = (constant(&s.value)?, constant(&s.slice)?);
+            match (&v, &i) {
+                (Value::Str(_) | Value::Bytes(_) | Value::Tuple(_), Value::Int(_)) => {
+                    crate::vm::fold_subscript(&v, &i)
+                }
+                _ => None,
+            }
         }
         _ => None,
     }
@@ -99,6 +113,13 @@ fn fold_binop(op: ast::Operator, l: &Value, r: &Value) -> Option<Value> {
             let k = usize::try_from(n.as_i64()?).ok()?;
             (s.len() * k <= MAX_FOLDED_LEN).then(|| Value::Str(Arc::from(s.repeat(k))))
         }
+        (O::Add, Value::Bytes(a), Value::Bytes(b)) if a.len() + b.len() <= MAX_FOLDED_LEN => {
+            Some(Value::Bytes([&a[..], &b[..]].concat().into()))
+        }
+        (O::Mult, Value::Bytes(s), n) | (O::Mult, n, Value::Bytes(s)) => {
+            let k = usize::try_from(n.as_i64()?).ok()?;
+            (s.len() * k <= MAX_FOLDED_LEN).then(|| Value::Bytes(s.repeat(k).into()))
+        }
         (O::Add, Value::Tuple(a), Value::Tuple(b)) if a.len() + b.len() <= MAX_FOLDED_LEN => {
             Some(Value::Tuple(a.iter().chain(b.iter()).cloned().collect()))
         }
@@ -115,6 +136,7 @@ pub fn const_key(v: &Value) -> String {
         Value::Int(i) => format!("i{i}"),
         Value::Float(f) => format!("f{:x}", f.to_bits()),
         Value::Str(s) => format!("s{s}"),
+        Value::Bytes(b) => format!("y{b:?}"),
         Value::Tuple(t) => {
             let inner: Vec<String> = t.iter().map(const_key).collect();
             format!("t({})", inner.join(","))

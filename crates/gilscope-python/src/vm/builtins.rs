@@ -28,6 +28,7 @@ impl Builtin {
                 | Builtin::Tuple
                 | Builtin::Dict
                 | Builtin::Str
+                | Builtin::Bytes
                 | Builtin::Bool
                 | Builtin::Round
                 | Builtin::Any
@@ -339,6 +340,32 @@ impl<H: Host> Vm<'_, H> {
                 }
                 pairs.extend(kwargs.into_iter().map(|(k, v)| (Value::Str(k), v)));
                 Ok(Value::Dict(Obj::new(DictObj::new(pairs)?)))
+            }
+            Builtin::Bytes => {
+                let encoding = take_kw(&mut kwargs, "encoding");
+                no_keywords(name, &kwargs)?;
+                match (args.as_slice(), encoding) {
+                    ([], _) => super::bytes::construct(None, None),
+                    ([Value::Str(s)], Some(enc)) => super::bytes::encode(s, Some(&enc)),
+                    ([Value::Str(s), enc @ Value::Str(_)], None) => {
+                        super::bytes::encode(s, Some(enc))
+                    }
+                    ([Value::Str(_)], None) => {
+                        Err(VmError::type_error("string argument without an encoding"))
+                    }
+                    ([Value::Bytes(b)], _) => Ok(Value::Bytes(Arc::clone(b))),
+                    ([v], _) if v.as_i64().is_some() && !matches!(v, Value::Bool(_)) => {
+                        super::bytes::construct(None, v.as_i64())
+                    }
+                    ([v], _) => {
+                        let items = self.iterate(v)?;
+                        super::bytes::construct(Some(items), None)
+                    }
+                    _ => Err(VmError::type_error(format!(
+                        "bytes() takes at most 3 arguments ({} given)",
+                        args.len()
+                    ))),
+                }
             }
             Builtin::Str | Builtin::Repr | Builtin::Bool => {
                 no_keywords(name, &kwargs)?;

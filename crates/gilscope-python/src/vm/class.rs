@@ -38,6 +38,8 @@ pub struct ClassObj {
     pub native: Native,
     /// Whether a program defined it (its instances print as `<__main__.Name object>`).
     pub user: bool,
+    /// The module of a library class (`urllib.error`), as tracebacks name it.
+    pub module: Option<Arc<str>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -88,6 +90,23 @@ impl ClassObj {
             dict: Mutex::new(Vec::new()),
             native,
             user: false,
+            module: None,
+        }
+    }
+
+    /// A library module's class (`urllib.error.URLError`): tracebacks print it qualified.
+    pub fn in_module(module: &str, name: &str, bases: Vec<Arc<ClassObj>>, native: Native) -> Self {
+        Self {
+            module: Some(Arc::from(module)),
+            ..Self::builtin(name, bases, native)
+        }
+    }
+
+    /// The name a traceback prints: `module.Name` for a library module's class.
+    pub fn qualified_name(&self) -> Arc<str> {
+        match &self.module {
+            Some(m) => Arc::from(format!("{m}.{}", self.name)),
+            None => Arc::clone(&self.name),
         }
     }
 
@@ -119,6 +138,7 @@ impl ClassObj {
             dict: Mutex::new(dict),
             native,
             user: true,
+            module: None,
         })
     }
 

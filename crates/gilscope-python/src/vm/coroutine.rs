@@ -110,6 +110,7 @@ impl<H: Host> Vm<'_, H> {
                 pos: Default::default(),
             })),
             v @ (Value::Str(_)
+            | Value::Bytes(_)
             | Value::Mp(_)
             | Value::Dict(_)
             | Value::Set(_)

@@ -240,7 +240,7 @@ pub fn key_error(key: &Value) -> VmError {
 pub fn raise(v: Value) -> VmError {
     match &v {
         Value::Instance(i) if i.exc.is_some() => VmError::Py(Box::new(PyException {
-            exc: Arc::clone(&i.class.name),
+            exc: i.class.qualified_name(),
             msg: i.exc_str(),
             at: None,
             traceback: i.traceback(),

@@ -11,6 +11,12 @@ use super::{Host, Vm, VmError, format, ops};
 /// A method of a built-in type, bound by `LOAD_METHOD` (the object is the first argument).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
+    /// `str.encode(encoding='utf-8', errors='strict')`.
+    StrEncode,
+    /// `bytes.decode(encoding='utf-8', errors='strict')`.
+    BytesDecode,
+    /// `bytes.hex()`.
+    BytesHex,
     /// `str.upper`.
     StrUpper,
     /// `str.lower`.
@@ -115,6 +121,9 @@ impl Method {
         use Method as M;
         match self {
             M::StrUpper => "upper",
+            M::StrEncode => "encode",
+            M::BytesDecode => "decode",
+            M::BytesHex => "hex",
             M::StrLower => "lower",
             M::StrTitle => "title",
             M::StrCapitalize => "capitalize",
@@ -165,6 +174,13 @@ impl Method {
 pub fn lookup(v: &Value, attr: &str) -> Option<Method> {
     use Method as M;
     Some(match (v, attr) {
+        (Value::Bytes(_), a) => match a {
+            "decode" => M::BytesDecode,
+            "hex" => M::BytesHex,
+            "startswith" => M::StrStartswith,
+            "endswith" => M::StrEndswith,
+            _ => return None,
+        },
         (Value::Str(_), a) => match a {
             "upper" => M::StrUpper,
             "lower" => M::StrLower,
@@ -193,6 +209,7 @@ pub fn lookup(v: &Value, attr: &str) -> Option<Method> {
             "rsplit" => M::StrRsplit,
             "rfind" => M::StrRfind,
             "isalnum" => M::StrIsalnum,
+            "encode" => M::StrEncode,
             "isupper" => M::StrIsupper,
             "islower" => M::StrIslower,
             _ => return None,
@@ -476,13 +493,65 @@ impl<H: Host> Vm<'_, H> {
             )));
         };
         if !kwargs.is_empty()
-            && !matches!(m, M::StrFormat | M::ListSort | M::StrSplit | M::DictUpdate)
+            && !matches!(
+                m,
+                M::StrFormat
+                    | M::ListSort
+                    | M::StrSplit
+                    | M::DictUpdate
+                    | M::StrEncode
+                    | M::BytesDecode
+            )
         {
             return Err(VmError::type_error(format!(
                 "{}() takes no keyword arguments",
                 m.name()
             )));
         }
+        let kw = |name: &str, at: usize| {
+            rest.get(at)
+                .or_else(|| kwargs.iter().find(|(k, _)| &**k == name).map(|(_, v)| v))
+                .cloned()
+        };
+        match (this, m) {
+            (Value::Str(s), M::StrEncode) => super::bytes::encode(s, kw("encoding", 0).as_ref()),
+            (Value::Bytes(b), M::BytesDecode) => {
+                super::bytes::decode(b, kw("encoding", 0).as_ref(), kw("errors", 1).as_ref())
+            }
+            (Value::Bytes(b), M::BytesHex) => Ok(super::bytes::hex(b)),
+            (Value::Bytes(b), M::StrStartswith | M::StrEndswith) => {
+                let options: Vec<Value> = match rest.first() {
+                    Some(Value::Tuple(t)) => t.to_vec(),
+                    Some(v) => vec![v.clone()],
+                    None => Vec::new(),
+                };
+                let mut hit = false;
+                for o in &options {
+                    let Value::Bytes(p) = o else {
+                        return Err(VmError::type_error(format!(
+                            "a bytes-like object is required, not '{}'",
+                            o.type_name()
+                        )));
+                    };
+                    hit |= if m == M::StrStartswith {
+                        b.starts_with(p)
+                    } else {
+                        b.ends_with(p)
+                    };
+                }
+                Ok(Value::Bool(hit))
+            }
+            _ => self.call_method_of(m, this, rest, kwargs),
+        }
+    }
+
+    fn call_method_of(
+        &mut self,
+        m: Method,
+        this: &Value,
+        rest: &[Value],
+        kwargs: Kwargs,
+    ) -> Result<Value, VmError> {
         match this {
             Value::Str(s) => self.str_method(m, s, rest, kwargs),
             Value::List(l) => self.list_method(m, this, l, rest, kwargs),

@@ -7,6 +7,7 @@ pub mod asyncio;
 mod attrs;
 pub mod bigint;
 mod builtins;
+pub mod bytes;
 mod call;
 pub mod class;
 pub mod code;
@@ -38,6 +39,7 @@ pub mod thread;
 mod threading;
 pub mod timer;
 pub mod traceback;
+pub mod urllib;
 pub mod value;
 
 use std::sync::Arc;
@@ -76,6 +78,11 @@ fn is_inline(v: &Value) -> bool {
 /// `a op b` on constants (for the compiler's folding); `None` where Python would raise.
 pub fn fold_binary(op: BinOp, a: &Value, b: &Value) -> Option<Value> {
     ops::binary(op, a, b).ok()
+}
+
+/// `v[i]` on constants (for the compiler's folding); `None` where Python would raise.
+pub fn fold_subscript(v: &Value, i: &Value) -> Option<Value> {
+    ops::subscript(v, i).ok()
 }
 
 /// How deep Python calls may nest (CPython's default recursion limit).
@@ -1880,6 +1887,9 @@ impl<'a, H: Host> Vm<'a, H> {
         }
         if let Builtin::Mp(f) = b {
             return self.call_mp(f, args, kwargs);
+        }
+        if let Builtin::Urllib(f) = b {
+            return self.call_urllib(f, args, kwargs);
         }
         if b == Builtin::Open {
             return self.open_file(args, kwargs);

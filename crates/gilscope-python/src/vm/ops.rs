@@ -192,6 +192,14 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, VmError> {
         (Value::Str(x), Value::Str(y)) if op == BinOp::ADD => {
             Ok(Value::Str(Arc::from(format!("{x}{y}"))))
         }
+        (Value::Bytes(x), Value::Bytes(y)) if op == BinOp::ADD => {
+            Ok(super::bytes::new([&x[..], &y[..]].concat()))
+        }
+        (Value::Bytes(x), n) | (n, Value::Bytes(x)) if op == BinOp::MUL && n.as_i64().is_some() => {
+            Ok(super::bytes::new(
+                x.repeat(n.as_i64().unwrap_or(0).max(0) as usize),
+            ))
+        }
         (Value::Str(s), n) | (n, Value::Str(s)) if op == BinOp::MUL && n.as_i64().is_some() => {
             let k = n.as_i64().unwrap_or(0).max(0) as usize;
             Ok(Value::Str(Arc::from(s.repeat(k))))
@@ -347,6 +355,7 @@ pub fn is_same(a: &Value, b: &Value) -> bool {
 /// `item in container`.
 pub fn contains(container: &Value, item: &Value) -> Result<bool, VmError> {
     match container {
+        Value::Bytes(b) => super::bytes::contains(b, item),
         Value::Str(s) => match item {
             Value::Str(sub) => Ok(s.contains(&**sub)),
             other => Err(VmError::type_error(format!(
@@ -372,6 +381,7 @@ pub fn contains(container: &Value, item: &Value) -> Result<bool, VmError> {
 /// The items a value iterates over (tuples, lists, ranges, strs, dict keys).
 pub fn iterate(v: &Value) -> Result<Vec<Value>, VmError> {
     Ok(match v {
+        Value::Bytes(b) => b.iter().map(|&c| Value::Int(i64::from(c))).collect(),
         Value::Mp(m) if let super::multiprocessing::MpObj::Shared(s) = &**m => {
             super::mp_shared::items(s)?
         }
@@ -562,6 +572,7 @@ pub fn subscript(container: &Value, key: &Value) -> Result<Value, VmError> {
             }
             Ok(items[index(items.len(), "tuple")?].clone())
         }
+        Value::Bytes(b) => super::bytes::subscript(b, key, sliced),
         Value::Str(s) => {
             let chars: Vec<char> = s.chars().collect();
             if let Value::Slice(sl) = key {
@@ -605,6 +616,7 @@ pub fn load_attr(v: &Value, attr: &str) -> Result<Value, VmError> {
         (Value::Class(c), "__name__" | "__qualname__") => Some(Value::Str(Arc::clone(&c.name))),
         (Value::File(f), "closed") => Some(Value::Bool(f.closed())),
         (Value::Mp(m), attr) => m.attr(attr),
+        (Value::Http(r), attr) => r.attr(attr),
         (Value::File(f), "name") => Some(Value::str(&f.name)),
         (Value::File(f), "mode") => Some(Value::str(&f.mode)),
         (Value::Builtin(b), "__name__" | "__qualname__") => Some(Value::str(b.name())),
@@ -671,6 +683,7 @@ pub fn method(v: &Value, attr: &str) -> Option<Builtin> {
         (Value::Lock(_), "__exit__") => Some(Builtin::LockExit),
         (Value::Queue(q), name) => super::queue::method(q, name),
         (Value::Mp(m), name) => super::multiprocessing::method(m, name),
+        (Value::Http(_), name) => super::urllib::method(name),
         (Value::Awaitable(a), name) => super::asyncio::method(a, name),
         (Value::Generator(_), name) => super::coroutine::method(name),
         (Value::File(_), name) => super::file::method(name),
@@ -750,6 +763,7 @@ pub fn call_builtin(b: Builtin, args: Vec<Value>) -> Result<Value, VmError> {
             arity("len", &args, 1, 1)?;
             let n = match &args[0] {
                 Value::Str(s) => s.chars().count(),
+                Value::Bytes(b) => b.len(),
                 Value::Mp(m) if let super::multiprocessing::MpObj::Shared(s) = &**m => {
                     super::mp_shared::items(s)?.len()
                 }

@@ -126,10 +126,14 @@ impl QueueObj {
 pub fn queue_exception(name: &str) -> Arc<ClassObj> {
     static EMPTY: OnceLock<Arc<ClassObj>> = OnceLock::new();
     static FULL: OnceLock<Arc<ClassObj>> = OnceLock::new();
-    let cell = if name == "Full" { &FULL } else { &EMPTY };
+    let (cell, module) = if name == "Full" {
+        (&FULL, "queue")
+    } else {
+        (&EMPTY, "_queue")
+    };
     Arc::clone(cell.get_or_init(|| {
         let base = builtin_class("Exception").into_iter().collect();
-        Arc::new(ClassObj::builtin(name, base, Native::Exception))
+        Arc::new(ClassObj::in_module(module, name, base, Native::Exception))
     }))
 }
 

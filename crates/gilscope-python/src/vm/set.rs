@@ -86,10 +86,15 @@ pub fn py_hash(v: &Value) -> Result<i64, VmError> {
             }
         }
         Value::None => 0x5f3a_1c27,
-        Value::Str(s) => {
+        Value::Str(_) | Value::Bytes(_) => {
             // FNV-1a: a fixed stand-in for CPython's randomised SipHash.
+            let bytes: &[u8] = match v {
+                Value::Str(s) => s.as_bytes(),
+                Value::Bytes(b) => b,
+                _ => &[],
+            };
             let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-            for b in s.bytes() {
+            for &b in bytes {
                 h ^= u64::from(b);
                 h = h.wrapping_mul(0x0100_0000_01b3);
             }

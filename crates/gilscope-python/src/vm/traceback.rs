@@ -47,7 +47,7 @@ fn format_chain(
         };
         if let Some((Value::Instance(c), note)) = chained {
             let inner = PyException {
-                exc: Arc::clone(&c.class.name),
+                exc: c.class.qualified_name(),
                 msg: c.exc_str(),
                 at: None,
                 traceback: c.traceback(),

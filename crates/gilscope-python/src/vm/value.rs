@@ -68,6 +68,8 @@ pub enum Builtin {
     Dict,
     /// `str(object='')`.
     Str,
+    /// `bytes(source=b'', encoding=...)`.
+    Bytes,
     /// `bool(x=False)`.
     Bool,
     /// `round(number, ndigits=None)`.
@@ -176,6 +178,8 @@ pub enum Builtin {
     Collections(super::collections::CollFn),
     /// A function of `multiprocessing`, or a method of its pools, processes and results.
     Mp(super::multiprocessing::MpFn),
+    /// `urllib.request.urlopen`, or a method of its responses.
+    Urllib(super::urllib::UrlFn),
     /// `open(file, mode='r', ...)`.
     Open,
     /// A method of a file object.
@@ -284,6 +288,7 @@ impl Builtin {
             Builtin::Int
                 | Builtin::Float
                 | Builtin::Str
+                | Builtin::Bytes
                 | Builtin::Bool
                 | Builtin::List
                 | Builtin::Tuple
@@ -318,6 +323,7 @@ impl Builtin {
             Builtin::Tuple => "tuple",
             Builtin::Dict => "dict",
             Builtin::Str => "str",
+            Builtin::Bytes => "bytes",
             Builtin::Bool => "bool",
             Builtin::Round => "round",
             Builtin::Any => "any",
@@ -376,6 +382,7 @@ impl Builtin {
             Builtin::Asyncio(f) => f.name(),
             Builtin::Collections(f) => f.name(),
             Builtin::Mp(f) => f.name(),
+            Builtin::Urllib(f) => f.name(),
             Builtin::Open => "open",
             Builtin::File(f) => f.name(),
             Builtin::TimeCpu { process, ns } => match (process, ns) {
@@ -460,6 +467,7 @@ impl Builtin {
             "tuple" => Builtin::Tuple,
             "dict" => Builtin::Dict,
             "str" => Builtin::Str,
+            "bytes" => Builtin::Bytes,
             "bool" => Builtin::Bool,
             "round" => Builtin::Round,
             "any" => Builtin::Any,
@@ -597,6 +605,12 @@ pub enum StdModule {
     Collections,
     /// `multiprocessing`: `Pool`, `Process`, `cpu_count`, `current_process`.
     Multiprocessing,
+    /// `urllib` (the package): `request`, `error`.
+    Urllib,
+    /// `urllib.request`: `urlopen`.
+    UrllibRequest,
+    /// `urllib.error`: `URLError`, `HTTPError`.
+    UrllibError,
     /// A module that may be imported (the drivers' `threading`, `multiprocessing`, `sys`…) but
     /// whose attributes the interpreter does not provide.
     Opaque(&'static str),
@@ -611,6 +625,9 @@ impl StdModule {
             "numpy.random" => StdModule::NumpyRandom,
             "threading" => StdModule::Threading,
             "multiprocessing" => StdModule::Multiprocessing,
+            "urllib" => StdModule::Urllib,
+            "urllib.request" => StdModule::UrllibRequest,
+            "urllib.error" => StdModule::UrllibError,
             "sys" => StdModule::Sys,
             "math" => StdModule::Math,
             "os" => StdModule::Os,
@@ -645,6 +662,9 @@ impl StdModule {
             StdModule::Asyncio => "asyncio",
             StdModule::Collections => "collections",
             StdModule::Multiprocessing => "multiprocessing",
+            StdModule::Urllib => "urllib",
+            StdModule::UrllibRequest => "urllib.request",
+            StdModule::UrllibError => "urllib.error",
             StdModule::Opaque(n) => n,
         }
     }
@@ -709,6 +729,12 @@ impl StdModule {
             (StdModule::Asyncio, a) => super::asyncio::attr(a),
             (StdModule::Collections, a) => super::collections::attr(a),
             (StdModule::Multiprocessing, a) => super::multiprocessing::attr(a),
+            (StdModule::Urllib, "request") => Some(Value::Module(StdModule::UrllibRequest)),
+            (StdModule::Urllib, "error") => Some(Value::Module(StdModule::UrllibError)),
+            (StdModule::UrllibRequest, "urlopen") => Some(Value::Builtin(Builtin::Urllib(
+                super::urllib::UrlFn::Urlopen,
+            ))),
+            (StdModule::UrllibError, a) => super::urllib::error_class(a).map(Value::Class),
             (m, a) => super::modules::attr(m, a),
         }
     }
@@ -1058,6 +1084,8 @@ pub enum Value {
     Float(f64),
     /// A str.
     Str(Arc<str>),
+    /// A `bytes` object.
+    Bytes(Arc<[u8]>),
     /// A 2-tuple of ints, the index `(i, j)`; kept unboxed as CPython's tuple free list would.
     IntPair(i64, i64),
     /// Any other tuple.
@@ -1142,6 +1170,8 @@ pub enum Value {
     DictView(Arc<super::dict::DictView>),
     /// A multiprocessing pool, process or pending result.
     Mp(Arc<super::multiprocessing::MpObj>),
+    /// An HTTP response `urlopen` returned.
+    Http(Arc<super::urllib::Response>),
 }
 
 /// A bound method: the callable and the object it is called with first.
@@ -1162,6 +1192,7 @@ impl Value {
         }
         Some(match self {
             Value::Str(s) => arc(s),
+            Value::Bytes(b) => arc(b),
             Value::Tuple(t) => arc(t),
             Value::List(o) => o.addr(),
             Value::Dict(o) => o.addr(),
@@ -1184,6 +1215,7 @@ impl Value {
             Value::Executor(e) => arc(e),
             Value::Future(f) => arc(f),
             Value::Mp(m) => arc(m),
+            Value::Http(r) => arc(r),
             Value::Set(o) => o.addr(),
             Value::Sync(s) => arc(s),
             Value::Local(l) => arc(l),
@@ -1204,6 +1236,7 @@ impl Value {
             Value::Int(_) | Value::BigInt(_) => "int",
             Value::Float(_) => "float",
             Value::Str(_) => "str",
+            Value::Bytes(_) => "bytes",
             Value::IntPair(..) | Value::Tuple(_) => "tuple",
             Value::List(_) => "list",
             Value::Dict(d) => match d.kind {
@@ -1239,6 +1272,7 @@ impl Value {
             Value::Executor(_) => "ThreadPoolExecutor",
             Value::Future(_) => "Future",
             Value::Mp(m) => m.type_name(),
+            Value::Http(_) => "HTTPResponse",
             Value::Awaitable(a) => a.type_name(),
             Value::Set(s) if s.frozen => "frozenset",
             Value::Set(_) => "set",
@@ -1287,6 +1321,7 @@ impl Value {
             Value::Float(f) => *f != 0.0,
             Value::NpFloat(s) => s.value != 0.0,
             Value::Str(s) => !s.is_empty(),
+            Value::Bytes(b) => !b.is_empty(),
             Value::Tuple(t) => !t.is_empty(),
             Value::IntPair(..) => true,
             Value::List(l) => !l.lock().is_empty(),
@@ -1312,6 +1347,7 @@ impl Value {
         match (self, other) {
             (Value::None, Value::None) => true,
             (Value::Str(a), Value::Str(b)) => a == b,
+            (Value::Bytes(a), Value::Bytes(b)) => a == b,
             (Value::IntPair(a, b), Value::IntPair(c, d)) => a == c && b == d,
             (Value::Tuple(a), Value::Tuple(b)) => {
                 a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.py_eq(y))
@@ -1407,6 +1443,7 @@ impl Value {
             }
             Value::NpFloat(s) => out.push_str(&float_repr(s.value)),
             Value::Str(s) => out.push_str(&str_repr(s)),
+            Value::Bytes(b) => out.push_str(&bytes_repr(b)),
             Value::IntPair(a, b) => {
                 let _ = write!(out, "({a}, {b})");
             }
@@ -1470,6 +1507,7 @@ impl Value {
             }
             Value::Future(f) => out.push_str(&f.repr()),
             Value::Mp(m) => out.push_str(&m.repr()),
+            Value::Http(_) => out.push_str("<http.client.HTTPResponse object>"),
             Value::Awaitable(a) => out.push_str(&a.repr()),
             Value::Set(s) => out.push_str(&s.repr(Value::repr)),
             Value::Sync(o) => {
@@ -1559,6 +1597,36 @@ pub fn ascii_escaped(repr: &str) -> String {
             _ => out.push_str(&format!("\\U{n:08x}")),
         }
     }
+    out
+}
+
+/// `repr(b)`: `b'...'`, printable ASCII as it is, the rest escaped as CPython escapes it.
+pub fn bytes_repr(b: &[u8]) -> String {
+    let quote = if b.contains(&b'\'') && !b.contains(&b'"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(b.len() + 3);
+    out.push('b');
+    out.push(quote);
+    for &c in b {
+        match c {
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\t' => out.push_str("\\t"),
+            b'\r' => out.push_str("\\r"),
+            c if char::from(c) == quote => {
+                out.push('\\');
+                out.push(quote);
+            }
+            0x20..=0x7e => out.push(char::from(c)),
+            c => {
+                let _ = write!(out, "\\x{c:02x}");
+            }
+        }
+    }
+    out.push(quote);
     out
 }
 

@@ -263,13 +263,14 @@ pub(super) fn snapshot(globals: &Globals, code_names: &[Arc<str>]) -> ForkJob {
 fn remote_traceback_class(kind: ForkKind) -> Option<Arc<ClassObj>> {
     static POOL: OnceLock<Option<Arc<ClassObj>>> = OnceLock::new();
     static EXECUTOR: OnceLock<Option<Arc<ClassObj>>> = OnceLock::new();
-    let (cell, name) = match kind {
-        ForkKind::Executor => (&EXECUTOR, "concurrent.futures.process._RemoteTraceback"),
-        _ => (&POOL, "multiprocessing.pool.RemoteTraceback"),
+    let (cell, module, name) = match kind {
+        ForkKind::Executor => (&EXECUTOR, "concurrent.futures.process", "_RemoteTraceback"),
+        _ => (&POOL, "multiprocessing.pool", "RemoteTraceback"),
     };
     cell.get_or_init(|| {
         let base = exception::builtin_class("Exception")?;
-        Some(Arc::new(ClassObj::builtin(
+        Some(Arc::new(ClassObj::in_module(
+            module,
             name,
             vec![base],
             Native::Exception,
