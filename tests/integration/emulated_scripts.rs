@@ -415,3 +415,23 @@ fn the_texts_downloads_wait_with_the_gil_released_and_overlap_in_threads() {
     assert!(overlapping, "the four waits never overlapped");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn old_thread_names_work_and_warn_once_per_line_as_python3_does() {
+    let _machine = common::sharing();
+    if !have_python() {
+        return;
+    }
+    let file = Path::new("tests/golden/legacy_names.py");
+    let want = Command::new("python3").arg(file).output().unwrap();
+    let got = emulated(file, false);
+    assert_eq!(got.status.code(), want.status.code());
+    assert_eq!(
+        String::from_utf8_lossy(&got.stdout),
+        String::from_utf8_lossy(&want.stdout)
+    );
+    let want_err = String::from_utf8_lossy(&want.stderr);
+    assert!(want_err.contains("DeprecationWarning: getName() is deprecated"));
+    let err = String::from_utf8_lossy(&got.stderr);
+    assert!(err.starts_with(&*want_err), "{err}");
+}

@@ -20,6 +20,8 @@ pub struct Globals {
     shared: Vec<bool>,
     /// Counts the stores to unshared slots: a snapshot older than this is stale.
     generation: AtomicU64,
+    /// The warnings shown, by line and message (the module's `__warningregistry__`).
+    warned: Mutex<std::collections::HashSet<(u32, &'static str)>>,
 }
 
 impl Globals {
@@ -31,7 +33,16 @@ impl Globals {
             cells,
             shared,
             generation: AtomicU64::new(0),
+            warned: Mutex::new(std::collections::HashSet::new()),
         }
+    }
+
+    /// Records a warning shown at `line`; `false` when that line already showed it.
+    pub fn first_warning(&self, line: u32, message: &'static str) -> bool {
+        self.warned
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((line, message))
     }
 
     /// The names, in slot order.

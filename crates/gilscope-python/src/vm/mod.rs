@@ -20,6 +20,7 @@ mod format;
 pub mod futures;
 pub mod generator;
 pub mod globals;
+pub mod legacy;
 pub mod lock;
 pub mod methods;
 pub mod modules;
@@ -256,6 +257,10 @@ pub trait Host {
     fn next_process_number(&mut self) -> u64 {
         1
     }
+    /// Line `line` of the program's file `file`, for a warning.
+    fn source_line(&self, _file: &str, _line: u32) -> Option<String> {
+        None
+    }
     /// `multiprocessing.current_process().name`: `MainProcess`, or a worker's own name.
     fn process_name(&self) -> String {
         "MainProcess".to_owned()
@@ -281,6 +286,8 @@ pub struct Vm<'a, H: Host> {
     exc_info: Value,
     /// The event loop `asyncio.run` is running on this thread.
     running_loop: Option<Box<asyncio::EventLoop>>,
+    /// A warning a builtin gave, shown with its caller's line once the call returns.
+    pending_warning: Option<(&'static str, &'static str)>,
 }
 
 const TICK_EVERY_CHECKPOINTS: u64 = 4096;
@@ -306,7 +313,33 @@ impl<'a, H: Host> Vm<'a, H> {
             current_thread: None,
             exc_info: Value::None,
             running_loop: None,
+            pending_warning: None,
         }
+    }
+
+    /// `warnings.warn(message, category, stacklevel=2)`: shown at the calling line.
+    pub(super) fn warn(&mut self, category: &'static str, message: &'static str) {
+        self.pending_warning = Some((category, message));
+    }
+
+    /// Shows the pending warning for the call at instruction `at` of `code`, once per line
+    /// (the default action), as `warnings.formatwarning` writes it.
+    fn emit_warning(&mut self, code: &Code, at: usize) {
+        let Some((category, message)) = self.pending_warning.take() else {
+            return;
+        };
+        let line = code.line_at(at);
+        if !self.globals.first_warning(line, message) {
+            return;
+        }
+        let mut text = format!("{}:{line}: {category}: {message}\n", code.filename);
+        if let Some(src) = self.host.source_line(&code.filename, line) {
+            let src = src.trim();
+            if !src.is_empty() {
+                text.push_str(&format!("  {src}\n"));
+            }
+        }
+        self.host.write_stderr(&text);
     }
 
     /// Makes `t` what `threading.current_thread()` returns here.
@@ -1022,6 +1055,9 @@ impl<'a, H: Host> Vm<'a, H> {
                 self.instructions += *executed;
                 *executed = 0;
                 let r = self.call_value_kw(&callable, args, kwargs)?;
+                if self.pending_warning.is_some() {
+                    self.emit_warning(code, *pc - 1);
+                }
                 stack.push(r);
             }
             _ => return self.step_cold(op, code, stack, locals, pc, executed),
@@ -1890,6 +1926,9 @@ impl<'a, H: Host> Vm<'a, H> {
         }
         if let Builtin::Urllib(f) = b {
             return self.call_urllib(f, args, kwargs);
+        }
+        if let Builtin::Legacy(f) = b {
+            return self.call_legacy(f, args, kwargs);
         }
         if b == Builtin::Open {
             return self.open_file(args, kwargs);

@@ -675,6 +675,9 @@ pub fn method(v: &Value, attr: &str) -> Option<Builtin> {
         (Value::Thread(_), "start") => Some(Builtin::ThreadStart),
         (Value::Thread(_), "join") => Some(Builtin::ThreadJoin),
         (Value::Thread(_), "is_alive") => Some(Builtin::ThreadIsAlive),
+        (Value::Thread(_), name) if super::legacy::thread_method(name).is_some() => {
+            super::legacy::thread_method(name)
+        }
         (Value::Thread(t), "cancel") if super::timer::is_timer(t) => Some(Builtin::TimerCancel),
         (Value::Lock(_), "acquire") => Some(Builtin::LockAcquire),
         (Value::Lock(_), "release") => Some(Builtin::LockRelease),

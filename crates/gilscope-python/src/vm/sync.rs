@@ -132,13 +132,19 @@ pub fn method(o: &SyncObj, name: &str) -> Option<Builtin> {
     let m = match (o, name) {
         (SyncObj::Event(_), "set") => M::Set,
         (SyncObj::Event(_), "clear") => M::Clear,
-        (SyncObj::Event(_), "is_set" | "isSet") => M::IsSet,
+        (SyncObj::Event(_), "is_set") => M::IsSet,
+        (SyncObj::Event(_), "isSet") => {
+            return Some(Builtin::Legacy(super::legacy::Legacy::IsSet));
+        }
         (SyncObj::Event(_) | SyncObj::Condition { .. } | SyncObj::Barrier { .. }, "wait") => {
             M::Wait
         }
         (SyncObj::Condition { .. }, "wait_for") => M::WaitFor,
         (SyncObj::Condition { .. }, "notify") => M::Notify,
-        (SyncObj::Condition { .. }, "notify_all" | "notifyAll") => M::NotifyAll,
+        (SyncObj::Condition { .. }, "notify_all") => M::NotifyAll,
+        (SyncObj::Condition { .. }, "notifyAll") => {
+            return Some(Builtin::Legacy(super::legacy::Legacy::NotifyAll));
+        }
         (SyncObj::Semaphore { .. } | SyncObj::Condition { .. }, "acquire" | "__enter__") => {
             M::Acquire
         }

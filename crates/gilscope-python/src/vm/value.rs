@@ -180,6 +180,8 @@ pub enum Builtin {
     Mp(super::multiprocessing::MpFn),
     /// `urllib.request.urlopen`, or a method of its responses.
     Urllib(super::urllib::UrlFn),
+    /// An old camelCase name of `threading` (it warns).
+    Legacy(super::legacy::Legacy),
     /// `open(file, mode='r', ...)`.
     Open,
     /// A method of a file object.
@@ -383,6 +385,7 @@ impl Builtin {
             Builtin::Collections(f) => f.name(),
             Builtin::Mp(f) => f.name(),
             Builtin::Urllib(f) => f.name(),
+            Builtin::Legacy(f) => f.name(),
             Builtin::Open => "open",
             Builtin::File(f) => f.name(),
             Builtin::TimeCpu { process, ns } => match (process, ns) {
@@ -712,7 +715,12 @@ impl StdModule {
             (StdModule::Threading, "active_count") => b(Builtin::ThreadingActiveCount),
             (StdModule::Threading, "enumerate") => b(Builtin::ThreadingEnumerate),
             (StdModule::Threading, "get_native_id") => b(Builtin::ThreadingGetIdent),
-            (StdModule::Threading, "currentThread") => b(Builtin::ThreadingCurrentThread),
+            (StdModule::Threading, "currentThread") => {
+                b(Builtin::Legacy(super::legacy::Legacy::CurrentThread))
+            }
+            (StdModule::Threading, "activeCount") => {
+                b(Builtin::Legacy(super::legacy::Legacy::ActiveCount))
+            }
             (StdModule::Numpy, "zeros") => b(Builtin::NpZeros),
             (StdModule::Numpy, "dot") => b(Builtin::NpDot),
             (StdModule::Numpy, "linspace") => b(Builtin::NpLinspace),

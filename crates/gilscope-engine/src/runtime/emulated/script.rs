@@ -358,6 +358,12 @@ impl Host for ScriptHost {
         self.shared.process_name.clone()
     }
 
+    fn source_line(&self, file: &str, line: u32) -> Option<String> {
+        (file == self.shared.program.file)
+            .then(|| traceback::line_of(&self.shared.program.source, line))
+            .flatten()
+    }
+
     fn start_processes(
         &mut self,
         names: Vec<String>,
