@@ -417,21 +417,32 @@ fn the_texts_downloads_wait_with_the_gil_released_and_overlap_in_threads() {
 }
 
 #[test]
-fn old_thread_names_work_and_warn_once_per_line_as_python3_does() {
+fn old_thread_names_warn_and_logging_prints_as_python3_does_on_stderr() {
     let _machine = common::sharing();
     if !have_python() {
         return;
     }
-    let file = Path::new("tests/golden/legacy_names.py");
-    let want = Command::new("python3").arg(file).output().unwrap();
-    let got = emulated(file, false);
-    assert_eq!(got.status.code(), want.status.code());
-    assert_eq!(
-        String::from_utf8_lossy(&got.stdout),
-        String::from_utf8_lossy(&want.stdout)
-    );
-    let want_err = String::from_utf8_lossy(&want.stderr);
-    assert!(want_err.contains("DeprecationWarning: getName() is deprecated"));
-    let err = String::from_utf8_lossy(&got.stderr);
-    assert!(err.starts_with(&*want_err), "{err}");
+    for (name, expect) in [
+        (
+            "legacy_names",
+            "DeprecationWarning: getName() is deprecated",
+        ),
+        ("logging_threads", "(my_service) Starting service"),
+    ] {
+        let file = Path::new("tests/golden").join(format!("{name}.py"));
+        let want = Command::new("python3").arg(&file).output().unwrap();
+        let got = emulated(&file, false);
+        assert_eq!(got.status.code(), want.status.code(), "{name}");
+        assert_eq!(
+            String::from_utf8_lossy(&got.stdout),
+            String::from_utf8_lossy(&want.stdout),
+            "{name}"
+        );
+        let want_err = String::from_utf8_lossy(&want.stderr);
+        assert!(want_err.contains(expect), "{name}: {want_err}");
+        // What the program wrote to stderr comes first, as python3 wrote it; gilscope's
+        // summary follows.
+        let err = String::from_utf8_lossy(&got.stderr);
+        assert!(err.starts_with(&*want_err), "{name}:\n{err}");
+    }
 }

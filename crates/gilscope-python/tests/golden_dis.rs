@@ -51,6 +51,8 @@ fn every_function_disassembles_exactly_as_cpython_311_dis() {
         "tests/golden/processes.py",
         "tests/golden/shared_objects.py",
         "tests/golden/bytes_text.py",
+        "tests/golden/legacy_names.py",
+        "tests/golden/logging_threads.py",
     ];
     // The source texts' example scripts, whose listings are `seed-NAME.dis`.
     let seeds = [

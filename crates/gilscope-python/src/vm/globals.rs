@@ -22,6 +22,8 @@ pub struct Globals {
     generation: AtomicU64,
     /// The warnings shown, by line and message (the module's `__warningregistry__`).
     warned: Mutex<std::collections::HashSet<(u32, &'static str)>>,
+    /// The `logging` configuration of the run.
+    logging: Mutex<super::logging::LogState>,
 }
 
 impl Globals {
@@ -34,7 +36,13 @@ impl Globals {
             shared,
             generation: AtomicU64::new(0),
             warned: Mutex::new(std::collections::HashSet::new()),
+            logging: Mutex::new(super::logging::LogState::default()),
         }
+    }
+
+    /// The run's `logging` configuration.
+    pub fn logging(&self) -> std::sync::MutexGuard<'_, super::logging::LogState> {
+        self.logging.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Records a warning shown at `line`; `false` when that line already showed it.

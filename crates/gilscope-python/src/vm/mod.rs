@@ -22,6 +22,7 @@ pub mod generator;
 pub mod globals;
 pub mod legacy;
 pub mod lock;
+pub mod logging;
 pub mod methods;
 pub mod modules;
 pub mod mp_shared;
@@ -1929,6 +1930,9 @@ impl<'a, H: Host> Vm<'a, H> {
         }
         if let Builtin::Legacy(f) = b {
             return self.call_legacy(f, args, kwargs);
+        }
+        if let Builtin::Logging(f) = b {
+            return self.call_logging(f, args, kwargs);
         }
         if b == Builtin::Open {
             return self.open_file(args, kwargs);

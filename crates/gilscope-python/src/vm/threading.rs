@@ -40,7 +40,7 @@ fn the_thread(args: &[Value], method: &str) -> Result<Obj<ThreadObj>, VmError> {
 
 impl<H: Host> Vm<'_, H> {
     /// The thread this interpreter runs (a main thread is made for a host that never said).
-    fn current(&mut self) -> Obj<ThreadObj> {
+    pub(super) fn current(&mut self) -> Obj<ThreadObj> {
         self.current_thread
             .get_or_insert_with(|| Obj::new(ThreadObj::main()))
             .clone()

@@ -182,6 +182,8 @@ pub enum Builtin {
     Urllib(super::urllib::UrlFn),
     /// An old camelCase name of `threading` (it warns).
     Legacy(super::legacy::Legacy),
+    /// A function of `logging`, or a method of a logger.
+    Logging(super::logging::LogFn),
     /// `open(file, mode='r', ...)`.
     Open,
     /// A method of a file object.
@@ -386,6 +388,7 @@ impl Builtin {
             Builtin::Mp(f) => f.name(),
             Builtin::Urllib(f) => f.name(),
             Builtin::Legacy(f) => f.name(),
+            Builtin::Logging(f) => f.name(),
             Builtin::Open => "open",
             Builtin::File(f) => f.name(),
             Builtin::TimeCpu { process, ns } => match (process, ns) {
@@ -610,6 +613,8 @@ pub enum StdModule {
     Multiprocessing,
     /// `urllib` (the package): `request`, `error`.
     Urllib,
+    /// `logging`: `basicConfig`, `getLogger`, `debug`…
+    Logging,
     /// `urllib.request`: `urlopen`.
     UrllibRequest,
     /// `urllib.error`: `URLError`, `HTTPError`.
@@ -629,6 +634,7 @@ impl StdModule {
             "threading" => StdModule::Threading,
             "multiprocessing" => StdModule::Multiprocessing,
             "urllib" => StdModule::Urllib,
+            "logging" => StdModule::Logging,
             "urllib.request" => StdModule::UrllibRequest,
             "urllib.error" => StdModule::UrllibError,
             "sys" => StdModule::Sys,
@@ -666,6 +672,7 @@ impl StdModule {
             StdModule::Collections => "collections",
             StdModule::Multiprocessing => "multiprocessing",
             StdModule::Urllib => "urllib",
+            StdModule::Logging => "logging",
             StdModule::UrllibRequest => "urllib.request",
             StdModule::UrllibError => "urllib.error",
             StdModule::Opaque(n) => n,
@@ -737,6 +744,7 @@ impl StdModule {
             (StdModule::Asyncio, a) => super::asyncio::attr(a),
             (StdModule::Collections, a) => super::collections::attr(a),
             (StdModule::Multiprocessing, a) => super::multiprocessing::attr(a),
+            (StdModule::Logging, a) => super::logging::attr(a),
             (StdModule::Urllib, "request") => Some(Value::Module(StdModule::UrllibRequest)),
             (StdModule::Urllib, "error") => Some(Value::Module(StdModule::UrllibError)),
             (StdModule::UrllibRequest, "urlopen") => Some(Value::Builtin(Builtin::Urllib(
@@ -1180,6 +1188,8 @@ pub enum Value {
     Mp(Arc<super::multiprocessing::MpObj>),
     /// An HTTP response `urlopen` returned.
     Http(Arc<super::urllib::Response>),
+    /// A `logging.Logger`.
+    Logger(Arc<super::logging::LoggerObj>),
 }
 
 /// A bound method: the callable and the object it is called with first.
@@ -1224,6 +1234,7 @@ impl Value {
             Value::Future(f) => arc(f),
             Value::Mp(m) => arc(m),
             Value::Http(r) => arc(r),
+            Value::Logger(l) => arc(l),
             Value::Set(o) => o.addr(),
             Value::Sync(s) => arc(s),
             Value::Local(l) => arc(l),
@@ -1281,6 +1292,7 @@ impl Value {
             Value::Future(_) => "Future",
             Value::Mp(m) => m.type_name(),
             Value::Http(_) => "HTTPResponse",
+            Value::Logger(_) => "Logger",
             Value::Awaitable(a) => a.type_name(),
             Value::Set(s) if s.frozen => "frozenset",
             Value::Set(_) => "set",
@@ -1516,6 +1528,10 @@ impl Value {
             Value::Future(f) => out.push_str(&f.repr()),
             Value::Mp(m) => out.push_str(&m.repr()),
             Value::Http(_) => out.push_str("<http.client.HTTPResponse object>"),
+            Value::Logger(l) if l.name == "root" => out.push_str("<RootLogger root>"),
+            Value::Logger(l) => {
+                let _ = write!(out, "<Logger {}>", l.name);
+            }
             Value::Awaitable(a) => out.push_str(&a.repr()),
             Value::Set(s) => out.push_str(&s.repr(Value::repr)),
             Value::Sync(o) => {
