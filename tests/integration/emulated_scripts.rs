@@ -183,6 +183,7 @@ fn the_construct_files_print_what_python3_prints() {
         "processes",
         "shared_objects",
         "bytes_text",
+        "stdlib_tools",
     ] {
         let file = Path::new("tests/golden").join(format!("{name}.py"));
         let want = Command::new("python3").arg(&file).output().unwrap();

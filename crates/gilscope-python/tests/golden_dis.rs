@@ -53,6 +53,7 @@ fn every_function_disassembles_exactly_as_cpython_311_dis() {
         "tests/golden/bytes_text.py",
         "tests/golden/legacy_names.py",
         "tests/golden/logging_threads.py",
+        "tests/golden/stdlib_tools.py",
     ];
     // The source texts' example scripts, whose listings are `seed-NAME.dis`.
     let seeds = [

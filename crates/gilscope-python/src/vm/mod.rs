@@ -17,6 +17,7 @@ pub mod dict;
 pub mod exception;
 pub mod file;
 mod format;
+pub mod functools;
 pub mod futures;
 pub mod generator;
 pub mod globals;
@@ -422,6 +423,10 @@ impl<'a, H: Host> Vm<'a, H> {
                 self.instantiate(&c, args, kwargs)
             }
             Value::Descriptor(_) => Err(VmError::type_error("'property' object is not callable")),
+            Value::Wrapper(w) => {
+                let w = Arc::clone(w);
+                self.call_wrapper(&w, args, kwargs)
+            }
             Value::Instance(i) if i.class.user_method("__call__").is_some() => {
                 let Some(f) = i.class.user_method("__call__") else {
                     return Err(VmError::type_error("not callable"));
@@ -1933,6 +1938,12 @@ impl<'a, H: Host> Vm<'a, H> {
         }
         if let Builtin::Logging(f) = b {
             return self.call_logging(f, args, kwargs);
+        }
+        if let Builtin::Tools(f) = b {
+            return self.call_tools(f, args, kwargs);
+        }
+        if let Builtin::Heapq(f) = b {
+            return self.call_heapq(f, args, kwargs);
         }
         if b == Builtin::Open {
             return self.open_file(args, kwargs);

@@ -434,6 +434,15 @@ pub fn seq_next(it: &SeqIter) -> Option<Value> {
         Value::Tuple(t) => t.get(p).cloned(),
         Value::List(l) => l.lock().get(p).cloned(),
         Value::IntPair(a, b) => [*a, *b].get(p).map(|&i| Value::Int(i)),
+        // A lazy arithmetic sequence (`itertools.count`): item `p`, while inside the bounds.
+        Value::Range { start, stop, step } => {
+            let v = i64::try_from(p)
+                .ok()
+                .and_then(|p| p.checked_mul(*step))
+                .and_then(|d| start.checked_add(d))?;
+            let inside = if *step > 0 { v < *stop } else { v > *stop };
+            inside.then_some(Value::Int(v))
+        }
         _ => None,
     }
 }
@@ -618,6 +627,18 @@ pub fn load_attr(v: &Value, attr: &str) -> Result<Value, VmError> {
         (Value::Mp(m), attr) => m.attr(attr),
         (Value::Http(r), attr) => r.attr(attr),
         (Value::Logger(l), "name") => Some(Value::str(&l.name)),
+        (Value::Wrapper(w), attr) => w.attr(attr),
+        (Value::Function(f), "__name__") => Some(Value::Str(Arc::clone(&f.code.name))),
+        (Value::Function(f), "__qualname__") => Some(Value::Str(Arc::clone(&f.code.qualname))),
+        (Value::Function(_), "__module__") => Some(Value::str("__main__")),
+        (Value::Function(f), "__defaults__") => Some(if f.defaults.is_empty() {
+            Value::None
+        } else {
+            Value::Tuple(f.defaults.clone().into())
+        }),
+        (Value::Builtin(Builtin::Tools(super::functools::ToolFn::Chain)), "from_iterable") => Some(
+            Value::Builtin(Builtin::Tools(super::functools::ToolFn::ChainFromIterable)),
+        ),
         (Value::File(f), "name") => Some(Value::str(&f.name)),
         (Value::File(f), "mode") => Some(Value::str(&f.mode)),
         (Value::Builtin(b), "__name__" | "__qualname__") => Some(Value::str(b.name())),
@@ -689,6 +710,7 @@ pub fn method(v: &Value, attr: &str) -> Option<Builtin> {
         (Value::Mp(m), name) => super::multiprocessing::method(m, name),
         (Value::Http(_), name) => super::urllib::method(name),
         (Value::Logger(_), name) => super::logging::method(name),
+        (Value::Wrapper(w), name) => super::functools::method(w, name),
         (Value::Awaitable(a), name) => super::asyncio::method(a, name),
         (Value::Generator(_), name) => super::coroutine::method(name),
         (Value::File(_), name) => super::file::method(name),

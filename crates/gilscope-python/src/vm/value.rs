@@ -184,6 +184,10 @@ pub enum Builtin {
     Legacy(super::legacy::Legacy),
     /// A function of `logging`, or a method of a logger.
     Logging(super::logging::LogFn),
+    /// A function of `functools` or `itertools`.
+    Tools(super::functools::ToolFn),
+    /// A function of `heapq`.
+    Heapq(super::functools::HeapFn),
     /// `open(file, mode='r', ...)`.
     Open,
     /// A method of a file object.
@@ -389,6 +393,8 @@ impl Builtin {
             Builtin::Urllib(f) => f.name(),
             Builtin::Legacy(f) => f.name(),
             Builtin::Logging(f) => f.name(),
+            Builtin::Tools(f) => f.name(),
+            Builtin::Heapq(f) => f.name(),
             Builtin::Open => "open",
             Builtin::File(f) => f.name(),
             Builtin::TimeCpu { process, ns } => match (process, ns) {
@@ -615,6 +621,12 @@ pub enum StdModule {
     Urllib,
     /// `logging`: `basicConfig`, `getLogger`, `debug`…
     Logging,
+    /// `functools`: `partial`, `reduce`, `wraps`, `lru_cache`, `cache`.
+    Functools,
+    /// `itertools`: `count`, `islice`, `chain`, `product`…
+    Itertools,
+    /// `heapq`: `heappush`, `heappop`, `heapify`, `nlargest`, `nsmallest`.
+    Heapq,
     /// `urllib.request`: `urlopen`.
     UrllibRequest,
     /// `urllib.error`: `URLError`, `HTTPError`.
@@ -635,6 +647,9 @@ impl StdModule {
             "multiprocessing" => StdModule::Multiprocessing,
             "urllib" => StdModule::Urllib,
             "logging" => StdModule::Logging,
+            "functools" => StdModule::Functools,
+            "heapq" => StdModule::Heapq,
+            "itertools" => StdModule::Itertools,
             "urllib.request" => StdModule::UrllibRequest,
             "urllib.error" => StdModule::UrllibError,
             "sys" => StdModule::Sys,
@@ -673,6 +688,9 @@ impl StdModule {
             StdModule::Multiprocessing => "multiprocessing",
             StdModule::Urllib => "urllib",
             StdModule::Logging => "logging",
+            StdModule::Functools => "functools",
+            StdModule::Itertools => "itertools",
+            StdModule::Heapq => "heapq",
             StdModule::UrllibRequest => "urllib.request",
             StdModule::UrllibError => "urllib.error",
             StdModule::Opaque(n) => n,
@@ -745,6 +763,9 @@ impl StdModule {
             (StdModule::Collections, a) => super::collections::attr(a),
             (StdModule::Multiprocessing, a) => super::multiprocessing::attr(a),
             (StdModule::Logging, a) => super::logging::attr(a),
+            (StdModule::Functools, a) => super::functools::functools_attr(a),
+            (StdModule::Itertools, a) => super::functools::itertools_attr(a),
+            (StdModule::Heapq, a) => super::functools::heapq_attr(a),
             (StdModule::Urllib, "request") => Some(Value::Module(StdModule::UrllibRequest)),
             (StdModule::Urllib, "error") => Some(Value::Module(StdModule::UrllibError)),
             (StdModule::UrllibRequest, "urlopen") => Some(Value::Builtin(Builtin::Urllib(
@@ -1190,6 +1211,8 @@ pub enum Value {
     Http(Arc<super::urllib::Response>),
     /// A `logging.Logger`.
     Logger(Arc<super::logging::LoggerObj>),
+    /// A `functools.partial` or a cached function.
+    Wrapper(Arc<super::functools::WrapperObj>),
 }
 
 /// A bound method: the callable and the object it is called with first.
@@ -1235,6 +1258,7 @@ impl Value {
             Value::Mp(m) => arc(m),
             Value::Http(r) => arc(r),
             Value::Logger(l) => arc(l),
+            Value::Wrapper(w) => arc(w),
             Value::Set(o) => o.addr(),
             Value::Sync(s) => arc(s),
             Value::Local(l) => arc(l),
@@ -1293,6 +1317,7 @@ impl Value {
             Value::Mp(m) => m.type_name(),
             Value::Http(_) => "HTTPResponse",
             Value::Logger(_) => "Logger",
+            Value::Wrapper(w) => w.type_name(),
             Value::Awaitable(a) => a.type_name(),
             Value::Set(s) if s.frozen => "frozenset",
             Value::Set(_) => "set",
@@ -1528,6 +1553,7 @@ impl Value {
             Value::Future(f) => out.push_str(&f.repr()),
             Value::Mp(m) => out.push_str(&m.repr()),
             Value::Http(_) => out.push_str("<http.client.HTTPResponse object>"),
+            Value::Wrapper(w) => out.push_str(&w.repr()),
             Value::Logger(l) if l.name == "root" => out.push_str("<RootLogger root>"),
             Value::Logger(l) => {
                 let _ = write!(out, "<Logger {}>", l.name);
