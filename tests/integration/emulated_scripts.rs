@@ -447,3 +447,31 @@ fn old_thread_names_warn_and_logging_prints_as_python3_does_on_stderr() {
         assert!(err.starts_with(&*want_err), "{name}:\n{err}");
     }
 }
+
+#[test]
+fn sys_is_gil_enabled_exists_only_on_the_free_threaded_builds() {
+    let _machine = common::sharing();
+    let dir = common::scratch_dir("emulated-gil-enabled");
+    let file = dir.join("gil.py");
+    std::fs::write(
+        &file,
+        "import sys\nprint(hasattr(sys, '_is_gil_enabled'))\n\
+         if hasattr(sys, '_is_gil_enabled'):\n    print(sys._is_gil_enabled())\n",
+    )
+    .unwrap();
+    for (build, want) in [
+        ("gil", "False\n"),
+        ("legacy-gil", "False\n"),
+        ("free-threaded", "True\nFalse\n"),
+        ("no-gil-unsafe", "True\nFalse\n"),
+    ] {
+        let out = Command::new(exe())
+            .args(["run", "--interpreter", build, "--program"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{build}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), want, "{build}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

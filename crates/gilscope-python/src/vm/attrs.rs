@@ -11,7 +11,7 @@ use super::code::{BinOp, CmpOp};
 use super::collections::{CollFn, DictKind};
 use super::object::Obj;
 use super::thread::ThreadObj;
-use super::value::{BoundMethod, Builtin, DictObj, Value};
+use super::value::{BoundMethod, Builtin, DictObj, StdModule, Value};
 use super::{Host, Vm, VmError, ops};
 
 fn bound(this: Value, func: Value) -> Value {
@@ -268,6 +268,16 @@ impl<H: Host> Vm<'_, H> {
                 }
                 _ => Err(no_attr(v, name)),
             },
+            // `sys._is_gil_enabled` exists on the builds that have it (3.13 and later).
+            Value::Module(StdModule::Sys) if name == "_is_gil_enabled" => {
+                match self.host.is_gil_enabled() {
+                    Some(_) => Ok(Value::Builtin(Builtin::SysIsGilEnabled)),
+                    None => Err(VmError::py(
+                        "AttributeError",
+                        "module 'sys' has no attribute '_is_gil_enabled'",
+                    )),
+                }
+            }
             other => ops::load_attr(other, name),
         }
     }

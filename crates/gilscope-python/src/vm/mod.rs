@@ -259,6 +259,10 @@ pub trait Host {
     fn next_process_number(&mut self) -> u64 {
         1
     }
+    /// `sys._is_gil_enabled()`, on the builds that have it (`None`: 3.11, which has not).
+    fn is_gil_enabled(&self) -> Option<bool> {
+        None
+    }
     /// Line `line` of the program's file `file`, for a warning.
     fn source_line(&self, _file: &str, _line: u32) -> Option<String> {
         None
@@ -967,6 +971,7 @@ impl<'a, H: Host> Vm<'a, H> {
                     Value::Module(StdModule::Sys) if &**name == "argv" => {
                         Value::list(self.host.argv().iter().map(|a| Value::str(a)).collect())
                     }
+                    Value::Module(StdModule::Sys) => self.get_attr(&v, name)?,
                     Value::Local(l) => l.get(name).ok_or_else(|| {
                         VmError::py(
                             "AttributeError",
@@ -1009,7 +1014,10 @@ impl<'a, H: Host> Vm<'a, H> {
                         stack.push(v);
                     }
                     None => {
-                        let attr = ops::load_attr(&v, name)?;
+                        let attr = match &v {
+                            Value::Module(StdModule::Sys) => self.get_attr(&v, name)?,
+                            _ => ops::load_attr(&v, name)?,
+                        };
                         stack.push(Value::Null);
                         stack.push(attr);
                     }
@@ -1944,6 +1952,9 @@ impl<'a, H: Host> Vm<'a, H> {
         }
         if let Builtin::Heapq(f) = b {
             return self.call_heapq(f, args, kwargs);
+        }
+        if b == Builtin::SysIsGilEnabled {
+            return Ok(Value::Bool(self.host.is_gil_enabled().unwrap_or(true)));
         }
         if b == Builtin::Open {
             return self.open_file(args, kwargs);

@@ -173,6 +173,14 @@ pub fn attr(m: StdModule, attr: &str) -> Option<Value> {
         (StdModule::Os, "getpid") => f(F::OsGetpid),
         (StdModule::Os, "getppid") => f(F::OsGetppid),
         (StdModule::Os, "getenv") => f(F::OsGetenv),
+        // A snapshot of the process's environment (writes to it are not seen by `getenv`).
+        (StdModule::Os, "environ") => super::value::DictObj::new(
+            std::env::vars()
+                .map(|(k, v)| (Value::str(&k), Value::str(&v)))
+                .collect(),
+        )
+        .ok()
+        .map(|d| Value::Dict(super::object::Obj::new(d))),
         (StdModule::Os, "path") => Some(Value::Module(StdModule::OsPath)),
         (StdModule::Os, "sep") => Some(Value::str("/")),
         (StdModule::OsPath, "join") => f(F::PathJoin),

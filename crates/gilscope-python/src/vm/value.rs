@@ -188,6 +188,8 @@ pub enum Builtin {
     Tools(super::functools::ToolFn),
     /// A function of `heapq`.
     Heapq(super::functools::HeapFn),
+    /// `sys._is_gil_enabled()` (3.13+).
+    SysIsGilEnabled,
     /// `open(file, mode='r', ...)`.
     Open,
     /// A method of a file object.
@@ -395,6 +397,7 @@ impl Builtin {
             Builtin::Logging(f) => f.name(),
             Builtin::Tools(f) => f.name(),
             Builtin::Heapq(f) => f.name(),
+            Builtin::SysIsGilEnabled => "_is_gil_enabled",
             Builtin::Open => "open",
             Builtin::File(f) => f.name(),
             Builtin::TimeCpu { process, ns } => match (process, ns) {

@@ -358,6 +358,11 @@ impl Host for ScriptHost {
         self.shared.process_name.clone()
     }
 
+    fn is_gil_enabled(&self) -> Option<bool> {
+        // The free-threaded builds are 3.13t's: the function exists there and says False.
+        (!self.shared.gil.exists()).then_some(false)
+    }
+
     fn source_line(&self, file: &str, line: u32) -> Option<String> {
         (file == self.shared.program.file)
             .then(|| traceback::line_of(&self.shared.program.source, line))
