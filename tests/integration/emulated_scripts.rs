@@ -184,6 +184,7 @@ fn the_construct_files_print_what_python3_prints() {
         "shared_objects",
         "bytes_text",
         "stdlib_tools",
+        "async_sync",
     ] {
         let file = Path::new("tests/golden").join(format!("{name}.py"));
         let want = Command::new("python3").arg(&file).output().unwrap();

@@ -54,6 +54,7 @@ fn every_function_disassembles_exactly_as_cpython_311_dis() {
         "tests/golden/legacy_names.py",
         "tests/golden/logging_threads.py",
         "tests/golden/stdlib_tools.py",
+        "tests/golden/async_sync.py",
     ];
     // The source texts' example scripts, whose listings are `seed-NAME.dis`.
     let seeds = [

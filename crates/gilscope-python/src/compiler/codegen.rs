@@ -218,6 +218,8 @@ pub(super) enum FBlock {
     FinallyEnd,
     /// A `with` body; `__exit__` is on the stack. The line is the `with` statement's.
     With(Option<u32>),
+    /// An `async with` body; `__aexit__` is on the stack.
+    AsyncWith(Option<u32>),
     /// An `except` body, with the name it binds.
     HandlerCleanup(Option<String>),
     /// A value kept on the stack under a `finally` body run by a `return`.

@@ -8,7 +8,7 @@ use ruff_text_size::Ranged;
 
 use super::CompileError;
 use super::cfg::{BlockId, Ins, Jump, Setup};
-use super::codegen::{CodeGen, FBlock};
+use super::codegen::{CodeGen, FBlock, Scope};
 use crate::vm::code::Op;
 use crate::vm::value::Value;
 
@@ -53,11 +53,14 @@ impl CodeGen<'_, '_> {
                 self.emit_ins(Ins::PopBlock);
                 self.emit(Op::PopExcept);
             }
-            FBlock::With(line) => {
+            FBlock::With(line) | FBlock::AsyncWith(line) => {
                 self.line = *line;
                 self.emit_ins(Ins::PopBlock);
                 swap(self);
                 self.call_exit_with_nones();
+                if matches!(fb, FBlock::AsyncWith(_)) {
+                    self.await_awaitable(2);
+                }
                 self.emit(Op::PopTop);
                 self.line = None;
             }
@@ -286,10 +289,21 @@ impl CodeGen<'_, '_> {
         Ok(())
     }
 
-    /// `compiler_with`, one item at a time (`pos`), the body inside the last.
+    /// `GET_AWAITABLE where`, then `ADD_YIELD_FROM(c, 1)`: awaits what is on the stack.
+    pub(super) fn await_awaitable(&mut self, r#where: u32) {
+        self.emit(Op::GetAwaitable(r#where));
+        self.emit_const(Value::None);
+        self.yield_from(true);
+    }
+
+    /// `compiler_with` (and `compiler_async_with`), one item at a time (`pos`), the body
+    /// inside the last.
     pub(super) fn with_stmt(&mut self, w: &ast::StmtWith, pos: usize) -> Result<(), CompileError> {
         if w.is_async {
-            return Err(self.ctx.unsupported(w, "async with"));
+            match self.scope {
+                Scope::Function(info) if info.coroutine => {}
+                _ => return Err(self.ctx.error(w, "'async with' outside async function")),
+            }
         }
         let Some(item) = w.items.get(pos) else {
             return self.stmts(&w.body);
@@ -304,10 +318,19 @@ impl CodeGen<'_, '_> {
         self.line = stmt_line;
         self.expr(&item.context_expr)?;
         self.line = stmt_line;
-        self.emit(Op::BeforeWith);
+        if w.is_async {
+            self.emit(Op::BeforeAsyncWith);
+            self.await_awaitable(1);
+        } else {
+            self.emit(Op::BeforeWith);
+        }
         self.emit_ins(Ins::Setup(Setup::With, fin));
         self.cfg.use_block(block);
-        self.fblocks.push(FBlock::With(stmt_line));
+        self.fblocks.push(if w.is_async {
+            FBlock::AsyncWith(stmt_line)
+        } else {
+            FBlock::With(stmt_line)
+        });
         match &item.optional_vars {
             Some(v) => self.store_target(v)?,
             None => self.emit(Op::PopTop),
@@ -322,12 +345,18 @@ impl CodeGen<'_, '_> {
         self.fblocks.pop();
         self.line = stmt_line;
         self.call_exit_with_nones();
+        if w.is_async {
+            self.await_awaitable(2);
+        }
         self.emit(Op::PopTop);
         self.jump(Jump::Always, exit);
         self.cfg.use_block(fin);
         self.emit_ins(Ins::Setup(Setup::Cleanup, cleanup));
         self.emit(Op::PushExcInfo);
         self.emit(Op::WithExceptStart);
+        if w.is_async {
+            self.await_awaitable(2);
+        }
         // compiler_with_except_finish
         self.line = None;
         let done = self.cfg.new_block();

@@ -120,6 +120,7 @@ fn op_effect(op: Op) -> i32 {
         | Op::LoadClosure(_)
         | Op::LoadDeref(_)
         | Op::BeforeWith
+        | Op::BeforeAsyncWith
         | Op::LoadMethod(_)
         | Op::LoadAssertionError
         | Op::LoadBuildClass

@@ -345,9 +345,7 @@ impl CodeGen<'_, '_> {
                     }
                 }
                 self.expr(&x.value)?;
-                self.emit(Op::GetAwaitable(0));
-                self.emit_const(Value::None);
-                self.yield_from(true);
+                self.await_awaitable(0);
             }
             Expr::Yield(y) => {
                 if matches!(self.scope, Scope::Module) {

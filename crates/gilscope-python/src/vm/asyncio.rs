@@ -68,7 +68,7 @@ pub fn attr(name: &str) -> Option<Value> {
         "gather" => AsyncFn::Gather,
         "create_task" | "ensure_future" => AsyncFn::CreateTask,
         "current_task" => AsyncFn::CurrentTask,
-        _ => return None,
+        other => return super::asyncio_sync::attr(other),
     };
     Some(Value::Builtin(Builtin::Asyncio(f)))
 }
@@ -102,6 +102,8 @@ pub enum Kind {
         /// `Task-N`, or the name given.
         name: String,
     },
+    /// A plain future (`loop.create_future()`): done when a primitive sets it.
+    Future,
     /// `gather`'s future: done when all its children are (or one fails).
     Gather {
         /// The futures gathered, in argument order.
@@ -147,7 +149,7 @@ pub struct AsyncObj {
 }
 
 impl AsyncObj {
-    fn new(kind: Kind) -> Arc<Self> {
+    pub(super) fn new(kind: Kind) -> Arc<Self> {
         Arc::new(Self {
             kind,
             state: Mutex::new(FutState::default()),
@@ -168,6 +170,7 @@ impl AsyncObj {
             Kind::Sleep { .. } => "coroutine",
             Kind::Task { .. } => "Task",
             Kind::Gather { .. } => "_GatheringFuture",
+            Kind::Future => "Future",
         }
     }
 
@@ -190,6 +193,11 @@ impl AsyncObj {
                 format!("<Task {state} name='{name}' coro={}{r}>", coro.repr())
             }
             Kind::Gather { .. } => format!("<_GatheringFuture {state}>"),
+            Kind::Future => match outcome {
+                Some(Ok(v)) => format!("<Future finished result={}>", v.repr()),
+                Some(Err(e)) => format!("<Future finished exception={}>", e.repr()),
+                None => "<Future pending>".to_owned(),
+            },
         }
     }
 }
@@ -250,7 +258,11 @@ impl<H: Host> Vm<'_, H> {
     }
 
     /// Marks `f` done and schedules its waiters.
-    fn finish(&mut self, f: &Arc<AsyncObj>, outcome: Result<Value, Value>) -> Result<(), VmError> {
+    pub(super) fn finish(
+        &mut self,
+        f: &Arc<AsyncObj>,
+        outcome: Result<Value, Value>,
+    ) -> Result<(), VmError> {
         let waiters = {
             let mut st = f.lock();
             if st.outcome.is_some() {

@@ -263,6 +263,8 @@ pub enum Op {
     LoadAssertionError,
     /// `BEFORE_WITH`: `__exit__` bound, then the result of `__enter__()`.
     BeforeWith,
+    /// `BEFORE_ASYNC_WITH`: pushes the bound `__aexit__`, then `__aenter__()`'s awaitable.
+    BeforeAsyncWith,
     /// `WITH_EXCEPT_START`: calls `__exit__(type, value, traceback)` of the exception raised.
     WithExceptStart,
     /// `DELETE_FAST`.
@@ -396,6 +398,7 @@ impl Op {
             Op::RaiseVarargs(n) => ("RAISE_VARARGS", Some(n), K::Plain),
             Op::LoadAssertionError => ("LOAD_ASSERTION_ERROR", None, K::None),
             Op::BeforeWith => ("BEFORE_WITH", None, K::None),
+            Op::BeforeAsyncWith => ("BEFORE_ASYNC_WITH", None, K::None),
             Op::WithExceptStart => ("WITH_EXCEPT_START", None, K::None),
             Op::DeleteFast(n) => ("DELETE_FAST", Some(n), K::Local),
             Op::DeleteName(n) => ("DELETE_NAME", Some(n), K::Name),

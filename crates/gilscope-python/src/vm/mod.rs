@@ -4,6 +4,7 @@
 //! returns (a call of a Python function checks at the callee's `RESUME`).
 
 pub mod asyncio;
+mod asyncio_sync;
 mod attrs;
 pub mod bigint;
 mod builtins;
@@ -1652,6 +1653,33 @@ impl<'a, H: Host> Vm<'a, H> {
                 let r = self.call_value(&enter, vec![mgr])?;
                 stack.push(r);
             }
+            Op::BeforeAsyncWith => {
+                let mgr = stack.pop().ok_or_else(underflow)?;
+                let (enter, exit) = match &mgr {
+                    Value::Instance(i) => (
+                        i.class.user_method("__aenter__"),
+                        i.class.user_method("__aexit__"),
+                    ),
+                    other => (
+                        ops::method(other, "__aenter__").map(Value::Builtin),
+                        ops::method(other, "__aexit__").map(Value::Builtin),
+                    ),
+                };
+                let (Some(enter), Some(exit)) = (enter, exit) else {
+                    return Err(VmError::type_error(format!(
+                        "'{}' object does not support the asynchronous context manager protocol",
+                        attrs::instance_type(&mgr)
+                    )));
+                };
+                stack.push(Value::Method(Arc::new(value::BoundMethod {
+                    this: mgr.clone(),
+                    func: exit,
+                })));
+                self.instructions += *executed;
+                *executed = 0;
+                let r = self.call_value(&enter, vec![mgr])?;
+                stack.push(r);
+            }
             Op::BeforeWith => {
                 let mgr = stack.pop().ok_or_else(underflow)?;
                 let (Some(enter), Some(exit)) = (
@@ -1952,6 +1980,9 @@ impl<'a, H: Host> Vm<'a, H> {
         }
         if let Builtin::Heapq(f) = b {
             return self.call_heapq(f, args, kwargs);
+        }
+        if let Builtin::AsyncPrim(f) = b {
+            return self.call_async_prim(f, args, kwargs);
         }
         if b == Builtin::SysIsGilEnabled {
             return Ok(Value::Bool(self.host.is_gil_enabled().unwrap_or(true)));

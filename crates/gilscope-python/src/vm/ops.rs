@@ -711,6 +711,7 @@ pub fn method(v: &Value, attr: &str) -> Option<Builtin> {
         (Value::Http(_), name) => super::urllib::method(name),
         (Value::Logger(_), name) => super::logging::method(name),
         (Value::Wrapper(w), name) => super::functools::method(w, name),
+        (Value::AsyncPrim(p), name) => super::asyncio_sync::method(p, name),
         (Value::Awaitable(a), name) => super::asyncio::method(a, name),
         (Value::Generator(_), name) => super::coroutine::method(name),
         (Value::File(_), name) => super::file::method(name),

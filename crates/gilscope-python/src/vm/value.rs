@@ -190,6 +190,8 @@ pub enum Builtin {
     Heapq(super::functools::HeapFn),
     /// `sys._is_gil_enabled()` (3.13+).
     SysIsGilEnabled,
+    /// An asyncio primitive's constructor or method.
+    AsyncPrim(super::asyncio_sync::PrimFn),
     /// `open(file, mode='r', ...)`.
     Open,
     /// A method of a file object.
@@ -398,6 +400,7 @@ impl Builtin {
             Builtin::Tools(f) => f.name(),
             Builtin::Heapq(f) => f.name(),
             Builtin::SysIsGilEnabled => "_is_gil_enabled",
+            Builtin::AsyncPrim(f) => f.name(),
             Builtin::Open => "open",
             Builtin::File(f) => f.name(),
             Builtin::TimeCpu { process, ns } => match (process, ns) {
@@ -1216,6 +1219,8 @@ pub enum Value {
     Logger(Arc<super::logging::LoggerObj>),
     /// A `functools.partial` or a cached function.
     Wrapper(Arc<super::functools::WrapperObj>),
+    /// An asyncio `Lock`, `Event`, `Semaphore` or `Queue`.
+    AsyncPrim(Arc<super::asyncio_sync::PrimObj>),
 }
 
 /// A bound method: the callable and the object it is called with first.
@@ -1262,6 +1267,7 @@ impl Value {
             Value::Http(r) => arc(r),
             Value::Logger(l) => arc(l),
             Value::Wrapper(w) => arc(w),
+            Value::AsyncPrim(p) => arc(p),
             Value::Set(o) => o.addr(),
             Value::Sync(s) => arc(s),
             Value::Local(l) => arc(l),
@@ -1321,6 +1327,7 @@ impl Value {
             Value::Http(_) => "HTTPResponse",
             Value::Logger(_) => "Logger",
             Value::Wrapper(w) => w.type_name(),
+            Value::AsyncPrim(p) => p.type_name(),
             Value::Awaitable(a) => a.type_name(),
             Value::Set(s) if s.frozen => "frozenset",
             Value::Set(_) => "set",
@@ -1557,6 +1564,7 @@ impl Value {
             Value::Mp(m) => out.push_str(&m.repr()),
             Value::Http(_) => out.push_str("<http.client.HTTPResponse object>"),
             Value::Wrapper(w) => out.push_str(&w.repr()),
+            Value::AsyncPrim(p) => out.push_str(&p.repr()),
             Value::Logger(l) if l.name == "root" => out.push_str("<RootLogger root>"),
             Value::Logger(l) => {
                 let _ = write!(out, "<Logger {}>", l.name);
