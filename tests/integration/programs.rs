@@ -349,8 +349,8 @@ fn unsupported_constructs_are_one_line_with_file_line_and_column() {
             "bad.py:1:1: a relative import is not supported",
         ),
         (
-            "async def f(n):\n    async with n:\n        pass\n",
-            "bad.py:2:5: async with is not supported",
+            "async def f(n):\n    async for x in n:\n        pass\n",
+            "bad.py:2:5: async for is not supported",
         ),
         (
             "async def f():\n    yield 1\n",
@@ -380,6 +380,10 @@ fn unsupported_constructs_are_one_line_with_file_line_and_column() {
         (
             "async def f():\n    yield from x\n",
             "bad.py:2:5: 'yield from' inside async function",
+        ),
+        (
+            "def f(lock):\n    async with lock:\n        pass\n",
+            "bad.py:2:5: 'async with' outside async function",
         ),
     ] {
         assert_eq!(compile_error(src), want);
