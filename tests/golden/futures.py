@@ -33,3 +33,25 @@ try:
     ex.submit(print, "x")
 except RuntimeError as e:
     print(e)
+
+
+# wait(), add_done_callback and running().
+import time as _time
+from concurrent.futures import ThreadPoolExecutor, wait, FIRST_COMPLETED, ALL_COMPLETED
+
+
+def slow(n):
+    _time.sleep(n * 0.02)
+    return n * 10
+
+
+done_log = []
+with ThreadPoolExecutor(max_workers=3) as ex:
+    futures = [ex.submit(slow, n) for n in (3, 1, 2)]
+    futures[0].add_done_callback(lambda f: done_log.append(("cb", f.result())))
+    first, rest = wait(futures, return_when=FIRST_COMPLETED)
+    print(len(first) >= 1, len(first) + len(rest))
+    done, not_done = wait(futures, timeout=5, return_when=ALL_COMPLETED)
+    print(sorted(f.result() for f in done), len(not_done))
+    futures[1].add_done_callback(lambda f: done_log.append(("late", f.result())))
+print(done_log, futures[2].running(), futures[2].done())

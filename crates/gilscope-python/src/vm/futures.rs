@@ -40,6 +40,8 @@ enum FutState {
 pub struct FutureObj {
     state: Mutex<FutState>,
     changed: Condvar,
+    /// `add_done_callback`'s functions not called yet.
+    callbacks: Mutex<Vec<Value>>,
 }
 
 static COMPLETIONS: AtomicU64 = AtomicU64::new(0);
@@ -49,6 +51,7 @@ impl FutureObj {
         Self {
             state: Mutex::new(FutState::Pending),
             changed: Condvar::new(),
+            callbacks: Mutex::new(Vec::new()),
         }
     }
 
@@ -204,6 +207,9 @@ impl Builtin {
                 | Builtin::FutureException
                 | Builtin::FutureDone
                 | Builtin::AsCompleted
+                | Builtin::FuturesWait
+                | Builtin::FutureAddDoneCallback
+                | Builtin::FutureRunning
         )
     }
 }
@@ -360,6 +366,25 @@ impl<H: Host> Vm<'_, H> {
                 }
             }
             Builtin::FutureDone => Ok(Value::Bool(the_future(&args)?.done())),
+            Builtin::FutureRunning => Ok(Value::Bool(matches!(
+                *lock(&the_future(&args)?.state),
+                FutState::Running
+            ))),
+            Builtin::FutureAddDoneCallback => {
+                let f = the_future(&args)?;
+                let cb = args.get(1).cloned().ok_or_else(|| {
+                    VmError::type_error(
+                        "add_done_callback() missing 1 required positional argument: 'fn'",
+                    )
+                })?;
+                // A future already done calls it at once, in this thread.
+                lock(&f.callbacks).push(cb);
+                if f.done() {
+                    self.run_callbacks(&f)?;
+                }
+                Ok(Value::None)
+            }
+            Builtin::FuturesWait => self.wait_futures(args, kwargs),
             Builtin::AsCompleted => {
                 let Some(fs) = args.first() else {
                     return Err(VmError::type_error(
@@ -445,6 +470,80 @@ impl<H: Host> Vm<'_, H> {
         Ok(future)
     }
 
+    /// `Future._invoke_callbacks`, in the thread that finished it: an exception in one is
+    /// reported as `concurrent.futures` logs it, and the next is called.
+    pub(super) fn run_callbacks(&mut self, f: &Arc<FutureObj>) -> Result<(), VmError> {
+        let callbacks = std::mem::take(&mut *lock(&f.callbacks));
+        for cb in callbacks {
+            match self.call_value(&cb, vec![Value::Future(Arc::clone(f))]) {
+                Ok(_) => {}
+                Err(VmError::Py(p)) => {
+                    let text = format!(
+                        "exception calling callback for {}\n{}\n",
+                        f.repr(),
+                        super::traceback::exception_line(&p)
+                    );
+                    self.host.write_stderr(&text);
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(())
+    }
+
+    /// `concurrent.futures.wait(fs, timeout=None, return_when=ALL_COMPLETED)`: the sets of
+    /// those done and not done, once the condition holds or the time is up.
+    fn wait_futures(&mut self, args: Vec<Value>, kwargs: Kwargs) -> Result<Value, VmError> {
+        let names = ["fs", "timeout", "return_when"];
+        let mut p = bind_params("wait", &names, 3, args, kwargs)?.into_iter();
+        let fs = p.next().flatten().ok_or_else(|| {
+            VmError::type_error("wait() missing 1 required positional argument: 'fs'")
+        })?;
+        let timeout = timeout_of(p.next().flatten().as_ref())?;
+        let when = match p.next().flatten() {
+            Some(Value::Str(s)) => s.to_string(),
+            _ => "ALL_COMPLETED".to_owned(),
+        };
+        let mut futures = Vec::new();
+        for v in self.iterate(&fs)? {
+            match v {
+                Value::Future(f) => futures.push(f),
+                other => {
+                    return Err(VmError::type_error(format!(
+                        "wait() needs futures, not {}",
+                        other.type_name()
+                    )));
+                }
+            }
+        }
+        let holds = |fs: &[Arc<FutureObj>]| match when.as_str() {
+            "FIRST_COMPLETED" => fs.iter().any(|f| f.done()) || fs.is_empty(),
+            "FIRST_EXCEPTION" => {
+                fs.iter().all(|f| f.done())
+                    || fs.iter().any(|f| matches!(f.outcome(), Some((Err(_), _))))
+            }
+            _ => fs.iter().all(|f| f.done()),
+        };
+        if !holds(&futures) {
+            let deadline = timeout.map(deadline_after);
+            let watch = futures.clone();
+            self.wait_released(deadline, |slice| {
+                if let Some(f) = watch.iter().find(|f| !f.done()) {
+                    f.wait(slice.min(Duration::from_millis(5)));
+                }
+                holds(&watch)
+            })?;
+        }
+        let (done, not_done): (Vec<_>, Vec<_>) = futures.into_iter().partition(|f| f.done());
+        let set = |fs: Vec<Arc<FutureObj>>| -> Result<Value, VmError> {
+            Ok(Value::Set(Obj::new(super::set::SetObj::from_items(
+                false,
+                fs.into_iter().map(Value::Future).collect::<Vec<_>>(),
+            )?)))
+        };
+        Ok(Value::Tuple(Arc::from([set(done)?, set(not_done)?])))
+    }
+
     /// A worker's loop: takes calls from the executor's queue until it is shut down and empty.
     fn work(&mut self, e: &Arc<ExecutorObj>) -> Result<Value, VmError> {
         loop {
@@ -469,6 +568,7 @@ impl<H: Host> Vm<'_, H> {
                     return Err(other);
                 }
             }
+            self.run_callbacks(&it.future)?;
             lock(&e.state).idle += 1;
         }
     }
@@ -481,6 +581,8 @@ pub fn attr(name: &str) -> Option<Value> {
         "ThreadPoolExecutor" => b(Builtin::ThreadPoolExecutor),
         "ProcessPoolExecutor" => b(Builtin::Mp(super::multiprocessing::MpFn::Executor)),
         "as_completed" => b(Builtin::AsCompleted),
+        "wait" => b(Builtin::FuturesWait),
+        "FIRST_COMPLETED" | "FIRST_EXCEPTION" | "ALL_COMPLETED" => Some(Value::str(name)),
         "TimeoutError" => builtin_class("TimeoutError").map(Value::Class),
         _ => None,
     }
@@ -497,6 +599,8 @@ pub fn method(v: &Value, name: &str) -> Option<Builtin> {
         (Value::Future(_), "result") => Builtin::FutureResult,
         (Value::Future(_), "exception") => Builtin::FutureException,
         (Value::Future(_), "done") => Builtin::FutureDone,
+        (Value::Future(_), "add_done_callback") => Builtin::FutureAddDoneCallback,
+        (Value::Future(_), "running") => Builtin::FutureRunning,
         _ => return None,
     })
 }

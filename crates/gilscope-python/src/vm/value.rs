@@ -222,6 +222,12 @@ pub enum Builtin {
     QueueJoin,
     /// `concurrent.futures.ThreadPoolExecutor(max_workers=None, thread_name_prefix='')`.
     ThreadPoolExecutor,
+    /// `concurrent.futures.wait(fs, timeout=None, return_when=ALL_COMPLETED)`.
+    FuturesWait,
+    /// `Future.add_done_callback(fn)`.
+    FutureAddDoneCallback,
+    /// `Future.running()`.
+    FutureRunning,
     /// `Executor.submit(fn, /, *args, **kwargs)`.
     ExecutorSubmit,
     /// `Executor.map(fn, *iterables, timeout=None)`.
@@ -428,6 +434,9 @@ impl Builtin {
             Builtin::QueueJoin => "join",
             Builtin::ThreadPoolExecutor => "ThreadPoolExecutor",
             Builtin::ExecutorSubmit => "submit",
+            Builtin::FuturesWait => "wait",
+            Builtin::FutureAddDoneCallback => "add_done_callback",
+            Builtin::FutureRunning => "running",
             Builtin::ExecutorMap => "map",
             Builtin::ExecutorShutdown => "shutdown",
             Builtin::ExecutorEnter => "__enter__",
