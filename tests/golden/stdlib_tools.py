@@ -1,4 +1,4 @@
-# functools, itertools and heapq as teaching code uses them: partial as a thread target, a
+# functools, itertools, heapq and namedtuple as teaching code uses them: partial as a thread target, a
 # timing decorator with wraps, lru_cache on fib, an id counter from count(), heaps of tasks.
 import functools
 import itertools
@@ -75,3 +75,33 @@ print(heapq.nlargest(3, [1, 8, 3, 8, 5]), heapq.nsmallest(2, ["bb", "a", "ccc"],
 tasks = [(2, "write"), (1, "read"), (3, "sleep")]
 heapq.heapify(tasks)
 print([heapq.heappop(tasks)[1] for _ in range(3)])
+
+from collections import namedtuple
+import collections
+
+Point = namedtuple("Point", ["x", "y"])
+p = Point(1, y=2)
+print(p, p.x, p[1], len(p), list(p), p == Point(1, 2), p == (1, 2), p[:1])
+x, y = p
+print(x + y, p._asdict(), p._replace(y=5), Point._fields)
+Job = collections.namedtuple("Job", "name priority done", defaults=[False])
+jobs = sorted([Job("b", 2), Job("a", 1), Job("c", 1, True)])
+print(jobs)
+print(min(jobs).name, Job._field_defaults)
+
+
+class Vec(namedtuple("Vec", "dx dy")):
+    def norm2(self):
+        return self.dx ** 2 + self.dy ** 2
+
+
+v = Vec(3, 4)
+print(v.norm2(), v, type(v).__name__)
+try:
+    Point(1)
+except TypeError as e:
+    print(e)
+try:
+    Point(1, 2, 3)
+except TypeError as e:
+    print(e)

@@ -124,7 +124,7 @@ impl<H: Host> Vm<'_, H> {
     ) -> Result<Value, VmError> {
         let inst = Value::Instance(Obj::new(Instance::new(Arc::clone(c), args.clone())));
         match c.lookup("__init__") {
-            Some(init @ Value::Function(_)) => {
+            Some(init @ (Value::Function(_) | Value::Builtin(Builtin::NamedTuple(_)))) => {
                 let mut with_self = Vec::with_capacity(args.len() + 1);
                 with_self.push(inst.clone());
                 with_self.extend(args);
@@ -290,7 +290,9 @@ impl<H: Host> Vm<'_, H> {
         class: &Arc<ClassObj>,
     ) -> Result<Value, VmError> {
         match found {
-            Value::Function(_) => Ok(bound(this.clone(), found)),
+            Value::Function(_) | Value::Builtin(Builtin::NamedTuple(_)) => {
+                Ok(bound(this.clone(), found))
+            }
             Value::Descriptor(d) => match &*d {
                 Descriptor::Static(f) => Ok(f.clone()),
                 Descriptor::ClassMethod(f) => Ok(bound(Value::Class(Arc::clone(class)), f.clone())),

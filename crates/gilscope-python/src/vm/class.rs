@@ -185,7 +185,10 @@ impl ClassObj {
     /// Whether a program's code defines `name` somewhere along the MRO (a dunder to call).
     pub fn user_method(&self, name: &str) -> Option<Value> {
         match self.lookup(name) {
-            Some(f @ Value::Function(_)) => Some(f),
+            // A named tuple's methods are the interpreter's, in the class like a program's.
+            Some(
+                f @ (Value::Function(_) | Value::Builtin(super::value::Builtin::NamedTuple(_))),
+            ) => Some(f),
             _ => None,
         }
     }

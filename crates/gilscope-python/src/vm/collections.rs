@@ -89,6 +89,11 @@ pub fn attr(name: &str) -> Option<Value> {
         "deque" => CollFn::Deque,
         "Counter" => CollFn::Counter,
         "defaultdict" => CollFn::DefaultDict,
+        "namedtuple" => {
+            return Some(Value::Builtin(Builtin::NamedTuple(
+                super::namedtuple::NtFn::Make,
+            )));
+        }
         _ => return None,
     };
     Some(Value::Builtin(Builtin::Collections(f)))

@@ -29,6 +29,7 @@ pub mod methods;
 pub mod modules;
 pub mod mp_shared;
 pub mod multiprocessing;
+mod namedtuple;
 pub mod npscalar;
 mod numpy;
 pub mod object;
@@ -1980,6 +1981,9 @@ impl<'a, H: Host> Vm<'a, H> {
         }
         if let Builtin::Heapq(f) = b {
             return self.call_heapq(f, args, kwargs);
+        }
+        if let Builtin::NamedTuple(f) = b {
+            return self.call_namedtuple(f, args, kwargs);
         }
         if let Builtin::AsyncPrim(f) = b {
             return self.call_async_prim(f, args, kwargs);

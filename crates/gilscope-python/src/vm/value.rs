@@ -192,6 +192,8 @@ pub enum Builtin {
     SysIsGilEnabled,
     /// An asyncio primitive's constructor or method.
     AsyncPrim(super::asyncio_sync::PrimFn),
+    /// `collections.namedtuple`, or a method of the classes it makes.
+    NamedTuple(super::namedtuple::NtFn),
     /// `open(file, mode='r', ...)`.
     Open,
     /// A method of a file object.
@@ -407,6 +409,7 @@ impl Builtin {
             Builtin::Heapq(f) => f.name(),
             Builtin::SysIsGilEnabled => "_is_gil_enabled",
             Builtin::AsyncPrim(f) => f.name(),
+            Builtin::NamedTuple(f) => f.name(),
             Builtin::Open => "open",
             Builtin::File(f) => f.name(),
             Builtin::TimeCpu { process, ns } => match (process, ns) {
