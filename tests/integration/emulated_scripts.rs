@@ -185,6 +185,7 @@ fn the_construct_files_print_what_python3_prints() {
         "bytes_text",
         "stdlib_tools",
         "async_sync",
+        "spawned",
     ] {
         let file = Path::new("tests/golden").join(format!("{name}.py"));
         let want = Command::new("python3").arg(&file).output().unwrap();

@@ -203,7 +203,8 @@ impl Program {
         self.globals_named("__main__")
     }
 
-    fn globals_named(&self, name: &str) -> Arc<Globals> {
+    /// A fresh namespace for the program run as module `name`.
+    pub fn globals_named(&self, name: &str) -> Arc<Globals> {
         let g = Globals::new(self.module.namespace.clone(), self.module.shared.clone());
         // The slot exists only where the module reads `__name__`.
         g.set("__name__", Value::str(name));

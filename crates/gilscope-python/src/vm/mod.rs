@@ -257,6 +257,15 @@ pub trait Host {
             "this run cannot start worker processes (multiprocessing needs a plain script)",
         ))
     }
+    /// `multiprocessing.get_start_method()`: the method processes start by, fixed (to `fork`
+    /// when none was set) if `fix`; `None` while none is set and `fix` is false.
+    fn start_method(&mut self, _fix: bool) -> Option<String> {
+        Some("fork".to_owned())
+    }
+    /// `multiprocessing.set_start_method(method, force)`.
+    fn set_start_method(&mut self, _method: &str, _force: bool) -> Result<(), VmError> {
+        Ok(())
+    }
     /// The next `N` of a `Process-N` or `ForkPoolWorker-N` name: one count per program run.
     fn next_process_number(&mut self) -> u64 {
         1

@@ -727,15 +727,25 @@ impl<H: Host> Vm<'_, H> {
                     let names = ["processes", "initializer", "initargs", "maxtasksperchild"];
                     let p = bind_params("Pool", &names, 4, args, kwargs)?;
                     let size = count_arg(p.into_iter().next().flatten(), "processes")?;
-                    (size, PoolKind::Pool, "ForkPoolWorker")
+                    (size, PoolKind::Pool, "PoolWorker")
                 } else {
                     let names = ["max_workers", "mp_context", "initializer", "initargs"];
                     let p = bind_params("ProcessPoolExecutor", &names, 4, args, kwargs)?;
                     let size = count_arg(p.into_iter().next().flatten(), "max_workers")?;
-                    (size, PoolKind::Executor, "ForkProcess")
+                    (size, PoolKind::Executor, "Process")
+                };
+                // `ForkPoolWorker-1`, `SpawnProcess-2`…: the context's Process class names them.
+                let method = self
+                    .host
+                    .start_method(true)
+                    .unwrap_or_else(|| "fork".to_owned());
+                let context = match method.as_str() {
+                    "spawn" => "Spawn",
+                    "forkserver" => "ForkServer",
+                    _ => "Fork",
                 };
                 let names = (0..size)
-                    .map(|_| format!("{prefix}-{}", self.host.next_process_number()))
+                    .map(|_| format!("{context}{prefix}-{}", self.host.next_process_number()))
                     .collect();
                 let globals = Arc::clone(&self.globals);
                 let fork = match kind {
@@ -812,21 +822,38 @@ impl<H: Host> Vm<'_, H> {
             })))),
             MpFn::ParentProcess => Ok(Value::None),
             MpFn::ActiveChildren => Ok(Value::list(Vec::new())),
-            MpFn::GetStartMethod => Ok(Value::str("fork")),
-            MpFn::SetStartMethod => match args.first() {
-                Some(Value::Str(s)) if &**s == "fork" => Ok(Value::None),
-                Some(Value::Str(s)) if matches!(&**s, "spawn" | "forkserver") => Err(VmError::py(
-                    "NotImplementedError",
-                    format!("gilscope's emulation starts processes by fork only, not '{s}'"),
-                )),
-                Some(Value::Str(s)) => Err(VmError::py(
-                    "ValueError",
-                    format!("cannot find context for '{s}'"),
-                )),
-                _ => Err(VmError::type_error(
-                    "set_start_method() missing 1 required positional argument: 'method'",
-                )),
-            },
+            MpFn::GetStartMethod => {
+                let allow_none = match args.first().or_else(|| kwargs.first().map(|(_, v)| v)) {
+                    Some(v) => v.truthy()?,
+                    None => false,
+                };
+                Ok(self
+                    .host
+                    .start_method(!allow_none)
+                    .map_or(Value::None, |m| Value::str(&m)))
+            }
+            MpFn::SetStartMethod => {
+                let force = match args
+                    .get(1)
+                    .or_else(|| kwargs.iter().find(|(k, _)| &**k == "force").map(|(_, v)| v))
+                {
+                    Some(v) => v.truthy()?,
+                    None => false,
+                };
+                match args.first() {
+                    Some(Value::Str(s)) if matches!(&**s, "fork" | "spawn" | "forkserver") => {
+                        self.host.set_start_method(s, force)?;
+                        Ok(Value::None)
+                    }
+                    Some(Value::Str(s)) => Err(VmError::py(
+                        "ValueError",
+                        format!("cannot find context for '{s}'"),
+                    )),
+                    _ => Err(VmError::type_error(
+                        "set_start_method() missing 1 required positional argument: 'method'",
+                    )),
+                }
+            }
             MpFn::Map | MpFn::Starmap | MpFn::MapAsync | MpFn::StarmapAsync => {
                 let m = this(&args)?;
                 let pool = the_pool(&m)?;
@@ -1088,6 +1115,7 @@ impl<H: Host> Vm<'_, H> {
                     ));
                 }
                 let globals = Arc::clone(&self.globals);
+                self.host.start_method(true);
                 let kind = ForkKind::Process {
                     daemon: p.daemon.load(Ordering::Relaxed),
                 };

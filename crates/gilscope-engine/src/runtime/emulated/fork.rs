@@ -256,6 +256,7 @@ pub(super) fn snapshot(globals: &Globals, code_names: &[Arc<str>]) -> ForkJob {
         defs,
         globals: values,
         is_process: false,
+        start_method: String::new(),
     }
 }
 
@@ -343,9 +344,16 @@ impl Forked {
         lanes: Vec<(usize, String)>,
         globals: &Arc<Globals>,
         kind: ForkKind,
+        start_method: &str,
     ) -> Result<(Arc<Forked>, Vec<std::thread::JoinHandle<()>>), VmError> {
         let is_process = matches!(kind, ForkKind::Process { .. });
-        let base = snapshot(globals, &ctx.code_names);
+        // Spawn and forkserver children import the module afresh: nothing is copied.
+        let mut base = snapshot(globals, &ctx.code_names);
+        if start_method != "fork" {
+            base.defs.clear();
+            base.globals.clear();
+        }
+        base.start_method = start_method.to_owned();
         let mut children = Vec::new();
         let mut spawned = Vec::new();
         for (worker, name) in &lanes {

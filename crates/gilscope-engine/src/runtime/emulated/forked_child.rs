@@ -326,7 +326,12 @@ pub(super) fn serve(job: WorkerJob, fork: ForkJob) -> i32 {
 
 fn run(job: &WorkerJob, fork: &ForkJob, program: Program, tx: Sender<WorkerMsg>) -> i32 {
     let program = Arc::new(program);
-    let globals = program.new_main_globals();
+    let spawned = !fork.start_method.is_empty() && fork.start_method != "fork";
+    let globals = if spawned {
+        program.globals_named("__mp_main__")
+    } else {
+        program.new_main_globals()
+    };
     let rpc = Arc::new(ChildRpc {
         tx: Mutex::new(Some(tx.clone())),
         globals: Arc::clone(&globals),
@@ -379,6 +384,11 @@ fn serve_tasks(
         task_counter: AtomicU64::new(1),
         process_counter: AtomicU64::new(0),
         process_name: fork.name.clone(),
+        start_method: Mutex::new(Some(if fork.start_method.is_empty() {
+            "fork".to_owned()
+        } else {
+            fork.start_method.clone()
+        })),
         cpu: ProgramCpu::default(),
         handles: Arc::new(Mutex::new(Vec::new())),
         threads: Arc::new(Mutex::new(vec![(job.worker, main.clone())])),
@@ -391,11 +401,29 @@ fn serve_tasks(
     set_thread_discipline(shared.discipline);
     let mut host = ScriptHost::new(Arc::clone(&shared), job.worker);
     let mut instructions = 0;
+    let mut code_out = 0;
     let mut code = 0;
     if gil.take(job.worker, &mut host.rec).is_ok() {
         let mut vm = Vm::new(&mut host, gil.eval_breaker(), Arc::clone(globals));
         vm.set_current_thread(main.clone());
+        // A spawned child imports the script afresh, as `__mp_main__`: its `__main__` block
+        // does not run, its module-level code (prints included) does.
+        if !fork.start_method.is_empty() && fork.start_method != "fork" {
+            let code = Arc::clone(&shared.program.module.code);
+            match vm.run_module(&code) {
+                Ok(()) => {}
+                Err(VmError::Py(e)) => {
+                    shared.output().write(true, &shared.traceback(&e));
+                    code_out = 1;
+                }
+                Err(_) => code_out = 130,
+            }
+        }
+        code = code_out;
         loop {
+            if code != 0 {
+                break;
+            }
             // `inqueue.get()`: a blocking read, with the GIL released.
             let mut next = None;
             let mut closed = false;

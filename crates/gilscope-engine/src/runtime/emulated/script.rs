@@ -144,6 +144,8 @@ pub(super) struct Shared {
     pub(super) process_counter: AtomicU64,
     /// `current_process().name`.
     pub(super) process_name: String,
+    /// `multiprocessing`'s context: the start method, once fixed.
+    pub(super) start_method: Mutex<Option<String>>,
     /// The program's CPU time (`time.process_time`).
     pub(super) cpu: ProgramCpu,
     pub(super) handles: Arc<Mutex<Vec<JoinHandle<()>>>>,
@@ -358,6 +360,31 @@ impl Host for ScriptHost {
         self.shared.process_name.clone()
     }
 
+    fn start_method(&mut self, fix: bool) -> Option<String> {
+        let mut m = self
+            .shared
+            .start_method
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if fix && m.is_none() {
+            *m = Some("fork".to_owned());
+        }
+        m.clone()
+    }
+
+    fn set_start_method(&mut self, method: &str, force: bool) -> Result<(), VmError> {
+        let mut m = self
+            .shared
+            .start_method
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if m.is_some() && !force {
+            return Err(VmError::py("RuntimeError", "context has already been set"));
+        }
+        *m = Some(method.to_owned());
+        Ok(())
+    }
+
     fn is_gil_enabled(&self) -> Option<bool> {
         // The free-threaded builds are 3.13t's: the function exists there and says False.
         (!self.shared.gil.exists()).then_some(false)
@@ -375,6 +402,7 @@ impl Host for ScriptHost {
         kind: ForkKind,
         globals: &Arc<Globals>,
     ) -> Result<Arc<dyn Processes>, VmError> {
+        let method = self.start_method(true).unwrap_or_else(|| "fork".to_owned());
         let Some(ctx) = &self.shared.fork else {
             return Err(VmError::py(
                 "NotImplementedError",
@@ -390,7 +418,7 @@ impl Host for ScriptHost {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .extend(lanes.iter().cloned());
-        let (forked, readers) = Forked::start(ctx, lanes, globals, kind)?;
+        let (forked, readers) = Forked::start(ctx, lanes, globals, kind, &method)?;
         self.shared
             .handles
             .lock()
@@ -645,6 +673,7 @@ pub(super) fn run(
         task_counter: AtomicU64::new(1),
         process_counter: AtomicU64::new(0),
         process_name: "MainProcess".to_owned(),
+        start_method: Mutex::new(None),
         cpu: ProgramCpu::default(),
         handles: Arc::clone(&handles),
         threads: Arc::clone(&threads),

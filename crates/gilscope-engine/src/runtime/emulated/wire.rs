@@ -66,6 +66,10 @@ pub struct ForkJob {
     /// A `Process` (its target's exception is printed there, and sets its exit code), not a
     /// pool's worker (whose tasks' exceptions go back to the caller).
     pub is_process: bool,
+    /// `fork` (the namespace above is the child's), or `spawn`/`forkserver` (the child runs
+    /// the module afresh as `__mp_main__`, without its `__main__` block).
+    #[serde(default)]
+    pub start_method: String,
 }
 
 /// A module-level function as a forked process remakes it: its code found by qualified name
