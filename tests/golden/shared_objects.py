@@ -76,3 +76,34 @@ if __name__ == "__main__":
             pool.map(produce, [(q, 1)])
         except RuntimeError as e:
             print("pool:", e)
+
+
+from multiprocessing import Manager, Pool, Process
+
+
+def record_square(shared, key, value):
+    shared[key] = value * value
+
+
+def collect(args):
+    log, n = args
+    log.append(n * 10)
+    return n
+
+
+if __name__ == "__main__":  # a Manager's dict and list, from processes and from a pool
+    with Manager() as manager:
+        results = manager.dict()
+        log = manager.list([1])
+        ps = [Process(target=record_square, args=(results, f"k{i}", i)) for i in range(3)]
+        for p in ps:
+            p.start()
+        for p in ps:
+            p.join()
+        print(sorted(results.items()), len(results), "k1" in results, results.get("zz", -1))
+        with Pool(2) as pool:
+            print(sorted(pool.map(collect, [(log, 1), (log, 2), (log, 3)])))
+        print(sorted(log), len(log), log[0])
+        results["extra"] = 7
+        del results["k0"]
+        print(sorted(results.keys()), ps[0].name)

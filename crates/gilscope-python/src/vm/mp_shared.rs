@@ -49,6 +49,10 @@ pub enum SharedKind {
     },
     /// `Event()`.
     Event,
+    /// A `Manager().dict()`.
+    Dict,
+    /// A `Manager().list()`.
+    List,
 }
 
 impl SharedKind {
@@ -68,6 +72,8 @@ impl SharedKind {
             SharedKind::Array { typecode } => format!("array:{typecode}"),
             SharedKind::Lock { recursive } => format!("lock:{}", u8::from(*recursive)),
             SharedKind::Event => "event".to_owned(),
+            SharedKind::Dict => "dict".to_owned(),
+            SharedKind::List => "list".to_owned(),
         }
     }
 
@@ -87,6 +93,8 @@ impl SharedKind {
                 recursive: r == "1",
             },
             ["event"] => SharedKind::Event,
+            ["dict"] => SharedKind::Dict,
+            ["list"] => SharedKind::List,
             _ => return None,
         })
     }
@@ -102,6 +110,8 @@ impl SharedKind {
             SharedKind::Lock { recursive: true } => "RLock",
             SharedKind::Lock { .. } => "Lock",
             SharedKind::Event => "Event",
+            SharedKind::Dict => "DictProxy",
+            SharedKind::List => "ListProxy",
         }
     }
 }
@@ -141,6 +151,8 @@ pub enum SharedOp {
     IsSet,
     /// Event: wait until set.
     Wait,
+    /// A manager's dict or list: one of its methods, with its arguments as a tuple.
+    Proxy(&'static str, Value),
 }
 
 impl SharedOp {
@@ -163,6 +175,7 @@ impl SharedOp {
             SharedOp::Clear => ("clear", None, None),
             SharedOp::IsSet => ("is_set", None, None),
             SharedOp::Wait => ("wait", None, None),
+            SharedOp::Proxy(m, args) => (m, Some(args), Some(-1)),
         }
     }
 
@@ -185,6 +198,7 @@ impl SharedOp {
             ("clear", ..) => SharedOp::Clear,
             ("is_set", ..) => SharedOp::IsSet,
             ("wait", ..) => SharedOp::Wait,
+            (m, Some(args), Some(-1)) => SharedOp::Proxy(proxy_method(m)?, args),
             _ => return None,
         })
     }
@@ -227,6 +241,39 @@ enum State {
         count: usize,
     },
     Event(bool),
+    /// A manager's dict or list (a `Value::Dict` or `Value::List` kept here).
+    Proxy(Value),
+}
+
+/// The methods a manager's proxies forward, by name (`'static`, as they cross the wire).
+const PROXY_METHODS: &[&str] = &[
+    "__getitem__",
+    "__setitem__",
+    "__delitem__",
+    "__len__",
+    "__contains__",
+    "__str__",
+    "items",
+    "keys",
+    "values",
+    "get",
+    "update",
+    "pop",
+    "setdefault",
+    "clear",
+    "copy",
+    "append",
+    "extend",
+    "insert",
+    "remove",
+    "index",
+    "count",
+    "reverse",
+];
+
+/// The `'static` name of a proxy method.
+pub fn proxy_method(name: &str) -> Option<&'static str> {
+    PROXY_METHODS.iter().copied().find(|m| *m == name)
 }
 
 #[derive(Debug)]
@@ -336,6 +383,10 @@ impl SharedObj {
                 count: 0,
             },
             SharedKind::Event => State::Event(false),
+            SharedKind::Dict => State::Proxy(Value::Dict(super::object::Obj::new(
+                super::value::DictObj::with_kind(super::collections::DictKind::Plain),
+            ))),
+            SharedKind::List => State::Proxy(Value::list(Vec::new())),
             SharedKind::Value { .. } => State::Value(Value::Int(0)),
             SharedKind::Array { .. } => State::Array(Vec::new()),
         };
@@ -536,6 +587,7 @@ impl SharedObj {
             } else {
                 WouldBlock
             }),
+            (State::Proxy(v), SharedOp::Proxy(m, args)) => proxy_call(v, m, args).map(Done),
             (_, op) => Err(VmError::type_error(format!(
                 "'{}' object does not support {}",
                 self.kind.type_name(),
@@ -586,6 +638,8 @@ impl SharedObj {
                     format!("<Lock(owner={owner})>")
                 }
             }
+            SharedKind::Dict | SharedKind::List => proxy(self, "__str__", Vec::new())
+                .map_or_else(|_| "<proxy>".to_owned(), |v| v.to_str()),
             kind => format!("<multiprocessing.{} object>", kind.type_name()),
         }
     }
@@ -839,6 +893,7 @@ impl<H: Host> Vm<'_, H> {
             SharedFn::Set => s.read(&SharedOp::Set),
             SharedFn::Clear => s.read(&SharedOp::Clear),
             SharedFn::IsSet => s.read(&SharedOp::IsSet),
+            SharedFn::Proxy(m) => proxy(&s, m, args[1..].to_vec()),
             SharedFn::Wait => {
                 let timeout = super::sync::timeout_arg(&args, 1, &kwargs)?;
                 let got = self.shared_wait(&s, SharedOp::Wait, true, timeout)?;
@@ -848,8 +903,22 @@ impl<H: Host> Vm<'_, H> {
     }
 }
 
-/// `arr[i]` and `arr[a:b]` of a shared `Array`.
+/// A manager's dict or list runs `method(*args)`; other shared objects have no such method.
+pub fn proxy(s: &SharedObj, method: &'static str, args: Vec<Value>) -> Result<Value, VmError> {
+    if !matches!(s.kind, SharedKind::Dict | SharedKind::List) {
+        return Err(VmError::type_error(format!(
+            "'{}' object does not support {method}",
+            s.kind.type_name()
+        )));
+    }
+    s.read(&SharedOp::Proxy(method, Value::Tuple(args.into())))
+}
+
+/// `arr[i]` and `arr[a:b]` of a shared `Array`, `d[k]` of a manager's dict or list.
 pub fn subscript(s: &SharedObj, key: &Value) -> Result<Value, VmError> {
+    if matches!(s.kind, SharedKind::Dict | SharedKind::List) {
+        return proxy(s, "__getitem__", vec![key.clone()]);
+    }
     if !matches!(s.kind, SharedKind::Array { .. }) {
         return Err(VmError::type_error(format!(
             "'{}' object is not subscriptable",
@@ -869,6 +938,9 @@ pub fn subscript(s: &SharedObj, key: &Value) -> Result<Value, VmError> {
 
 /// `arr[i] = v` of a shared `Array`.
 pub fn store(s: &SharedObj, key: &Value, v: Value) -> Result<(), VmError> {
+    if matches!(s.kind, SharedKind::Dict | SharedKind::List) {
+        return proxy(s, "__setitem__", vec![key.clone(), v]).map(|_| ());
+    }
     let i = match (&s.kind, key) {
         (SharedKind::Array { .. }, k) => k
             .as_i64()
@@ -886,10 +958,192 @@ pub fn store(s: &SharedObj, key: &Value, v: Value) -> Result<(), VmError> {
 /// The items of a shared `Array` (`len`, iteration, `list(arr)`).
 pub fn items(s: &SharedObj) -> Result<Vec<Value>, VmError> {
     match s.kind {
+        SharedKind::Dict => super::ops::iterate(&proxy(s, "keys", Vec::new())?),
+        SharedKind::List => super::ops::iterate(&proxy(s, "copy", Vec::new())?),
         SharedKind::Array { .. } => super::ops::iterate(&s.read(&SharedOp::All)?),
         _ => Err(VmError::type_error(format!(
             "'{}' object is not iterable",
             s.kind.type_name()
         ))),
+    }
+}
+
+/// A manager's object runs `method(*args)` (in the manager's process, here the script's).
+fn proxy_call(v: &Value, method: &str, args: &Value) -> Result<Value, VmError> {
+    let args = super::ops::iterate(args)?;
+    let arg = |k: usize| {
+        args.get(k)
+            .cloned()
+            .ok_or_else(|| VmError::type_error(format!("{method}() missing a required argument")))
+    };
+    let none = Ok(Value::None);
+    match (v, method) {
+        (_, "__getitem__") => super::ops::subscript(v, &arg(0)?),
+        (_, "__len__") => super::ops::iterate(v).map(|i| Value::Int(i.len() as i64)),
+        (_, "__contains__") => super::ops::contains(v, &arg(0)?).map(Value::Bool),
+        (_, "__str__") => Ok(Value::str(&v.repr())),
+        (Value::Dict(d), "__setitem__") => {
+            d.lock().insert(arg(0)?, arg(1)?)?;
+            none
+        }
+        (Value::Dict(d), "__delitem__") => match d.lock().remove(&arg(0)?)? {
+            Some(_) => none,
+            None => Err(super::exception::key_error(&arg(0)?)),
+        },
+        (Value::Dict(d), "items") => Ok(Value::list(
+            d.lock()
+                .iter()
+                .map(|(k, v)| Value::Tuple(Arc::from([k.clone(), v.clone()])))
+                .collect(),
+        )),
+        (Value::Dict(d), "keys") => Ok(Value::list(
+            d.lock().iter().map(|(k, _)| k.clone()).collect(),
+        )),
+        (Value::Dict(d), "values") => Ok(Value::list(
+            d.lock().iter().map(|(_, v)| v.clone()).collect(),
+        )),
+        (Value::Dict(d), "get") => Ok(d
+            .lock()
+            .get(&arg(0)?)?
+            .unwrap_or_else(|| args.get(1).cloned().unwrap_or(Value::None))),
+        (Value::Dict(d), "setdefault") => {
+            let k = arg(0)?;
+            let mut t = d.lock();
+            match t.get(&k)? {
+                Some(v) => Ok(v),
+                None => {
+                    let v = args.get(1).cloned().unwrap_or(Value::None);
+                    t.insert(k, v.clone())?;
+                    Ok(v)
+                }
+            }
+        }
+        (Value::Dict(d), "update") => {
+            let pairs = match arg(0)? {
+                Value::Dict(o) => o.lock().pairs(),
+                other => super::ops::iterate(&other)?
+                    .into_iter()
+                    .map(|p| {
+                        let kv = super::ops::iterate(&p)?;
+                        match &kv[..] {
+                            [k, v] => Ok((k.clone(), v.clone())),
+                            _ => Err(VmError::py(
+                                "ValueError",
+                                "dictionary update sequence element has the wrong length",
+                            )),
+                        }
+                    })
+                    .collect::<Result<_, _>>()?,
+            };
+            let mut t = d.lock();
+            for (k, v) in pairs {
+                t.insert(k, v)?;
+            }
+            none
+        }
+        (Value::Dict(d), "pop") => {
+            let k = arg(0)?;
+            match (d.lock().remove(&k)?, args.get(1)) {
+                (Some(v), _) => Ok(v),
+                (None, Some(dflt)) => Ok(dflt.clone()),
+                (None, None) => Err(super::exception::key_error(&k)),
+            }
+        }
+        (Value::Dict(d), "clear") => {
+            d.lock().clear();
+            none
+        }
+        (Value::Dict(d), "copy") => Ok(Value::Dict(super::object::Obj::new(
+            super::value::DictObj::new(d.lock().pairs())?,
+        ))),
+        (Value::List(l), "__setitem__") => {
+            let mut items = l.lock();
+            let i = arg(0)?
+                .as_i64()
+                .ok_or_else(|| VmError::type_error("list indices must be integers or slices"))?;
+            let k = super::ops::seq_index(i, items.len())
+                .ok_or_else(|| VmError::py("IndexError", "list assignment index out of range"))?;
+            items[k] = arg(1)?;
+            none
+        }
+        (Value::List(l), "__delitem__") => {
+            let mut items = l.lock();
+            let i = arg(0)?.as_i64().unwrap_or(0);
+            let k = super::ops::seq_index(i, items.len())
+                .ok_or_else(|| VmError::py("IndexError", "list assignment index out of range"))?;
+            items.remove(k);
+            none
+        }
+        (Value::List(l), "append") => {
+            l.lock().push(arg(0)?);
+            none
+        }
+        (Value::List(l), "extend") => {
+            let more = super::ops::iterate(&arg(0)?)?;
+            l.lock().extend(more);
+            none
+        }
+        (Value::List(l), "insert") => {
+            let mut items = l.lock();
+            let i = arg(0)?.as_i64().unwrap_or(0);
+            let n = items.len() as i64;
+            let k = if i < 0 { (i + n).max(0) } else { i.min(n) } as usize;
+            items.insert(k, arg(1)?);
+            none
+        }
+        (Value::List(l), "pop") => {
+            let mut items = l.lock();
+            let n = items.len();
+            let i = args.first().and_then(Value::as_i64).unwrap_or(-1);
+            let k = super::ops::seq_index(i, n).ok_or_else(|| {
+                VmError::py(
+                    "IndexError",
+                    if n == 0 {
+                        "pop from empty list"
+                    } else {
+                        "pop index out of range"
+                    },
+                )
+            })?;
+            Ok(items.remove(k))
+        }
+        (Value::List(l), "remove") => {
+            let x = arg(0)?;
+            let mut items = l.lock();
+            match items.iter().position(|v| v.py_eq(&x)) {
+                Some(k) => {
+                    items.remove(k);
+                    none
+                }
+                None => Err(VmError::py("ValueError", "list.remove(x): x not in list")),
+            }
+        }
+        (Value::List(l), "index") => {
+            let x = arg(0)?;
+            l.lock()
+                .iter()
+                .position(|v| v.py_eq(&x))
+                .map(|k| Value::Int(k as i64))
+                .ok_or_else(|| VmError::py("ValueError", format!("{} is not in list", x.repr())))
+        }
+        (Value::List(l), "count") => {
+            let x = arg(0)?;
+            Ok(Value::Int(
+                l.lock().iter().filter(|v| v.py_eq(&x)).count() as i64
+            ))
+        }
+        (Value::List(l), "reverse") => {
+            l.lock().reverse();
+            none
+        }
+        (Value::List(l), "clear") => {
+            l.lock().clear();
+            none
+        }
+        (Value::List(l), "copy") => Ok(Value::list(l.lock().clone())),
+        _ => Err(VmError::py(
+            "AttributeError",
+            format!("'{}' object has no attribute '{method}'", v.type_name()),
+        )),
     }
 }

@@ -240,6 +240,8 @@ pub enum MpObj {
     Result(AsyncResultObj),
     /// A queue, value, array, lock or event shared between processes.
     Shared(Arc<SharedObj>),
+    /// A `Manager()`: it makes dicts, lists and the rest, shared (its name, `SyncManager-N`).
+    Manager(String),
 }
 
 impl MpObj {
@@ -252,6 +254,7 @@ impl MpObj {
             MpObj::Result(r) if r.single => "ApplyResult",
             MpObj::Result(_) => "MapResult",
             MpObj::Shared(s) => s.kind.type_name(),
+            MpObj::Manager(_) => "SyncManager",
         }
     }
 
@@ -277,6 +280,7 @@ impl MpObj {
             MpObj::Process(p) => p.repr(),
             MpObj::Result(_) => format!("<multiprocessing.pool.{} object>", self.type_name()),
             MpObj::Shared(s) => s.repr(),
+            MpObj::Manager(_) => "<multiprocessing.managers.SyncManager object>".to_owned(),
         }
     }
 
@@ -408,6 +412,16 @@ pub enum MpFn {
     Event,
     /// A method of a shared object.
     Shared(SharedFn),
+    /// `multiprocessing.Manager()`.
+    Manager,
+    /// `manager.dict(...)`.
+    ManagerDict,
+    /// `manager.list(...)`.
+    ManagerList,
+    /// `manager.__enter__()`, `start()`.
+    ManagerEnter,
+    /// `manager.__exit__(...)`, `shutdown()`.
+    ManagerExit,
 }
 
 /// A method of a shared queue, value, array, lock or event.
@@ -453,6 +467,8 @@ pub enum SharedFn {
     IsSet,
     /// `Event.wait(timeout=None)`.
     Wait,
+    /// A method of a manager's dict or list, run where the object lives.
+    Proxy(&'static str),
 }
 
 impl SharedFn {
@@ -479,6 +495,7 @@ impl SharedFn {
             SharedFn::Clear => "clear",
             SharedFn::IsSet => "is_set",
             SharedFn::Wait => "wait",
+            SharedFn::Proxy(m) => m,
         }
     }
 }
@@ -527,6 +544,11 @@ impl MpFn {
             MpFn::RLock => "RLock",
             MpFn::Event => "Event",
             MpFn::Shared(f) => f.name(),
+            MpFn::Manager => "Manager",
+            MpFn::ManagerDict => "dict",
+            MpFn::ManagerList => "list",
+            MpFn::ManagerEnter => "__enter__",
+            MpFn::ManagerExit => "__exit__",
         }
     }
 }
@@ -550,6 +572,7 @@ pub fn attr(name: &str) -> Option<Value> {
         "Lock" => MpFn::Lock,
         "RLock" => MpFn::RLock,
         "Event" => MpFn::Event,
+        "Manager" => MpFn::Manager,
         "TimeoutError" => return builtin_class("TimeoutError").map(Value::Class),
         _ => return None,
     };
@@ -593,6 +616,19 @@ pub fn method(m: &MpObj, name: &str) -> Option<Builtin> {
         (MpObj::Shared(s), _) => {
             return shared_method(s, name).map(|f| Builtin::Mp(MpFn::Shared(f)));
         }
+        (MpObj::Manager(_), _) => match name {
+            "dict" => MpFn::ManagerDict,
+            "list" => MpFn::ManagerList,
+            "Queue" | "JoinableQueue" => MpFn::Queue,
+            "Value" => MpFn::Value,
+            "Array" => MpFn::Array,
+            "Lock" => MpFn::Lock,
+            "RLock" => MpFn::RLock,
+            "Event" => MpFn::Event,
+            "__enter__" | "start" => MpFn::ManagerEnter,
+            "__exit__" | "shutdown" => MpFn::ManagerExit,
+            _ => return None,
+        },
         (MpObj::Result(_), _) => match name {
             "get" => MpFn::Get,
             "wait" => MpFn::Wait,
@@ -640,6 +676,9 @@ fn shared_method(s: &SharedObj, name: &str) -> Option<SharedFn> {
         (SharedKind::Event, "clear") => F::Clear,
         (SharedKind::Event, "is_set") => F::IsSet,
         (SharedKind::Event, "wait") => F::Wait,
+        (SharedKind::Dict | SharedKind::List, n) if !n.starts_with('_') => {
+            F::Proxy(super::mp_shared::proxy_method(n)?)
+        }
         _ => return None,
     };
     Some(f)
@@ -808,7 +847,50 @@ impl<H: Host> Vm<'_, H> {
             | MpFn::Array
             | MpFn::Lock
             | MpFn::RLock
-            | MpFn::Event => self.new_shared(f, args, kwargs),
+            | MpFn::Event => {
+                // A manager's methods make the same objects as the module's functions.
+                let args = match args.first() {
+                    Some(Value::Mp(m)) if matches!(&**m, MpObj::Manager(_)) => args[1..].to_vec(),
+                    _ => args,
+                };
+                self.new_shared(f, args, kwargs)
+            }
+            MpFn::Manager => {
+                // The manager's server process is counted as CPython counts it.
+                let name = format!("SyncManager-{}", self.host.next_process_number());
+                Ok(Value::Mp(Arc::new(MpObj::Manager(name))))
+            }
+            MpFn::ManagerEnter => Ok(args.first().cloned().unwrap_or(Value::None)),
+            MpFn::ManagerExit => Ok(Value::Bool(false)),
+            MpFn::ManagerDict | MpFn::ManagerList => {
+                let kind = if f == MpFn::ManagerDict {
+                    SharedKind::Dict
+                } else {
+                    SharedKind::List
+                };
+                let obj = SharedObj::new(kind);
+                let init = args.get(1).cloned();
+                match (f, init) {
+                    (MpFn::ManagerDict, Some(v)) => {
+                        super::mp_shared::proxy(&obj, "update", vec![v])?;
+                    }
+                    (MpFn::ManagerList, Some(v)) => {
+                        let items = self.iterate(&v)?;
+                        super::mp_shared::proxy(&obj, "extend", vec![Value::list(items)])?;
+                    }
+                    _ => {}
+                }
+                if f == MpFn::ManagerDict && !kwargs.is_empty() {
+                    let d = Value::Dict(super::object::Obj::new(super::value::DictObj::new(
+                        kwargs
+                            .into_iter()
+                            .map(|(k, v)| (Value::Str(k), v))
+                            .collect(),
+                    )?));
+                    super::mp_shared::proxy(&obj, "update", vec![d])?;
+                }
+                Ok(Value::Mp(Arc::new(MpObj::Shared(obj))))
+            }
             MpFn::Shared(sf) => self.call_shared(sf, args, kwargs),
             MpFn::CpuCount => Ok(Value::Int(cpu_count() as i64)),
             MpFn::CurrentProcess => Ok(Value::Mp(Arc::new(MpObj::Process(ProcessObj {

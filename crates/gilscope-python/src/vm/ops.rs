@@ -355,6 +355,9 @@ pub fn is_same(a: &Value, b: &Value) -> bool {
 /// `item in container`.
 pub fn contains(container: &Value, item: &Value) -> Result<bool, VmError> {
     match container {
+        Value::Mp(m) if let super::multiprocessing::MpObj::Shared(s) = &**m => {
+            super::mp_shared::proxy(s, "__contains__", vec![item.clone()])?.truthy()
+        }
         Value::Bytes(b) => super::bytes::contains(b, item),
         Value::Str(s) => match item {
             Value::Str(sub) => Ok(s.contains(&**sub)),
@@ -469,6 +472,9 @@ pub fn slice_bound(v: &Value) -> Result<Option<i64>, VmError> {
 /// `del container[key]` for lists and dicts.
 pub fn delete_subscr(container: &Value, key: &Value) -> Result<(), VmError> {
     match container {
+        Value::Mp(m) if let super::multiprocessing::MpObj::Shared(s) = &**m => {
+            super::mp_shared::proxy(s, "__delitem__", vec![key.clone()]).map(|_| ())
+        }
         Value::List(l) => {
             let mut items = l.lock();
             if let Value::Slice(s) = key {

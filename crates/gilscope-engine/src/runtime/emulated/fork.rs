@@ -24,7 +24,7 @@ use crate::trace::clock;
 use crate::trace::spans::{NO_CPU, Span, SpanState};
 use gilscope_python::vm::class::{ClassObj, Native};
 use gilscope_python::vm::exception;
-use gilscope_python::vm::mp_shared::{OpOutcome, SharedObj, SharedOp};
+use gilscope_python::vm::mp_shared::{OpOutcome, SharedKind, SharedObj, SharedOp};
 use gilscope_python::vm::multiprocessing::{ForkKind, MpObj, PoolTask, Processes, TaskCall};
 use gilscope_python::vm::value::{StdModule, Value};
 use gilscope_python::vm::{Globals, VmError};
@@ -115,7 +115,13 @@ impl std::fmt::Debug for Forked {
 /// A shared object in `v` or in the containers it holds (what pickle would meet).
 fn shared_in(v: &Value) -> Option<Arc<MpObj>> {
     match v {
-        Value::Mp(m) if matches!(&**m, MpObj::Shared(_)) => Some(Arc::clone(m)),
+        // A manager's dict and list are proxies, which pickle; the rest must be inherited.
+        Value::Mp(m)
+            if matches!(&**m, MpObj::Shared(s)
+                if !matches!(s.kind, SharedKind::Dict | SharedKind::List)) =>
+        {
+            Some(Arc::clone(m))
+        }
         Value::Tuple(items) => items.iter().find_map(shared_in),
         Value::List(l) => l.lock().iter().find_map(shared_in),
         Value::Dict(d) => d
