@@ -107,3 +107,27 @@ if __name__ == "__main__":  # a Manager's dict and list, from processes and from
         results["extra"] = 7
         del results["k0"]
         print(sorted(results.keys()), ps[0].name)
+
+
+from multiprocessing import Pipe
+
+
+def pipe_child(conn):
+    conn.send(["hello", 42])
+    reply = conn.recv()
+    conn.send(reply.upper())
+    conn.close()
+
+
+if __name__ == "__main__":  # a Pipe between the script and a process
+    parent_end, child_end = Pipe()
+    p = Process(target=pipe_child, args=(child_end,))
+    p.start()
+    print(parent_end.recv())
+    parent_end.send("thanks")
+    print(parent_end.poll(5), parent_end.recv())
+    p.join()
+    print(parent_end.poll(), p.exitcode)
+    r, w = Pipe(duplex=False)
+    w.send(1)
+    print(r.recv())

@@ -53,6 +53,8 @@ pub enum SharedKind {
     Dict,
     /// A `Manager().list()`.
     List,
+    /// One end of a `Pipe()`.
+    Conn,
 }
 
 impl SharedKind {
@@ -74,6 +76,7 @@ impl SharedKind {
             SharedKind::Event => "event".to_owned(),
             SharedKind::Dict => "dict".to_owned(),
             SharedKind::List => "list".to_owned(),
+            SharedKind::Conn => "conn".to_owned(),
         }
     }
 
@@ -95,6 +98,7 @@ impl SharedKind {
             ["event"] => SharedKind::Event,
             ["dict"] => SharedKind::Dict,
             ["list"] => SharedKind::List,
+            ["conn"] => SharedKind::Conn,
             _ => return None,
         })
     }
@@ -112,6 +116,7 @@ impl SharedKind {
             SharedKind::Event => "Event",
             SharedKind::Dict => "DictProxy",
             SharedKind::List => "ListProxy",
+            SharedKind::Conn => "Connection",
         }
     }
 }
@@ -294,6 +299,8 @@ pub struct SharedObj {
     pub kind: SharedKind,
     /// A `Value`'s or an `Array`'s own lock (`get_lock()`).
     pub lock: Option<Arc<SharedObj>>,
+    /// A pipe end's queues here: where it sends, where it receives.
+    pair: Option<(Arc<SharedObj>, Arc<SharedObj>)>,
     backend: Backend,
 }
 
@@ -362,6 +369,7 @@ impl SharedObj {
             id,
             kind,
             lock,
+            pair: None,
             backend: Backend::Local {
                 state: Mutex::new(state),
                 changed: Condvar::new(),
@@ -369,6 +377,39 @@ impl SharedObj {
         });
         registry().insert(id, Arc::downgrade(&obj));
         obj
+    }
+
+    /// `Pipe(duplex)`: two ends, each sending into the queue the other receives from (one
+    /// queue, reader end first, when not duplex).
+    pub fn pipe(duplex: bool) -> (Arc<SharedObj>, Arc<SharedObj>) {
+        let unbounded = || {
+            Self::new(SharedKind::Queue {
+                maxsize: 0,
+                joinable: false,
+                simple: true,
+            })
+        };
+        let (a_to_b, b_to_a) = (unbounded(), unbounded());
+        let end = |send: &Arc<SharedObj>, recv: &Arc<SharedObj>| {
+            let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+            let obj = Arc::new(SharedObj {
+                id,
+                kind: SharedKind::Conn,
+                lock: None,
+                pair: Some((Arc::clone(send), Arc::clone(recv))),
+                backend: Backend::Local {
+                    state: Mutex::new(State::Event(false)),
+                    changed: Condvar::new(),
+                },
+            });
+            registry().insert(id, Arc::downgrade(&obj));
+            obj
+        };
+        if duplex {
+            (end(&a_to_b, &b_to_a), end(&b_to_a, &a_to_b))
+        } else {
+            (end(&a_to_b, &a_to_b), end(&a_to_b, &a_to_b))
+        }
     }
 
     /// A new queue, lock or event.
@@ -387,6 +428,7 @@ impl SharedObj {
                 super::value::DictObj::with_kind(super::collections::DictKind::Plain),
             ))),
             SharedKind::List => State::Proxy(Value::list(Vec::new())),
+            SharedKind::Conn => State::Event(false),
             SharedKind::Value { .. } => State::Value(Value::Int(0)),
             SharedKind::Array { .. } => State::Array(Vec::new()),
         };
@@ -433,6 +475,7 @@ impl SharedObj {
             id,
             kind: SharedKind::decode(kind)?,
             lock,
+            pair: None,
             backend: Backend::Remote(rpc),
         });
         registry().insert(id, Arc::downgrade(&obj));
@@ -451,6 +494,13 @@ impl SharedObj {
         owner: Owner,
         wait: Duration,
     ) -> Result<OpOutcome, VmError> {
+        // A pipe end sends into one queue and receives from the other.
+        if let Some((send, recv)) = &self.pair {
+            return match op {
+                SharedOp::Put(_) => send.run_as(op, owner, wait),
+                _ => recv.run_as(op, owner, wait),
+            };
+        }
         match &self.backend {
             Backend::Remote(rpc) => rpc.call(self.id, op, owner, wait),
             Backend::Local { state, changed } => {
@@ -894,6 +944,36 @@ impl<H: Host> Vm<'_, H> {
             SharedFn::Clear => s.read(&SharedOp::Clear),
             SharedFn::IsSet => s.read(&SharedOp::IsSet),
             SharedFn::Proxy(m) => proxy(&s, m, args[1..].to_vec()),
+            SharedFn::Poll => {
+                let timeout = match args.get(1) {
+                    None => Some(0.0),
+                    Some(Value::None) => None,
+                    Some(v) => Some(v.as_f64().unwrap_or(0.0).max(0.0)),
+                };
+                let ready = |s: &SharedObj| -> Result<bool, VmError> {
+                    Ok(s.read(&SharedOp::Qsize)?.as_i64().unwrap_or(0) > 0)
+                };
+                if ready(&s)? || timeout == Some(0.0) {
+                    return Ok(Value::Bool(ready(&s)?));
+                }
+                let deadline = timeout.map(deadline_after);
+                let mut err = None;
+                let got = self.wait_released(deadline, |slice| match ready(&s) {
+                    Ok(true) => true,
+                    Ok(false) => {
+                        std::thread::sleep(slice.min(Duration::from_millis(2)));
+                        false
+                    }
+                    Err(e) => {
+                        err = Some(e);
+                        true
+                    }
+                })?;
+                match err {
+                    Some(e) => Err(e),
+                    None => Ok(Value::Bool(got)),
+                }
+            }
             SharedFn::Wait => {
                 let timeout = super::sync::timeout_arg(&args, 1, &kwargs)?;
                 let got = self.shared_wait(&s, SharedOp::Wait, true, timeout)?;

@@ -414,6 +414,8 @@ pub enum MpFn {
     Shared(SharedFn),
     /// `multiprocessing.Manager()`.
     Manager,
+    /// `multiprocessing.Pipe(duplex=True)`.
+    Pipe,
     /// `manager.dict(...)`.
     ManagerDict,
     /// `manager.list(...)`.
@@ -469,6 +471,8 @@ pub enum SharedFn {
     Wait,
     /// A method of a manager's dict or list, run where the object lives.
     Proxy(&'static str),
+    /// `Connection.poll(timeout=0)`.
+    Poll,
 }
 
 impl SharedFn {
@@ -496,6 +500,7 @@ impl SharedFn {
             SharedFn::IsSet => "is_set",
             SharedFn::Wait => "wait",
             SharedFn::Proxy(m) => m,
+            SharedFn::Poll => "poll",
         }
     }
 }
@@ -545,6 +550,7 @@ impl MpFn {
             MpFn::Event => "Event",
             MpFn::Shared(f) => f.name(),
             MpFn::Manager => "Manager",
+            MpFn::Pipe => "Pipe",
             MpFn::ManagerDict => "dict",
             MpFn::ManagerList => "list",
             MpFn::ManagerEnter => "__enter__",
@@ -573,6 +579,7 @@ pub fn attr(name: &str) -> Option<Value> {
         "RLock" => MpFn::RLock,
         "Event" => MpFn::Event,
         "Manager" => MpFn::Manager,
+        "Pipe" => MpFn::Pipe,
         "TimeoutError" => return builtin_class("TimeoutError").map(Value::Class),
         _ => return None,
     };
@@ -676,6 +683,10 @@ fn shared_method(s: &SharedObj, name: &str) -> Option<SharedFn> {
         (SharedKind::Event, "clear") => F::Clear,
         (SharedKind::Event, "is_set") => F::IsSet,
         (SharedKind::Event, "wait") => F::Wait,
+        (SharedKind::Conn, "send") => F::PutNowait,
+        (SharedKind::Conn, "recv") => F::Get,
+        (SharedKind::Conn, "poll") => F::Poll,
+        (SharedKind::Conn, "close") => F::Close,
         (SharedKind::Dict | SharedKind::List, n) if !n.starts_with('_') => {
             F::Proxy(super::mp_shared::proxy_method(n)?)
         }
@@ -859,6 +870,15 @@ impl<H: Host> Vm<'_, H> {
                 // The manager's server process is counted as CPython counts it.
                 let name = format!("SyncManager-{}", self.host.next_process_number());
                 Ok(Value::Mp(Arc::new(MpObj::Manager(name))))
+            }
+            MpFn::Pipe => {
+                let duplex = match args.first().or_else(|| kwargs.first().map(|(_, v)| v)) {
+                    Some(v) => v.truthy()?,
+                    None => true,
+                };
+                let (a, b) = SharedObj::pipe(duplex);
+                let end = |s| Value::Mp(Arc::new(MpObj::Shared(s)));
+                Ok(Value::Tuple(Arc::from([end(a), end(b)])))
             }
             MpFn::ManagerEnter => Ok(args.first().cloned().unwrap_or(Value::None)),
             MpFn::ManagerExit => Ok(Value::Bool(false)),

@@ -118,7 +118,7 @@ fn shared_in(v: &Value) -> Option<Arc<MpObj>> {
         // A manager's dict and list are proxies, which pickle; the rest must be inherited.
         Value::Mp(m)
             if matches!(&**m, MpObj::Shared(s)
-                if !matches!(s.kind, SharedKind::Dict | SharedKind::List)) =>
+                if !matches!(s.kind, SharedKind::Dict | SharedKind::List | SharedKind::Conn)) =>
         {
             Some(Arc::clone(m))
         }
