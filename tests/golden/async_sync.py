@@ -84,3 +84,31 @@ async def main():
 
 
 asyncio.run(main())
+
+
+# asyncio.to_thread: blocking calls on the loop's default executor (asyncio_0, asyncio_1…).
+import threading
+import time
+
+
+def blocking(n):
+    time.sleep(0.05)
+    return n * 2, threading.current_thread().name
+
+
+async def ticker(log):
+    for i in range(3):
+        log.append(f"tick {i}")
+        await asyncio.sleep(0.01)
+
+
+async def threads_main():
+    log = []
+    results = await asyncio.gather(
+        asyncio.to_thread(blocking, 1), asyncio.to_thread(blocking, 2), ticker(log)
+    )
+    print(results[:2], log)
+    print(await asyncio.to_thread(sorted, [3, 1, 2]))
+
+
+asyncio.run(threads_main())

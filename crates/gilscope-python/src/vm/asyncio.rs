@@ -20,6 +20,9 @@ use super::generator::Sent;
 use super::value::{Builtin, Value};
 use super::{Host, Release, Vm, VmError};
 
+/// How often a loop waiting on a thread (`to_thread`) looks whether it is done, in seconds.
+const EXTERNAL_POLL_SECS: f64 = 0.001;
+
 /// A function of the `asyncio` module, or a method of its `Task`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AsyncFn {
@@ -41,6 +44,8 @@ pub enum AsyncFn {
     Exception,
     /// `Task.get_name()`.
     GetName,
+    /// `asyncio.to_thread(func, /, *args, **kwargs)`.
+    ToThread,
 }
 
 impl AsyncFn {
@@ -56,6 +61,7 @@ impl AsyncFn {
             AsyncFn::Result => "result",
             AsyncFn::Exception => "exception",
             AsyncFn::GetName => "get_name",
+            AsyncFn::ToThread => "to_thread",
         }
     }
 }
@@ -68,6 +74,7 @@ pub fn attr(name: &str) -> Option<Value> {
         "gather" => AsyncFn::Gather,
         "create_task" | "ensure_future" => AsyncFn::CreateTask,
         "current_task" => AsyncFn::CurrentTask,
+        "to_thread" => AsyncFn::ToThread,
         other => return super::asyncio_sync::attr(other),
     };
     Some(Value::Builtin(Builtin::Asyncio(f)))
@@ -241,6 +248,11 @@ pub struct EventLoop {
     timers: BinaryHeap<Reverse<Timer>>,
     seq: u64,
     current: Option<Arc<AsyncObj>>,
+    /// The loop's default executor (`ThreadPoolExecutor(thread_name_prefix='asyncio')`), once
+    /// `to_thread` needs it.
+    executor: Option<Value>,
+    /// Futures waiting for a thread's call (`wrap_future`): done when it is.
+    external: Vec<(Arc<AsyncObj>, Arc<super::futures::FutureObj>)>,
 }
 
 fn no_loop() -> VmError {
@@ -408,17 +420,36 @@ impl<H: Host> Vm<'_, H> {
     fn run_once(&mut self) -> Result<(), VmError> {
         let el = self.event_loop()?;
         if el.ready.is_empty() {
-            let wait_secs = match el.timers.peek() {
+            let mut wait_secs = match el.timers.peek() {
                 Some(Reverse(t)) => t.at.saturating_duration_since(Instant::now()).as_secs_f64(),
                 // Nothing can wake this loop: it waits, as python3's does, until stopped.
                 None => 1.0,
             };
+            // A thread's result wakes the loop (its self-pipe in CPython): look often.
+            if !el.external.is_empty() {
+                wait_secs = wait_secs.min(EXTERNAL_POLL_SECS);
+            }
             if wait_secs > 0.0 {
                 self.host.begin_allow_threads(Release::Io);
                 let r = self.host.sleep(wait_secs);
                 self.host.end_allow_threads()?;
                 r?;
             }
+        }
+        let el = self.event_loop()?;
+        let finished: Vec<_> = {
+            let (done, pending): (Vec<_>, Vec<_>) = std::mem::take(&mut el.external)
+                .into_iter()
+                .partition(|(_, f)| f.done());
+            el.external = pending;
+            done
+        };
+        for (fut, thread_future) in finished {
+            let outcome = match thread_future.outcome() {
+                Some((r, _)) => r,
+                None => Ok(Value::None),
+            };
+            self.finish(&fut, outcome)?;
         }
         let el = self.event_loop()?;
         let now = Instant::now();
@@ -464,6 +495,10 @@ impl<H: Host> Vm<'_, H> {
             let main = self.new_task(coro, None)?;
             while main.outcome().is_none() {
                 self.run_once()?;
+            }
+            // `loop.shutdown_default_executor()`: the threads `to_thread` used are joined.
+            if let Some(e) = self.event_loop()?.executor.take() {
+                self.call_value(&Value::Builtin(Builtin::ExecutorShutdown), vec![e])?;
             }
             match main.outcome() {
                 Some(Ok(v)) => Ok(v),
@@ -592,6 +627,38 @@ impl<H: Host> Vm<'_, H> {
                 Some(Err(e)) if f == AsyncFn::Result => Err(exception::raise(e)),
                 Some(Err(e)) => Ok(e),
             },
+            AsyncFn::ToThread => {
+                let mut it = args.into_iter();
+                let func = it.next().ok_or_else(|| {
+                    VmError::type_error(
+                        "to_thread() missing 1 required positional argument: 'func'",
+                    )
+                })?;
+                let executor = match self.event_loop()?.executor.clone() {
+                    Some(e) => e,
+                    None => {
+                        let e = self.call_value_kw(
+                            &Value::Builtin(Builtin::ThreadPoolExecutor),
+                            Vec::new(),
+                            vec![(Arc::from("thread_name_prefix"), Value::str("asyncio"))],
+                        )?;
+                        self.event_loop()?.executor = Some(e.clone());
+                        e
+                    }
+                };
+                let mut call = vec![executor, func];
+                call.extend(it);
+                let Value::Future(thread_future) =
+                    self.call_value_kw(&Value::Builtin(Builtin::ExecutorSubmit), call, kwargs)?
+                else {
+                    return Err(VmError::py("SystemError", "submit made no future"));
+                };
+                let fut = AsyncObj::new(Kind::Future);
+                self.event_loop()?
+                    .external
+                    .push((Arc::clone(&fut), thread_future));
+                Ok(Value::Awaitable(fut))
+            }
             AsyncFn::GetName => match &this(&args)?.kind {
                 Kind::Task { name, .. } => Ok(Value::str(name)),
                 _ => Ok(Value::None),

@@ -70,7 +70,7 @@ impl FutureObj {
         matches!(*lock(&self.state), FutState::Done(..))
     }
 
-    fn outcome(&self) -> Option<(Result<Value, Value>, u64)> {
+    pub(super) fn outcome(&self) -> Option<(Result<Value, Value>, u64)> {
         match &*lock(&self.state) {
             FutState::Done(r, seq) => Some((r.clone(), *seq)),
             _ => None,
