@@ -293,8 +293,28 @@ pub fn sweep_svg(stats: &[SeriesStats], title: &str, speedup: bool) -> Result<Ve
     Ok(out.into_bytes())
 }
 
-/// The title of a timeline or grid export.
+/// The title of a timeline or grid export: a script's file, threads and processes, or the
+/// benchmark's series and its parameters.
 pub fn run_title(what: &str, s: &RunSummary) -> String {
+    if s.program_output.is_some() && s.attached_pid.is_none() {
+        let processes: std::collections::BTreeSet<u32> = s.workers.iter().map(|w| w.pid).collect();
+        let plural = |n: usize, one: &str, many: &str| {
+            if n == 1 {
+                format!("{n} {one}")
+            } else {
+                format!("{n} {many}")
+            }
+        };
+        return format!(
+            "{what}: {}.py as a script · {} in {} · {} · {} cores · {}",
+            s.program,
+            plural(s.workers.len(), "lane", "lanes"),
+            plural(processes.len(), "process", "processes"),
+            s.interpreter.label(),
+            s.cores,
+            today()
+        );
+    }
     let series = match (s.mode, s.kernel) {
         (Some(m), Some(k)) => format!("{} ({m}:{k})", Series::new(m, k).label()),
         _ => "run".to_owned(),
@@ -593,4 +613,34 @@ pub fn grid_png(frames: &[GridFrame], summary: &RunSummary) -> Result<Vec<u8>> {
         root.present().map_err(err)?;
     }
     encode_png(&buf, w, h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::run_title;
+    use gilscope_engine::trace::summary::{ProgramOutput, RunSummary, WorkerSummary};
+
+    #[test]
+    fn a_scripts_title_names_the_file_its_lanes_and_processes_not_the_heat_parameters() {
+        let mut s = RunSummary {
+            program: "count_pool".to_owned(),
+            cores: 2,
+            program_output: Some(ProgramOutput::default()),
+            ..RunSummary::default()
+        };
+        for pid in [10, 11, 12] {
+            s.workers.push(WorkerSummary {
+                pid,
+                ..WorkerSummary::default()
+            });
+        }
+        let t = run_title("Timeline", &s);
+        assert!(
+            t.starts_with("Timeline: count_pool.py as a script · 3 lanes in 3 processes"),
+            "{t}"
+        );
+        assert!(!t.contains("problems"), "{t}");
+        s.program_output = None;
+        assert!(run_title("Timeline", &s).contains("problems"));
+    }
 }
