@@ -78,7 +78,18 @@ fn summary_grid(ui: &mut egui::Ui, session: &Session, s: &RunSummary) {
         _ => return,
     };
     let heat = s.program.is_empty() || s.program == gilscope_engine::config::HEAT;
-    if heat {
+    if s.program_output.is_some() {
+        let processes: std::collections::BTreeSet<u32> = s.workers.iter().map(|w| w.pid).collect();
+        ui.label(format!(
+            "{}.py as a script · {} thread{} in {} process{} · {}",
+            s.program,
+            s.workers.len(),
+            if s.workers.len() == 1 { "" } else { "s" },
+            processes.len(),
+            if processes.len() == 1 { "" } else { "es" },
+            s.interpreter.label()
+        ));
+    } else if heat {
         ui.label(format!(
             "{} · {} workers · grid {} · {} problems × {} iterations",
             series.label(),
