@@ -477,3 +477,38 @@ fn sys_is_gil_enabled_exists_only_on_the_free_threaded_builds() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn two_thousand_threads_that_each_sleep_each_get_a_lane() {
+    let _machine = common::sharing();
+    if !have_python() {
+        return;
+    }
+    let dir = common::scratch_dir("emulated-2000");
+    let file = dir.join("many.py");
+    std::fs::write(
+        &file,
+        "import threading, time\ndone = []\nlock = threading.Lock()\n\
+         def work(i):\n    time.sleep(0.01)\n    with lock:\n        done.append(i)\n\
+         threads = [threading.Thread(target=work, args=(i,)) for i in range(2000)]\n\
+         for t in threads:\n    t.start()\nfor t in threads:\n    t.join()\n\
+         print(len(done), sorted(done) == list(range(2000)), threading.active_count())\n",
+    )
+    .unwrap();
+    let want = Command::new("python3").arg(&file).output().unwrap();
+    let out = emulated(&file, true);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["program_output"]["stdout"].as_str().unwrap(),
+        String::from_utf8_lossy(&want.stdout)
+    );
+    let workers = v["workers"].as_array().unwrap();
+    assert_eq!(workers.len(), 2001);
+    assert_eq!(workers[2000]["name"], "Thread-2000 (work)");
+    let _ = std::fs::remove_dir_all(&dir);
+}
