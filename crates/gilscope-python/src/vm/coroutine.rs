@@ -26,6 +26,7 @@ pub fn method(name: &str) -> Option<Builtin> {
     match name {
         "send" => Some(Builtin::GenSend),
         "close" => Some(Builtin::GenClose),
+        "throw" => Some(Builtin::GenThrow),
         _ => None,
     }
 }
@@ -70,8 +71,23 @@ impl<H: Host> Vm<'_, H> {
                 Sent::Exhausted => Err(stop_iteration(Value::None)),
             },
             (Builtin::GenClose, 1) => {
-                g.close();
+                self.gen_close(&g)?;
                 Ok(Value::None)
+            }
+            (Builtin::GenThrow, 2..=4) => {
+                // throw(exc), or the old throw(type, value=None, traceback=None).
+                let exc = match (&args[1], args.get(2)) {
+                    (Value::Class(c), Some(v)) if !matches!(v, Value::None) => match v {
+                        Value::Instance(_) => v.clone(),
+                        other => exception::new_exception(Arc::clone(c), vec![other.clone()]),
+                    },
+                    (v, _) => exception::to_exception(v.clone())?,
+                };
+                match self.gen_throw(&g, exc)? {
+                    Sent::Yielded(v) => Ok(v),
+                    Sent::Returned(v) => Err(stop_iteration(v)),
+                    Sent::Exhausted => Err(stop_iteration(Value::None)),
+                }
             }
             (_, n) => Err(VmError::type_error(format!(
                 "{}() takes exactly {} argument{} ({} given)",

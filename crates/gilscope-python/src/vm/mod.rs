@@ -517,6 +517,16 @@ impl<'a, H: Host> Vm<'a, H> {
 
     /// Runs a frame from where it stands until it returns, yields or becomes a generator.
     fn run_frame(&mut self, st: &mut FrameState) -> Result<Exit, VmError> {
+        self.run_frame_with(st, None)
+    }
+
+    /// Runs a frame; with `thrown`, the frame resumes by raising it where it stopped (the
+    /// `YIELD_VALUE` before its `pc`), as `gen_send_ex` with `exc` does.
+    fn run_frame_with(
+        &mut self,
+        st: &mut FrameState,
+        mut thrown: Option<VmError>,
+    ) -> Result<Exit, VmError> {
         let code = Arc::clone(&st.code);
         let ops = &code.ops[..];
         let mut executed = 0u64;
@@ -526,12 +536,19 @@ impl<'a, H: Host> Vm<'a, H> {
         let mut stack = std::mem::take(&mut st.stack);
         let mut locals = std::mem::take(&mut st.locals);
         let result = loop {
-            let Some(&op) = ops.get(pc) else {
-                break Err(VmError::py("SystemError", "fell off the end of the code"));
+            let (op, step) = match thrown.take() {
+                Some(e) => (Op::YieldValue, Err(e)),
+                None => {
+                    let Some(&op) = ops.get(pc) else {
+                        break Err(VmError::py("SystemError", "fell off the end of the code"));
+                    };
+                    pc += 1;
+                    executed += 1;
+                    let step =
+                        self.step(op, &code, &mut stack, &mut locals, &mut pc, &mut executed);
+                    (op, step)
+                }
             };
-            pc += 1;
-            executed += 1;
-            let step = self.step(op, &code, &mut stack, &mut locals, &mut pc, &mut executed);
             if let Err(e) = step {
                 // The frame joins the traceback where the error was raised (`PyTraceBack_Here`);
                 // a re-raise goes straight to the unwinding, as in ceval.c.
@@ -641,6 +658,117 @@ impl<'a, H: Host> Vm<'a, H> {
                 g.put_back(None);
                 Err(e)
             }
+        }
+    }
+
+    /// `generator.throw(exc)`: raises `exc` where the generator stopped (in what it delegates
+    /// to first, for a `yield from` or an `await` of a generator), as `_gen_throw` does.
+    pub fn gen_throw(&mut self, g: &GenObj, exc: Value) -> Result<Sent, VmError> {
+        let mut st = match g.take() {
+            Resume::Frame(f) => f,
+            Resume::Running => {
+                return Err(VmError::py(
+                    "ValueError",
+                    format!("{} already executing", g.kind_name()),
+                ));
+            }
+            Resume::Finished => return Err(exception::raise(exc)),
+        };
+        let delegating = matches!(
+            st.code.ops.get(st.pc),
+            Some(Op::ResumeAfterYieldFrom | Op::ResumeAfterAwait)
+        );
+        let mut thrown = exception::raise(exc.clone());
+        if delegating && let Some(Value::Generator(sub)) = st.stack.last().cloned() {
+            g.put_back(Some(st));
+            match self.gen_throw(&sub, exc) {
+                Ok(Sent::Yielded(v)) => return Ok(Sent::Yielded(v)),
+                // The delegate caught it and finished: the outer leaves its SEND loop with
+                // the delegate's value ("termination repetition of SEND loop").
+                Ok(done @ (Sent::Returned(_) | Sent::Exhausted)) => {
+                    let v = match done {
+                        Sent::Returned(v) => v,
+                        _ => Value::None,
+                    };
+                    if let Resume::Frame(mut f) = g.take() {
+                        let send_at = f.pc.checked_sub(2);
+                        if let Some(Op::Send(exit)) = send_at.and_then(|k| f.code.ops.get(k)) {
+                            f.pc = *exit as usize;
+                            f.stack.pop();
+                        }
+                        g.put_back(Some(f));
+                    }
+                    return self.gen_send(g, v);
+                }
+                Err(e) => thrown = e,
+            }
+            st = match g.take() {
+                Resume::Frame(f) => f,
+                _ => return Err(thrown),
+            };
+        }
+        self.depth += 1;
+        let r = self.run_frame_with(&mut st, Some(thrown));
+        self.depth -= 1;
+        match r {
+            Ok(Exit::Yield(v)) => {
+                g.put_back(Some(st));
+                Ok(Sent::Yielded(v))
+            }
+            Ok(Exit::Return(v)) => {
+                g.put_back(None);
+                Ok(Sent::Returned(v))
+            }
+            Ok(Exit::Generator) => {
+                g.put_back(None);
+                Ok(Sent::Returned(Value::None))
+            }
+            Err(e) => {
+                g.put_back(None);
+                Err(e)
+            }
+        }
+    }
+
+    /// `generator.close()`: `GeneratorExit` thrown in, so its `finally` blocks run; a
+    /// generator that yields again is a `RuntimeError`, as in CPython.
+    pub fn gen_close(&mut self, g: &GenObj) -> Result<(), VmError> {
+        let suspended_in_body = match g.take() {
+            Resume::Frame(f) => {
+                let started = !(f.pc > 0 && f.code.ops.get(f.pc - 1) == Some(&Op::ReturnGenerator));
+                g.put_back(Some(f));
+                started
+            }
+            Resume::Running => {
+                return Err(VmError::py(
+                    "ValueError",
+                    format!("{} already executing", g.kind_name()),
+                ));
+            }
+            Resume::Finished => {
+                g.put_back(None);
+                false
+            }
+        };
+        if !suspended_in_body {
+            g.close();
+            return Ok(());
+        }
+        let Some(class) = exception::builtin_class("GeneratorExit") else {
+            g.close();
+            return Ok(());
+        };
+        match self.gen_throw(g, exception::new_exception(class, Vec::new())) {
+            Ok(Sent::Yielded(_)) => {
+                g.close();
+                Err(VmError::py(
+                    "RuntimeError",
+                    format!("{} ignored GeneratorExit", g.kind_name()),
+                ))
+            }
+            Ok(_) => Ok(()),
+            Err(VmError::Py(p)) if matches!(&*p.exc, "GeneratorExit" | "StopIteration") => Ok(()),
+            Err(e) => Err(e),
         }
     }
 
@@ -2006,7 +2134,7 @@ impl<'a, H: Host> Vm<'a, H> {
         if let Builtin::File(f) = b {
             return self.call_file(f, args);
         }
-        if matches!(b, Builtin::GenSend | Builtin::GenClose) {
+        if matches!(b, Builtin::GenSend | Builtin::GenClose | Builtin::GenThrow) {
             return self.call_gen_method(b, args);
         }
         if small_builtins::is_small(b) {

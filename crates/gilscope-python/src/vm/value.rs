@@ -202,6 +202,8 @@ pub enum Builtin {
     GenSend,
     /// `generator.close()`.
     GenClose,
+    /// `generator.throw(exc)`.
+    GenThrow,
     /// `queue.Queue()` and its kin (`SimpleQueue` when the flag is set).
     QueueNew(super::queue::QueueKind, bool),
     /// `Queue.put(item, block=True, timeout=None)`.
@@ -420,6 +422,7 @@ impl Builtin {
             },
             Builtin::GenSend => "send",
             Builtin::GenClose => "close",
+            Builtin::GenThrow => "throw",
             Builtin::QueueNew(kind, simple) => match (kind, simple) {
                 (_, true) => "SimpleQueue",
                 (super::queue::QueueKind::Fifo, _) => "Queue",
