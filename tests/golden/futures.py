@@ -55,3 +55,20 @@ with ThreadPoolExecutor(max_workers=3) as ex:
     print(sorted(f.result() for f in done), len(not_done))
     futures[1].add_done_callback(lambda f: done_log.append(("late", f.result())))
 print(done_log, futures[2].running(), futures[2].done())
+
+
+# A process pool's future: its done-callback runs once the script waits on it.
+from concurrent.futures import ProcessPoolExecutor
+
+
+def pp_square(x):
+    return x * x
+
+
+if __name__ == "__main__":
+    pp_seen = []
+    with ProcessPoolExecutor(max_workers=2) as pp:
+        pf = pp.submit(pp_square, 7)
+        pf.add_done_callback(lambda fut: pp_seen.append(fut.result()))
+        print(pf.result())
+    print(pp_seen)

@@ -357,6 +357,9 @@ impl<H: Host> Vm<'_, H> {
                         return Err(timeout_error());
                     }
                 }
+                // A process pool's future is finished off the interpreter: its callbacks run
+                // here, when the script first waits on it.
+                self.run_callbacks(&f)?;
                 match (f.outcome(), b) {
                     (Some((Ok(v), _)), Builtin::FutureResult) => Ok(v),
                     (Some((Err(exc), _)), Builtin::FutureResult) => Err(exception::raise(exc)),
@@ -535,6 +538,9 @@ impl<H: Host> Vm<'_, H> {
             })?;
         }
         let (done, not_done): (Vec<_>, Vec<_>) = futures.into_iter().partition(|f| f.done());
+        for f in &done {
+            self.run_callbacks(f)?;
+        }
         let set = |fs: Vec<Arc<FutureObj>>| -> Result<Value, VmError> {
             Ok(Value::Set(Obj::new(super::set::SetObj::from_items(
                 false,
