@@ -6,18 +6,15 @@
 //! CPython, whose waiters list keeps a newcomer out while one is being woken.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::asyncio::{AsyncObj, Kind};
 use super::call::Kwargs;
 use super::class::{ClassObj, Native};
 use super::exception::{self, builtin_class};
+use super::object::lock;
 use super::value::{Builtin, Value};
 use super::{Host, Vm, VmError};
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// What a primitive is, and its state.
 #[derive(Debug)]

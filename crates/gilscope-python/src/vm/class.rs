@@ -4,11 +4,12 @@
 //! as methods), `super()`, and the built-in bases a program may derive from (`object`, the
 //! exceptions, `threading.Thread`).
 
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::VmError;
 use super::exception::ExcState;
 use super::object::Obj;
+use super::object::lock;
 use super::thread::ThreadObj;
 use super::value::Value;
 
@@ -40,10 +41,6 @@ pub struct ClassObj {
     pub user: bool,
     /// The module of a library class (`urllib.error`), as tracebacks name it.
     pub module: Option<Arc<str>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// C3 linearisation of `bases` (each with its own MRO), or `None` when there is none.

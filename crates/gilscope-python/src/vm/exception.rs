@@ -4,10 +4,11 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::class::{ClassObj, Instance, Native, object_class};
 use super::object::Obj;
+use super::object::lock;
 use super::traceback::TraceEntry;
 use super::value::Value;
 use super::{PyException, VmError};
@@ -20,10 +21,6 @@ pub struct ExcState {
     context: Mutex<Option<Value>>,
     cause: Mutex<Option<Value>>,
     suppress_context: AtomicBool,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl ExcState {

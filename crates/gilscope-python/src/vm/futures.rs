@@ -10,21 +10,18 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use super::call::{Kwargs, bind_params};
 use super::exception::{self, builtin_class};
 use super::lock::deadline_after;
 use super::object::Obj;
+use super::object::lock;
 use super::sync::timeout_arg;
 use super::thread::ThreadObj;
 use super::value::{BoundMethod, Builtin, SeqIter, Value};
 use super::{Host, Vm, VmError};
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// Where a future stands.
 #[derive(Debug, Clone)]

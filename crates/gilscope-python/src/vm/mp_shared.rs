@@ -13,12 +13,9 @@ use std::time::Duration;
 use super::call::Kwargs;
 use super::lock::deadline_after;
 use super::multiprocessing::{MpFn, MpObj, SharedFn};
+use super::object::lock;
 use super::value::Value;
 use super::{Host, Vm, VmError};
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// What kind of shared object, with what it was made with.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -10,21 +10,18 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use super::call::{Kwargs, bind_params};
+use super::call::{Kwargs, bind_params, kwargs_of};
 use super::exception::{self, builtin_class};
 use super::futures::FutureObj;
 use super::lock::deadline_after;
 use super::mp_shared::{SharedKind, SharedObj, SharedOp};
+use super::object::lock;
 use super::sync::timeout_arg;
 use super::value::{Builtin, SeqIter, Value};
 use super::{Host, Vm, VmError};
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// What a task's calls returned, in order, or the exception one of them raised.
 pub type TaskOutcome = Result<Vec<Value>, Value>;
@@ -822,16 +819,8 @@ impl<H: Host> Vm<'_, H> {
                     None => Vec::new(),
                 };
                 let call_kwargs = match p.next().flatten() {
-                    Some(Value::Dict(d)) => d
-                        .lock()
-                        .iter()
-                        .map(|(k, v)| match k {
-                            Value::Str(s) => Ok((Arc::clone(s), v.clone())),
-                            _ => Err(VmError::type_error("keywords must be strings")),
-                        })
-                        .collect::<Result<_, _>>()?,
                     Some(Value::None) | None => Vec::new(),
-                    Some(_) => return Err(VmError::type_error("kwargs must be a dict")),
+                    Some(v) => kwargs_of("Process", &v)?,
                 };
                 let daemon = match p.next().flatten() {
                     Some(v) => v.truthy()?,
@@ -1074,15 +1063,8 @@ impl<H: Host> Vm<'_, H> {
                     None => Vec::new(),
                 };
                 let call_kwargs = match p.next().flatten() {
-                    Some(Value::Dict(d)) => d
-                        .lock()
-                        .iter()
-                        .filter_map(|(k, v)| match k {
-                            Value::Str(s) => Some((Arc::clone(s), v.clone())),
-                            _ => None,
-                        })
-                        .collect(),
-                    _ => Vec::new(),
+                    Some(Value::None) | None => Vec::new(),
+                    Some(v) => kwargs_of(f.name(), &v)?,
                 };
                 let tasks = self.submit_chunks(pool, &func, vec![(call_args, call_kwargs)], 1)?;
                 let result = AsyncResultObj {

@@ -200,3 +200,9 @@ mod tests {
         assert_eq!(a.refcount(), 1);
     }
 }
+
+/// Locks `m`, taking its value even if a thread panicked while holding it (the interpreter's
+/// state stays usable; the panic is reported where it happened).
+pub fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}

@@ -8,12 +8,9 @@ use std::time::Duration;
 
 use super::call::Kwargs;
 use super::lock::{LockObj, deadline_after};
+use super::object::lock;
 use super::value::{Builtin, Value};
 use super::{Host, Vm, VmError};
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// A state behind a mutex with a condition variable to wait on its changes.
 #[derive(Debug, Default)]

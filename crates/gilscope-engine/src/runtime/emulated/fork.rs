@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 use std::io::{BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
 use crossbeam_channel::Sender;
@@ -26,15 +26,12 @@ use gilscope_python::vm::class::{ClassObj, Native};
 use gilscope_python::vm::exception;
 use gilscope_python::vm::mp_shared::{OpOutcome, SharedKind, SharedObj, SharedOp};
 use gilscope_python::vm::multiprocessing::{ForkKind, MpObj, PoolTask, Processes, TaskCall};
+use gilscope_python::vm::object::lock;
 use gilscope_python::vm::value::{StdModule, Value};
 use gilscope_python::vm::{Globals, VmError};
 
 /// Longest a child's call waits here before it is answered "not yet" (it asks again).
 const CALL_WAIT_MAX_MICROS: u64 = 10_000;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// Where a child's output goes: `(to_stderr, text)`.
 pub(super) type OutputFn = Arc<dyn Fn(bool, &str) + Send + Sync>;

@@ -13,8 +13,8 @@ use crossbeam_channel::{RecvTimeoutError, Sender, bounded};
 use super::protocol::write_msg;
 use super::script::{Output, ProgramCpu, ScriptHost, Shared};
 use super::{
-    ForkJob, ForkReply, ForkTask, RemoteError, RpcCall, RpcOutcome, RpcReply, ToChild,
-    WORKER_CHANNEL, WorkerJob, WorkerMsg,
+    ForkJob, ForkReply, ForkTask, RemoteError, RpcCall, RpcOutcome, RpcReply, ToChild, WorkerJob,
+    WorkerMsg,
 };
 use crate::error::EngineError;
 use crate::gil::Gil;
@@ -24,6 +24,7 @@ use gilscope_python::vm::code::Code;
 use gilscope_python::vm::exception;
 use gilscope_python::vm::modules::system_exit_status;
 use gilscope_python::vm::mp_shared::{self, OpOutcome, Owner, RemoteObjects, SharedOp};
+use gilscope_python::vm::object::lock;
 use gilscope_python::vm::object::{Obj, set_thread_discipline};
 use gilscope_python::vm::thread::ThreadObj;
 use gilscope_python::vm::value::{Function, Value};
@@ -177,10 +178,6 @@ impl ChildRpc {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 /// The exception an answer carries, raised here.
 fn raised(e: &RemoteError) -> VmError {
     let msg = e.args.first().map_or_else(String::new, |a| match a {
@@ -295,18 +292,7 @@ pub(super) fn serve(job: WorkerJob, fork: ForkJob) -> i32 {
     {
         return 3;
     }
-    let (tx, rx) = bounded::<WorkerMsg>(WORKER_CHANNEL);
-    let writer = std::thread::Builder::new()
-        .name("gilscope-child-writer".to_owned())
-        .spawn(move || {
-            for msg in rx {
-                if write_msg(&mut out, &msg).and_then(|_| out.flush()).is_err() {
-                    std::process::exit(3);
-                }
-            }
-        });
-    let Ok(writer) = writer else {
-        eprintln!("gilscope worker: could not start the writer thread");
+    let Some((tx, writer)) = super::process::spawn_writer(out) else {
         return 2;
     };
     let code = match Program::load(&job.program) {

@@ -235,6 +235,32 @@ pub(super) fn run(
     Ok(GilCounts::default())
 }
 
+/// The thread that writes a child's messages to its stdout, in order; a write that fails (the
+/// parent is gone) ends the process. Joined, it gives the stream back. `None`: it could not
+/// start (said on stderr).
+pub(super) fn spawn_writer(
+    mut out: BufWriter<std::io::Stdout>,
+) -> Option<(Sender<WorkerMsg>, JoinHandle<BufWriter<std::io::Stdout>>)> {
+    let (tx, rx) = bounded::<WorkerMsg>(WORKER_CHANNEL);
+    let writer = std::thread::Builder::new()
+        .name("gilscope-child-writer".to_owned())
+        .spawn(move || {
+            for msg in rx {
+                if write_msg(&mut out, &msg).and_then(|_| out.flush()).is_err() {
+                    std::process::exit(3);
+                }
+            }
+            out
+        });
+    match writer {
+        Ok(w) => Some((tx, w)),
+        Err(_) => {
+            eprintln!("gilscope worker: could not start the writer thread");
+            None
+        }
+    }
+}
+
 /// Entry point of a worker process: reads one job on stdin, runs it, answers on stdout.
 /// Returns the process exit code.
 pub fn worker_main() -> i32 {
@@ -292,19 +318,7 @@ pub fn worker_main() -> i32 {
             std::process::exit(3);
         });
 
-    let (tx, rx) = bounded::<WorkerMsg>(WORKER_CHANNEL);
-    let writer = std::thread::Builder::new()
-        .name("gilscope-child-writer".to_owned())
-        .spawn(move || {
-            for msg in rx {
-                if write_msg(&mut out, &msg).and_then(|_| out.flush()).is_err() {
-                    std::process::exit(3);
-                }
-            }
-            out
-        });
-    let Ok(writer) = writer else {
-        eprintln!("gilscope worker: could not start the writer thread");
+    let Some((tx, writer)) = spawn_writer(out) else {
         return 2;
     };
     let gil = Gil::for_variant(job.interpreter, job.switch_interval_micros);
