@@ -161,6 +161,12 @@ impl<T: fmt::Debug> fmt::Debug for Obj<T> {
     }
 }
 
+/// Locks `m`, taking its value even if a thread panicked while holding it (the interpreter's
+/// state stays usable; the panic is reported where it happened).
+pub fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,10 +205,4 @@ mod tests {
         assert_eq!(a.drift(), 0);
         assert_eq!(a.refcount(), 1);
     }
-}
-
-/// Locks `m`, taking its value even if a thread panicked while holding it (the interpreter's
-/// state stays usable; the panic is reported where it happened).
-pub fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
