@@ -105,8 +105,11 @@ impl<'a> Coordinator<'a> {
         }
     }
 
+    /// Records the run's first failure. Once the user has stopped the run, what the stopped
+    /// workers report as they are killed (a child's pipe cut inside a frame) is the stop's
+    /// doing, and the run ends as cancelled.
     pub(super) fn fail(&mut self, error: EngineError) {
-        if self.failure.is_none() || matches!(self.failure, Some(EngineError::Cancelled)) {
+        if self.failure.is_none() {
             self.failure = Some(error);
         }
     }
