@@ -413,6 +413,9 @@ pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()
             s.dropped_events
         )?;
     }
+    for note in &s.notes {
+        writeln!(out, "  note           {note}")?;
+    }
     writeln!(
         out,
         "  worker      pid   python  gil-wait    native        io      lock  start+ipc       cpu  name"

@@ -2,7 +2,7 @@
 //! recording a skip, and one lock for the tests that measure how many cores a run used.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -67,4 +67,23 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).expect("a scratch folder");
     d
+}
+
+/// The Python with NumPy that `scripts/numpy-venv.sh` makes under target/ (the test script
+/// runs it), or `None`, recorded as a skip.
+pub fn numpy_python() -> Option<PathBuf> {
+    let py = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-venv-numpy/bin/python");
+    let ok = Command::new(&py)
+        .args(["-c", "import numpy"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        Some(py)
+    } else {
+        skip(format!(
+            "the NumPy comparison: no NumPy at {} (scripts/numpy-venv.sh makes it)",
+            py.display()
+        ));
+        None
+    }
 }

@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use gilscope_engine::config::{Kernel, Mode, RunConfig, Runtime};
@@ -252,32 +252,13 @@ fn cancel_kills_the_python_at_once() {
     assert!(t0.elapsed().as_secs() < 5, "cancel took {:?}", t0.elapsed());
 }
 
-/// The Python with NumPy that `scripts/numpy-venv.sh` makes under target/ (the test script
-/// runs it), or `None`, recorded as a skip.
-fn numpy_python() -> Option<PathBuf> {
-    let py = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-venv-numpy/bin/python");
-    let ok = Command::new(&py)
-        .args(["-c", "import numpy"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        Some(py)
-    } else {
-        common::skip(format!(
-            "the NumPy comparison: no NumPy at {} (scripts/numpy-venv.sh makes it)",
-            py.display()
-        ));
-        None
-    }
-}
-
 #[test]
 fn heat_checksums_of_cpython_and_the_emulation_are_equal() {
     let _one = serial();
     if !have_python() {
         return;
     }
-    let Some(py) = numpy_python() else {
+    let Some(py) = common::numpy_python() else {
         return;
     };
     for (mode, kernel) in [

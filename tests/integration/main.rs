@@ -12,6 +12,7 @@ mod engine;
 mod export;
 mod gui;
 mod lessons;
+mod numba;
 mod programs;
 mod pythons;
 mod recordings;

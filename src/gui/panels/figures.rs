@@ -162,6 +162,9 @@ fn summary_grid(ui: &mut egui::Ui, session: &Session, s: &RunSummary) {
         if s.dropped_events > 0 {
             row(ui, "Dropped spans", s.dropped_events.to_string(), "Trace spans the engine could not keep; times stay exact.");
         }
+        for note in &s.notes {
+            row(ui, "Stood in for", note.clone(), "What gilscope could not run as the real thing, and how it ran it instead: the times above are the interpreter's.");
+        }
     });
     ui.add_space(4.0);
     ui.label("Per worker (seconds)").on_hover_text("Python: running bytecode holding the GIL. Wait: blocked on the GIL. Native: array work or compiled code with the GIL released. I/O: blocked reads. CPU: time the OS gave the worker.");

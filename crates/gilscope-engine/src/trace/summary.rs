@@ -135,6 +135,10 @@ pub struct RunSummary {
     /// A script's output and exit status (scripts on the real CPython only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub program_output: Option<ProgramOutput>,
+    /// What gilscope stood in for in this run, in words (Numba's compiled code, run by the
+    /// interpreter), to show with the results.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// The observer's own cost and sampling, for the cpython runtime.

@@ -430,9 +430,9 @@ impl<H: Host> Vm<'_, H> {
                 wait_secs = wait_secs.min(EXTERNAL_POLL_SECS);
             }
             if wait_secs > 0.0 {
-                self.host.begin_allow_threads(Release::Io);
+                self.begin_allow_threads(Release::Io);
                 let r = self.host.sleep(wait_secs);
-                self.host.end_allow_threads()?;
+                self.end_allow_threads()?;
                 r?;
             }
         }

@@ -484,7 +484,7 @@ impl Op {
 }
 
 /// A compiled code object: a function body or a module's top level.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Code {
     /// Function name (`<module>` for the top level).
     pub name: Arc<str>,

@@ -180,7 +180,7 @@ impl<H: Host> Vm<'_, H> {
                 "binary files are not supported by gilscope's interpreter",
             ));
         }
-        self.host.begin_allow_threads(Release::Io);
+        self.begin_allow_threads(Release::Io);
         let opened = match base.as_str() {
             "r" => std::fs::File::open(&path).and_then(|mut f| {
                 let mut text = String::new();
@@ -195,11 +195,11 @@ impl<H: Host> Vm<'_, H> {
                 .open(&path)
                 .map(|f| Io::Writing(std::io::BufWriter::new(f))),
             _ => {
-                self.host.end_allow_threads()?;
+                self.end_allow_threads()?;
                 return Err(VmError::py("ValueError", format!("invalid mode: '{mode}'")));
             }
         };
-        self.host.end_allow_threads()?;
+        self.end_allow_threads()?;
         let io = opened.map_err(|e| os_error(&e, &path))?;
         Ok(Value::File(Arc::new(FileObj {
             name: path,
@@ -225,9 +225,9 @@ impl<H: Host> Vm<'_, H> {
             FileFn::Close | FileFn::Exit => {
                 let old = std::mem::replace(&mut *file.lock(), Io::Closed);
                 if let Io::Writing(mut w) = old {
-                    self.host.begin_allow_threads(Release::Io);
+                    self.begin_allow_threads(Release::Io);
                     let r = w.flush();
-                    self.host.end_allow_threads()?;
+                    self.end_allow_threads()?;
                     r.map_err(|e| os_error(&e, &file.name))?;
                 }
                 Ok(if f == FileFn::Exit {

@@ -37,6 +37,8 @@ pub enum WrapperObj {
         /// Calls that ran the function.
         misses: AtomicU64,
     },
+    /// `numba.jit(func)`: Numba's dispatcher, run by the interpreter.
+    Jit(super::numba::JitFunc),
 }
 
 impl WrapperObj {
@@ -45,6 +47,7 @@ impl WrapperObj {
         match self {
             WrapperObj::Partial { .. } => "functools.partial",
             WrapperObj::Cache { .. } => "functools._lru_cache_wrapper",
+            WrapperObj::Jit(_) => "CPUDispatcher",
         }
     }
 
@@ -58,6 +61,7 @@ impl WrapperObj {
                 format!("functools.partial({})", parts.join(", "))
             }
             WrapperObj::Cache { func, .. } => func.repr(),
+            WrapperObj::Jit(j) => format!("CPUDispatcher({})", j.func.repr()),
         }
     }
 
@@ -84,6 +88,8 @@ impl WrapperObj {
                 },
                 "__name__" | "__qualname__",
             ) => Some(Value::Str(Arc::clone(&f.code.name))),
+            (WrapperObj::Jit(j), "py_func") => Some(j.func.clone()),
+            (WrapperObj::Jit(j), "__name__" | "__qualname__") => Some(Value::Str(j.name())),
             _ => None,
         }
     }
@@ -311,6 +317,7 @@ impl<H: Host> Vm<'_, H> {
                 }
                 Ok(v)
             }
+            WrapperObj::Jit(j) => self.call_jit(j, args, kwargs),
         }
     }
 

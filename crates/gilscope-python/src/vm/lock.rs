@@ -249,7 +249,7 @@ impl<H: Host> Vm<'_, H> {
         deadline: Option<Instant>,
         mut attempt: impl FnMut(Duration) -> bool,
     ) -> Result<bool, VmError> {
-        self.host.begin_allow_threads(Release::Wait);
+        self.begin_allow_threads(Release::Wait);
         let got = loop {
             let slice = match deadline {
                 Some(d) => {
@@ -268,7 +268,7 @@ impl<H: Host> Vm<'_, H> {
                 break Err(e);
             }
         };
-        self.host.end_allow_threads()?;
+        self.end_allow_threads()?;
         got
     }
 }

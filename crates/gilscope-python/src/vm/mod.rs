@@ -31,6 +31,7 @@ pub mod mp_shared;
 pub mod multiprocessing;
 mod namedtuple;
 pub mod npscalar;
+pub mod numba;
 mod numpy;
 pub mod object;
 mod ops;
@@ -282,6 +283,18 @@ pub trait Host {
     fn process_name(&self) -> String {
         "MainProcess".to_owned()
     }
+    /// Numba's threading layer: starts each chunk of a `prange` loop on a thread of its pool,
+    /// which runs without the GIL and answers on the channel with the chunk's index; `None`
+    /// where the host has no such pool (the caller then runs the chunks itself).
+    fn start_prange(
+        &mut self,
+        _chunks: Vec<numba::PrangeChunk>,
+    ) -> Option<std::sync::mpsc::Receiver<numba::ChunkResult>> {
+        None
+    }
+    /// A note, shown with the run's results, on what gilscope stood in for (Numba's
+    /// compiled code, run in the interpreter).
+    fn note(&mut self, _text: String) {}
 }
 
 /// The interpreter state of one thread.
@@ -305,6 +318,15 @@ pub struct Vm<'a, H: Host> {
     running_loop: Option<Box<asyncio::EventLoop>>,
     /// A warning a builtin gave, shown with its caller's line once the call returns.
     pending_warning: Option<(&'static str, &'static str)>,
+    /// Calls into Numba-compiled code under way: switch requests go unanswered.
+    compiled_depth: u32,
+    /// Calls under way that run without the GIL (Numba's `nogil`, a thread of its pool):
+    /// releasing and taking the GIL are no-ops.
+    nogil_depth: u32,
+    /// The code of the `parallel=True` function running, whose `prange` loops are split.
+    parallel_code: Option<Arc<Code>>,
+    /// The range the last `prange()` call in that function made, for its `GET_ITER`.
+    prange_pending: Option<(i64, i64, i64)>,
 }
 
 const TICK_EVERY_CHECKPOINTS: u64 = 4096;
@@ -331,6 +353,26 @@ impl<'a, H: Host> Vm<'a, H> {
             exc_info: Value::None,
             running_loop: None,
             pending_warning: None,
+            compiled_depth: 0,
+            nogil_depth: 0,
+            parallel_code: None,
+            prange_pending: None,
+        }
+    }
+
+    /// `Py_BEGIN_ALLOW_THREADS`, unless this thread already runs without the GIL.
+    pub(super) fn begin_allow_threads(&mut self, why: Release) {
+        if self.nogil_depth == 0 {
+            self.host.begin_allow_threads(why);
+        }
+    }
+
+    /// `Py_END_ALLOW_THREADS`, unless this thread runs without the GIL.
+    pub(super) fn end_allow_threads(&mut self) -> Result<(), VmError> {
+        if self.nogil_depth == 0 {
+            self.host.end_allow_threads()
+        } else {
+            Ok(())
         }
     }
 
@@ -379,8 +421,13 @@ impl<'a, H: Host> Vm<'a, H> {
     #[inline(always)]
     fn checkpoint(&mut self, executed: u64) -> Result<(), VmError> {
         if self.breaker.load(Ordering::Relaxed) != 0 {
-            self.host
-                .handle_eval_breaker(self.instructions + executed)?;
+            if self.compiled_depth == 0 {
+                self.host
+                    .handle_eval_breaker(self.instructions + executed)?;
+            } else {
+                // Compiled code has no eval-breaker: only a stop is seen.
+                self.host.poll_cancel()?;
+            }
         }
         self.checkpoints += 1;
         if self.checkpoints.is_multiple_of(TICK_EVERY_CHECKPOINTS) {
@@ -1019,6 +1066,13 @@ impl<'a, H: Host> Vm<'a, H> {
             }
             Op::GetIter => {
                 let v = stack.pop().ok_or_else(underflow)?;
+                if self.prange_pending.is_some()
+                    && self.is_prange_loop(code, &v)
+                    && let Value::Range { start, stop, step } = v
+                    && self.run_prange(code, (start, stop, step), stack, locals, pc)?
+                {
+                    return Ok(());
+                }
                 let it = self.get_iter(v)?;
                 stack.push(it);
             }
@@ -2007,9 +2061,9 @@ impl<'a, H: Host> Vm<'a, H> {
 
     /// Runs `f` with the GIL released, recorded as native work (NumPy's inner loops).
     fn without_gil<R>(&mut self, f: impl FnOnce() -> R) -> Result<R, VmError> {
-        self.host.begin_allow_threads(Release::Native);
+        self.begin_allow_threads(Release::Native);
         let r = f();
-        self.host.end_allow_threads()?;
+        self.end_allow_threads()?;
         Ok(r)
     }
 
@@ -2115,6 +2169,9 @@ impl<'a, H: Host> Vm<'a, H> {
         }
         if let Builtin::Tools(f) = b {
             return self.call_tools(f, args, kwargs);
+        }
+        if let Builtin::Numba(f) = b {
+            return self.call_numba(f, args, kwargs);
         }
         if let Builtin::Heapq(f) = b {
             return self.call_heapq(f, args, kwargs);
@@ -2248,9 +2305,9 @@ impl<'a, H: Host> Vm<'a, H> {
                         "sleep length must be non-negative",
                     ));
                 }
-                self.host.begin_allow_threads(Release::Io);
+                self.begin_allow_threads(Release::Io);
                 let r = self.host.sleep(secs);
-                self.host.end_allow_threads()?;
+                self.end_allow_threads()?;
                 r?;
                 Ok(Value::None)
             }

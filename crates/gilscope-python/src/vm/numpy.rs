@@ -157,6 +157,27 @@ pub fn subscript(a: &ArrayObj, key: &Value) -> Result<Value, VmError> {
         }
         _ => {}
     }
+    if a.ndim == 1 {
+        let m = a.shape().1;
+        return match key {
+            Value::Int(j) => {
+                let k = if *j < 0 { j + m as i64 } else { *j };
+                if !(0..m as i64).contains(&k) {
+                    return Err(VmError::py(
+                        "IndexError",
+                        format!("index {j} is out of bounds for axis 0 with size {m}"),
+                    ));
+                }
+                Ok(super::npscalar::float64(a.get(0, k)?))
+            }
+            Value::Slice(cs) => {
+                let mut v = a.slice(&all, cs);
+                v.ndim = 1;
+                Ok(Value::Array(Obj::new(v)))
+            }
+            _ => Err(unsupported_index(key)),
+        };
+    }
     match key {
         Value::IntPair(i, j) => Ok(Value::Float(a.get(*i, *j)?)),
         Value::Int(i) => Ok(Value::Array(Obj::new(a.row(*i)?))),
@@ -191,6 +212,13 @@ pub fn store<H: Host>(
             .as_f64()
             .ok_or_else(|| VmError::type_error("array cells hold floats"))?;
         return a.set(*i, *j, v);
+    }
+    if let (1, Value::Int(j)) = (a.ndim, key) {
+        let v = value
+            .as_f64()
+            .ok_or_else(|| VmError::type_error("array cells hold floats"))?;
+        subscript(a, key)?;
+        return a.set(0, *j, v);
     }
     let target = match subscript(a, key)? {
         Value::Array(t) => t,
@@ -265,12 +293,43 @@ pub fn pairwise_sum(a: &[f64]) -> f64 {
     }
 }
 
+/// Most elements an array of the emulation may hold (2 GiB of float64).
+const MAX_ELEMENTS: usize = 1 << 28;
+
+/// A shape `(rows, cols, ndim)`, refused as NumPy refuses it, or with NumPy's `MemoryError`
+/// beyond [`MAX_ELEMENTS`].
 fn shape_arg(v: &Value) -> Result<(usize, usize, u8), VmError> {
+    let (n, m, ndim) = shape_dims(v)?;
+    if n.saturating_mul(m) > MAX_ELEMENTS {
+        let gib = n as f64 * m as f64 * 8.0 / (1u64 << 30) as f64;
+        let shape = if ndim == 1 {
+            format!("({m},)")
+        } else {
+            format!("({n}, {m})")
+        };
+        return Err(VmError::py(
+            "MemoryError",
+            format!(
+                "Unable to allocate {gib:.2} GiB for an array with shape {shape} and data type float64"
+            ),
+        ));
+    }
+    Ok((n, m, ndim))
+}
+
+fn shape_dims(v: &Value) -> Result<(usize, usize, u8), VmError> {
     let dim = |v: &Value| -> Result<usize, VmError> {
-        v.as_i64()
-            .and_then(|i| usize::try_from(i).ok())
-            .filter(|&i| i <= 100_000)
-            .ok_or_else(|| VmError::py("ValueError", format!("bad array dimension {}", v.repr())))
+        match v.as_i64() {
+            Some(i) if i < 0 => Err(VmError::py(
+                "ValueError",
+                "negative dimensions are not allowed",
+            )),
+            Some(i) => Ok(usize::try_from(i).unwrap_or(usize::MAX)),
+            None => Err(VmError::type_error(format!(
+                "'{}' object cannot be interpreted as an integer",
+                v.type_name()
+            ))),
+        }
     };
     match v {
         Value::IntPair(n, m) => Ok((dim(&Value::Int(*n))?, dim(&Value::Int(*m))?, 2)),
@@ -337,13 +396,13 @@ pub fn call<H: Host>(vm: &mut Vm<'_, H>, b: Builtin, args: Vec<Value>) -> Result
             Ok(Value::Array(Obj::new(a)))
         }
         Builtin::NpRandomRand => {
-            let (n, m) = match args.as_slice() {
-                [n] => (1, shape_arg(n)?.1),
-                [n, m] => (shape_arg(n)?.1, shape_arg(m)?.1),
+            let (n, m, ndim) = match args.as_slice() {
+                [n] if matches!(n, Value::Int(_)) => shape_arg(n)?,
+                [_, _] => shape_arg(&Value::Tuple(args.clone().into()))?,
                 _ => return Err(VmError::type_error("rand() takes one or two dimensions")),
             };
             let mut state = random_seed();
-            let a = vm.without_gil(|| {
+            let mut a = vm.without_gil(|| {
                 ArrayObj::from_fn(n, m, |_, _| {
                     state ^= state << 13;
                     state ^= state >> 7;
@@ -351,6 +410,7 @@ pub fn call<H: Host>(vm: &mut Vm<'_, H>, b: Builtin, args: Vec<Value>) -> Result
                     (state >> 11) as f64 / (1u64 << 53) as f64
                 })
             })?;
+            a.ndim = ndim;
             Ok(Value::Array(Obj::new(a)))
         }
         Builtin::NpDot => {

@@ -424,7 +424,12 @@ pub fn iterate(v: &Value) -> Result<Vec<Value>, VmError> {
 
 /// The rows of an array, as 1-row views.
 pub fn array_rows(a: &super::value::ArrayObj) -> Result<Vec<Value>, VmError> {
-    let (n, _) = a.shape();
+    let (n, m) = a.shape();
+    if a.ndim == 1 {
+        return (0..m as i64)
+            .map(|j| Ok(super::npscalar::float64(a.get(0, j)?)))
+            .collect();
+    }
     (0..n as i64)
         .map(|i| a.row(i).map(|r| Value::Array(Obj::new(r))))
         .collect()

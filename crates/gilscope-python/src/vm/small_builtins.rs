@@ -165,7 +165,11 @@ pub fn call(b: Builtin, args: &[Value]) -> Result<Value, VmError> {
         Builtin::Callable => {
             exactly(b, args, 1, 1)?;
             Ok(Value::Bool(match &args[0] {
-                Value::Function(_) | Value::Builtin(_) | Value::Method(_) | Value::Class(_) => true,
+                Value::Function(_)
+                | Value::Builtin(_)
+                | Value::Method(_)
+                | Value::Class(_)
+                | Value::Wrapper(_) => true,
                 Value::Instance(i) => i.class.user_method("__call__").is_some(),
                 _ => false,
             }))

@@ -154,7 +154,7 @@ impl<H: Host> Vm<'_, H> {
     /// Waits for `t` to finish, at most `timeout_secs`, with the GIL released.
     fn join_thread(&mut self, t: &ThreadObj, timeout_secs: Option<f64>) -> Result<(), VmError> {
         let deadline = timeout_secs.map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
-        self.host.begin_allow_threads(Release::Wait);
+        self.begin_allow_threads(Release::Wait);
         let waited = loop {
             let slice = match deadline {
                 Some(d) => {
@@ -173,7 +173,7 @@ impl<H: Host> Vm<'_, H> {
                 break Err(e);
             }
         };
-        self.host.end_allow_threads()?;
+        self.end_allow_threads()?;
         waited
     }
 }

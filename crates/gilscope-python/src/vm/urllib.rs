@@ -353,7 +353,7 @@ impl<H: Host> Vm<'_, H> {
                 let _ = tx.send(fetch(&target, data, timeout_secs));
             })
             .map_err(|_| VmError::py("RuntimeError", "can't start new thread"))?;
-        self.host.begin_allow_threads(Release::Io);
+        self.begin_allow_threads(Release::Io);
         let got = loop {
             match rx.recv_timeout(POLL) {
                 Ok(r) => break Ok(r),
@@ -367,7 +367,7 @@ impl<H: Host> Vm<'_, H> {
                 }
             }
         };
-        self.host.end_allow_threads()?;
+        self.end_allow_threads()?;
         match got? {
             Ok(resp) => Ok(Value::Http(Arc::new(resp))),
             Err(e) => Err(url_error(&e, &url)),

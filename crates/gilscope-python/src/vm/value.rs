@@ -186,6 +186,8 @@ pub enum Builtin {
     Logging(super::logging::LogFn),
     /// A function of `functools` or `itertools`.
     Tools(super::functools::ToolFn),
+    /// A function of `numba`.
+    Numba(super::numba::NumbaFn),
     /// A function of `heapq`.
     Heapq(super::functools::HeapFn),
     /// `sys._is_gil_enabled()` (3.13+).
@@ -408,6 +410,7 @@ impl Builtin {
             Builtin::Legacy(f) => f.name(),
             Builtin::Logging(f) => f.name(),
             Builtin::Tools(f) => f.name(),
+            Builtin::Numba(f) => f.name(),
             Builtin::Heapq(f) => f.name(),
             Builtin::SysIsGilEnabled => "_is_gil_enabled",
             Builtin::AsyncPrim(f) => f.name(),
@@ -648,6 +651,8 @@ pub enum StdModule {
     Itertools,
     /// `heapq`: `heappush`, `heappop`, `heapify`, `nlargest`, `nsmallest`.
     Heapq,
+    /// `numba`: `jit`, `njit`, `prange`, run by the interpreter.
+    Numba,
     /// `urllib.request`: `urlopen`.
     UrllibRequest,
     /// `urllib.error`: `URLError`, `HTTPError`.
@@ -670,6 +675,7 @@ impl StdModule {
             "logging" => StdModule::Logging,
             "functools" => StdModule::Functools,
             "heapq" => StdModule::Heapq,
+            "numba" => StdModule::Numba,
             "itertools" => StdModule::Itertools,
             "urllib.request" => StdModule::UrllibRequest,
             "urllib.error" => StdModule::UrllibError,
@@ -712,6 +718,7 @@ impl StdModule {
             StdModule::Functools => "functools",
             StdModule::Itertools => "itertools",
             StdModule::Heapq => "heapq",
+            StdModule::Numba => "numba",
             StdModule::UrllibRequest => "urllib.request",
             StdModule::UrllibError => "urllib.error",
             StdModule::Opaque(n) => n,
@@ -787,6 +794,7 @@ impl StdModule {
             (StdModule::Functools, a) => super::functools::functools_attr(a),
             (StdModule::Itertools, a) => super::functools::itertools_attr(a),
             (StdModule::Heapq, a) => super::functools::heapq_attr(a),
+            (StdModule::Numba, a) => super::numba::numba_attr(a),
             (StdModule::Urllib, "request") => Some(Value::Module(StdModule::UrllibRequest)),
             (StdModule::Urllib, "error") => Some(Value::Module(StdModule::UrllibError)),
             (StdModule::UrllibRequest, "urlopen") => Some(Value::Builtin(Builtin::Urllib(

@@ -382,6 +382,8 @@ fn serve_tasks(
         fork: None,
         forks: Arc::new(Mutex::new(Vec::new())),
         output: Arc::new(Mutex::new(Output::forwarded(tx.clone()))),
+        numba: Mutex::new(None),
+        notes: Arc::new(Mutex::new(Vec::new())),
     });
     let cpu0 = clock::thread_cpu_ns();
     set_thread_discipline(shared.discipline);

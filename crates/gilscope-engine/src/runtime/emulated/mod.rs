@@ -11,6 +11,7 @@ mod fork;
 mod forked_child;
 mod interpreters;
 mod native;
+mod numba;
 mod prepare;
 pub mod process;
 pub mod protocol;

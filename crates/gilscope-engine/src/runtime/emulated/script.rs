@@ -12,6 +12,7 @@ use std::time::Duration;
 use crossbeam_channel::{Sender, bounded};
 
 use super::fork::{ForkContext, Forked};
+use super::numba::NumbaPool;
 use super::worker::sleep_cancellable;
 use super::{Coordinator, GilCounts, WORKER_CHANNEL, WorkerJob, WorkerMsg, WorkerResult, Workers};
 use crate::config::RunConfig;
@@ -24,6 +25,7 @@ use crate::trace::spans::Recorder;
 use crate::trace::summary::ProgramOutput;
 use gilscope_python::vm::modules::system_exit_status;
 use gilscope_python::vm::multiprocessing::{ForkKind, Processes};
+use gilscope_python::vm::numba::{ChunkResult, PrangeChunk};
 use gilscope_python::vm::object::{Obj, RefcountDiscipline, set_thread_discipline};
 use gilscope_python::vm::thread::{ThreadObj, ThreadState};
 use gilscope_python::vm::value::{ArrayObj, Value};
@@ -40,6 +42,8 @@ pub(super) struct ScriptRun {
     pub(super) output: ProgramOutput,
     /// The Python name of each worker's thread, by worker index.
     pub(super) names: Vec<String>,
+    /// What gilscope stood in for (Numba's compiled code).
+    pub(super) notes: Vec<String>,
 }
 
 /// The script's standard output and error as it writes them, each kept up to
@@ -103,14 +107,14 @@ impl ProgramCpu {
     }
 
     /// The calling thread (worker `worker`) starts counting.
-    fn enter(&self, worker: usize) {
+    pub(super) fn enter(&self, worker: usize) {
         if let Some(c) = clock::ThreadClock::current() {
             self.lock().0.push((worker, c));
         }
     }
 
     /// The calling thread ends: its clock's last reading is kept.
-    fn leave(&self, worker: usize) {
+    pub(super) fn leave(&self, worker: usize) {
         let mut g = self.lock();
         g.0.retain(|(w, _)| *w != worker);
         g.1 += clock::thread_cpu_ns();
@@ -151,8 +155,13 @@ pub(super) struct Shared {
     pub(super) handles: Arc<Mutex<Vec<JoinHandle<()>>>>,
     /// Every thread started, in start order with its worker index (the main thread first).
     pub(super) threads: ThreadList,
-    /// The lanes of the processes the script started, with their names.
+    /// The lanes that are not the script's threads, with their names: the processes it
+    /// started, and the threads of Numba's pool.
     pub(super) process_lanes: Arc<Mutex<Vec<(usize, String)>>>,
+    /// Numba's pool, once a `prange` loop needed it.
+    pub(super) numba: Mutex<Option<NumbaPool>>,
+    /// What gilscope stood in for, to show with the results.
+    pub(super) notes: Arc<Mutex<Vec<String>>>,
     /// How to start processes (`None` in a forked process: it cannot fork again).
     pub(super) fork: Option<ForkContext>,
     /// The process groups started, to finish at exit and to stop on cancel.
@@ -167,6 +176,11 @@ impl Shared {
 
     fn threads(&self) -> MutexGuard<'_, Vec<(usize, Obj<ThreadObj>)>> {
         self.threads.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Ends Numba's pool, if one started: its threads finish their lanes.
+    fn end_numba_pool(&self) {
+        drop(self.numba.lock().unwrap_or_else(|p| p.into_inner()).take());
     }
 
     fn forks(&self) -> MutexGuard<'_, Vec<Arc<Forked>>> {
@@ -187,7 +201,7 @@ impl Shared {
 
 /// The host of one thread of the script.
 pub(super) struct ScriptHost {
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
     worker: usize,
     pub(super) rec: Recorder,
     ticker: Ticker,
@@ -452,6 +466,31 @@ impl Host for ScriptHost {
         }
     }
 
+    fn start_prange(
+        &mut self,
+        chunks: Vec<PrangeChunk>,
+    ) -> Option<std::sync::mpsc::Receiver<ChunkResult>> {
+        // A forked process draws on one lane: its loops run on its own thread.
+        if self.shared.fixed_lane.is_some() {
+            return None;
+        }
+        let mut pool = self.shared.numba.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.is_none() {
+            let threads = gilscope_python::vm::numba::num_threads()
+                .saturating_sub(1)
+                .max(1);
+            *pool = NumbaPool::start(&self.shared, threads).ok();
+        }
+        pool.as_ref()?.submit(chunks)
+    }
+
+    fn note(&mut self, text: String) {
+        let mut notes = self.shared.notes.lock().unwrap_or_else(|p| p.into_inner());
+        if !notes.contains(&text) {
+            notes.push(text);
+        }
+    }
+
     fn start_thread(&mut self, thread: &Obj<ThreadObj>) -> Result<(), VmError> {
         let worker = match self.shared.fixed_lane {
             Some(lane) => lane,
@@ -572,6 +611,7 @@ fn run_main(shared: Arc<Shared>, main: Obj<ThreadObj>) -> i32 {
             if status != 130 && host.finish_processes().is_err() {
                 status = 130;
             }
+            shared.end_numba_pool();
             if shared.gil.holds(0) {
                 shared.gil.drop_gil(0, &mut host.rec, None, false);
             }
@@ -582,6 +622,7 @@ fn run_main(shared: Arc<Shared>, main: Obj<ThreadObj>) -> i32 {
     main.mark_finished();
     // Daemon threads still running end with the program.
     shared.gil.cancel();
+    shared.end_numba_pool();
     let result = host.finish(instructions, cpu0);
     let _ = shared.tx.send(WorkerMsg::Done(Box::new(result)));
     status
@@ -640,6 +681,7 @@ pub(super) fn run(
     let process_lanes = Arc::new(Mutex::new(Vec::new()));
     let forks = Arc::new(Mutex::new(Vec::new()));
     let output = Arc::new(Mutex::new(Output::default()));
+    let notes = Arc::new(Mutex::new(Vec::new()));
     let exe = match &cfg.worker_exe {
         Some(p) => p.clone(),
         None => std::env::current_exe()
@@ -681,6 +723,8 @@ pub(super) fn run(
         fork: Some(fork),
         forks: Arc::clone(&forks),
         output: Arc::clone(&output),
+        numba: Mutex::new(None),
+        notes: Arc::clone(&notes),
     });
     let main_thread = std::thread::Builder::new()
         .name("gilscope-py-0".to_owned())
@@ -725,5 +769,6 @@ pub(super) fn run(
             dropped_bytes: out.dropped_bytes,
         },
         names,
+        notes: std::mem::take(&mut *notes.lock().unwrap_or_else(|p| p.into_inner())),
     })
 }

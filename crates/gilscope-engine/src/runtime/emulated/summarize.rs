@@ -161,5 +161,6 @@ pub(super) fn summarize_script(
     summary.checksum = f64::NAN;
     summary.dropped_events = coord.dropped;
     summary.program_output = Some(run.output);
+    summary.notes = run.notes;
     summary
 }
