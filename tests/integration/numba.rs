@@ -1,7 +1,8 @@
-//! Numba in the emulation: the text's `prange` example runs, its loop split over a pool of
-//! threads that never take the GIL; jitted functions give what plain Python gives (checked
-//! against python3 with a stand-in `numba` module beside the script); the run says that the
-//! interpreter stood in for Numba's compiler.
+//! Numba and NumPy in the emulation: the text's `prange` example runs, its loop split over a
+//! pool of threads that never take the GIL; jitted functions give what plain Python gives
+//! (checked against python3 with a stand-in `numba` module beside the script); the run says
+//! that the interpreter stood in for Numba's compiler; NumPy as the seeds use it prints what
+//! real NumPy prints.
 
 use std::path::Path;
 use std::process::Command;
@@ -103,4 +104,23 @@ fn jitted_functions_give_what_plain_python_gives() {
         "{:?}",
         s.notes
     );
+}
+
+#[test]
+fn numpy_as_the_seeds_use_it_prints_what_numpy_prints() {
+    let _shared = common::sharing();
+    let Some(py) = common::numpy_python() else {
+        return;
+    };
+    let file = Path::new("tests/scripts/numpy_basics.py");
+    let want = Command::new(py).arg(file).output().unwrap();
+    assert!(
+        want.status.success(),
+        "{}",
+        String::from_utf8_lossy(&want.stderr)
+    );
+    let s = run(file);
+    let po = s.program_output.as_ref().unwrap();
+    assert_eq!(po.exit_code, 0, "{}", po.stderr);
+    assert_eq!(po.stdout, String::from_utf8_lossy(&want.stdout));
 }

@@ -2361,6 +2361,8 @@ impl<'a, H: Host> Vm<'a, H> {
                 Ok(Value::None)
             }
             Builtin::NpZeros
+            | Builtin::NpOnes
+            | Builtin::NpRandomRandn
             | Builtin::NpDot
             | Builtin::NpRandomRand
             | Builtin::ArraySum

@@ -73,6 +73,9 @@ pub fn binary<H: Host>(
     b: &Value,
 ) -> Result<Value, VmError> {
     let op = op.base();
+    if let (BinOp::MATMUL, Value::Array(x), Value::Array(y)) = (op, a, b) {
+        return dot(vm, x, y);
+    }
     if !matches!(
         op,
         BinOp::ADD
@@ -96,14 +99,16 @@ pub fn binary<H: Host>(
                 return Err(shape_mismatch(x.shape(), y.shape()));
             }
             let (n, m) = x.shape();
-            vm.gil_released_if(loop_releases_gil(n * m), || {
+            let mut out = vm.gil_released_if(loop_releases_gil(n * m), || {
                 ArrayObj::from_rows(n, m, |i, out| {
                     let (xr, yr) = (x.row_cells(i), y.row_cells(i));
                     for ((o, a), b) in out.iter_mut().zip(xr).zip(yr) {
                         *o = apply(op, load(a), load(b));
                     }
                 })
-            })?
+            })?;
+            out.ndim = x.ndim.max(y.ndim);
+            out
         }
         (Value::Array(x), s) | (s, Value::Array(x)) => {
             let Some(s) = s.as_f64() else {
@@ -116,7 +121,7 @@ pub fn binary<H: Host>(
             };
             let left = matches!(a, Value::Array(_));
             let (n, m) = x.shape();
-            vm.gil_released_if(loop_releases_gil(n * m), || {
+            let mut out = vm.gil_released_if(loop_releases_gil(n * m), || {
                 ArrayObj::from_fn(n, m, |i, j| {
                     let e = x.at(i, j);
                     if left {
@@ -125,15 +130,72 @@ pub fn binary<H: Host>(
                         apply(op, s, e)
                     }
                 })
-            })?
+            })?;
+            out.ndim = x.ndim;
+            out
         }
         _ => return Err(VmError::type_error("array operation without an array")),
     };
     Ok(Value::Array(Obj::new(out)))
 }
 
+/// `numpy.dot(x, y)` (and `x @ y`): a matrix product with the GIL released (BLAS), where a
+/// 1-D operand is a vector: the product of two is a float64, of a matrix and a vector 1-D.
+fn dot<H: Host>(vm: &mut Vm<'_, H>, x: &ArrayObj, y: &ArrayObj) -> Result<Value, VmError> {
+    let (xs, ys) = (x.shape(), y.shape());
+    // As matrices: a 1-D left operand is a row, a 1-D right operand a column.
+    let yt = if y.ndim == 1 { (ys.1, 1) } else { ys };
+    if xs.1 != yt.0 {
+        let show = |a: &ArrayObj| {
+            let (n, m) = a.shape();
+            if a.ndim == 1 {
+                format!("({m},)")
+            } else {
+                format!("({n},{m})")
+            }
+        };
+        return Err(VmError::py(
+            "ValueError",
+            format!(
+                "shapes {} and {} not aligned: {} (dim {}) != {} (dim 0)",
+                show(x),
+                show(y),
+                xs.1,
+                x.ndim - 1,
+                yt.0
+            ),
+        ));
+    }
+    let p = vm.without_gil(|| {
+        let ym = y.to_ndarray();
+        let ym = if y.ndim == 1 { ym.reversed_axes() } else { ym };
+        x.to_ndarray().dot(&ym)
+    })?;
+    let (n, m) = p.dim();
+    Ok(match (x.ndim, y.ndim) {
+        (1, 1) => super::npscalar::float64(p[[0, 0]]),
+        (_, 1) => {
+            let mut a = ArrayObj::from_fn(1, n, |_, j| p[[j, 0]]);
+            a.ndim = 1;
+            Value::Array(Obj::new(a))
+        }
+        (1, _) => {
+            let mut a = ArrayObj::from_fn(1, m, |_, j| p[[0, j]]);
+            a.ndim = 1;
+            Value::Array(Obj::new(a))
+        }
+        _ => Value::Array(Obj::new(ArrayObj::from_fn(n, m, |i, j| p[[i, j]]))),
+    })
+}
+
 /// `arr[key]` (a cell, a row, or a view).
 pub fn subscript(a: &ArrayObj, key: &Value) -> Result<Value, VmError> {
+    // A constant index (`a[0, 0]`) is a tuple constant, not the pair BUILD_TUPLE makes.
+    if let Value::Tuple(t) = key
+        && let [Value::Int(i), Value::Int(j)] = &t[..]
+    {
+        return subscript(a, &Value::IntPair(*i, *j));
+    }
     let all = SliceObj {
         start: None,
         stop: None,
@@ -190,6 +252,43 @@ pub fn subscript(a: &ArrayObj, key: &Value) -> Result<Value, VmError> {
     }
 }
 
+/// `numpy.array_split(a, sections)` of an array: views along its first axis, the first
+/// `len % sections` one longer.
+fn split_array(a: &ArrayObj, sections: &Value) -> Result<Value, VmError> {
+    let k = sections
+        .as_i64()
+        .filter(|&s| s > 0)
+        .ok_or_else(|| VmError::py("ValueError", "number sections must be larger than 0."))?
+        as usize;
+    let (n, m) = a.shape();
+    let len = if a.ndim == 1 { m } else { n };
+    let (each, extras) = (len / k, len % k);
+    let mut out = Vec::with_capacity(k);
+    let mut at = 0;
+    for s in 0..k {
+        let part = each + usize::from(s < extras);
+        let span = SliceObj {
+            start: Some(at as i64),
+            stop: Some((at + part) as i64),
+            step: None,
+        };
+        let all = SliceObj {
+            start: None,
+            stop: None,
+            step: None,
+        };
+        let mut v = if a.ndim == 1 {
+            a.slice(&all, &span)
+        } else {
+            a.slice(&span, &all)
+        };
+        v.ndim = a.ndim;
+        out.push(Value::Array(Obj::new(v)));
+        at += part;
+    }
+    Ok(Value::list(out))
+}
+
 fn unsupported_index(key: &Value) -> VmError {
     VmError::py(
         "IndexError",
@@ -207,6 +306,11 @@ pub fn store<H: Host>(
     key: &Value,
     value: &Value,
 ) -> Result<(), VmError> {
+    if let Value::Tuple(t) = key
+        && let [Value::Int(i), Value::Int(j)] = &t[..]
+    {
+        return store(vm, a, &Value::IntPair(*i, *j), value);
+    }
     if let Value::IntPair(i, j) = key {
         let v = value
             .as_f64()
@@ -384,19 +488,26 @@ pub fn call<H: Host>(vm: &mut Vm<'_, H>, b: Builtin, args: Vec<Value>) -> Result
         }
     };
     match b {
-        Builtin::NpZeros => {
+        Builtin::NpZeros | Builtin::NpOnes => {
             want(1)?;
             let (n, m, ndim) = shape_arg(&args[0])?;
+            let fill = if b == Builtin::NpOnes { 1.0 } else { 0.0 };
             // calloc with the GIL released from 1024 bytes; below, NumPy's cache under the GIL.
+            // `ones` is `empty` then a fill: the fill loop releases above 500 elements.
             let bytes = n * m * std::mem::size_of::<f64>();
-            let mut a = vm.gil_released_if(zeros_releases_gil(bytes), || {
-                ArrayObj::from_fn(n, m, |_, _| 0.0)
-            })?;
+            let release = if b == Builtin::NpOnes {
+                loop_releases_gil(n * m)
+            } else {
+                zeros_releases_gil(bytes)
+            };
+            let mut a = vm.gil_released_if(release, || ArrayObj::from_fn(n, m, |_, _| fill))?;
             a.ndim = ndim;
             Ok(Value::Array(Obj::new(a)))
         }
-        Builtin::NpRandomRand => {
+        Builtin::NpRandomRand | Builtin::NpRandomRandn => {
+            let normal = b == Builtin::NpRandomRandn;
             let (n, m, ndim) = match args.as_slice() {
+                [] => (1, 1, 0),
                 [n] if matches!(n, Value::Int(_)) => shape_arg(n)?,
                 [_, _] => shape_arg(&Value::Tuple(args.clone().into()))?,
                 _ => return Err(VmError::type_error("rand() takes one or two dimensions")),
@@ -407,24 +518,28 @@ pub fn call<H: Host>(vm: &mut Vm<'_, H>, b: Builtin, args: Vec<Value>) -> Result
                     state ^= state << 13;
                     state ^= state >> 7;
                     state ^= state << 17;
-                    (state >> 11) as f64 / (1u64 << 53) as f64
+                    let u = (state >> 11) as f64 / (1u64 << 53) as f64;
+                    if !normal {
+                        return u;
+                    }
+                    // Box-Muller: a second uniform from the same generator.
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    let v = (state >> 11) as f64 / (1u64 << 53) as f64;
+                    (-2.0 * (1.0 - u).ln()).sqrt() * (std::f64::consts::TAU * v).cos()
                 })
             })?;
+            if ndim == 0 {
+                return Ok(super::npscalar::float64(a.at(0, 0)));
+            }
             a.ndim = ndim;
             Ok(Value::Array(Obj::new(a)))
         }
         Builtin::NpDot => {
             want(2)?;
             let (x, y) = (array(&args[0])?, array(&args[1])?);
-            if x.shape().1 != y.shape().0 {
-                return Err(shape_mismatch(x.shape(), y.shape()));
-            }
-            let out = vm.without_gil(|| {
-                let p = x.to_ndarray().dot(&y.to_ndarray());
-                let (n, m) = p.dim();
-                ArrayObj::from_fn(n, m, |i, j| p[[i, j]])
-            })?;
-            Ok(Value::Array(Obj::new(out)))
+            dot(vm, &x, &y)
         }
         Builtin::ArraySum => {
             want(1)?;
@@ -478,18 +593,22 @@ pub fn call<H: Host>(vm: &mut Vm<'_, H>, b: Builtin, args: Vec<Value>) -> Result
             }
             let div = (num - 1).max(1) as f64;
             let step = (stop - start) / div;
-            let mut items: Vec<Value> = (0..num)
-                .map(|i| Value::Float(i as f64 * step + start))
-                .collect();
-            if num > 1
-                && let Some(last) = items.last_mut()
-            {
-                *last = Value::Float(stop);
-            }
-            Ok(Value::list(items))
+            let num = num as usize;
+            let mut a = ArrayObj::from_fn(1, num, |_, j| {
+                if num > 1 && j == num - 1 {
+                    stop
+                } else {
+                    j as f64 * step + start
+                }
+            });
+            a.ndim = 1;
+            Ok(Value::Array(Obj::new(a)))
         }
         Builtin::NpArraySplit => {
             want(2)?;
+            if let Value::Array(a) = &args[0] {
+                return split_array(a, &args[1]);
+            }
             let items = super::ops::iterate(&args[0])?;
             let sections = args[1].as_i64().filter(|&s| s > 0).ok_or_else(|| {
                 VmError::py("ValueError", "number sections must be larger than 0.")

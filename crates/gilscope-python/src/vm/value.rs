@@ -35,6 +35,10 @@ pub enum Builtin {
     TimeSleep,
     /// `numpy.zeros(shape)`.
     NpZeros,
+    /// `numpy.ones(shape)`.
+    NpOnes,
+    /// `numpy.random.randn(n[, m])`: standard normal samples.
+    NpRandomRandn,
     /// `numpy.dot(a, b)`.
     NpDot,
     /// `numpy.random.rand(n, m)`.
@@ -360,6 +364,8 @@ impl Builtin {
             Builtin::Iter => "iter",
             Builtin::TimeSleep => "sleep",
             Builtin::NpZeros => "zeros",
+            Builtin::NpOnes => "ones",
+            Builtin::NpRandomRandn => "randn",
             Builtin::NpDot => "dot",
             Builtin::NpRandomRand => "rand",
             Builtin::NpLinspace => "linspace",
@@ -775,7 +781,9 @@ impl StdModule {
                 b(Builtin::Legacy(super::legacy::Legacy::ActiveCount))
             }
             (StdModule::Numpy, "zeros") => b(Builtin::NpZeros),
-            (StdModule::Numpy, "dot") => b(Builtin::NpDot),
+            (StdModule::Numpy, "dot" | "matmul") => b(Builtin::NpDot),
+            (StdModule::Numpy, "ones") => b(Builtin::NpOnes),
+            (StdModule::NumpyRandom, "randn") => b(Builtin::NpRandomRandn),
             (StdModule::Numpy, "linspace") => b(Builtin::NpLinspace),
             (StdModule::Numpy, "arange") => b(Builtin::NpArange),
             (StdModule::Numpy, "sum") => b(Builtin::ArraySum),

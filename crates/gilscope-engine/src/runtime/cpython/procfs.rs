@@ -165,8 +165,10 @@ mod tests {
     #[test]
     fn our_own_tasks_and_a_child_are_listed() {
         let pid = std::process::id();
-        assert!(task_ids(pid).contains(&crate::trace::clock::current_tid()));
         let tid = crate::trace::clock::current_tid();
+        // Reading /proc/PID/task while other threads of this test binary end can skip an
+        // entry (the directory is read by position): one of a few listings must have us.
+        assert!((0..5).any(|_| task_ids(pid).contains(&tid)));
         if std::fs::metadata(format!("/proc/{pid}/task/{tid}/children")).is_err() {
             eprintln!(
                 "skipped: this kernel has no /proc/PID/task/TID/children (CONFIG_PROC_CHILDREN)"
