@@ -153,6 +153,7 @@ fn export_cost() {
             ..RunConfig::default()
         },
         warmup: false,
+        thread_param: None,
     };
     let points = run_sweep(&spec, None, &CancelToken::new(), |_| {}).unwrap();
     let stats = aggregate(&points);

@@ -116,13 +116,20 @@ fn with_program(mut cfg: RunConfig, p: &ProgramArgs) -> Result<RunConfig> {
     cfg.entry = p.entry.clone();
     cfg.params = parse_params(&p.param)?;
     if cfg.is_script() {
-        // A plain script runs as `python FILE` would: none of gilscope's conventions apply.
-        if !cfg.params.is_empty() || cfg.entry.is_some() {
+        // A plain script runs as `python FILE` would: its own `__main__`, no entry function.
+        if cfg.entry.is_some() {
             return Err(UsageError(format!(
-                "{} is a plain script (it has no ENTRY): --param and --entry apply to gilscope's programs only",
+                "{} is a plain script (it has no ENTRY): --entry applies to gilscope's programs only",
                 cfg.program
             ))
             .into());
+        }
+        // `--param NT=4` rewrites an UPPERCASE constant: checked here where gilscope can
+        // compile the file, else by the real Python when it starts.
+        if !cfg.params.is_empty()
+            && let Ok(program) = Program::load(&cfg.program)
+        {
+            program.with_script_params(&cfg.params)?;
         }
         return Ok(cfg);
     }
@@ -466,8 +473,35 @@ fn sweep(args: SweepArgs) -> Result<ExitCode> {
     };
     let base = with_program(base, &args.program)?;
     let heat = base.is_heat();
+    let script = base.is_script();
     let mut spec = SweepSpec::default_for(base);
-    if !heat {
+    if script {
+        // A script starts its own workers: one series per build and runtime, its thread
+        // count set through the constant it reads.
+        let Some(name) = &args.thread_param else {
+            return Err(UsageError(format!(
+                "{} is a plain script: it starts its own threads, so name the UPPERCASE constant \
+                 that sets how many with --thread-param (e.g. --thread-param NT)",
+                spec.base.program
+            ))
+            .into());
+        };
+        if let Ok(program) = gilscope_engine::program::Program::load(&spec.base.program) {
+            program.with_script_params(&[(name.clone(), "1".to_owned())])?;
+        }
+        spec.thread_param = Some(name.clone());
+        spec.series = vec![Series::new(
+            gilscope_engine::Mode::Threading,
+            gilscope_engine::Kernel::Python,
+        )];
+    } else if args.thread_param.is_some() {
+        return Err(UsageError(
+            "--thread-param applies to plain scripts; gilscope's programs take their thread count from --threads"
+                .to_owned(),
+        )
+        .into());
+    }
+    if !heat && !script {
         // Other programs have no kernel and no native version: threads against processes.
         spec.series = vec![
             Series::new(

@@ -172,6 +172,10 @@ pub struct SweepArgs {
     /// Thread counts: A-B, N, or a comma list (default: 1 to 2x the cores).
     #[arg(long, value_name = "A-B")]
     pub threads: Option<String>,
+    /// A plain script's UPPERCASE constant that sets how many threads (or processes) it starts,
+    /// e.g. --thread-param NT: each point of the sweep runs the script with NT set to its count
+    #[arg(long, value_name = "NAME")]
+    pub thread_param: Option<String>,
     /// Runs per point.
     #[arg(long, default_value_t = 3)]
     pub repeats: i64,

@@ -60,6 +60,7 @@ pub fn render(session: &Session, settings: &Settings, target: ExportTarget) -> R
             repeats: settings.sweep_repeats,
             base: settings.run.clone(),
             warmup: false,
+            thread_param: None,
         };
         Ok((aggregate(&session.sweep_points), plots::sweep_title(&spec)))
     };

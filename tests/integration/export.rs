@@ -77,6 +77,7 @@ fn sweep_plot_png_and_svg() {
         repeats: 2,
         base: small(),
         warmup: false,
+        thread_param: None,
     };
     let points = run_sweep(&spec, None, &CancelToken::new(), |_| {}).unwrap();
     let stats = aggregate(&points);

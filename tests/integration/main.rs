@@ -16,5 +16,6 @@ mod numba;
 mod programs;
 mod pythons;
 mod recordings;
+mod script_params;
 mod scripts;
 mod variants;

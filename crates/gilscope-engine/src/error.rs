@@ -51,6 +51,21 @@ pub enum EngineError {
     /// The program raised a Python exception: `FILE:LINE: NameError: …`.
     #[error("{0}")]
     Python(String),
+    /// A plain script measured by a sweep did not end with status 0, so its time means
+    /// nothing: what it printed last on stderr, and where.
+    #[error("{file} exited with status {status} at {threads} thread(s){runtime}: {last_line}")]
+    ScriptFailed {
+        /// The script.
+        file: String,
+        /// Its exit status.
+        status: i32,
+        /// The sweep's thread count for that run.
+        threads: usize,
+        /// `" on the real CPython"`, or empty for the emulation.
+        runtime: &'static str,
+        /// The last line it wrote to stderr.
+        last_line: String,
+    },
     /// The program could not be compiled: `FILE:LINE:COL: …` (bad input, exit code 2).
     #[error(transparent)]
     Compile(#[from] CompileError),

@@ -119,6 +119,35 @@ impl Program {
         })
     }
 
+    /// A plain script with `NAME=VALUE` overrides of its UPPERCASE constants: each top-level
+    /// `NAME = constant` of the source rewritten to the new value (of the constant's type),
+    /// then compiled again. The lines stay where they were.
+    pub fn with_script_params(
+        &self,
+        overrides: &[(String, String)],
+    ) -> Result<Program, EngineError> {
+        let values = self.parse_params(overrides)?;
+        let mut edits: Vec<((u32, u32), String)> = Vec::new();
+        for (name, v) in &values {
+            for p in self.module.params.iter().filter(|p| &p.name == name) {
+                edits.push((p.value_span, v.repr()));
+            }
+        }
+        edits.sort_by_key(|((start, _), _)| std::cmp::Reverse(*start));
+        let mut source = self.source.clone();
+        for ((start, end), text) in edits {
+            let range = start as usize..end as usize;
+            if source.get(range.clone()).is_none() {
+                return Err(EngineError::Config(format!(
+                    "{}: could not rewrite a parameter's value",
+                    self.file
+                )));
+            }
+            source.replace_range(range, &text);
+        }
+        Self::from_source(&self.name, &self.file, &source)
+    }
+
     /// Whether the module's top level imports `module` (or a submodule of it).
     pub fn imports(&self, module: &str) -> bool {
         let code = &self.module.code;
@@ -206,8 +235,9 @@ impl Program {
     /// A fresh namespace for the program run as module `name`.
     pub fn globals_named(&self, name: &str) -> Arc<Globals> {
         let g = Globals::new(self.module.namespace.clone(), self.module.shared.clone());
-        // The slot exists only where the module reads `__name__`.
+        // The slots exist only where the module reads them.
         g.set("__name__", Value::str(name));
+        g.set("__file__", Value::str(&self.file));
         Arc::new(g)
     }
 }

@@ -125,6 +125,7 @@ impl GilscopeApp {
                 ..self.run_config()
             },
             warmup: true,
+            thread_param: None,
         };
         if let Err(e) = spec.validate() {
             self.session.error = Some(format!("{e:#}"));

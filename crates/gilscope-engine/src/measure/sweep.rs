@@ -26,6 +26,10 @@ pub struct SweepSpec {
     /// start), so that no series' first point pays for warming up.
     #[serde(default)]
     pub warmup: bool,
+    /// A plain script's constant that is the thread axis (`NT`): each run sets it to the
+    /// point's thread count, as `--param NT=4` would.
+    #[serde(default)]
+    pub thread_param: Option<String>,
 }
 
 impl SweepSpec {
@@ -38,6 +42,7 @@ impl SweepSpec {
             repeats: 3,
             base,
             warmup: true,
+            thread_param: None,
         }
     }
 
@@ -74,14 +79,19 @@ impl SweepSpec {
 
     /// The configuration of one run of the sweep.
     pub fn config(&self, series: Series, threads: usize) -> RunConfig {
-        RunConfig {
+        let mut cfg = RunConfig {
             mode: series.mode,
             kernel: series.kernel,
             interpreter: series.interpreter,
             runtime: series.runtime,
             threads,
             ..self.base.clone()
+        };
+        if let Some(name) = &self.thread_param {
+            cfg.params.retain(|(n, _)| n != name);
+            cfg.params.push((name.clone(), threads.to_string()));
         }
+        cfg
     }
 }
 
@@ -113,6 +123,21 @@ pub fn run_sweep(
                         return Err(EngineError::Cancelled);
                     }
                     let outcome = run_blocking(&spec.config(series, threads), sink, cancel)?;
+                    if let Some(po) = &outcome.summary.program_output
+                        && po.exit_code != 0
+                    {
+                        return Err(EngineError::ScriptFailed {
+                            file: spec.base.program.clone(),
+                            status: po.exit_code,
+                            threads,
+                            runtime: if series.runtime == crate::config::Runtime::Cpython {
+                                " on the real CPython"
+                            } else {
+                                ""
+                            },
+                            last_line: po.stderr.lines().last().unwrap_or("").trim().to_owned(),
+                        });
+                    }
                     let p = SweepPoint {
                         program: spec.base.program.clone(),
                         series,

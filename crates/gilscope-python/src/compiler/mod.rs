@@ -56,6 +56,8 @@ pub struct Param {
     pub default: Value,
     /// Line of its assignment.
     pub line: u32,
+    /// Byte offsets `[start, end)` of the assigned value in the source.
+    pub value_span: (u32, u32),
 }
 
 /// A compiled module: its top-level code, its namespace layout and its parameters.

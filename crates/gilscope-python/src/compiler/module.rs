@@ -35,6 +35,7 @@ impl Ctx<'_> {
                     name: n.id.to_string(),
                     default: v,
                     line: self.line(a.start()),
+                    value_span: (a.value.start().to_u32(), a.value.end().to_u32()),
                 });
             }
         }

@@ -25,6 +25,8 @@ use crate::trace::summary::{ProgramOutput, RunOutcome};
 
 /// The start-up hook, written as `sitecustomize.py` into a folder on the child's path.
 const HOOK_SOURCE: &str = include_str!("../../../../../assets/programs/gilscope_sitecustomize.py");
+/// The start of a script with `--param` overrides: `python -c PARAMS_START FILE PARAMS_JSON`.
+const PARAMS_START: &str = include_str!("../../../../../assets/programs/gilscope_params.py");
 /// How often the process tree is searched for new threads and children.
 const DISCOVER_EVERY_NS: u64 = 5_000_000;
 /// How long after the start a GIL that could not be read is tried again.
@@ -189,10 +191,12 @@ fn exit_code(status: ExitStatus) -> i32 {
         .unwrap_or(1)
 }
 
-/// Starts `python FILE` in its own process group, with the hook's folder on its path.
+/// Starts `python FILE` in its own process group, with the hook's folder on its path; with
+/// `params`, through [`PARAMS_START`], which rewrites those constants first.
 fn start(
     info: &PythonInfo,
     file: &Path,
+    params: &[(String, String)],
     scratch: &Scratch,
 ) -> Result<(Target, PathBuf), EngineError> {
     let hook_dir = scratch.write("sitecustomize.py", HOOK_SOURCE)?;
@@ -207,10 +211,21 @@ fn start(
         }
         _ => hook_dir.clone().into_os_string(),
     };
-    let target = spawn_in_group(
-        Command::new(&info.executable)
+    let mut cmd = Command::new(&info.executable);
+    if params.is_empty() {
+        cmd.arg(file);
+    } else {
+        let map: serde_json::Map<String, serde_json::Value> = params
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        cmd.arg("-c")
+            .arg(PARAMS_START)
             .arg(file)
-            .env("PYTHONPATH", python_path)
+            .arg(serde_json::Value::Object(map).to_string());
+    }
+    let target = spawn_in_group(
+        cmd.env("PYTHONPATH", python_path)
             .env("GILSCOPE_THREADS_FILE", &names_file),
         &info.executable,
     )?;
@@ -361,7 +376,7 @@ pub(super) fn run_script(
     let info = probe(&cfg.python)?;
     let file = PathBuf::from(cfg.program.trim());
     let scratch = Scratch::new(run_id)?;
-    let (mut target, names_file) = start(&info, &file, &scratch)?;
+    let (mut target, names_file) = start(&info, &file, &cfg.params, &scratch)?;
     let pid = target.child.id();
     let (out_pipe, err_pipe) = (target.child.stdout.take(), target.child.stderr.take());
     let target = std::cell::RefCell::new(target);

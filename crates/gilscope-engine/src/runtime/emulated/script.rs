@@ -669,7 +669,11 @@ pub(super) fn run(
         .map(|p| normalized(&p))
         .and_then(|p| p.to_str().map(str::to_owned))
         .unwrap_or_else(|| cfg.program.clone());
-    let program = Arc::new(Program::load(&spec)?);
+    let mut program = Program::load(&spec)?;
+    if !cfg.params.is_empty() {
+        program = program.with_script_params(&cfg.params)?;
+    }
+    let program = Arc::new(program);
     let gil = Arc::new(Gil::for_variant(
         cfg.interpreter,
         cfg.switch_interval_micros,
