@@ -185,6 +185,7 @@ fn the_construct_files_print_what_python3_prints() {
         "bytes_text",
         "stdlib_tools",
         "async_sync",
+        "async_cancel",
         "spawned",
     ] {
         let file = Path::new("tests/golden").join(format!("{name}.py"));

@@ -52,7 +52,7 @@ fn a_param_sets_a_scripts_constant_in_both_runtimes() {
     if !have_python() {
         return;
     }
-    let dir = common::scratch_dir("script-params");
+    let dir = common::scratch_dir("script-params-both");
     let file = script(&dir);
     for runtime in ["emulated", "cpython"] {
         let out = run(runtime, &file, &["NT=3", "LABEL=sweep"]);

@@ -177,20 +177,30 @@ fn a_pools_worker_processes_each_get_lanes() {
 }
 
 #[test]
-fn a_script_takes_no_gilscope_parameters() {
+fn a_script_takes_only_its_own_constants_and_no_entry() {
     let _machine = common::sharing();
-    let dir = common::scratch_dir("script-params");
+    let dir = common::scratch_dir("script-no-params");
     let file = dir.join("plain.py");
     std::fs::write(&file, "print('hi')\n").unwrap();
-    let out = Command::new(exe())
-        .args(["run", "--runtime", "cpython", "--param", "N=3", "--program"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("plain script"), "{err}");
+    for (args, says) in [
+        (
+            ["--param", "N=3"],
+            "has no parameter N (its parameters: none)",
+        ),
+        (["--entry", "main"], "plain script"),
+    ] {
+        let out = Command::new(exe())
+            .args(["run", "--runtime", "cpython"])
+            .args(args)
+            .arg("--program")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(says), "{err}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -55,6 +55,7 @@ fn every_function_disassembles_exactly_as_cpython_311_dis() {
         "tests/golden/logging_threads.py",
         "tests/golden/stdlib_tools.py",
         "tests/golden/async_sync.py",
+        "tests/golden/async_cancel.py",
         "tests/golden/spawned.py",
     ];
     // The source texts' example scripts, whose listings are `seed-NAME.dis`.

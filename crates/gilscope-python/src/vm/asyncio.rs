@@ -6,8 +6,11 @@
 //!
 //! Tasks drive their coroutines with `send(None)`, as `Task.__step` does; an awaited future that
 //! is not done yields itself up the chain of `SEND`s to the task, which waits on it.
-//! Left out: cancellation (`Task.cancel`, `wait_for`, timeouts), `asyncio.Queue`/`Lock`, and the
-//! cancelling of tasks still pending when `run`'s main coroutine returns (they are dropped).
+//! `Task.cancel` throws `CancelledError` into the task's coroutine at its next step, after
+//! cancelling what it awaits (a task, a gather's children, a sleep), as `Task.cancel` and
+//! `__step` do; `wait_for` cancels its task at the timeout and raises `TimeoutError` once it has
+//! ended. Left out: the cancelling of tasks still pending when `run`'s main coroutine returns
+//! (they are dropped).
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -46,6 +49,12 @@ pub enum AsyncFn {
     GetName,
     /// `asyncio.to_thread(func, /, *args, **kwargs)`.
     ToThread,
+    /// `asyncio.wait_for(aw, timeout)`.
+    WaitFor,
+    /// `Task.cancel(msg=None)`.
+    Cancel,
+    /// `Future.cancelled()`.
+    Cancelled,
 }
 
 impl AsyncFn {
@@ -62,6 +71,9 @@ impl AsyncFn {
             AsyncFn::Exception => "exception",
             AsyncFn::GetName => "get_name",
             AsyncFn::ToThread => "to_thread",
+            AsyncFn::WaitFor => "wait_for",
+            AsyncFn::Cancel => "cancel",
+            AsyncFn::Cancelled => "cancelled",
         }
     }
 }
@@ -75,6 +87,10 @@ pub fn attr(name: &str) -> Option<Value> {
         "create_task" | "ensure_future" => AsyncFn::CreateTask,
         "current_task" => AsyncFn::CurrentTask,
         "to_thread" => AsyncFn::ToThread,
+        "wait_for" => AsyncFn::WaitFor,
+        "CancelledError" => return Some(Value::Class(cancelled_error_class())),
+        // 3.11: `asyncio.TimeoutError` is the built-in `TimeoutError`.
+        "TimeoutError" => return exception::builtin_class("TimeoutError").map(Value::Class),
         other => return super::asyncio_sync::attr(other),
     };
     Some(Value::Builtin(Builtin::Asyncio(f)))
@@ -87,6 +103,8 @@ pub fn method(f: &AsyncObj, name: &str) -> Option<Builtin> {
         (_, "result") => AsyncFn::Result,
         (_, "exception") => AsyncFn::Exception,
         (Kind::Task { .. }, "get_name") => AsyncFn::GetName,
+        (Kind::Task { .. } | Kind::Future, "cancel") => AsyncFn::Cancel,
+        (_, "cancelled") => AsyncFn::Cancelled,
         _ => return None,
     };
     Some(Builtin::Asyncio(m))
@@ -118,12 +136,39 @@ pub enum Kind {
         /// Whether exceptions become results instead of failing the gather.
         return_exceptions: bool,
     },
+    /// `wait_for(aw, timeout)`'s future: what `aw` gives, or `TimeoutError` once `aw`, cancelled
+    /// at the timeout, has ended.
+    WaitFor {
+        /// The task (or future) waited for.
+        inner: Arc<AsyncObj>,
+    },
+}
+
+/// `asyncio.exceptions.CancelledError` (a `BaseException` since 3.8).
+pub fn cancelled_error_class() -> Arc<super::class::ClassObj> {
+    static CLASS: std::sync::OnceLock<Arc<super::class::ClassObj>> = std::sync::OnceLock::new();
+    Arc::clone(CLASS.get_or_init(|| {
+        let base = exception::builtin_class("BaseException")
+            .into_iter()
+            .collect();
+        Arc::new(super::class::ClassObj::in_module(
+            "asyncio.exceptions",
+            "CancelledError",
+            base,
+            super::class::Native::Exception,
+        ))
+    }))
+}
+
+fn is_cancelled_error(e: &Value) -> bool {
+    matches!(e, Value::Instance(i) if Arc::ptr_eq(&i.class, &cancelled_error_class()))
 }
 
 #[derive(Debug)]
 enum Waiter {
     Task(Arc<AsyncObj>),
     Gather(Arc<AsyncObj>),
+    WaitFor(Arc<AsyncObj>),
 }
 
 impl Waiter {
@@ -132,6 +177,7 @@ impl Waiter {
         match self {
             Waiter::Task(t) => Handle::Step(t),
             Waiter::Gather(g) => Handle::GatherDone(g, Arc::clone(done)),
+            Waiter::WaitFor(w) => Handle::WaitForDone(w),
         }
     }
 }
@@ -145,6 +191,12 @@ struct FutState {
     waiters: Vec<Waiter>,
     /// Children of a gather that have finished.
     finished_children: usize,
+    /// What a task waits on (`_fut_waiter`), while it waits.
+    awaiting: Option<Arc<AsyncObj>>,
+    /// A task's next step throws `CancelledError` in (`_must_cancel`).
+    must_cancel: bool,
+    /// A `wait_for` whose timeout passed.
+    timed_out: bool,
 }
 
 /// An asyncio future: a task, a gather, or a sleep.
@@ -178,6 +230,7 @@ impl AsyncObj {
             Kind::Task { .. } => "Task",
             Kind::Gather { .. } => "_GatheringFuture",
             Kind::Future => "Future",
+            Kind::WaitFor { .. } => "coroutine",
         }
     }
 
@@ -200,6 +253,7 @@ impl AsyncObj {
                 format!("<Task {state} name='{name}' coro={}{r}>", coro.repr())
             }
             Kind::Gather { .. } => format!("<_GatheringFuture {state}>"),
+            Kind::WaitFor { .. } => "<coroutine object wait_for>".to_owned(),
             Kind::Future => match outcome {
                 Some(Ok(v)) => format!("<Future finished result={}>", v.repr()),
                 Some(Err(e)) => format!("<Future finished exception={}>", e.repr()),
@@ -216,6 +270,8 @@ enum Handle {
     Fire(Arc<AsyncObj>),
     /// `gather`'s `_done_callback` for one child.
     GatherDone(Arc<AsyncObj>, Arc<AsyncObj>),
+    /// The future a `wait_for` waits for is done.
+    WaitForDone(Arc<AsyncObj>),
 }
 
 struct Timer {
@@ -352,14 +408,25 @@ impl<H: Host> Vm<'_, H> {
         else {
             return Ok(());
         };
-        if task.lock().outcome.is_some() {
-            return Ok(());
-        }
+        let must_cancel = {
+            let mut st = task.lock();
+            if st.outcome.is_some() {
+                return Ok(());
+            }
+            st.awaiting = None;
+            std::mem::take(&mut st.must_cancel)
+        };
         let prev = self.event_loop()?.current.replace(Arc::clone(task));
-        let r = self.gen_send(g, Value::None);
+        let r = if must_cancel {
+            let exc = exception::new_exception(cancelled_error_class(), Vec::new());
+            self.gen_throw(g, exc)
+        } else {
+            self.gen_send(g, Value::None)
+        };
         self.event_loop()?.current = prev;
         match r {
             Ok(Sent::Yielded(Value::Awaitable(f))) => {
+                task.lock().awaiting = Some(Arc::clone(&f));
                 self.add_waiter(&f, Waiter::Task(Arc::clone(task)))
             }
             Ok(Sent::Yielded(Value::None)) => self.call_soon(Handle::Step(Arc::clone(task))),
@@ -464,14 +531,13 @@ impl<H: Host> Vm<'_, H> {
             };
             match h {
                 Handle::Step(t) => self.task_step(&t)?,
-                Handle::Fire(f) => {
-                    let result = match &f.kind {
-                        Kind::Sleep { result, .. } => result.clone(),
-                        _ => Value::None,
-                    };
-                    self.finish(&f, Ok(result))?;
-                }
+                Handle::Fire(f) => match &f.kind {
+                    Kind::WaitFor { inner } => self.wait_for_timeout(&f, inner)?,
+                    Kind::Sleep { result, .. } => self.finish(&f, Ok(result.clone()))?,
+                    _ => self.finish(&f, Ok(Value::None))?,
+                },
                 Handle::GatherDone(outer, child) => self.gather_done(&outer, &child)?,
+                Handle::WaitForDone(outer) => self.wait_for_done(&outer)?,
             }
         }
         Ok(())
@@ -508,6 +574,136 @@ impl<H: Host> Vm<'_, H> {
         })();
         self.running_loop = None;
         r
+    }
+
+    /// `Future.cancel()` / `Task.cancel()`: false if it is done. A task's next step throws
+    /// `CancelledError` into its coroutine; what it awaits is cancelled first (a task, a
+    /// gather's children, a `wait_for`'s task), and a sleep or a plain future ends cancelled.
+    fn cancel(&mut self, f: &Arc<AsyncObj>) -> Result<bool, VmError> {
+        if f.outcome().is_some() {
+            return Ok(false);
+        }
+        match &f.kind {
+            Kind::Task { .. } => {
+                let awaited = {
+                    let mut st = f.lock();
+                    st.must_cancel = true;
+                    st.awaiting.take()
+                };
+                // A task waiting on a pending future is woken to take the CancelledError; one
+                // without (just made, or already woken) has its step queued.
+                if let Some(w) = awaited
+                    && w.outcome().is_none()
+                {
+                    w.lock()
+                        .waiters
+                        .retain(|x| !matches!(x, Waiter::Task(t) if Arc::ptr_eq(t, f)));
+                    self.cancel(&w)?;
+                    self.call_soon(Handle::Step(Arc::clone(f)))?;
+                }
+                Ok(true)
+            }
+            Kind::Gather { children, .. } => {
+                let mut any = false;
+                for c in children.clone() {
+                    any |= self.cancel(&c)?;
+                }
+                Ok(any)
+            }
+            Kind::WaitFor { inner } => {
+                let inner = Arc::clone(inner);
+                self.cancel(&inner)
+            }
+            Kind::Sleep { .. } | Kind::Future => {
+                let exc = exception::new_exception(cancelled_error_class(), Vec::new());
+                self.finish(f, Err(exc))?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// `wait_for(aw, timeout)`: a future for `aw` (a coroutine becomes a task), with its timer
+    /// set now; without a timeout, `aw` itself.
+    fn wait_for(&mut self, args: Vec<Value>, kwargs: Kwargs) -> Result<Value, VmError> {
+        let mut p = bind_params("wait_for", &["fut", "timeout"], 2, args, kwargs)?.into_iter();
+        let aw = p.next().flatten().ok_or_else(|| {
+            VmError::type_error(
+                "wait_for() missing 2 required positional arguments: 'fut' and 'timeout'",
+            )
+        })?;
+        let timeout = p.next().flatten().ok_or_else(|| {
+            VmError::type_error("wait_for() missing 1 required positional argument: 'timeout'")
+        })?;
+        let inner = match aw {
+            Value::Awaitable(f) => f,
+            c @ Value::Generator(_) => self.new_task(c, None)?,
+            other => {
+                return Err(VmError::type_error(format!(
+                    "An asyncio.Future, a coroutine or an awaitable is required, not {}",
+                    other.type_name()
+                )));
+            }
+        };
+        if matches!(inner.kind, Kind::Sleep { .. }) {
+            // A bare sleep is wrapped in a task there: its timer starts now.
+            self.await_step(&inner)?;
+        }
+        let timeout_secs = match timeout {
+            Value::None => return Ok(Value::Awaitable(inner)),
+            t => t.as_f64().ok_or_else(|| {
+                VmError::type_error(format!(
+                    "'<=' not supported between instances of '{}' and 'int'",
+                    t.type_name()
+                ))
+            })?,
+        };
+        let outer = AsyncObj::new(Kind::WaitFor {
+            inner: Arc::clone(&inner),
+        });
+        self.add_waiter(&inner, Waiter::WaitFor(Arc::clone(&outer)))?;
+        let el = self.event_loop()?;
+        el.seq += 1;
+        let timer = Timer {
+            at: Instant::now() + Duration::from_secs_f64(timeout_secs.clamp(0.0, 1e9)),
+            seq: el.seq,
+            fut: Arc::clone(&outer),
+        };
+        el.timers.push(Reverse(timer));
+        Ok(Value::Awaitable(outer))
+    }
+
+    /// A `wait_for`'s timeout: its task is cancelled, and the `wait_for` ends once it has.
+    fn wait_for_timeout(
+        &mut self,
+        outer: &Arc<AsyncObj>,
+        inner: &Arc<AsyncObj>,
+    ) -> Result<(), VmError> {
+        if outer.outcome().is_some() {
+            return Ok(());
+        }
+        outer.lock().timed_out = true;
+        self.cancel(inner)?;
+        Ok(())
+    }
+
+    /// The future a `wait_for` waits for is done: its outcome, or `TimeoutError` (from the
+    /// `CancelledError`) where the timeout cancelled it.
+    fn wait_for_done(&mut self, outer: &Arc<AsyncObj>) -> Result<(), VmError> {
+        let Kind::WaitFor { inner } = &outer.kind else {
+            return Ok(());
+        };
+        let outcome = inner.outcome().unwrap_or(Ok(Value::None));
+        let timed_out = outer.lock().timed_out;
+        match outcome {
+            Err(e) if timed_out && is_cancelled_error(&e) => {
+                let class = exception::builtin_class("TimeoutError")
+                    .ok_or_else(|| VmError::py("SystemError", "no TimeoutError"))?;
+                let t = exception::new_exception(class, Vec::new());
+                exception::set_cause(&t, Some(e));
+                self.finish(outer, Err(t))
+            }
+            other => self.finish(outer, other),
+        }
     }
 
     fn gather(&mut self, args: Vec<Value>, kwargs: Kwargs) -> Result<Value, VmError> {
@@ -659,6 +855,15 @@ impl<H: Host> Vm<'_, H> {
                     .push((Arc::clone(&fut), thread_future));
                 Ok(Value::Awaitable(fut))
             }
+            AsyncFn::WaitFor => self.wait_for(args, kwargs),
+            AsyncFn::Cancel => {
+                let f = this(&args)?;
+                Ok(Value::Bool(self.cancel(&f)?))
+            }
+            AsyncFn::Cancelled => Ok(Value::Bool(matches!(
+                this(&args)?.outcome(),
+                Some(Err(e)) if is_cancelled_error(&e)
+            ))),
             AsyncFn::GetName => match &this(&args)?.kind {
                 Kind::Task { name, .. } => Ok(Value::str(name)),
                 _ => Ok(Value::None),
