@@ -7,6 +7,7 @@ mod common;
 
 mod cli;
 mod cpython;
+mod docs_style;
 mod emulated_scripts;
 mod engine;
 mod export;

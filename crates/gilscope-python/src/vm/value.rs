@@ -1472,6 +1472,8 @@ impl Value {
             (Value::Set(a), Value::Set(b)) => {
                 a.len() == b.len() && a.items().iter().all(|x| b.contains(x).unwrap_or(false))
             }
+            // Other objects compare by identity (`object.__eq__`), as they hash.
+            (a, b) if a.heap_addr().is_some_and(|x| Some(x) == b.heap_addr()) => true,
             (a, b) => match (a.as_i64(), b.as_i64()) {
                 (Some(x), Some(y)) => x == y,
                 _ => match (a.as_f64(), b.as_f64()) {

@@ -1,0 +1,59 @@
+//! Scripts written as the Python docs, PyMOTW and tutorials write them (a race and its fix,
+//! conditions, queues, semaphores, events, thread subclasses, locals, timers, executors and
+//! pools), in `tests/docs_style/`: each prints what python3 prints, and ends as it ends, in the
+//! emulation and on the real CPython.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::common;
+use crate::scripts::{exe, have_python};
+
+fn scripts() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir("tests/docs_style")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "py"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn docs_style_scripts_print_what_python3_prints_in_both_runtimes() {
+    let _shared = common::sharing();
+    if !have_python() {
+        return;
+    }
+    let files = scripts();
+    assert!(files.len() >= 5, "{files:?}");
+    for file in &files {
+        let want = Command::new("python3").arg(file).output().unwrap();
+        assert!(
+            want.status.success(),
+            "{}: {}",
+            file.display(),
+            String::from_utf8_lossy(&want.stderr)
+        );
+        for runtime in ["emulated", "cpython"] {
+            let got = Command::new(exe())
+                .args(["run", "--runtime", runtime, "--program"])
+                .arg(file)
+                .output()
+                .unwrap();
+            assert_eq!(
+                got.status.code(),
+                want.status.code(),
+                "{} on {runtime}: {}",
+                file.display(),
+                String::from_utf8_lossy(&got.stderr)
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&got.stdout),
+                String::from_utf8_lossy(&want.stdout),
+                "{} on {runtime}",
+                file.display()
+            );
+        }
+    }
+}
