@@ -186,6 +186,7 @@ fn the_construct_files_print_what_python3_prints() {
         "stdlib_tools",
         "async_sync",
         "async_cancel",
+        "async_waiting",
         "spawned",
     ] {
         let file = Path::new("tests/golden").join(format!("{name}.py"));

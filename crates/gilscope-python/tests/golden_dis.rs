@@ -56,6 +56,7 @@ fn every_function_disassembles_exactly_as_cpython_311_dis() {
         "tests/golden/stdlib_tools.py",
         "tests/golden/async_sync.py",
         "tests/golden/async_cancel.py",
+        "tests/golden/async_waiting.py",
         "tests/golden/spawned.py",
     ];
     // The source texts' example scripts, whose listings are `seed-NAME.dis`.

@@ -9,7 +9,8 @@
 //! `Task.cancel` throws `CancelledError` into the task's coroutine at its next step, after
 //! cancelling what it awaits (a task, a gather's children, a sleep), as `Task.cancel` and
 //! `__step` do; `wait_for` cancels its task at the timeout and raises `TimeoutError` once it has
-//! ended. Left out: the cancelling of tasks still pending when `run`'s main coroutine returns
+//! ended; `wait` gives `(done, pending)` once its `return_when` holds or its timeout passes, and
+//! `as_completed` one awaitable per future, filled in the order they finish. Left out: the cancelling of tasks still pending when `run`'s main coroutine returns
 //! (they are dropped).
 
 use std::cmp::Reverse;
@@ -55,6 +56,10 @@ pub enum AsyncFn {
     Cancel,
     /// `Future.cancelled()`.
     Cancelled,
+    /// `asyncio.wait(aws, *, timeout=None, return_when=ALL_COMPLETED)`.
+    Wait,
+    /// `asyncio.as_completed(aws)`.
+    AsCompleted,
 }
 
 impl AsyncFn {
@@ -74,6 +79,8 @@ impl AsyncFn {
             AsyncFn::WaitFor => "wait_for",
             AsyncFn::Cancel => "cancel",
             AsyncFn::Cancelled => "cancelled",
+            AsyncFn::Wait => "wait",
+            AsyncFn::AsCompleted => "as_completed",
         }
     }
 }
@@ -88,6 +95,9 @@ pub fn attr(name: &str) -> Option<Value> {
         "current_task" => AsyncFn::CurrentTask,
         "to_thread" => AsyncFn::ToThread,
         "wait_for" => AsyncFn::WaitFor,
+        "wait" => AsyncFn::Wait,
+        "as_completed" => AsyncFn::AsCompleted,
+        "FIRST_COMPLETED" | "FIRST_EXCEPTION" | "ALL_COMPLETED" => return Some(Value::str(name)),
         "CancelledError" => return Some(Value::Class(cancelled_error_class())),
         // 3.11: `asyncio.TimeoutError` is the built-in `TimeoutError`.
         "TimeoutError" => return exception::builtin_class("TimeoutError").map(Value::Class),
@@ -142,6 +152,31 @@ pub enum Kind {
         /// The task (or future) waited for.
         inner: Arc<AsyncObj>,
     },
+    /// `asyncio.wait`'s future: `(done, pending)` once `return_when` holds or the timeout passed.
+    Wait {
+        /// The futures waited for.
+        children: Vec<Arc<AsyncObj>>,
+        /// `FIRST_COMPLETED`, `FIRST_EXCEPTION` or `ALL_COMPLETED`.
+        return_when: ReturnWhen,
+    },
+}
+
+/// When `asyncio.wait` returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReturnWhen {
+    /// `FIRST_COMPLETED`.
+    FirstCompleted,
+    /// `FIRST_EXCEPTION` (or all completed).
+    FirstException,
+    /// `ALL_COMPLETED`.
+    AllCompleted,
+}
+
+/// `as_completed`'s results: a plain future per awaitable, filled in the order they finish.
+#[derive(Debug)]
+struct Completions {
+    slots: Vec<Arc<AsyncObj>>,
+    next: Mutex<usize>,
 }
 
 /// `asyncio.exceptions.CancelledError` (a `BaseException` since 3.8).
@@ -169,6 +204,8 @@ enum Waiter {
     Task(Arc<AsyncObj>),
     Gather(Arc<AsyncObj>),
     WaitFor(Arc<AsyncObj>),
+    Wait(Arc<AsyncObj>),
+    AsCompleted(Arc<Completions>),
 }
 
 impl Waiter {
@@ -178,6 +215,8 @@ impl Waiter {
             Waiter::Task(t) => Handle::Step(t),
             Waiter::Gather(g) => Handle::GatherDone(g, Arc::clone(done)),
             Waiter::WaitFor(w) => Handle::WaitForDone(w),
+            Waiter::Wait(w) => Handle::WaitDone(w),
+            Waiter::AsCompleted(c) => Handle::Completed(c, Arc::clone(done)),
         }
     }
 }
@@ -230,7 +269,7 @@ impl AsyncObj {
             Kind::Task { .. } => "Task",
             Kind::Gather { .. } => "_GatheringFuture",
             Kind::Future => "Future",
-            Kind::WaitFor { .. } => "coroutine",
+            Kind::WaitFor { .. } | Kind::Wait { .. } => "coroutine",
         }
     }
 
@@ -254,6 +293,7 @@ impl AsyncObj {
             }
             Kind::Gather { .. } => format!("<_GatheringFuture {state}>"),
             Kind::WaitFor { .. } => "<coroutine object wait_for>".to_owned(),
+            Kind::Wait { .. } => "<coroutine object wait>".to_owned(),
             Kind::Future => match outcome {
                 Some(Ok(v)) => format!("<Future finished result={}>", v.repr()),
                 Some(Err(e)) => format!("<Future finished exception={}>", e.repr()),
@@ -272,6 +312,10 @@ enum Handle {
     GatherDone(Arc<AsyncObj>, Arc<AsyncObj>),
     /// The future a `wait_for` waits for is done.
     WaitForDone(Arc<AsyncObj>),
+    /// One of the futures an `asyncio.wait` waits for is done.
+    WaitDone(Arc<AsyncObj>),
+    /// One of the futures of an `as_completed` is done: it fills the next slot.
+    Completed(Arc<Completions>, Arc<AsyncObj>),
 }
 
 struct Timer {
@@ -533,11 +577,24 @@ impl<H: Host> Vm<'_, H> {
                 Handle::Step(t) => self.task_step(&t)?,
                 Handle::Fire(f) => match &f.kind {
                     Kind::WaitFor { inner } => self.wait_for_timeout(&f, inner)?,
+                    Kind::Wait { .. } => self.wait_check(&f, true)?,
                     Kind::Sleep { result, .. } => self.finish(&f, Ok(result.clone()))?,
                     _ => self.finish(&f, Ok(Value::None))?,
                 },
                 Handle::GatherDone(outer, child) => self.gather_done(&outer, &child)?,
                 Handle::WaitForDone(outer) => self.wait_for_done(&outer)?,
+                Handle::WaitDone(outer) => self.wait_check(&outer, false)?,
+                Handle::Completed(c, child) => {
+                    let k = {
+                        let mut next = c.next.lock().unwrap_or_else(|p| p.into_inner());
+                        *next += 1;
+                        *next - 1
+                    };
+                    if let Some(slot) = c.slots.get(k) {
+                        let outcome = child.outcome().unwrap_or(Ok(Value::None));
+                        self.finish(slot, outcome)?;
+                    }
+                }
             }
         }
         Ok(())
@@ -613,6 +670,12 @@ impl<H: Host> Vm<'_, H> {
             Kind::WaitFor { inner } => {
                 let inner = Arc::clone(inner);
                 self.cancel(&inner)
+            }
+            // Cancelling `wait()` leaves the futures it waits for running.
+            Kind::Wait { .. } => {
+                let exc = exception::new_exception(cancelled_error_class(), Vec::new());
+                self.finish(f, Err(exc))?;
+                Ok(true)
             }
             Kind::Sleep { .. } | Kind::Future => {
                 let exc = exception::new_exception(cancelled_error_class(), Vec::new());
@@ -704,6 +767,139 @@ impl<H: Host> Vm<'_, H> {
             }
             other => self.finish(outer, other),
         }
+    }
+
+    /// The futures of `asyncio.wait`/`as_completed`: tasks and futures as they are; a
+    /// coroutine is refused by `wait` (3.11) and made a task by `as_completed`.
+    fn futures_of(&mut self, what: &str, aws: &Value) -> Result<Vec<Arc<AsyncObj>>, VmError> {
+        let items = self.iterate(aws)?;
+        if items.is_empty() && what == "wait" {
+            return Err(VmError::py("ValueError", "Set of Tasks/Futures is empty."));
+        }
+        let mut out = Vec::with_capacity(items.len());
+        for it in items {
+            out.push(match it {
+                Value::Awaitable(f) => {
+                    if matches!(f.kind, Kind::Sleep { .. }) {
+                        self.await_step(&f)?;
+                    }
+                    f
+                }
+                c @ Value::Generator(_) if what == "as_completed" => self.new_task(c, None)?,
+                Value::Generator(_) => {
+                    return Err(VmError::type_error(
+                        "Passing coroutines is forbidden, use tasks explicitly.",
+                    ));
+                }
+                other => {
+                    return Err(VmError::type_error(format!(
+                        "expect a list of futures, not {}",
+                        other.type_name()
+                    )));
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    /// `asyncio.wait(aws, *, timeout=None, return_when=ALL_COMPLETED)`.
+    fn wait(&mut self, args: Vec<Value>, kwargs: Kwargs) -> Result<Value, VmError> {
+        let mut p =
+            bind_params("wait", &["fs", "timeout", "return_when"], 1, args, kwargs)?.into_iter();
+        let fs = p.next().flatten().ok_or_else(|| {
+            VmError::type_error("wait() missing 1 required positional argument: 'fs'")
+        })?;
+        let timeout = p.next().flatten().unwrap_or(Value::None);
+        let return_when = match p.next().flatten().map(|v| v.to_str()) {
+            None => ReturnWhen::AllCompleted,
+            Some(s) if s == "ALL_COMPLETED" => ReturnWhen::AllCompleted,
+            Some(s) if s == "FIRST_COMPLETED" => ReturnWhen::FirstCompleted,
+            Some(s) if s == "FIRST_EXCEPTION" => ReturnWhen::FirstException,
+            Some(s) => {
+                return Err(VmError::py(
+                    "ValueError",
+                    format!("Invalid return_when value: {s}"),
+                ));
+            }
+        };
+        let children = self.futures_of("wait", &fs)?;
+        let outer = AsyncObj::new(Kind::Wait {
+            children: children.clone(),
+            return_when,
+        });
+        for c in &children {
+            self.add_waiter(c, Waiter::Wait(Arc::clone(&outer)))?;
+        }
+        if let Some(secs) = timeout.as_f64() {
+            let el = self.event_loop()?;
+            el.seq += 1;
+            let timer = Timer {
+                at: Instant::now() + Duration::from_secs_f64(secs.clamp(0.0, 1e9)),
+                seq: el.seq,
+                fut: Arc::clone(&outer),
+            };
+            el.timers.push(Reverse(timer));
+        }
+        Ok(Value::Awaitable(outer))
+    }
+
+    /// Whether an `asyncio.wait` may return now (or `timed_out`): then `(done, pending)`.
+    fn wait_check(&mut self, outer: &Arc<AsyncObj>, timed_out: bool) -> Result<(), VmError> {
+        let Kind::Wait {
+            children,
+            return_when,
+        } = &outer.kind
+        else {
+            return Ok(());
+        };
+        if outer.outcome().is_some() {
+            return Ok(());
+        }
+        let (done, pending): (Vec<_>, Vec<_>) =
+            children.iter().partition(|c| c.outcome().is_some());
+        let failed = done.iter().any(|c| matches!(c.outcome(), Some(Err(_))));
+        let ready = timed_out
+            || pending.is_empty()
+            || (*return_when == ReturnWhen::FirstCompleted && !done.is_empty())
+            || (*return_when == ReturnWhen::FirstException && failed);
+        if !ready {
+            return Ok(());
+        }
+        let set = |fs: Vec<&Arc<AsyncObj>>| -> Result<Value, VmError> {
+            let items = fs.into_iter().map(|f| Value::Awaitable(Arc::clone(f)));
+            Ok(Value::Set(super::object::Obj::new(
+                super::set::SetObj::from_items(false, items)?,
+            )))
+        };
+        let pair = Value::Tuple(Arc::from([set(done)?, set(pending)?]));
+        self.finish(outer, Ok(pair))
+    }
+
+    /// `asyncio.as_completed(aws)`: one awaitable per future, in the order they finish.
+    fn as_completed(&mut self, args: Vec<Value>, kwargs: Kwargs) -> Result<Value, VmError> {
+        let mut p = bind_params("as_completed", &["fs", "timeout"], 1, args, kwargs)?.into_iter();
+        let fs = p.next().flatten().ok_or_else(|| {
+            VmError::type_error("as_completed() missing 1 required positional argument: 'fs'")
+        })?;
+        if !matches!(p.next().flatten(), None | Some(Value::None)) {
+            return Err(VmError::py(
+                "NotImplementedError",
+                "as_completed(timeout=...) is not supported by gilscope's asyncio",
+            ));
+        }
+        let children = self.futures_of("as_completed", &fs)?;
+        let c = Arc::new(Completions {
+            slots: children
+                .iter()
+                .map(|_| AsyncObj::new(Kind::Future))
+                .collect(),
+            next: Mutex::new(0),
+        });
+        for child in &children {
+            self.add_waiter(child, Waiter::AsCompleted(Arc::clone(&c)))?;
+        }
+        let slots = c.slots.iter().map(|s| Value::Awaitable(Arc::clone(s)));
+        Ok(Value::list(slots.collect()))
     }
 
     fn gather(&mut self, args: Vec<Value>, kwargs: Kwargs) -> Result<Value, VmError> {
@@ -856,6 +1052,8 @@ impl<H: Host> Vm<'_, H> {
                 Ok(Value::Awaitable(fut))
             }
             AsyncFn::WaitFor => self.wait_for(args, kwargs),
+            AsyncFn::Wait => self.wait(args, kwargs),
+            AsyncFn::AsCompleted => self.as_completed(args, kwargs),
             AsyncFn::Cancel => {
                 let f = this(&args)?;
                 Ok(Value::Bool(self.cancel(&f)?))
