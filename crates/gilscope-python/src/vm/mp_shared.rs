@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard, RwLock, Weak};
 use std::time::Duration;
 
@@ -299,6 +299,8 @@ pub struct SharedObj {
     /// A pipe end's queues here: where it sends, where it receives.
     pair: Option<(Arc<SharedObj>, Arc<SharedObj>)>,
     backend: Backend,
+    /// Made by a `Manager` (a proxy, which pickles), not inherited through fork only.
+    managed: AtomicBool,
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -367,6 +369,7 @@ impl SharedObj {
             kind,
             lock,
             pair: None,
+            managed: AtomicBool::new(false),
             backend: Backend::Local {
                 state: Mutex::new(state),
                 changed: Condvar::new(),
@@ -394,6 +397,7 @@ impl SharedObj {
                 kind: SharedKind::Conn,
                 lock: None,
                 pair: Some((Arc::clone(send), Arc::clone(recv))),
+                managed: AtomicBool::new(false),
                 backend: Backend::Local {
                     state: Mutex::new(State::Event(false)),
                     changed: Condvar::new(),
@@ -407,6 +411,16 @@ impl SharedObj {
         } else {
             (end(&a_to_b, &a_to_b), end(&a_to_b, &a_to_b))
         }
+    }
+
+    /// Marks it as made by a `Manager`: a proxy that may go to a pool's tasks.
+    pub fn set_managed(&self) {
+        self.managed.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a `Manager` made it.
+    pub fn is_managed(&self) -> bool {
+        self.managed.load(Ordering::Relaxed)
     }
 
     /// A new queue, lock or event.
@@ -473,6 +487,7 @@ impl SharedObj {
             kind: SharedKind::decode(kind)?,
             lock,
             pair: None,
+            managed: AtomicBool::new(false),
             backend: Backend::Remote(rpc),
         });
         registry().insert(id, Arc::downgrade(&obj));

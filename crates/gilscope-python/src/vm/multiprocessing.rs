@@ -848,12 +848,19 @@ impl<H: Host> Vm<'_, H> {
             | MpFn::Lock
             | MpFn::RLock
             | MpFn::Event => {
-                // A manager's methods make the same objects as the module's functions.
-                let args = match args.first() {
-                    Some(Value::Mp(m)) if matches!(&**m, MpObj::Manager(_)) => args[1..].to_vec(),
-                    _ => args,
-                };
-                self.new_shared(f, args, kwargs)
+                // A manager's methods make the same objects as the module's functions, as
+                // proxies (which a pool's tasks may take).
+                let managed =
+                    matches!(args.first(), Some(Value::Mp(m)) if matches!(&**m, MpObj::Manager(_)));
+                let args = if managed { args[1..].to_vec() } else { args };
+                let made = self.new_shared(f, args, kwargs)?;
+                if managed
+                    && let Value::Mp(m) = &made
+                    && let MpObj::Shared(s) = &**m
+                {
+                    s.set_managed();
+                }
+                Ok(made)
             }
             MpFn::Manager => {
                 // The manager's server process is counted as CPython counts it.

@@ -112,10 +112,12 @@ impl std::fmt::Debug for Forked {
 /// A shared object in `v` or in the containers it holds (what pickle would meet).
 fn shared_in(v: &Value) -> Option<Arc<MpObj>> {
     match v {
-        // A manager's dict and list are proxies, which pickle; the rest must be inherited.
+        // What a manager made (its dict, list, Queue…) are proxies, which pickle, as do pipe
+        // ends; the rest must be inherited.
         Value::Mp(m)
             if matches!(&**m, MpObj::Shared(s)
-                if !matches!(s.kind, SharedKind::Dict | SharedKind::List | SharedKind::Conn)) =>
+                if !s.is_managed()
+                    && !matches!(s.kind, SharedKind::Dict | SharedKind::List | SharedKind::Conn)) =>
         {
             Some(Arc::clone(m))
         }
