@@ -13,6 +13,7 @@ mod engine;
 mod export;
 mod gui;
 mod lessons;
+mod misbehaving;
 mod numba;
 mod programs;
 mod pythons;

@@ -24,6 +24,8 @@ pub struct Globals {
     warned: Mutex<std::collections::HashSet<(u32, &'static str)>>,
     /// The `logging` configuration of the run.
     logging: Mutex<super::logging::LogState>,
+    /// `sys.getrecursionlimit()`: how deep Python calls may nest.
+    recursion_limit: std::sync::atomic::AtomicUsize,
 }
 
 impl Globals {
@@ -37,7 +39,20 @@ impl Globals {
             generation: AtomicU64::new(0),
             warned: Mutex::new(std::collections::HashSet::new()),
             logging: Mutex::new(super::logging::LogState::default()),
+            recursion_limit: std::sync::atomic::AtomicUsize::new(super::MAX_DEPTH),
         }
+    }
+
+    /// `sys.getrecursionlimit()`.
+    pub fn recursion_limit(&self) -> usize {
+        self.recursion_limit
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// `sys.setrecursionlimit(n)`.
+    pub fn set_recursion_limit(&self, n: usize) {
+        self.recursion_limit
+            .store(n, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The run's `logging` configuration.

@@ -25,6 +25,7 @@ pub mod globals;
 pub mod legacy;
 pub mod lock;
 pub mod logging;
+pub mod memory;
 pub mod methods;
 pub mod modules;
 pub mod mp_shared;
@@ -91,8 +92,27 @@ pub fn fold_subscript(v: &Value, i: &Value) -> Option<Value> {
     ops::subscript(v, i).ok()
 }
 
-/// How deep Python calls may nest (CPython's default recursion limit).
+/// How deep Python calls may nest by default (CPython's default recursion limit).
 pub const MAX_DEPTH: usize = 1000;
+
+/// The stack an interpreter thread should be started with: room for the default recursion
+/// limit's Python frames (each nests several Rust calls); reserved, not committed, until used.
+pub const STACK_BYTES: usize = 64 << 20;
+
+/// Stack kept free below the deepest Python call: past it, a `RecursionError` is raised
+/// whatever the limit says, never a stack overflow.
+const STACK_RESERVE_BYTES: usize = 256 << 10;
+
+/// CPython's `RecursionError` once calls nest `limit` deep or the thread's stack runs low.
+fn recursion_check(depth: usize, limit: usize) -> Result<(), VmError> {
+    if depth >= limit || stacker::remaining_stack().is_some_and(|r| r < STACK_RESERVE_BYTES) {
+        return Err(VmError::py(
+            "RecursionError",
+            "maximum recursion depth exceeded",
+        ));
+    }
+    Ok(())
+}
 
 /// Why interpretation stopped early.
 #[derive(Debug, thiserror::Error)]
@@ -550,12 +570,7 @@ impl<'a, H: Host> Vm<'a, H> {
         code: &Arc<Code>,
         locals: Vec<Value>,
     ) -> Result<Value, VmError> {
-        if self.depth >= MAX_DEPTH {
-            return Err(VmError::py(
-                "RecursionError",
-                "maximum recursion depth exceeded",
-            ));
-        }
+        recursion_check(self.depth + 1, self.globals.recursion_limit())?;
         self.depth += 1;
         let r = self.frame(code, locals);
         self.depth -= 1;
@@ -676,12 +691,9 @@ impl<'a, H: Host> Vm<'a, H> {
                 g.kind_name()
             )));
         }
-        if self.depth >= MAX_DEPTH {
+        if let Err(e) = recursion_check(self.depth + 1, self.globals.recursion_limit()) {
             g.put_back(Some(st));
-            return Err(VmError::py(
-                "RecursionError",
-                "maximum recursion depth exceeded",
-            ));
+            return Err(e);
         }
         // The value sent in: the `yield` expression's value.
         st.stack.push(value);

@@ -335,7 +335,7 @@ impl<H: Host> Vm<'_, H> {
             }
             F::SysGetrecursionlimit => {
                 exactly(f, &args, 0)?;
-                Ok(Value::Int(super::MAX_DEPTH as i64))
+                Ok(Value::Int(self.globals.recursion_limit() as i64))
             }
             F::SysSetrecursionlimit => {
                 exactly(f, &args, 1)?;
@@ -346,6 +346,17 @@ impl<H: Host> Vm<'_, H> {
                         "recursion limit must be greater or equal than 1",
                     ));
                 }
+                // The frames running now, the module's own included.
+                let depth = self.depth + 1;
+                if n as usize <= depth {
+                    return Err(VmError::py(
+                        "RecursionError",
+                        format!(
+                            "cannot set the recursion limit to {n} at the recursion depth {depth}: the limit is too low"
+                        ),
+                    ));
+                }
+                self.globals.set_recursion_limit(n as usize);
                 Ok(Value::None)
             }
             F::StdoutWrite | F::StderrWrite => {

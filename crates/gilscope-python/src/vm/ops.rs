@@ -196,12 +196,13 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, VmError> {
             Ok(super::bytes::new([&x[..], &y[..]].concat()))
         }
         (Value::Bytes(x), n) | (n, Value::Bytes(x)) if op == BinOp::MUL && n.as_i64().is_some() => {
-            Ok(super::bytes::new(
-                x.repeat(n.as_i64().unwrap_or(0).max(0) as usize),
-            ))
+            let k = n.as_i64().unwrap_or(0).max(0) as usize;
+            super::memory::check(x.len(), k)?;
+            Ok(super::bytes::new(x.repeat(k)))
         }
         (Value::Str(s), n) | (n, Value::Str(s)) if op == BinOp::MUL && n.as_i64().is_some() => {
             let k = n.as_i64().unwrap_or(0).max(0) as usize;
+            super::memory::check(s.len(), k)?;
             Ok(Value::Str(Arc::from(s.repeat(k))))
         }
         (Value::List(x), Value::List(y)) if op == BinOp::ADD => {
@@ -212,7 +213,7 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, VmError> {
         (Value::List(l), n) | (n, Value::List(l)) if op == BinOp::MUL && n.as_i64().is_some() => {
             let k = n.as_i64().unwrap_or(0).max(0) as usize;
             let items = l.lock().clone();
-            let mut out = Vec::with_capacity(items.len() * k);
+            let mut out = super::memory::vec_with_capacity(items.len().saturating_mul(k))?;
             for _ in 0..k {
                 out.extend(items.iter().cloned());
             }
@@ -398,9 +399,7 @@ pub fn iterate(v: &Value) -> Result<Vec<Value>, VmError> {
         Value::Set(s) => s.items(),
         Value::Range { start, stop, step } => {
             let n = range_len(*start, *stop, *step);
-            if n > 10_000_000 {
-                return Err(VmError::py("MemoryError", "range too large to materialise"));
-            }
+            super::memory::check(n.max(0) as usize, std::mem::size_of::<Value>())?;
             (0..n).map(|k| Value::Int(start + k * step)).collect()
         }
         Value::Str(s) => s.chars().map(|c| Value::str(&c.to_string())).collect(),
@@ -408,9 +407,7 @@ pub fn iterate(v: &Value) -> Result<Vec<Value>, VmError> {
         Value::SeqIter(it) => std::iter::from_fn(|| seq_next(it)).collect(),
         Value::RangeIter { next, stop, step } => {
             let n = range_len(*next, *stop, *step);
-            if n > 10_000_000 {
-                return Err(VmError::py("MemoryError", "range too large to materialise"));
-            }
+            super::memory::check(n.max(0) as usize, std::mem::size_of::<Value>())?;
             (0..n).map(|k| Value::Int(next + k * step)).collect()
         }
         other => {

@@ -25,6 +25,9 @@ pub struct TraceEntry {
     pub function: Arc<str>,
 }
 
+/// Identical frames in a row shown before the rest are counted (`traceback._RECURSIVE_CUTOFF`).
+const RECURSIVE_CUTOFF: usize = 3;
+
 /// The text CPython's `traceback.print_exception` writes for `e`; `source_line(file, line)`
 /// gives the line's text where it is known.
 pub fn format(e: &PyException, source_line: &dyn Fn(&str, u32) -> Option<String>) -> String {
@@ -59,7 +62,29 @@ fn format_chain(
     }
     if !e.traceback.is_empty() {
         out.push_str("Traceback (most recent call last):\n");
+        // `StackSummary.format`: after three identical frames in a row, one line counts the rest.
+        let mut last: Option<&TraceEntry> = None;
+        let mut repeats = 0usize;
+        let flush = |out: &mut String, repeats: usize| {
+            if repeats > RECURSIVE_CUTOFF {
+                let n = repeats - RECURSIVE_CUTOFF;
+                let s = if n == 1 { "" } else { "s" };
+                let _ = writeln!(out, "  [Previous line repeated {n} more time{s}]");
+            }
+        };
         for t in e.traceback.iter().rev() {
+            if last
+                .is_some_and(|l| l.file == t.file && l.line == t.line && l.function == t.function)
+            {
+                repeats += 1;
+                if repeats > RECURSIVE_CUTOFF {
+                    continue;
+                }
+            } else {
+                flush(&mut out, repeats);
+                repeats = 1;
+                last = Some(t);
+            }
             let _ = writeln!(
                 out,
                 "  File \"{}\", line {}, in {}",
@@ -72,6 +97,7 @@ fn format_chain(
                 }
             }
         }
+        flush(&mut out, repeats);
     }
     out.push_str(&exception_line(e));
     out.push('\n');

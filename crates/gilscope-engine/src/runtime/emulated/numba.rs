@@ -40,6 +40,7 @@ impl NumbaPool {
             let sh = Arc::clone(shared);
             let h = std::thread::Builder::new()
                 .name(format!("gilscope-numba-{n}"))
+                .stack_size(gilscope_python::vm::STACK_BYTES)
                 .spawn(move || serve(sh, lane, rx))
                 .map_err(|e| VmError::Host(Box::new(e)))?;
             shared

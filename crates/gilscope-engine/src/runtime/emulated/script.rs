@@ -501,6 +501,7 @@ impl Host for ScriptHost {
         let t = thread.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("gilscope-py-{worker}"))
+            .stack_size(gilscope_python::vm::STACK_BYTES)
             .spawn(move || run_thread(shared, worker, t));
         match spawned {
             Ok(h) => self
@@ -732,6 +733,7 @@ pub(super) fn run(
     });
     let main_thread = std::thread::Builder::new()
         .name("gilscope-py-0".to_owned())
+        .stack_size(gilscope_python::vm::STACK_BYTES)
         .spawn(move || run_main(shared, main))
         .map_err(|e| EngineError::io("could not start the script's main thread", e))?;
     // The channel closes once every thread is done with the shared state.

@@ -54,17 +54,20 @@ pub(super) fn run_threads(
         let ns = namespace();
         let tx = tx.clone();
         let name = format!("gilscope-py-{}", job.worker);
-        let spawned = std::thread::Builder::new().name(name).spawn(move || {
-            let msg = match run_interpreted(&job, &worker_gil, ns, tx.clone()) {
-                Ok(r) => WorkerMsg::Done(Box::new(r)),
-                Err(error) => WorkerMsg::Failed {
-                    worker: job.worker,
-                    pid: std::process::id(),
-                    error,
-                },
-            };
-            let _ = tx.send(msg);
-        });
+        let spawned = std::thread::Builder::new()
+            .name(name)
+            .stack_size(gilscope_python::vm::STACK_BYTES)
+            .spawn(move || {
+                let msg = match run_interpreted(&job, &worker_gil, ns, tx.clone()) {
+                    Ok(r) => WorkerMsg::Done(Box::new(r)),
+                    Err(error) => WorkerMsg::Failed {
+                        worker: job.worker,
+                        pid: std::process::id(),
+                        error,
+                    },
+                };
+                let _ = tx.send(msg);
+            });
         match spawned {
             Ok(t) => threads.push(t),
             Err(e) => {

@@ -1,0 +1,69 @@
+//! Scripts that misbehave (`tests/misbehaving/`: runaway recursion, allocations that can't be
+//! had) end in the emulation as they end on python3: the same output, exit status and last
+//! line of the traceback, never a stack overflow or an abort of gilscope.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::common;
+use crate::scripts::{exe, have_python};
+
+/// The last line a run wrote to stderr before gilscope's own summary.
+fn last_error_line(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    text.lines()
+        .take_while(|l| !l.starts_with("--- gilscope"))
+        .last()
+        .unwrap_or("")
+        .to_owned()
+}
+
+#[test]
+fn misbehaving_scripts_end_as_they_end_on_python3() {
+    let _shared = common::sharing();
+    if !have_python() {
+        return;
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir("tests/misbehaving")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "py"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 3);
+    for file in &files {
+        let want = Command::new("python3").arg(file).output().unwrap();
+        let got = Command::new(exe())
+            .args(["run", "--program"])
+            .arg(file)
+            .output()
+            .unwrap();
+        let name = file.display();
+        assert_eq!(
+            got.status.code(),
+            want.status.code(),
+            "{name}: {}",
+            String::from_utf8_lossy(&got.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&got.stdout),
+            String::from_utf8_lossy(&want.stdout),
+            "{name}"
+        );
+        assert_eq!(
+            last_error_line(&got.stderr),
+            last_error_line(&want.stderr),
+            "{name}"
+        );
+    }
+    // The runaway recursion's traceback counts its repeated frames as CPython does.
+    let got = Command::new(exe())
+        .args(["run", "--program", "tests/misbehaving/runaway_recursion.py"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&got.stderr);
+    assert!(
+        err.contains("  [Previous line repeated 996 more times]\n"),
+        "{err}"
+    );
+}
