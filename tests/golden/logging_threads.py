@@ -8,19 +8,19 @@ logging.basicConfig(level=logging.DEBUG,
                     format='(%(threadName)-10s) %(message)s',
                     )
 
-def worker(pause=0.01):
+def worker(pause=0.02):
     logging.debug('Starting')
     time.sleep(pause)
     logging.debug('Exiting')
 
 def my_service():
     logging.debug('Starting %s', 'service')
-    time.sleep(0.05)
+    time.sleep(0.3)
     logging.debug('Exiting')
 
 t = threading.Thread(name='my_service', target=my_service)
 w = threading.Thread(name='worker', target=worker)
-w2 = threading.Thread(target=worker, args=(0.03,)) # use default name
+w2 = threading.Thread(target=worker, args=(0.15,)) # use default name
 w.start()
 w2.start()
 t.start()
