@@ -87,3 +87,14 @@ pub fn numpy_python() -> Option<PathBuf> {
         None
     }
 }
+
+/// The `.py` files of the folder `dir`, sorted by name.
+pub fn py_files(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "py"))
+        .collect();
+    files.sort();
+    files
+}

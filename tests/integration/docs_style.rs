@@ -3,21 +3,10 @@
 //! pools), in `tests/docs_style/`: each prints what python3 prints, and ends as it ends, in the
 //! emulation and on the real CPython.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use crate::common;
 use crate::scripts::{exe, have_python};
-
-fn scripts() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir("tests/docs_style")
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "py"))
-        .collect();
-    files.sort();
-    files
-}
 
 #[test]
 fn docs_style_scripts_print_what_python3_prints_in_both_runtimes() {
@@ -25,7 +14,7 @@ fn docs_style_scripts_print_what_python3_prints_in_both_runtimes() {
     if !have_python() {
         return;
     }
-    let files = scripts();
+    let files = common::py_files("tests/docs_style");
     assert!(files.len() >= 5, "{files:?}");
     for file in &files {
         let want = Command::new("python3").arg(file).output().unwrap();

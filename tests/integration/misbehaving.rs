@@ -2,7 +2,6 @@
 //! had) end in the emulation as they end on python3: the same output, exit status and last
 //! line of the traceback, never a stack overflow or an abort of gilscope.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use crate::common;
@@ -24,12 +23,7 @@ fn misbehaving_scripts_end_as_they_end_on_python3() {
     if !have_python() {
         return;
     }
-    let mut files: Vec<PathBuf> = std::fs::read_dir("tests/misbehaving")
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "py"))
-        .collect();
-    files.sort();
+    let files = common::py_files("tests/misbehaving");
     assert!(files.len() >= 3);
     for file in &files {
         let want = Command::new("python3").arg(file).output().unwrap();

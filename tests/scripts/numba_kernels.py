@@ -56,3 +56,23 @@ print([float(v) for v in out])
 print(serial_sum(100), sum(range(100)))
 print(count_down(10_000))
 print(sum_squares.__name__, callable(sum_squares))
+
+
+# A forked pool worker has the jitted functions too (a dispatcher pickles by reference); its
+# prange loop runs on the worker's own thread there.
+@njit(parallel=True)
+def total(n):
+    s = 0
+    for i in prange(n):
+        s += i
+    return s
+
+
+def in_a_process(n):
+    return total(n)
+
+
+from multiprocessing import Pool
+
+with Pool(1) as pool:
+    print(pool.map(in_a_process, [1000, 10]), total(1000))

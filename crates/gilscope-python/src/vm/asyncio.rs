@@ -369,6 +369,25 @@ impl<H: Host> Vm<'_, H> {
         Ok(())
     }
 
+    /// `loop.call_later`: `fut`'s timer fires in `secs` (at most 10^9 s; none or NaN: now),
+    /// after the timers set before it for the same moment.
+    fn call_later(&mut self, secs: f64, fut: &Arc<AsyncObj>) -> Result<(), VmError> {
+        let secs = if secs.is_nan() {
+            0.0
+        } else {
+            secs.clamp(0.0, 1e9)
+        };
+        let el = self.event_loop()?;
+        el.seq += 1;
+        let timer = Timer {
+            at: Instant::now() + Duration::from_secs_f64(secs),
+            seq: el.seq,
+            fut: Arc::clone(fut),
+        };
+        el.timers.push(Reverse(timer));
+        Ok(())
+    }
+
     /// Marks `f` done and schedules its waiters.
     pub(super) fn finish(
         &mut self,
@@ -431,14 +450,7 @@ impl<H: Host> Vm<'_, H> {
                     f.lock().outcome = Some(Ok(result.clone()));
                     return Ok(Sent::Yielded(Value::None));
                 }
-                let el = self.event_loop()?;
-                el.seq += 1;
-                let timer = Timer {
-                    at: Instant::now() + Duration::from_secs_f64(delay_secs.min(1e9)),
-                    seq: el.seq,
-                    fut: Arc::clone(f),
-                };
-                el.timers.push(Reverse(timer));
+                self.call_later(*delay_secs, f)?;
             }
         }
         Ok(Sent::Yielded(Value::Awaitable(Arc::clone(f))))
@@ -724,14 +736,7 @@ impl<H: Host> Vm<'_, H> {
             inner: Arc::clone(&inner),
         });
         self.add_waiter(&inner, Waiter::WaitFor(Arc::clone(&outer)))?;
-        let el = self.event_loop()?;
-        el.seq += 1;
-        let timer = Timer {
-            at: Instant::now() + Duration::from_secs_f64(timeout_secs.clamp(0.0, 1e9)),
-            seq: el.seq,
-            fut: Arc::clone(&outer),
-        };
-        el.timers.push(Reverse(timer));
+        self.call_later(timeout_secs, &outer)?;
         Ok(Value::Awaitable(outer))
     }
 
@@ -831,14 +836,7 @@ impl<H: Host> Vm<'_, H> {
             self.add_waiter(c, Waiter::Wait(Arc::clone(&outer)))?;
         }
         if let Some(secs) = timeout.as_f64() {
-            let el = self.event_loop()?;
-            el.seq += 1;
-            let timer = Timer {
-                at: Instant::now() + Duration::from_secs_f64(secs.clamp(0.0, 1e9)),
-                seq: el.seq,
-                fut: Arc::clone(&outer),
-            };
-            el.timers.push(Reverse(timer));
+            self.call_later(secs, &outer)?;
         }
         Ok(Value::Awaitable(outer))
     }

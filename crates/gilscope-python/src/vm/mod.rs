@@ -304,13 +304,13 @@ pub trait Host {
         "MainProcess".to_owned()
     }
     /// Numba's threading layer: starts each chunk of a `prange` loop on a thread of its pool,
-    /// which runs without the GIL and answers on the channel with the chunk's index; `None`
-    /// where the host has no such pool (the caller then runs the chunks itself).
+    /// which runs without the GIL and answers on the channel with the chunk's index; the
+    /// chunks given back where the host has no such pool (the caller then runs them itself).
     fn start_prange(
         &mut self,
-        _chunks: Vec<numba::PrangeChunk>,
-    ) -> Option<std::sync::mpsc::Receiver<numba::ChunkResult>> {
-        None
+        chunks: Vec<numba::PrangeChunk>,
+    ) -> Result<std::sync::mpsc::Receiver<numba::ChunkResult>, Vec<numba::PrangeChunk>> {
+        Err(chunks)
     }
     /// A note, shown with the run's results, on what gilscope stood in for (Numba's
     /// compiled code, run in the interpreter).
@@ -697,27 +697,7 @@ impl<'a, H: Host> Vm<'a, H> {
         }
         // The value sent in: the `yield` expression's value.
         st.stack.push(value);
-        self.depth += 1;
-        let r = self.run_frame(&mut st);
-        self.depth -= 1;
-        match r {
-            Ok(Exit::Yield(v)) => {
-                g.put_back(Some(st));
-                Ok(Sent::Yielded(v))
-            }
-            Ok(Exit::Return(v)) => {
-                g.put_back(None);
-                Ok(Sent::Returned(v))
-            }
-            Ok(Exit::Generator) => {
-                g.put_back(None);
-                Ok(Sent::Returned(Value::None))
-            }
-            Err(e) => {
-                g.put_back(None);
-                Err(e)
-            }
-        }
+        self.resume(g, st, None)
     }
 
     /// `generator.throw(exc)`: raises `exc` where the generator stopped (in what it delegates
@@ -766,8 +746,19 @@ impl<'a, H: Host> Vm<'a, H> {
                 _ => return Err(thrown),
             };
         }
+        self.resume(g, st, Some(thrown))
+    }
+
+    /// Runs a generator's frame one call deeper (raising `thrown` where it stopped, if any),
+    /// and keeps the frame in the generator if it yielded.
+    fn resume(
+        &mut self,
+        g: &GenObj,
+        mut st: FrameState,
+        thrown: Option<VmError>,
+    ) -> Result<Sent, VmError> {
         self.depth += 1;
-        let r = self.run_frame_with(&mut st, Some(thrown));
+        let r = self.run_frame_with(&mut st, thrown);
         self.depth -= 1;
         match r {
             Ok(Exit::Yield(v)) => {

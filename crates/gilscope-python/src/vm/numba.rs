@@ -76,6 +76,16 @@ pub struct JitFunc {
 }
 
 impl JitFunc {
+    /// `jit(nogil=…, parallel=…)(func)`.
+    pub fn new(func: Value, nogil: bool, parallel: bool) -> Self {
+        Self {
+            func,
+            nogil,
+            parallel,
+            noted: AtomicBool::new(false),
+        }
+    }
+
     /// The function's name, for its repr and the run's note.
     pub fn name(&self) -> Arc<str> {
         match &self.func {
@@ -188,12 +198,7 @@ impl<H: Host> Vm<'_, H> {
                 }
                 match args.into_iter().next() {
                     Some(func @ Value::Function(_)) => Ok(Value::Wrapper(Arc::new(
-                        super::functools::WrapperObj::Jit(JitFunc {
-                            func,
-                            nogil,
-                            parallel,
-                            noted: AtomicBool::new(false),
-                        }),
+                        super::functools::WrapperObj::Jit(JitFunc::new(func, nogil, parallel)),
                     ))),
                     None => Ok(Value::Builtin(Builtin::Numba(NumbaFn::Configured {
                         nogil,
@@ -338,12 +343,12 @@ impl<H: Host> Vm<'_, H> {
             })
             .collect();
         let first = chunks.remove(0);
-        let rest = self.host.start_prange(std::mem::take(&mut chunks));
+        let rest = self.host.start_prange(chunks);
         let mut results: Vec<Option<Vec<Value>>> = vec![None; parts];
         results[0] = Some(self.run_prange_chunk(first, false)?);
         match rest {
-            Some(rx) => self.collect_chunks(&rx, &mut results)?,
-            None => {
+            Ok(rx) => self.collect_chunks(&rx, &mut results)?,
+            Err(chunks) => {
                 // No pool here: the caller runs the other chunks in turn.
                 for (c, chunk) in chunks.into_iter().enumerate() {
                     results[c + 1] = Some(self.run_prange_chunk(chunk, false)?);

@@ -24,10 +24,11 @@ use crate::trace::clock;
 use crate::trace::spans::{NO_CPU, Span, SpanState};
 use gilscope_python::vm::class::{ClassObj, Native};
 use gilscope_python::vm::exception;
+use gilscope_python::vm::functools::WrapperObj;
 use gilscope_python::vm::mp_shared::{OpOutcome, SharedKind, SharedObj, SharedOp};
 use gilscope_python::vm::multiprocessing::{ForkKind, MpObj, PoolTask, Processes, TaskCall};
 use gilscope_python::vm::object::lock;
-use gilscope_python::vm::value::{StdModule, Value};
+use gilscope_python::vm::value::{Function, StdModule, Value};
 use gilscope_python::vm::{Globals, VmError};
 
 /// Longest a child's call waits here before it is answered "not yet" (it asks again).
@@ -188,6 +189,7 @@ const STD_MODULES: &[&str] = &[
     "collections",
     "numpy",
     "numpy.random",
+    "numba",
 ];
 
 /// Where a built-in function (or exception class) bound in the namespace comes from: the
@@ -225,26 +227,33 @@ pub(super) fn snapshot(globals: &Globals, code_names: &[Arc<str>]) -> ForkJob {
     let mut values = Vec::new();
     for (slot, name) in globals.names().iter().enumerate() {
         let v = globals.load(slot);
+        let def = |f: &Function, jit: Option<(bool, bool)>| {
+            let packed: Option<Vec<WireValue>> = f.defaults.iter().map(|d| pack(d).ok()).collect();
+            let kw: Option<Vec<(String, WireValue)>> = f
+                .kwdefaults
+                .iter()
+                .map(|(k, d)| pack(d).ok().map(|w| (k.to_string(), w)))
+                .collect();
+            match (packed, kw, f.closure.is_empty()) {
+                (Some(defaults), Some(kwdefaults), true) => Some(super::ForkDef {
+                    name: name.to_string(),
+                    qualname: f.code.qualname.to_string(),
+                    firstlineno: f.code.firstlineno,
+                    defaults,
+                    kwdefaults,
+                    jit,
+                }),
+                _ => None,
+            }
+        };
         match &v {
             Value::Null => {}
-            Value::Function(f) => {
-                let packed: Option<Vec<WireValue>> =
-                    f.defaults.iter().map(|d| pack(d).ok()).collect();
-                let kw: Option<Vec<(String, WireValue)>> = f
-                    .kwdefaults
-                    .iter()
-                    .map(|(k, d)| pack(d).ok().map(|w| (k.to_string(), w)))
-                    .collect();
-                if let (Some(defaults), Some(kwdefaults), true) = (packed, kw, f.closure.is_empty())
-                {
-                    defs.push(super::ForkDef {
-                        name: name.to_string(),
-                        qualname: f.code.qualname.to_string(),
-                        firstlineno: f.code.firstlineno,
-                        defaults,
-                        kwdefaults,
-                    });
-                }
+            Value::Function(f) => defs.extend(def(f, None)),
+            Value::Wrapper(w)
+                if let WrapperObj::Jit(j) = &**w
+                    && let Value::Function(f) = &j.func =>
+            {
+                defs.extend(def(f, Some((j.nogil, j.parallel))));
             }
             other => {
                 if let Some(w) = WireValue::pack(other)

@@ -22,8 +22,10 @@ use crate::program::{Program, WireValue};
 use crate::trace::clock;
 use gilscope_python::vm::code::Code;
 use gilscope_python::vm::exception;
+use gilscope_python::vm::functools::WrapperObj;
 use gilscope_python::vm::modules::system_exit_status;
 use gilscope_python::vm::mp_shared::{self, OpOutcome, Owner, RemoteObjects, SharedOp};
+use gilscope_python::vm::numba::JitFunc;
 use gilscope_python::vm::object::lock;
 use gilscope_python::vm::object::{Obj, set_thread_discipline};
 use gilscope_python::vm::thread::ThreadObj;
@@ -67,7 +69,14 @@ fn rebuild(program: &Program, fork: &ForkJob, globals: &Globals) -> Result<(), E
                 .collect::<Result<_, EngineError>>()?,
             closure: Vec::new(),
         };
-        globals.set(&d.name, Value::Function(Obj::new(f)));
+        let f = Value::Function(Obj::new(f));
+        let v = match d.jit {
+            Some((nogil, parallel)) => {
+                Value::Wrapper(Arc::new(WrapperObj::Jit(JitFunc::new(f, nogil, parallel))))
+            }
+            None => f,
+        };
+        globals.set(&d.name, v);
     }
     for (name, w) in &fork.globals {
         if let Ok(v) = w.unpack(globals) {
@@ -378,7 +387,7 @@ fn serve_tasks(
         cpu: ProgramCpu::default(),
         handles: Arc::new(Mutex::new(Vec::new())),
         threads: Arc::new(Mutex::new(vec![(job.worker, main.clone())])),
-        process_lanes: Arc::new(Mutex::new(Vec::new())),
+        other_lanes: Arc::new(Mutex::new(Vec::new())),
         fork: None,
         forks: Arc::new(Mutex::new(Vec::new())),
         output: Arc::new(Mutex::new(Output::forwarded(tx.clone()))),

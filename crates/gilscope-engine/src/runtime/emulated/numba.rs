@@ -32,7 +32,7 @@ impl NumbaPool {
         for n in 1..=threads {
             let lane = shared.next_worker.fetch_add(1, Ordering::Relaxed);
             shared
-                .process_lanes
+                .other_lanes
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .push((lane, format!("numba-worker-{n}")));
@@ -53,14 +53,17 @@ impl NumbaPool {
         Ok(Self { feeds })
     }
 
-    /// Hands the chunks out, one pool thread each in turn; results come on the channel.
-    pub(super) fn submit(&self, chunks: Vec<PrangeChunk>) -> Option<Receiver<ChunkResult>> {
+    /// Hands the chunks out, one pool thread each in turn; results come on the channel. A
+    /// chunk whose thread is gone is dropped with its sender, so that the channel closes and
+    /// the caller hears of it.
+    pub(super) fn submit(&self, chunks: Vec<PrangeChunk>) -> Receiver<ChunkResult> {
         let (tx, rx) = std::sync::mpsc::channel();
         for (i, chunk) in chunks.into_iter().enumerate() {
-            let feed = self.feeds.get(i % self.feeds.len().max(1))?;
-            feed.send((i, chunk, tx.clone())).ok()?;
+            if let Some(feed) = self.feeds.get(i % self.feeds.len().max(1)) {
+                let _ = feed.send((i, chunk, tx.clone()));
+            }
         }
-        Some(rx)
+        rx
     }
 }
 

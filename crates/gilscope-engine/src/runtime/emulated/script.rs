@@ -157,7 +157,7 @@ pub(super) struct Shared {
     pub(super) threads: ThreadList,
     /// The lanes that are not the script's threads, with their names: the processes it
     /// started, and the threads of Numba's pool.
-    pub(super) process_lanes: Arc<Mutex<Vec<(usize, String)>>>,
+    pub(super) other_lanes: Arc<Mutex<Vec<(usize, String)>>>,
     /// Numba's pool, once a `prange` loop needed it.
     pub(super) numba: Mutex<Option<NumbaPool>>,
     /// What gilscope stood in for, to show with the results.
@@ -428,7 +428,7 @@ impl Host for ScriptHost {
             .map(|n| (self.shared.next_worker.fetch_add(1, Ordering::Relaxed), n))
             .collect();
         self.shared
-            .process_lanes
+            .other_lanes
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .extend(lanes.iter().cloned());
@@ -469,10 +469,10 @@ impl Host for ScriptHost {
     fn start_prange(
         &mut self,
         chunks: Vec<PrangeChunk>,
-    ) -> Option<std::sync::mpsc::Receiver<ChunkResult>> {
+    ) -> Result<std::sync::mpsc::Receiver<ChunkResult>, Vec<PrangeChunk>> {
         // A forked process draws on one lane: its loops run on its own thread.
         if self.shared.fixed_lane.is_some() {
-            return None;
+            return Err(chunks);
         }
         let mut pool = self.shared.numba.lock().unwrap_or_else(|p| p.into_inner());
         if pool.is_none() {
@@ -481,7 +481,10 @@ impl Host for ScriptHost {
                 .max(1);
             *pool = NumbaPool::start(&self.shared, threads).ok();
         }
-        pool.as_ref()?.submit(chunks)
+        match pool.as_ref() {
+            Some(p) => Ok(p.submit(chunks)),
+            None => Err(chunks),
+        }
     }
 
     fn note(&mut self, text: String) {
@@ -683,7 +686,7 @@ pub(super) fn run(
     let handles = Arc::new(Mutex::new(Vec::new()));
     let main = Obj::new(ThreadObj::main());
     let threads = Arc::new(Mutex::new(vec![(0, main.clone())]));
-    let process_lanes = Arc::new(Mutex::new(Vec::new()));
+    let other_lanes = Arc::new(Mutex::new(Vec::new()));
     let forks = Arc::new(Mutex::new(Vec::new()));
     let output = Arc::new(Mutex::new(Output::default()));
     let notes = Arc::new(Mutex::new(Vec::new()));
@@ -724,7 +727,7 @@ pub(super) fn run(
         cpu: ProgramCpu::default(),
         handles: Arc::clone(&handles),
         threads: Arc::clone(&threads),
-        process_lanes: Arc::clone(&process_lanes),
+        other_lanes: Arc::clone(&other_lanes),
         fork: Some(fork),
         forks: Arc::clone(&forks),
         output: Arc::clone(&output),
@@ -755,7 +758,7 @@ pub(super) fn run(
         .map(|(w, t)| (*w, t.name().to_string()))
         .collect();
     named.extend(
-        process_lanes
+        other_lanes
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .iter()

@@ -86,6 +86,10 @@ pub struct ForkDef {
     pub defaults: Vec<WireValue>,
     /// Its keyword-only defaults.
     pub kwdefaults: Vec<(String, WireValue)>,
+    /// Numba's `(nogil, parallel)` where the global is the function jitted (a dispatcher,
+    /// which pickles by reference as the function does).
+    #[serde(default)]
+    pub jit: Option<(bool, bool)>,
 }
 
 /// One call of a task as it crosses: positional arguments, then keyword arguments by name.
