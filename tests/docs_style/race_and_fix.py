@@ -4,7 +4,7 @@ then with `with lock:` (never)."""
 import threading
 import time
 
-ROUNDS = 2000
+ROUNDS = 20000
 counter = 0
 lock = threading.Lock()
 

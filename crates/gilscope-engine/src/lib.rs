@@ -19,6 +19,7 @@ pub mod heat;
 pub mod machine;
 pub mod measure;
 pub mod names;
+pub mod pickle;
 pub mod program;
 pub mod runtime;
 pub mod trace;

@@ -6,9 +6,12 @@
 use std::sync::Arc;
 
 use super::call::Kwargs;
-use super::class::{ClassObj, Descriptor, Instance, Native, SuperObj, object_class, thread_class};
+use super::class::{
+    ClassObj, Descriptor, Instance, Native, SuperObj, object_class, process_class, thread_class,
+};
 use super::code::{BinOp, CmpOp};
 use super::collections::{CollFn, DictKind};
+use super::multiprocessing::MpFn;
 use super::object::Obj;
 use super::thread::ThreadObj;
 use super::value::{BoundMethod, Builtin, DictObj, StdModule, Value};
@@ -67,6 +70,7 @@ fn base_class(v: &Value) -> Result<Arc<ClassObj>, VmError> {
     match v {
         Value::Class(c) => Ok(Arc::clone(c)),
         Value::Builtin(Builtin::ThreadingThread) => Ok(thread_class()),
+        Value::Builtin(Builtin::Mp(MpFn::Process)) => Ok(process_class()),
         Value::Builtin(Builtin::Object) => Ok(object_class()),
         other => Err(VmError::type_error(format!(
             "bases must be types, not {}",
@@ -143,6 +147,11 @@ impl<H: Host> Vm<'_, H> {
                     with_self.extend(args);
                     self.thread_init(with_self, kwargs)?;
                 }
+                Native::Process => {
+                    let mut with_self = vec![inst.clone()];
+                    with_self.extend(args);
+                    self.process_init(with_self, kwargs)?;
+                }
                 Native::Plain => {
                     if !args.is_empty() || !kwargs.is_empty() {
                         return Err(VmError::type_error(format!(
@@ -205,6 +214,12 @@ impl<H: Host> Vm<'_, H> {
                         return Ok(a);
                     }
                 }
+                if let Some(p) = self.process_of(i)? {
+                    let pv = Value::Mp(p);
+                    if let Ok(a) = ops::load_attr(&pv, name) {
+                        return Ok(a);
+                    }
+                }
                 match name {
                     "__class__" => Ok(Value::Class(Arc::clone(&i.class))),
                     "__dict__" => Err(no_attr(v, name)),
@@ -249,6 +264,7 @@ impl<H: Host> Vm<'_, H> {
                     "__init__" => Some(match class.native {
                         Native::Exception => Builtin::ExcInit,
                         Native::Thread => Builtin::ThreadInit,
+                        Native::Process => Builtin::ProcessInit,
                         Native::Plain => Builtin::ObjectInit,
                     }),
                     "__str__" | "__repr__" => Some(Builtin::ObjectRepr),
@@ -327,6 +343,11 @@ impl<H: Host> Vm<'_, H> {
                     && matches!(name, "daemon" | "name")
                 {
                     return self.set_attr(&Value::Thread(t), name, value);
+                }
+                if matches!(name, "daemon" | "name")
+                    && let Some(p) = self.process_of(i)?
+                {
+                    return self.set_attr(&Value::Mp(p), name, value);
                 }
                 i.set_attr(name, value);
                 Ok(())
@@ -768,6 +789,10 @@ pub(super) fn isinstance(v: &Value, class: &Value) -> Result<bool, VmError> {
             }
             (Builtin::ThreadingThread, Value::Thread(_)) => true,
             (Builtin::ThreadingThread, Value::Instance(i)) => i.class.native == Native::Thread,
+            (Builtin::Mp(MpFn::Process), Value::Instance(i)) => i.class.native == Native::Process,
+            (Builtin::Mp(MpFn::Process), Value::Mp(m)) => {
+                matches!(&**m, super::multiprocessing::MpObj::Process(_))
+            }
             (Builtin::Object, _) => true,
             _ => false,
         }),

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use super::VmError;
 use super::exception::ExcState;
+use super::multiprocessing::MpObj;
 use super::object::Obj;
 use super::object::lock;
 use super::thread::ThreadObj;
@@ -22,6 +23,8 @@ pub enum Native {
     Exception,
     /// `threading.Thread`: a thread the instance starts.
     Thread,
+    /// `multiprocessing.Process`: a process the instance starts.
+    Process,
 }
 
 /// A class.
@@ -200,6 +203,9 @@ pub struct Instance {
     pub exc: Option<ExcState>,
     /// The thread, for instances of a `threading.Thread` subclass, once `__init__` made it.
     pub thread: Mutex<Option<Obj<ThreadObj>>>,
+    /// The process, for instances of a `multiprocessing.Process` subclass, once `__init__`
+    /// made it.
+    process: Mutex<Option<Arc<MpObj>>>,
     attrs: Mutex<Vec<(Arc<str>, Value)>>,
 }
 
@@ -211,6 +217,7 @@ impl Instance {
             class,
             exc,
             thread: Mutex::new(None),
+            process: Mutex::new(None),
             attrs: Mutex::new(Vec::new()),
         }
     }
@@ -249,6 +256,21 @@ impl Instance {
     pub fn set_thread(&self, t: Obj<ThreadObj>) {
         *lock(&self.thread) = Some(t);
     }
+
+    /// The process of a `Process` subclass's instance, once made.
+    pub fn process(&self) -> Option<Arc<MpObj>> {
+        lock(&self.process).clone()
+    }
+
+    /// Sets the process of a `Process` subclass's instance.
+    pub fn set_process(&self, p: Arc<MpObj>) {
+        *lock(&self.process) = Some(p);
+    }
+
+    /// The instance's `__dict__`, in insertion order.
+    pub fn attrs(&self) -> Vec<(Arc<str>, Value)> {
+        lock(&self.attrs).clone()
+    }
 }
 
 /// `super()` bound: look up after `class` in the MRO of `this`'s class.
@@ -282,6 +304,19 @@ pub fn object_class() -> Arc<ClassObj> {
     Arc::clone(
         OBJECT.get_or_init(|| Arc::new(ClassObj::builtin("object", Vec::new(), Native::Plain))),
     )
+}
+
+/// `multiprocessing.Process` as a base class.
+pub fn process_class() -> Arc<ClassObj> {
+    static PROCESS: OnceLock<Arc<ClassObj>> = OnceLock::new();
+    Arc::clone(PROCESS.get_or_init(|| {
+        Arc::new(ClassObj::in_module(
+            "multiprocessing.context",
+            "Process",
+            vec![object_class()],
+            Native::Process,
+        ))
+    }))
 }
 
 /// `threading.Thread` as a base class.

@@ -2255,6 +2255,9 @@ impl<'a, H: Host> Vm<'a, H> {
         if b == Builtin::ThreadInit {
             return self.thread_init(args, kwargs);
         }
+        if b == Builtin::ProcessInit {
+            return self.process_init(args, kwargs);
+        }
         if b.is_collection_builtin() {
             return self.call_collection(b, args, kwargs);
         }

@@ -762,6 +762,96 @@ fn count_arg(v: Option<Value>, what: &str) -> Result<usize, VmError> {
 }
 
 impl<H: Host> Vm<'_, H> {
+    /// `Process(group=None, target=None, name=None, args=(), kwargs={}, *, daemon=None)`;
+    /// unnamed, it is `{class}-{N}` (`Process-1`, a subclass's `Squarer-1`).
+    fn new_process(
+        &mut self,
+        class: &str,
+        args: Vec<Value>,
+        kwargs: Kwargs,
+    ) -> Result<ProcessObj, VmError> {
+        let names = ["group", "target", "name", "args", "kwargs", "daemon"];
+        let mut p = bind_params("Process", &names, 5, args, kwargs)?.into_iter();
+        let _group = p.next();
+        let target = p.next().flatten().unwrap_or(Value::None);
+        let name = p.next().flatten();
+        let call_args = match p.next().flatten() {
+            Some(a) => self.iterate(&a)?,
+            None => Vec::new(),
+        };
+        let call_kwargs = match p.next().flatten() {
+            Some(Value::None) | None => Vec::new(),
+            Some(v) => kwargs_of("Process", &v)?,
+        };
+        let daemon = match p.next().flatten() {
+            Some(v) => v.truthy()?,
+            None => false,
+        };
+        // `BaseProcess.__init__` counts every process, named or not.
+        let number = self.host.next_process_number();
+        let name: Arc<str> = match name {
+            Some(Value::Str(s)) => s,
+            _ => Arc::from(format!("{class}-{number}")),
+        };
+        Ok(ProcessObj {
+            name: Mutex::new(name),
+            target,
+            args: call_args,
+            kwargs: call_kwargs,
+            daemon: AtomicBool::new(daemon),
+            child: Mutex::new(None),
+            own_pid: None,
+        })
+    }
+
+    /// `Process.__init__(self, …)` for a subclass's instance: its process runs the class's
+    /// `run` (the instance crosses to the child as pickle carries it) when the class
+    /// overrides it, else the target.
+    pub(super) fn process_init(
+        &mut self,
+        args: Vec<Value>,
+        kwargs: Kwargs,
+    ) -> Result<Value, VmError> {
+        let mut it = args.into_iter();
+        let Some(Value::Instance(inst)) = it.next() else {
+            return Err(VmError::type_error(
+                "Process.__init__() needs a Process instance",
+            ));
+        };
+        let mut p = self.new_process(&inst.class.name, it.collect(), kwargs)?;
+        if let Some(run) = inst.class.user_method("run") {
+            p.target = Value::Method(Arc::new(super::value::BoundMethod {
+                this: Value::Instance(inst.clone()),
+                func: run,
+            }));
+            p.args.clear();
+            p.kwargs.clear();
+        }
+        inst.set_process(Arc::new(MpObj::Process(p)));
+        Ok(Value::None)
+    }
+
+    /// The process a `Process` subclass's instance stands for: the one its `__init__` made,
+    /// or, in the child it was carried to, the process running it.
+    pub(super) fn process_of(
+        &mut self,
+        i: &super::class::Instance,
+    ) -> Result<Option<Arc<MpObj>>, VmError> {
+        if i.class.native != super::class::Native::Process {
+            return Ok(None);
+        }
+        if let Some(p) = i.process() {
+            return Ok(Some(p));
+        }
+        match self.call_mp(MpFn::CurrentProcess, Vec::new(), Vec::new())? {
+            Value::Mp(p) => {
+                i.set_process(Arc::clone(&p));
+                Ok(Some(p))
+            }
+            _ => Ok(None),
+        }
+    }
+
     pub(super) fn call_mp(
         &mut self,
         f: MpFn,
@@ -808,38 +898,9 @@ impl<H: Host> Vm<'_, H> {
                     terminated: AtomicBool::new(false),
                 }))))
             }
-            MpFn::Process => {
-                let names = ["group", "target", "name", "args", "kwargs", "daemon"];
-                let mut p = bind_params("Process", &names, 5, args, kwargs)?.into_iter();
-                let _group = p.next();
-                let target = p.next().flatten().unwrap_or(Value::None);
-                let name = p.next().flatten();
-                let call_args = match p.next().flatten() {
-                    Some(a) => self.iterate(&a)?,
-                    None => Vec::new(),
-                };
-                let call_kwargs = match p.next().flatten() {
-                    Some(Value::None) | None => Vec::new(),
-                    Some(v) => kwargs_of("Process", &v)?,
-                };
-                let daemon = match p.next().flatten() {
-                    Some(v) => v.truthy()?,
-                    None => false,
-                };
-                let name: Arc<str> = match name {
-                    Some(Value::Str(s)) => s,
-                    _ => Arc::from(format!("Process-{}", self.host.next_process_number())),
-                };
-                Ok(Value::Mp(Arc::new(MpObj::Process(ProcessObj {
-                    name: Mutex::new(name),
-                    target,
-                    args: call_args,
-                    kwargs: call_kwargs,
-                    daemon: AtomicBool::new(daemon),
-                    child: Mutex::new(None),
-                    own_pid: None,
-                }))))
-            }
+            MpFn::Process => Ok(Value::Mp(Arc::new(MpObj::Process(
+                self.new_process("Process", args, kwargs)?,
+            )))),
             MpFn::Queue
             | MpFn::JoinableQueue
             | MpFn::SimpleQueue

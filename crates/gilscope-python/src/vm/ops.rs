@@ -632,7 +632,7 @@ pub fn load_attr(v: &Value, attr: &str) -> Result<Value, VmError> {
         (Value::Module(m), attr) => m.attr(attr),
         (Value::Class(c), "__name__" | "__qualname__") => Some(Value::Str(Arc::clone(&c.name))),
         (Value::File(f), "closed") => Some(Value::Bool(f.closed())),
-        (Value::Mp(m), attr) => m.attr(attr),
+        (Value::Mp(m), attr) if m.attr(attr).is_some() => m.attr(attr),
         (Value::Http(r), attr) => r.attr(attr),
         (Value::Logger(l), "name") => Some(Value::str(&l.name)),
         (Value::Wrapper(w), attr) => w.attr(attr),

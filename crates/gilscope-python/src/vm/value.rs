@@ -160,6 +160,8 @@ pub enum Builtin {
     ExcInit,
     /// `Thread.__init__(self, …)` for a subclass's instance.
     ThreadInit,
+    /// `Process.__init__(self, …)` for a subclass's instance.
+    ProcessInit,
     /// `object.__init__(self)`.
     ObjectInit,
     /// `object.__repr__(self)`.
@@ -405,7 +407,9 @@ impl Builtin {
             Builtin::Hasattr => "hasattr",
             Builtin::Getattr => "getattr",
             Builtin::Setattr => "setattr",
-            Builtin::ExcInit | Builtin::ThreadInit | Builtin::ObjectInit => "__init__",
+            Builtin::ExcInit | Builtin::ThreadInit | Builtin::ProcessInit | Builtin::ObjectInit => {
+                "__init__"
+            }
             Builtin::ObjectRepr => "__repr__",
             Builtin::Method(m) => m.name(),
             Builtin::Module(f) => f.name(),

@@ -22,7 +22,7 @@ use super::{
 use crate::program::WireValue;
 use crate::trace::clock;
 use crate::trace::spans::{NO_CPU, Span, SpanState};
-use gilscope_python::vm::class::{ClassObj, Native};
+use gilscope_python::vm::class::{ClassObj, Native, object_class, process_class, thread_class};
 use gilscope_python::vm::exception;
 use gilscope_python::vm::functools::WrapperObj;
 use gilscope_python::vm::mp_shared::{OpOutcome, SharedKind, SharedObj, SharedOp};
@@ -110,8 +110,19 @@ impl std::fmt::Debug for Forked {
     }
 }
 
+/// How deep the search for shared objects goes (packing itself refuses deeper values).
+const SHARED_DEPTH_MAX: usize = 500;
+
 /// A shared object in `v` or in the containers it holds (what pickle would meet).
 fn shared_in(v: &Value) -> Option<Arc<MpObj>> {
+    shared_at(v, 0)
+}
+
+fn shared_at(v: &Value, depth: usize) -> Option<Arc<MpObj>> {
+    if depth > SHARED_DEPTH_MAX {
+        return None;
+    }
+    let inner = |x: &Value| shared_at(x, depth + 1);
     match v {
         // What a manager made (its dict, list, Queue…) are proxies, which pickle, as do pipe
         // ends; the rest must be inherited.
@@ -122,12 +133,24 @@ fn shared_in(v: &Value) -> Option<Arc<MpObj>> {
         {
             Some(Arc::clone(m))
         }
-        Value::Tuple(items) => items.iter().find_map(shared_in),
-        Value::List(l) => l.lock().iter().find_map(shared_in),
-        Value::Dict(d) => d
-            .lock()
-            .iter()
-            .find_map(|(k, v)| shared_in(k).or_else(|| shared_in(v))),
+        Value::Tuple(items) => items.iter().find_map(inner),
+        // Copied out first: a container may hold itself (its lock is not reentrant).
+        Value::List(l) => {
+            let items = l.lock().clone();
+            items.iter().find_map(inner)
+        }
+        Value::Dict(d) => {
+            let pairs: Vec<(Value, Value)> = d
+                .lock()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            pairs
+                .iter()
+                .find_map(|(k, v)| inner(k).or_else(|| inner(v)))
+        }
+        Value::Instance(i) => i.attrs().iter().find_map(|(_, v)| inner(v)),
+        Value::Method(m) => inner(&m.this),
         _ => None,
     }
 }
@@ -152,6 +175,9 @@ fn pack_callable(func: &Value) -> Result<WireValue, VmError> {
                 Ok(WireValue::Function(q.to_owned()))
             }
         }
+        // A bound method pickles as its instance and the method's name (a `Process`
+        // subclass's `run`).
+        Value::Method(_) => pack(func),
         other => Err(VmError::py(
             "TypeError",
             format!(
@@ -220,11 +246,53 @@ fn module_attr(v: &Value, names: &[Arc<str>]) -> Option<WireValue> {
     None
 }
 
+/// Where a class's base is found by the child: a program's class by name, a library's where
+/// its module keeps it; `None` for one that cannot be found there.
+fn base_wire(b: &Arc<ClassObj>) -> Option<WireValue> {
+    let attr = |module: &str, attr: &str| {
+        Some(WireValue::ModuleAttr {
+            module: module.to_owned(),
+            attr: attr.to_owned(),
+        })
+    };
+    if Arc::ptr_eq(b, &process_class()) {
+        attr("multiprocessing", "Process")
+    } else if Arc::ptr_eq(b, &thread_class()) {
+        attr("threading", "Thread")
+    } else if b.user {
+        Some(WireValue::Class(b.name.to_string()))
+    } else if exception::builtin_class(&b.name).is_some_and(|x| Arc::ptr_eq(&x, b)) {
+        attr("builtins", &b.name)
+    } else {
+        None
+    }
+}
+
+/// A program's module-level class as the child remakes it, if its bases can be found there.
+fn fork_class(name: &str, c: &ClassObj) -> Option<super::ForkClass> {
+    if !c.user || c.module.is_some() {
+        return None;
+    }
+    let object = object_class();
+    let bases = c
+        .bases
+        .iter()
+        .filter(|b| !Arc::ptr_eq(b, &object))
+        .map(base_wire)
+        .collect::<Option<Vec<_>>>()?;
+    Some(super::ForkClass {
+        name: name.to_owned(),
+        class_name: c.name.to_string(),
+        bases,
+    })
+}
+
 /// The module namespace as `fork` copies it: module-level functions as their definitions
 /// (code by qualified name, defaults by value), the rest by value where it can be pickled.
 pub(super) fn snapshot(globals: &Globals, code_names: &[Arc<str>]) -> ForkJob {
     let mut defs = Vec::new();
     let mut values = Vec::new();
+    let mut classes = Vec::new();
     for (slot, name) in globals.names().iter().enumerate() {
         let v = globals.load(slot);
         let def = |f: &Function, jit: Option<(bool, bool)>| {
@@ -249,6 +317,7 @@ pub(super) fn snapshot(globals: &Globals, code_names: &[Arc<str>]) -> ForkJob {
         match &v {
             Value::Null => {}
             Value::Function(f) => defs.extend(def(f, None)),
+            Value::Class(c) if c.user => classes.extend(fork_class(name, c)),
             Value::Wrapper(w)
                 if let WrapperObj::Jit(j) = &**w
                     && let Value::Function(f) = &j.func =>
@@ -269,6 +338,7 @@ pub(super) fn snapshot(globals: &Globals, code_names: &[Arc<str>]) -> ForkJob {
         name: String::new(),
         defs,
         globals: values,
+        classes,
         is_process: false,
         start_method: String::new(),
     }
@@ -366,6 +436,7 @@ impl Forked {
         if start_method != "fork" {
             base.defs.clear();
             base.globals.clear();
+            base.classes.clear();
         }
         base.start_method = start_method.to_owned();
         let mut children = Vec::new();
@@ -639,12 +710,14 @@ impl Processes for Forked {
         calls: Vec<TaskCall>,
         task: Arc<PoolTask>,
     ) -> Result<(), VmError> {
+        let func_value = func.clone();
         let func = pack_callable(func)?;
         // A pool's tasks are pickled: what is shared must come through fork instead.
         if !matches!(self.kind, ForkKind::Process { .. })
             && let Some(m) = calls
                 .iter()
                 .flat_map(|(a, k)| a.iter().chain(k.iter().map(|(_, v)| v)))
+                .chain(std::iter::once(&func_value))
                 .find_map(shared_in)
         {
             let name = match m.type_name() {

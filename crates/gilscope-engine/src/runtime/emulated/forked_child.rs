@@ -29,7 +29,7 @@ use gilscope_python::vm::numba::JitFunc;
 use gilscope_python::vm::object::lock;
 use gilscope_python::vm::object::{Obj, set_thread_discipline};
 use gilscope_python::vm::thread::ThreadObj;
-use gilscope_python::vm::value::{Function, Value};
+use gilscope_python::vm::value::{Builtin, Function, Value};
 use gilscope_python::vm::{Globals, PyException, Vm, VmError};
 
 /// How long one wait for the next task lasts between cancel checks.
@@ -49,8 +49,13 @@ fn find_code(module: &Arc<Code>, qualname: &str, firstlineno: u32) -> Option<Arc
         .cloned()
 }
 
-/// The namespace `fork` copied: the functions remade first (the data may name them).
-fn rebuild(program: &Program, fork: &ForkJob, globals: &Globals) -> Result<(), EngineError> {
+/// The namespace `fork` copied: the functions remade first (the data may name them); the
+/// indices of the globals that could not be unpacked yet (instances of classes not remade).
+fn rebuild(
+    program: &Program,
+    fork: &ForkJob,
+    globals: &Globals,
+) -> Result<Vec<usize>, EngineError> {
     for d in &fork.defs {
         let Some(code) = find_code(&program.module.code, &d.qualname, d.firstlineno) else {
             continue;
@@ -78,12 +83,66 @@ fn rebuild(program: &Program, fork: &ForkJob, globals: &Globals) -> Result<(), E
         };
         globals.set(&d.name, v);
     }
-    for (name, w) in &fork.globals {
-        if let Ok(v) = w.unpack(globals) {
+    let mut later = Vec::new();
+    for (i, (name, w)) in fork.globals.iter().enumerate() {
+        match w.unpack(globals) {
+            Ok(v) => {
+                globals.set(name, v);
+            }
+            Err(_) => later.push(i),
+        }
+    }
+    Ok(later)
+}
+
+/// The module-level classes `fork` copied, remade by running their bodies again over their
+/// bases (a base first, whatever the order), then the globals that needed them.
+fn rebuild_classes<H: gilscope_python::vm::Host>(
+    vm: &mut Vm<'_, H>,
+    program: &Program,
+    fork: &ForkJob,
+    globals: &Globals,
+    later: &[usize],
+) {
+    let mut todo: Vec<_> = fork.classes.iter().collect();
+    while !todo.is_empty() {
+        let before = todo.len();
+        todo.retain(|c| {
+            let Some(code) = find_code(&program.module.code, &c.class_name, 0) else {
+                return false;
+            };
+            let Ok(bases) = c
+                .bases
+                .iter()
+                .map(|b| b.unpack(globals))
+                .collect::<Result<Vec<_>, _>>()
+            else {
+                return true;
+            };
+            let body = Value::Function(Obj::new(Function {
+                code,
+                defaults: Vec::new(),
+                kwdefaults: Vec::new(),
+                closure: Vec::new(),
+            }));
+            let mut args = vec![body, Value::str(&c.class_name)];
+            args.extend(bases);
+            if let Ok(class) = vm.call_value(&Value::Builtin(Builtin::BuildClass), args) {
+                globals.set(&c.name, class);
+            }
+            false
+        });
+        if todo.len() == before {
+            break;
+        }
+    }
+    for &i in later {
+        if let Some((name, w)) = fork.globals.get(i)
+            && let Ok(v) = w.unpack(globals)
+        {
             globals.set(name, v);
         }
     }
-    Ok(())
 }
 
 /// An engine error met while unpacking (`"AttributeError: Can't get attribute …"`) as the
@@ -354,13 +413,16 @@ fn serve_tasks(
     tx: &Sender<WorkerMsg>,
     task_rx: crossbeam_channel::Receiver<ForkTask>,
 ) -> i32 {
-    if let Err(e) = rebuild(&program, fork, globals) {
-        let _ = tx.send(WorkerMsg::Output {
-            to_stderr: true,
-            text: format!("gilscope: {e}\n"),
-        });
-        return 2;
-    }
+    let later = match rebuild(&program, fork, globals) {
+        Ok(later) => later,
+        Err(e) => {
+            let _ = tx.send(WorkerMsg::Output {
+                to_stderr: true,
+                text: format!("gilscope: {e}\n"),
+            });
+            return 2;
+        }
+    };
     let gil = Arc::new(Gil::for_variant(
         job.interpreter,
         job.switch_interval_micros,
@@ -403,6 +465,7 @@ fn serve_tasks(
     if gil.take(job.worker, &mut host.rec).is_ok() {
         let mut vm = Vm::new(&mut host, gil.eval_breaker(), Arc::clone(globals));
         vm.set_current_thread(main.clone());
+        rebuild_classes(&mut vm, &shared.program, fork, globals, &later);
         // A spawned child imports the script afresh, as `__mp_main__`: its `__main__` block
         // does not run, its module-level code (prints included) does.
         if !fork.start_method.is_empty() && fork.start_method != "fork" {

@@ -33,8 +33,8 @@ use crate::trace::summary::RunOutcome;
 pub(crate) use coordinator::{Coordinator, GilCounts, Workers};
 pub use process::worker_main;
 pub use wire::{
-    ForkDef, ForkJob, ForkReply, ForkTask, RemoteError, RpcCall, RpcOutcome, RpcReply, ToChild,
-    WorkerJob, WorkerMsg, WorkerResult,
+    ForkClass, ForkDef, ForkJob, ForkReply, ForkTask, RemoteError, RpcCall, RpcOutcome, RpcReply,
+    ToChild, WorkerJob, WorkerMsg, WorkerResult,
 };
 pub use worker::{MainHost, NamespaceSource, run_interpreted};
 

@@ -63,6 +63,9 @@ pub struct ForkJob {
     pub defs: Vec<ForkDef>,
     /// The rest of its module namespace then: what could be pickled.
     pub globals: Vec<(String, WireValue)>,
+    /// Its module-level classes then, remade in the child by running their bodies again.
+    #[serde(default)]
+    pub classes: Vec<ForkClass>,
     /// A `Process` (its target's exception is printed there, and sets its exit code), not a
     /// pool's worker (whose tasks' exceptions go back to the caller).
     pub is_process: bool,
@@ -90,6 +93,18 @@ pub struct ForkDef {
     /// which pickles by reference as the function does).
     #[serde(default)]
     pub jit: Option<(bool, bool)>,
+}
+
+/// A module-level class as a forked process remakes it: its body's code found by name in the
+/// same file's compiled module and run again, over its bases.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ForkClass {
+    /// The global name it is bound to.
+    pub name: String,
+    /// Its `__name__` (its body's `co_qualname`).
+    pub class_name: String,
+    /// Its bases: the program's classes by name, the library's by where they are found.
+    pub bases: Vec<WireValue>,
 }
 
 /// One call of a task as it crosses: positional arguments, then keyword arguments by name.
