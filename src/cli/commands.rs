@@ -423,14 +423,23 @@ pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()
     for note in &s.notes {
         writeln!(out, "  note           {note}")?;
     }
+    // The real CPython's observer names one more state: a single sample on a core without the
+    // GIL right after holding or waiting for it (the hand-off, or native work's first moment).
+    let observed = s.runtime == gilscope_engine::config::Runtime::Cpython;
     writeln!(
         out,
-        "  worker      pid   python  gil-wait    native        io      lock  start+ipc       cpu  name"
+        "  worker      pid   python  gil-wait    native{}        io      lock  start+ipc       cpu  name",
+        if observed { "  hand-off" } else { "" }
     )?;
     for w in &s.workers {
+        let handoff = if observed {
+            format!(" {:>9.3}", w.handoff_secs)
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "  {:>6} {:>8} {:>8.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>10.3} {:>9.3}  {}",
+            "  {:>6} {:>8} {:>8.3} {:>9.3} {:>9.3}{handoff} {:>9.3} {:>9.3} {:>10.3} {:>9.3}  {}",
             w.id,
             w.pid,
             w.python_secs,

@@ -77,6 +77,7 @@ fn legend(ui: &mut egui::Ui, model: Option<&TimelineModel>) {
                     | SpanState::OnCpu
                     | SpanState::Sleeping
                     | SpanState::LockWait
+                    | SpanState::Handoff
             ),
         };
         if !shown {

@@ -345,7 +345,7 @@ impl TimelineModel {
     pub fn legend_shows(&self, state: SpanState) -> bool {
         match state {
             SpanState::DropRequest | SpanState::Starved => false,
-            SpanState::OnCpu | SpanState::Sleeping | SpanState::LockWait => {
+            SpanState::OnCpu | SpanState::Sleeping | SpanState::LockWait | SpanState::Handoff => {
                 self.seen_states[state as usize]
             }
             _ => true,

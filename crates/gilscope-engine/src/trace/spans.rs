@@ -33,11 +33,15 @@ pub enum SpanState {
     /// Blocked on a lock of the program's own (a `join`, a `Lock`, a `Queue.get`, an `Event`),
     /// with the GIL released: waiting for another thread, not for the GIL.
     LockWait = 10,
+    /// Observed on a core without the GIL for one sample, right after holding it or waiting for
+    /// it: the GIL changing hands (`take_gil`/`drop_gil`), or the first moment of native work;
+    /// from outside the two cannot be told apart (real CPython only).
+    Handoff = 11,
 }
 
 impl SpanState {
     /// All states, in legend order.
-    pub const ALL: [SpanState; 11] = [
+    pub const ALL: [SpanState; 12] = [
         SpanState::Python,
         SpanState::GilWait,
         SpanState::Native,
@@ -49,10 +53,11 @@ impl SpanState {
         SpanState::Sleeping,
         SpanState::Starved,
         SpanState::LockWait,
+        SpanState::Handoff,
     ];
 
     /// Number of states.
-    pub const COUNT: usize = 11;
+    pub const COUNT: usize = 12;
 
     /// Whether this state is an instant marker rather than a span of time.
     pub fn is_marker(self) -> bool {
@@ -73,6 +78,7 @@ impl SpanState {
             SpanState::Sleeping => "sleeping",
             SpanState::Starved => "starved",
             SpanState::LockWait => "lock_wait",
+            SpanState::Handoff => "gil_handoff",
         }
     }
 
@@ -90,6 +96,7 @@ impl SpanState {
             SpanState::Sleeping => "sleeping (GIL wait or I/O)",
             SpanState::Starved => "starved GIL wait",
             SpanState::LockWait => "waiting on a lock (join, queue, event)",
+            SpanState::Handoff => "GIL hand-off or first native moment (1 sample)",
         }
     }
 
@@ -102,6 +109,7 @@ impl SpanState {
                 | SpanState::Spawn
                 | SpanState::Ipc
                 | SpanState::OnCpu
+                | SpanState::Handoff
         )
     }
 

@@ -29,6 +29,10 @@ pub struct WorkerSummary {
     /// Seconds blocked on the program's own locks (`join`, `Lock`, `Queue.get`), GIL released.
     #[serde(default)]
     pub lock_wait_secs: f64,
+    /// Seconds seen on a core without the GIL for a single sample after holding or waiting for
+    /// it: the GIL changing hands, or the first moment of native work (real CPython only).
+    #[serde(default)]
+    pub handoff_secs: f64,
     /// Seconds spent starting the worker's process.
     pub spawn_secs: f64,
     /// Seconds moving data between processes.

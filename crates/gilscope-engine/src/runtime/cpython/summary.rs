@@ -102,6 +102,7 @@ pub(super) fn summarize(p: SummaryParts<'_>) -> Result<RunOutcome, EngineError> 
             native_secs: secs(SpanState::Native),
             io_secs: secs(SpanState::Io) + secs(SpanState::Sleeping),
             lock_wait_secs: secs(SpanState::LockWait),
+            handoff_secs: secs(SpanState::Handoff),
             spawn_secs: secs(SpanState::Spawn),
             ipc_secs: 0.0,
             max_gil_wait_secs: 0.0,

@@ -101,6 +101,18 @@ pub(super) fn classify(
     }
 }
 
+/// What a worker on a core without the GIL is named, given the state it was in before: right
+/// after holding the GIL or waiting for it, that one sample is the GIL changing hands (or the
+/// first moment of native work, which looks the same from outside); only a second such sample
+/// in a row is called native. Any other state passes through.
+pub(super) fn settle(previous: Option<SpanState>, state: SpanState) -> SpanState {
+    match (previous, state) {
+        (Some(SpanState::Native | SpanState::Handoff), SpanState::Native) => SpanState::Native,
+        (Some(_), SpanState::Native) => SpanState::Handoff,
+        _ => state,
+    }
+}
+
 impl Watched {
     pub(super) fn close(&mut self, at_ns: u64, out: &mut Vec<Span>) {
         if let Some((state, start, cpu)) = self.open.take() {
@@ -142,22 +154,26 @@ pub(super) fn read_gils(gils: &mut BTreeMap<u32, ProcGil>) {
     }
 }
 
-/// Samples every live worker once against its process's GIL as just read, extending its
-/// spans; a thread that has ended is closed.
+/// Samples every live worker once, between two reads of its process's GIL (the first made by
+/// [`read_gils`]), extending its spans; a thread that has ended is closed. A thread that took
+/// the GIL while its sample was being read was handing it over, not running native code.
 pub(super) fn sample_all(
     workers: &mut [Option<Watched>],
     gils: &BTreeMap<u32, ProcGil>,
     now: u64,
     spans: &mut Vec<Span>,
 ) {
-    for w in workers.iter_mut().flatten().filter(|w| w.alive) {
+    let mut samples = Vec::with_capacity(workers.len());
+    for (k, w) in workers.iter_mut().enumerate() {
+        let Some(w) = w.as_mut().filter(|w| w.alive) else {
+            continue;
+        };
         let Some(files) = w.files.as_mut() else {
             continue;
         };
         match files.sample() {
             Some(s) => {
                 let g = gils.get(&w.pid);
-                let gil = g.and_then(|g| g.now).map(|g| g.holder_tid);
                 let sys = (s.state != b'R' && w.syscall_readable)
                     .then(|| files.syscall_and_arg())
                     .flatten()
@@ -168,13 +184,37 @@ pub(super) fn sample_all(
                 if let Some(ns) = files.on_cpu_ns() {
                     w.on_cpu_ns = ns.saturating_sub(w.on_cpu_base_ns);
                 }
-                w.observe(classify(s, w.tid, gil, sys), s.cpu, now, spans);
+                samples.push((k, s, sys));
             }
             None => {
                 w.alive = false;
                 w.close(w.last_ns, spans);
             }
         }
+    }
+    // The second read: one per process that has a sampled thread.
+    let mut after: BTreeMap<u32, Option<u32>> = BTreeMap::new();
+    for &(k, _, _) in &samples {
+        if let Some(w) = workers[k].as_ref() {
+            after.entry(w.pid).or_insert_with(|| {
+                gils.get(&w.pid)
+                    .and_then(|g| g.reader.as_ref().ok())
+                    .and_then(|r| r.read().ok())
+                    .and_then(|st| st.holder_tid)
+            });
+        }
+    }
+    for (k, s, sys) in samples {
+        let Some(w) = workers[k].as_mut() else {
+            continue;
+        };
+        let gil = gils.get(&w.pid).and_then(|g| g.now).map(|g| g.holder_tid);
+        let took_it = after.get(&w.pid).copied().flatten() == Some(w.tid);
+        let state = match classify(s, w.tid, gil, sys) {
+            SpanState::Native if took_it => SpanState::Handoff,
+            state => settle(w.open.map(|o| o.0), state),
+        };
+        w.observe(state, s.cpu, now, spans);
     }
 }
 
@@ -278,6 +318,24 @@ mod tests {
         assert_eq!(classify(run, 7, Some(Some(7)), None), SpanState::Python);
         assert_eq!(classify(run, 7, Some(Some(8)), None), SpanState::Native);
         assert_eq!(classify(run, 7, Some(None), None), SpanState::Native);
+        // One sample on a core without the GIL after holding or waiting for it is a hand-off;
+        // a second in a row, or one with nothing before it, is native work.
+        for before in [SpanState::Python, SpanState::GilWait, SpanState::Io] {
+            assert_eq!(settle(Some(before), SpanState::Native), SpanState::Handoff);
+        }
+        assert_eq!(
+            settle(Some(SpanState::Handoff), SpanState::Native),
+            SpanState::Native
+        );
+        assert_eq!(
+            settle(Some(SpanState::Native), SpanState::Native),
+            SpanState::Native
+        );
+        assert_eq!(settle(None, SpanState::Native), SpanState::Native);
+        assert_eq!(
+            settle(Some(SpanState::Handoff), SpanState::Python),
+            SpanState::Python
+        );
         assert_eq!(
             classify(sleep, 7, Some(Some(8)), Some((SYS_FUTEX, Some(true)))),
             SpanState::GilWait

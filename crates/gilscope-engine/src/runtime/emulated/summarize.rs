@@ -115,6 +115,7 @@ fn worker_summary(
         native_secs: secs(SpanState::Native),
         io_secs: secs(SpanState::Io),
         lock_wait_secs: secs(SpanState::LockWait),
+        handoff_secs: 0.0,
         spawn_secs: traced_secs(SpanState::Spawn),
         ipc_secs: traced_secs(SpanState::Ipc),
         max_gil_wait_secs: r.max_gil_wait_ns as f64 / 1e9,
