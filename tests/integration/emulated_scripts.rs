@@ -354,7 +354,7 @@ fn stopping_a_script_stops_the_processes_it_started() {
 
 /// A local HTTP server that answers every GET after `delay`, each on a thread of its own;
 /// returns its URL. It serves until the test process ends.
-fn slow_http_server(delay: std::time::Duration) -> String {
+pub(crate) fn slow_http_server(delay: std::time::Duration) -> String {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/", listener.local_addr().unwrap());

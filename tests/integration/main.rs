@@ -20,4 +20,5 @@ mod pythons;
 mod recordings;
 mod script_params;
 mod scripts;
+mod seeds;
 mod variants;
