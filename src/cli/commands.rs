@@ -383,6 +383,10 @@ pub fn print_summary(out: &mut impl Write, s: &RunSummary) -> std::io::Result<()
                 "  GIL            observed in its memory: {} switches (CPython's switch_number)",
                 s.gil_switches
             )?,
+            Some("none") => writeln!(
+                out,
+                "  GIL            none (free-threaded build): threads run Python in parallel"
+            )?,
             _ => writeln!(
                 out,
                 "  GIL            not observed: {}",

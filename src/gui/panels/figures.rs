@@ -132,6 +132,7 @@ fn summary_grid(ui: &mut egui::Ui, session: &Session, s: &RunSummary) {
         if let Some(v) = &s.python_version {
             let gil = match s.gil_source.as_deref() {
                 Some("observed") => "observed in its memory".to_owned(),
+                Some("none") => "none (free-threaded build)".to_owned(),
                 _ => format!("not observed: {}", s.gil_source_reason.as_deref().unwrap_or("unknown")),
             };
             row(ui, "Runtime", format!("real CPython {v}"), "The program ran on this Python, unchanged; gilscope watched it from outside.");

@@ -127,7 +127,7 @@ pub struct RunSummary {
     /// Whether the real CPython had its GIL (`sys._is_gil_enabled()` on 3.13+, else true).
     pub python_gil_enabled: Option<bool>,
     /// Where the GIL lane comes from on the cpython runtime: `observed` (read from the
-    /// interpreter's memory), `inferred` or `unavailable`.
+    /// interpreter's memory), `none` (a free-threaded build has no GIL) or `unavailable`.
     pub gil_source: Option<String>,
     /// Why the GIL was not observed, when it was not.
     pub gil_source_reason: Option<String>,

@@ -38,6 +38,40 @@ pub(super) struct SummaryParts<'a> {
     pub(super) intervals: Vec<u64>,
 }
 
+/// `gil_source` when the holder was read from the interpreter's memory.
+pub(crate) const GIL_OBSERVED: &str = "observed";
+/// `gil_source` of a free-threaded build (3.13t, 3.14t): there is no GIL to read.
+pub(crate) const GIL_NONE: &str = "none";
+/// `gil_source` when the GIL exists but could not be read (the reason says why).
+pub(crate) const GIL_UNAVAILABLE: &str = "unavailable";
+
+/// Where the GIL lane of a run comes from, and why not observed when it is not: a
+/// free-threaded build has none (said plainly, never as a failure to read); a GIL build is
+/// observed only when every process's holder was really read.
+pub(crate) fn gil_source(
+    gil_enabled: bool,
+    read_all: bool,
+    first_failure: Option<&str>,
+) -> (&'static str, Option<String>) {
+    if !gil_enabled {
+        return (
+            GIL_NONE,
+            Some("free-threaded build: there is no GIL, threads run Python in parallel".to_owned()),
+        );
+    }
+    if read_all {
+        return (GIL_OBSERVED, None);
+    }
+    (
+        GIL_UNAVAILABLE,
+        Some(
+            first_failure
+                .unwrap_or("the GIL could not be read while the workers ran")
+                .to_owned(),
+        ),
+    )
+}
+
 /// The run's outcome: its summary, its spans sorted by start, its core samples.
 pub(super) fn summarize(p: SummaryParts<'_>) -> Result<RunOutcome, EngineError> {
     let mut s = RunSummary::for_config(p.cfg);
@@ -66,22 +100,22 @@ pub(super) fn summarize(p: SummaryParts<'_>) -> Result<RunOutcome, EngineError> 
         .values()
         .filter_map(|g| g.reader.as_ref().err())
         .collect();
-    let observed =
+    let read_all =
         !p.gils.is_empty() && failures.is_empty() && p.gils.values().all(|g| g.first.is_some());
-    if observed {
-        s.gil_source = Some("observed".to_owned());
+    let (source, reason) = gil_source(
+        p.info.gil_enabled,
+        read_all,
+        failures.first().map(|w| w.as_str()),
+    );
+    if source == GIL_OBSERVED {
         s.gil_switches = p
             .gils
             .values()
             .map(|g| g.last - g.first.unwrap_or(g.last))
             .sum();
-    } else {
-        s.gil_source = Some("unavailable".to_owned());
-        s.gil_source_reason = Some(match failures.first() {
-            Some(why) => (*why).clone(),
-            None => "the GIL could not be read while the workers ran".to_owned(),
-        });
     }
+    s.gil_source = Some(source.to_owned());
+    s.gil_source_reason = reason;
     for (k, w) in p.workers.iter().enumerate() {
         let Some(w) = w else {
             return Err(EngineError::Worker {
@@ -131,4 +165,24 @@ pub(super) fn summarize(p: SummaryParts<'_>) -> Result<RunOutcome, EngineError> 
         start_ns: p.start,
         end_ns: p.end,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_free_threaded_build_has_no_gil_rather_than_an_unread_one() {
+        // 3.13t/3.14t: `sys._is_gil_enabled()` is False; nothing was read, nothing failed.
+        let (source, why) = gil_source(false, false, None);
+        assert_eq!(source, GIL_NONE);
+        assert!(why.unwrap().starts_with("free-threaded build"));
+        // Even a reader error is not the story there.
+        assert_eq!(gil_source(false, false, Some("no layout")).0, GIL_NONE);
+        assert_eq!(gil_source(true, true, None), (GIL_OBSERVED, None));
+        let (source, why) = gil_source(true, false, Some("no layout for 3.12"));
+        assert_eq!(source, GIL_UNAVAILABLE);
+        assert_eq!(why.as_deref(), Some("no layout for 3.12"));
+        assert!(gil_source(true, false, None).1.is_some());
+    }
 }
