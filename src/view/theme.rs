@@ -37,7 +37,7 @@ pub fn state_color(state: SpanState) -> Rgb {
         SpanState::Sleeping => Rgb(0xb4, 0xa6, 0x8c), // grey-amber: asleep, reason unknown
         SpanState::Starved => Rgb(0x7a, 0x0e, 0x0e), // marker: a starved wait ended
         SpanState::LockWait => Rgb(0x17, 0xbe, 0xcf), // cyan: waiting on the program's own lock
-        SpanState::Handoff => Rgb(0xa9, 0xc6, 0xe8), // pale blue: GIL hand-off, or native's start
+        SpanState::Handoff => Rgb(0x8e, 0xd1, 0xfc), // sky blue: GIL hand-off, or native's start
     }
 }
 
