@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs exactly what CI runs: the host packages it needs (installed when root with apt), NumPy
-# for the comparisons, CPython 3.13-3.15 in a sid root (when root), formatting, lints, every test (one release profile), and a real window
+# for the comparisons, CPython 3.9 and 3.13-3.15 in Debian roots (when root), formatting, lints, every test (one release profile), and a real window
 # under Xvfb that runs a preset and saves a screenshot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,14 +13,21 @@ echo "== host packages"
 scripts/host-deps.sh
 echo "== NumPy for the comparisons with real NumPy"
 scripts/numpy-venv.sh
-echo "== CPython 3.13-3.15 in a Debian sid root, for the real-CPython runtime"
+echo "== CPython 3.9 and 3.13-3.15 in Debian roots, for the real-CPython runtime"
 scripts/sid-pythons.sh
 # The interpreters there need /proc: mounted for the tests, and always unmounted again.
-if [ -d target/sid/proc ] && [ "$(id -u)" -eq 0 ] && ! mountpoint -q target/sid/proc; then
-  if mount -t proc proc target/sid/proc 2>/dev/null; then
-    trap 'umount target/sid/proc 2>/dev/null || true' EXIT
+mounted=()
+for root in target/sid target/bullseye; do
+  if [ -d "$root/proc" ] && [ "$(id -u)" -eq 0 ] && ! mountpoint -q "$root/proc"; then
+    if mount -t proc proc "$root/proc" 2>/dev/null; then
+      mounted+=("$root/proc")
+    fi
   fi
-fi
+done
+unmount_roots() {
+  for m in "${mounted[@]}"; do umount "$m" 2>/dev/null || true; done
+}
+trap unmount_roots EXIT
 echo "== rustfmt"
 cargo fmt --all --check
 echo "== clippy"

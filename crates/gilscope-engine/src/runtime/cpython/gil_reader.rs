@@ -1,23 +1,36 @@
 //! Reads who holds a real CPython's GIL from the interpreter's memory, without stopping it:
 //! `_PyRuntime`'s address from the binary's dynamic symbols and `/proc/PID/maps`, then a few
-//! bytes with `process_vm_readv`. Per-version layouts: 3.11 by table, 3.13+ from the
+//! bytes with `process_vm_readv`. Per-version layouts: 3.8 to 3.12 by table (checked against
+//! the process's own memory before anything is read as a holder), 3.13+ from the
 //! `_Py_DebugOffsets` the interpreter publishes at the start of `_PyRuntime`.
 
 use std::fs;
 
+/// How a thread state names its OS thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThreadId {
+    /// `PyThreadState.native_thread_id` at this offset (3.11+).
+    Native(u64),
+    /// Only `PyThreadState.thread_id` at this offset: the `pthread_t`, a pointer to glibc's
+    /// `struct pthread`, whose `tid` gives the OS thread (3.8 to 3.10).
+    Pthread(u64),
+}
+
 /// Where the GIL's fields are, for one interpreter version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {
-    /// The GIL sits in `_PyRuntime` itself (3.11): offsets from `_PyRuntime`.
+    /// The GIL sits in `_PyRuntime` itself (3.8 to 3.11): offsets from `_PyRuntime`.
     Runtime {
+        /// `_PyRuntime.interpreters.head` (to check the layout against).
+        interpreters_head: u64,
         /// `ceval.gil.last_holder`.
         holder: u64,
         /// `ceval.gil.locked`.
         locked: u64,
         /// `ceval.gil.switch_number`.
         switch_number: u64,
-        /// `PyThreadState.native_thread_id`.
-        native_thread_id: u64,
+        /// The thread state's OS thread.
+        thread: ThreadId,
     },
     /// The GIL sits in the main interpreter (3.12+): `interpreters.head`, then offsets from it.
     Interpreter {
@@ -30,23 +43,55 @@ pub enum Layout {
         /// `PyInterpreterState._gil.switch_number` (just after `locked`, as in every
         /// `_gil_runtime_state` since 3.2).
         switch_number: u64,
-        /// `PyThreadState.native_thread_id`.
-        native_thread_id: u64,
+        /// The thread state's OS thread.
+        thread: ThreadId,
     },
 }
 
 /// The 3.11 layout (x86-64, from CPython 3.11's debug info).
 pub const LAYOUT_311: Layout = Layout::Runtime {
+    interpreters_head: 40,
     holder: 368,
     locked: 376,
     switch_number: 384,
-    native_thread_id: 160,
+    thread: ThreadId::Native(160),
 };
 
-/// The layout for `(major, minor)` when it is known by table.
+/// `PyThreadState.interp`: the third pointer of every thread state from 3.8 to 3.15.
+const TSTATE_INTERP: u64 = 16;
+
+/// Where glibc keeps a thread's `tid` in its `struct pthread` (x86-64: after the 704-byte TCB
+/// header and the 16-byte list node; the same in glibc 2.31, 2.36 and sid's, as read from
+/// CPython 3.9, 3.11 and 3.15 here, and checked against this process by a unit test).
+#[cfg(all(target_arch = "x86_64", target_env = "gnu"))]
+pub const PTHREAD_TID_OFFSET: Option<u64> = Some(720);
+/// Not known on this platform: 3.8 to 3.10 cannot be read here.
+#[cfg(not(all(target_arch = "x86_64", target_env = "gnu")))]
+pub const PTHREAD_TID_OFFSET: Option<u64> = None;
+
+/// The layout for `(major, minor)` when it is known by table (x86-64, Linux). 3.8 to 3.10
+/// keep the GIL in `_PyRuntime.ceval` (3.8 after the runtime's GC state and pending calls);
+/// 3.12 moved it into the interpreter (`_gil`, 1040 bytes in). Every table layout is checked
+/// against the process's memory before it is used ([`GilReader::open`]).
 pub fn table_layout(version: (u32, u32)) -> Option<Layout> {
+    let runtime = |head, gil: u64, thread| Layout::Runtime {
+        interpreters_head: head,
+        holder: gil + 8,
+        locked: gil + 16,
+        switch_number: gil + 24,
+        thread,
+    };
     match version {
+        (3, 8) => Some(runtime(32, 1152, ThreadId::Pthread(176))),
+        (3, 9) | (3, 10) => Some(runtime(32, 352, ThreadId::Pthread(176))),
         (3, 11) => Some(LAYOUT_311),
+        (3, 12) => Some(Layout::Interpreter {
+            interpreters_head: 40,
+            holder: 1048,
+            locked: 1056,
+            switch_number: 1064,
+            thread: ThreadId::Native(144),
+        }),
         _ => None,
     }
 }
@@ -94,7 +139,7 @@ pub fn layout_from_debug_offsets(head: &[u8]) -> Option<Layout> {
         holder: gil + 8,
         locked: gil + 16,
         switch_number: gil + 24,
-        native_thread_id,
+        thread: ThreadId::Native(native_thread_id),
     })
 }
 
@@ -271,20 +316,23 @@ pub struct GilReader {
 
 impl GilReader {
     /// Sets up reading the GIL of `pid` for a Python of `version`; the error says why not.
+    /// A table layout must fit the process's memory first ([`GilReader::check`]): a version
+    /// whose layout does not fit is refused, never guessed.
     pub fn open(pid: u32, version: (u32, u32)) -> Result<GilReader, String> {
         let runtime = runtime_address(pid)?;
-        let layout = match table_layout(version) {
-            Some(l) => l,
+        let (layout, by_table) = match table_layout(version) {
+            Some(l) => (l, true),
             None => {
                 let mut head = [0u8; 256];
                 read_remote(pid, runtime, &mut head)?;
-                layout_from_debug_offsets(&head).ok_or_else(|| {
+                let l = layout_from_debug_offsets(&head).ok_or_else(|| {
                     format!(
                         "no GIL layout for Python {}.{}: not in gilscope's table and no \
                          _Py_DebugOffsets (3.13+) in its memory",
                         version.0, version.1
                     )
-                })?
+                })?;
+                (l, false)
             }
         };
         let r = GilReader {
@@ -292,8 +340,89 @@ impl GilReader {
             runtime,
             layout,
         };
+        if by_table {
+            r.check().map_err(|why| {
+                format!(
+                    "gilscope's GIL layout for Python {}.{} does not fit this interpreter's \
+                     memory ({why}); the holder is not read rather than guessed",
+                    version.0, version.1
+                )
+            })?;
+        }
         r.read()?;
         Ok(r)
+    }
+
+    /// Whether the layout fits what the process holds: an interpreter at
+    /// `interpreters.head`; a switch interval of 1 µs to 100 s just before `last_holder`;
+    /// `locked` 0 or 1; and a holder (if any) whose thread state points back at that
+    /// interpreter and names one of the process's threads.
+    pub fn check(&self) -> Result<(), String> {
+        let (interp, gil_base, holder, locked) = match self.layout {
+            Layout::Runtime {
+                interpreters_head,
+                holder,
+                locked,
+                ..
+            } => (
+                read_u64(self.pid, self.runtime + interpreters_head)?,
+                self.runtime,
+                holder,
+                locked,
+            ),
+            Layout::Interpreter {
+                interpreters_head,
+                holder,
+                locked,
+                ..
+            } => {
+                let interp = read_u64(self.pid, self.runtime + interpreters_head)?;
+                (interp, interp, holder, locked)
+            }
+        };
+        if interp == 0 {
+            return Err("no interpreter at interpreters.head".to_owned());
+        }
+        let interval = read_u64(self.pid, gil_base + holder - 8)?;
+        if !(1..=100_000_000).contains(&interval) {
+            return Err(format!("a switch interval of {interval} µs"));
+        }
+        let is_locked = read_u64(self.pid, gil_base + locked)? as u32;
+        if is_locked > 1 {
+            return Err(format!("locked = {is_locked}"));
+        }
+        let tstate = read_u64(self.pid, gil_base + holder)?;
+        if tstate != 0 {
+            if read_u64(self.pid, tstate + TSTATE_INTERP)? != interp {
+                return Err("the last holder's thread state is not the interpreter's".to_owned());
+            }
+            let tid = self.thread_of(tstate)?;
+            if !std::path::Path::new(&format!("/proc/{}/task/{tid}", self.pid)).exists() {
+                return Err(format!(
+                    "the last holder names thread {tid}, not one of its own"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The OS thread of the thread state at `tstate`.
+    fn thread_of(&self, tstate: u64) -> Result<u32, String> {
+        let thread = match self.layout {
+            Layout::Runtime { thread, .. } | Layout::Interpreter { thread, .. } => thread,
+        };
+        match thread {
+            ThreadId::Native(off) => Ok(read_u64(self.pid, tstate + off)? as u32),
+            ThreadId::Pthread(off) => {
+                let tid_at = PTHREAD_TID_OFFSET.ok_or_else(|| {
+                    "a thread's OS id (pthread_t) cannot be read on this platform".to_owned()
+                })?;
+                let pthread = read_u64(self.pid, tstate + off)?;
+                let mut b = [0u8; 4];
+                read_remote(self.pid, pthread + tid_at, &mut b)?;
+                Ok(u32::from_le_bytes(b))
+            }
+        }
     }
 
     /// The addresses of the GIL's own lock words (its condition variables and mutexes): a
@@ -318,31 +447,24 @@ impl GilReader {
 
     /// The GIL now.
     pub fn read(&self) -> Result<GilState, String> {
-        let (gil_base, holder, locked, switch_number, ntid) = match self.layout {
+        let (gil_base, holder, locked, switch_number) = match self.layout {
             Layout::Runtime {
                 holder,
                 locked,
                 switch_number,
-                native_thread_id,
-            } => (
-                self.runtime,
-                holder,
-                locked,
-                switch_number,
-                native_thread_id,
-            ),
+                ..
+            } => (self.runtime, holder, locked, switch_number),
             Layout::Interpreter {
                 interpreters_head,
                 holder,
                 locked,
                 switch_number,
-                native_thread_id,
+                ..
             } => (
                 read_u64(self.pid, self.runtime + interpreters_head)?,
                 holder,
                 locked,
                 switch_number,
-                native_thread_id,
             ),
         };
         // last_holder is not cleared on release: read `locked` first.
@@ -350,10 +472,7 @@ impl GilReader {
         let switches = read_u64(self.pid, gil_base + switch_number)?;
         let holder_tid = if is_locked {
             let tstate = read_u64(self.pid, gil_base + holder)?;
-            (tstate != 0)
-                .then(|| read_u64(self.pid, tstate + ntid).ok())
-                .flatten()
-                .map(|t| t as u32)
+            (tstate != 0).then(|| self.thread_of(tstate).ok()).flatten()
         } else {
             None
         };
@@ -421,7 +540,7 @@ mod tests {
             holder: 5008,
             locked: 5016,
             switch_number: 5024,
-            native_thread_id: 160,
+            thread: ThreadId::Native(160),
         });
         // 3.13, 3.14 (threads_main), 3.15 (threads_main and two generations after the GIL).
         assert_eq!(layout_from_debug_offsets(&debug_head(0, 0)), want);
@@ -440,7 +559,7 @@ mod tests {
         assert!(matches!(
             layout_from_debug_offsets(&h315),
             Some(Layout::Interpreter {
-                native_thread_id: 184,
+                thread: ThreadId::Native(184),
                 locked: 5016,
                 ..
             })
@@ -453,7 +572,116 @@ mod tests {
         broken[..8].copy_from_slice(b"xdebugpy");
         assert_eq!(layout_from_debug_offsets(&broken), None);
         assert_eq!(table_layout((3, 11)), Some(LAYOUT_311));
-        assert_eq!(table_layout((3, 12)), None);
+        assert!(matches!(
+            table_layout((3, 12)),
+            Some(Layout::Interpreter { locked: 1056, .. })
+        ));
+        for minor in [8, 9, 10] {
+            assert!(matches!(
+                table_layout((3, minor)),
+                Some(Layout::Runtime {
+                    thread: ThreadId::Pthread(176),
+                    ..
+                })
+            ));
+        }
+        assert_eq!(table_layout((3, 7)), None);
+        assert_eq!(table_layout((3, 13)), None);
+    }
+
+    /// The OS thread id of the calling thread.
+    fn gettid() -> u32 {
+        // SAFETY: gettid has no arguments and cannot fail.
+        unsafe { libc::gettid() as u32 }
+    }
+
+    #[cfg(all(target_arch = "x86_64", target_env = "gnu"))]
+    #[test]
+    fn glibcs_pthread_holds_the_threads_tid_where_the_table_says() {
+        // What CPython 3.8-3.10 store as thread_id is pthread_self(): check the offset on this
+        // process's own threads, the main test thread and a fresh one.
+        let at = PTHREAD_TID_OFFSET.unwrap();
+        let read_tid = move || {
+            // SAFETY: pthread_self is always valid for the calling thread.
+            let me = unsafe { libc::pthread_self() } as u64;
+            let mut b = [0u8; 4];
+            read_remote(std::process::id(), me + at, &mut b).unwrap();
+            (u32::from_le_bytes(b), gettid())
+        };
+        let (seen, want) = read_tid();
+        assert_eq!(seen, want);
+        let (seen, want) = std::thread::spawn(read_tid).join().unwrap();
+        assert_eq!(seen, want);
+    }
+
+    /// A `_PyRuntime` of `words` u64s in this process, with an interpreter and a thread state.
+    struct FakeRuntime {
+        runtime: Vec<u64>,
+        interp: Vec<u64>,
+        tstate: Vec<u64>,
+    }
+
+    impl FakeRuntime {
+        fn reader(&self, layout: Layout) -> GilReader {
+            GilReader {
+                pid: std::process::id(),
+                runtime: self.runtime.as_ptr() as u64,
+                layout,
+            }
+        }
+    }
+
+    #[test]
+    fn a_table_layout_is_used_only_when_it_fits_the_memory() {
+        // 3.11's layout on synthetic memory: head at 40, the GIL from 360 (interval), holder
+        // 368, locked 376, switch_number 384; the thread state's interp at 16 and
+        // native_thread_id at 160 (this very thread, so it is one of the process's tasks).
+        let mut f = FakeRuntime {
+            runtime: vec![0; 64],
+            interp: vec![0; 8],
+            tstate: vec![0; 32],
+        };
+        let interp = f.interp.as_ptr() as u64;
+        f.tstate[2] = interp;
+        f.tstate[20] = u64::from(gettid());
+        f.runtime[5] = interp;
+        f.runtime[45] = 5000; // interval, µs
+        f.runtime[46] = f.tstate.as_ptr() as u64;
+        f.runtime[47] = 1; // locked
+        f.runtime[48] = 77; // switch_number
+        let r = f.reader(LAYOUT_311);
+        assert_eq!(r.check(), Ok(()));
+        let st = r.read().unwrap();
+        assert_eq!(st.holder_tid, Some(gettid()));
+        assert_eq!(st.switch_number, 77);
+        // Each thing that would make it a guess is refused.
+        f.runtime[47] = 7;
+        assert!(f.reader(LAYOUT_311).check().unwrap_err().contains("locked"));
+        f.runtime[47] = 1;
+        f.runtime[45] = 0;
+        assert!(
+            f.reader(LAYOUT_311)
+                .check()
+                .unwrap_err()
+                .contains("interval")
+        );
+        f.runtime[45] = 5000;
+        f.tstate[2] = interp + 8;
+        assert!(f.reader(LAYOUT_311).check().is_err());
+        f.tstate[2] = interp;
+        f.tstate[20] = u64::from(u32::MAX - 1);
+        assert!(
+            f.reader(LAYOUT_311)
+                .check()
+                .unwrap_err()
+                .contains("not one of its own")
+        );
+        f.tstate[20] = u64::from(gettid());
+        f.runtime[5] = 0;
+        assert!(f.reader(LAYOUT_311).check().is_err());
+        // A wrong layout for the same memory (3.9's offsets) does not fit either.
+        f.runtime[5] = interp;
+        assert!(f.reader(table_layout((3, 9)).unwrap()).check().is_err());
     }
 
     #[test]
