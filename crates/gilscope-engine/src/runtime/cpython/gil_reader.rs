@@ -143,6 +143,62 @@ pub fn layout_from_debug_offsets(head: &[u8]) -> Option<Layout> {
     })
 }
 
+/// Where 3.15+ keep each thread's own view of the GIL: the interpreter's list of thread states
+/// and, in each, `holds_gil` and `gil_requested` (ints), beside `native_thread_id`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThreadFlags {
+    /// `PyInterpreterState.threads.head`.
+    pub threads_head: u64,
+    /// `PyThreadState.next`.
+    pub next: u64,
+    /// `PyThreadState.native_thread_id`.
+    pub native_thread_id: u64,
+    /// `PyThreadState.holds_gil`.
+    pub holds_gil: u64,
+    /// `PyThreadState.gil_requested`: the thread is in `take_gil`.
+    pub gil_requested: u64,
+}
+
+/// The per-thread GIL fields that `_Py_DebugOffsets` publish from 3.15 on (read from 3.15.2's
+/// memory: after `native_thread_id` come `datastack_chunk`, `status`, `holds_gil`,
+/// `gil_requested`); `None` before 3.15 or where they do not fit (two ints side by side, inside
+/// the thread state).
+pub fn thread_flags_from_debug_offsets(head: &[u8]) -> Option<ThreadFlags> {
+    let layout = layout_from_debug_offsets(head)?;
+    let u = |i: usize| -> Option<u64> {
+        Some(u64::from_le_bytes(head.get(i..i + 8)?.try_into().ok()?))
+    };
+    if (u(8)? >> 16) & 0xff < 15 {
+        return None;
+    }
+    let Layout::Interpreter {
+        thread: ThreadId::Native(native_thread_id),
+        ..
+    } = layout
+    else {
+        return None;
+    };
+    let interp = 48;
+    let field = |k: usize| u(interp + 8 * k);
+    // The thread list: the first run of size, 0, 8, 16 after the interpreter's fields.
+    let thread = (4..40).find(|&k| {
+        matches!(
+            (field(k + 1), field(k + 2), field(k + 3)),
+            (Some(0), Some(8), Some(16))
+        )
+    })?;
+    let size = field(thread)?;
+    let at = (thread + 4..thread + 14).find(|&k| field(k) == Some(native_thread_id))?;
+    let (holds_gil, gil_requested) = (field(at + 3)?, field(at + 4)?);
+    (gil_requested == holds_gil + 4 && gil_requested + 4 <= size).then_some(ThreadFlags {
+        threads_head: field(3)?,
+        next: 8,
+        native_thread_id,
+        holds_gil,
+        gil_requested,
+    })
+}
+
 /// Bytes of CPython's `_gil_runtime_state` on x86-64 with glibc, from its `interval` on:
 /// `interval`, `last_holder`, `locked`, `switch_number`, then `cond`, `mutex`, `switch_cond`
 /// and `switch_mutex` (48 + 40 + 48 + 40). The same in 3.11 (in `_PyRuntime`) and 3.12+ (in
@@ -312,6 +368,11 @@ pub struct GilReader {
     pid: u32,
     runtime: u64,
     layout: Layout,
+    /// Each thread's own view of the GIL, where the interpreter publishes it (3.15+).
+    flags: Option<ThreadFlags>,
+    /// Thread states by OS thread, for [`GilReader::thread_view`]; found again when a thread
+    /// is not in it.
+    tstates: std::cell::RefCell<std::collections::HashMap<u32, u64>>,
 }
 
 impl GilReader {
@@ -320,11 +381,13 @@ impl GilReader {
     /// whose layout does not fit is refused, never guessed.
     pub fn open(pid: u32, version: (u32, u32)) -> Result<GilReader, String> {
         let runtime = runtime_address(pid)?;
+        let mut flags = None;
         let (layout, by_table) = match table_layout(version) {
             Some(l) => (l, true),
             None => {
-                let mut head = [0u8; 256];
+                let mut head = [0u8; 512];
                 read_remote(pid, runtime, &mut head)?;
+                flags = thread_flags_from_debug_offsets(&head);
                 let l = layout_from_debug_offsets(&head).ok_or_else(|| {
                     format!(
                         "no GIL layout for Python {}.{}: not in gilscope's table and no \
@@ -339,6 +402,8 @@ impl GilReader {
             pid,
             runtime,
             layout,
+            flags,
+            tstates: Default::default(),
         };
         if by_table {
             r.check().map_err(|why| {
@@ -403,6 +468,51 @@ impl GilReader {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// Whether thread `tid` holds the GIL and whether it asked for it (is in `take_gil`), as
+    /// its own thread state says (3.15+); `None` where that is not published or not found.
+    pub fn thread_view(&self, tid: u32) -> Option<(bool, bool)> {
+        let f = self.flags?;
+        let known = self.tstates.borrow().get(&tid).copied();
+        let tstate = match known {
+            Some(t) => t,
+            None => {
+                self.find_tstates(&f).ok()?;
+                self.tstates.borrow().get(&tid).copied()?
+            }
+        };
+        let mut b = [0u8; 8];
+        let lo = f.holds_gil.min(f.gil_requested);
+        read_remote(self.pid, tstate + lo, &mut b).ok()?;
+        let int_at = |off: u64| {
+            let i = (off - lo) as usize;
+            i32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]) != 0
+        };
+        Some((int_at(f.holds_gil), int_at(f.gil_requested)))
+    }
+
+    /// Walks the main interpreter's thread states and notes each one's OS thread.
+    fn find_tstates(&self, f: &ThreadFlags) -> Result<(), String> {
+        let Layout::Interpreter {
+            interpreters_head, ..
+        } = self.layout
+        else {
+            return Ok(());
+        };
+        let interp = read_u64(self.pid, self.runtime + interpreters_head)?;
+        let mut map = std::collections::HashMap::new();
+        let mut t = read_u64(self.pid, interp + f.threads_head)?;
+        // A list that does not end is not followed past a generous bound.
+        for _ in 0..100_000 {
+            if t == 0 {
+                break;
+            }
+            map.insert(read_u64(self.pid, t + f.native_thread_id)? as u32, t);
+            t = read_u64(self.pid, t + f.next)?;
+        }
+        *self.tstates.borrow_mut() = map;
         Ok(())
     }
 
@@ -627,6 +737,8 @@ mod tests {
                 pid: std::process::id(),
                 runtime: self.runtime.as_ptr() as u64,
                 layout,
+                flags: None,
+                tstates: Default::default(),
             }
         }
     }
@@ -682,6 +794,100 @@ mod tests {
         // A wrong layout for the same memory (3.9's offsets) does not fit either.
         f.runtime[5] = interp;
         assert!(f.reader(table_layout((3, 9)).unwrap()).check().is_err());
+    }
+
+    /// The first 60 words of `_PyRuntime` in Debian's CPython 3.15.2, as read from its memory.
+    const HEAD_3_15_2: [u64; 60] = [
+        8750607829840520312,
+        51315440,
+        0,
+        346568,
+        912,
+        936,
+        226240,
+        7272,
+        7264,
+        7336,
+        7352,
+        7400,
+        7592,
+        7576,
+        7584,
+        16,
+        7736,
+        0,
+        7752,
+        7744,
+        7944,
+        0,
+        888,
+        0,
+        8,
+        16,
+        72,
+        80,
+        88,
+        96,
+        176,
+        184,
+        256,
+        32,
+        36,
+        40,
+        136,
+        288,
+        0,
+        88,
+        8,
+        0,
+        56,
+        80,
+        74,
+        64,
+        0,
+        216,
+        112,
+        120,
+        128,
+        136,
+        68,
+        52,
+        96,
+        104,
+        208,
+        0,
+        16,
+        8,
+    ];
+
+    #[test]
+    fn a_real_3_15_head_gives_the_gil_and_each_threads_own_view_of_it() {
+        let head: Vec<u8> = HEAD_3_15_2.iter().flat_map(|w| w.to_le_bytes()).collect();
+        assert_eq!(
+            layout_from_debug_offsets(&head),
+            Some(Layout::Interpreter {
+                interpreters_head: 936,
+                holder: 7744,
+                locked: 7752,
+                switch_number: 7760,
+                thread: ThreadId::Native(184),
+            })
+        );
+        assert_eq!(
+            thread_flags_from_debug_offsets(&head),
+            Some(ThreadFlags {
+                threads_head: 7336,
+                next: 8,
+                native_thread_id: 184,
+                holds_gil: 36,
+                gil_requested: 40,
+            })
+        );
+        // 3.13 and 3.14 publish no per-thread view.
+        let mut h314 = head.clone();
+        h314[8..16].copy_from_slice(&0x030e_0af0u64.to_le_bytes());
+        assert_eq!(thread_flags_from_debug_offsets(&h314), None);
+        assert_eq!(thread_flags_from_debug_offsets(&debug_head(1, 2)), None);
     }
 
     #[test]

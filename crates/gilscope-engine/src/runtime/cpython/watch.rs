@@ -208,11 +208,19 @@ pub(super) fn sample_all(
         let Some(w) = workers[k].as_mut() else {
             continue;
         };
-        let gil = gils.get(&w.pid).and_then(|g| g.now).map(|g| g.holder_tid);
+        let g = gils.get(&w.pid);
+        let gil = g.and_then(|g| g.now).map(|g| g.holder_tid);
         let took_it = after.get(&w.pid).copied().flatten() == Some(w.tid);
-        let state = match classify(s, w.tid, gil, sys) {
-            SpanState::Native if took_it => SpanState::Handoff,
-            state => settle(w.open.map(|o| o.0), state),
+        let view = g
+            .and_then(|g| g.reader.as_ref().ok())
+            .and_then(|r| r.thread_view(w.tid));
+        let state = match (view, classify(s, w.tid, gil, sys)) {
+            // 3.15+: the thread's own state says whether it holds the GIL or is taking it.
+            (Some((true, _)), _) => SpanState::Python,
+            (Some((false, true)), _) => SpanState::GilWait,
+            (Some((false, false)), SpanState::Python) => SpanState::Handoff,
+            (_, SpanState::Native) if took_it => SpanState::Handoff,
+            (_, state) => settle(w.open.map(|o| o.0), state),
         };
         w.observe(state, s.cpu, now, spans);
     }
