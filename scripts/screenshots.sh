@@ -29,6 +29,18 @@ fi
 "$bin" --preset subinterpreters --screenshot "$out/window-subinterpreters.png"
 "$bin" --preset starvation --screenshot "$out/window-starvation.png"
 "$bin" --preset real-cpython --with-sweep --screenshot "$out/window-real-cpython.png"
+python3 -c 'import threading, time
+def work():
+    end = time.monotonic() + 20
+    while time.monotonic() < end:
+        pass
+ts = [threading.Thread(target=work) for _ in range(2)]
+[t.start() for t in ts]
+[t.join() for t in ts]' &
+target_pid=$!
+sleep 0.5
+"$bin" --attach "$target_pid" --size 1280x720 --screenshot "$out/window-attach.png"
+kill "$target_pid" 2>/dev/null || true
 # Lessons in presentation mode at a projector's 1920x1080 (each runs its trials first).
 "$bin" --lesson 1 --presentation --size 1920x1080 --screenshot "$out/lesson-1-one-core.png"
 "$bin" --lesson 5 --presentation --size 1920x1080 --screenshot "$out/lesson-5-starvation.png"

@@ -86,6 +86,26 @@ done
 # rests on lost updates, which any machine shows).
 "$bin" --lesson 6 --presentation --size 1920x1080 --screenshot "$out/lesson-6.png"
 check_png "$out/lesson-6.png" 1920 1080
+# Attached to a Python gilscope did not start: its lanes stream in, Stop detaches, and the
+# process runs on to its own end.
+if python3 -c 'import sys; assert sys.version_info >= (3, 8)' 2>/dev/null; then
+  python3 -c 'import threading, time
+def work():
+    end = time.monotonic() + 20
+    while time.monotonic() < end:
+        pass
+ts = [threading.Thread(target=work) for _ in range(2)]
+[t.start() for t in ts]
+[t.join() for t in ts]' &
+  target_pid=$!
+  sleep 0.5
+  "$bin" --attach "$target_pid" --size 1280x720 --screenshot "$out/attach.png"
+  check_png "$out/attach.png" 1280 720
+  kill -0 "$target_pid" || { echo "the attached Python did not run on" >&2; exit 1; }
+  kill "$target_pid"
+else
+  echo "skipping the attach window: no python3 3.8+"
+fi
 # Bad input to the window launcher is a usage error, not a window.
 if "$bin" --preset nope --screenshot "$out/nope.png" 2>/dev/null; then
   echo "an unknown preset must fail" >&2

@@ -41,6 +41,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             sweep_csv: cli.csv,
             size: cli.size,
             presentation: cli.presentation,
+            attach: cli.attach,
         }),
     }
 }

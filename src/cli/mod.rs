@@ -44,6 +44,10 @@ pub struct Cli {
     /// With --with-sweep: also write the sweep the window measured as CSV.
     #[arg(long, value_name = "FILE", requires = "with_sweep")]
     pub csv: Option<PathBuf>,
+    /// Open the app watching this running Python (Stop detaches); with --screenshot, watch it
+    /// for 2 s, detach, save the window and exit.
+    #[arg(long, value_name = "PID", conflicts_with_all = ["preset", "lesson", "with_sweep"])]
+    pub attach: Option<u32>,
 }
 
 /// The subcommands.

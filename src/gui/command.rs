@@ -77,4 +77,8 @@ pub enum Command {
     OpenRecording,
     /// Full screen on or off (F11).
     ToggleFullscreen,
+    /// Look for the Python processes running on this machine.
+    ListPythons,
+    /// Watch the running Python with this pid until Stop (which detaches) or it exits.
+    Attach(u32),
 }

@@ -36,6 +36,8 @@ pub struct LaunchOptions {
     pub size: Option<(f32, f32)>,
     /// Start in presentation mode.
     pub presentation: bool,
+    /// Start watching this running Python.
+    pub attach: Option<u32>,
 }
 
 /// Whether a display server is reachable by name.
@@ -69,8 +71,16 @@ pub fn launch(opts: LaunchOptions) -> Result<ExitCode> {
                 .ok_or_else(|| UsageError(format!("--lesson {n}: lessons are numbered 1 to {max}")))
         })
         .transpose()?;
-    if opts.screenshot.is_some() && preset.is_none() && lesson.is_none() {
-        return Err(UsageError("--screenshot needs --preset NAME or --lesson N".to_owned()).into());
+    if opts.screenshot.is_some() && preset.is_none() && lesson.is_none() && opts.attach.is_none() {
+        return Err(UsageError(
+            "--screenshot needs --preset NAME, --lesson N or --attach PID".to_owned(),
+        )
+        .into());
+    }
+    if let Some(pid) = opts.attach
+        && std::fs::metadata(format!("/proc/{pid}")).is_err()
+    {
+        return Err(UsageError(format!("--attach {pid}: there is no process {pid}")).into());
     }
     for p in opts.screenshot.iter().chain(opts.sweep_csv.iter()) {
         // Fail before opening a window if a file cannot be written.
@@ -94,6 +104,7 @@ pub fn launch(opts: LaunchOptions) -> Result<ExitCode> {
         screenshot_result: Some(Arc::clone(&result)),
         fresh_settings: opts.screenshot.is_some(),
         worker_exe: None,
+        attach: opts.attach,
     };
     let native = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()

@@ -20,6 +20,8 @@ pub enum JobKind {
     Lesson,
     /// A recording shown again.
     Replay,
+    /// A running Python watched from outside (Stop detaches).
+    Attach,
 }
 
 /// What a lesson's thread reports, outside the engine's event channel.
@@ -198,6 +200,8 @@ pub struct Session {
     pub recording_path: String,
     /// The machine of the recording shown, if one is.
     pub replayed_from: Option<String>,
+    /// The Python processes found on this machine the last time the user looked (Attach).
+    pub pythons: Option<Vec<gilscope_engine::runtime::cpython::PythonProcess>>,
 }
 
 /// A program as the settings name it, compiled (or why it does not compile).
@@ -298,6 +302,7 @@ impl Session {
             capture: Capture::default(),
             recording_path: "gilscope-run.gilscope".to_owned(),
             replayed_from: None,
+            pythons: None,
         }
     }
 

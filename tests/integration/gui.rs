@@ -597,3 +597,71 @@ fn a_pasted_script_runs_on_real_python_with_a_named_lane_per_thread() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_window_finds_a_running_python_attaches_and_detaches_leaving_it_running() {
+    use gilscope::gui::command::Command;
+    let _shared = common::sharing();
+    let Ok(mut py) = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import threading, time\n\
+def work():\n    end = time.monotonic() + 60\n    while time.monotonic() < end:\n        pass\n\
+ts = [threading.Thread(target=work, daemon=True) for _ in range(2)]\n\
+[t.start() for t in ts]\ntime.sleep(60)\n",
+        ])
+        .spawn()
+    else {
+        common::skip("no python3 to attach to");
+        return;
+    };
+    let pid = py.id();
+    let tasks = || std::fs::read_dir(format!("/proc/{pid}/task")).map_or(0, |d| d.count());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tasks() < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut h = harness();
+    h.get_by_label("Attach to a running Python").click();
+    h.step();
+    h.step();
+    click_button(&mut h, "Find Python processes");
+    let listed = h
+        .state()
+        .session
+        .pythons
+        .as_ref()
+        .is_some_and(|l| l.iter().any(|p| p.pid == pid));
+    assert!(listed, "{:?}", h.state().session.pythons);
+    assert!(
+        h.get_all_by_role_and_label(egui::accesskit::Role::Button, "Attach")
+            .next()
+            .is_some(),
+        "an Attach button per process"
+    );
+    h.state_mut().command(Command::Attach(pid));
+    frames_until(&mut h, "spans of the attached threads", |app| {
+        app.session
+            .timeline
+            .as_ref()
+            .is_some_and(|t| t.worker_lanes.len() >= 3 && t.last_ns > t.start_ns + 300_000_000)
+    });
+    click_button(&mut h, "Detach");
+    frames_until(&mut h, "the attach to end", |app| !app.session.busy());
+    let s = h.state().session.last_summary.clone().expect("a summary");
+    assert_eq!(s.attached_pid, Some(pid));
+    assert!(s.workers.len() >= 3, "{:?}", s.workers);
+    assert_eq!(
+        s.gil_source.as_deref(),
+        Some("observed"),
+        "{:?}",
+        s.gil_source_reason
+    );
+    // Detached, not killed: the process runs on.
+    assert!(
+        py.try_wait().unwrap().is_none(),
+        "the attached Python was stopped"
+    );
+    let _ = py.kill();
+    let _ = py.wait();
+}

@@ -12,6 +12,9 @@ use gilscope_engine::config::{MAX_THREADS, Mode, RunConfig, Runtime, Series};
 use gilscope_engine::measure::sweep::{SweepSpec, run_sweep};
 use gilscope_engine::runtime::{self, CancelToken, spawn_job};
 
+/// The longest an attach from the window lasts without a Stop (an hour).
+const ATTACH_MAX_SECS: f64 = 3600.0;
+
 impl JobKind {
     /// The name of the job's thread.
     fn thread_name(self) -> &'static str {
@@ -20,6 +23,7 @@ impl JobKind {
             JobKind::Sweep => "gilscope-sweep",
             JobKind::Lesson => "gilscope-lesson",
             JobKind::Replay => "gilscope-replay",
+            JobKind::Attach => "gilscope-attach",
         }
     }
 }
@@ -79,6 +83,18 @@ impl GilscopeApp {
         let sink = self.session.sink.clone();
         self.start_job(JobKind::Run, move |cancel| {
             let _ = runtime::run_blocking(&cfg, Some(&sink), &cancel);
+        });
+    }
+
+    /// Starts watching the running Python `pid` (a process gilscope did not start) until Stop,
+    /// which detaches, or until it exits; its lanes stream in as a run's do.
+    pub(super) fn start_attach(&mut self, pid: u32) {
+        if self.session.busy() {
+            return;
+        }
+        let sink = self.session.sink.clone();
+        self.start_job(JobKind::Attach, move |cancel| {
+            let _ = runtime::attach_blocking(pid, ATTACH_MAX_SECS, Some(&sink), &cancel);
         });
     }
 

@@ -54,6 +54,8 @@ pub struct AppOptions {
     pub fresh_settings: bool,
     /// The program multiprocessing workers run; `None` means this program.
     pub worker_exe: Option<PathBuf>,
+    /// A running Python to watch from the start.
+    pub attach: Option<u32>,
 }
 
 /// The gilscope window.
@@ -113,6 +115,8 @@ impl GilscopeApp {
             sweep_csv: opts.sweep_csv.clone(),
             phase: if opts.lesson.is_some() {
                 ShotPhase::Lesson
+            } else if let Some(pid) = opts.attach {
+                ShotPhase::Attach(pid, None)
             } else {
                 ShotPhase::Sweep
             },
@@ -135,6 +139,12 @@ impl GilscopeApp {
         };
         if let Some(n) = opts.lesson {
             app.open_lesson(n);
+        }
+        if let Some(pid) = opts.attach
+            && app.shot.is_none()
+        {
+            app.pending.push(Command::ListPythons);
+            app.pending.push(Command::Attach(pid));
         }
         app
     }
@@ -321,6 +331,10 @@ impl GilscopeApp {
                 let full = ctx.input(|i| i.viewport().fullscreen.unwrap_or(false));
                 ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(!full));
             }
+            Command::ListPythons => {
+                self.session.pythons = Some(gilscope_engine::runtime::cpython::running_pythons());
+            }
+            Command::Attach(pid) => self.start_attach(pid),
             Command::OpenProgram => {
                 if !self.session.busy() {
                     let path = self.session.open_path.trim().to_owned();

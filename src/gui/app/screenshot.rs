@@ -1,5 +1,6 @@
 //! The screenshot mode (`--preset NAME --screenshot FILE`): run the preset (its lesson or sweep
-//! first, where it has one) to the end, let the picture settle, save the window as PNG, close.
+//! first, where it has one) to the end, or watch `--attach PID` for a while and detach; let the
+//! picture settle, save the window as PNG, close.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -10,12 +11,17 @@ use crossbeam_channel::{Receiver, bounded};
 use super::GilscopeApp;
 use crate::gui::command::Command;
 
+/// How long `--attach PID --screenshot FILE` watches before it detaches.
+const ATTACH_SHOT: Duration = Duration::from_secs(2);
+
 /// Where the screenshot mode reports how it ended (`None` while it has not).
 pub type ShotResult = Arc<Mutex<Option<Result<(), String>>>>;
 
 /// How the screenshot mode goes along.
 pub(super) enum ShotPhase {
     Lesson,
+    /// Watching a running Python: since when, once attached.
+    Attach(u32, Option<Instant>),
     Sweep,
     Run,
     Settle(u32),
@@ -54,7 +60,21 @@ impl GilscopeApp {
             return;
         }
         let mut start_lesson = false;
+        let mut attach = None;
+        let mut detach = false;
         match shot.phase {
+            ShotPhase::Attach(pid, None) => {
+                attach = Some(pid);
+                shot.phase = ShotPhase::Attach(pid, Some(Instant::now()));
+            }
+            ShotPhase::Attach(_, Some(since)) => {
+                if !self.session.busy() {
+                    shot.phase = ShotPhase::Settle(5);
+                } else if since.elapsed() >= ATTACH_SHOT && !shot.started {
+                    shot.started = true;
+                    detach = true;
+                }
+            }
             ShotPhase::Lesson => {
                 if !shot.started {
                     shot.started = true;
@@ -120,6 +140,13 @@ impl GilscopeApp {
         }
         if start_lesson {
             self.pending.push(Command::RunLesson);
+        }
+        if let Some(pid) = attach {
+            self.pending.push(Command::ListPythons);
+            self.pending.push(Command::Attach(pid));
+        }
+        if detach {
+            self.pending.push(Command::Stop);
         }
         if start_sweep {
             self.pending.push(Command::RunSweep);

@@ -1,6 +1,7 @@
 //! The window's layout: controls on the left, figures and teaching on the right, the timeline
 //! in the middle (the largest view), the heat grid and the time-vs-threads plot below it.
 
+pub mod attach;
 pub mod controls;
 pub mod figures;
 pub mod heat;
@@ -122,6 +123,7 @@ pub fn draw(
                     .id_salt("controls_scroll")
                     .show(ui, |ui| {
                         program::show(ui, settings, session, cmds);
+                        attach::show(ui, session, cmds);
                         ui.separator();
                         controls::show(ui, settings, session, cmds);
                     });

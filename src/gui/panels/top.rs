@@ -30,6 +30,20 @@ pub fn show(
                     cmds.push(Command::Stop);
                 }
             }
+            (Some(JobKind::Attach), Some(live), _) => {
+                ui.label(format!(
+                    "attached to {} · {:.1} s",
+                    live.config.program,
+                    live.started.elapsed().as_secs_f64()
+                ));
+                if ui
+                    .button("Detach")
+                    .on_hover_text("Esc: stop watching; the process runs on")
+                    .clicked()
+                {
+                    cmds.push(Command::Stop);
+                }
+            }
             (_, Some(live), _) => {
                 let (done, total) = live.progress;
                 let frac = if total > 0 { done as f32 / total as f32 } else { 0.0 };

@@ -27,6 +27,29 @@ pub fn run_blocking(
         Runtime::Emulated => emulated::run_emulated(run_id, &cfg, sink, cancel),
         Runtime::Cpython => cpython::run_cpython(run_id, &cfg, sink, cancel),
     });
+    finish(run_id, sink, result)
+}
+
+/// Watches the running Python `pid` on the calling thread until `duration_secs` pass, it
+/// exits, or `cancel` (which detaches: the summary of what was seen still comes), reporting to
+/// `sink` as a run does.
+pub fn attach_blocking(
+    pid: u32,
+    duration_secs: f64,
+    sink: Option<&EventSink>,
+    cancel: &CancelToken,
+) -> Result<RunOutcome, EngineError> {
+    let run_id = next_run_id();
+    let result = cpython::attach(run_id, pid, duration_secs, sink, cancel);
+    finish(run_id, sink, result)
+}
+
+/// Tells `sink` how run `run_id` ended, and hands the result on.
+fn finish(
+    run_id: u64,
+    sink: Option<&EventSink>,
+    result: Result<RunOutcome, EngineError>,
+) -> Result<RunOutcome, EngineError> {
     if let Some(sink) = sink {
         match &result {
             Ok(outcome) => sink.send(EngineEvent::RunFinished {

@@ -16,6 +16,8 @@
 mod probe;
 
 #[cfg(target_os = "linux")]
+mod find;
+#[cfg(target_os = "linux")]
 pub mod gil_reader;
 #[cfg(target_os = "linux")]
 mod launch;
@@ -30,7 +32,27 @@ mod summary;
 #[cfg(target_os = "linux")]
 mod watch;
 
+#[cfg(target_os = "linux")]
+pub use find::{PythonProcess, running_pythons};
 pub use probe::{MIN_VERSION, PythonInfo, preflight, probe};
+
+/// A running Python process, as the platform shows it.
+#[cfg(not(target_os = "linux"))]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PythonProcess {
+    /// Its process id.
+    pub pid: u32,
+    /// The file that holds its interpreter.
+    pub interpreter: String,
+    /// Its command line.
+    pub command: String,
+}
+
+/// Attaching is not supported on this platform: no Python process is listed.
+#[cfg(not(target_os = "linux"))]
+pub fn running_pythons() -> Vec<PythonProcess> {
+    Vec::new()
+}
 
 use crate::config::RunConfig;
 use crate::error::EngineError;

@@ -447,8 +447,8 @@ pub(super) fn run_script(
 }
 
 /// Observes the running Python process `pid`, which gilscope did not start, for up to
-/// `duration_secs` (or until it exits, or cancel). Nothing is written into it and no signal is
-/// sent: it runs on as before.
+/// `duration_secs` (or until it exits, or `cancel`, which detaches: what was seen is still
+/// summed up). Nothing is written into it and no signal is sent: it runs on as before.
 pub fn attach(
     run_id: u64,
     pid: u32,
@@ -495,15 +495,17 @@ pub fn attach(
     };
     let mut tree = Tree::new(pid, None, &info);
     let deadline_ns = clock::now_ns() + (duration_secs.max(0.0) * 1e9) as u64;
+    // Stopping an attach detaches: the observation ends as when its time is up.
+    let never = CancelToken::new();
     let observed = observe(
         run_id,
         &cfg,
         sink,
-        cancel,
+        &never,
         &mut tree,
         |now| {
             let gone = std::fs::metadata(format!("/proc/{pid}")).is_err();
-            Ok((gone || now >= deadline_ns).then_some(End::Detached))
+            Ok((gone || now >= deadline_ns || cancel.is_cancelled()).then_some(End::Detached))
         },
         || {},
     )?;
