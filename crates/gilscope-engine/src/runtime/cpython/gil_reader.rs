@@ -577,15 +577,23 @@ impl GilReader {
                 switch_number,
             ),
         };
-        // last_holder is not cleared on release: read `locked` first.
-        let is_locked = read_u64(self.pid, gil_base + locked)? as u32 != 0;
-        let switches = read_u64(self.pid, gil_base + switch_number)?;
-        let holder_tid = if is_locked {
-            let tstate = read_u64(self.pid, gil_base + holder)?;
-            (tstate != 0).then(|| self.thread_of(tstate).ok()).flatten()
+        // `last_holder`, `locked` and `switch_number` side by side (every layout so far): one
+        // read of the three, a copy of nanoseconds, rather than three system calls between
+        // which the GIL could change hands. Otherwise `locked` first, since `last_holder` is
+        // not cleared on release.
+        let (is_locked, switches, tstate) = if locked == holder + 8 && switch_number == locked + 8 {
+            let mut b = [0u8; 24];
+            read_remote(self.pid, gil_base + holder, &mut b)?;
+            let word = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
+            (word(8) as u32 != 0, word(16), word(0))
         } else {
-            None
+            let is_locked = read_u64(self.pid, gil_base + locked)? as u32 != 0;
+            let switches = read_u64(self.pid, gil_base + switch_number)?;
+            (is_locked, switches, read_u64(self.pid, gil_base + holder)?)
         };
+        let holder_tid = (is_locked && tstate != 0)
+            .then(|| self.thread_of(tstate).ok())
+            .flatten();
         Ok(GilState {
             holder_tid,
             switch_number: switches,

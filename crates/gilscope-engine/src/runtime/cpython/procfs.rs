@@ -26,6 +26,7 @@ pub struct ThreadFiles {
     stat: File,
     schedstat: Option<File>,
     syscall: Option<File>,
+    children: Option<File>,
     buf: Vec<u8>,
 }
 
@@ -37,6 +38,7 @@ impl ThreadFiles {
             stat: File::open(format!("{dir}/stat"))?,
             schedstat: File::open(format!("{dir}/schedstat")).ok(),
             syscall: File::open(format!("{dir}/syscall")).ok(),
+            children: File::open(format!("{dir}/children")).ok(),
             buf: vec![0; 1024],
         })
     }
@@ -66,6 +68,36 @@ impl ThreadFiles {
     }
 
     /// Nanoseconds the thread has run on a core.
+    /// `schedstat`'s on-CPU nanoseconds and the number of times the thread was put on a CPU
+    /// (it changes only when the thread runs).
+    pub fn schedstat(&mut self) -> Option<(u64, u64)> {
+        let n = Self::read(self.schedstat.as_ref()?, &mut self.buf)?;
+        let text = std::str::from_utf8(&self.buf[..n]).ok()?;
+        let mut f = text.split_whitespace();
+        let on_cpu = f.next()?.parse().ok()?;
+        let slices = f.nth(1)?.parse().ok()?;
+        Some((on_cpu, slices))
+    }
+
+    /// The child processes this thread started (its open `children` file read again).
+    pub fn children(&mut self) -> Vec<u32> {
+        let Some(f) = self.children.as_ref() else {
+            return Vec::new();
+        };
+        let mut text = Vec::new();
+        let mut at = 0;
+        while let Ok(n) = f.read_at(&mut self.buf, at)
+            && n > 0
+        {
+            text.extend_from_slice(&self.buf[..n]);
+            at += n as u64;
+        }
+        String::from_utf8_lossy(&text)
+            .split_whitespace()
+            .filter_map(|n| n.parse().ok())
+            .collect()
+    }
+
     pub fn on_cpu_ns(&mut self) -> Option<u64> {
         Self::first_number(self.schedstat.as_ref(), &mut self.buf)
     }
@@ -97,17 +129,6 @@ pub fn task_ids(pid: u32) -> Vec<u32> {
         .collect();
     tids.sort_unstable();
     tids
-}
-
-/// The child processes that thread `tid` of `pid` started (`/proc/PID/task/TID/children`).
-pub fn children_of(pid: u32, tid: u32) -> Vec<u32> {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/children"))
-        .map(|t| {
-            t.split_whitespace()
-                .filter_map(|n| n.parse().ok())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Parses a `syscall` line (`202 0x7f01 0x80 …`): the call's number and its first argument.
@@ -175,12 +196,15 @@ mod tests {
             );
             return;
         }
+        // The thread's `children` file, opened before the child exists, lists it when read
+        // again (the observer keeps these files open).
+        let mut files = ThreadFiles::open(pid, tid).unwrap();
+        assert!(!files.children().contains(&0));
         let mut child = std::process::Command::new("sleep")
             .arg("5")
             .spawn()
             .unwrap();
-        let tid = crate::trace::clock::current_tid();
-        let found = children_of(pid, tid).contains(&child.id());
+        let found = files.children().contains(&child.id());
         let _ = child.kill();
         let _ = child.wait();
         assert!(found, "the child started by this thread is listed");

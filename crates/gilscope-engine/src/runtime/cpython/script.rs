@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::launch::{Scratch, Target, capture, spawn_in_group};
 use super::probe::{PythonInfo, probe};
-use super::procfs::{ThreadFiles, children_of, task_ids};
+use super::procfs::{ThreadFiles, task_ids};
 use super::summary::{SummaryParts, summarize};
 use super::watch::{ProcGil, Ticks, Watched, read_gils, sample_all};
 use crate::config::RunConfig;
@@ -51,6 +51,8 @@ struct Tree {
     gils: BTreeMap<u32, ProcGil>,
     names: HashMap<(u32, u32), String>,
     names_file: Option<PathBuf>,
+    /// The names file, kept open once it exists.
+    names_handle: Option<std::fs::File>,
     names_read: usize,
     gil_enabled: bool,
     minor: (u32, u32),
@@ -79,6 +81,8 @@ impl Tree {
                 self.add_thread(pid, tid, now);
             }
         }
+        // Each followed thread's `children` file stays open and is read again (a fresh open,
+        // read and close of each, every 5 ms, was most of the observer's own cost).
         let mut i = 0;
         while i < self.processes.len() {
             let pid = self.processes[i];
@@ -87,10 +91,18 @@ impl Tree {
                 if self.known.insert((pid, tid)) {
                     self.add_thread(pid, tid, now);
                 }
-                for child in children_of(pid, tid) {
-                    if !self.processes.contains(&child) {
-                        self.processes.push(child);
-                    }
+            }
+            let kids: Vec<u32> = self
+                .workers
+                .iter_mut()
+                .flatten()
+                .filter(|w| w.pid == pid && w.alive)
+                .filter_map(|w| w.files.as_mut())
+                .flat_map(|f| f.children())
+                .collect();
+            for child in kids {
+                if !self.processes.contains(&child) {
+                    self.processes.push(child);
                 }
             }
         }
@@ -122,6 +134,7 @@ impl Tree {
             on_cpu_base_ns,
             alive,
             syscall_readable,
+            asleep: None,
         }));
         let (gil_enabled, minor) = (self.gil_enabled, self.minor);
         self.gils
@@ -154,7 +167,13 @@ impl Tree {
     fn read_names(&mut self) -> Vec<(u32, u32)> {
         use std::os::unix::fs::FileExt;
         let mut seen = Vec::new();
-        let Some(Ok(file)) = self.names_file.as_ref().map(std::fs::File::open) else {
+        if self.names_handle.is_none() {
+            self.names_handle = self
+                .names_file
+                .as_ref()
+                .and_then(|p| std::fs::File::open(p).ok());
+        }
+        let Some(file) = self.names_handle.as_ref() else {
             return seen;
         };
         // Only what was appended since the last read.
@@ -356,6 +375,7 @@ impl Tree {
             gils: BTreeMap::new(),
             names: HashMap::new(),
             names_file,
+            names_handle: None,
             names_read: 0,
             gil_enabled: info.gil_enabled,
             minor: info.minor(),
@@ -540,6 +560,7 @@ mod tests {
             gils: BTreeMap::new(),
             names: HashMap::new(),
             names_file: Some(file.clone()),
+            names_handle: None,
             names_read: 0,
             gil_enabled: true,
             minor: (3, 11),

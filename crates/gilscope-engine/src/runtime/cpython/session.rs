@@ -78,6 +78,7 @@ pub fn run(
                         on_cpu_base_ns: 0,
                         alive,
                         syscall_readable,
+                        asleep: None,
                     };
                     // A child process's start: from the driver's start to its announcement.
                     if cfg.mode == Mode::Multiprocessing
