@@ -22,9 +22,8 @@ pub struct Cli {
     /// What to do; none opens the desktop app.
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Open the app with this preset selected (threading-purepy, threading-numpy,
-    /// multiproc-numpy, count-loop, io-threads, native).
-    #[arg(long, value_name = "NAME")]
+    /// Open the app with this preset selected.
+    #[arg(long, value_name = "NAME", value_parser = preset_names())]
     pub preset: Option<String>,
     /// Open the app at lesson N (1 to 10) of the guided lessons.
     #[arg(long, value_name = "N")]
@@ -48,6 +47,13 @@ pub struct Cli {
     /// for 2 s, detach, save the window and exit.
     #[arg(long, value_name = "PID", conflicts_with_all = ["preset", "lesson", "with_sweep"])]
     pub attach: Option<u32>,
+}
+
+/// Every preset's name, so `--help` lists them all and a wrong one is refused with the list.
+fn preset_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        crate::view::presets::Preset::ALL.iter().map(|p| p.name()),
+    )
 }
 
 /// The subcommands.

@@ -254,6 +254,27 @@ fn without_a_display_the_app_says_so() {
     assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
 }
 
+#[test]
+fn help_lists_every_preset_and_attach_needs_a_live_process() {
+    let _machine = common::sharing();
+    let help = String::from_utf8_lossy(&gilscope(&["--help"]).stdout).to_string();
+    for p in gilscope::view::presets::Preset::ALL {
+        assert!(help.contains(p.name()), "--help lacks {}: {help}", p.name());
+    }
+    // A pid with no process is refused before any window is looked for.
+    let out = gilscope(&["--attach", "4000000000"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no process 4000000000"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    let out = gilscope(&["--attach", "1", "--lesson", "2"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "--attach with --lesson is a usage error"
+    );
+}
+
 /// Outputs land where they are pointed, as with `cp` and `tee`: through symlinks, into FIFOs,
 /// on standard output; a full device is an error naming the path; a directory is refused before
 /// the run; no temporary file is ever left behind.
