@@ -371,7 +371,11 @@ pub fn show(
             } else {
                 ui.label("idle here");
             }
-            ui.label(shares_text(&shares, window.width_ns() / 1e9));
+            ui.label(shares_text(
+                &shares,
+                window.width_ns() / 1e9,
+                model.interpreter_has_gil,
+            ));
         });
     }
     // Idle with the pointer resting here: egui repaints when the pointer moves, and not else.
@@ -386,7 +390,7 @@ pub fn show(
             format!(
                 "{}:  {}",
                 lane.label,
-                shares_text(&shares, window.width_ns() / 1e9)
+                shares_text(&shares, window.width_ns() / 1e9, model.interpreter_has_gil)
             ),
             FontId::proportional(12.0),
             c32(pal.text),
@@ -399,16 +403,33 @@ pub fn show(
     );
 }
 
-/// `Python 48% · waiting 51% · …` of a window `secs` long.
-pub fn shares_text(shares: &[f64; SpanState::COUNT], secs: f64) -> String {
+/// `holds GIL 48% · waits 51% · …` of a window `secs` long; without a GIL (free-threaded,
+/// no-GIL builds) `runs Python 97% · …`, since nothing is held or waited for. A lock wait or
+/// a GIL hand-off is named only where there was one.
+pub fn shares_text(shares: &[f64; SpanState::COUNT], secs: f64, has_gil: bool) -> String {
     let pct = |st: SpanState| 100.0 * shares[st as usize] / secs.max(1e-12);
-    format!(
-        "holds GIL {:.0}% · waits {:.0}% · native {:.0}% · I/O {:.0}%",
-        pct(SpanState::Python),
-        pct(SpanState::GilWait),
-        pct(SpanState::Native),
-        pct(SpanState::Io)
-    )
+    let mut text = if has_gil {
+        format!(
+            "holds GIL {:.0}% · waits {:.0}% · native {:.0}% · I/O {:.0}%",
+            pct(SpanState::Python),
+            pct(SpanState::GilWait),
+            pct(SpanState::Native),
+            pct(SpanState::Io)
+        )
+    } else {
+        format!(
+            "runs Python {:.0}% · native {:.0}% · I/O {:.0}%",
+            pct(SpanState::Python) + pct(SpanState::OnCpu),
+            pct(SpanState::Native),
+            pct(SpanState::Io)
+        )
+    };
+    for (st, name) in [(SpanState::LockWait, "lock"), (SpanState::Handoff, "hand-off")] {
+        if pct(st) >= 0.5 {
+            text.push_str(&format!(" · {name} {:.0}%", pct(st)));
+        }
+    }
+    text
 }
 
 fn draw_axis(
@@ -452,6 +473,21 @@ mod tests {
         let h = lane_heights(&lanes, 300.0);
         assert!(h.iter().all(|&x| x >= 3.0));
         assert!(h.iter().sum::<f32>() <= 64.0 * 8.0 + 1.0);
+    }
+
+    #[test]
+    fn a_lane_without_a_gil_never_reads_as_holding_one() {
+        let mut shares = [0.0; SpanState::COUNT];
+        shares[SpanState::Python as usize] = 0.9;
+        shares[SpanState::Io as usize] = 0.1;
+        let with = shares_text(&shares, 1.0, true);
+        assert!(with.starts_with("holds GIL 90%"), "{with}");
+        assert!(!with.contains("lock"), "{with}");
+        let without = shares_text(&shares, 1.0, false);
+        assert!(without.starts_with("runs Python 90%"), "{without}");
+        assert!(!without.contains("GIL"), "{without}");
+        shares[SpanState::LockWait as usize] = 0.25;
+        assert!(shares_text(&shares, 1.0, true).ends_with("lock 25%"));
     }
 
     #[test]
