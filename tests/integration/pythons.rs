@@ -314,3 +314,76 @@ fn on_3_15_the_gil_shares_agree_with_cpythons_own_sampling_profiler() {
     let _ = std::fs::remove_file(&script);
     let _ = std::fs::remove_file(&profile);
 }
+
+#[test]
+fn a_python_command_runs_a_script_in_its_own_root_with_named_lanes() {
+    let _machine = common::measuring();
+    let Some(root) = sid_root() else {
+        return;
+    };
+    let script = root.join("tmp/gilscope-command.py");
+    std::fs::create_dir_all(root.join("tmp")).unwrap();
+    std::fs::write(&script, two_threads(1.0)).unwrap();
+    let python = format!("chroot {ROOT} python3.14");
+    let out = Command::new(env!("CARGO_BIN_EXE_gilscope"))
+        .args(["run", "--runtime", "cpython", "--json", "--python", &python])
+        .arg("--program")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["program_output"]["stdout"], "finished cleanly\n",
+        "{}",
+        v["program_output"]
+    );
+    assert!(
+        v["python_version"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("3.14"),
+        "{}",
+        v["python_version"]
+    );
+    assert_eq!(v["gil_source"], "observed", "{}", v["gil_source_reason"]);
+    // The start-up hook was put inside the root, so Python's own names came back.
+    let names: Vec<&str> = v["workers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w["name"].as_str())
+        .collect();
+    assert!(names.contains(&"Thread-1 (work)"), "{names:?}");
+    // Its scratch folder inside the root is gone.
+    let left: Vec<_> = std::fs::read_dir(root.join("tmp"))
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("gilscope-cpython-")
+        })
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    // A script outside the root is refused in one line.
+    let outside = common::scratch_dir("command").join("x.py");
+    std::fs::write(&outside, "print(1)\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_gilscope"))
+        .args(["run", "--runtime", "cpython", "--python", &python])
+        .arg("--program")
+        .arg(&outside)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("outside") && err.trim().lines().count() == 1,
+        "{err}"
+    );
+    let _ = std::fs::remove_file(&script);
+}

@@ -424,7 +424,10 @@ pub fn shares_text(shares: &[f64; SpanState::COUNT], secs: f64, has_gil: bool) -
             pct(SpanState::Io)
         )
     };
-    for (st, name) in [(SpanState::LockWait, "lock"), (SpanState::Handoff, "hand-off")] {
+    for (st, name) in [
+        (SpanState::LockWait, "lock"),
+        (SpanState::Handoff, "hand-off"),
+    ] {
         if pct(st) >= 0.5 {
             text.push_str(&format!(" · {name} {:.0}%", pct(st)));
         }

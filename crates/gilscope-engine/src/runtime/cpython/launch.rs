@@ -37,8 +37,12 @@ pub(super) struct Scratch(PathBuf);
 
 impl Scratch {
     pub(super) fn new(run_id: u64) -> Result<Scratch, EngineError> {
-        let dir =
-            std::env::temp_dir().join(format!("gilscope-cpython-{}-{run_id}", std::process::id()));
+        Scratch::new_in(&std::env::temp_dir(), run_id)
+    }
+
+    /// A fresh folder under `base` (a Python's own root's `tmp`, where it has one).
+    pub(super) fn new_in(base: &std::path::Path, run_id: u64) -> Result<Scratch, EngineError> {
+        let dir = base.join(format!("gilscope-cpython-{}-{run_id}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir(&dir)
             .map_err(|e| EngineError::io(format!("cannot create {}", dir.display()), e))?;
@@ -228,6 +232,13 @@ pub(super) struct Launched {
 pub(super) fn launch(run_id: u64, cfg: &RunConfig) -> Result<Launched, EngineError> {
     check_config(cfg)?;
     cfg.validate()?;
+    if super::command::PythonCommand::parse(&cfg.python)?.is_command() {
+        return Err(EngineError::Config(format!(
+            "--python '{}' is a command: it runs plain scripts as `python FILE` would; gilscope's \
+             own programs (with ENTRY) need --python PATH",
+            cfg.python
+        )));
+    }
     let (info, program) = super::probe::preflight(cfg)?;
     let scratch = Scratch::new(run_id)?;
     scratch.write("gilscope_driver.py", DRIVER_SOURCE)?;

@@ -13,6 +13,7 @@
 //! - Where memory cannot be read, the GIL lane is left out and the summary says why: nothing is
 //!   guessed.
 
+mod command;
 mod probe;
 
 #[cfg(target_os = "linux")]
@@ -32,6 +33,7 @@ mod summary;
 #[cfg(target_os = "linux")]
 mod watch;
 
+pub use command::PythonCommand;
 #[cfg(target_os = "linux")]
 pub use find::{PythonProcess, running_pythons};
 pub use probe::{MIN_VERSION, PythonInfo, preflight, probe};

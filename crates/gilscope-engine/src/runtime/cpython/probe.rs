@@ -1,7 +1,7 @@
 //! What the Python at a path is: its real executable, version, whether its GIL is enabled, and
 //! whether it has NumPy, asked of the interpreter itself.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde::Deserialize;
 
@@ -51,9 +51,11 @@ impl PythonInfo {
     }
 }
 
-/// Asks `python` about itself; a missing or too old interpreter is a configuration error.
+/// Asks `python` (a path, a name, or a command that execs one) about itself; a missing or
+/// too old interpreter is a configuration error.
 pub fn probe(python: &str) -> Result<PythonInfo, EngineError> {
-    let out = Command::new(python)
+    let out = super::command::PythonCommand::parse(python)?
+        .command()
         .args(["-c", PROBE])
         .stdin(Stdio::null())
         .output()

@@ -9,6 +9,7 @@ use std::process::{Command, ExitStatus};
 
 use serde::Deserialize;
 
+use super::command::PythonCommand;
 use super::launch::{Scratch, Target, capture, spawn_in_group};
 use super::probe::{PythonInfo, probe};
 use super::procfs::{ThreadFiles, task_ids};
@@ -51,6 +52,8 @@ struct Tree {
     gils: BTreeMap<u32, ProcGil>,
     names: HashMap<(u32, u32), String>,
     names_file: Option<PathBuf>,
+    /// Child processes that were not Pythons when found.
+    ignored: HashSet<u32>,
     /// The names file, kept open once it exists.
     names_handle: Option<std::fs::File>,
     names_read: usize,
@@ -101,8 +104,14 @@ impl Tree {
                 .flat_map(|f| f.children())
                 .collect();
             for child in kids {
-                if !self.processes.contains(&child) {
-                    self.processes.push(child);
+                if !self.processes.contains(&child) && !self.ignored.contains(&child) {
+                    // A Python the program started (a fork, a spawn) is followed; a program it
+                    // ran that is not a Python (`ls`, a pyenv shim's helpers) is not a lane.
+                    if runs_python(child) {
+                        self.processes.push(child);
+                    } else {
+                        self.ignored.insert(child);
+                    }
                 }
             }
         }
@@ -201,6 +210,19 @@ impl Tree {
     }
 }
 
+/// Whether process `pid` runs a CPython now: its binary is a `python…`, or it maps a
+/// `libpython3…` (an embedding program). A process gone meanwhile is not.
+fn runs_python(pid: u32) -> bool {
+    let exe_is_python = std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|p| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("python"))
+    });
+    exe_is_python
+        || std::fs::read_to_string(format!("/proc/{pid}/maps"))
+            .is_ok_and(|m| super::find::interpreter_in_maps(&m).is_some())
+}
+
 /// The exit code python3 would report for `status`: its code, or 128 + the signal.
 fn exit_code(status: ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;
@@ -214,6 +236,7 @@ fn exit_code(status: ExitStatus) -> i32 {
 /// `params`, through [`PARAMS_START`], which rewrites those constants first.
 fn start(
     info: &PythonInfo,
+    python: &PythonCommand,
     file: &Path,
     params: &[(String, String)],
     scratch: &Scratch,
@@ -221,16 +244,25 @@ fn start(
     let hook_dir = scratch.write("sitecustomize.py", HOOK_SOURCE)?;
     let hook_dir = hook_dir.parent().map(Path::to_path_buf).unwrap_or_default();
     let names_file = hook_dir.join("threads.jsonl");
+    // What the Python sees: the script and the hook's folder inside its root, if it has one.
+    let (file_seen, hook_seen) = (python.inside(file)?, python.inside(&hook_dir)?);
     let python_path = match std::env::var_os("PYTHONPATH") {
         Some(old) if !old.is_empty() => {
-            let mut p = hook_dir.clone().into_os_string();
+            let mut p = hook_seen.clone().into_os_string();
             p.push(":");
             p.push(old);
             p
         }
-        _ => hook_dir.clone().into_os_string(),
+        _ => hook_seen.clone().into_os_string(),
     };
-    let mut cmd = Command::new(&info.executable);
+    // A command (`chroot DIR python3.14`) runs as given; a path runs as the real binary it
+    // named (not a pyenv shim).
+    let mut cmd = if python.is_command() {
+        python.command()
+    } else {
+        Command::new(&info.executable)
+    };
+    let file = file_seen.as_path();
     if params.is_empty() {
         cmd.arg(file);
     } else {
@@ -245,7 +277,7 @@ fn start(
     }
     let target = spawn_in_group(
         cmd.env("PYTHONPATH", python_path)
-            .env("GILSCOPE_THREADS_FILE", &names_file),
+            .env("GILSCOPE_THREADS_FILE", hook_seen.join("threads.jsonl")),
         &info.executable,
     )?;
     Ok((target, names_file))
@@ -375,6 +407,7 @@ impl Tree {
             gils: BTreeMap::new(),
             names: HashMap::new(),
             names_file,
+            ignored: HashSet::new(),
             names_handle: None,
             names_read: 0,
             gil_enabled: info.gil_enabled,
@@ -394,9 +427,10 @@ pub(super) fn run_script(
     cancel: &CancelToken,
 ) -> Result<RunOutcome, EngineError> {
     let info = probe(&cfg.python)?;
+    let python = PythonCommand::parse(&cfg.python)?;
     let file = PathBuf::from(cfg.program.trim());
-    let scratch = Scratch::new(run_id)?;
-    let (mut target, names_file) = start(&info, &file, &cfg.params, &scratch)?;
+    let scratch = Scratch::new_in(&python.scratch_base(), run_id)?;
+    let (mut target, names_file) = start(&info, &python, &file, &cfg.params, &scratch)?;
     let pid = target.child.id();
     let (out_pipe, err_pipe) = (target.child.stdout.take(), target.child.stderr.take());
     let target = std::cell::RefCell::new(target);
@@ -560,6 +594,7 @@ mod tests {
             gils: BTreeMap::new(),
             names: HashMap::new(),
             names_file: Some(file.clone()),
+            ignored: HashSet::new(),
             names_handle: None,
             names_read: 0,
             gil_enabled: true,
