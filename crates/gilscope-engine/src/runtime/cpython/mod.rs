@@ -58,7 +58,7 @@ pub fn running_pythons() -> Vec<PythonProcess> {
 
 use crate::config::RunConfig;
 use crate::error::EngineError;
-use crate::runtime::CancelToken;
+use crate::runtime::job::CancelToken;
 use crate::trace::events::EventSink;
 use crate::trace::summary::RunOutcome;
 

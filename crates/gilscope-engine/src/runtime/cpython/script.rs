@@ -17,7 +17,7 @@ use super::summary::{SummaryParts, summarize};
 use super::watch::{ProcGil, Ticks, Watched, read_gils, sample_all};
 use crate::config::RunConfig;
 use crate::error::EngineError;
-use crate::runtime::CancelToken;
+use crate::runtime::job::CancelToken;
 use crate::runtime::start::announce_start;
 use crate::trace::clock;
 use crate::trace::events::EventSink;

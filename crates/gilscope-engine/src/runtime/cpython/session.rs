@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::procfs::ThreadFiles;
 use crate::config::{Mode, RunConfig};
 use crate::error::EngineError;
-use crate::runtime::CancelToken;
+use crate::runtime::job::CancelToken;
 use crate::runtime::start::announce_start;
 use crate::trace::clock;
 use crate::trace::events::EventSink;

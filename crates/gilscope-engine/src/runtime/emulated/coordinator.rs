@@ -12,7 +12,7 @@ use super::{MAX_TRACE_SPANS, PROGRESS_EVERY_NS};
 const MAX_WORKERS: usize = 1 << 20;
 use crate::config::RunConfig;
 use crate::error::EngineError;
-use crate::runtime::CancelToken;
+use crate::runtime::job::CancelToken;
 use crate::trace::clock;
 use crate::trace::events::{EngineEvent, EventSink};
 use crate::trace::spans::{NO_CPU, Span, SpanState};

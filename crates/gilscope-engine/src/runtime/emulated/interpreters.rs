@@ -11,7 +11,7 @@ use super::threading::run_threads;
 use super::{Coordinator, GilCounts, NamespaceSource, WorkerJob};
 use crate::error::EngineError;
 use crate::gil::Gil;
-use crate::runtime::CancelToken;
+use crate::runtime::job::CancelToken;
 
 /// Runs each job in its own interpreter; returns the counters summed over their GILs.
 pub(super) fn run(

@@ -24,7 +24,7 @@ mod worker;
 use crate::config::{Mode, RunConfig};
 use crate::error::EngineError;
 use crate::heat::workload;
-use crate::runtime::CancelToken;
+use crate::runtime::job::CancelToken;
 use crate::runtime::start::announce_start;
 use crate::trace::clock;
 use crate::trace::events::EventSink;

@@ -15,7 +15,7 @@ use super::{
 };
 use crate::config::{Kernel, RunConfig};
 use crate::error::EngineError;
-use crate::runtime::CancelToken;
+use crate::runtime::job::CancelToken;
 use crate::trace::clock;
 
 /// A finished grid's sum, rounded as NumPy's `u.sum()` rounds it.

@@ -16,7 +16,7 @@ use super::{
 use crate::config::RunConfig;
 use crate::error::EngineError;
 use crate::gil::Gil;
-use crate::runtime::CancelToken;
+use crate::runtime::job::CancelToken;
 use crate::trace::clock;
 use crate::trace::spans::{Span, SpanState};
 

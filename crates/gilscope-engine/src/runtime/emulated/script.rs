@@ -19,7 +19,7 @@ use crate::config::RunConfig;
 use crate::error::EngineError;
 use crate::gil::{Gil, Ticker};
 use crate::program::Program;
-use crate::runtime::CancelToken;
+use crate::runtime::job::CancelToken;
 use crate::trace::clock;
 use crate::trace::spans::Recorder;
 use crate::trace::summary::ProgramOutput;

@@ -12,7 +12,7 @@ use super::{
 use crate::config::RunConfig;
 use crate::error::EngineError;
 use crate::gil::Gil;
-use crate::runtime::CancelToken;
+use crate::runtime::job::CancelToken;
 use gilscope_python::vm::Globals;
 
 /// Runs the jobs on threads under one lock; returns its counters.
