@@ -226,7 +226,23 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, VmError> {
             items.extend(iterate(b)?);
             Ok(Value::Tuple(items.into()))
         }
+        // `int | None`, `list[int] | str` (PEP 604): a union of types, stood in for by
+        // `object`, as annotations use it.
+        (x, y) if op == BinOp::OR && is_type_like(x, true) && is_type_like(y, true) => {
+            Ok(Value::Builtin(Builtin::Object))
+        }
         _ => Err(unsupported(op, a.type_name(), b.type_name())),
+    }
+}
+
+/// Whether `v` is a class (a built-in type, a program's or a library's class), or `None`
+/// where `none_too`: what a type annotation is made of.
+fn is_type_like(v: &Value, none_too: bool) -> bool {
+    match v {
+        Value::Builtin(b) => b.is_type(),
+        Value::Class(_) => true,
+        Value::None => none_too,
+        _ => false,
     }
 }
 
@@ -610,6 +626,9 @@ pub fn subscript(container: &Value, key: &Value) -> Result<Value, VmError> {
             let k = index(items.len(), "deque")?;
             Ok(items[k].clone())
         }
+        // `list[int]`, `dict[str, int]` (PEP 585): a generic alias, stood in for by the type
+        // itself, as annotations use it.
+        Value::Builtin(b) if b.is_type() => Ok(container.clone()),
         other => Err(VmError::type_error(format!(
             "'{}' object is not subscriptable",
             other.type_name()

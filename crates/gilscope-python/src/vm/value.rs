@@ -661,6 +661,9 @@ pub enum StdModule {
     Itertools,
     /// `heapq`: `heappush`, `heappop`, `heapify`, `nlargest`, `nsmallest`.
     Heapq,
+    /// `typing`: the names annotations use (`List`, `Optional`, `Any`…), each stood in for
+    /// by a type, and `TYPE_CHECKING`.
+    Typing,
     /// `numba`: `jit`, `njit`, `prange`, run by the interpreter.
     Numba,
     /// `urllib.request`: `urlopen`.
@@ -670,6 +673,33 @@ pub enum StdModule {
     /// A module that may be imported (the drivers' `threading`, `multiprocessing`, `sys`…) but
     /// whose attributes the interpreter does not provide.
     Opaque(&'static str),
+}
+
+/// A name of `typing`: the generic types stand in as the built-in type they name (`List` is
+/// `list`, so `List[int]` is a subscripted type, as `list[int]` is), the special forms as
+/// `object`; what a script gets is only ever used as an annotation.
+fn typing_attr(name: &str) -> Option<Value> {
+    use super::collections::CollFn;
+    let b = |b| Some(Value::Builtin(b));
+    match name {
+        "List" => b(Builtin::List),
+        "Dict" => b(Builtin::Dict),
+        "Tuple" => b(Builtin::Tuple),
+        "Set" => b(Builtin::SetNew(false)),
+        "FrozenSet" => b(Builtin::SetNew(true)),
+        "Type" => b(Builtin::Type),
+        "Deque" => b(Builtin::Collections(CollFn::Deque)),
+        "DefaultDict" => b(Builtin::Collections(CollFn::DefaultDict)),
+        "Counter" => b(Builtin::Collections(CollFn::Counter)),
+        "Any" | "Optional" | "Union" | "Callable" | "Iterable" | "Iterator" | "Sequence"
+        | "MutableSequence" | "Mapping" | "MutableMapping" | "Generator" | "Awaitable"
+        | "Coroutine" | "AsyncIterator" | "AsyncIterable" | "AsyncGenerator" | "ClassVar"
+        | "Final" | "Literal" | "Hashable" | "Sized" | "Collection" | "Container"
+        | "Reversible" | "NoReturn" | "Never" | "Self" | "TypeAlias" | "AbstractSet"
+        | "MutableSet" | "KeysView" | "ValuesView" | "ItemsView" => b(Builtin::Object),
+        "TYPE_CHECKING" => Some(Value::Bool(false)),
+        _ => None,
+    }
 }
 
 impl StdModule {
@@ -685,6 +715,7 @@ impl StdModule {
             "logging" => StdModule::Logging,
             "functools" => StdModule::Functools,
             "heapq" => StdModule::Heapq,
+            "typing" => StdModule::Typing,
             "numba" => StdModule::Numba,
             "itertools" => StdModule::Itertools,
             "urllib.request" => StdModule::UrllibRequest,
@@ -728,6 +759,7 @@ impl StdModule {
             StdModule::Functools => "functools",
             StdModule::Itertools => "itertools",
             StdModule::Heapq => "heapq",
+            StdModule::Typing => "typing",
             StdModule::Numba => "numba",
             StdModule::UrllibRequest => "urllib.request",
             StdModule::UrllibError => "urllib.error",
@@ -806,6 +838,7 @@ impl StdModule {
             (StdModule::Functools, a) => super::functools::functools_attr(a),
             (StdModule::Itertools, a) => super::functools::itertools_attr(a),
             (StdModule::Heapq, a) => super::functools::heapq_attr(a),
+            (StdModule::Typing, a) => typing_attr(a),
             (StdModule::Numba, a) => super::numba::numba_attr(a),
             (StdModule::Urllib, "request") => Some(Value::Module(StdModule::UrllibRequest)),
             (StdModule::Urllib, "error") => Some(Value::Module(StdModule::UrllibError)),
