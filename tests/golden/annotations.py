@@ -18,7 +18,7 @@ def count_words(lines: List[str], stop: Optional[set] = None) -> Result:
     return counts
 
 
-def apply(f: Callable[[int], int], xs: list[int]) -> tuple[int, int, int]:
+def apply(f: Callable[[int], int], xs: list[int]) -> tuple[int, ...]:
     return tuple(f(x) for x in xs)
 
 
@@ -28,6 +28,12 @@ def first(items: list[str] | None, default: str = "-") -> str:
 
 def describe(x: Any) -> Tuple[str, int]:
     return type(x).__name__, len(str(x))
+
+
+class Job:
+    """A stub, as protocols and exercises leave them."""
+
+    def run(self) -> None: ...
 
 
 def worker(n: int, out: dict[int, int], lock: threading.Lock) -> None:
@@ -40,6 +46,7 @@ if __name__ == "__main__":
     print(apply(lambda x: x + 1, [1, 2, 3]))
     print(first(None), first(["x", "y"]))
     print(describe(3.5), describe("hello"))
+    print(Job().run(), ..., ... is Ellipsis)
     squares = {}
     lock = threading.Lock()
     with ThreadPoolExecutor(max_workers=3) as pool:

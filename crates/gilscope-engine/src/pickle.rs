@@ -22,6 +22,8 @@ const PACK_DEPTH_MAX: usize = 500;
 pub enum WireValue {
     /// `None`.
     None,
+    /// `...`.
+    Ellipsis,
     /// A bool.
     Bool(bool),
     /// An int.
@@ -108,6 +110,7 @@ impl WireValue {
         let all = |items: &[Value]| items.iter().map(one).collect::<Result<Vec<_>, _>>();
         Ok(match v {
             Value::None | Value::Null => WireValue::None,
+            Value::Ellipsis => WireValue::Ellipsis,
             Value::Bool(b) => WireValue::Bool(*b),
             Value::Int(i) => WireValue::Int(*i),
             Value::Float(f) => WireValue::Float(*f),
@@ -191,6 +194,7 @@ impl WireValue {
         };
         Ok(match self {
             WireValue::None => Value::None,
+            WireValue::Ellipsis => Value::Ellipsis,
             WireValue::Bool(b) => Value::Bool(*b),
             WireValue::Int(i) => Value::Int(*i),
             WireValue::Float(f) => Value::Float(*f),
@@ -296,6 +300,7 @@ impl WireValue {
         use serde_json::Value as J;
         match self {
             WireValue::None => J::Null,
+            WireValue::Ellipsis => J::String("Ellipsis".to_owned()),
             WireValue::Bool(b) => J::Bool(*b),
             WireValue::Int(i) => J::from(*i),
             WireValue::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),

@@ -26,6 +26,7 @@ pub fn constant(e: &Expr) -> Option<Value> {
         }
         Expr::BooleanLiteral(b) => Some(Value::Bool(b.value)),
         Expr::NoneLiteral(_) => Some(Value::None),
+        Expr::EllipsisLiteral(_) => Some(Value::Ellipsis),
         Expr::Tuple(t) => constant_tuple(&t.elts.iter().collect::<Vec<_>>()),
         Expr::UnaryOp(u) => {
             let v = constant(&u.operand)?;

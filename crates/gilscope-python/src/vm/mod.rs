@@ -2053,6 +2053,7 @@ impl<'a, H: Host> Vm<'a, H> {
                 None if &*code.names[name as usize] == "NotImplemented" => {
                     Ok(Value::NotImplemented)
                 }
+                None if &*code.names[name as usize] == "Ellipsis" => Ok(Value::Ellipsis),
                 None => Err(VmError::py(
                     "NameError",
                     format!("name '{}' is not defined", code.names[name as usize]),

@@ -359,7 +359,7 @@ pub fn compare(op: CmpOp, a: &Value, b: &Value) -> Result<bool, VmError> {
 /// `a is b`: identity for objects; None, bools and CPython's cached small ints are singletons.
 pub fn is_same(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::None, Value::None) => true,
+        (Value::None, Value::None) | (Value::Ellipsis, Value::Ellipsis) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
         (Value::Int(x), Value::Int(y)) => x == y && (-5..=256).contains(x),
         (Value::Builtin(x), Value::Builtin(y)) => x == y,

@@ -1185,6 +1185,8 @@ pub enum Value {
     Null,
     /// `None`.
     None,
+    /// `...`, the one `Ellipsis`.
+    Ellipsis,
     /// `True` / `False`.
     Bool(bool),
     /// An int that fits in 64 bits.
@@ -1352,6 +1354,7 @@ impl Value {
         match self {
             Value::Null => "NULL",
             Value::None => "NoneType",
+            Value::Ellipsis => "ellipsis",
             Value::Bool(_) => "bool",
             Value::Int(_) | Value::BigInt(_) => "int",
             Value::Float(_) => "float",
@@ -1468,7 +1471,7 @@ impl Value {
     /// `==` as Python defines it for these types.
     pub fn py_eq(&self, other: &Value) -> bool {
         match (self, other) {
-            (Value::None, Value::None) => true,
+            (Value::None, Value::None) | (Value::Ellipsis, Value::Ellipsis) => true,
             (Value::Str(a), Value::Str(b)) => a == b,
             (Value::Bytes(a), Value::Bytes(b)) => a == b,
             (Value::IntPair(a, b), Value::IntPair(c, d)) => a == c && b == d,
@@ -1554,6 +1557,7 @@ impl Value {
         match self {
             Value::Null => out.push_str("<NULL>"),
             Value::None => out.push_str("None"),
+            Value::Ellipsis => out.push_str("Ellipsis"),
             Value::Bool(b) => out.push_str(if *b { "True" } else { "False" }),
             Value::Int(i) => {
                 let _ = write!(out, "{i}");
