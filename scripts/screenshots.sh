@@ -29,14 +29,7 @@ fi
 "$bin" --preset subinterpreters --screenshot "$out/window-subinterpreters.png"
 "$bin" --preset starvation --screenshot "$out/window-starvation.png"
 "$bin" --preset real-cpython --with-sweep --screenshot "$out/window-real-cpython.png"
-python3 -c 'import threading, time
-def work():
-    end = time.monotonic() + 20
-    while time.monotonic() < end:
-        pass
-ts = [threading.Thread(target=work) for _ in range(2)]
-[t.start() for t in ts]
-[t.join() for t in ts]' &
+python3 scripts/busy_threads.py &
 target_pid=$!
 sleep 0.5
 "$bin" --attach "$target_pid" --size 1280x720 --screenshot "$out/window-attach.png"

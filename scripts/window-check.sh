@@ -89,14 +89,7 @@ check_png "$out/lesson-6.png" 1920 1080
 # Attached to a Python gilscope did not start: its lanes stream in, Stop detaches, and the
 # process runs on to its own end.
 if python3 -c 'import sys; assert sys.version_info >= (3, 8)' 2>/dev/null; then
-  python3 -c 'import threading, time
-def work():
-    end = time.monotonic() + 20
-    while time.monotonic() < end:
-        pass
-ts = [threading.Thread(target=work) for _ in range(2)]
-[t.start() for t in ts]
-[t.join() for t in ts]' &
+  python3 scripts/busy_threads.py &
   target_pid=$!
   sleep 0.5
   "$bin" --attach "$target_pid" --size 1280x720 --screenshot "$out/attach.png"
