@@ -189,6 +189,7 @@ fn the_construct_files_print_what_python3_prints() {
         "async_waiting",
         "spawned",
         "annotations",
+        "annotated",
     ] {
         let file = Path::new("tests/golden").join(format!("{name}.py"));
         let want = Command::new("python3").arg(&file).output().unwrap();

@@ -30,6 +30,9 @@ impl Ctx<'_> {
         cg.emit_const(Value::str(&qualname));
         cg.store_name("__qualname__");
         let body = &c.body[..];
+        if super::module::find_ann(body) {
+            cg.emit(Op::SetupAnnotations);
+        }
         let rest = match body.first() {
             Some(Stmt::Expr(e)) if matches!(&*e.value, Expr::StringLiteral(_)) => {
                 cg.set_loc(&*e.value);

@@ -48,6 +48,7 @@ fn op_effect(op: Op) -> i32 {
     let n = |k: u32| k as i32;
     match op {
         Op::Nop
+        | Op::SetupAnnotations
         | Op::ExtendedArg(_)
         | Op::Resume
         | Op::ResumeAfterYield

@@ -475,7 +475,11 @@ impl CodeGen<'_, '_> {
             let body = self.cfg.new_block();
             self.cfg.use_block(body);
         }
+        // `VISIT(c, expr, gen->target)` puts the location back afterwards: what follows (the
+        // append of a comprehension written over several lines) is on the comprehension's line.
+        let saved = self.line;
         self.store_target(&g.target)?;
+        self.line = saved;
         for cond in &g.ifs {
             self.jump_if(cond, if_cleanup, false)?;
         }

@@ -20,6 +20,9 @@ impl Ctx<'_> {
         // global anywhere.
         let mut imported = HashSet::new();
         let mut params = Vec::new();
+        if find_ann(body) {
+            self.ns.borrow_mut().add("__annotations__");
+        }
         for s in body {
             collect_module_bindings(s, &mut self.ns.borrow_mut(), &mut imported);
             if let Stmt::Assign(a) = s
@@ -42,6 +45,12 @@ impl Ctx<'_> {
         let mut cg = CodeGen::new(self, "<module>", 1, Scope::Module, &[]);
         cg.cfg.push(Ins::Op(Op::Resume), Some(0));
         cg.imported = imported;
+        // `compiler_body`: every annotated module has `__annotations__`, made on the first
+        // statement's line.
+        if find_ann(body) {
+            cg.set_loc(&body[0]);
+            cg.emit(Op::SetupAnnotations);
+        }
         // `compiler_body`: a docstring is stored as `__doc__`.
         let rest = match body.first() {
             Some(Stmt::Expr(e)) if matches!(&*e.value, Expr::StringLiteral(_)) => {
@@ -67,6 +76,27 @@ impl Ctx<'_> {
             functions: self.functions.borrow().clone(),
         })
     }
+}
+
+/// Whether a module's or class's statements annotate a name anywhere outside nested functions
+/// and classes (`find_ann`): then the body starts with `SETUP_ANNOTATIONS`.
+pub(super) fn find_ann(body: &[Stmt]) -> bool {
+    body.iter().any(|s| match s {
+        Stmt::AnnAssign(_) => true,
+        Stmt::For(f) => find_ann(&f.body) || find_ann(&f.orelse),
+        Stmt::While(w) => find_ann(&w.body) || find_ann(&w.orelse),
+        Stmt::If(i) => find_ann(&i.body) || i.elif_else_clauses.iter().any(|c| find_ann(&c.body)),
+        Stmt::With(w) => find_ann(&w.body),
+        Stmt::Try(t) => {
+            t.handlers.iter().any(|h| {
+                let ast::ExceptHandler::ExceptHandler(h) = h;
+                find_ann(&h.body)
+            }) || find_ann(&t.body)
+                || find_ann(&t.finalbody)
+                || find_ann(&t.orelse)
+        }
+        _ => false,
+    })
 }
 
 /// The functions a module names in `__gilscope_state__ = (...)`.
@@ -149,6 +179,7 @@ pub(super) fn collect_module_bindings(
         }
         Stmt::Assign(a) => a.targets.iter().for_each(|t| targets(t, &mut names)),
         Stmt::AugAssign(a) => targets(&a.target, &mut names),
+        Stmt::AnnAssign(a) => targets(&a.target, &mut names),
         Stmt::For(f) => {
             targets(&f.target, &mut names);
             inner(&f.body);

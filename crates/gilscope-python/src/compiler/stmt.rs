@@ -126,7 +126,7 @@ impl CodeGen<'_, '_> {
             }
             Stmt::Match(m) => return Err(self.ctx.unsupported(m, "a match statement")),
             Stmt::Nonlocal(_) => {}
-            Stmt::AnnAssign(a) => return Err(self.ctx.unsupported(a, "an annotated assignment")),
+            Stmt::AnnAssign(a) => self.ann_assign(a)?,
             Stmt::TypeAlias(t) => return Err(self.ctx.unsupported(t, "a type alias")),
             Stmt::IpyEscapeCommand(i) => return Err(self.ctx.unsupported(i, "an IPython escape")),
         }
@@ -193,6 +193,66 @@ impl CodeGen<'_, '_> {
             }
             other => return Err(self.ctx.error(other, "cannot assign to this expression")),
         }
+        Ok(())
+    }
+
+    /// `compiler_annassign`: the assignment first; a simple name's annotation, in a module or
+    /// class, into `__annotations__`; a target's object (and a subscript's key) evaluated when
+    /// nothing is assigned; a complex target's annotation evaluated last, in a module or class.
+    /// In a function an annotation is never evaluated.
+    pub(super) fn ann_assign(&mut self, a: &ast::StmtAnnAssign) -> Result<(), CompileError> {
+        let annotated_here = matches!(self.scope, Scope::Module | Scope::Class(_));
+        if let Some(v) = &a.value {
+            self.expr(v)?;
+            self.store_target(&a.target)?;
+        }
+        match &*a.target {
+            Expr::Name(n) => {
+                if a.simple && annotated_here {
+                    self.set_loc(a);
+                    self.expr(&a.annotation)?;
+                    self.set_loc(a);
+                    let k = self.name_index("__annotations__");
+                    self.emit(Op::LoadName(k));
+                    self.emit_const(Value::str(n.id.as_str()));
+                    self.emit(Op::StoreSubscr);
+                }
+            }
+            Expr::Attribute(at) => {
+                if a.value.is_none() {
+                    self.ann_check(&at.value)?;
+                }
+            }
+            Expr::Subscript(s) => {
+                if a.value.is_none() {
+                    self.ann_check(&s.value)?;
+                    match &*s.slice {
+                        Expr::Slice(sl) => {
+                            for part in [&sl.lower, &sl.upper, &sl.step].into_iter().flatten() {
+                                self.ann_check(part)?;
+                            }
+                        }
+                        Expr::Tuple(t) => {
+                            for e in &t.elts {
+                                self.ann_check(e)?;
+                            }
+                        }
+                        other => self.ann_check(other)?,
+                    }
+                }
+            }
+            other => return Err(self.ctx.unsupported(other, "this annotated target")),
+        }
+        if !a.simple && annotated_here {
+            self.ann_check(&a.annotation)?;
+        }
+        Ok(())
+    }
+
+    /// `check_ann_expr`: evaluates `e` and drops it.
+    fn ann_check(&mut self, e: &Expr) -> Result<(), CompileError> {
+        self.expr(e)?;
+        self.emit(Op::PopTop);
         Ok(())
     }
 

@@ -279,6 +279,9 @@ pub enum Op {
     DeleteSubscr,
     /// `LOAD_BUILD_CLASS`: pushes `builtins.__build_class__`.
     LoadBuildClass,
+    /// `SETUP_ANNOTATIONS`: makes `__annotations__` a fresh dict in the module or class
+    /// namespace unless it has one.
+    SetupAnnotations,
     /// `LOAD_CLASSDEREF`: a class body's free name, from its namespace or else the cell.
     LoadClassDeref(u32),
     /// `STORE_ATTR namei`: `TOS.name = TOS1`.
@@ -406,6 +409,7 @@ impl Op {
             Op::DeleteDeref(n) => ("DELETE_DEREF", Some(n), K::Deref),
             Op::DeleteSubscr => ("DELETE_SUBSCR", None, K::None),
             Op::LoadBuildClass => ("LOAD_BUILD_CLASS", None, K::None),
+            Op::SetupAnnotations => ("SETUP_ANNOTATIONS", None, K::None),
             Op::LoadClassDeref(n) => ("LOAD_CLASSDEREF", Some(n), K::Deref),
             Op::StoreAttr(n) => ("STORE_ATTR", Some(n), K::Name),
             Op::DeleteAttr(n) => ("DELETE_ATTR", Some(n), K::Name),

@@ -1939,6 +1939,21 @@ impl<'a, H: Host> Vm<'a, H> {
                 }
             }
             Op::LoadBuildClass => stack.push(Value::Builtin(Builtin::BuildClass)),
+            Op::SetupAnnotations => {
+                if code.is_class_body {
+                    let ns = class_ns(locals)
+                        .ok_or_else(|| VmError::py("SystemError", "no class namespace"))?;
+                    let key = Value::str("__annotations__");
+                    let mut ns = ns.lock();
+                    if ns.get(&key)?.is_none() {
+                        ns.insert(key, value::DictObj::new_value())?;
+                    }
+                } else if let Some(slot) = self.globals.slot("__annotations__")
+                    && matches!(self.globals.load(slot), Value::Null)
+                {
+                    self.globals.store(slot, value::DictObj::new_value());
+                }
+            }
             Op::LoadClassDeref(n) => {
                 let name = code
                     .localsplus_names()

@@ -1123,6 +1123,11 @@ impl DictObj {
         Ok(d)
     }
 
+    /// A new empty dict, as a value.
+    pub fn new_value() -> Value {
+        Value::Dict(Obj::new(Self::default()))
+    }
+
     /// Locks the table.
     pub fn lock(&self) -> MutexGuard<'_, super::dict::DictTable> {
         self.items.lock().unwrap_or_else(|p| p.into_inner())
