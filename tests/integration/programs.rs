@@ -357,8 +357,8 @@ fn unsupported_constructs_are_one_line_with_file_line_and_column() {
             "bad.py:2:5: an async generator is not supported",
         ),
         (
-            "def f(x):\n    print(*x, sep='')\n    x: int = 1\n",
-            "bad.py:3:5: an annotated assignment is not supported",
+            "def f(x):\n    print(*x, sep='')\n    match x:\n        case 1:\n            pass\n",
+            "bad.py:3:5: a match statement is not supported",
         ),
     ];
     for (src, want) in cases {
