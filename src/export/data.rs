@@ -70,7 +70,7 @@ pub fn sweep_csv(points: &[SweepPoint]) -> String {
     for p in points {
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{},{:.9},{:.17e}",
+            "{},{},{},{},{},{},{},{:.9},{}",
             csv_field(&p.label()),
             p.series.mode,
             p.series.kernel,
@@ -79,7 +79,12 @@ pub fn sweep_csv(points: &[SweepPoint]) -> String {
             p.threads,
             p.repeat,
             p.wall_secs,
-            p.checksum
+            // A program with no checksum (a script, count.py) leaves the field empty, not NaN.
+            if p.checksum.is_finite() {
+                format!("{:.17e}", p.checksum)
+            } else {
+                String::new()
+            }
         );
     }
     out
@@ -91,5 +96,28 @@ fn csv_field(s: &str) -> String {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gilscope_engine::config::{Kernel, Mode, Series};
+
+    #[test]
+    fn a_sweep_without_a_checksum_leaves_the_field_empty() {
+        let point = |checksum| SweepPoint {
+            series: Series::new(Mode::Threading, Kernel::Python),
+            threads: 2,
+            repeat: 0,
+            wall_secs: 1.5,
+            checksum,
+            program: "count".to_owned(),
+        };
+        let csv = sweep_csv(&[point(f64::NAN), point(12.5)]);
+        let rows: Vec<&str> = csv.lines().skip(1).collect();
+        assert!(rows[0].ends_with(",1.500000000,"), "{csv}");
+        assert!(!csv.contains("NaN"), "{csv}");
+        assert!(rows[1].ends_with(",1.25000000000000000e1"), "{csv}");
     }
 }

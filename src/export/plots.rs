@@ -79,6 +79,11 @@ pub fn encode_png(pixels: &[u8], width: u32, height: u32) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// How a time-vs-threads plot's title starts.
+const TIME_TITLE: &str = "Execution time vs threads";
+/// How the same plot's title starts when it shows the speedup.
+const SPEEDUP_TITLE: &str = "Speedup vs threads";
+
 /// The title of a sweep plot: what was run, on how many cores, when.
 pub fn sweep_title(spec: &SweepSpec) -> String {
     let b = &spec.base;
@@ -105,7 +110,7 @@ pub fn sweep_title(spec: &SweepSpec) -> String {
         }
     };
     format!(
-        "Execution time vs threads · {what} · {} cores · {}",
+        "{TIME_TITLE} · {what} · {} cores · {}",
         gilscope_engine::trace::clock::core_count(),
         today()
     )
@@ -119,6 +124,15 @@ fn draw_sweep<DB: DrawingBackend>(
     s: f64,
 ) -> Result<()> {
     register_fonts();
+    // A speedup plot says so in its title (the sweep's title names the time plot).
+    let retitled;
+    let title = match title.strip_prefix(TIME_TITLE) {
+        Some(rest) if speedup => {
+            retitled = format!("{SPEEDUP_TITLE}{rest}");
+            retitled.as_str()
+        }
+        _ => title,
+    };
     root.fill(&WHITE).map_err(err)?;
     let px = |v: f64| (v * s) as u32;
     let y_of = |st: &SeriesStats, secs: f64| -> f64 {
@@ -619,6 +633,17 @@ pub fn grid_png(frames: &[GridFrame], summary: &RunSummary) -> Result<Vec<u8>> {
 mod tests {
     use super::run_title;
     use gilscope_engine::trace::summary::{ProgramOutput, RunSummary, WorkerSummary};
+
+    #[test]
+    fn a_speedup_plot_is_titled_as_one() {
+        let stats = Vec::new();
+        let title = format!("{} · count.py · 2 cores · today", super::TIME_TITLE);
+        let svg = String::from_utf8(super::sweep_svg(&stats, &title, true).unwrap()).unwrap();
+        assert!(svg.contains("Speedup vs threads"), "{svg}");
+        assert!(!svg.contains("Execution time vs threads"));
+        let svg = String::from_utf8(super::sweep_svg(&stats, &title, false).unwrap()).unwrap();
+        assert!(svg.contains("Execution time vs threads"));
+    }
 
     #[test]
     fn a_scripts_title_names_the_file_its_lanes_and_processes_not_the_heat_parameters() {
