@@ -98,7 +98,12 @@ fn sweep_plot_png_and_svg() {
         }
         let svg = plots::sweep_svg(&stats, &title, speedup).unwrap();
         let text = svg_texts(&svg);
-        assert!(text.contains("Execution time vs threads"), "title");
+        let want = if speedup {
+            "Speedup vs threads"
+        } else {
+            "Execution time vs threads"
+        };
+        assert!(text.contains(want), "title");
         for label in [
             "Threading+PurePy",
             "Threading+NumPy",
