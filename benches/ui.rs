@@ -157,7 +157,7 @@ fn export_cost() {
     };
     let points = run_sweep(&spec, None, &CancelToken::new(), |_| {}).unwrap();
     let stats = aggregate(&points);
-    let title = gilscope::export::plots::sweep_title(&spec);
+    let title = gilscope::export::plots::sweep_title(&spec, false);
     let mut times = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();

@@ -719,7 +719,7 @@ impl SweepFiles {
     /// Writes the files asked for.
     fn write(self, spec: &SweepSpec, points: &[SweepPoint]) -> Result<Vec<PathBuf>> {
         let stats = aggregate(points);
-        let title = crate::export::plots::sweep_title(spec);
+        let title = crate::export::plots::sweep_title(spec, self.speedup);
         let mut written = Vec::new();
         written.extend(commit(self.csv, || {
             Ok(data::sweep_csv(points).into_bytes())

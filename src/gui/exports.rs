@@ -62,7 +62,10 @@ pub fn render(session: &Session, settings: &Settings, target: ExportTarget) -> R
             warmup: false,
             thread_param: None,
         };
-        Ok((aggregate(&session.sweep_points), plots::sweep_title(&spec)))
+        Ok((
+            aggregate(&session.sweep_points),
+            plots::sweep_title(&spec, settings.plot_speedup),
+        ))
     };
     let timeline = || -> Result<crate::view::timeline::TimelineModel> {
         let mut m = session

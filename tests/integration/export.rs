@@ -81,10 +81,9 @@ fn sweep_plot_png_and_svg() {
     };
     let points = run_sweep(&spec, None, &CancelToken::new(), |_| {}).unwrap();
     let stats = aggregate(&points);
-    let title = plots::sweep_title(&spec);
-    assert!(title.contains("grid 12") && title.contains("cores"));
-
     for speedup in [false, true] {
+        let title = plots::sweep_title(&spec, speedup);
+        assert!(title.contains("grid 12") && title.contains("cores"));
         let png = plots::sweep_png(&stats, &title, speedup).unwrap();
         let img = image::load_from_memory(&png).unwrap().to_rgb8();
         assert!(img.width() >= 1600, "2x scale: {}", img.width());
