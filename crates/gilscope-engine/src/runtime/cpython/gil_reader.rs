@@ -362,6 +362,18 @@ fn read_u64(pid: u32, addr: u64) -> Result<u64, String> {
     Ok(u64::from_le_bytes(b))
 }
 
+/// The thread states of an interpreter by OS thread, as last walked.
+#[derive(Debug, Default)]
+struct ThreadStates {
+    by_tid: std::collections::HashMap<u32, u64>,
+    /// When the list was last walked: a thread not in it (one that runs no Python, or not
+    /// yet) sends it walked again at most every [`TSTATE_REWALK`].
+    walked: Option<std::time::Instant>,
+}
+
+/// How often the thread-state list may be walked again for a thread not found in it.
+const TSTATE_REWALK: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// A reader of one process's GIL.
 #[derive(Debug)]
 pub struct GilReader {
@@ -370,9 +382,8 @@ pub struct GilReader {
     layout: Layout,
     /// Each thread's own view of the GIL, where the interpreter publishes it (3.15+).
     flags: Option<ThreadFlags>,
-    /// Thread states by OS thread, for [`GilReader::thread_view`]; found again when a thread
-    /// is not in it.
-    tstates: std::cell::RefCell<std::collections::HashMap<u32, u64>>,
+    /// Thread states by OS thread, for [`GilReader::thread_view`].
+    tstates: std::cell::RefCell<ThreadStates>,
 }
 
 impl GilReader {
@@ -423,31 +434,11 @@ impl GilReader {
     /// `locked` 0 or 1; and a holder (if any) whose thread state points back at that
     /// interpreter and names one of the process's threads.
     pub fn check(&self) -> Result<(), String> {
-        let (interp, gil_base, holder, locked) = match self.layout {
-            Layout::Runtime {
-                interpreters_head,
-                holder,
-                locked,
-                ..
-            } => (
-                read_u64(self.pid, self.runtime + interpreters_head)?,
-                self.runtime,
-                holder,
-                locked,
-            ),
-            Layout::Interpreter {
-                interpreters_head,
-                holder,
-                locked,
-                ..
-            } => {
-                let interp = read_u64(self.pid, self.runtime + interpreters_head)?;
-                (interp, interp, holder, locked)
-            }
-        };
+        let interp = self.interp()?;
         if interp == 0 {
             return Err("no interpreter at interpreters.head".to_owned());
         }
+        let (gil_base, [holder, locked, _]) = (self.gil_base()?, self.fields());
         let interval = read_u64(self.pid, gil_base + holder - 8)?;
         if !(1..=100_000_000).contains(&interval) {
             return Err(format!("a switch interval of {interval} µs"));
@@ -471,16 +462,62 @@ impl GilReader {
         Ok(())
     }
 
+    /// `last_holder`, `locked` and `switch_number`: offsets from [`GilReader::gil_base`].
+    fn fields(&self) -> [u64; 3] {
+        match self.layout {
+            Layout::Runtime {
+                holder,
+                locked,
+                switch_number,
+                ..
+            }
+            | Layout::Interpreter {
+                holder,
+                locked,
+                switch_number,
+                ..
+            } => [holder, locked, switch_number],
+        }
+    }
+
+    /// The main interpreter (`_PyRuntime.interpreters.head`).
+    fn interp(&self) -> Result<u64, String> {
+        let (Layout::Runtime {
+            interpreters_head, ..
+        }
+        | Layout::Interpreter {
+            interpreters_head, ..
+        }) = self.layout;
+        read_u64(self.pid, self.runtime + interpreters_head)
+    }
+
+    /// What the GIL's offsets count from: `_PyRuntime` up to 3.11, the main interpreter from
+    /// 3.12 on.
+    fn gil_base(&self) -> Result<u64, String> {
+        match self.layout {
+            Layout::Runtime { .. } => Ok(self.runtime),
+            Layout::Interpreter { .. } => self.interp(),
+        }
+    }
+
     /// Whether thread `tid` holds the GIL and whether it asked for it (is in `take_gil`), as
     /// its own thread state says (3.15+); `None` where that is not published or not found.
     pub fn thread_view(&self, tid: u32) -> Option<(bool, bool)> {
         let f = self.flags?;
-        let known = self.tstates.borrow().get(&tid).copied();
+        let known = self.tstates.borrow().by_tid.get(&tid).copied();
         let tstate = match known {
             Some(t) => t,
             None => {
+                let stale = self
+                    .tstates
+                    .borrow()
+                    .walked
+                    .is_none_or(|at| at.elapsed() >= TSTATE_REWALK);
+                if !stale {
+                    return None;
+                }
                 self.find_tstates(&f).ok()?;
-                self.tstates.borrow().get(&tid).copied()?
+                self.tstates.borrow().by_tid.get(&tid).copied()?
             }
         };
         let mut b = [0u8; 8];
@@ -495,13 +532,10 @@ impl GilReader {
 
     /// Walks the main interpreter's thread states and notes each one's OS thread.
     fn find_tstates(&self, f: &ThreadFlags) -> Result<(), String> {
-        let Layout::Interpreter {
-            interpreters_head, ..
-        } = self.layout
-        else {
+        if !matches!(self.layout, Layout::Interpreter { .. }) {
             return Ok(());
-        };
-        let interp = read_u64(self.pid, self.runtime + interpreters_head)?;
+        }
+        let interp = self.interp()?;
         let mut map = std::collections::HashMap::new();
         let mut t = read_u64(self.pid, interp + f.threads_head)?;
         // A list that does not end is not followed past a generous bound.
@@ -512,7 +546,10 @@ impl GilReader {
             map.insert(read_u64(self.pid, t + f.native_thread_id)? as u32, t);
             t = read_u64(self.pid, t + f.next)?;
         }
-        *self.tstates.borrow_mut() = map;
+        *self.tstates.borrow_mut() = ThreadStates {
+            by_tid: map,
+            walked: Some(std::time::Instant::now()),
+        };
         Ok(())
     }
 
@@ -539,58 +576,33 @@ impl GilReader {
     /// futex wait on one of them is a wait for the GIL, on any other a wait for the program's
     /// own lock.
     pub fn lock_words(&self) -> Result<std::ops::Range<u64>, String> {
-        let (base, holder) = match self.layout {
-            Layout::Runtime { holder, .. } => (self.runtime, holder),
-            Layout::Interpreter {
-                interpreters_head,
-                holder,
-                ..
-            } => (
-                read_u64(self.pid, self.runtime + interpreters_head)?,
-                holder,
-            ),
-        };
+        let (base, [holder, ..]) = (self.gil_base()?, self.fields());
         // `interval` comes just before `last_holder`.
         let start = base + holder - 8;
         Ok(start..start + GIL_STATE_BYTES)
     }
 
-    /// The GIL now.
+    /// The GIL now: `last_holder`, `locked` and `switch_number` in one read (a copy of
+    /// nanoseconds, rather than a system call each between which the GIL could change hands).
     pub fn read(&self) -> Result<GilState, String> {
-        let (gil_base, holder, locked, switch_number) = match self.layout {
-            Layout::Runtime {
-                holder,
-                locked,
-                switch_number,
-                ..
-            } => (self.runtime, holder, locked, switch_number),
-            Layout::Interpreter {
-                interpreters_head,
-                holder,
-                locked,
-                switch_number,
-                ..
-            } => (
-                read_u64(self.pid, self.runtime + interpreters_head)?,
-                holder,
-                locked,
-                switch_number,
-            ),
+        let (gil_base, fields) = (self.gil_base()?, self.fields());
+        let (lo, hi) = (
+            fields.iter().min().copied().unwrap_or(0),
+            fields.iter().max().copied().unwrap_or(0) + 8,
+        );
+        // They lie side by side in every `_gil_runtime_state` (24 bytes).
+        let mut buf = [0u8; 64];
+        let b = buf.get_mut(..(hi - lo) as usize).ok_or_else(|| {
+            "the GIL's last_holder, locked and switch_number are not side by side".to_owned()
+        })?;
+        read_remote(self.pid, gil_base + lo, b)?;
+        let word = |off: u64| {
+            let i = (off - lo) as usize;
+            u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default())
         };
-        // `last_holder`, `locked` and `switch_number` side by side (every layout so far): one
-        // read of the three, a copy of nanoseconds, rather than three system calls between
-        // which the GIL could change hands. Otherwise `locked` first, since `last_holder` is
-        // not cleared on release.
-        let (is_locked, switches, tstate) = if locked == holder + 8 && switch_number == locked + 8 {
-            let mut b = [0u8; 24];
-            read_remote(self.pid, gil_base + holder, &mut b)?;
-            let word = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
-            (word(8) as u32 != 0, word(16), word(0))
-        } else {
-            let is_locked = read_u64(self.pid, gil_base + locked)? as u32 != 0;
-            let switches = read_u64(self.pid, gil_base + switch_number)?;
-            (is_locked, switches, read_u64(self.pid, gil_base + holder)?)
-        };
+        let [holder, locked, switch_number] = fields;
+        let (is_locked, switches, tstate) =
+            (word(locked) as u32 != 0, word(switch_number), word(holder));
         let holder_tid = (is_locked && tstate != 0)
             .then(|| self.thread_of(tstate).ok())
             .flatten();
