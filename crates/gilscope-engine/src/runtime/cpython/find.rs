@@ -28,6 +28,19 @@ pub fn interpreter_in_maps(maps: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Whether process `pid` runs a CPython now: its binary is a `python…`, or it maps a
+/// `libpython3…` (an embedding program). A process gone meanwhile is not.
+pub fn runs_python(pid: u32) -> bool {
+    let exe_is_python = std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|p| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("python"))
+    });
+    exe_is_python
+        || std::fs::read_to_string(format!("/proc/{pid}/maps"))
+            .is_ok_and(|m| interpreter_in_maps(&m).is_some())
+}
+
 /// The Python processes of this machine whose memory map this user can read, newest first,
 /// this process excluded.
 pub fn running_pythons() -> Vec<PythonProcess> {
@@ -105,9 +118,25 @@ mod tests {
                 .find(|p| p.pid == child.id() && p.command.contains("time.sleep(30)"));
             std::thread::yield_now();
         }
+        let python_runs = runs_python(child.id());
         let _ = child.kill();
         let _ = child.wait();
         let p = seen.expect("the python3 child is listed");
+        assert!(python_runs, "a python3 process runs Python");
+        if let Ok(mut other) = std::process::Command::new("sleep").arg("5").spawn() {
+            // Once `sleep` has exec'd, it is no Python (before, it is a copy of this test).
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            let exe_is_sleep = || {
+                std::fs::read_link(format!("/proc/{}/exe", other.id()))
+                    .is_ok_and(|e| e.ends_with("sleep"))
+            };
+            while !exe_is_sleep() && std::time::Instant::now() < deadline {
+                std::thread::yield_now();
+            }
+            assert!(!runs_python(other.id()), "sleep is not a Python");
+            let _ = other.kill();
+            let _ = other.wait();
+        }
         assert!(p.interpreter.contains("python3"), "{p:?}");
         assert!(
             running_pythons()

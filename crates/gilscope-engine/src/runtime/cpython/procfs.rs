@@ -56,18 +56,6 @@ impl ThreadFiles {
         parse_stat(&self.buf[..n])
     }
 
-    /// The first whitespace-separated number in `file`.
-    fn first_number<T: std::str::FromStr>(file: Option<&File>, buf: &mut [u8]) -> Option<T> {
-        let n = Self::read(file?, buf)?;
-        std::str::from_utf8(&buf[..n])
-            .ok()?
-            .split_whitespace()
-            .next()?
-            .parse()
-            .ok()
-    }
-
-    /// Nanoseconds the thread has run on a core.
     /// `schedstat`'s on-CPU nanoseconds and the number of times the thread was put on a CPU
     /// (it changes only when the thread runs).
     pub fn schedstat(&mut self) -> Option<(u64, u64)> {
@@ -98,8 +86,9 @@ impl ThreadFiles {
             .collect()
     }
 
+    /// Nanoseconds the thread has run on a core.
     pub fn on_cpu_ns(&mut self) -> Option<u64> {
-        Self::first_number(self.schedstat.as_ref(), &mut self.buf)
+        self.schedstat().map(|(ns, _)| ns)
     }
 
     /// The system call the thread is blocked in and its first argument (for `futex`, the

@@ -107,7 +107,7 @@ impl Tree {
                 if !self.processes.contains(&child) && !self.ignored.contains(&child) {
                     // A Python the program started (a fork, a spawn) is followed; a program it
                     // ran that is not a Python (`ls`, a pyenv shim's helpers) is not a lane.
-                    if runs_python(child) {
+                    if super::find::runs_python(child) {
                         self.processes.push(child);
                     } else {
                         self.ignored.insert(child);
@@ -208,19 +208,6 @@ impl Tree {
         self.names_read += end + 1;
         seen
     }
-}
-
-/// Whether process `pid` runs a CPython now: its binary is a `python…`, or it maps a
-/// `libpython3…` (an embedding program). A process gone meanwhile is not.
-fn runs_python(pid: u32) -> bool {
-    let exe_is_python = std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|p| {
-        p.file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with("python"))
-    });
-    exe_is_python
-        || std::fs::read_to_string(format!("/proc/{pid}/maps"))
-            .is_ok_and(|m| super::find::interpreter_in_maps(&m).is_some())
 }
 
 /// The exit code python3 would report for `status`: its code, or 128 + the signal.

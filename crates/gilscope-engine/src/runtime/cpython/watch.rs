@@ -205,11 +205,6 @@ pub(super) fn sample_all(
                         let words = g.and_then(|g| g.lock_words.as_ref());
                         (nr, (nr == SYS_FUTEX).then(|| in_gil(words, addr)).flatten())
                     });
-                if sched.is_none()
-                    && let Some(ns) = files.on_cpu_ns()
-                {
-                    w.on_cpu_ns = ns.saturating_sub(w.on_cpu_base_ns);
-                }
                 w.asleep = match sched {
                     Some((_, slices)) if s.state != b'R' => Some(Asleep {
                         slices,
@@ -226,25 +221,23 @@ pub(super) fn sample_all(
             }
         }
     }
-    // The second read: one per process that has a sampled thread.
+    // The second read of a process's GIL, made only when one of its threads was seen on a core
+    // without it (most ticks of a GIL-bound program have none).
     let mut after: BTreeMap<u32, Option<u32>> = BTreeMap::new();
-    for &(k, _, _, _) in &samples {
-        if let Some(w) = workers[k].as_ref() {
-            after.entry(w.pid).or_insert_with(|| {
-                gils.get(&w.pid)
-                    .and_then(|g| g.reader.as_ref().ok())
-                    .and_then(|r| r.read().ok())
-                    .and_then(|st| st.holder_tid)
-            });
-        }
-    }
+    let mut holder_after = |pid: u32| {
+        *after.entry(pid).or_insert_with(|| {
+            gils.get(&pid)
+                .and_then(|g| g.reader.as_ref().ok())
+                .and_then(|r| r.read().ok())
+                .and_then(|st| st.holder_tid)
+        })
+    };
     for (k, s, sys, unchanged) in samples {
         let Some(w) = workers[k].as_mut() else {
             continue;
         };
         let g = gils.get(&w.pid);
         let gil = g.and_then(|g| g.now).map(|g| g.holder_tid);
-        let took_it = after.get(&w.pid).copied().flatten() == Some(w.tid);
         // A thread that has not run since its last sample cannot have changed its own view.
         let view = g
             .filter(|_| !unchanged)
@@ -255,7 +248,7 @@ pub(super) fn sample_all(
             (Some((true, _)), _) => SpanState::Python,
             (Some((false, true)), _) => SpanState::GilWait,
             (Some((false, false)), SpanState::Python) => SpanState::Handoff,
-            (_, SpanState::Native) if took_it => SpanState::Handoff,
+            (_, SpanState::Native) if holder_after(w.pid) == Some(w.tid) => SpanState::Handoff,
             (_, state) => settle(w.open.map(|o| o.0), state),
         };
         w.observe(state, s.cpu, now, spans);
