@@ -61,6 +61,14 @@ pub fn json_of(cmd: &mut Command) -> serde_json::Value {
     serde_json::from_slice(&succeeded(cmd).stdout).expect("one JSON value on stdout")
 }
 
+/// The names of a `--json` summary's workers that have one, in lane order.
+pub fn worker_names(summary: &serde_json::Value) -> Vec<&str> {
+    summary["workers"]
+        .as_array()
+        .map(|ws| ws.iter().filter_map(|w| w["name"].as_str()).collect())
+        .unwrap_or_default()
+}
+
 /// A fresh, empty scratch folder for one test of this process.
 pub fn scratch_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("gilscope-{name}-{}", std::process::id()));

@@ -46,7 +46,7 @@ fn the_texts_count_loop_runs_in_the_emulation_with_a_lane_per_thread() {
         "{got}"
     );
     let workers = v["workers"].as_array().unwrap();
-    let names: Vec<&str> = workers.iter().filter_map(|w| w["name"].as_str()).collect();
+    let names = common::worker_names(&v);
     assert_eq!(
         names,
         [

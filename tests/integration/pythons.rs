@@ -352,12 +352,7 @@ fn a_python_command_runs_a_script_in_its_own_root_with_named_lanes() {
     );
     assert_eq!(v["gil_source"], "observed", "{}", v["gil_source_reason"]);
     // The start-up hook was put inside the root, so Python's own names came back.
-    let names: Vec<&str> = v["workers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|w| w["name"].as_str())
-        .collect();
+    let names = common::worker_names(&v);
     assert!(names.contains(&"Thread-1 (work)"), "{names:?}");
     // Its scratch folder inside the root is gone.
     let left: Vec<_> = std::fs::read_dir(root.join("tmp"))

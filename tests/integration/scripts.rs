@@ -91,12 +91,7 @@ fn the_texts_count_loop_runs_unchanged_with_pythons_output_and_a_lane_per_thread
         "{got}"
     );
     assert!(got.contains("Two threads:"), "{got}");
-    let names: Vec<&str> = v["workers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|w| w["name"].as_str())
-        .collect();
+    let names = common::worker_names(&v);
     for n in [
         "MainThread",
         "Thread-1 (cpu_bound_task)",

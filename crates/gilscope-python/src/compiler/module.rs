@@ -20,7 +20,8 @@ impl Ctx<'_> {
         // global anywhere.
         let mut imported = HashSet::new();
         let mut params = Vec::new();
-        if find_ann(body) {
+        let annotated = find_ann(body);
+        if annotated {
             self.ns.borrow_mut().add("__annotations__");
         }
         for s in body {
@@ -47,7 +48,7 @@ impl Ctx<'_> {
         cg.imported = imported;
         // `compiler_body`: every annotated module has `__annotations__`, made on the first
         // statement's line.
-        if find_ann(body) {
+        if annotated {
             cg.set_loc(&body[0]);
             cg.emit(Op::SetupAnnotations);
         }
