@@ -60,6 +60,7 @@ fn every_function_disassembles_exactly_as_cpython_311_dis() {
         "tests/golden/spawned.py",
         "tests/golden/annotations.py",
         "tests/golden/annotated.py",
+        "tests/golden/percent_format.py",
     ];
     // The source texts' example scripts, whose listings are `seed-NAME.dis`.
     let seeds = [

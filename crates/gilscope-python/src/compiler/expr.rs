@@ -223,6 +223,10 @@ impl CodeGen<'_, '_> {
         }
         match e {
             Expr::Name(n) => self.load_name(n.id.as_str(), false),
+            // `optimize_format`: `'%s: %r' % (a, b)` is compiled as the f-string it means.
+            Expr::BinOp(b) if let Some(parts) = percent_as_fstring(b) => {
+                self.joined_str(&parts)?;
+            }
             Expr::BinOp(b) => {
                 self.expr(&b.left)?;
                 self.expr(&b.right)?;
@@ -514,6 +518,27 @@ impl CodeGen<'_, '_> {
         for p in parts {
             match p {
                 JoinedPart::Literal(s) => self.emit_const(Value::str(s)),
+                // The constants `optimize_format` makes have no location: they take the line
+                // of the instruction before them.
+                JoinedPart::PercentLiteral(s) => {
+                    let k = self.add_const(Value::str(s));
+                    self.cfg.push(Ins::Op(Op::LoadConst(k)), None);
+                }
+                JoinedPart::Percent {
+                    arg,
+                    conversion,
+                    spec,
+                } => {
+                    self.expr(arg)?;
+                    let mut flags = *conversion;
+                    if let Some(spec) = spec {
+                        let k = self.add_const(Value::str(spec));
+                        self.cfg.push(Ins::Op(Op::LoadConst(k)), None);
+                        flags |= 4;
+                    }
+                    self.set_loc(*arg);
+                    self.emit(Op::FormatValue(flags));
+                }
                 JoinedPart::Formatted(f) => {
                     // `compiler_formatted_value`: the value, then the spec, then FORMAT_VALUE.
                     self.expr(&f.expression)?;
@@ -830,6 +855,117 @@ impl CodeGen<'_, '_> {
 enum JoinedPart<'a> {
     Literal(String),
     Formatted(&'a ast::InterpolatedElement),
+    /// The text between the units of a `%`-format made an f-string.
+    PercentLiteral(String),
+    /// A `%s`, `%r` or `%a` unit of a `%`-format made an f-string: the argument, the
+    /// conversion (1, 2, 3) and the spec its width and precision make.
+    Percent {
+        arg: &'a Expr,
+        conversion: u32,
+        spec: Option<String>,
+    },
+}
+
+/// `optimize_format` (`Python/ast_opt.c`, 3.11): `STR % (a, b)`, with a constant string, a
+/// tuple display without `*` and only `%s`, `%r`, `%a` units (flags, width and precision
+/// allowed) whose count is the tuple's, is the f-string `f'{a!s}{b!r}'` with the literals
+/// between (`%%` as `%`). `None` for anything else, compiled as a `%` operation.
+fn percent_as_fstring(b: &ast::ExprBinOp) -> Option<Vec<JoinedPart<'_>>> {
+    if b.op != ast::Operator::Mod {
+        return None;
+    }
+    let (Some(Value::Str(fmt)), Expr::Tuple(t)) = (fold::constant(&b.left), &*b.right) else {
+        return None;
+    };
+    if t.elts.iter().any(|e| matches!(e, Expr::Starred(_))) || fold::constant(&b.right).is_some() {
+        return None;
+    }
+    let chars: Vec<char> = fmt.chars().collect();
+    let mut parts = Vec::new();
+    let (mut pos, mut used) = (0, 0);
+    loop {
+        // `parse_literal`: up to the next lone `%`.
+        let start = pos;
+        let mut literal = String::new();
+        while pos < chars.len() {
+            if chars[pos] != '%' {
+                literal.push(chars[pos]);
+                pos += 1;
+            } else if chars.get(pos + 1) == Some(&'%') {
+                literal.push('%');
+                pos += 2;
+            } else {
+                break;
+            }
+        }
+        if pos > start {
+            parts.push(JoinedPart::PercentLiteral(literal));
+        }
+        if pos >= chars.len() {
+            break;
+        }
+        // More units than items: left to the `%` operation (and its TypeError).
+        let arg = t.elts.get(used)?;
+        pos += 1;
+        // `simple_format_arg_parse`: flags, width, precision, then the conversion.
+        let mut next = || -> Option<char> {
+            let c = chars.get(pos).copied();
+            pos += 1;
+            c
+        };
+        let mut ljust = false;
+        let mut ch = next();
+        while let Some(c @ ('-' | '+' | ' ' | '#' | '0')) = ch {
+            ljust |= c == '-';
+            ch = next();
+        }
+        let mut width: Option<u64> = None;
+        while let Some(d) = ch.and_then(|c| c.to_digit(10)) {
+            width = Some(
+                width
+                    .unwrap_or(0)
+                    .checked_mul(10)?
+                    .checked_add(u64::from(d))?,
+            );
+            ch = next();
+        }
+        let mut prec: Option<u64> = None;
+        if ch == Some('.') {
+            ch = next();
+            prec = Some(0);
+            while let Some(d) = ch.and_then(|c| c.to_digit(10)) {
+                prec = Some(
+                    prec.unwrap_or(0)
+                        .checked_mul(10)?
+                        .checked_add(u64::from(d))?,
+                );
+                ch = next();
+            }
+        }
+        let conversion = match ch {
+            Some('s') => 1,
+            Some('r') => 2,
+            Some('a') => 3,
+            _ => return None, // any other unit, or the string ends
+        };
+        let mut spec = String::new();
+        if !ljust && width.is_some_and(|w| w > 0) {
+            spec.push('>');
+        }
+        if let Some(w) = width {
+            spec.push_str(&w.to_string());
+        }
+        if let Some(p) = prec {
+            spec.push_str(&format!(".{p}"));
+        }
+        parts.push(JoinedPart::Percent {
+            arg,
+            conversion,
+            spec: (!spec.is_empty()).then_some(spec),
+        });
+        used += 1;
+    }
+    (used == t.elts.len()).then_some(parts)
 }
 
 fn push_literal(parts: &mut Vec<JoinedPart<'_>>, s: &str) {
