@@ -260,7 +260,7 @@ fn attach_watches_a_running_python_and_leaves_it_running() {
         &file,
         "import threading, time\n\
          def work(until):\n    c = 0\n    while time.monotonic() < until:\n        c += 1\n\
-         until = time.monotonic() + 3.0\n\
+         until = time.monotonic() + 4.0\n\
          ts = [threading.Thread(target=work, args=(until,)) for _ in range(2)]\n\
          [t.start() for t in ts]\n[t.join() for t in ts]\n\
          print('finished cleanly')\n",
@@ -283,7 +283,7 @@ fn attach_watches_a_running_python_and_leaves_it_running() {
             "attach",
             &py.id().to_string(),
             "--duration-secs",
-            "1",
+            "2",
             "--json",
         ])
         .output()
@@ -306,7 +306,21 @@ fn attach_watches_a_running_python_and_leaves_it_running() {
     assert_eq!(v["gil_source"], "observed", "{}", v["gil_source_reason"]);
     assert!(v["gil_switches"].as_u64().unwrap() > 0);
     let wall = v["wall_secs"].as_f64().unwrap();
-    assert!((0.8..2.5).contains(&wall), "watched for {wall} s");
+    assert!((1.8..3.5).contains(&wall), "watched for {wall} s");
+    // Each thread named as Python names it (read from `threading._active` in its memory).
+    let mut names: Vec<&str> = v["workers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w["name"].as_str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["MainThread", "Thread-1 (work)", "Thread-2 (work)"],
+        "{}",
+        v["workers"]
+    );
     // The process was left to run to its own clean end.
     let done = py.wait_with_output().unwrap();
     assert!(done.status.success());

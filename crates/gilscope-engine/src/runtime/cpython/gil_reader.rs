@@ -113,16 +113,9 @@ pub fn layout_from_debug_offsets(head: &[u8]) -> Option<Layout> {
         Some(u64::from_le_bytes(head.get(i..i + 8)?.try_into().ok()?))
     };
     // cookie, version, free_threaded; runtime_state {size, finalizing, interpreters_head}.
-    let runtime = 24;
-    let interpreters_head = u(runtime + 16)?;
-    let interp = runtime + 24;
-    let field = |k: usize| u(interp + 8 * k);
-    let gil_at = (0..24).find(|&k| {
-        let (Some(g), Some(locked), Some(holder)) = (field(k), field(k + 2), field(k + 3)) else {
-            return false;
-        };
-        g > 0 && locked == g + 16 && holder == g + 8
-    })?;
+    let interpreters_head = u(DEBUG_RUNTIME + 16)?;
+    let field = |k: usize| u(DEBUG_INTERP + 8 * k);
+    let gil_at = debug_gil_field(head)?;
     let gil = field(gil_at)?;
     let thread = (gil_at + 4..gil_at + 12).find(|&k| {
         matches!(
@@ -141,6 +134,37 @@ pub fn layout_from_debug_offsets(head: &[u8]) -> Option<Layout> {
         switch_number: gil + 24,
         thread: ThreadId::Native(native_thread_id),
     })
+}
+
+/// Where `_Py_DebugOffsets` keep the runtime's offsets and the interpreter's.
+const DEBUG_RUNTIME: usize = 24;
+const DEBUG_INTERP: usize = 48;
+
+/// The index among the interpreter's debug offsets of `gil_runtime_state`: the first field `g`
+/// followed by `enabled`, then `locked` at `g + 16` and `last_holder` at `g + 8`.
+fn debug_gil_field(head: &[u8]) -> Option<usize> {
+    if head.len() < 256 || &head[..8] != b"xdebugpy" {
+        return None;
+    }
+    let field = |k: usize| -> Option<u64> {
+        let i = DEBUG_INTERP + 8 * k;
+        Some(u64::from_le_bytes(head.get(i..i + 8)?.try_into().ok()?))
+    };
+    (0..24).find(|&k| {
+        let (Some(g), Some(locked), Some(holder)) = (field(k), field(k + 2), field(k + 3)) else {
+            return false;
+        };
+        g > 0 && locked == g + 16 && holder == g + 8
+    })
+}
+
+/// `PyInterpreterState.imports.modules` (`sys.modules`) from `_Py_DebugOffsets` (3.13+): the
+/// fourth field before `gil_runtime_state` (then `sysdict`, `builtins`, `ceval_gil`), in 3.13,
+/// 3.14 and 3.15 alike.
+pub fn modules_from_debug_offsets(head: &[u8]) -> Option<u64> {
+    let k = debug_gil_field(head)?.checked_sub(4)?;
+    let i = DEBUG_INTERP + 8 * k;
+    Some(u64::from_le_bytes(head.get(i..i + 8)?.try_into().ok()?))
 }
 
 /// Where 3.15+ keep each thread's own view of the GIL: the interpreter's list of thread states
@@ -178,8 +202,7 @@ pub fn thread_flags_from_debug_offsets(head: &[u8]) -> Option<ThreadFlags> {
     else {
         return None;
     };
-    let interp = 48;
-    let field = |k: usize| u(interp + 8 * k);
+    let field = |k: usize| u(DEBUG_INTERP + 8 * k);
     // The thread list: the first run of size, 0, 8, 16 after the interpreter's fields.
     let thread = (4..40).find(|&k| {
         matches!(
@@ -384,6 +407,8 @@ pub struct GilReader {
     flags: Option<ThreadFlags>,
     /// Thread states by OS thread, for [`GilReader::thread_view`].
     tstates: std::cell::RefCell<ThreadStates>,
+    /// `sys.modules`' offset in the interpreter, where `_Py_DebugOffsets` publish it.
+    published_modules: Option<u64>,
 }
 
 impl GilReader {
@@ -393,12 +418,14 @@ impl GilReader {
     pub fn open(pid: u32, version: (u32, u32)) -> Result<GilReader, String> {
         let runtime = runtime_address(pid)?;
         let mut flags = None;
+        let mut published_modules = None;
         let (layout, by_table) = match table_layout(version) {
             Some(l) => (l, true),
             None => {
                 let mut head = [0u8; 512];
                 read_remote(pid, runtime, &mut head)?;
                 flags = thread_flags_from_debug_offsets(&head);
+                published_modules = modules_from_debug_offsets(&head);
                 let l = layout_from_debug_offsets(&head).ok_or_else(|| {
                     format!(
                         "no GIL layout for Python {}.{}: not in gilscope's table and no \
@@ -415,6 +442,7 @@ impl GilReader {
             layout,
             flags,
             tstates: Default::default(),
+            published_modules,
         };
         if by_table {
             r.check().map_err(|why| {
@@ -460,6 +488,16 @@ impl GilReader {
             }
         }
         Ok(())
+    }
+
+    /// A reader of the Python names of this interpreter's threads, for a Python `3.minor`
+    /// whose object layout gilscope knows.
+    pub fn thread_names(&self, minor: u32) -> Option<super::thread_names::ThreadNames> {
+        let layout = super::thread_names::ObjectLayout::for_version(minor, self.published_modules)?;
+        Some(super::thread_names::ThreadNames::new(
+            layout,
+            self.interp().ok()?,
+        ))
     }
 
     /// `last_holder`, `locked` and `switch_number`: offsets from [`GilReader::gil_base`].
@@ -759,6 +797,7 @@ mod tests {
                 layout,
                 flags: None,
                 tstates: Default::default(),
+                published_modules: None,
             }
         }
     }

@@ -31,6 +31,8 @@ mod session;
 #[cfg(target_os = "linux")]
 mod summary;
 #[cfg(target_os = "linux")]
+pub mod thread_names;
+#[cfg(target_os = "linux")]
 mod watch;
 
 pub use command::PythonCommand;

@@ -14,6 +14,7 @@ use super::launch::{Scratch, Target, capture, spawn_in_group};
 use super::probe::{PythonInfo, probe};
 use super::procfs::{ThreadFiles, task_ids};
 use super::summary::{SummaryParts, summarize};
+use super::thread_names::{NamesWanted, ProcessNames};
 use super::watch::{ProcGil, Ticks, Watched, read_gils, sample_all};
 use crate::config::RunConfig;
 use crate::error::EngineError;
@@ -62,6 +63,8 @@ struct Tree {
     unfollowed: usize,
     /// Whether the process was running before gilscope looked (attach).
     attached: bool,
+    /// Names read from the processes' memory (attach: no hook reports them).
+    memory_names: Option<ProcessNames>,
     /// When observation began, monotonic ns.
     started_ns: u64,
 }
@@ -70,6 +73,7 @@ impl Tree {
     /// Adds every thread and child process not seen yet: those the hook reported (which catches a
     /// process too short-lived for a scan of `/proc`), then those `/proc` lists.
     fn discover(&mut self, now: u64) {
+        let before = self.workers.len();
         // A process's GIL that could not be read yet, for its first seconds.
         if now.saturating_sub(self.started_ns) < GIL_RETRY_NS {
             for (&pid, g) in self.gils.iter_mut() {
@@ -114,6 +118,11 @@ impl Tree {
                     }
                 }
             }
+        }
+        if let Some(m) = self.memory_names.as_mut() {
+            let appeared = self.workers.len() > before;
+            let wanted = NamesWanted::Scan { appeared };
+            m.refresh(now, wanted, &self.gils, self.minor, &mut self.names);
         }
     }
 
@@ -401,6 +410,7 @@ impl Tree {
             minor: info.minor(),
             unfollowed: 0,
             attached,
+            memory_names: attached.then(ProcessNames::default),
             started_ns: clock::now_ns(),
         }
     }
@@ -550,6 +560,16 @@ pub fn attach(
         },
         || {},
     )?;
+    if let Some(m) = tree.memory_names.as_mut() {
+        let now = clock::now_ns();
+        m.refresh(
+            now,
+            NamesWanted::Final,
+            &tree.gils,
+            tree.minor,
+            &mut tree.names,
+        );
+    }
     tree.name_from_comm();
     let mut outcome = outcome_of(&cfg, &info, &tree, observed, format!("pid {pid}"), None)?;
     outcome.summary.mode = None;
@@ -588,6 +608,7 @@ mod tests {
             minor: (3, 11),
             unfollowed: 0,
             attached: false,
+            memory_names: None,
             started_ns: 0,
         };
         tree.read_names();
