@@ -335,11 +335,14 @@ pub fn runtime_address(pid: u32) -> Result<u64, String> {
     ))
 }
 
+/// The address of the symbol `name` in the ELF file at `path`, loaded at `base`. Only the
+/// parts of the file the lookup needs are read (a libpython is tens of megabytes).
 fn symbol_address(path: &str, name: &str, base: u64) -> Result<Option<u64>, String> {
     use object::{Object, ObjectKind, ObjectSegment, ObjectSymbol};
-    let data = fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let data = fs::File::open(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let cache = object::ReadCache::new(data);
     let file =
-        object::File::parse(&*data).map_err(|e| format!("{path} is not an ELF file: {e}"))?;
+        object::File::parse(&cache).map_err(|e| format!("{path} is not an ELF file: {e}"))?;
     let Some(sym) = file
         .dynamic_symbols()
         .chain(file.symbols())

@@ -103,9 +103,8 @@ impl Tree {
                 .workers
                 .iter_mut()
                 .flatten()
-                .filter(|w| w.pid == pid && w.alive)
-                .filter_map(|w| w.files.as_mut())
-                .flat_map(|f| f.children())
+                .filter(|w| w.pid == pid)
+                .flat_map(Watched::children)
                 .collect();
             for child in kids {
                 if !self.processes.contains(&child) && !self.ignored.contains(&child) {
@@ -153,6 +152,7 @@ impl Tree {
             alive,
             syscall_readable,
             asleep: None,
+            children_at_cpu_ns: None,
         }));
         let (gil_enabled, minor) = (self.gil_enabled, self.minor);
         self.gils
@@ -338,7 +338,7 @@ fn observe(
     let end_ns = clock::now_ns();
     let observer_cpu_ns = clock::thread_cpu_ns().saturating_sub(observer_cpu0);
     for w in tree.workers.iter_mut().flatten().filter(|w| w.alive) {
-        w.close(w.last_ns, &mut spans);
+        w.finish(&mut spans);
     }
     let core_samples = core_sampler.stop();
     ticks.flush(run_id, sink, &spans);

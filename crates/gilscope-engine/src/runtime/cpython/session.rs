@@ -79,6 +79,7 @@ pub fn run(
                         alive,
                         syscall_readable,
                         asleep: None,
+                        children_at_cpu_ns: None,
                     };
                     // A child process's start: from the driver's start to its announcement.
                     if cfg.mode == Mode::Multiprocessing
@@ -111,7 +112,7 @@ pub fn run(
     let final_ns = clock::now_ns();
     let observed_secs = (final_ns - spawned_ns) as f64 / 1e9;
     for w in workers.iter_mut().flatten().filter(|w| w.alive) {
-        w.close(w.last_ns, &mut spans);
+        w.finish(&mut spans);
     }
     let core_samples = core_sampler.stop();
     let (out, _) = stdout.join().unwrap_or_default();

@@ -28,6 +28,8 @@ pub(super) struct Watched {
     /// The last sample, when the thread was asleep: it stands while the thread is not put on a
     /// CPU again.
     pub(super) asleep: Option<Asleep>,
+    /// The thread's on-CPU time when its child processes were last listed.
+    pub(super) children_at_cpu_ns: Option<u64>,
 }
 
 /// A sleeping thread's last sample, and how many times it had been put on a CPU then.
@@ -36,6 +38,10 @@ pub(super) struct Asleep {
     slices: u64,
     sample: Sample,
     sys: Option<Blocked>,
+    /// For a thread asleep on one of the GIL's own words: the GIL's switch number read before
+    /// that sample. `take_gil` is left only by taking the GIL, which moves the number, so while
+    /// it stands the thread still waits (its brief timed wake-ups to ask for a drop excepted).
+    gil_switches: Option<u64>,
 }
 
 /// One process's GIL as observed.
@@ -125,6 +131,29 @@ pub(super) fn settle(previous: Option<SpanState>, state: SpanState) -> SpanState
 }
 
 impl Watched {
+    /// The thread's child processes, listed again only if it has run since the last listing
+    /// (a thread waiting for the GIL starts no process).
+    pub(super) fn children(&mut self) -> Vec<u32> {
+        if !self.alive || self.children_at_cpu_ns == Some(self.on_cpu_ns) {
+            return Vec::new();
+        }
+        self.children_at_cpu_ns = Some(self.on_cpu_ns);
+        self.files
+            .as_mut()
+            .map(|f| f.children())
+            .unwrap_or_default()
+    }
+
+    /// Ends the observation of a live thread: its CPU time as of now (a GIL waiter may not
+    /// have been read for a while), and its open span closed at its last sample.
+    pub(super) fn finish(&mut self, out: &mut Vec<Span>) {
+        if let Some((ns, _)) = self.files.as_mut().and_then(|f| f.schedstat()) {
+            self.on_cpu_ns = ns.saturating_sub(self.on_cpu_base_ns);
+        }
+        self.close(self.last_ns, out);
+    }
+
+    /// Closes the open span at `at_ns`.
     pub(super) fn close(&mut self, at_ns: u64, out: &mut Vec<Span>) {
         if let Some((state, start, cpu)) = self.open.take() {
             let end = at_ns.max(start);
@@ -165,12 +194,22 @@ pub(super) fn read_gils(gils: &mut BTreeMap<u32, ProcGil>) {
     }
 }
 
+/// Whether thread `tid`, seen asleep waiting for the GIL when its switch number was `seen`,
+/// must still be waiting with the GIL as it is `now`: no one took it since, or exactly one
+/// thread did and that thread holds it now and is another (a waiter that took it would have
+/// moved the number itself: it was not the last holder while another held it).
+fn still_waiting(seen: u64, now: GilState, tid: u32) -> bool {
+    now.switch_number == seen
+        || (now.switch_number == seen + 1 && now.holder_tid.is_some_and(|h| h != tid))
+}
+
 /// Samples every live worker once, between two reads of its process's GIL (the first made by
 /// [`read_gils`]), extending its spans; a thread that has ended is closed. A thread that took
 /// the GIL while its sample was being read was handing it over, not running native code. A
 /// thread asleep at its last sample and not put on a CPU since is asleep in the same call: its
 /// sample stands, and only its `schedstat` is read (2 µs instead of 12: most of a GIL-bound
-/// program's threads sleep at any moment).
+/// program's threads sleep at any moment); a thread asleep waiting for the GIL is not read at
+/// all until the GIL changes hands.
 pub(super) fn sample_all(
     workers: &mut [Option<Watched>],
     gils: &BTreeMap<u32, ProcGil>,
@@ -185,6 +224,16 @@ pub(super) fn sample_all(
         let Some(files) = w.files.as_mut() else {
             continue;
         };
+        let gil_now = gils.get(&w.pid).and_then(|g| g.now);
+        let switches = gil_now.map(|g| g.switch_number);
+        if let (Some(a), Some(now)) = (w.asleep.as_mut(), gil_now)
+            && let Some(seen) = a.gil_switches
+            && still_waiting(seen, now, w.tid)
+        {
+            a.gil_switches = Some(now.switch_number);
+            samples.push((k, a.sample, a.sys, true));
+            continue;
+        }
         let sched = files.schedstat();
         if let Some((ns, _)) = sched {
             w.on_cpu_ns = ns.saturating_sub(w.on_cpu_base_ns);
@@ -210,6 +259,7 @@ pub(super) fn sample_all(
                         slices,
                         sample: s,
                         sys,
+                        gil_switches: switches.filter(|_| sys == Some((SYS_FUTEX, Some(true)))),
                     }),
                     _ => None,
                 };
@@ -341,6 +391,29 @@ fn sleep_until(t_ns: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_gil_waiter_is_left_unread_only_while_no_one_else_could_have_woken_it() {
+        let gil = |switch_number, holder_tid| GilState {
+            holder_tid,
+            switch_number,
+        };
+        assert!(still_waiting(10, gil(10, Some(8)), 7));
+        assert!(still_waiting(10, gil(10, None), 7));
+        assert!(
+            still_waiting(10, gil(11, Some(8)), 7),
+            "one hand-off, to another"
+        );
+        assert!(!still_waiting(10, gil(11, Some(7)), 7), "it took the GIL");
+        assert!(
+            !still_waiting(10, gil(11, None), 7),
+            "taken and let go: by whom?"
+        );
+        assert!(
+            !still_waiting(10, gil(12, Some(8)), 7),
+            "two hand-offs: it may have run"
+        );
+    }
 
     #[test]
     fn samples_are_classified_without_guessing() {
