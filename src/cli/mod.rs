@@ -294,17 +294,18 @@ pub struct BenchArgs {
 
 pub use crate::usage::{EXIT_USAGE, UsageError};
 
-/// The exit code for an error from [`dispatch`].
+/// The exit code for an error from [`dispatch`]: a program that is not valid Python exits 1,
+/// as on python3; one gilscope cannot run, and a bad invocation, [`EXIT_USAGE`].
 pub fn exit_code(err: &anyhow::Error) -> ExitCode {
+    use gilscope_engine::EngineError;
+    use gilscope_python::compiler::CompileErrorKind;
     let usage = err.chain().any(|e| {
         e.downcast_ref::<UsageError>().is_some()
-            || matches!(
-                e.downcast_ref::<gilscope_engine::EngineError>(),
-                Some(
-                    gilscope_engine::EngineError::Config(_)
-                        | gilscope_engine::EngineError::Compile(_)
-                )
-            )
+            || match e.downcast_ref::<EngineError>() {
+                Some(EngineError::Config(_)) => true,
+                Some(EngineError::Compile(c)) => c.kind != CompileErrorKind::Syntax,
+                _ => false,
+            }
     });
     ExitCode::from(if usage { EXIT_USAGE } else { 1 })
 }

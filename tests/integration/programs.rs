@@ -368,22 +368,22 @@ fn unsupported_constructs_are_one_line_with_file_line_and_column() {
         assert_eq!(got.lines().count(), 1);
     }
     let syntax = compile_error("def f(x)\n    return x\n");
-    assert!(syntax.starts_with("bad.py:1:9: "), "{syntax}");
+    assert!(syntax.starts_with("bad.py:1:9: SyntaxError: "), "{syntax}");
     assert_eq!(syntax.lines().count(), 1);
     // CPython's SyntaxError texts for await and yield from in the wrong place.
     for (src, want) in [
-        ("await x\n", "bad.py:1:1: 'await' outside function"),
+        ("await x\n", "bad.py:1:1: SyntaxError: 'await' outside function"),
         (
             "def f():\n    await x\n",
-            "bad.py:2:5: 'await' outside async function",
+            "bad.py:2:5: SyntaxError: 'await' outside async function",
         ),
         (
             "async def f():\n    yield from x\n",
-            "bad.py:2:5: 'yield from' inside async function",
+            "bad.py:2:5: SyntaxError: 'yield from' inside async function",
         ),
         (
             "def f(lock):\n    async with lock:\n        pass\n",
-            "bad.py:2:5: 'async with' outside async function",
+            "bad.py:2:5: SyntaxError: 'async with' outside async function",
         ),
     ] {
         assert_eq!(compile_error(src), want);

@@ -49,9 +49,13 @@ fn param_names(p: &ast::Parameters) -> Vec<String> {
 impl<'a> Ctx<'a> {
     /// The analysed scope of the node starting at `node`.
     pub(super) fn scope_of(&self, node: &impl Ranged) -> Result<&ScopeInfo, CompileError> {
-        self.symbols
-            .scope(node.start())
-            .ok_or_else(|| self.error(node, "internal error: a scope the symbol table missed"))
+        self.symbols.scope(node.start()).ok_or_else(|| {
+            self.error_of(
+                super::CompileErrorKind::Internal,
+                node,
+                "a scope the symbol table missed",
+            )
+        })
     }
 
     /// A code generator for a function-like scope with parameters `p` (and their counts).

@@ -35,7 +35,7 @@ pub use fold::const_key;
 
 /// A compile error with its place in the file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}:{col}: {message}")]
+#[error("{file}:{line}:{col}: {kind}{message}")]
 pub struct CompileError {
     /// The file, as given.
     pub file: String,
@@ -43,8 +43,32 @@ pub struct CompileError {
     pub line: u32,
     /// 1-based column.
     pub col: u32,
+    /// Whose the fault is.
+    pub kind: CompileErrorKind,
     /// What is wrong.
     pub message: String,
+}
+
+/// Why a file did not compile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompileErrorKind {
+    /// The file is not valid Python: python3 refuses it too (a SyntaxError).
+    Syntax,
+    /// Valid Python that gilscope's interpreter does not run yet.
+    Unsupported,
+    /// A fault of gilscope's compiler.
+    Internal,
+}
+
+impl std::fmt::Display for CompileErrorKind {
+    /// The message's prefix: `SyntaxError: `, `internal error: `, or none.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CompileErrorKind::Syntax => "SyntaxError: ",
+            CompileErrorKind::Unsupported => "",
+            CompileErrorKind::Internal => "internal error: ",
+        })
+    }
 }
 
 /// A module-level UPPERCASE constant: one of the program's parameters.
@@ -95,6 +119,7 @@ pub fn compile(source: &str, file: &str) -> Result<CompiledModule, CompileError>
             file: file.to_owned(),
             line,
             col,
+            kind: CompileErrorKind::Syntax,
             message: e.error.to_string(),
         }
     })?;
@@ -136,18 +161,32 @@ impl Ctx<'_> {
         self.index.line_column(offset, self.source).line.get() as u32
     }
 
-    fn error(&self, node: &impl Ranged, message: impl Into<String>) -> CompileError {
+    /// An error of `kind` at `node`.
+    fn error_of(
+        &self,
+        kind: CompileErrorKind,
+        node: &impl Ranged,
+        message: impl Into<String>,
+    ) -> CompileError {
         let lc = self.index.line_column(node.start(), self.source);
         CompileError {
             file: self.file.to_string(),
             line: lc.line.get() as u32,
             col: lc.column.get() as u32,
+            kind,
             message: message.into(),
         }
     }
 
+    /// A SyntaxError at `node`: what CPython's compiler refuses as well.
+    fn error(&self, node: &impl Ranged, message: impl Into<String>) -> CompileError {
+        self.error_of(CompileErrorKind::Syntax, node, message)
+    }
+
+    /// Valid Python at `node` that gilscope does not compile yet.
     fn unsupported(&self, node: &impl Ranged, what: &str) -> CompileError {
-        self.error(
+        self.error_of(
+            CompileErrorKind::Unsupported,
             node,
             format!("{what} is not supported by gilscope's interpreter"),
         )

@@ -453,7 +453,13 @@ impl CodeGen<'_, '_> {
         at: &Expr,
     ) -> Result<Value, CompileError> {
         use crate::vm::set::SetObj;
-        let unhashable = |_| self.ctx.error(at, "unhashable constant in a set display");
+        let unhashable = |_| {
+            self.ctx.error_of(
+                super::CompileErrorKind::Internal,
+                at,
+                "an unhashable constant in a set display",
+            )
+        };
         let first = SetObj::from_items(true, items.iter().cloned()).map_err(unhashable)?;
         let again = SetObj::from_items(true, first.items()).map_err(unhashable)?;
         Ok(Value::Set(crate::vm::object::Obj::new(again)))

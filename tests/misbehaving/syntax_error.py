@@ -1,0 +1,4 @@
+# A syntax error: nothing runs.
+print("never printed")
+def broken(:
+    pass
