@@ -14,7 +14,15 @@ fn main() -> ExitCode {
     }
     let cli = gilscope::cli::Cli::parse();
     match gilscope::cli::dispatch(cli) {
-        Ok(code) => code,
+        // A command that ended its run on Ctrl-C or SIGTERM (an attach detaches and reports)
+        // exits as a process that signal ended.
+        Ok(code) => match gilscope::cli::interrupt::received() {
+            Some(sig) => {
+                eprintln!("{}", gilscope::cli::error_line(&anyhow::anyhow!("stopped")));
+                ExitCode::from((128 + sig).clamp(0, 255) as u8)
+            }
+            None => code,
+        },
         // A closed pipe (`gilscope run | head`) is not an error worth a message.
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {

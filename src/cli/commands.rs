@@ -15,13 +15,21 @@ use crate::export::data;
 use gilscope_engine::config::{MAX_THREADS, RunConfig, Series, parse_thread_list};
 use gilscope_engine::measure::sweep::{SweepSpec, aggregate, run_sweep};
 use gilscope_engine::program::Program;
-use gilscope_engine::runtime::{CancelToken, run_blocking};
+use gilscope_engine::runtime::run_blocking;
 use gilscope_engine::trace::events::SweepPoint;
 use gilscope_engine::trace::summary::RunSummary;
 use gilscope_python::vm::code::disassemble_recursive;
 
 /// Runs the parsed command line.
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
+    // Commands that run programs stop them on Ctrl-C or SIGTERM, as Stop does in the app.
+    if matches!(
+        cli.command,
+        Some(Command::Run(_) | Command::Sweep(_) | Command::Bench(_) | Command::Lessons(_))
+            | Some(Command::Attach(_))
+    ) {
+        super::interrupt::install().context("cannot take over Ctrl-C")?;
+    }
     match cli.command {
         Some(Command::Run(args)) => run(args),
         Some(Command::Sweep(args)) => sweep(args),
@@ -188,7 +196,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         let (sink, stream) = gilscope_engine::trace::events::channel(4096, None);
         let collector = crate::recording::capture::FrameCollector::start(stream)
             .context("could not start the recorder")?;
-        outcome = run_blocking(&cfg, Some(&sink), &CancelToken::new())?;
+        outcome = run_blocking(&cfg, Some(&sink), &super::interrupt::token())?;
         let run =
             crate::recording::RecordedRun::new(&cfg, &outcome, collector.finish(outcome.start_ns));
         grids = run.final_frames();
@@ -199,7 +207,11 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             .grid_png
             .is_some()
             .then(|| gilscope_engine::trace::events::channel(64, None));
-        outcome = run_blocking(&cfg, frames.as_ref().map(|(s, _)| s), &CancelToken::new())?;
+        outcome = run_blocking(
+            &cfg,
+            frames.as_ref().map(|(s, _)| s),
+            &super::interrupt::token(),
+        )?;
         grids = frames.map_or_else(Vec::new, |(_, stream)| {
             stream.frames.snapshot().1.into_iter().flatten().collect()
         });
@@ -277,7 +289,7 @@ fn attach(args: super::AttachArgs) -> Result<ExitCode> {
         args.pid,
         args.duration_secs,
         None,
-        &CancelToken::new(),
+        &super::interrupt::token(),
     )?;
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -573,7 +585,7 @@ fn sweep(args: SweepArgs) -> Result<ExitCode> {
     let total = spec.total_runs();
     let t0 = std::time::Instant::now();
     let mut done = 0;
-    let points = run_sweep(&spec, None, &CancelToken::new(), |p| {
+    let points = run_sweep(&spec, None, &super::interrupt::token(), |p| {
         done += 1;
         eprintln!(
             "[{done}/{total}] {:<18} threads {:>3}  repeat {}  {:.3} s",

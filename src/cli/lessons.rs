@@ -7,7 +7,6 @@ use anyhow::{Context, Result};
 
 use super::{LessonsArgs, UsageError};
 use crate::lessons::{LESSONS, LessonRunner, Report, Size};
-use gilscope_engine::runtime::CancelToken;
 
 /// Runs `gilscope lessons`.
 pub fn lessons(args: LessonsArgs) -> Result<ExitCode> {
@@ -46,7 +45,7 @@ pub fn lessons(args: LessonsArgs) -> Result<ExitCode> {
         python: Some(args.python.clone()),
         publish_frames: false,
     };
-    let cancel = CancelToken::new();
+    let cancel = super::interrupt::token();
     let t0 = std::time::Instant::now();
     let mut reports: Vec<Report> = Vec::new();
     for l in LESSONS.iter() {

@@ -372,7 +372,10 @@ fn unsupported_constructs_are_one_line_with_file_line_and_column() {
     assert_eq!(syntax.lines().count(), 1);
     // CPython's SyntaxError texts for await and yield from in the wrong place.
     for (src, want) in [
-        ("await x\n", "bad.py:1:1: SyntaxError: 'await' outside function"),
+        (
+            "await x\n",
+            "bad.py:1:1: SyntaxError: 'await' outside function",
+        ),
         (
             "def f():\n    await x\n",
             "bad.py:2:5: SyntaxError: 'await' outside async function",

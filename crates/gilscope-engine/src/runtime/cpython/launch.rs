@@ -73,6 +73,13 @@ pub(super) struct Target {
 /// Starts `cmd` (the Python `exe`) in a process group of its own, its stdin empty and its
 /// stdout and stderr piped to gilscope.
 pub(super) fn spawn_in_group(cmd: &mut Command, exe: &str) -> Result<Target, EngineError> {
+    // The processes the script starts (a Pool's workers) are orphaned when it is killed; as a
+    // subreaper, gilscope receives them, and reaps them when the run ends
+    // ([`wait_for_group_end`]) rather than leaving zombies for the system.
+    // SAFETY: prctl with PR_SET_CHILD_SUBREAPER only sets a flag of this process.
+    unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    }
     let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -131,7 +138,26 @@ impl Target {
             }
             let _ = self.child.wait();
             self.done = true;
+            wait_for_group_end(self.pgid);
         }
+    }
+}
+
+/// Reaps the killed group `pgid` and waits (up to a second) until none of it is left: the
+/// processes the script started (a Pool's workers) come to gilscope, a subreaper, once their
+/// parent is gone, and are reaped here; any other is gone once its own parent reaps it.
+pub(super) fn wait_for_group_end(pgid: i32) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    loop {
+        let mut status = 0;
+        // SAFETY: waits only for children in the group `pgid`, without blocking.
+        while unsafe { libc::waitpid(-pgid, &mut status, libc::WNOHANG) } > 0 {}
+        // SAFETY: signal 0 only asks whether any process of the group exists.
+        let gone = unsafe { libc::killpg(pgid, 0) } != 0;
+        if gone || std::time::Instant::now() >= deadline {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
     }
 }
 

@@ -471,6 +471,7 @@ pub(super) fn run_script(
     unsafe {
         libc::killpg(tree.root as i32, libc::SIGKILL);
     }
+    super::launch::wait_for_group_end(tree.root as i32);
     // Threads that lived and ended between two scans still get their (empty) lanes.
     tree.discover(observed.end_ns);
     let (out, out_dropped) = stdout.join().unwrap_or_default();
