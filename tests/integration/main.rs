@@ -11,6 +11,7 @@ mod docs_style;
 mod emulated_scripts;
 mod engine;
 mod export;
+mod faults;
 mod gui;
 mod lessons;
 mod misbehaving;

@@ -139,8 +139,9 @@ pub struct RunSummary {
     /// A script's output and exit status (scripts on the real CPython only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub program_output: Option<ProgramOutput>,
-    /// What gilscope stood in for in this run, in words (Numba's compiled code, run by the
-    /// interpreter), to show with the results.
+    /// What the results must be read with, in words, to show beside them: what gilscope stood
+    /// in for (Numba's compiled code, run by the interpreter), or what befell an observed
+    /// process (stopped, replaced by another program).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }

@@ -31,6 +31,8 @@ const HOOK_SOURCE: &str = include_str!("../../../../../assets/programs/gilscope_
 const PARAMS_START: &str = include_str!("../../../../../assets/programs/gilscope_params.py");
 /// How often the process tree is searched for new threads and children.
 const DISCOVER_EVERY_NS: u64 = 5_000_000;
+/// How often an attached process is checked for having ended or replaced its program (exec).
+const EXEC_CHECK_NS: u64 = 100_000_000;
 /// How long after the start a GIL that could not be read is tried again.
 const GIL_RETRY_NS: u64 = 2_000_000_000;
 /// Most threads followed at once; more are left unobserved (and said so in the summary).
@@ -153,6 +155,7 @@ impl Tree {
             syscall_readable,
             asleep: None,
             children_at_cpu_ns: None,
+            stopped_ns: 0,
         }));
         let (gil_enabled, minor) = (self.gil_enabled, self.minor);
         self.gils
@@ -388,6 +391,24 @@ fn outcome_of(
             tree.unfollowed
         ));
     }
+    // A process stopped while watched (its threads all stop together): said, not hidden.
+    for &pid in &tree.processes {
+        let stopped_ns = tree
+            .workers
+            .iter()
+            .flatten()
+            .filter(|w| w.pid == pid)
+            .map(|w| w.stopped_ns)
+            .max()
+            .unwrap_or(0);
+        if stopped_ns >= super::watch::PERIOD_NS {
+            outcome.summary.notes.push(format!(
+                "process {pid} was stopped (SIGSTOP, Ctrl-Z or a debugger) for {:.2} s: none of \
+                 its threads could run, and the GIL stayed with the thread that held it",
+                stopped_ns as f64 / 1e9
+            ));
+        }
+    }
     Ok(outcome)
 }
 
@@ -542,13 +563,18 @@ pub fn attach(
     let cfg = RunConfig {
         runtime: crate::config::Runtime::Cpython,
         program: format!("pid {pid}"),
-        python: exe,
+        python: exe.clone(),
         ..RunConfig::default()
     };
     let mut tree = Tree::new(pid, None, &info);
-    let deadline_ns = clock::now_ns() + (duration_secs.max(0.0) * 1e9) as u64;
+    let started_ns = clock::now_ns();
+    let deadline_ns = started_ns + (duration_secs.max(0.0) * 1e9) as u64;
     // Stopping an attach detaches: the observation ends as when its time is up.
     let never = CancelToken::new();
+    // A process that replaces its program (exec) is no longer the Python that was attached:
+    // its program is checked every EXEC_CHECK_NS and the watch ends there.
+    let program = std::fs::read_link(&exe).ok();
+    let (mut checked_ns, mut replaced, mut gone) = (started_ns, None, false);
     let observed = observe(
         run_id,
         &cfg,
@@ -556,8 +582,20 @@ pub fn attach(
         &never,
         &mut tree,
         |now| {
-            let gone = std::fs::metadata(format!("/proc/{pid}")).is_err();
-            Ok((gone || now >= deadline_ns || cancel.is_cancelled()).then_some(End::Detached))
+            if now.saturating_sub(checked_ns) >= EXEC_CHECK_NS {
+                checked_ns = now;
+                // Ended: gone, or a zombie its parent has not reaped yet.
+                gone = std::fs::read(format!("/proc/{pid}/stat"))
+                    .ok()
+                    .and_then(|b| super::procfs::parse_stat(&b))
+                    .is_none_or(|s| matches!(s.state, b'Z' | b'X'));
+                let current = std::fs::read_link(&exe).ok();
+                if !gone && current.is_some() && current != program {
+                    replaced = current.map(|p| (p, now));
+                }
+            }
+            let end = gone || replaced.is_some() || now >= deadline_ns || cancel.is_cancelled();
+            Ok(end.then_some(End::Detached))
         },
         || {},
     )?;
@@ -577,6 +615,14 @@ pub fn attach(
     outcome.summary.kernel = None;
     outcome.summary.threads = outcome.summary.workers.len();
     outcome.summary.attached_pid = Some(pid);
+    if let Some((program, at_ns)) = replaced {
+        outcome.summary.notes.push(format!(
+            "process {pid} replaced its program with {} (exec) {:.2} s into the watch: it was no \
+             longer a Python, and the watch ended there",
+            program.display(),
+            at_ns.saturating_sub(started_ns) as f64 / 1e9
+        ));
+    }
     Ok(outcome)
 }
 

@@ -80,6 +80,7 @@ pub fn run(
                         syscall_readable,
                         asleep: None,
                         children_at_cpu_ns: None,
+                        stopped_ns: 0,
                     };
                     // A child process's start: from the driver's start to its announcement.
                     if cfg.mode == Mode::Multiprocessing

@@ -30,6 +30,8 @@ pub(super) struct Watched {
     pub(super) asleep: Option<Asleep>,
     /// The thread's on-CPU time when its child processes were last listed.
     pub(super) children_at_cpu_ns: Option<u64>,
+    /// How long it was seen stopped (SIGSTOP, Ctrl-Z, a debugger), ns.
+    pub(super) stopped_ns: u64,
 }
 
 /// A sleeping thread's last sample, and how many times it had been put on a CPU then.
@@ -301,6 +303,9 @@ pub(super) fn sample_all(
             (_, SpanState::Native) if holder_after(w.pid) == Some(w.tid) => SpanState::Handoff,
             (_, state) => settle(w.open.map(|o| o.0), state),
         };
+        if matches!(s.state, b'T' | b't') {
+            w.stopped_ns += now.saturating_sub(w.last_ns);
+        }
         w.observe(state, s.cpu, now, spans);
     }
 }
