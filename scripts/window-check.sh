@@ -60,6 +60,23 @@ ratio = max(t, p) / min(t, p)
 assert ratio <= 1.30, f"the window's sweep at T=1: threading {t:.3} s vs processes {p:.3} s"
 print(f"{sys.argv[1]}: T=1 threading {t:.3} s, multiprocessing {p:.3} s ({ratio:.2}x): ok")
 PY
+# A live run in the window, its summary written beside the picture: what the app and other
+# programs used meanwhile is there, the workers of a GIL-bound run keep about one core busy,
+# and the run's time is printed against the command line's for the same settings.
+"$bin" --preset threading-purepy --screenshot "$out/live-run.png" --summary-json "$out/live-run.json"
+check_png "$out/live-run.png"
+"$bin" run --mode threading --kernel python --threads 2 --grid 30 --problems 40 --iters 30 \
+  --json > "$out/live-run-cli.json"
+python3 - "$out/live-run.json" "$out/live-run-cli.json" <<'PY'
+import json, sys
+win, cli = (json.load(open(p)) for p in sys.argv[1:3])
+assert "app_cpu_secs" in win and "other_cpu_secs" in win, sorted(win)
+cores = sum(w["cpu_secs"] for w in win["workers"]) / win["wall_secs"]
+assert cores <= 1.25, f"a GIL-bound run's workers kept {cores:.2f} cores busy"
+print(f"live run: window {win['wall_secs']:.3f} s vs command line {cli['wall_secs']:.3f} s "
+      f"({win['wall_secs'] / cli['wall_secs']:.2f}x), workers {cores:.2f} cores, app "
+      f"{win['app_cpu_secs']:.2f} s, others {win['other_cpu_secs']:.2f} s: ok")
+PY
 "$bin" --preset count-loop --screenshot "$out/count-loop.png"
 check_png "$out/count-loop.png"
 # A program other than heat.py, with its entry and parameters, in the real window.

@@ -47,6 +47,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             screenshot: cli.screenshot,
             with_sweep: cli.with_sweep,
             sweep_csv: cli.csv,
+            summary_json: cli.summary_json,
             size: cli.size,
             presentation: cli.presentation,
             attach: cli.attach,

@@ -2,6 +2,10 @@
 //! in the app (its Python processes, workers and scratch files cleaned up), and gilscope exits
 //! with the status of a process ended by that signal (128 + its number), as python3 does. A
 //! second signal while the first is being handled ends gilscope at once.
+//!
+//! The signals are caught by a handler, not blocked: a blocked mask would be inherited by every
+//! program gilscope starts (a Pool's workers would then never die of the SIGTERM `terminate`
+//! sends), whereas a caught signal goes back to its default in a program started by exec.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -12,6 +16,8 @@ use gilscope_engine::runtime::CancelToken;
 static TOKEN: OnceLock<CancelToken> = OnceLock::new();
 /// The signal that arrived, or 0.
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
+/// The write end of the pipe the handler wakes the signal thread through, or -1.
+static WAKE_FD: AtomicI32 = AtomicI32::new(-1);
 
 /// The token the command's runs watch (cancelled on SIGINT or SIGTERM once [`install`]ed).
 pub fn token() -> CancelToken {
@@ -23,23 +29,43 @@ pub fn received() -> Option<i32> {
     Some(SIGNAL.load(Ordering::SeqCst)).filter(|&s| s != 0)
 }
 
-/// Takes SIGINT and SIGTERM from their default (which would leave a real Python child or a
-/// worker process running) to a thread that cancels [`token`]. Call before any other thread
-/// starts: the blocked mask is inherited by threads made later, and child processes get the
-/// default back (Rust's `Command` resets the mask).
+/// The handler: only an async-signal-safe `write` of the signal's number to the pipe.
+#[cfg(unix)]
+extern "C" fn on_signal(sig: libc::c_int) {
+    let fd = WAKE_FD.load(Ordering::Relaxed);
+    if fd >= 0 {
+        let byte = sig as u8;
+        // SAFETY: write(2) is async-signal-safe; `byte` lives for the call.
+        unsafe {
+            libc::write(fd, (&byte as *const u8).cast(), 1);
+        }
+    }
+}
+
+/// Catches SIGINT and SIGTERM (whose default would leave a real Python child or a worker
+/// process running) and hands them to a named thread that cancels [`token`].
 #[cfg(unix)]
 pub fn install() -> std::io::Result<()> {
-    // SAFETY: a sigset_t is plain data, filled by sigemptyset/sigaddset before use.
-    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
-    // SAFETY: `set` is a valid sigset_t; these calls only write it and this thread's mask.
-    let rc = unsafe {
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGINT);
-        libc::sigaddset(&mut set, libc::SIGTERM);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut())
-    };
-    if rc != 0 {
-        return Err(std::io::Error::from_raw_os_error(rc));
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let [read_fd, write_fd] = fds;
+    WAKE_FD.store(write_fd, Ordering::SeqCst);
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: a zeroed sigaction is valid; its handler is a plain extern "C" fn that only
+        // writes to a pipe, and SA_RESTART keeps other threads' system calls going.
+        let rc = unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            action.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(sig, &action, std::ptr::null_mut())
+        };
+        if rc != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
     }
     let cancel = token();
     // It waits for signals for the whole life of the process, so it is not joined.
@@ -47,11 +73,13 @@ pub fn install() -> std::io::Result<()> {
         .name("gilscope-signals".to_owned())
         .spawn(move || {
             loop {
-                let mut sig: libc::c_int = 0;
-                // SAFETY: `set` holds the two blocked signals; `sig` receives the one taken.
-                if unsafe { libc::sigwait(&set, &mut sig) } != 0 {
+                let mut byte = 0u8;
+                // SAFETY: reads one byte into `byte` from the pipe's read end, which stays open.
+                let n = unsafe { libc::read(read_fd, (&mut byte as *mut u8).cast(), 1) };
+                if n != 1 {
                     continue;
                 }
+                let sig = i32::from(byte);
                 if SIGNAL.swap(sig, Ordering::SeqCst) != 0 {
                     std::process::exit(128 + sig);
                 }

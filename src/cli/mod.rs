@@ -44,6 +44,10 @@ pub struct Cli {
     /// With --with-sweep: also write the sweep the window measured as CSV.
     #[arg(long, value_name = "FILE", requires = "with_sweep")]
     pub csv: Option<PathBuf>,
+    /// With --screenshot: also write the window's last run summary as JSON (the object
+    /// `run --json` prints, with what the app and other programs used meanwhile).
+    #[arg(long, value_name = "FILE", requires = "screenshot")]
+    pub summary_json: Option<PathBuf>,
     /// Open the app watching this running Python (Stop detaches); with --screenshot, watch it
     /// for 2 s, detach, save the window and exit.
     #[arg(long, value_name = "PID", conflicts_with_all = ["preset", "lesson", "with_sweep"])]

@@ -32,6 +32,8 @@ pub struct LaunchOptions {
     pub with_sweep: bool,
     /// With `with_sweep`: write the sweep the window measured here as CSV.
     pub sweep_csv: Option<PathBuf>,
+    /// In screenshot mode: write the last run's summary here as JSON.
+    pub summary_json: Option<PathBuf>,
     /// The window's inner size in points (default 1600×1000).
     pub size: Option<(f32, f32)>,
     /// Start in presentation mode.
@@ -82,7 +84,12 @@ pub fn launch(opts: LaunchOptions) -> Result<ExitCode> {
     {
         return Err(UsageError(format!("--attach {pid}: there is no process {pid}")).into());
     }
-    for p in opts.screenshot.iter().chain(opts.sweep_csv.iter()) {
+    for p in opts
+        .screenshot
+        .iter()
+        .chain(opts.sweep_csv.iter())
+        .chain(opts.summary_json.iter())
+    {
         // Fail before opening a window if a file cannot be written.
         crate::export::atomic::PendingFile::create(p)
             .map_err(|e| UsageError(format!("cannot write {}: {e}", p.display())))?;
@@ -100,6 +107,7 @@ pub fn launch(opts: LaunchOptions) -> Result<ExitCode> {
         screenshot: opts.screenshot.clone(),
         with_sweep: opts.with_sweep,
         sweep_csv: opts.sweep_csv.clone(),
+        summary_json: opts.summary_json.clone(),
         presentation: opts.presentation,
         screenshot_result: Some(Arc::clone(&result)),
         fresh_settings: opts.screenshot.is_some(),

@@ -17,6 +17,9 @@ const ATTACH_SHOT: Duration = Duration::from_secs(2);
 /// Where the screenshot mode reports how it ended (`None` while it has not).
 pub type ShotResult = Arc<Mutex<Option<Result<(), String>>>>;
 
+/// How long the window settles before a screenshot's run, sweep, lesson or attach starts.
+const SETTLE_BEFORE_MEASURING: Duration = Duration::from_millis(800);
+
 /// How the screenshot mode goes along.
 pub(super) enum ShotPhase {
     Lesson,
@@ -33,10 +36,14 @@ pub(super) struct ScreenshotJob {
     pub(super) path: PathBuf,
     pub(super) with_sweep: bool,
     pub(super) sweep_csv: Option<PathBuf>,
+    pub(super) summary_json: Option<PathBuf>,
     pub(super) phase: ShotPhase,
     pub(super) started: bool,
     pub(super) rx: Option<Receiver<Arc<egui::ColorImage>>>,
     pub(super) deadline: Instant,
+    /// When the window opened: nothing is measured while it is still being mapped and laid
+    /// out (its first frames, and those the display server's first events ask for).
+    pub(super) opened: Instant,
     pub(super) result: ShotResult,
 }
 
@@ -62,6 +69,10 @@ impl GilscopeApp {
         let mut start_lesson = false;
         let mut attach = None;
         let mut detach = false;
+        if shot.opened.elapsed() < SETTLE_BEFORE_MEASURING {
+            ctx.request_repaint_after(SETTLE_BEFORE_MEASURING);
+            return;
+        }
         match shot.phase {
             ShotPhase::Attach(pid, None) => {
                 attach = Some(pid);
@@ -131,6 +142,17 @@ impl GilscopeApp {
                         crate::export::atomic::write_atomic(&shot.path, &png).map_err(|e| {
                             anyhow::anyhow!("cannot write {}: {e}", shot.path.display())
                         })
+                    })
+                    .and_then(|()| {
+                        let Some(p) = &shot.summary_json else {
+                            return Ok(());
+                        };
+                        let summary = self.session.last_summary.as_ref().ok_or_else(|| {
+                            anyhow::anyhow!("no run finished in the window: no summary to write")
+                        })?;
+                        let json = crate::export::data::summary_json(summary);
+                        crate::export::atomic::write_atomic(p, json.as_bytes())
+                            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))
                     })
                     .map_err(|e| format!("{e:#}"));
                     finish_shot(shot, res);

@@ -39,16 +39,11 @@ pub fn show(ui: &mut egui::Ui, session: &Session) {
             total
         ));
         if let Some(t) = &session.timeline {
-            let busy = t
-                .core_samples
-                .last()
-                .map(|s| s.busy.iter().sum::<f32>())
-                .unwrap_or(0.0);
             gauge(
                 ui,
-                f64::from(busy),
+                t.workers_busy(0.5),
                 session.cores,
-                "Right now, from /proc/stat over the last 100 ms: all load on the machine, not only ours.",
+                "Right now: the workers' own time on a core over the last half second (Python, native code, starting processes), not the machine's whole load; the core lanes show that.",
             );
         }
         return;
@@ -69,7 +64,29 @@ pub fn show(ui: &mut egui::Ui, session: &Session) {
         s.cores,
         "The workers' CPU time over the wall time: how many cores they kept busy on average.",
     );
+    if let Some(line) = load_warning(s) {
+        ui.label(egui::RichText::new(line).color(ui.visuals().warn_fg_color))
+            .on_hover_text("What else used the machine during the run, from /proc: the app itself (drawing the window) and every other program. Their cores were not the workers'; close them, or run from the command line, for figures that owe nothing to them.");
+    }
     summary_grid(ui, session, s);
+}
+
+/// A line when the app or other programs took more than a tenth of a core during the run:
+/// the figures may be low, by up to that share of the machine.
+pub fn load_warning(s: &RunSummary) -> Option<String> {
+    let wall = s.wall_secs.max(1e-9);
+    let (app, other) = (
+        s.app_cpu_secs? / wall,
+        s.other_cpu_secs.unwrap_or(0.0) / wall,
+    );
+    if app <= 0.1 && other <= 0.1 {
+        return None;
+    }
+    let share = (app + other) / s.cores.max(1) as f64 * 100.0;
+    Some(format!(
+        "The figures may be low: during the run the app used {app:.1} cores and other programs \
+         {other:.1}, {share:.0}% of the machine."
+    ))
 }
 
 fn summary_grid(ui: &mut egui::Ui, session: &Session, s: &RunSummary) {

@@ -56,6 +56,9 @@ pub fn show(
         .include_x(0.5)
         .include_x(max_t as f64 + 0.5)
         .include_y(0.0)
+        // With nothing measured yet the axis runs from 0 up (egui_plot would centre a lone 0,
+        // showing negative times).
+        .include_y(if stats.is_empty() { 1.0 } else { 0.0 })
         .allow_scroll(false);
     plot.show(ui, |p| {
         for s in &stats {

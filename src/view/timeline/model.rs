@@ -272,6 +272,28 @@ impl TimelineModel {
         TimeWindow::new(self.start_ns as f64, end as f64)
     }
 
+    /// How many cores the workers kept busy over the last `secs` seconds up to the latest span:
+    /// their on-CPU spans (Python, native, process start, data transfer) over the window, the
+    /// workers' own load and nothing else of the machine's. Lanes are read from their newest
+    /// span back (they arrive in order, give or take a batch).
+    pub fn workers_busy(&self, secs: f64) -> f64 {
+        let (start, end) = (self.last_ns as f64 - secs * 1e9, self.last_ns as f64);
+        let mut busy_ns = 0.0;
+        for lane in &self.worker_lanes {
+            for s in lane.spans.iter().rev() {
+                // A batch may arrive out of order: stop a second before the window.
+                if (s.end_ns as f64) < start - 1e9 {
+                    break;
+                }
+                if s.state.uses_cpu() {
+                    let overlap = (s.end_ns as f64).min(end) - (s.start_ns as f64).max(start);
+                    busy_ns += overlap.max(0.0);
+                }
+            }
+        }
+        busy_ns / (secs * 1e9)
+    }
+
     /// The last `secs` seconds up to the latest span.
     pub fn live_window(&self, secs: f64) -> TimeWindow {
         let end = self.last_ns as f64;

@@ -12,6 +12,7 @@ pub mod start;
 use crate::config::{RunConfig, Runtime};
 use crate::error::EngineError;
 use crate::trace::events::{EngineEvent, EventSink};
+use crate::trace::host_load;
 use crate::trace::summary::RunOutcome;
 
 pub use job::{CancelToken, RunHandle, next_run_id, spawn_job};
@@ -23,11 +24,23 @@ pub fn run_blocking(
     cancel: &CancelToken,
 ) -> Result<RunOutcome, EngineError> {
     let run_id = next_run_id();
+    let before = host_load::sample();
     let result = cfg.with_heat_params().and_then(|cfg| match cfg.runtime {
         Runtime::Emulated => emulated::run_emulated(run_id, &cfg, sink, cancel),
         Runtime::Cpython => cpython::run_cpython(run_id, &cfg, sink, cancel),
     });
-    finish(run_id, sink, result)
+    finish(run_id, sink, with_host_load(before, result))
+}
+
+/// The outcome with what the host process and other programs used meanwhile.
+fn with_host_load(
+    before: Option<host_load::HostLoad>,
+    result: Result<RunOutcome, EngineError>,
+) -> Result<RunOutcome, EngineError> {
+    result.map(|mut outcome| {
+        host_load::attribute(before, host_load::sample(), &mut outcome.summary);
+        outcome
+    })
 }
 
 /// Watches the running Python `pid` on the calling thread until `duration_secs` pass, it
@@ -40,8 +53,9 @@ pub fn attach_blocking(
     cancel: &CancelToken,
 ) -> Result<RunOutcome, EngineError> {
     let run_id = next_run_id();
+    let before = host_load::sample();
     let result = cpython::attach(run_id, pid, duration_secs, sink, cancel);
-    finish(run_id, sink, result)
+    finish(run_id, sink, with_host_load(before, result))
 }
 
 /// Tells `sink` how run `run_id` ended, and hands the result on.

@@ -112,6 +112,13 @@ pub struct RunSummary {
     pub cores: usize,
     /// Mean busy fraction of each core during the run (0 to 1), from the per-core sampler.
     pub core_busy: Vec<f64>,
+    /// CPU seconds the process hosting the run used besides its own workers during the run
+    /// (the app's drawing, the CLI, the real runtime's observer); `None` without `/proc`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_cpu_secs: Option<f64>,
+    /// CPU seconds every other program on the machine used during the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other_cpu_secs: Option<f64>,
     /// Per worker.
     pub workers: Vec<WorkerSummary>,
     /// The program that ran (`heat`, `count`… or a file's stem).
