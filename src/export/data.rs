@@ -113,6 +113,7 @@ mod tests {
             wall_secs: 1.5,
             checksum,
             program: "count".to_owned(),
+            params: Vec::new(),
         };
         let csv = sweep_csv(&[point(f64::NAN), point(12.5)]);
         let rows: Vec<&str> = csv.lines().skip(1).collect();

@@ -32,6 +32,8 @@ pub enum Command {
     Stop,
     /// Start a sweep with the current settings.
     RunSweep,
+    /// Run the last run's settings on one thread: the like run a speedup is measured against.
+    RunBaseline,
     /// Forget the sweep points.
     ClearSweep,
     /// Start the run that the long-run warning asked about.

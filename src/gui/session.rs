@@ -156,6 +156,8 @@ pub struct Session {
     pub repeat_pending: bool,
     /// The kind of the job started last (still known after the job was reaped).
     pub last_job: Option<JobKind>,
+    /// The settings of the run started last (for its 1-thread baseline).
+    pub last_config: Option<gilscope_engine::config::RunConfig>,
     /// Finished runs, newest last (bounded).
     pub history: Vec<RunSummary>,
     /// The timeline of the current or latest run.
@@ -277,6 +279,7 @@ impl Session {
             repeats_done: 0,
             repeat_pending: false,
             last_job: None,
+            last_config: None,
             confirm: None,
             history: Vec::new(),
             timeline: None,
@@ -461,23 +464,27 @@ impl Session {
         self.live.as_ref().is_some_and(|l| l.run_id == run_id)
     }
 
-    /// The last finished 1-thread run of the same series, for speedups.
+    /// The last finished 1-thread run like `run`, for speedups: `None` where there is none.
     pub fn baseline_secs(&self, run: &RunSummary) -> Option<f64> {
         let series = Series::new(run.mode?, run.kernel?)
             .on(run.interpreter)
             .in_runtime(run.runtime);
-        // The same program, entry, sizes and switch interval: only the thread count differs.
+        // The same program, parameters, entry, sizes, runtime (and Python), build, mode's
+        // kernel and switch interval, on this machine: only the thread count differs.
         let same = |s: &RunSummary| {
             s.mode == run.mode
                 && s.kernel == run.kernel
                 && s.interpreter == run.interpreter
                 && s.runtime == run.runtime
+                && s.python_version == run.python_version
                 && s.program == run.program
+                && s.params == run.params
                 && s.entry == run.entry
                 && s.grid == run.grid
                 && s.problems == run.problems
                 && s.iters == run.iters
                 && s.switch_interval_ms == run.switch_interval_ms
+                && s.cores == run.cores
         };
         self.history
             .iter()
@@ -485,7 +492,23 @@ impl Session {
             .find(|s| s.threads == 1 && same(s))
             .map(|s| s.wall_secs)
             .or_else(|| {
-                gilscope_engine::measure::sweep::aggregate(&self.sweep_points)
+                // A sweep's point is like only if it ran the same program and parameters.
+                // (An older recording's points name no program: heat.py's.)
+                let program = |p: &str| {
+                    if p.is_empty() {
+                        gilscope_engine::config::HEAT.to_owned()
+                    } else {
+                        p.to_owned()
+                    }
+                };
+                let like: Vec<_> = self
+                    .sweep_points
+                    .iter()
+                    .filter(|p| program(&p.program) == program(&run.program))
+                    .filter(|p| p.params == run.params)
+                    .cloned()
+                    .collect();
+                gilscope_engine::measure::sweep::aggregate(&like)
                     .into_iter()
                     .find(|st| st.series == series)
                     .and_then(|st| st.points.into_iter().find(|p| p.threads == 1))

@@ -235,6 +235,60 @@ fn stop_ends_a_long_run_quickly() {
 }
 
 #[test]
+fn a_speedup_is_only_against_a_like_run_and_a_button_makes_one() {
+    let _machine = common::sharing();
+    let mut h = harness();
+    h.step();
+    let set = |h: &mut Harness<'static, GilscopeApp>, threads: usize, grid: usize| {
+        let s = &mut h.state_mut().settings;
+        s.run.mode = Mode::Threading;
+        s.run.kernel = Kernel::Python;
+        s.run.threads = threads;
+        s.run.grid = grid;
+        s.run.problems = 4;
+        s.run.iters = 5;
+    };
+    let run = |h: &mut Harness<'static, GilscopeApp>| {
+        click_button(h, "Run");
+        frames_until(h, "the run to end", |a| {
+            !a.session.busy() && a.session.last_summary.is_some()
+        });
+    };
+    // A 1-thread run at another grid is not a like run: no speedup against it.
+    set(&mut h, 1, 40);
+    run(&mut h);
+    set(&mut h, 2, 30);
+    run(&mut h);
+    let app = h.state();
+    let s = app.session.last_summary.clone().unwrap();
+    assert_eq!((s.threads, s.grid), (2, 30));
+    assert_eq!(
+        app.session.baseline_secs(&s),
+        None,
+        "grid 40 is not like grid 30"
+    );
+    // The button runs these settings on one thread; then the 2-thread run has its speedup.
+    click_button(&mut h, "Run 1 thread");
+    frames_until(&mut h, "the baseline to end", |a| {
+        !a.session.busy()
+            && a.session
+                .last_summary
+                .as_ref()
+                .is_some_and(|s| s.threads == 1 && s.grid == 30)
+    });
+    assert_eq!(
+        h.state().settings.run.threads,
+        2,
+        "the user's thread count stays"
+    );
+    run(&mut h);
+    let app = h.state();
+    let s = app.session.last_summary.clone().unwrap();
+    assert_eq!(s.threads, 2);
+    assert!(app.session.baseline_secs(&s).is_some());
+}
+
+#[test]
 fn bad_values_are_rejected_and_failures_shown_in_the_window() {
     let _machine = common::sharing();
     let mut h = harness_with_worker("/nonexistent/gilscope-worker");

@@ -80,7 +80,29 @@ impl GilscopeApp {
             self.session.error = Some(format!("{e:#}"));
             return;
         }
+        self.launch_run(cfg);
+    }
+
+    /// Runs the last run's settings on one thread: the like run its speedup needs.
+    pub(super) fn start_baseline(&mut self) {
+        if self.session.busy() {
+            return;
+        }
+        let Some(mut cfg) = self.session.last_config.clone() else {
+            return;
+        };
+        cfg.threads = 1;
+        if let Err(e) = cfg.validate() {
+            self.session.error = Some(format!("{e:#}"));
+            return;
+        }
+        self.launch_run(cfg);
+    }
+
+    /// Starts `cfg` as the run shown, remembering its settings.
+    fn launch_run(&mut self, cfg: gilscope_engine::config::RunConfig) {
         let sink = self.session.sink.clone();
+        self.session.last_config = Some(cfg.clone());
         self.start_job(JobKind::Run, move |cancel| {
             let _ = runtime::run_blocking(&cfg, Some(&sink), &cancel);
         });

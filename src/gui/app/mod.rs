@@ -245,6 +245,7 @@ impl GilscopeApp {
         match cmd {
             Command::Run => self.start_run(),
             Command::RunSweep => self.start_sweep(false),
+            Command::RunBaseline => self.start_baseline(),
             Command::ConfirmRun => self.start_run_checked(true),
             Command::CancelRun => self.session.confirm = None,
             Command::CompareWithCpython => self.start_sweep(true),

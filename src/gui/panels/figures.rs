@@ -1,6 +1,7 @@
 //! Live figures of the current or latest run: wall time, speedup, cores busy, GIL counters,
 //! and per-worker time, each with a hover explanation.
 
+use super::super::command::Command;
 use super::super::session::Session;
 use gilscope_engine::config::Series;
 use gilscope_engine::trace::summary::RunSummary;
@@ -26,7 +27,7 @@ fn gauge(ui: &mut egui::Ui, busy: f64, cores: usize, what: &str) {
 }
 
 /// Draws the figures.
-pub fn show(ui: &mut egui::Ui, session: &Session) {
+pub fn show(ui: &mut egui::Ui, session: &Session, cmds: &mut Vec<Command>) {
     ui.heading("This run");
     if let Some(live) = &session.live {
         let (done, total) = live.progress;
@@ -68,7 +69,7 @@ pub fn show(ui: &mut egui::Ui, session: &Session) {
         ui.label(egui::RichText::new(line).color(ui.visuals().warn_fg_color))
             .on_hover_text("What else used the machine during the run, from /proc: the app itself (drawing the window) and every other program. Their cores were not the workers'; close them, or run from the command line, for figures that owe nothing to them.");
     }
-    summary_grid(ui, session, s);
+    summary_grid(ui, session, s, cmds);
 }
 
 /// A line when the app or other programs took more than a tenth of a core during the run:
@@ -89,7 +90,7 @@ pub fn load_warning(s: &RunSummary) -> Option<String> {
     ))
 }
 
-fn summary_grid(ui: &mut egui::Ui, session: &Session, s: &RunSummary) {
+fn summary_grid(ui: &mut egui::Ui, session: &Session, s: &RunSummary, cmds: &mut Vec<Command>) {
     let series = match (s.mode, s.kernel) {
         (Some(m), Some(k)) => Series::new(m, k).on(s.interpreter),
         _ => return,
@@ -125,11 +126,21 @@ fn summary_grid(ui: &mut egui::Ui, session: &Session, s: &RunSummary) {
     }
     egui::Grid::new("figures").num_columns(2).striped(true).show(ui, |ui| {
         row(ui, "Wall time", format!("{:.3} s", s.wall_secs), "From starting the workers to joining the last one, as time.perf_counter() around blot() would measure.");
-        let speedup = session
-            .baseline_secs(s)
-            .filter(|_| s.threads > 1)
-            .map_or_else(|| "run 1 thread first".to_owned(), |b| format!("{:.2}×", b / s.wall_secs));
-        row(ui, "Speedup vs 1 thread", speedup, "Wall time of the last 1-thread run of the same series divided by this one. Above 1 means the threads helped.");
+        let help = "Wall time of the last 1-thread run like this one (the same program, parameters, runtime, build, kernel and switch interval, on this machine) divided by this one's. Above 1 means the threads helped.";
+        match session.baseline_secs(s).filter(|_| s.threads > 1) {
+            Some(b) => row(ui, "Speedup vs 1 thread", format!("{:.2}×", b / s.wall_secs), help),
+            None => {
+                ui.label("Speedup vs 1 thread").on_hover_text(help);
+                ui.horizontal(|ui| {
+                    ui.strong("run 1 thread first").on_hover_text(help);
+                    let like = session.last_config.is_some() && s.threads > 1 && !session.busy();
+                    if like && ui.small_button("Run 1 thread").on_hover_text("Runs these settings once on one thread; then run this again to see the speedup.").clicked() {
+                        cmds.push(Command::RunBaseline);
+                    }
+                });
+                ui.end_row();
+            }
+        }
         row(
             ui,
             "Cores busy",

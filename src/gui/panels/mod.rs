@@ -136,7 +136,10 @@ pub fn draw(
             egui::ScrollArea::vertical()
                 .id_salt("side_scroll")
                 .show(ui, |ui| {
-                    let r = ui.scope(|ui| figures::show(ui, session)).response.rect;
+                    let r = ui
+                        .scope(|ui| figures::show(ui, session, cmds))
+                        .response
+                        .rect;
                     session.targets.figures = Some(r);
                     ui.separator();
                     teach::show(ui, settings, session);

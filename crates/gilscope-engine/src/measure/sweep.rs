@@ -140,6 +140,7 @@ pub fn run_sweep(
                     }
                     let p = SweepPoint {
                         program: spec.base.program.clone(),
+                        params: spec.base.params.clone(),
                         series,
                         threads,
                         repeat,
@@ -280,6 +281,7 @@ mod tests {
         let p = |threads, wall_secs| SweepPoint {
             series: s,
             program: String::new(),
+            params: Vec::new(),
             threads,
             repeat: 0,
             wall_secs,

@@ -29,6 +29,10 @@ pub fn run_blocking(
         Runtime::Emulated => emulated::run_emulated(run_id, &cfg, sink, cancel),
         Runtime::Cpython => cpython::run_cpython(run_id, &cfg, sink, cancel),
     });
+    let result = result.map(|mut outcome| {
+        outcome.summary.params = cfg.params.clone();
+        outcome
+    });
     finish(run_id, sink, with_host_load(before, result))
 }
 

@@ -153,6 +153,9 @@ pub struct SweepPoint {
     /// The program the point ran.
     #[serde(default)]
     pub program: String,
+    /// The program's parameters as overridden for the sweep.
+    #[serde(default)]
+    pub params: Vec<(String, String)>,
 }
 
 /// Something the engine reports.

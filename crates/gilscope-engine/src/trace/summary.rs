@@ -123,6 +123,9 @@ pub struct RunSummary {
     pub workers: Vec<WorkerSummary>,
     /// The program that ran (`heat`, `count`… or a file's stem).
     pub program: String,
+    /// The program's parameters as overridden for the run (`N=20000000`), in the order given.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub params: Vec<(String, String)>,
     /// Its entry function.
     pub entry: String,
     /// The program's own result, with the keys its `report` returns (as CPython prints them).
