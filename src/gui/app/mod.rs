@@ -109,6 +109,12 @@ impl GilscopeApp {
                 .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
                 .unwrap_or_default()
         };
+        // A saved window shows what was run, not a tooltip under wherever the display server
+        // left its pointer.
+        if opts.screenshot.is_some() {
+            cc.egui_ctx
+                .all_styles_mut(|s| s.interaction.tooltip_delay = f32::INFINITY);
+        }
         let session = Session::new(sink, stream);
         settings.presentation |= opts.presentation;
         if let Some(p) = opts.preset {
