@@ -77,6 +77,10 @@ pub enum Command {
     SaveRecording,
     /// Open the recording at the path typed in the session and replay it at its real pace.
     OpenRecording,
+    /// Show or fold the controls panel (over its folding while presenting).
+    ToggleControls,
+    /// Show or fold the figures panel (over its folding while presenting).
+    ToggleFigures,
     /// Full screen on or off (F11).
     ToggleFullscreen,
     /// Look for the Python processes running on this machine.

@@ -156,6 +156,15 @@ pub struct Session {
     pub repeat_pending: bool,
     /// The kind of the job started last (still known after the job was reaped).
     pub last_job: Option<JobKind>,
+    /// Whether the user asked for the controls panel (the top bar's Controls button), over the
+    /// automatic folding while presenting; `None`: automatic.
+    pub controls_wanted: Option<bool>,
+    /// Whether the controls panel is folded away this frame.
+    pub controls_folded: bool,
+    /// Whether the user asked for the figures panel, over its folding; `None`: automatic.
+    pub figures_wanted: Option<bool>,
+    /// Whether the figures panel is folded away this frame.
+    pub figures_folded: bool,
     /// The settings of the run started last (for its 1-thread baseline).
     pub last_config: Option<gilscope_engine::config::RunConfig>,
     /// Finished runs, newest last (bounded).
@@ -280,6 +289,10 @@ impl Session {
             repeat_pending: false,
             last_job: None,
             last_config: None,
+            controls_wanted: None,
+            controls_folded: false,
+            figures_wanted: None,
+            figures_folded: false,
             confirm: None,
             history: Vec::new(),
             timeline: None,

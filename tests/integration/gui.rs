@@ -393,6 +393,37 @@ fn an_idle_window_does_not_repaint_under_a_resting_pointer() {
 }
 
 #[test]
+fn presenting_on_a_720p_projector_folds_the_side_panels_for_the_timeline() {
+    let _machine = common::sharing();
+    let mut h = harness_at(env!("CARGO_BIN_EXE_gilscope"), 1280.0, 720.0);
+    h.state_mut().settings.presentation = true;
+    h.state_mut().settings.run.problems = 8;
+    h.run_steps(3);
+    // The controls are folded: F5 runs.
+    h.key_press(Key::F5);
+    h.step();
+    frames_until(&mut h, "the run to finish", |a| {
+        a.session.runs_finished == 1 && !a.session.busy()
+    });
+    h.run_steps(3);
+    let app = h.state();
+    assert!(app.session.controls_folded && app.session.figures_folded);
+    // The timeline takes the width the side panels gave up.
+    let title = h
+        .get_all_by_role_and_label(egui::accesskit::Role::Label, "Timeline")
+        .next()
+        .expect("the timeline's title")
+        .rect();
+    assert!(title.min.x < 100.0, "the timeline starts at {title:?}");
+    // Each comes back from the top bar.
+    click_button(&mut h, "Controls");
+    click_button(&mut h, "Figures");
+    h.run_steps(2);
+    let app = h.state();
+    assert!(!app.session.controls_folded && !app.session.figures_folded);
+}
+
+#[test]
 fn nothing_overlaps_at_projector_sizes() {
     let _machine = common::sharing();
     for (w, hgt) in [(1280.0, 720.0), (1920.0, 1080.0)] {

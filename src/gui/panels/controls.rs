@@ -72,13 +72,13 @@ pub fn show(
     ui.heading("Run");
     ui.add_enabled_ui(!busy, |ui| {
         ui.label("Mode (keys Left / Right)");
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             for m in Mode::ALL {
                 ui.selectable_value(&mut settings.run.mode, m, m.name()).on_hover_text(mode_help(m));
             }
         });
         ui.label("Runtime");
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.selectable_value(&mut settings.run.runtime, Runtime::Emulated, "emulated")
                 .on_hover_text("gilscope's bytecode interpreter under its emulated GIL: every bytecode, checkpoint and GIL hand-off happens in gilscope.");
             ui.selectable_value(&mut settings.run.runtime, Runtime::Cpython, "real CPython")
@@ -103,7 +103,7 @@ pub fn show(
         let heat = settings.run.is_heat();
         if heat {
             ui.label("Kernel (keys Up / Down)");
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 for k in Kernel::ALL {
                     ui.selectable_value(&mut settings.run.kernel, k, k.name()).on_hover_text(kernel_help(k));
                 }

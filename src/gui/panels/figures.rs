@@ -131,7 +131,7 @@ fn summary_grid(ui: &mut egui::Ui, session: &Session, s: &RunSummary, cmds: &mut
             Some(b) => row(ui, "Speedup vs 1 thread", format!("{:.2}×", b / s.wall_secs), help),
             None => {
                 ui.label("Speedup vs 1 thread").on_hover_text(help);
-                ui.horizontal(|ui| {
+                ui.horizontal_wrapped(|ui| {
                     ui.strong("run 1 thread first").on_hover_text(help);
                     let like = session.last_config.is_some() && s.threads > 1 && !session.busy();
                     if like && ui.small_button("Run 1 thread").on_hover_text("Runs these settings once on one thread; then run this again to see the speedup.").clicked() {

@@ -86,6 +86,24 @@ where
     resp
 }
 
+/// Below this width (in points: 1280×720 in presentation mode is 853 wide) the controls fold
+/// away while presenting, for the views.
+const NARROW_POINTS: f32 = 1000.0;
+
+/// Whether the controls panel is shown: always unless presenting, where a lesson or a narrow
+/// window folds it (the top bar's Controls button shows it again).
+fn controls_shown(settings: &Settings, session: &Session, window_w: f32) -> bool {
+    let folds = settings.presentation && (settings.lesson.is_some() || window_w < NARROW_POINTS);
+    session.controls_wanted.unwrap_or(!folds)
+}
+
+/// Whether the figures panel is shown: always unless presenting on a narrow window (the top bar
+/// then carries the cores-busy gauge, and its Figures button shows the panel again).
+fn figures_shown(settings: &Settings, session: &Session, window_w: f32) -> bool {
+    let folds = settings.presentation && window_w < NARROW_POINTS;
+    session.figures_wanted.unwrap_or(!folds)
+}
+
 /// Draws the whole window. Panels read the session and push commands; only view-only state
 /// (timeline zoom, settings being edited) changes here.
 pub fn draw(
@@ -110,11 +128,13 @@ pub fn draw(
                     .show(ui, |ui| lessons::show(ui, settings, session, cmds));
             });
     }
-    // Side panels take a share of the window, so a 1280×720 projector keeps a wide centre.
+    // Side panels take a share of the window, so a 1280×720 projector keeps a wide centre; while
+    // presenting on a narrow window (or a lesson) they fold, for the timeline.
     let window_w = ui.available_width();
-    // Presenting a lesson, the controls make room for the views (close the lesson to get them).
-    let presenting = settings.presentation && settings.lesson.is_some();
-    if !presenting {
+    if !controls_shown(settings, session, window_w) {
+        session.controls_folded = true;
+    } else {
+        session.controls_folded = false;
         egui::Panel::left("controls")
             .resizable(true)
             .default_size((window_w * 0.2).clamp(230.0, 320.0))
@@ -129,9 +149,26 @@ pub fn draw(
                     });
             });
     }
+    session.figures_folded = !figures_shown(settings, session, window_w);
+    if session.figures_folded {
+        session.targets.figures = None;
+    } else {
+        side_panel(ui, settings, session, cmds, window_w);
+    }
+    lower_and_centre(ui, settings, session, heat, cmds);
+}
+
+/// The right panel: the run's figures, then what happens and why.
+fn side_panel(
+    ui: &mut egui::Ui,
+    settings: &mut Settings,
+    session: &mut Session,
+    cmds: &mut Vec<Command>,
+    window_w: f32,
+) {
     egui::Panel::right("side")
         .resizable(true)
-        .default_size((window_w * 0.26).clamp(260.0, 420.0))
+        .default_size((window_w * 0.26).clamp(220.0, 420.0))
         .show(ui, |ui| {
             egui::ScrollArea::vertical()
                 .id_salt("side_scroll")
@@ -145,16 +182,35 @@ pub fn draw(
                     teach::show(ui, settings, session);
                 });
         });
+}
+
+/// The heat grid and the plot below, the timeline in the centre, and what floats over them.
+fn lower_and_centre(
+    ui: &mut egui::Ui,
+    settings: &mut Settings,
+    session: &mut Session,
+    heat: &mut heat::HeatTextures,
+    cmds: &mut Vec<Command>,
+) {
     // The timeline is the largest view: the lower row never takes more than 60% of the height.
     let full = ui.available_height();
     // With a lesson open its panel takes a share of the height: the lower row gives some up.
-    let share = if settings.lesson.is_some() {
+    let share: f32 = if settings.lesson.is_some() {
         0.24
     } else {
         0.38
     };
-    let lower = (full * share).max(180.0);
-    egui::Panel::bottom("lower")
+    // A short window (720p presenting: 450 points) gives the timeline's lanes the room first.
+    let (share, least) = if full < 600.0 {
+        (share.min(0.3), 120.0)
+    } else {
+        (share, 180.0)
+    };
+    let lower = (full * share).max(least);
+    // Its height is remembered per scale: a size dragged (or first laid out) at one zoom is not
+    // forced on the other, where it would crowd the timeline out.
+    let zoom_pct = (ui.ctx().zoom_factor() * 100.0).round() as u32;
+    egui::Panel::bottom(("lower", zoom_pct))
         .resizable(true)
         .default_size(lower)
         .max_size((full * 0.6).max(240.0))

@@ -13,8 +13,11 @@ pub fn show(
 ) {
     ui.horizontal(|ui| {
         ui.heading("gilscope");
-        ui.label("· why Python threads do or do not use several cores")
-            .on_hover_text("Runs the heat-diffusion benchmark of the source post under an emulated CPython GIL.");
+        // Only where the bar has room for it beside the buttons on the right.
+        if ui.available_width() > 1100.0 {
+            ui.label("· why Python threads do or do not use several cores")
+                .on_hover_text("Runs the heat-diffusion benchmark of the source post under an emulated CPython GIL.");
+        }
         ui.separator();
         match (session.job_kind(), &session.live, session.sweep_progress) {
             (Some(JobKind::Sweep), _, Some(p)) => {
@@ -61,6 +64,19 @@ pub fn show(
                 ui.label("idle");
             }
         }
+        // The figures folded away: their headline stays in view.
+        if session.figures_folded
+            && let Some(s) = &session.last_summary
+        {
+            ui.separator();
+            ui.strong(format!(
+                "{:.1} of {} cores · {:.2} s",
+                s.cores_used_by_workers(),
+                s.cores,
+                s.wall_secs
+            ))
+            .on_hover_text("The workers' CPU time over the wall time, and the wall time, of the last run (Figures shows the rest).");
+        }
         if let Some(err) = &session.error {
             ui.separator();
             ui.colored_label(ui.visuals().error_fg_color, format!("Error: {err}"));
@@ -72,8 +88,31 @@ pub fn show(
             ui.label(n);
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if ui.button("Full screen").on_hover_text("F11").clicked() {
+            // On a narrow bar F11 alone does it.
+            if ui.available_width() > 700.0
+                && ui.button("Full screen").on_hover_text("F11").clicked()
+            {
                 cmds.push(Command::ToggleFullscreen);
+            }
+            if settings.presentation || session.figures_wanted.is_some() {
+                let shown = !session.figures_folded;
+                if ui
+                    .selectable_label(shown, "Figures")
+                    .on_hover_text("Show or fold the figures panel (folded while presenting on a narrow window; the cores-busy gauge stays in this bar)")
+                    .clicked()
+                {
+                    cmds.push(Command::ToggleFigures);
+                }
+            }
+            if settings.presentation || session.controls_wanted.is_some() {
+                let shown = !session.controls_folded;
+                if ui
+                    .selectable_label(shown, "Controls")
+                    .on_hover_text("Show or fold the controls panel (folded while presenting a lesson or on a narrow window, for the views)")
+                    .clicked()
+                {
+                    cmds.push(Command::ToggleControls);
+                }
             }
             let open = settings.lesson.is_some();
             if ui
