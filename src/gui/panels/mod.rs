@@ -97,6 +97,9 @@ fn controls_shown(settings: &Settings, session: &Session, window_w: f32) -> bool
     session.controls_wanted.unwrap_or(!folds)
 }
 
+/// The least height, in points, the heat grid and the plot below the timeline are drawn at.
+const MIN_LOWER_POINTS: f32 = 100.0;
+
 /// Whether the figures panel is shown: always unless presenting on a narrow window (the top bar
 /// then carries the cores-busy gauge, and its Figures button shows the panel again).
 fn figures_shown(settings: &Settings, session: &Session, window_w: f32) -> bool {
@@ -200,29 +203,33 @@ fn lower_and_centre(
     } else {
         0.38
     };
-    // A short window (720p presenting: 450 points) gives the timeline's lanes the room first.
-    let (share, least) = if full < 600.0 {
-        (share.min(0.3), 120.0)
+    // A short window (720p presenting: 450 points) gives the timeline's lanes the room first:
+    // the lower row stays under 40% of it, its contents clipped rather than crowding them out.
+    let (share, least, most) = if full < 600.0 {
+        (share.min(0.3), (full * 0.25).min(120.0), full * 0.4)
     } else {
-        (share, 180.0)
+        (share, 180.0, (full * 0.6).max(240.0))
     };
-    let lower = (full * share).max(least);
+    let lower = (full * share).max(least).min(most);
     // Its height is remembered per scale: a size dragged (or first laid out) at one zoom is not
     // forced on the other, where it would crowd the timeline out.
     let zoom_pct = (ui.ctx().zoom_factor() * 100.0).round() as u32;
-    egui::Panel::bottom(("lower", zoom_pct))
-        .resizable(true)
-        .default_size(lower)
-        .max_size((full * 0.6).max(240.0))
-        .show(ui, |ui| {
-            // Children size themselves to the panel, not to whatever height is left on screen.
-            let height = ui.available_height();
-            ui.set_max_height(height);
-            ui.columns(2, |cols| {
-                heat::show(&mut cols[0], settings, session, heat, cmds);
-                plot::show(&mut cols[1], settings, session, cmds);
+    // Too short to show anything whole (a lesson open on a 720p projector): the timeline alone.
+    if most >= MIN_LOWER_POINTS {
+        egui::Panel::bottom(("lower", zoom_pct))
+            .resizable(true)
+            .default_size(lower)
+            .max_size(most)
+            .show(ui, |ui| {
+                // Children size themselves to the panel, not to whatever height is left.
+                let height = ui.available_height();
+                ui.set_max_height(height);
+                ui.columns(2, |cols| {
+                    heat::show(&mut cols[0], settings, session, heat, cmds);
+                    plot::show(&mut cols[1], settings, session, cmds);
+                });
             });
-        });
+    }
     egui::CentralPanel::default_margins()
         .show(ui, |ui| timeline::show(ui, settings, session, cmds));
     lessons::callout(ui.ctx(), settings, session);
