@@ -119,7 +119,9 @@ pub fn launch(opts: LaunchOptions) -> Result<ExitCode> {
             .with_title("gilscope")
             .with_inner_size(opts.size.map_or([1600.0, 1000.0], |(w, h)| [w, h]))
             .with_min_inner_size([640.0, 400.0]),
-        persist_window: shot.is_none(),
+        // `--size` is what the user asked for now: a size saved by an earlier launch does not
+        // override it.
+        persist_window: shot.is_none() && opts.size.is_none(),
         ..Default::default()
     };
     eframe::run_native(

@@ -201,6 +201,8 @@ pub struct Session {
     pub open_error: Option<String>,
     /// Parameter fields as typed, and why a value was rejected.
     pub param_fields: Vec<ParamField>,
+    /// The program those fields belong to.
+    pub param_fields_program: String,
     /// The lessons.
     pub lessons: LessonState,
     /// Where the callouts point.
@@ -313,6 +315,7 @@ impl Session {
             open_path: String::new(),
             open_error: None,
             param_fields: Vec::new(),
+            param_fields_program: String::new(),
             lessons: LessonState::default(),
             targets: CalloutTargets::default(),
             capture: Capture::default(),

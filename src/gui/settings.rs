@@ -34,7 +34,9 @@ pub struct Settings {
     pub export_dir: Option<PathBuf>,
     /// Whether the teaching panel is open.
     pub show_teaching: bool,
-    /// Start a run again when it ends, until Stop (a live picture to narrate over).
+    /// Start a run again when it ends, until Stop (a live picture to narrate over). Not kept
+    /// between launches: a new launch never starts running by itself.
+    #[serde(skip)]
     pub repeat_runs: bool,
     /// The lesson open in the Lessons panel (1-based), if any.
     pub lesson: Option<usize>,
@@ -93,5 +95,15 @@ mod tests {
         assert_eq!(s.sweep_repeats, 3);
         let back: Settings = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
         assert_eq!(back, s);
+    }
+
+    #[test]
+    fn repeating_runs_is_not_remembered_for_the_next_launch() {
+        let s = Settings {
+            repeat_runs: true,
+            ..Settings::default()
+        };
+        let next: Settings = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert!(!next.repeat_runs);
     }
 }

@@ -424,6 +424,45 @@ fn presenting_on_a_720p_projector_folds_the_side_panels_for_the_timeline() {
 }
 
 #[test]
+fn a_programs_parameter_fields_are_its_own_not_the_last_programs() {
+    let _machine = common::sharing();
+    let dir = common::scratch_dir("gui-params");
+    let file = dir.join("five_million.py");
+    std::fs::write(
+        &file,
+        "N = 5_000_000\nENTRY = \"work\"\n\ndef work(n):\n    return n\n\n\ndef share(k, workers):\n    return (N // workers,)\n\n\ndef report(results):\n    return {\"n\": sum(results)}\n",
+    )
+    .unwrap();
+    let mut h = harness();
+    h.step();
+    h.state_mut().settings.run.program = "count".to_owned();
+    h.run_steps(2);
+    // N typed for count.py...
+    let field = |h: &Harness<'static, GilscopeApp>| {
+        h.state()
+            .session
+            .param_fields
+            .iter()
+            .find(|f| f.name == "N")
+            .map(|f| f.text.clone())
+    };
+    assert!(field(&h).is_some(), "count.py has an N field");
+    for f in &mut h.state_mut().session.param_fields {
+        if f.name == "N" {
+            f.text = "200000000".to_owned();
+        }
+    }
+    h.step();
+    assert_eq!(field(&h).as_deref(), Some("200000000"));
+    // ...is not shown for another program whose N is 5M.
+    h.state_mut().settings.run.program = file.display().to_string();
+    h.state_mut().settings.run.params.clear();
+    h.run_steps(2);
+    assert_eq!(field(&h).as_deref(), Some("5000000"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn nothing_overlaps_at_projector_sizes() {
     let _machine = common::sharing();
     for (w, hgt) in [(1280.0, 720.0), (1920.0, 1080.0)] {

@@ -110,8 +110,13 @@ pub fn show(
         };
         let fresh = fields_for(&program, settings);
         let names = |v: &[ParamField]| v.iter().map(|f| f.name.clone()).collect::<Vec<_>>();
-        if names(&session.param_fields) != names(&fresh) {
+        // Another program's fields (even one whose parameters have the same names) are not
+        // this one's: its own defaults are shown.
+        if names(&session.param_fields) != names(&fresh)
+            || session.param_fields_program != settings.run.program
+        {
             session.param_fields = fresh;
+            session.param_fields_program = settings.run.program.clone();
         }
         if !settings.run.is_heat() {
             entry_picker(ui, settings, &program);
