@@ -161,8 +161,8 @@ fn export_cost() {
     let mut times = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
-        let png = gilscope::export::plots::sweep_png(&stats, &title, false).unwrap();
-        let svg = gilscope::export::plots::sweep_svg(&stats, &title, false).unwrap();
+        let png = gilscope::export::plots::sweep_png(&stats, &title, false, 2).unwrap();
+        let svg = gilscope::export::plots::sweep_svg(&stats, &title, false, 2).unwrap();
         std::hint::black_box((png.len(), svg.len()));
         times.push(t.elapsed().as_secs_f64() * 1e3);
     }

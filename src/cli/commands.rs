@@ -600,7 +600,8 @@ fn sweep(args: SweepArgs) -> Result<ExitCode> {
 
     let stats = aggregate(&points);
     print_sweep_table(&mut out, &spec.threads, &stats)?;
-    let mut written = files.write(&spec, &points)?;
+    let cores = gilscope_engine::trace::clock::core_count();
+    let mut written = files.write(&spec, &points, cores)?;
     written.extend(commit(record, || {
         let mut rec = crate::recording::Recording::new("emulated CPython 3.11");
         rec.sweep = Some(crate::recording::RecordedSweep {
@@ -730,7 +731,7 @@ impl SweepFiles {
     }
 
     /// Writes the files asked for.
-    fn write(self, spec: &SweepSpec, points: &[SweepPoint]) -> Result<Vec<PathBuf>> {
+    fn write(self, spec: &SweepSpec, points: &[SweepPoint], cores: usize) -> Result<Vec<PathBuf>> {
         let stats = aggregate(points);
         let title = crate::export::plots::sweep_title(spec, self.speedup);
         let mut written = Vec::new();
@@ -738,10 +739,10 @@ impl SweepFiles {
             Ok(data::sweep_csv(points).into_bytes())
         })?);
         written.extend(commit(self.png, || {
-            crate::export::plots::sweep_png(&stats, &title, self.speedup)
+            crate::export::plots::sweep_png(&stats, &title, self.speedup, cores)
         })?);
         written.extend(commit(self.svg, || {
-            crate::export::plots::sweep_svg(&stats, &title, self.speedup)
+            crate::export::plots::sweep_svg(&stats, &title, self.speedup, cores)
         })?);
         Ok(written)
     }
@@ -824,7 +825,7 @@ fn replay(args: ReplayArgs) -> Result<ExitCode> {
         if !args.json {
             print_sweep_table(&mut out, &sweep.spec.threads, &aggregate(&sweep.points))?;
         }
-        written.extend(sweep_files.write(&sweep.spec, &sweep.points)?);
+        written.extend(sweep_files.write(&sweep.spec, &sweep.points, rec.machine.cores)?);
     }
     if !args.json {
         for p in &written {

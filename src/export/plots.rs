@@ -123,8 +123,11 @@ fn draw_sweep<DB: DrawingBackend>(
     stats: &[SeriesStats],
     title: &str,
     speedup: bool,
+    cores: usize,
     s: f64,
 ) -> Result<()> {
+    // No machine runs faster than its cores allow: the ideal stops growing there.
+    let ideal_workers = |t: usize| t.min(cores.max(1)) as f64;
     register_fonts();
     root.fill(&WHITE).map_err(err)?;
     let px = |v: f64| (v * s) as u32;
@@ -152,7 +155,7 @@ fn draw_sweep<DB: DrawingBackend>(
                 .map(move |p| y_of(st, if speedup { p.min_secs } else { p.max_secs }))
         })
         .filter(|v| v.is_finite())
-        .fold(if speedup { max_t as f64 } else { 0.0 }, f64::max)
+        .fold(if speedup { ideal_workers(max_t) } else { 0.0 }, f64::max)
         .max(1e-3);
     let mut chart = ChartBuilder::on(root)
         .caption(title, (FONT, s * 17.0).into_font().color(&rgb(LIGHT.text)))
@@ -229,24 +232,27 @@ fn draw_sweep<DB: DrawingBackend>(
                 .find(|p| p.threads == 1)
                 .map(|p| p.median_secs)
         {
-            let ideal: Vec<(f64, f64)> = (1..=max_t).map(|t| (t as f64, base / t as f64)).collect();
+            let ideal: Vec<(f64, f64)> = (1..=max_t)
+                .map(|t| (t as f64, base / ideal_workers(t)))
+                .collect();
+            // Dotted: dashes are the real CPython's.
             chart
                 .draw_series(DashedLineSeries::new(
                     ideal,
-                    px(8.0),
-                    px(6.0),
+                    px(2.0),
+                    px(5.0),
                     color.mix(0.55).stroke_width(px(1.5)),
                 ))
                 .map_err(err)?;
         }
     }
     if speedup {
-        let ideal: Vec<(f64, f64)> = (1..=max_t).map(|t| (t as f64, t as f64)).collect();
+        let ideal: Vec<(f64, f64)> = (1..=max_t).map(|t| (t as f64, ideal_workers(t))).collect();
         chart
             .draw_series(DashedLineSeries::new(
                 ideal,
-                px(8.0),
-                px(6.0),
+                px(2.0),
+                px(5.0),
                 RGBColor(120, 120, 120).stroke_width(px(1.5)),
             ))
             .map_err(err)?
@@ -277,7 +283,13 @@ fn draw_sweep<DB: DrawingBackend>(
 const SWEEP_SIZE: (u32, u32) = (960, 600);
 
 /// The time-vs-threads plot as PNG (2× scale).
-pub fn sweep_png(stats: &[SeriesStats], title: &str, speedup: bool) -> Result<Vec<u8>> {
+/// The ideal lines stop at `cores`, the machine's.
+pub fn sweep_png(
+    stats: &[SeriesStats],
+    title: &str,
+    speedup: bool,
+    cores: usize,
+) -> Result<Vec<u8>> {
     let (w, h) = (
         (SWEEP_SIZE.0 as f64 * PNG_SCALE) as u32,
         (SWEEP_SIZE.1 as f64 * PNG_SCALE) as u32,
@@ -285,17 +297,22 @@ pub fn sweep_png(stats: &[SeriesStats], title: &str, speedup: bool) -> Result<Ve
     let mut buf = vec![0u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-        draw_sweep(&root, stats, title, speedup, PNG_SCALE)?;
+        draw_sweep(&root, stats, title, speedup, cores, PNG_SCALE)?;
     }
     encode_png(&buf, w, h)
 }
 
 /// The time-vs-threads plot as SVG.
-pub fn sweep_svg(stats: &[SeriesStats], title: &str, speedup: bool) -> Result<Vec<u8>> {
+pub fn sweep_svg(
+    stats: &[SeriesStats],
+    title: &str,
+    speedup: bool,
+    cores: usize,
+) -> Result<Vec<u8>> {
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, SWEEP_SIZE).into_drawing_area();
-        draw_sweep(&root, stats, title, speedup, 1.0)?;
+        draw_sweep(&root, stats, title, speedup, cores, 1.0)?;
     }
     Ok(out.into_bytes())
 }
@@ -634,11 +651,11 @@ mod tests {
         );
         let stats = Vec::new();
         let title = super::sweep_title(&spec, true);
-        let svg = String::from_utf8(super::sweep_svg(&stats, &title, true).unwrap()).unwrap();
+        let svg = String::from_utf8(super::sweep_svg(&stats, &title, true, 2).unwrap()).unwrap();
         assert!(svg.contains("Speedup vs threads"), "{svg}");
         assert!(!svg.contains("Execution time vs threads"));
         let title = super::sweep_title(&spec, false);
-        let svg = String::from_utf8(super::sweep_svg(&stats, &title, false).unwrap()).unwrap();
+        let svg = String::from_utf8(super::sweep_svg(&stats, &title, false, 2).unwrap()).unwrap();
         assert!(svg.contains("Execution time vs threads"));
     }
 

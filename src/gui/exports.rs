@@ -78,11 +78,11 @@ pub fn render(session: &Session, settings: &Settings, target: ExportTarget) -> R
     match target {
         ExportTarget::SweepPng => {
             let (stats, title) = sweep()?;
-            plots::sweep_png(&stats, &title, settings.plot_speedup)
+            plots::sweep_png(&stats, &title, settings.plot_speedup, session.cores)
         }
         ExportTarget::SweepSvg => {
             let (stats, title) = sweep()?;
-            plots::sweep_svg(&stats, &title, settings.plot_speedup)
+            plots::sweep_svg(&stats, &title, settings.plot_speedup, session.cores)
         }
         ExportTarget::SweepCsv => {
             sweep()?;

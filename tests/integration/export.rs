@@ -84,7 +84,7 @@ fn sweep_plot_png_and_svg() {
     for speedup in [false, true] {
         let title = plots::sweep_title(&spec, speedup);
         assert!(title.contains("grid 12") && title.contains("cores"));
-        let png = plots::sweep_png(&stats, &title, speedup).unwrap();
+        let png = plots::sweep_png(&stats, &title, speedup, 2).unwrap();
         let img = image::load_from_memory(&png).unwrap().to_rgb8();
         assert!(img.width() >= 1600, "2x scale: {}", img.width());
         assert!(distinct_colors(&img) > 10, "not blank");
@@ -95,7 +95,7 @@ fn sweep_plot_png_and_svg() {
                 s.label()
             );
         }
-        let svg = plots::sweep_svg(&stats, &title, speedup).unwrap();
+        let svg = plots::sweep_svg(&stats, &title, speedup, 2).unwrap();
         let text = svg_texts(&svg);
         let want = if speedup {
             "Speedup vs threads"

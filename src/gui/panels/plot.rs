@@ -49,6 +49,9 @@ pub fn show(
         .flat_map(|s| s.points.iter().map(|p| p.threads))
         .max()
         .unwrap_or(settings.sweep_max_threads.max(2));
+    // No machine runs faster than its cores allow: the ideal stops growing there.
+    let cores = session.cores.max(1);
+    let ideal_workers = |t: usize| t.min(cores) as f64;
     let plot = Plot::new("time_vs_threads")
         .legend(Legend::default())
         .x_axis_label("threads (NT)")
@@ -116,21 +119,24 @@ pub fn show(
                     .radius(2.5),
             );
             if !speedup && let Some(b) = base {
-                let ideal: Vec<[f64; 2]> = (1..=max_t).map(|t| [t as f64, b / t as f64]).collect();
+                let ideal: Vec<[f64; 2]> = (1..=max_t)
+                    .map(|t| [t as f64, b / ideal_workers(t)])
+                    .collect();
+                // Dotted: dashes are the real CPython's.
                 p.line(
                     Line::new("ideal scaling", PlotPoints::from(ideal))
                         .color(color.gamma_multiply(0.6))
-                        .style(LineStyle::dashed_loose())
+                        .style(LineStyle::dotted_loose())
                         .width(1.0),
                 );
             }
         }
         if speedup && !stats.is_empty() {
-            let ideal: Vec<[f64; 2]> = (1..=max_t).map(|t| [t as f64, t as f64]).collect();
+            let ideal: Vec<[f64; 2]> = (1..=max_t).map(|t| [t as f64, ideal_workers(t)]).collect();
             p.line(
                 Line::new("ideal scaling", PlotPoints::from(ideal))
                     .color(egui::Color32::GRAY)
-                    .style(LineStyle::dashed_loose()),
+                    .style(LineStyle::dotted_loose()),
             );
         }
     });
