@@ -121,7 +121,7 @@ pub fn export(
 
 /// Copies a rendered PNG to the clipboard, where the platform allows.
 pub fn copy_image(
-    ctx: &egui::Context,
+    clipboard: &mut Option<arboard::Clipboard>,
     session: &Session,
     settings: &Settings,
     target: ExportTarget,
@@ -130,7 +130,17 @@ pub fn copy_image(
     let img = image::load_from_memory(&png)
         .context("could not decode the image")?
         .to_rgba8();
-    let size = [img.width() as usize, img.height() as usize];
-    ctx.copy_image(egui::ColorImage::from_rgba_unmultiplied(size, img.as_raw()));
+    let board = match clipboard {
+        Some(b) => b,
+        None => clipboard
+            .insert(arboard::Clipboard::new().context("there is no clipboard to copy to here")?),
+    };
+    board
+        .set_image(arboard::ImageData {
+            width: img.width() as usize,
+            height: img.height() as usize,
+            bytes: std::borrow::Cow::Owned(img.into_raw()),
+        })
+        .context("the clipboard refused the image")?;
     Ok(())
 }

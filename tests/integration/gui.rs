@@ -463,6 +463,52 @@ fn a_programs_parameter_fields_are_its_own_not_the_last_programs() {
 }
 
 #[test]
+fn copy_puts_the_image_on_the_clipboard_or_says_why_not() {
+    let _machine = common::sharing();
+    let mut h = harness();
+    h.step();
+    h.state_mut().settings.run.problems = 4;
+    click_button(&mut h, "Run");
+    frames_until(&mut h, "the run to finish", |a| {
+        a.session.runs_finished == 1 && !a.session.busy()
+    });
+    // The heat grid's Copy (the first Copy button is the timeline's).
+    let copy = h
+        .get_all_by_role_and_label(egui::accesskit::Role::Button, "Copy")
+        .last()
+        .expect("a Copy button");
+    copy.click();
+    h.run_steps(2);
+    let app = h.state();
+    let display = std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty());
+    if !display {
+        // No clipboard here: said as an error, never claimed as copied.
+        assert!(app.session.error.is_some(), "{:?}", app.session.notice);
+        assert_ne!(
+            app.session.notice.as_deref(),
+            Some("image copied to the clipboard")
+        );
+        common::skip("no display: the clipboard's contents could not be read back");
+        return;
+    }
+    assert_eq!(
+        app.session.notice.as_deref(),
+        Some("image copied to the clipboard"),
+        "{:?}",
+        app.session.error
+    );
+    let image = arboard::Clipboard::new()
+        .and_then(|mut c| c.get_image())
+        .expect("the copied image, read back from the clipboard");
+    assert!(
+        image.width > 100 && image.height > 50,
+        "{}x{}",
+        image.width,
+        image.height
+    );
+}
+
+#[test]
 fn nothing_overlaps_at_projector_sizes() {
     let _machine = common::sharing();
     for (w, hgt) in [(1280.0, 720.0), (1920.0, 1080.0)] {

@@ -76,6 +76,9 @@ pub struct GilscopeApp {
     worker_exe: Option<PathBuf>,
     repaint_ms: Arc<AtomicU64>,
     software_renderer: Option<bool>,
+    /// The system clipboard, once used: kept open, since on X11 the copied image is served
+    /// from here for as long as it lives.
+    clipboard: Option<arboard::Clipboard>,
 }
 
 impl GilscopeApp {
@@ -149,6 +152,7 @@ impl GilscopeApp {
             worker_exe: opts.worker_exe.or_else(|| std::env::current_exe().ok()),
             repaint_ms,
             software_renderer: None,
+            clipboard: None,
         };
         if let Some(n) = opts.lesson {
             app.open_lesson(n);
@@ -317,7 +321,13 @@ impl GilscopeApp {
                 }
             }
             Command::CopyImage(target) => {
-                match super::exports::copy_image(ctx, &self.session, &self.settings, target) {
+                let copied = super::exports::copy_image(
+                    &mut self.clipboard,
+                    &self.session,
+                    &self.settings,
+                    target,
+                );
+                match copied {
                     Ok(()) => {
                         self.session.notice = Some("image copied to the clipboard".to_owned())
                     }
