@@ -33,6 +33,15 @@ cargo fmt --all --check
 echo "== clippy"
 cargo clippy --release --workspace --all-targets --locked -- -D warnings
 echo "== tests"
+# A display for the tests that need one (the clipboard read back) and for the window check
+# after them; the window tests themselves run headless.
+if [ -z "${DISPLAY:-}" ] && command -v Xvfb >/dev/null; then
+  export DISPLAY=:96
+  Xvfb "$DISPLAY" -screen 0 1920x1080x24 -nolisten tcp >/dev/null 2>&1 &
+  xvfb_pid=$!
+  for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+  trap 'unmount_roots; kill "$xvfb_pid" 2>/dev/null || true' EXIT
+fi
 mkdir -p target/tmp
 export GILSCOPE_SKIP_LOG="$PWD/target/tmp/skipped-tests.log"
 skips=$GILSCOPE_SKIP_LOG
