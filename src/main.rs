@@ -16,10 +16,10 @@ fn main() -> ExitCode {
     match gilscope::cli::dispatch(cli) {
         // A command that ended its run on Ctrl-C or SIGTERM (an attach detaches and reports)
         // exits as a process that signal ended.
-        Ok(code) => match gilscope::cli::interrupt::received() {
-            Some(sig) => {
-                eprintln!("{}", gilscope::cli::error_line(&anyhow::anyhow!("stopped")));
-                ExitCode::from((128 + sig).clamp(0, 255) as u8)
+        Ok(code) => match gilscope::cli::interrupt::stopped() {
+            Some((stopped, line)) => {
+                eprintln!("{line}");
+                stopped
             }
             None => code,
         },

@@ -29,6 +29,18 @@ pub fn received() -> Option<i32> {
     Some(SIGNAL.load(Ordering::SeqCst)).filter(|&s| s != 0)
 }
 
+/// If a signal stopped the run: the exit status (128 + its number) and the one line to print.
+pub fn stopped() -> Option<(std::process::ExitCode, String)> {
+    let sig = received()?;
+    let name = if sig == libc::SIGINT {
+        "Ctrl-C"
+    } else {
+        "SIGTERM"
+    };
+    let code = std::process::ExitCode::from((128 + sig).clamp(0, 255) as u8);
+    Some((code, format!("gilscope: stopped by {name}")))
+}
+
 /// The handler: only an async-signal-safe `write` of the signal's number to the pipe.
 #[cfg(unix)]
 extern "C" fn on_signal(sig: libc::c_int) {

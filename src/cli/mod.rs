@@ -303,10 +303,10 @@ pub use crate::usage::{EXIT_USAGE, UsageError};
 /// as on python3; one gilscope cannot run, and a bad invocation, [`EXIT_USAGE`].
 pub fn exit_code(err: &anyhow::Error) -> ExitCode {
     use gilscope_engine::EngineError;
-    if let Some(sig) = interrupt::received() {
-        return ExitCode::from((128 + sig).clamp(0, 255) as u8);
-    }
     use gilscope_python::compiler::CompileErrorKind;
+    if let Some((code, _)) = interrupt::stopped() {
+        return code;
+    }
     let usage = err.chain().any(|e| {
         e.downcast_ref::<UsageError>().is_some()
             || match e.downcast_ref::<EngineError>() {
@@ -321,13 +321,8 @@ pub fn exit_code(err: &anyhow::Error) -> ExitCode {
 /// The one line to print for an error: a program's own error (`FILE:LINE: NameError: …`,
 /// `FILE:LINE:COL: …`) stands alone, anything else gets the `gilscope: error:` prefix.
 pub fn error_line(err: &anyhow::Error) -> String {
-    if let Some(sig) = interrupt::received() {
-        let name = if sig == libc::SIGINT {
-            "Ctrl-C"
-        } else {
-            "SIGTERM"
-        };
-        return format!("gilscope: stopped by {name}");
+    if let Some((_, line)) = interrupt::stopped() {
+        return line;
     }
     for e in err.chain() {
         match e.downcast_ref::<gilscope_engine::EngineError>() {
