@@ -61,6 +61,30 @@ pub fn json_of(cmd: &mut Command) -> serde_json::Value {
     serde_json::from_slice(&succeeded(cmd).stdout).expect("one JSON value on stdout")
 }
 
+/// `gilscope run --runtime RUNTIME --program FILE`, as it ended.
+pub fn run_in(runtime: &str, file: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gilscope"))
+        .args(["run", "--runtime", runtime, "--program"])
+        .arg(file)
+        .output()
+        .expect("gilscope starts")
+}
+
+/// Asserts that `got` ended as `want` did: the same exit status and stdout.
+pub fn assert_ends_as(got: &Output, want: &Output, name: &str) {
+    assert_eq!(
+        got.status.code(),
+        want.status.code(),
+        "{name}: {}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&got.stdout),
+        String::from_utf8_lossy(&want.stdout),
+        "{name}"
+    );
+}
+
 /// The names of a `--json` summary's workers that have one, in lane order.
 pub fn worker_names(summary: &serde_json::Value) -> Vec<&str> {
     summary["workers"]

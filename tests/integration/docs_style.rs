@@ -6,7 +6,7 @@
 use std::process::Command;
 
 use crate::common;
-use crate::scripts::{exe, have_python};
+use crate::scripts::have_python;
 
 #[test]
 fn docs_style_scripts_print_what_python3_prints_in_both_runtimes() {
@@ -25,24 +25,8 @@ fn docs_style_scripts_print_what_python3_prints_in_both_runtimes() {
             String::from_utf8_lossy(&want.stderr)
         );
         for runtime in ["emulated", "cpython"] {
-            let got = Command::new(exe())
-                .args(["run", "--runtime", runtime, "--program"])
-                .arg(file)
-                .output()
-                .unwrap();
-            assert_eq!(
-                got.status.code(),
-                want.status.code(),
-                "{} on {runtime}: {}",
-                file.display(),
-                String::from_utf8_lossy(&got.stderr)
-            );
-            assert_eq!(
-                String::from_utf8_lossy(&got.stdout),
-                String::from_utf8_lossy(&want.stdout),
-                "{} on {runtime}",
-                file.display()
-            );
+            let got = common::run_in(runtime, file);
+            common::assert_ends_as(&got, &want, &format!("{} on {runtime}", file.display()));
         }
     }
 }

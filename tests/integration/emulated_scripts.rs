@@ -111,11 +111,7 @@ work(1, 2, 3, step=4)
     .unwrap();
     let want = Command::new("python3").arg(&file).output().unwrap();
     let got = emulated(&file, false);
-    assert_eq!(got.status.code(), want.status.code());
-    assert_eq!(
-        String::from_utf8_lossy(&got.stdout),
-        String::from_utf8_lossy(&want.stdout)
-    );
+    common::assert_ends_as(&got, &want, &file.display().to_string());
     let err = String::from_utf8_lossy(&got.stderr);
     let want_err = String::from_utf8_lossy(&want.stderr);
     // The thread's report and the main thread's traceback, as python3 prints them, but for
@@ -195,12 +191,7 @@ fn the_construct_files_print_what_python3_prints() {
         let file = Path::new("tests/golden").join(format!("{name}.py"));
         let want = Command::new("python3").arg(&file).output().unwrap();
         let got = emulated(&file, false);
-        assert_eq!(got.status.code(), want.status.code(), "{name}");
-        assert_eq!(
-            String::from_utf8_lossy(&got.stdout),
-            String::from_utf8_lossy(&want.stdout),
-            "{name}"
-        );
+        common::assert_ends_as(&got, &want, name);
     }
 }
 
@@ -440,12 +431,7 @@ fn old_thread_names_warn_and_logging_prints_as_python3_does_on_stderr() {
         let file = Path::new("tests/golden").join(format!("{name}.py"));
         let want = Command::new("python3").arg(&file).output().unwrap();
         let got = emulated(&file, false);
-        assert_eq!(got.status.code(), want.status.code(), "{name}");
-        assert_eq!(
-            String::from_utf8_lossy(&got.stdout),
-            String::from_utf8_lossy(&want.stdout),
-            "{name}"
-        );
+        common::assert_ends_as(&got, &want, name);
         let want_err = String::from_utf8_lossy(&want.stderr);
         assert!(want_err.contains(expect), "{name}: {want_err}");
         // What the program wrote to stderr comes first, as python3 wrote it; gilscope's

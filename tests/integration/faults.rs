@@ -159,17 +159,11 @@ fn a_script_that_forks_200_children_runs_to_its_end_observed() {
     )
     .unwrap();
     let want = Command::new("python3").arg(&file).output().unwrap();
-    let out = Command::new(exe())
-        .args(["run", "--runtime", "cpython", "--json", "--program"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = common::json_of(
+        Command::new(exe())
+            .args(["run", "--runtime", "cpython", "--json", "--program"])
+            .arg(&file),
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         v["program_output"]["stdout"],
         String::from_utf8_lossy(&want.stdout).as_ref()

@@ -407,7 +407,7 @@ fn presenting_on_a_720p_projector_folds_the_side_panels_for_the_timeline() {
     });
     h.run_steps(3);
     let app = h.state();
-    assert!(app.session.controls_folded && app.session.figures_folded);
+    assert!(app.session.controls.folded && app.session.figures.folded);
     // The timeline takes the width the side panels gave up.
     let title = h
         .get_all_by_role_and_label(egui::accesskit::Role::Label, "Timeline")
@@ -420,7 +420,7 @@ fn presenting_on_a_720p_projector_folds_the_side_panels_for_the_timeline() {
     click_button(&mut h, "Figures");
     h.run_steps(2);
     let app = h.state();
-    assert!(!app.session.controls_folded && !app.session.figures_folded);
+    assert!(!app.session.controls.folded && !app.session.figures.folded);
 }
 
 #[test]

@@ -31,24 +31,10 @@ fn misbehaving_scripts_end_as_they_end_on_python3() {
         let want = Command::new("python3").arg(file).output().unwrap();
         let want_last = last_error_line(&want.stderr);
         for runtime in ["emulated", "cpython"] {
-            let got = Command::new(exe())
-                .args(["run", "--runtime", runtime, "--program"])
-                .arg(file)
-                .output()
-                .unwrap();
+            let got = common::run_in(runtime, file);
             let name = format!("{} ({runtime})", file.display());
             let got_last = last_error_line(&got.stderr);
-            assert_eq!(
-                got.status.code(),
-                want.status.code(),
-                "{name}: {}",
-                String::from_utf8_lossy(&got.stderr)
-            );
-            assert_eq!(
-                String::from_utf8_lossy(&got.stdout),
-                String::from_utf8_lossy(&want.stdout),
-                "{name}"
-            );
+            common::assert_ends_as(&got, &want, &name);
             if want_last.starts_with("SyntaxError:") && runtime == "emulated" {
                 // gilscope's one line: the place, then Ruff's words for what is wrong.
                 assert!(

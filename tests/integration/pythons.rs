@@ -139,23 +139,18 @@ fn check_count_loop(python: &str, minor: u32, script: &str, chroot: Option<&str>
         "{python}: the GIL held only {:.0}% of the wall time",
         held * 100.0
     );
-    // A single sample on a core without the GIL next to holding or waiting for it is the
-    // hand-off, named as such; native is only a run of such samples. Measured 0.1-2.8% of
-    // worker time here, 5.2% once with a build running beside it; the misreading this guards
-    // against drew about 55% as native.
     // Named as Python names them, read from the interpreter's `threading._active`.
-    let mut names: Vec<&str> = v["workers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|w| w["name"].as_str())
-        .collect();
+    let mut names = common::worker_names(v);
     names.sort_unstable();
     assert_eq!(
         names,
         ["MainThread", "counting-worker-0", "counting-worker-1"],
         "{python}"
     );
+    // A single sample on a core without the GIL next to holding or waiting for it is the
+    // hand-off, named as such; native is only a run of such samples. Measured 0.1-2.8% of
+    // worker time here, 5.2% once with a build running beside it; the misreading this guards
+    // against drew about 55% as native.
     let native = a.native.iter().sum::<f64>() / 2.0;
     assert!(
         native <= 0.10,
@@ -339,18 +334,12 @@ fn a_python_command_runs_a_script_in_its_own_root_with_named_lanes() {
     std::fs::create_dir_all(root.join("tmp")).unwrap();
     std::fs::write(&script, two_threads(1.0)).unwrap();
     let python = format!("chroot {ROOT} python3.14");
-    let out = Command::new(env!("CARGO_BIN_EXE_gilscope"))
-        .args(["run", "--runtime", "cpython", "--json", "--python", &python])
-        .arg("--program")
-        .arg(&script)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = common::json_of(
+        Command::new(env!("CARGO_BIN_EXE_gilscope"))
+            .args(["run", "--runtime", "cpython", "--json", "--python", &python])
+            .arg("--program")
+            .arg(&script),
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         v["program_output"]["stdout"], "finished cleanly\n",
         "{}",

@@ -308,12 +308,7 @@ fn attach_watches_a_running_python_and_leaves_it_running() {
     let wall = v["wall_secs"].as_f64().unwrap();
     assert!((1.8..3.5).contains(&wall), "watched for {wall} s");
     // Each thread named as Python names it (read from `threading._active` in its memory).
-    let mut names: Vec<&str> = v["workers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|w| w["name"].as_str())
-        .collect();
+    let mut names = common::worker_names(&v);
     names.sort_unstable();
     assert_eq!(
         names,
