@@ -24,6 +24,29 @@ pub enum JobKind {
     Attach,
 }
 
+/// A side panel that folds by itself while presenting, unless the user says otherwise.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Fold {
+    /// What the user asked for with the top bar's button; `None`: fold by itself.
+    pub wanted: Option<bool>,
+    /// Whether the panel is folded away this frame.
+    pub folded: bool,
+}
+
+impl Fold {
+    /// Decides this frame's state: shown as the user asked, else unless it `folds_by_itself`;
+    /// whether it is shown.
+    pub fn decide(&mut self, folds_by_itself: bool) -> bool {
+        self.folded = !self.wanted.unwrap_or(!folds_by_itself);
+        !self.folded
+    }
+
+    /// The top bar's button: the other state than this frame's, from now on.
+    pub fn toggle(&mut self) {
+        self.wanted = Some(self.folded);
+    }
+}
+
 /// What a lesson's thread reports, outside the engine's event channel.
 #[derive(Debug)]
 pub enum LessonMsg {
@@ -156,15 +179,10 @@ pub struct Session {
     pub repeat_pending: bool,
     /// The kind of the job started last (still known after the job was reaped).
     pub last_job: Option<JobKind>,
-    /// Whether the user asked for the controls panel (the top bar's Controls button), over the
-    /// automatic folding while presenting; `None`: automatic.
-    pub controls_wanted: Option<bool>,
-    /// Whether the controls panel is folded away this frame.
-    pub controls_folded: bool,
-    /// Whether the user asked for the figures panel, over its folding; `None`: automatic.
-    pub figures_wanted: Option<bool>,
-    /// Whether the figures panel is folded away this frame.
-    pub figures_folded: bool,
+    /// The controls panel's folding (a lesson or a narrow window, while presenting).
+    pub controls: Fold,
+    /// The figures panel's folding (a narrow window, while presenting).
+    pub figures: Fold,
     /// The settings of the run started last (for its 1-thread baseline).
     pub last_config: Option<gilscope_engine::config::RunConfig>,
     /// Finished runs, newest last (bounded).
@@ -291,10 +309,8 @@ impl Session {
             repeat_pending: false,
             last_job: None,
             last_config: None,
-            controls_wanted: None,
-            controls_folded: false,
-            figures_wanted: None,
-            figures_folded: false,
+            controls: Fold::default(),
+            figures: Fold::default(),
             confirm: None,
             history: Vec::new(),
             timeline: None,

@@ -256,12 +256,8 @@ impl GilscopeApp {
             Command::Run => self.start_run(),
             Command::RunSweep => self.start_sweep(false),
             Command::RunBaseline => self.start_baseline(),
-            Command::ToggleControls => {
-                self.session.controls_wanted = Some(self.session.controls_folded);
-            }
-            Command::ToggleFigures => {
-                self.session.figures_wanted = Some(self.session.figures_folded);
-            }
+            Command::ToggleControls => self.session.controls.toggle(),
+            Command::ToggleFigures => self.session.figures.toggle(),
             Command::ConfirmRun => self.start_run_checked(true),
             Command::CancelRun => self.session.confirm = None,
             Command::CompareWithCpython => self.start_sweep(true),

@@ -90,22 +90,8 @@ where
 /// away while presenting, for the views.
 const NARROW_POINTS: f32 = 1000.0;
 
-/// Whether the controls panel is shown: always unless presenting, where a lesson or a narrow
-/// window folds it (the top bar's Controls button shows it again).
-fn controls_shown(settings: &Settings, session: &Session, window_w: f32) -> bool {
-    let folds = settings.presentation && (settings.lesson.is_some() || window_w < NARROW_POINTS);
-    session.controls_wanted.unwrap_or(!folds)
-}
-
 /// The least height, in points, the heat grid and the plot below the timeline are drawn at.
 const MIN_LOWER_POINTS: f32 = 100.0;
-
-/// Whether the figures panel is shown: always unless presenting on a narrow window (the top bar
-/// then carries the cores-busy gauge, and its Figures button shows the panel again).
-fn figures_shown(settings: &Settings, session: &Session, window_w: f32) -> bool {
-    let folds = settings.presentation && window_w < NARROW_POINTS;
-    session.figures_wanted.unwrap_or(!folds)
-}
 
 /// Draws the whole window. Panels read the session and push commands; only view-only state
 /// (timeline zoom, settings being edited) changes here.
@@ -134,10 +120,11 @@ pub fn draw(
     // Side panels take a share of the window, so a 1280×720 projector keeps a wide centre; while
     // presenting on a narrow window (or a lesson) they fold, for the timeline.
     let window_w = ui.available_width();
-    if !controls_shown(settings, session, window_w) {
-        session.controls_folded = true;
-    } else {
-        session.controls_folded = false;
+    let narrow = settings.presentation && window_w < NARROW_POINTS;
+    // The controls fold for a lesson too, while presenting; the figures (whose headline the top
+    // bar then carries) only on a narrow window. The top bar's buttons bring either back.
+    let presenting_lesson = settings.presentation && settings.lesson.is_some();
+    if session.controls.decide(narrow || presenting_lesson) {
         egui::Panel::left("controls")
             .resizable(true)
             .default_size((window_w * 0.2).clamp(230.0, 320.0))
@@ -152,11 +139,10 @@ pub fn draw(
                     });
             });
     }
-    session.figures_folded = !figures_shown(settings, session, window_w);
-    if session.figures_folded {
-        session.targets.figures = None;
-    } else {
+    if session.figures.decide(narrow) {
         side_panel(ui, settings, session, cmds, window_w);
+    } else {
+        session.targets.figures = None;
     }
     lower_and_centre(ui, settings, session, heat, cmds);
 }

@@ -65,7 +65,7 @@ pub fn show(
             }
         }
         // The figures folded away: their headline stays in view.
-        if session.figures_folded
+        if session.figures.folded
             && let Some(s) = &session.last_summary
         {
             ui.separator();
@@ -94,24 +94,14 @@ pub fn show(
             {
                 cmds.push(Command::ToggleFullscreen);
             }
-            if settings.presentation || session.figures_wanted.is_some() {
-                let shown = !session.figures_folded;
-                if ui
-                    .selectable_label(shown, "Figures")
-                    .on_hover_text("Show or fold the figures panel (folded while presenting on a narrow window; the cores-busy gauge stays in this bar)")
-                    .clicked()
-                {
-                    cmds.push(Command::ToggleFigures);
-                }
-            }
-            if settings.presentation || session.controls_wanted.is_some() {
-                let shown = !session.controls_folded;
-                if ui
-                    .selectable_label(shown, "Controls")
-                    .on_hover_text("Show or fold the controls panel (folded while presenting a lesson or on a narrow window, for the views)")
-                    .clicked()
-                {
-                    cmds.push(Command::ToggleControls);
+            let folds = [
+                (session.figures, "Figures", Command::ToggleFigures, "Show or fold the figures panel (folded while presenting on a narrow window; the cores-busy gauge stays in this bar)"),
+                (session.controls, "Controls", Command::ToggleControls, "Show or fold the controls panel (folded while presenting a lesson or on a narrow window, for the views)"),
+            ];
+            for (fold, label, toggle, help) in folds {
+                let offered = settings.presentation || fold.wanted.is_some();
+                if offered && ui.selectable_label(!fold.folded, label).on_hover_text(help).clicked() {
+                    cmds.push(toggle);
                 }
             }
             let open = settings.lesson.is_some();
