@@ -60,6 +60,14 @@ pub fn parse_preset(name: &str) -> Result<Preset, UsageError> {
     })
 }
 
+/// How many of the window's outputs go to standard output (`-`): the CSV, the summary.
+fn outputs_to_stdout(opts: &LaunchOptions) -> usize {
+    [&opts.sweep_csv, &opts.summary_json]
+        .iter()
+        .filter(|p| p.as_deref() == Some(std::path::Path::new("-")))
+        .count()
+}
+
 /// Opens the window; in screenshot mode, returns once the PNG is saved.
 pub fn launch(opts: LaunchOptions) -> Result<ExitCode> {
     let preset = opts.preset.as_deref().map(parse_preset).transpose()?;
@@ -83,6 +91,12 @@ pub fn launch(opts: LaunchOptions) -> Result<ExitCode> {
         && std::fs::metadata(format!("/proc/{pid}")).is_err()
     {
         return Err(UsageError(format!("--attach {pid}: there is no process {pid}")).into());
+    }
+    if outputs_to_stdout(&opts) > 1 {
+        return Err(UsageError(
+            "--csv - and --summary-json - cannot both have standard output".to_owned(),
+        )
+        .into());
     }
     for p in opts
         .screenshot
@@ -136,14 +150,10 @@ pub fn launch(opts: LaunchOptions) -> Result<ExitCode> {
     let outcome = result.lock().map(|r| r.clone()).unwrap_or(None);
     match outcome {
         Some(Ok(())) => {
-            // With `--csv -` stdout carries the CSV: the confirmation goes to stderr then. A
-            // reader that closed the pipe is an error of that output, never a panic.
+            // With `--csv -` or `--summary-json -` stdout carries that: the confirmation goes to
+            // stderr then. A reader that closed the pipe is an error of that output, never a panic.
             let line = format!("saved {}", path.display());
-            let csv_on_stdout = opts
-                .sweep_csv
-                .as_deref()
-                .is_some_and(|p| p == std::path::Path::new("-"));
-            if csv_on_stdout {
+            if outputs_to_stdout(&opts) > 0 {
                 eprintln!("{line}");
             } else {
                 use std::io::Write;

@@ -150,7 +150,7 @@ impl GilscopeApp {
                         let summary = self.session.last_summary.as_ref().ok_or_else(|| {
                             anyhow::anyhow!("no run finished in the window: no summary to write")
                         })?;
-                        let json = crate::export::data::summary_json(summary);
+                        let json = crate::export::data::summary_json(summary) + "\n";
                         crate::export::atomic::write_atomic(p, json.as_bytes())
                             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))
                     })
