@@ -24,3 +24,8 @@ for name in asyncio_downloads blot count_pool count_threads download numba_prang
   python3 -m dis "tests/scripts/$name.py" > "tests/golden/seed-$name.dis"
   echo "wrote tests/golden/seed-$name.dis"
 done
+# A script with modules of its own: each file's listing beside it.
+for f in tests/golden/imports/*.py; do
+  python3 -m dis "$f" > "${f%.py}.dis"
+  echo "wrote ${f%.py}.dis"
+done

@@ -196,6 +196,36 @@ fn the_construct_files_print_what_python3_prints() {
 }
 
 #[test]
+fn a_script_imports_its_own_modules_as_python3_does() {
+    let _machine = common::sharing();
+    if !have_python() {
+        return;
+    }
+    // Run from another folder: the modules are found beside the script, not in the cwd.
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/imports/main.py");
+    let want = Command::new("python3")
+        .arg(&file)
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    let got = Command::new(exe())
+        .args(["run", "--program"])
+        .arg(&file)
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    common::assert_ends_as(&got, &want, "imports/main.py");
+    // The traceback runs through the sibling module's frame, with its source line.
+    let err = String::from_utf8_lossy(&got.stderr);
+    let traceback = err.split("--- gilscope:").next().unwrap_or_default();
+    assert_eq!(traceback, String::from_utf8_lossy(&want.stderr));
+    assert!(
+        traceback.contains("shapes.py\", line 10, in fail"),
+        "{traceback}"
+    );
+}
+
+#[test]
 fn each_run_numbers_its_threads_from_one_as_a_new_python_would() {
     use gilscope_engine::config::RunConfig;
     use gilscope_engine::runtime::{CancelToken, run_blocking};

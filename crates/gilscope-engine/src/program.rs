@@ -6,7 +6,7 @@
 //! worker runs), and optionally `share(k, workers)` (the arguments of worker `k`) and
 //! `report(results)` (the result dict, from the workers' return values in order).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::EngineError;
@@ -50,6 +50,9 @@ pub struct Program {
     pub source: String,
     /// The compiled module.
     pub module: CompiledModule,
+    /// The folder an `import` of a sibling `.py` file looks in (the script's, symlinks
+    /// resolved, as CPython's `sys.path[0]`); none for a bundled program.
+    pub folder: Option<PathBuf>,
 }
 
 /// Whether `spec` names a plain script rather than a gilscope program: a path to a `.py` file
@@ -103,17 +106,32 @@ impl Program {
             .file_stem()
             .and_then(|s| s.to_str())
             .unwrap_or("program");
-        Self::from_source(stem, spec, &src)
+        let folder = std::fs::canonicalize(path)
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_path_buf));
+        Self::compile(stem, spec, &src, folder)
     }
 
-    /// Compiles source text.
+    /// Compiles source text that imports no sibling files.
     pub fn from_source(name: &str, file: &str, source: &str) -> Result<Program, EngineError> {
-        let module = compiler::compile(source, file)?;
+        Self::compile(name, file, source, None)
+    }
+
+    /// Compiles source text whose `import`s look for sibling files in `folder`.
+    fn compile(
+        name: &str,
+        file: &str,
+        source: &str,
+        folder: Option<PathBuf>,
+    ) -> Result<Program, EngineError> {
+        let loader = |module: &str| folder.as_deref().and_then(|f| read_sibling(f, module));
+        let module = compiler::compile_with(source, file, &loader)?;
         Ok(Program {
             name: name.to_owned(),
             file: file.to_owned(),
             source: source.to_owned(),
             module,
+            folder,
         })
     }
 
@@ -143,7 +161,16 @@ impl Program {
             }
             source.replace_range(range, &text);
         }
-        Self::from_source(&self.name, &self.file, &source)
+        Self::compile(&self.name, &self.file, &source, self.folder.clone())
+    }
+
+    /// Line `line` of `file`, the program's own or one of its sibling modules'.
+    pub fn source_line(&self, file: &str, line: u32) -> Option<String> {
+        if file == self.file {
+            return gilscope_python::vm::traceback::line_of(&self.source, line);
+        }
+        let m = self.module.siblings.iter().find(|m| &*m.file == file)?;
+        gilscope_python::vm::traceback::line_of(&m.source, line)
     }
 
     /// Whether the module's top level imports `module` (or a submodule of it).
@@ -232,12 +259,32 @@ impl Program {
 
     /// A fresh namespace for the program run as module `name`.
     pub fn globals_named(&self, name: &str) -> Arc<Globals> {
-        let g = Globals::new(self.module.namespace.clone(), self.module.shared.clone());
+        let siblings = self.module.siblings.iter().map(|m| {
+            (
+                Arc::clone(&m.name),
+                Arc::clone(&m.file),
+                Arc::clone(&m.code),
+            )
+        });
+        let g = Globals::new(self.module.namespace.clone(), self.module.shared.clone())
+            .with_modules(siblings);
         // The slots exist only where the module reads them.
         g.set("__name__", Value::str(name));
         g.set("__file__", Value::str(&self.file));
         Arc::new(g)
     }
+}
+
+/// The source of module `name` from `folder/name.py`, with its path as CPython shows it; none
+/// when there is no such regular file of a readable size.
+fn read_sibling(folder: &Path, name: &str) -> Option<(String, String)> {
+    let path = folder.join(format!("{name}.py"));
+    let meta = std::fs::metadata(&path).ok()?;
+    if !meta.is_file() || meta.len() > MAX_SOURCE_BYTES {
+        return None;
+    }
+    let source = std::fs::read_to_string(&path).ok()?;
+    Some((path.to_string_lossy().into_owned(), source))
 }
 
 /// The function a name binds in a namespace.

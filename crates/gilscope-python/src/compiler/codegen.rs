@@ -80,7 +80,7 @@ impl<'a> Ctx<'a> {
         {
             let mut ns = self.ns.borrow_mut();
             for g in info.rebound_globals() {
-                ns.rebound.insert(g.clone());
+                ns.mark_rebound(g);
             }
             for g in info.declared_globals() {
                 ns.add(g);

@@ -19,6 +19,7 @@ mod except;
 mod exctable;
 mod expr;
 mod fold;
+mod imports;
 mod module;
 mod stmt;
 mod symtable;
@@ -32,6 +33,7 @@ use ruff_text_size::{Ranged, TextSize};
 use crate::vm::code::Code;
 use crate::vm::value::Value;
 pub use fold::const_key;
+pub use imports::{Loader, SiblingModule};
 
 /// A compile error with its place in the file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -97,6 +99,9 @@ pub struct CompiledModule {
     pub params: Vec<Param>,
     /// Every function, in definition order.
     pub functions: Vec<Arc<Code>>,
+    /// The program's sibling `.py` files that some `import` names, compiled into the same
+    /// namespace under their own prefix, in the order they were found.
+    pub siblings: Vec<SiblingModule>,
 }
 
 impl CompiledModule {
@@ -106,8 +111,40 @@ impl CompiledModule {
     }
 }
 
-/// Compiles a whole file.
+/// Compiles a whole file that imports no sibling modules of its own.
 pub fn compile(source: &str, file: &str) -> Result<CompiledModule, CompileError> {
+    compile_with(source, file, &|_: &str| None)
+}
+
+/// Compiles a whole file, with `loader` finding the source of a module it imports that is
+/// not one of the emulated standard library's (the program's sibling `.py` files).
+pub fn compile_with(
+    source: &str,
+    file: &str,
+    loader: &Loader<'_>,
+) -> Result<CompiledModule, CompileError> {
+    let ns = RefCell::default();
+    let siblings = RefCell::default();
+    let shared = imports::Shared {
+        ns: &ns,
+        loader,
+        siblings: &siblings,
+        waiting: RefCell::default(),
+    };
+    let mut module = compile_module(source, file, &shared)?;
+    module.siblings = siblings.into_inner();
+    let ns = ns.borrow();
+    module.namespace = ns.names.iter().map(|n| Arc::from(n.as_str())).collect();
+    module.shared = ns.names.iter().map(|n| ns.rebound.contains(n)).collect();
+    Ok(module)
+}
+
+/// Parses and compiles one file into the namespace `shared` holds, under its current prefix.
+fn compile_module(
+    source: &str,
+    file: &str,
+    shared: &imports::Shared<'_>,
+) -> Result<CompiledModule, CompileError> {
     let index = LineIndex::from_source_text(source);
     let at = |offset: TextSize| {
         let lc = index.line_column(offset, source);
@@ -131,7 +168,8 @@ pub fn compile(source: &str, file: &str) -> Result<CompiledModule, CompileError>
         file: Arc::from(file),
         source,
         index: &index,
-        ns: RefCell::default(),
+        ns: shared.ns,
+        shared,
         state_funcs: module::state_functions(&module.body),
         functions: RefCell::default(),
     };
@@ -146,7 +184,9 @@ struct Ctx<'a> {
     /// Every scope of the file, analysed.
     symbols: symtable::SymbolTable,
     /// The module namespace's slots, which every code object's globals add to.
-    ns: RefCell<symtable::ModuleSlots>,
+    ns: &'a RefCell<symtable::ModuleSlots>,
+    /// What the program's files share: the namespace, the loader, the siblings compiled.
+    shared: &'a imports::Shared<'a>,
     /// The functions named by `__gilscope_state__`.
     state_funcs: Vec<String>,
     /// Names some `global` statement declares: the module's own code reaches them with

@@ -75,6 +75,7 @@ impl Ctx<'_> {
             shared,
             params,
             functions: self.functions.borrow().clone(),
+            siblings: Vec::new(),
         })
     }
 }

@@ -57,6 +57,7 @@ impl CodeGen<'_, '_> {
             Stmt::Continue(_) => self.loop_exit(s, false)?,
             Stmt::Import(i) => {
                 for a in &i.names {
+                    self.ctx.require_sibling(a.name.id.as_str())?;
                     self.emit_const(Value::Int(0));
                     self.emit_const(Value::None);
                     let k = self.name_index(a.name.id.as_str());
@@ -82,9 +83,6 @@ impl CodeGen<'_, '_> {
                 }
             }
             Stmt::ImportFrom(i) => {
-                if i.level != 0 {
-                    return Err(self.ctx.unsupported(i, "a relative import"));
-                }
                 if i.names.iter().any(|a| a.name.id.as_str() == "*") {
                     return Err(self.ctx.unsupported(i, "import *"));
                 }
@@ -93,7 +91,12 @@ impl CodeGen<'_, '_> {
                     .as_ref()
                     .map(|m| m.id.to_string())
                     .unwrap_or_default();
-                self.emit_const(Value::Int(0));
+                if i.level == 0 {
+                    self.ctx.require_sibling(&module)?;
+                }
+                // A relative import's level: a script has no package, so the VM refuses it as
+                // CPython does, after the same bytecode.
+                self.emit_const(Value::Int(i64::from(i.level)));
                 let names: Vec<Value> = i
                     .names
                     .iter()

@@ -480,21 +480,32 @@ pub(super) fn targets(e: &Expr, out: &mut BTreeSet<String>) {
 }
 
 /// The module namespace: a slot per name bound at top level or declared global anywhere, and
-/// which of them some function rebinds.
+/// which of them some function rebinds. A sibling module's names share it under the prefix
+/// `module.` (no Python name has a dot), so each file keeps its own globals.
 #[derive(Default)]
 pub(super) struct ModuleSlots {
     pub(super) names: Vec<String>,
     pub(super) rebound: HashSet<String>,
+    /// `""` while the program's own file compiles, `"name."` while sibling `name` does.
+    pub(super) prefix: String,
 }
 
 impl ModuleSlots {
+    /// The slot of the current file's global `name`, made if new.
     pub(super) fn add(&mut self, name: &str) -> u32 {
-        match self.names.iter().position(|n| n == name) {
+        let full = format!("{}{name}", self.prefix);
+        match self.names.iter().position(|n| *n == full) {
             Some(p) => p as u32,
             None => {
-                self.names.push(name.to_owned());
+                self.names.push(full);
                 (self.names.len() - 1) as u32
             }
         }
+    }
+
+    /// Marks the current file's global `name` as rebound by some function.
+    pub(super) fn mark_rebound(&mut self, name: &str) {
+        let full = format!("{}{name}", self.prefix);
+        self.rebound.insert(full);
     }
 }

@@ -284,6 +284,7 @@ impl<H: Host> Vm<'_, H> {
                 }
                 _ => Err(no_attr(v, name)),
             },
+            Value::Module(m @ StdModule::User { .. }) => self.sibling_attr(*m, name),
             // `sys._is_gil_enabled` exists on the builds that have it (3.13 and later).
             Value::Module(StdModule::Sys) if name == "_is_gil_enabled" => {
                 match self.host.is_gil_enabled() {
@@ -367,6 +368,7 @@ impl<H: Host> Vm<'_, H> {
                     Err(no_attr(obj, name))
                 }
             }
+            Value::Module(m @ StdModule::User { .. }) => self.set_sibling_attr(*m, name, value),
             Value::Thread(t) => match name {
                 "daemon" => {
                     t.daemon

@@ -7,15 +7,61 @@
 //! thread reads it from a snapshot with no lock on the hot path, taken again only when a store
 //! (a script's top level still running beside its threads) changed the namespace's generation.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use super::code::Code;
 use super::value::Value;
+
+/// A sibling module of the program (`import helper` finds `helper.py`): its globals are the
+/// namespace's slots named `helper.…`.
+#[derive(Debug)]
+pub struct UserModule {
+    /// The name it is imported by.
+    pub name: &'static str,
+    /// Its file.
+    pub file: &'static str,
+    /// Its top-level code.
+    pub code: Arc<Code>,
+    /// How far its top level has run.
+    pub state: Mutex<ModuleState>,
+}
+
+/// How far a sibling module's top level has run (CPython's `sys.modules` entry and its
+/// `__spec__._initializing`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModuleState {
+    /// Not imported yet, or its top level raised (CPython drops it from `sys.modules`).
+    NotRun,
+    /// Its top level is running: a cycle's second import gets it half made.
+    Running,
+    /// Imported.
+    Ran,
+}
+
+/// A module's name or file as a `&'static str`, each distinct one kept once for the whole run.
+pub fn intern(name: &str) -> &'static str {
+    static NAMES: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+    let mut names = NAMES.lock().unwrap_or_else(|p| p.into_inner());
+    match names.iter().find(|n| **n == name) {
+        Some(n) => n,
+        None => {
+            let n: &'static str = Box::leak(name.to_owned().into_boxed_str());
+            names.push(n);
+            n
+        }
+    }
+}
 
 /// The namespace of one module in one process.
 #[derive(Debug)]
 pub struct Globals {
     names: Vec<Arc<str>>,
+    /// The slot of each name.
+    index: HashMap<Arc<str>, usize>,
+    /// The program's sibling modules.
+    modules: Vec<UserModule>,
     cells: Vec<Mutex<Value>>,
     shared: Vec<bool>,
     /// Counts the stores to unshared slots: a snapshot older than this is stale.
@@ -32,8 +78,15 @@ impl Globals {
     /// An empty namespace with one slot per name; `shared[k]` marks names rebound by functions.
     pub fn new(names: Vec<Arc<str>>, shared: Vec<bool>) -> Self {
         let cells = names.iter().map(|_| Mutex::new(Value::Null)).collect();
+        let index = names
+            .iter()
+            .enumerate()
+            .map(|(k, n)| (Arc::clone(n), k))
+            .collect();
         Self {
             names,
+            index,
+            modules: Vec::new(),
             cells,
             shared,
             generation: AtomicU64::new(0),
@@ -41,6 +94,36 @@ impl Globals {
             logging: Mutex::new(super::logging::LogState::default()),
             recursion_limit: std::sync::atomic::AtomicUsize::new(super::MAX_DEPTH),
         }
+    }
+
+    /// The namespace with the program's sibling modules `(name, file, code)`, none imported.
+    pub fn with_modules(
+        mut self,
+        modules: impl IntoIterator<Item = (Arc<str>, Arc<str>, Arc<Code>)>,
+    ) -> Self {
+        self.modules = modules
+            .into_iter()
+            .map(|(name, file, code)| UserModule {
+                name: intern(&name),
+                file: intern(&file),
+                code,
+                state: Mutex::new(ModuleState::NotRun),
+            })
+            .collect();
+        self
+    }
+
+    /// The sibling module called `name`, with its index.
+    pub fn module(&self, name: &str) -> Option<(usize, &UserModule)> {
+        self.modules
+            .iter()
+            .enumerate()
+            .find(|(_, m)| m.name == name)
+    }
+
+    /// The sibling module at `index`.
+    pub fn module_at(&self, index: usize) -> Option<&UserModule> {
+        self.modules.get(index)
     }
 
     /// `sys.getrecursionlimit()`.
@@ -75,7 +158,7 @@ impl Globals {
 
     /// The slot of a name.
     pub fn slot(&self, name: &str) -> Option<usize> {
-        self.names.iter().position(|n| &**n == name)
+        self.index.get(name).copied()
     }
 
     /// Whether functions rebind this slot (so every read takes its lock).

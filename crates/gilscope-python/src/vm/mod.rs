@@ -47,6 +47,7 @@ mod threading;
 pub mod timer;
 pub mod traceback;
 pub mod urllib;
+mod user_modules;
 pub mod value;
 
 use std::sync::Arc;
@@ -1177,7 +1178,8 @@ impl<'a, H: Host> Vm<'a, H> {
                     Value::Instance(_)
                     | Value::Class(_)
                     | Value::Super(_)
-                    | Value::Descriptor(_) => {
+                    | Value::Descriptor(_)
+                    | Value::Module(StdModule::User { .. }) => {
                         self.instructions += *executed;
                         *executed = 0;
                         self.get_attr(&v, name)?
@@ -1211,7 +1213,9 @@ impl<'a, H: Host> Vm<'a, H> {
                     }
                     None => {
                         let attr = match &v {
-                            Value::Module(StdModule::Sys) => self.get_attr(&v, name)?,
+                            Value::Module(StdModule::Sys | StdModule::User { .. }) => {
+                                self.get_attr(&v, name)?
+                            }
                             _ => ops::load_attr(&v, name)?,
                         };
                         stack.push(Value::Null);
@@ -1684,8 +1688,19 @@ impl<'a, H: Host> Vm<'a, H> {
             }
             Op::ImportName(n) => {
                 let _fromlist = stack.pop().ok_or_else(underflow)?;
-                let _level = stack.pop().ok_or_else(underflow)?;
+                let level = stack.pop().ok_or_else(underflow)?;
                 let name = &code.names[n as usize];
+                if matches!(level, Value::Int(l) if l > 0) {
+                    // A script, and a module imported from its folder, have no package.
+                    return Err(VmError::py(
+                        "ImportError",
+                        "attempted relative import with no known parent package",
+                    ));
+                }
+                if let Some(m) = self.import_sibling(name)? {
+                    stack.push(Value::Module(m));
+                    return Ok(());
+                }
                 let top = name.split('.').next().unwrap_or(name);
                 StdModule::import(name).ok_or_else(|| {
                     VmError::py(
@@ -1710,16 +1725,21 @@ impl<'a, H: Host> Vm<'a, H> {
             Op::ImportFrom(n) => {
                 let m = stack.last().ok_or_else(underflow)?;
                 let name = &code.names[n as usize];
-                let v = ops::load_attr(m, name).map_err(|_| {
+                let found = match m {
+                    Value::Module(StdModule::User { .. }) => self.get_attr(&m.clone(), name),
+                    _ => ops::load_attr(m, name),
+                };
+                let v = found.map_err(|_| {
+                    let from = match m {
+                        Value::Module(StdModule::User { name, file, .. }) => {
+                            format!("'{name}' ({file})")
+                        }
+                        Value::Module(m) => format!("'{}'", m.name()),
+                        _ => "'?'".to_owned(),
+                    };
                     VmError::py(
                         "ImportError",
-                        format!(
-                            "cannot import name '{name}' from '{}'",
-                            match m {
-                                Value::Module(m) => m.name(),
-                                _ => "?",
-                            }
-                        ),
+                        format!("cannot import name '{name}' from {from}"),
                     )
                 })?;
                 stack.push(v);

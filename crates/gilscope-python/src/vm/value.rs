@@ -673,6 +673,15 @@ pub enum StdModule {
     /// A module that may be imported (the drivers' `threading`, `multiprocessing`, `sys`…) but
     /// whose attributes the interpreter does not provide.
     Opaque(&'static str),
+    /// One of the program's sibling modules: its index among the namespace's modules.
+    User {
+        /// Its index in [`super::globals::Globals::module_at`].
+        index: u16,
+        /// Its name.
+        name: &'static str,
+        /// Its file.
+        file: &'static str,
+    },
 }
 
 /// A name of `typing`: the generic types stand in as the built-in type they name (`List` is
@@ -764,6 +773,7 @@ impl StdModule {
             StdModule::UrllibRequest => "urllib.request",
             StdModule::UrllibError => "urllib.error",
             StdModule::Opaque(n) => n,
+            StdModule::User { name, .. } => name,
         }
     }
 
@@ -1618,6 +1628,9 @@ impl Value {
             }
             Value::Builtin(b) => {
                 let _ = write!(out, "<built-in function {}>", b.name());
+            }
+            Value::Module(StdModule::User { name, file, .. }) => {
+                let _ = write!(out, "<module '{name}' from '{file}'>");
             }
             Value::Module(m) => {
                 let _ = write!(out, "<module '{}'>", m.name());

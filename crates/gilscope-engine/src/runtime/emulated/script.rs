@@ -189,13 +189,7 @@ impl Shared {
 
     /// The traceback of `e` as CPython prints it, with the program's source lines.
     pub(super) fn traceback(&self, e: &gilscope_python::vm::PyException) -> String {
-        let file = self.program.file.as_str();
-        let source = self.program.source.as_str();
-        traceback::format(e, &|f, line| {
-            (f == file)
-                .then(|| traceback::line_of(source, line))
-                .flatten()
-        })
+        traceback::format(e, &|f, line| self.program.source_line(f, line))
     }
 }
 
@@ -405,9 +399,7 @@ impl Host for ScriptHost {
     }
 
     fn source_line(&self, file: &str, line: u32) -> Option<String> {
-        (file == self.shared.program.file)
-            .then(|| traceback::line_of(&self.shared.program.source, line))
-            .flatten()
+        self.shared.program.source_line(file, line)
     }
 
     fn start_processes(

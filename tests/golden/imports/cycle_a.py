@@ -1,0 +1,7 @@
+import cycle_b
+
+X = 1
+
+
+def f():
+    return cycle_b.g() + 1
