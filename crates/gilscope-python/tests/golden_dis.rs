@@ -81,6 +81,8 @@ fn every_function_disassembles_exactly_as_cpython_311_dis() {
         "tests/golden/imports/cycle_a.py",
         "tests/golden/imports/cycle_b.py",
         "tests/golden/imports/broken_on_import.py",
+        "tests/golden/imports/star.py",
+        "tests/golden/imports/star_lib.py",
     ];
     for f in files.into_iter().chain(seeds).chain(imports) {
         let source = std::fs::read_to_string(top().join(f)).unwrap();

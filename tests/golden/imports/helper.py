@@ -3,6 +3,7 @@ import threading
 
 COUNT = 0
 lock = threading.Lock()
+_private = "not taken by import *"
 
 
 def bump(n):

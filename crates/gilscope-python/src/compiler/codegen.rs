@@ -511,9 +511,10 @@ impl<'c, 'a> CodeGen<'c, 'a> {
         self.cfg.prepend(&prefix);
         let mut consts = self.consts;
         let (ops, lines, exception_table) = self.cfg.assemble(&mut consts, is_generator);
-        let global_slots = {
+        let (global_slots, module_prefix) = {
             let mut ns = self.ctx.ns.borrow_mut();
-            self.names.iter().map(|n| ns.add(n)).collect()
+            let slots = self.names.iter().map(|n| ns.add(n)).collect();
+            (slots, Arc::from(ns.prefix.as_str()))
         };
         Code {
             name: Arc::from(self.name.as_str()),
@@ -531,6 +532,7 @@ impl<'c, 'a> CodeGen<'c, 'a> {
                 .collect(),
             names: self.names.iter().map(|s| Arc::from(s.as_str())).collect(),
             global_slots,
+            module_prefix,
             cellvars: cellvars.iter().map(|s| Arc::from(s.as_str())).collect(),
             freevars: freevars.iter().map(|s| Arc::from(s.as_str())).collect(),
             consts,

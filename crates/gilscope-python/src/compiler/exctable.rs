@@ -78,6 +78,7 @@ fn op_effect(op: Op) -> i32 {
         | Op::CopyFreeVars(_)
         | Op::ListToTuple => 0,
         Op::PopTop
+        | Op::ImportStar
         | Op::ListAppend(_)
         | Op::BinarySubscr
         | Op::ReturnValue

@@ -204,7 +204,7 @@ pub(super) fn collect_module_bindings(
             }
         }
         Stmt::ImportFrom(i) => {
-            for a in &i.names {
+            for a in i.names.iter().filter(|a| a.name.id.as_str() != "*") {
                 let bound = a.asname.as_ref().unwrap_or(&a.name).id.to_string();
                 imported.insert(bound.clone());
                 names.insert(bound);

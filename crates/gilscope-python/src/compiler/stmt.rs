@@ -83,9 +83,6 @@ impl CodeGen<'_, '_> {
                 }
             }
             Stmt::ImportFrom(i) => {
-                if i.names.iter().any(|a| a.name.id.as_str() == "*") {
-                    return Err(self.ctx.unsupported(i, "import *"));
-                }
                 let module = i
                     .module
                     .as_ref()
@@ -105,6 +102,13 @@ impl CodeGen<'_, '_> {
                 self.emit_const(Value::Tuple(names.into()));
                 let k = self.name_index(&module);
                 self.emit(Op::ImportName(k));
+                if i.names.iter().any(|a| a.name.id.as_str() == "*") {
+                    if !matches!(self.scope, Scope::Module) {
+                        return Err(self.ctx.error(i, "import * only allowed at module level"));
+                    }
+                    self.emit(Op::ImportStar);
+                    return Ok(());
+                }
                 for a in &i.names {
                     let k = self.name_index(a.name.id.as_str());
                     self.emit(Op::ImportFrom(k));

@@ -331,7 +331,7 @@ impl Builder {
                 }
             }
             Stmt::ImportFrom(i) => {
-                for a in &i.names {
+                for a in i.names.iter().filter(|a| a.name.id.as_str() != "*") {
                     self.bind(a.asname.as_ref().unwrap_or(&a.name).id.as_str());
                 }
             }

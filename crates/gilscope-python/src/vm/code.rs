@@ -145,6 +145,8 @@ pub enum Op {
     ImportName(u32),
     /// Push an attribute of the module at TOS.
     ImportFrom(u32),
+    /// Pop the module at TOS and bind its public names in the module namespace.
+    ImportStar,
     /// Jump forward to the target.
     JumpForward(u32),
     /// Jump to the target if TOS is false, else pop it.
@@ -344,6 +346,7 @@ impl Op {
             Op::CompareOp(c) => ("COMPARE_OP", Some(c as u32), K::Compare),
             Op::ImportName(n) => ("IMPORT_NAME", Some(n), K::Name),
             Op::ImportFrom(n) => ("IMPORT_FROM", Some(n), K::Name),
+            Op::ImportStar => ("IMPORT_STAR", None, K::None),
             Op::JumpForward(t) => ("JUMP_FORWARD", Some(t), K::Jump),
             Op::JumpIfFalseOrPop(t) => ("JUMP_IF_FALSE_OR_POP", Some(t), K::Jump),
             Op::JumpIfTrueOrPop(t) => ("JUMP_IF_TRUE_OR_POP", Some(t), K::Jump),
@@ -516,6 +519,9 @@ pub struct Code {
     pub names: Vec<Arc<str>>,
     /// Module-namespace slot of each of `names`, for `LOAD_GLOBAL` / `STORE_GLOBAL`.
     pub global_slots: Vec<u32>,
+    /// The prefix of its module's names in the namespace (`""` for the program's own file,
+    /// `"helper."` for a sibling module's code).
+    pub module_prefix: Arc<str>,
     /// Constants (`co_consts`).
     pub consts: Vec<Value>,
     /// Instructions.

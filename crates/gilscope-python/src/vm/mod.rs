@@ -1722,6 +1722,10 @@ impl<'a, H: Host> Vm<'a, H> {
                 };
                 stack.push(Value::Module(m.unwrap_or(StdModule::Opaque("?"))));
             }
+            Op::ImportStar => {
+                let m = stack.pop().ok_or_else(underflow)?;
+                self.import_star(&m, &code.module_prefix)?;
+            }
             Op::ImportFrom(n) => {
                 let m = stack.last().ok_or_else(underflow)?;
                 let name = &code.names[n as usize];

@@ -1,5 +1,5 @@
 //! The program's sibling modules at run time: `import helper` runs `helper.py`'s top level
-//! once, in the importing thread, and `helper.name` reads its globals.
+//! once, in the importing thread, and `helper.name` reads its globals; and `from m import *`.
 
 use super::globals::ModuleState;
 use super::value::{StdModule, Value};
@@ -84,5 +84,44 @@ impl<H: Host> Vm<'_, H> {
                 ),
             ))
         }
+    }
+
+    /// `from module import *` in the module whose names carry `prefix`: binds each public
+    /// name of `module` (those in its `__all__`, if it has one) that this module's code
+    /// names anywhere. A name no code reads could not change what the program does.
+    pub(super) fn import_star(&mut self, module: &Value, prefix: &str) -> Result<(), VmError> {
+        let globals = std::sync::Arc::clone(&self.globals);
+        let all = match module {
+            Value::Module(m @ StdModule::User { .. }) => self.sibling_attr(*m, "__all__").ok(),
+            _ => None,
+        };
+        let wanted: Vec<(usize, String)> = globals
+            .names()
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, full)| {
+                let name = full.strip_prefix(prefix)?;
+                (!name.contains('.')).then(|| (slot, name.to_owned()))
+            })
+            .collect();
+        match all {
+            Some(all) => {
+                for item in self.iterate(&all)? {
+                    let name = item.to_str();
+                    let v = self.get_attr(module, &name)?;
+                    if let Some((slot, _)) = wanted.iter().find(|(_, n)| *n == name) {
+                        globals.store(*slot, v);
+                    }
+                }
+            }
+            None => {
+                for (slot, name) in wanted.iter().filter(|(_, n)| !n.starts_with('_')) {
+                    if let Ok(v) = self.get_attr(module, name) {
+                        globals.store(*slot, v);
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 }
