@@ -115,7 +115,7 @@ work(1, 2, 3, step=4)
     let err = String::from_utf8_lossy(&got.stderr);
     let want_err = String::from_utf8_lossy(&want.stderr);
     // The thread's report and the main thread's traceback, as python3 prints them, but for
-    // threading.py's own frames and the carets under the failing expression.
+    // threading.py's own frames and their carets.
     for line in want_err.lines().filter(|l| {
         !l.contains("threading.py")
             && !l.contains("self.run()")
@@ -144,7 +144,7 @@ fn a_script_that_raises_ends_with_status_1_and_its_traceback() {
     let err = String::from_utf8_lossy(&out.stderr);
     let want = format!(
         "Traceback (most recent call last):\n  File \"{f}\", line 5, in <module>\n    f(3)\n  \
-         File \"{f}\", line 2, in f\n    return n // 0\nZeroDivisionError: integer division or \
+         File \"{f}\", line 2, in f\n    return n // 0\n           ~~^^~~\nZeroDivisionError: integer division or \
          modulo by zero\n",
         f = file.display()
     );

@@ -22,4 +22,5 @@ mod recordings;
 mod script_params;
 mod scripts;
 mod seeds;
+mod tracebacks;
 mod variants;

@@ -59,6 +59,19 @@ pub enum Ins {
     PopBlock,
 }
 
+/// A code object's instructions as laid out, each with its line and source bytes, and its
+/// exception table.
+pub struct Assembled {
+    /// The instructions.
+    pub ops: Vec<Op>,
+    /// Each one's line (`None`: the line before it).
+    pub lines: Vec<Option<u32>>,
+    /// Each one's source bytes, where known.
+    pub spans: Vec<Option<(u32, u32)>>,
+    /// The exception table.
+    pub exception_table: Vec<ExcEntry>,
+}
+
 /// An instruction with its source line (`None` for artificial ones).
 #[derive(Clone, Copy, Debug)]
 pub struct Instr {
@@ -66,6 +79,8 @@ pub struct Instr {
     pub ins: Ins,
     /// Its line.
     pub line: Option<u32>,
+    /// The byte range of the source it was compiled from, for a traceback's carets.
+    pub span: Option<(u32, u32)>,
     /// The handler block an exception raised here goes to (`i_except`), once labelled.
     pub except: Option<BlockId>,
 }
@@ -76,6 +91,7 @@ impl Instr {
         Self {
             ins,
             line,
+            span: None,
             except: None,
         }
     }
@@ -235,7 +251,14 @@ impl Cfg {
 
     /// Appends an instruction to the current block.
     pub fn push(&mut self, ins: Ins, line: Option<u32>) {
-        self.blocks[self.current].instrs.push(Instr::new(ins, line));
+        self.push_spanned(ins, line, None);
+    }
+
+    /// Appends an instruction compiled from the source bytes `span` to the current block.
+    pub fn push_spanned(&mut self, ins: Ins, line: Option<u32>, span: Option<(u32, u32)>) {
+        let mut instr = Instr::new(ins, line);
+        instr.span = span;
+        self.blocks[self.current].instrs.push(instr);
         if matches!(ins, Ins::Jump(..)) || is_scope_exit(ins) {
             // A jump, return or raise ends its block (`is_end_of_basic_block`).
             let next = self.new_block();
@@ -284,7 +307,7 @@ impl Cfg {
         mut self,
         consts: &mut Vec<Value>,
         is_generator: bool,
-    ) -> (Vec<Op>, Vec<Option<u32>>, Vec<ExcEntry>) {
+    ) -> Assembled {
         let order = self.eliminate_empty();
         // optimize_basic_block + clean_basic_block
         for &b in &order {
@@ -354,9 +377,9 @@ impl Cfg {
         for &b in &order {
             self.clean_block(b, &order);
         }
-        let (ops, lines, table) = self.flatten(&order, &depths, &lasti);
-        trim_unused_consts(&ops, consts);
-        (ops, lines, table)
+        let assembled = self.flatten(&order, &depths, &lasti);
+        trim_unused_consts(&assembled.ops, consts);
+        assembled
     }
 
     /// `guarantee_lineno_for_exits`: a return still without a line takes the last line seen.
@@ -699,7 +722,7 @@ impl Cfg {
         order: &[BlockId],
         depths: &[Option<u32>],
         lasti: &[bool],
-    ) -> (Vec<Op>, Vec<Option<u32>>, Vec<ExcEntry>) {
+    ) -> Assembled {
         let mut start = vec![u32::MAX; self.blocks.len()];
         let mut at = 0u32;
         for &b in order {
@@ -709,6 +732,7 @@ impl Cfg {
         let mut visited = vec![false; self.blocks.len()];
         let mut ops = Vec::with_capacity(at as usize);
         let mut lines = Vec::with_capacity(at as usize);
+        let mut spans = Vec::with_capacity(at as usize);
         // assemble_exception_table: one entry per run of instructions with the same handler.
         let mut runs: Vec<(u32, u32, BlockId)> = Vec::new();
         let mut run: Option<(u32, BlockId)> = None;
@@ -750,12 +774,13 @@ impl Cfg {
                 };
                 ops.push(op);
                 lines.push(ins.line);
+                spans.push(ins.span.filter(|_| ins.line.is_some()));
             }
         }
         if let Some((s0, h)) = run {
             runs.push((s0, ops.len() as u32, h));
         }
-        let table = runs
+        let exception_table = runs
             .into_iter()
             .map(|(s0, end, h)| ExcEntry {
                 start: s0,
@@ -767,7 +792,12 @@ impl Cfg {
                 lasti: lasti[h],
             })
             .collect();
-        (ops, lines, table)
+        Assembled {
+            ops,
+            lines,
+            spans,
+            exception_table,
+        }
     }
 }
 

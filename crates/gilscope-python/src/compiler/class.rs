@@ -22,7 +22,7 @@ impl Ctx<'_> {
         // A decorated class's code starts at its first decorator, as a function's does.
         let firstlineno = self.line(c.start());
         let mut cg = self.scoped(c, c.name.id.as_str(), firstlineno, None, parent)?;
-        cg.line = Some(firstlineno);
+        cg.set_line(Some(firstlineno));
         cg.emit(Op::Resume);
         cg.load_name("__name__", false);
         cg.store_name("__module__");
@@ -37,7 +37,7 @@ impl Ctx<'_> {
             Some(Stmt::Expr(e)) if matches!(&*e.value, Expr::StringLiteral(_)) => {
                 cg.set_loc(&*e.value);
                 cg.emit_const(fold::constant(&e.value).unwrap_or(Value::None));
-                cg.line = None;
+                cg.set_line(None);
                 cg.store_name("__doc__");
                 &body[1..]
             }
@@ -46,7 +46,7 @@ impl Ctx<'_> {
         for s in rest {
             cg.stmt(s)?;
         }
-        cg.line = None;
+        cg.set_line(None);
         if cg.derefs.first().is_some_and(|d| d == "__class__") {
             // The cell every `super()` of the methods reads, handed to `__build_class__`.
             let k = cg.deref_index("__class__");
@@ -68,7 +68,7 @@ impl CodeGen<'_, '_> {
         if c.type_params.is_some() {
             return Err(self.ctx.unsupported(c, "a generic class"));
         }
-        let saved = self.line;
+        let saved = self.loc();
         for d in &c.decorator_list {
             self.expr(&d.expression)?;
         }
@@ -76,11 +76,11 @@ impl CodeGen<'_, '_> {
         let parent = self.parent(name);
         let code = self.ctx.class_body(c, &parent)?;
         let class_line = Some(self.ctx.line(c.name.start()));
-        self.line = class_line;
+        self.set_line(class_line);
         self.emit(Op::PushNull);
         self.emit(Op::LoadBuildClass);
         self.make_closure(None, None, code)?;
-        self.line = class_line;
+        self.set_line(class_line);
         self.emit_const(Value::str(name));
         let (args, keywords) = match &c.arguments {
             Some(a) => (&a.args[..], &a.keywords[..]),
@@ -92,9 +92,9 @@ impl CodeGen<'_, '_> {
             self.emit(Op::Precall(0));
             self.emit(Op::Call(0));
         }
-        self.line = class_line;
+        self.set_line(class_line);
         self.store_name(name);
-        self.line = saved;
+        self.restore_loc(saved);
         Ok(())
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use ruff_python_ast::{self as ast, Expr, Stmt};
-use ruff_text_size::Ranged;
+use ruff_text_size::{Ranged, TextSize};
 
 use super::cfg::{self, Cfg, Ins, Jump};
 use super::symtable::{ScopeInfo, ScopeKind, Sym};
@@ -120,12 +120,12 @@ impl<'a> Ctx<'a> {
             _ => (None, body),
         };
         cg.add_const(doc.unwrap_or(Value::None));
-        cg.line = Some(line);
+        cg.set_line(Some(line));
         cg.emit(Op::Resume);
         for s in rest {
             cg.stmt(s)?;
         }
-        cg.line = None;
+        cg.set_line(None);
         cg.emit_const(Value::None);
         cg.emit(Op::ReturnValue);
         let reports = self.state_funcs.iter().any(|n| n == f.name.id.as_str());
@@ -144,7 +144,7 @@ impl<'a> Ctx<'a> {
         let line = self.line(l.start());
         let mut cg = self.scoped(l, "<lambda>", line, l.parameters.as_deref(), parent)?;
         cg.add_const(Value::None);
-        cg.line = Some(line);
+        cg.set_line(Some(line));
         cg.emit(Op::Resume);
         cg.expr(&l.body)?;
         cg.set_loc(&*l.body);
@@ -173,7 +173,7 @@ impl<'a> Ctx<'a> {
         let mut cg = self.scoped(e, name, line, None, parent)?;
         cg.varnames = vec![".0".to_owned()];
         cg.argcount = 1;
-        cg.line = Some(line);
+        cg.set_line(Some(line));
         cg.emit(Op::Resume);
         match kind {
             Comp::List => cg.emit(Op::BuildList(0)),
@@ -183,7 +183,7 @@ impl<'a> Ctx<'a> {
         }
         cg.comprehension_generator(gens, 0, 0, elt, val, kind)?;
         if kind == Comp::Generator {
-            cg.line = None;
+            cg.set_line(None);
             cg.emit_const(Value::None);
         }
         cg.emit(Op::ReturnValue);
@@ -251,6 +251,8 @@ pub(super) struct CodeGen<'c, 'a> {
     pub(super) names: Vec<String>,
     pub(super) varnames: Vec<String>,
     pub(super) line: Option<u32>,
+    /// The source bytes of the node compiling now (`u_col_offset`…), while `line` is its line.
+    pub(super) span: Option<(u32, u32)>,
     pub(super) fblocks: Vec<FBlock>,
     pub(super) imported: HashSet<String>,
     /// `co_qualname`: `C.method`, `f.<locals>.g`.
@@ -289,6 +291,7 @@ impl<'c, 'a> CodeGen<'c, 'a> {
             names: Vec::new(),
             varnames: params.to_vec(),
             line: Some(firstlineno),
+            span: None,
             fblocks: Vec::new(),
             imported: HashSet::new(),
             qualname: name.to_owned(),
@@ -296,7 +299,7 @@ impl<'c, 'a> CodeGen<'c, 'a> {
     }
 
     pub(super) fn emit(&mut self, op: Op) {
-        self.cfg.push(Ins::Op(op), self.line);
+        self.cfg.push_spanned(Ins::Op(op), self.line, self.span);
     }
 
     pub(super) fn jump(&mut self, kind: Jump, target: cfg::BlockId) {
@@ -468,8 +471,33 @@ impl<'c, 'a> CodeGen<'c, 'a> {
         self.cfg.push(ins, self.line);
     }
 
+    /// Makes `node` the location of what is emitted next (`SET_LOC`).
     pub(super) fn set_loc(&mut self, node: &impl Ranged) {
         self.line = Some(self.ctx.line(node.start()));
+        self.span = Some((node.start().to_u32(), node.end().to_u32()));
+    }
+
+    /// Makes the source bytes `start..end` the location of what is emitted next.
+    pub(super) fn set_loc_range(&mut self, start: TextSize, end: TextSize) {
+        self.line = Some(self.ctx.line(start));
+        self.span = Some((start.to_u32(), end.to_u32()));
+    }
+
+    /// Sets only the line of what is emitted next: its columns are unknown.
+    pub(super) fn set_line(&mut self, line: Option<u32>) {
+        self.line = line;
+        self.span = None;
+    }
+
+    /// The current location, to put back with [`CodeGen::restore_loc`].
+    pub(super) fn loc(&self) -> (Option<u32>, Option<(u32, u32)>) {
+        (self.line, self.span)
+    }
+
+    /// Puts back a location taken with [`CodeGen::loc`].
+    pub(super) fn restore_loc(&mut self, (line, span): (Option<u32>, Option<(u32, u32)>)) {
+        self.line = line;
+        self.span = span;
     }
 
     pub(super) fn finish(mut self, reports_state: bool) -> Code {
@@ -510,7 +538,16 @@ impl<'c, 'a> CodeGen<'c, 'a> {
         self.cfg.map_derefs(&fixed);
         self.cfg.prepend(&prefix);
         let mut consts = self.consts;
-        let (ops, lines, exception_table) = self.cfg.assemble(&mut consts, is_generator);
+        let super::cfg::Assembled {
+            ops,
+            lines,
+            spans,
+            exception_table,
+        } = self.cfg.assemble(&mut consts, is_generator);
+        let positions = spans
+            .iter()
+            .map(|s| s.map(|(start, end)| self.ctx.position(start, end)))
+            .collect();
         let (global_slots, module_prefix) = {
             let mut ns = self.ctx.ns.borrow_mut();
             let slots = self.names.iter().map(|n| ns.add(n)).collect();
@@ -538,6 +575,7 @@ impl<'c, 'a> CodeGen<'c, 'a> {
             consts,
             ops,
             lines,
+            positions,
             reports_state,
             is_generator,
             is_coroutine,
@@ -554,22 +592,22 @@ impl<'c, 'a> CodeGen<'c, 'a> {
         f: &ast::StmtFunctionDef,
         code: Arc<Code>,
     ) -> Result<(), CompileError> {
-        let saved = self.line;
+        let saved = self.loc();
         for d in &f.decorator_list {
             self.expr(&d.expression)?;
         }
         // Ruff's range of a decorated def starts at its first decorator; CPython's line is the
         // `def` line.
-        self.line = Some(self.ctx.line(f.name.start()));
+        self.set_line(Some(self.ctx.line(f.name.start())));
         self.make_closure(Some(&f.parameters), f.returns.as_deref(), code)?;
         for d in f.decorator_list.iter().rev() {
             self.set_loc(&d.expression);
             self.emit(Op::Precall(0));
             self.emit(Op::Call(0));
         }
-        self.line = Some(self.ctx.line(f.name.start()));
+        self.set_line(Some(self.ctx.line(f.name.start())));
         self.store_name(f.name.id.as_str());
-        self.line = saved;
+        self.restore_loc(saved);
         Ok(())
     }
 
@@ -581,7 +619,7 @@ impl<'c, 'a> CodeGen<'c, 'a> {
         returns: Option<&Expr>,
         code: Arc<Code>,
     ) -> Result<(), CompileError> {
-        let line = self.line;
+        let saved = self.loc();
         let empty = ast::Parameters::default();
         let p = p.unwrap_or(&empty);
         let defaults: Vec<&Expr> = p
@@ -596,7 +634,7 @@ impl<'c, 'a> CodeGen<'c, 'a> {
             for d in &defaults {
                 self.expr(d)?;
             }
-            self.line = line;
+            self.restore_loc(saved);
             self.emit(Op::BuildTuple(defaults.len() as u32));
             flags |= 1;
         }
@@ -610,7 +648,7 @@ impl<'c, 'a> CodeGen<'c, 'a> {
         }
         if !kw_keys.is_empty() {
             let n = kw_keys.len() as u32;
-            self.line = line;
+            self.restore_loc(saved);
             self.emit_const(Value::Tuple(kw_keys.into()));
             self.emit(Op::BuildConstKeyMap(n));
             flags |= 2;
@@ -643,15 +681,15 @@ impl<'c, 'a> CodeGen<'c, 'a> {
         }
         if !annotated.is_empty() {
             for (name, ann) in &annotated {
-                self.line = line;
+                self.restore_loc(saved);
                 self.emit_const(Value::str(name));
                 self.expr(ann)?;
             }
-            self.line = line;
+            self.restore_loc(saved);
             self.emit(Op::BuildTuple((annotated.len() * 2) as u32));
             flags |= 4;
         }
-        self.line = line;
+        self.restore_loc(saved);
         if !code.freevars.is_empty() {
             for name in code.freevars.iter() {
                 let k = self.deref_index(name);

@@ -44,7 +44,7 @@ impl CodeGen<'_, '_> {
                 if preserve_tos {
                     self.fblocks.pop();
                 }
-                self.line = None;
+                self.set_line(None);
             }
             FBlock::FinallyEnd => {
                 swap(self);
@@ -54,7 +54,7 @@ impl CodeGen<'_, '_> {
                 self.emit(Op::PopExcept);
             }
             FBlock::With(line) | FBlock::AsyncWith(line) => {
-                self.line = *line;
+                self.set_line(*line);
                 self.emit_ins(Ins::PopBlock);
                 swap(self);
                 self.call_exit_with_nones();
@@ -62,7 +62,7 @@ impl CodeGen<'_, '_> {
                     self.await_awaitable(2);
                 }
                 self.emit(Op::PopTop);
-                self.line = None;
+                self.set_line(None);
             }
             FBlock::HandlerCleanup(name) => {
                 if name.is_some() {
@@ -121,9 +121,9 @@ impl CodeGen<'_, '_> {
     /// `break` and `continue`: the frame blocks inside the loop undone, then the jump.
     pub(super) fn loop_exit(&mut self, s: &Stmt, is_break: bool) -> Result<(), CompileError> {
         self.emit(Op::Nop);
-        let saved = self.line;
+        let saved = self.loc();
         let Some(lp) = self.unwind_fblock_stack(false, true)? else {
-            self.line = saved;
+            self.restore_loc(saved);
             return Err(self.ctx.error(
                 s,
                 if is_break {
@@ -191,7 +191,7 @@ impl CodeGen<'_, '_> {
         self.stmts(&t.finalbody)?;
         self.jump_noline(Jump::Always, exit);
         self.cfg.use_block(end);
-        self.line = None;
+        self.set_line(None);
         self.emit_ins(Ins::Setup(Setup::Cleanup, cleanup));
         self.emit(Op::PushExcInfo);
         self.fblocks.push(FBlock::FinallyEnd);
@@ -220,7 +220,7 @@ impl CodeGen<'_, '_> {
         self.stmts(&t.orelse)?;
         self.jump_noline(Jump::Always, end);
         self.cfg.use_block(except);
-        self.line = None;
+        self.set_line(None);
         self.emit_ins(Ins::Setup(Setup::Cleanup, cleanup));
         self.emit(Op::PushExcInfo);
         self.fblocks.push(FBlock::ExceptionHandler);
@@ -233,9 +233,9 @@ impl CodeGen<'_, '_> {
             }
             except = self.cfg.new_block();
             if let Some(ty) = &h.type_ {
-                let saved = self.line;
+                let saved = self.loc();
                 self.expr(ty)?;
-                self.line = saved;
+                self.restore_loc(saved);
                 self.emit(Op::CheckExcMatch);
                 self.jump(Jump::IfFalse, except);
             }
@@ -250,7 +250,7 @@ impl CodeGen<'_, '_> {
                         .push(FBlock::HandlerCleanup(Some(name.clone())));
                     self.stmts(&h.body)?;
                     self.fblocks.pop();
-                    self.line = None;
+                    self.set_line(None);
                     self.emit_ins(Ins::PopBlock);
                     self.emit_ins(Ins::PopBlock);
                     self.emit(Op::PopExcept);
@@ -259,7 +259,7 @@ impl CodeGen<'_, '_> {
                     self.delete_name(&name);
                     self.jump(Jump::Always, end);
                     self.cfg.use_block(cleanup_end);
-                    self.line = None;
+                    self.set_line(None);
                     self.emit_const(Value::None);
                     self.store_name(&name);
                     self.delete_name(&name);
@@ -272,7 +272,7 @@ impl CodeGen<'_, '_> {
                     self.fblocks.push(FBlock::HandlerCleanup(None));
                     self.stmts(&h.body)?;
                     self.fblocks.pop();
-                    self.line = None;
+                    self.set_line(None);
                     self.emit_ins(Ins::PopBlock);
                     self.emit(Op::PopExcept);
                     self.jump(Jump::Always, end);
@@ -280,7 +280,7 @@ impl CodeGen<'_, '_> {
             }
             self.cfg.use_block(except);
         }
-        self.line = None;
+        self.set_line(None);
         self.fblocks.pop();
         self.emit(Op::Reraise(0));
         self.cfg.use_block(cleanup);
@@ -315,9 +315,9 @@ impl CodeGen<'_, '_> {
             self.cfg.new_block(),
         );
         let stmt_line = Some(self.ctx.line(w.start()));
-        self.line = stmt_line;
+        self.set_line(stmt_line);
         self.expr(&item.context_expr)?;
-        self.line = stmt_line;
+        self.set_line(stmt_line);
         if w.is_async {
             self.emit(Op::BeforeAsyncWith);
             self.await_awaitable(1);
@@ -340,10 +340,10 @@ impl CodeGen<'_, '_> {
         } else {
             self.with_stmt(w, pos + 1)?;
         }
-        self.line = None;
+        self.set_line(None);
         self.emit_ins(Ins::PopBlock);
         self.fblocks.pop();
-        self.line = stmt_line;
+        self.set_line(stmt_line);
         self.call_exit_with_nones();
         if w.is_async {
             self.await_awaitable(2);
@@ -358,7 +358,7 @@ impl CodeGen<'_, '_> {
             self.await_awaitable(2);
         }
         // compiler_with_except_finish
-        self.line = None;
+        self.set_line(None);
         let done = self.cfg.new_block();
         self.jump(Jump::IfTrue, done);
         self.emit(Op::Reraise(2));
@@ -394,11 +394,17 @@ impl CodeGen<'_, '_> {
     pub(super) fn assert_stmt(&mut self, a: &ast::StmtAssert) -> Result<(), CompileError> {
         let end = self.cfg.new_block();
         self.jump_if(&a.test, end, true)?;
-        self.set_loc(a);
+        // 3.11's `compiler_jump_if` leaves a comparison's place behind: the assertion is
+        // raised there; after any other test, at the statement.
+        let place: &dyn Ranged = match &*a.test {
+            Expr::Compare(c) => c,
+            _ => a,
+        };
+        self.set_loc(&place.range());
         self.emit(Op::LoadAssertionError);
         if let Some(msg) = &a.msg {
             self.expr(msg)?;
-            self.set_loc(a);
+            self.set_loc(&place.range());
             self.emit(Op::Precall(0));
             self.emit(Op::Call(0));
         }
@@ -409,7 +415,7 @@ impl CodeGen<'_, '_> {
 
     /// `del` of names, subscripts and tuples of them.
     pub(super) fn delete_target(&mut self, t: &Expr) -> Result<(), CompileError> {
-        let saved = self.line;
+        let saved = self.loc();
         self.set_loc(t);
         match t {
             Expr::Name(n) => self.delete_name(n.id.as_str()),
@@ -432,7 +438,7 @@ impl CodeGen<'_, '_> {
             }
             other => return Err(self.ctx.error(other, "cannot delete this expression")),
         }
-        self.line = saved;
+        self.restore_loc(saved);
         Ok(())
     }
 }

@@ -152,7 +152,7 @@ impl CodeGen<'_, '_> {
                 return Ok(());
             }
             Expr::Compare(c) if c.ops.len() > 1 => {
-                let saved = self.line;
+                let saved = self.loc();
                 self.set_loc(e);
                 let cleanup = self.cfg.new_block();
                 self.expr(&c.left)?;
@@ -177,16 +177,16 @@ impl CodeGen<'_, '_> {
                     self.jump_noline(Jump::Always, next);
                 }
                 self.cfg.use_block(end);
-                self.line = saved;
+                self.restore_loc(saved);
                 return Ok(());
             }
             _ => {}
         }
         self.expr(e)?;
-        let saved = self.line;
+        let saved = self.loc();
         self.set_loc(e);
         self.jump(if cond { Jump::IfTrue } else { Jump::IfFalse }, next);
-        self.line = saved;
+        self.restore_loc(saved);
         Ok(())
     }
 
@@ -209,10 +209,16 @@ impl CodeGen<'_, '_> {
     // ---- expressions ----
 
     pub(super) fn expr(&mut self, e: &Expr) -> Result<(), CompileError> {
-        let saved = self.line;
+        let saved = self.loc();
         self.set_loc(e);
+        if let Expr::Generator(g) = e
+            && !g.parenthesized
+        {
+            // A call's only argument: CPython's node takes the call's parentheses.
+            self.span = self.ctx.widened_to_parens(g.start(), g.end());
+        }
         let r = self.expr_inner(e);
-        self.line = saved;
+        self.restore_loc(saved);
         r
     }
 
@@ -481,9 +487,9 @@ impl CodeGen<'_, '_> {
         }
         // `VISIT(c, expr, gen->target)` puts the location back afterwards: what follows (the
         // append of a comprehension written over several lines) is on the comprehension's line.
-        let saved = self.line;
+        let saved = self.loc();
         self.store_target(&g.target)?;
-        self.line = saved;
+        self.restore_loc(saved);
         for cond in &g.ifs {
             self.jump_if(cond, if_cleanup, false)?;
         }
@@ -515,6 +521,8 @@ impl CodeGen<'_, '_> {
 
     /// `compiler_joined_str`: each part, then `BUILD_STRING` unless there is exactly one.
     fn joined_str(&mut self, parts: &[JoinedPart<'_>]) -> Result<(), CompileError> {
+        // 3.11 places a replacement field's FORMAT_VALUE at the whole f-string.
+        let whole = self.span;
         for p in parts {
             match p {
                 JoinedPart::Literal(s) => self.emit_const(Value::str(s)),
@@ -560,6 +568,7 @@ impl CodeGen<'_, '_> {
                         flags |= 4;
                     }
                     self.set_loc(&**f);
+                    self.span = whole;
                     self.emit(Op::FormatValue(flags));
                 }
             }
@@ -702,14 +711,28 @@ impl CodeGen<'_, '_> {
                     && n_args + usize::from(!keywords.is_empty()) < STACK_USE_GUIDELINE =>
             {
                 self.expr(&a.value)?;
-                self.line = Some(self.ctx.line(a.end()));
+                // `update_start_location_to_match_attr`: a method on a later line than its
+                // object is placed at the method's name.
+                let attr_line = self.ctx.line(a.end());
+                let start = if self.ctx.line(a.start()) == attr_line {
+                    a.start()
+                } else {
+                    a.attr.start()
+                };
+                self.set_loc_range(start, a.end());
                 let k = self.name_index(a.attr.id.as_str());
                 self.emit(Op::LoadMethod(k));
                 for arg in args {
                     self.expr(arg)?;
                 }
                 self.keyword_values(keywords)?;
-                self.line = Some(self.ctx.line(c.start()));
+                // The call, too, is placed at the method's name when that is on a later line.
+                let call_start = if self.ctx.line(c.start()) == attr_line {
+                    c.start()
+                } else {
+                    a.attr.start()
+                };
+                self.set_loc_range(call_start, c.end());
                 self.emit(Op::Precall(n_args as u32));
                 self.emit(Op::Call(n_args as u32));
                 return Ok(());
@@ -721,11 +744,11 @@ impl CodeGen<'_, '_> {
             other => {
                 self.set_loc(other);
                 self.emit(Op::PushNull);
-                self.line = Some(self.ctx.line(c.start()));
+                self.set_loc(c);
                 self.expr(other)?;
             }
         }
-        self.line = Some(self.ctx.line(c.start()));
+        self.set_loc(c);
         self.call_helper(0, args, keywords)
     }
 

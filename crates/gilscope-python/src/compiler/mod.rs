@@ -30,7 +30,7 @@ use std::sync::Arc;
 use ruff_source_file::LineIndex;
 use ruff_text_size::{Ranged, TextSize};
 
-use crate::vm::code::Code;
+use crate::vm::code::{Code, Position};
 use crate::vm::value::Value;
 pub use fold::const_key;
 pub use imports::{Loader, SiblingModule};
@@ -199,6 +199,36 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn line(&self, offset: TextSize) -> u32 {
         self.index.line_column(offset, self.source).line.get() as u32
+    }
+
+    /// The bytes `start..end` widened to the parentheses just around them (blanks between),
+    /// or as they are when none are there.
+    fn widened_to_parens(&self, start: TextSize, end: TextSize) -> Option<(u32, u32)> {
+        let bytes = self.source.as_bytes();
+        let (s, e) = (start.to_usize(), end.to_usize());
+        let open = bytes[..s].iter().rposition(|b| !b.is_ascii_whitespace());
+        let close = bytes[e..]
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .map(|k| e + k);
+        match (open, close) {
+            (Some(o), Some(c)) if bytes[o] == b'(' && bytes[c] == b')' => {
+                Some((o as u32, c as u32 + 1))
+            }
+            _ => Some((start.to_u32(), end.to_u32())),
+        }
+    }
+
+    /// Where the source bytes `start..end` lie, as lines and 0-based character columns.
+    fn position(&self, start: u32, end: u32) -> Position {
+        let a = self.index.line_column(TextSize::new(start), self.source);
+        let b = self.index.line_column(TextSize::new(end), self.source);
+        Position {
+            line: a.line.get() as u32,
+            end_line: b.line.get() as u32,
+            col: a.column.to_zero_indexed() as u32,
+            end_col: b.column.to_zero_indexed() as u32,
+        }
     }
 
     /// An error of `kind` at `node`.

@@ -63,7 +63,7 @@ impl Ctx<'_> {
             _ => body,
         };
         cg.stmts(rest)?;
-        cg.line = None;
+        cg.set_line(None);
         cg.emit_const(Value::None);
         cg.emit(Op::ReturnValue);
         let code = cg.finish(false);

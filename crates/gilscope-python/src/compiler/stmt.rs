@@ -154,7 +154,7 @@ impl CodeGen<'_, '_> {
                     .filter(|(_, e)| matches!(e, Expr::Starred(_)))
                     .map(|(i, _)| i)
                     .collect();
-                let saved = self.line;
+                let saved = self.loc();
                 self.set_loc(t);
                 match stars[..] {
                     [] => self.emit(Op::UnpackSequence(elts.len() as u32)),
@@ -178,25 +178,25 @@ impl CodeGen<'_, '_> {
                         e => self.store_target(e)?,
                     }
                 }
-                self.line = saved;
+                self.restore_loc(saved);
             }
             Expr::Subscript(s) => {
-                let saved = self.line;
+                let saved = self.loc();
                 self.set_loc(t);
                 self.expr(&s.value)?;
                 self.subscript_key(&s.slice)?;
                 self.set_loc(t);
                 self.emit(Op::StoreSubscr);
-                self.line = saved;
+                self.restore_loc(saved);
             }
             Expr::Attribute(a) => {
-                let saved = self.line;
+                let saved = self.loc();
                 self.set_loc(t);
                 self.expr(&a.value)?;
                 self.set_loc(t);
                 let k = self.name_index(a.attr.id.as_str());
                 self.emit(Op::StoreAttr(k));
-                self.line = saved;
+                self.restore_loc(saved);
             }
             other => return Err(self.ctx.error(other, "cannot assign to this expression")),
         }
@@ -428,22 +428,22 @@ impl CodeGen<'_, '_> {
     pub(super) fn expr_iter(&mut self, e: &Expr) -> Result<(), CompileError> {
         match e {
             Expr::List(l) if !l.elts.iter().any(|x| matches!(x, Expr::Starred(_))) => {
-                let saved = self.line;
+                let saved = self.loc();
                 self.set_loc(e);
                 match fold::constant_tuple(&l.elts.iter().collect::<Vec<_>>()) {
                     Some(t) => self.emit_const(t),
                     None => self.sequence(&l.elts, false)?,
                 }
-                self.line = saved;
+                self.restore_loc(saved);
                 Ok(())
             }
             Expr::Set(s) => match fold::constant_tuple(&s.elts.iter().collect::<Vec<_>>()) {
                 Some(Value::Tuple(t)) => {
                     let frozen = self.frozenset_const(&t, e)?;
-                    let saved = self.line;
+                    let saved = self.loc();
                     self.set_loc(e);
                     self.emit_const(frozen);
-                    self.line = saved;
+                    self.restore_loc(saved);
                     Ok(())
                 }
                 _ => self.expr(e),

@@ -315,6 +315,11 @@ enum ArgKind {
 }
 
 impl Op {
+    /// CPython 3.11's opcode name (`BINARY_OP`).
+    pub fn opname(self) -> &'static str {
+        self.describe().0
+    }
+
     /// CPython 3.11's opcode name, its argument, and how to show it.
     fn describe(self) -> (&'static str, Option<u32>, ArgKind) {
         use ArgKind as K;
@@ -490,6 +495,20 @@ impl Op {
     }
 }
 
+/// Where an instruction's source lies: its first and last line, and 0-based character
+/// columns on them (CPython's `co_positions`, in characters as its traceback counts them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Position {
+    /// First line.
+    pub line: u32,
+    /// Last line.
+    pub end_line: u32,
+    /// Column of the first character.
+    pub col: u32,
+    /// Column just past the last character.
+    pub end_col: u32,
+}
+
 /// A compiled code object: a function body or a module's top level.
 #[derive(Debug, Clone)]
 pub struct Code {
@@ -528,6 +547,8 @@ pub struct Code {
     pub ops: Vec<Op>,
     /// Source line of each instruction, where it has one.
     pub lines: Vec<Option<u32>>,
+    /// Per instruction, the source it was compiled from (`co_positions`), where known.
+    pub positions: Vec<Option<Position>>,
     /// Whether calling it makes a generator (`CO_GENERATOR`) or a coroutine.
     pub is_generator: bool,
     /// Whether it is an `async def`'s code (`CO_COROUTINE`): calling it makes a coroutine.
@@ -592,7 +613,12 @@ impl Code {
         names
     }
 
-    /// The source line of instruction `pc`, or the nearest earlier one.
+    /// Where the source of instruction `pc` lies, if it has a line of its own.
+    pub fn position_at(&self, pc: usize) -> Option<Position> {
+        self.positions.get(pc).copied().flatten()
+    }
+
+    /// The line of the instruction at `pc`: its own, or the last one before it.
     pub fn line_at(&self, pc: usize) -> u32 {
         self.lines[..=pc.min(self.lines.len().saturating_sub(1))]
             .iter()

@@ -177,6 +177,7 @@ impl VmError {
                 file: Arc::clone(&code.filename),
                 line: code.line_at(pc),
                 function: Arc::clone(&code.name),
+                position: code.position_at(pc),
             });
         }
         e
@@ -967,18 +968,17 @@ impl<'a, H: Host> Vm<'a, H> {
                     let r = match self.binary_dunder(base, &a, &b) {
                         Some(r) => r?,
                         None => {
-                            return Err(VmError::type_error(format!(
-                                "unsupported operand type(s) for {}: '{}' and '{}'",
-                                bop.symbol(),
-                                attrs::instance_type(&a),
-                                attrs::instance_type(&b)
-                            )));
+                            return Err(ops::unsupported(
+                                bop,
+                                &attrs::instance_type(&a),
+                                &attrs::instance_type(&b),
+                            ));
                         }
                     };
                     stack.push(r);
                     return Ok(());
                 }
-                let r = self.binary_op(base, a, b)?;
+                let r = self.binary_op(bop, a, b)?;
                 stack.push(r);
             }
             Op::BinarySubscr => {
@@ -2120,11 +2120,13 @@ impl<'a, H: Host> Vm<'a, H> {
         }
     }
 
+    /// `a op b`; `op` as written (`+=` is named so in an error), computed as its base.
     fn binary_op(&mut self, op: BinOp, a: Value, b: Value) -> Result<Value, VmError> {
+        let base = op.base();
         match (&a, &b) {
-            (Value::Array(_), _) | (_, Value::Array(_)) => numpy::binary(self, op, &a, &b),
-            (Value::NpFloat(_), _) | (_, Value::NpFloat(_)) => npscalar::binary(op, &a, &b),
-            (Value::Set(x), Value::Set(y)) => set_methods::binary(op, x, y),
+            (Value::Array(_), _) | (_, Value::Array(_)) => numpy::binary(self, base, &a, &b),
+            (Value::NpFloat(_), _) | (_, Value::NpFloat(_)) => npscalar::binary(base, &a, &b),
+            (Value::Set(x), Value::Set(y)) => set_methods::binary(base, x, y),
             _ => ops::binary(op, &a, &b),
         }
     }

@@ -154,6 +154,7 @@ fn returning_at(code: &Code, exit: usize) -> Code {
     while c.ops.len() < exit + 2 {
         c.ops.push(Op::Nop);
         c.lines.push(None);
+        c.positions.push(None);
     }
     c.ops[exit] = Op::LoadConst(none);
     c.ops[exit + 1] = Op::ReturnValue;

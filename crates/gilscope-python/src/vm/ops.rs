@@ -159,15 +159,35 @@ fn float_binary(op: BinOp, x: f64, y: f64) -> Result<Value, VmError> {
     }))
 }
 
-fn unsupported(op: BinOp, a: &str, b: &str) -> VmError {
-    VmError::type_error(format!(
-        "unsupported operand type(s) for {}: '{a}' and '{b}'",
-        op.base().symbol()
-    ))
+/// The TypeError of `a op b` for operand types `a` and `b`, in CPython's words (a sequence's
+/// `+` and `*` have their own).
+pub(super) fn unsupported(op: BinOp, a: &str, b: &str) -> VmError {
+    let base = op.base();
+    let text = match (a, b) {
+        ("str" | "list" | "tuple", _) if base == BinOp::ADD => {
+            format!("can only concatenate {a} (not \"{b}\") to {a}")
+        }
+        ("bytes" | "bytearray", _) if base == BinOp::ADD => format!("can't concat {b} to {a}"),
+        ("str" | "list" | "tuple" | "bytes", "str" | "list" | "tuple" | "float" | "bytes")
+            if base == BinOp::MUL =>
+        {
+            format!("can't multiply sequence by non-int of type '{b}'")
+        }
+        // `x ** y` fails as `pow()` would (`x **= y` keeps its own name).
+        _ if op == BinOp::POW => {
+            format!("unsupported operand type(s) for ** or pow(): '{a}' and '{b}'")
+        }
+        _ => format!(
+            "unsupported operand type(s) for {}: '{a}' and '{b}'",
+            op.symbol()
+        ),
+    };
+    VmError::type_error(text)
 }
 
 /// `a op b` for every type but arrays.
 pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, VmError> {
+    let written = op;
     let op = op.base();
     match (a, b) {
         (Value::Int(_) | Value::Bool(_), Value::Int(_) | Value::Bool(_)) => {
@@ -231,7 +251,7 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, VmError> {
         (x, y) if op == BinOp::OR && is_type_like(x, true) && is_type_like(y, true) => {
             Ok(Value::Builtin(Builtin::Object))
         }
-        _ => Err(unsupported(op, a.type_name(), b.type_name())),
+        _ => Err(unsupported(written, a.type_name(), b.type_name())),
     }
 }
 

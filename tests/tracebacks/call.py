@@ -1,0 +1,3 @@
+def g():
+    raise ValueError('no')
+r = [g() for _ in range(2)]

@@ -1,0 +1,4 @@
+def f(*a):
+    raise KeyError(a)
+f(1,
+  2)
