@@ -187,6 +187,7 @@ fn the_construct_files_print_what_python3_prints() {
         "annotations",
         "annotated",
         "percent_format",
+        "future_annotations",
     ] {
         let file = Path::new("tests/golden").join(format!("{name}.py"));
         let want = Command::new("python3").arg(&file).output().unwrap();

@@ -373,6 +373,18 @@ fn unsupported_constructs_are_one_line_with_file_line_and_column() {
             "bad.py:2:5: SyntaxError: import * only allowed at module level",
         ),
         (
+            "'doc'\nimport os\nfrom __future__ import annotations\n",
+            "bad.py:3:1: SyntaxError: from __future__ imports must occur at the beginning of the file",
+        ),
+        (
+            "from __future__ import annotations, flying_cars\n",
+            "bad.py:1:1: SyntaxError: future feature flying_cars is not defined",
+        ),
+        (
+            "from __future__ import braces\n",
+            "bad.py:1:1: SyntaxError: not a chance",
+        ),
+        (
             "def f():\n    await x\n",
             "bad.py:2:5: SyntaxError: 'await' outside async function",
         ),

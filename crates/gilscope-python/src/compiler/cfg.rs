@@ -303,11 +303,7 @@ impl Cfg {
     /// Runs the 3.11 passes and flattens the graph into instructions with resolved jumps.
     /// `consts` gains the tuples folded from constants and loses those after the last one an
     /// instruction still loads.
-    pub fn assemble(
-        mut self,
-        consts: &mut Vec<Value>,
-        is_generator: bool,
-    ) -> Assembled {
+    pub fn assemble(mut self, consts: &mut Vec<Value>, is_generator: bool) -> Assembled {
         let order = self.eliminate_empty();
         // optimize_basic_block + clean_basic_block
         for &b in &order {
@@ -717,12 +713,7 @@ impl Cfg {
         }
     }
 
-    fn flatten(
-        &self,
-        order: &[BlockId],
-        depths: &[Option<u32>],
-        lasti: &[bool],
-    ) -> Assembled {
+    fn flatten(&self, order: &[BlockId], depths: &[Option<u32>], lasti: &[bool]) -> Assembled {
         let mut start = vec![u32::MAX; self.blocks.len()];
         let mut at = 0u32;
         for &b in order {

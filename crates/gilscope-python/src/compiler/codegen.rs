@@ -471,6 +471,18 @@ impl<'c, 'a> CodeGen<'c, 'a> {
         self.cfg.push(ins, self.line);
     }
 
+    /// An annotation's value: the expression, or under `from __future__ import annotations`
+    /// its text.
+    pub(super) fn annotation(&mut self, ann: &Expr) -> Result<(), CompileError> {
+        if self.ctx.future_annotations {
+            let text = super::unparse::annotation(ann, self.ctx.source);
+            self.emit_const(Value::str(&text));
+            Ok(())
+        } else {
+            self.expr(ann)
+        }
+    }
+
     /// Makes `node` the location of what is emitted next (`SET_LOC`).
     pub(super) fn set_loc(&mut self, node: &impl Ranged) {
         self.line = Some(self.ctx.line(node.start()));
@@ -683,7 +695,7 @@ impl<'c, 'a> CodeGen<'c, 'a> {
             for (name, ann) in &annotated {
                 self.restore_loc(saved);
                 self.emit_const(Value::str(name));
-                self.expr(ann)?;
+                self.annotation(ann)?;
             }
             self.restore_loc(saved);
             self.emit(Op::BuildTuple((annotated.len() * 2) as u32));

@@ -23,6 +23,7 @@ mod imports;
 mod module;
 mod stmt;
 mod symtable;
+mod unparse;
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -162,7 +163,9 @@ fn compile_module(
     })?;
     let module = parsed.into_syntax();
     let symbols = symtable::SymbolTable::build(&module.body);
+    let future_annotations = future_features(&module.body, file, &index, source)?;
     let ctx = Ctx {
+        future_annotations,
         explicit_globals: symbols.declared_globals(),
         symbols,
         file: Arc::from(file),
@@ -174,6 +177,71 @@ fn compile_module(
         functions: RefCell::default(),
     };
     ctx.module(&module.body)
+}
+
+/// The features a file's `from __future__ import …` statements ask for (`future_parse`):
+/// whether `annotations` is among them. They must open the file (after its docstring); an
+/// unknown feature is CPython's SyntaxError.
+fn future_features(
+    body: &[ruff_python_ast::Stmt],
+    file: &str,
+    index: &LineIndex,
+    source: &str,
+) -> Result<bool, CompileError> {
+    use ruff_python_ast::{Expr, Stmt};
+    const KNOWN: [&str; 9] = [
+        "nested_scopes",
+        "generators",
+        "division",
+        "absolute_import",
+        "with_statement",
+        "print_function",
+        "unicode_literals",
+        "generator_stop",
+        "annotations",
+    ];
+    let error = |node: &dyn Ranged, message: String| {
+        let lc = index.line_column(node.start(), source);
+        CompileError {
+            file: file.to_owned(),
+            line: lc.line.get() as u32,
+            col: lc.column.get() as u32,
+            kind: CompileErrorKind::Syntax,
+            message,
+        }
+    };
+    let mut annotations = false;
+    let mut opening = true;
+    for (k, s) in body.iter().enumerate() {
+        match s {
+            Stmt::ImportFrom(i)
+                if i.level == 0
+                    && i.module
+                        .as_ref()
+                        .is_some_and(|m| m.id.as_str() == "__future__") =>
+            {
+                if !opening {
+                    return Err(error(
+                        i,
+                        "from __future__ imports must occur at the beginning of the file".into(),
+                    ));
+                }
+                for a in &i.names {
+                    match a.name.id.as_str() {
+                        "annotations" => annotations = true,
+                        "braces" => return Err(error(i, "not a chance".into())),
+                        known if KNOWN.contains(&known) => {}
+                        other => {
+                            return Err(error(i, format!("future feature {other} is not defined")));
+                        }
+                    }
+                }
+            }
+            Stmt::Expr(e) if k == 0 && matches!(&*e.value, Expr::StringLiteral(_)) => {}
+            _ => opening = false,
+        }
+    }
+    Ok(annotations)
 }
 
 /// What every code object of one file shares.
@@ -189,6 +257,8 @@ struct Ctx<'a> {
     shared: &'a imports::Shared<'a>,
     /// The functions named by `__gilscope_state__`.
     state_funcs: Vec<String>,
+    /// `from __future__ import annotations`: annotations are kept as their text.
+    future_annotations: bool,
     /// Names some `global` statement declares: the module's own code reaches them with
     /// `LOAD_GLOBAL`/`STORE_GLOBAL`, as CPython's symbol table marks them explicitly global.
     explicit_globals: std::collections::HashSet<String>,

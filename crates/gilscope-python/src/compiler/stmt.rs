@@ -217,7 +217,7 @@ impl CodeGen<'_, '_> {
             Expr::Name(n) => {
                 if a.simple && annotated_here {
                     self.set_loc(a);
-                    self.expr(&a.annotation)?;
+                    self.annotation(&a.annotation)?;
                     self.set_loc(a);
                     let k = self.name_index("__annotations__");
                     self.emit(Op::LoadName(k));
@@ -250,7 +250,8 @@ impl CodeGen<'_, '_> {
             }
             other => return Err(self.ctx.unsupported(other, "this annotated target")),
         }
-        if !a.simple && annotated_here {
+        // `check_annotation`: under the annotations future, a complex target's is not run.
+        if !a.simple && annotated_here && !self.ctx.future_annotations {
             self.ann_check(&a.annotation)?;
         }
         Ok(())

@@ -1658,10 +1658,22 @@ impl<'a, H: Host> Vm<'a, H> {
                 } else {
                     Vec::new()
                 };
-                if flags & 4 != 0 {
-                    // Annotations are kept by CPython in __annotations__; nothing here reads them.
-                    stack.pop().ok_or_else(underflow)?;
-                }
+                let annotations = if flags & 4 != 0 {
+                    // `(name, value, name, value, …)`, made the function's `__annotations__`.
+                    let pairs = match stack.pop().ok_or_else(underflow)? {
+                        Value::Tuple(t) => t
+                            .chunks(2)
+                            .filter_map(|p| match p {
+                                [k, v] => Some((k.clone(), v.clone())),
+                                _ => None,
+                            })
+                            .collect(),
+                        _ => return Err(VmError::py("SystemError", "bad annotations")),
+                    };
+                    Value::Dict(Obj::new(value::DictObj::new(pairs)?))
+                } else {
+                    Value::None
+                };
                 let kwdefaults = if flags & 2 != 0 {
                     call::kwargs_of("MAKE_FUNCTION", &stack.pop().ok_or_else(underflow)?)?
                 } else {
@@ -1684,6 +1696,7 @@ impl<'a, H: Host> Vm<'a, H> {
                     defaults,
                     kwdefaults,
                     closure,
+                    annotations,
                 })));
             }
             Op::ImportName(n) => {

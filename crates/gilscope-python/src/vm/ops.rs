@@ -678,6 +678,12 @@ pub fn load_attr(v: &Value, attr: &str) -> Result<Value, VmError> {
         (Value::Function(f), "__name__") => Some(Value::Str(Arc::clone(&f.code.name))),
         (Value::Function(f), "__qualname__") => Some(Value::Str(Arc::clone(&f.code.qualname))),
         (Value::Function(_), "__module__") => Some(Value::str("__main__")),
+        (Value::Function(f), "__annotations__") => match &f.annotations {
+            Value::None => super::value::DictObj::new(Vec::new())
+                .ok()
+                .map(|d| Value::Dict(super::object::Obj::new(d))),
+            d => Some(d.clone()),
+        },
         (Value::Function(f), "__defaults__") => Some(if f.defaults.is_empty() {
             Value::None
         } else {

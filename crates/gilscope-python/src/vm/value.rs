@@ -666,6 +666,8 @@ pub enum StdModule {
     Typing,
     /// `numba`: `jit`, `njit`, `prange`, run by the interpreter.
     Numba,
+    /// `__future__`: the features, each as its `(optional, mandatory, compiler_flag)`.
+    Future,
     /// `urllib.request`: `urlopen`.
     UrllibRequest,
     /// `urllib.error`: `URLError`, `HTTPError`.
@@ -711,6 +713,48 @@ fn typing_attr(name: &str) -> Option<Value> {
     }
 }
 
+/// A `__future__` feature: `(optional, mandatory, compiler_flag)`, the three values CPython's
+/// `_Feature` holds (shown as a tuple, not as `_Feature(...)`).
+fn future_feature(name: &str) -> Option<Value> {
+    /// A release: major, minor, level and serial (micro is 0 for every feature).
+    type Release = (i64, i64, &'static str, i64);
+    let (optional, mandatory, flag): (Release, Option<Release>, i64) = match name {
+        "nested_scopes" => ((2, 1, "beta", 1), Some((2, 2, "alpha", 0)), 0x10),
+        "generators" => ((2, 2, "alpha", 1), Some((2, 3, "final", 0)), 0),
+        "division" => ((2, 2, "alpha", 2), Some((3, 0, "alpha", 0)), 0x20000),
+        "absolute_import" => ((2, 5, "alpha", 1), Some((3, 0, "alpha", 0)), 0x40000),
+        "with_statement" => ((2, 5, "alpha", 1), Some((2, 6, "alpha", 0)), 0x80000),
+        "print_function" => ((2, 6, "alpha", 2), Some((3, 0, "alpha", 0)), 0x100000),
+        "unicode_literals" => ((2, 6, "alpha", 2), Some((3, 0, "alpha", 0)), 0x200000),
+        "generator_stop" => ((3, 5, "beta", 1), Some((3, 7, "alpha", 0)), 0x800000),
+        "annotations" => ((3, 7, "beta", 1), None, 0x1000000),
+        _ => return None,
+    };
+    let version = |major: i64, minor: i64, level: &str, serial: i64| {
+        Value::Tuple(
+            vec![
+                Value::Int(major),
+                Value::Int(minor),
+                Value::Int(0),
+                Value::str(level),
+                Value::Int(serial),
+            ]
+            .into(),
+        )
+    };
+    let (a, b, level, serial) = optional;
+    Some(Value::Tuple(
+        vec![
+            version(a, b, level, serial),
+            mandatory.map_or(Value::None, |(a, b, level, serial)| {
+                version(a, b, level, serial)
+            }),
+            Value::Int(flag),
+        ]
+        .into(),
+    ))
+}
+
 impl StdModule {
     /// Imports a module by its dotted name.
     pub fn import(name: &str) -> Option<StdModule> {
@@ -725,6 +769,7 @@ impl StdModule {
             "functools" => StdModule::Functools,
             "heapq" => StdModule::Heapq,
             "typing" => StdModule::Typing,
+            "__future__" => StdModule::Future,
             "numba" => StdModule::Numba,
             "itertools" => StdModule::Itertools,
             "urllib.request" => StdModule::UrllibRequest,
@@ -769,6 +814,7 @@ impl StdModule {
             StdModule::Itertools => "itertools",
             StdModule::Heapq => "heapq",
             StdModule::Typing => "typing",
+            StdModule::Future => "__future__",
             StdModule::Numba => "numba",
             StdModule::UrllibRequest => "urllib.request",
             StdModule::UrllibError => "urllib.error",
@@ -849,6 +895,7 @@ impl StdModule {
             (StdModule::Itertools, a) => super::functools::itertools_attr(a),
             (StdModule::Heapq, a) => super::functools::heapq_attr(a),
             (StdModule::Typing, a) => typing_attr(a),
+            (StdModule::Future, a) => future_feature(a),
             (StdModule::Numba, a) => super::numba::numba_attr(a),
             (StdModule::Urllib, "request") => Some(Value::Module(StdModule::UrllibRequest)),
             (StdModule::Urllib, "error") => Some(Value::Module(StdModule::UrllibError)),
@@ -1165,6 +1212,8 @@ pub struct Function {
     /// The cells of the enclosing functions' variables it reads (`__closure__`), in
     /// `co_freevars` order.
     pub closure: Vec<Value>,
+    /// `__annotations__`: the dict `MAKE_FUNCTION` made of its annotations, or `None`.
+    pub annotations: Value,
 }
 
 /// A cell: a variable shared between a function and the functions defined inside it.

@@ -73,6 +73,7 @@ fn rebuild(
                 .map(|(k, w)| Ok((Arc::from(k.as_str()), w.unpack(globals)?)))
                 .collect::<Result<_, EngineError>>()?,
             closure: Vec::new(),
+            annotations: Value::None,
         };
         let f = Value::Function(Obj::new(f));
         let v = match d.jit {
@@ -124,6 +125,7 @@ fn rebuild_classes<H: gilscope_python::vm::Host>(
                 defaults: Vec::new(),
                 kwdefaults: Vec::new(),
                 closure: Vec::new(),
+                annotations: Value::None,
             }));
             let mut args = vec![body, Value::str(&c.class_name)];
             args.extend(bases);
