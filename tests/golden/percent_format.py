@@ -10,3 +10,6 @@ print(("%s" "-%r") % (n, a))
 def f(x):
     return 'value: %s (%r)' % (x, x)
 print(f(1))
+# More than 30 parts: CPython builds the string with ''.join([...]).
+n, w = 7, 3
+print(f"{n}a{n}b{n}c{n}d{n}e{n}f{n}g{n}h{n}i{n}j{n}k{n}l{n}m{n}n{n}o{n:>{w}}p")

@@ -519,62 +519,86 @@ impl CodeGen<'_, '_> {
         Ok(())
     }
 
-    /// `compiler_joined_str`: each part, then `BUILD_STRING` unless there is exactly one.
+    /// `compiler_joined_str`: each part, then `BUILD_STRING` unless there is exactly one; past
+    /// `STACK_USE_GUIDELINE` parts, `''.join([...])` built part by part.
     fn joined_str(&mut self, parts: &[JoinedPart<'_>]) -> Result<(), CompileError> {
+        let big = parts.len() > STACK_USE_GUIDELINE;
+        if big {
+            self.emit_const(Value::str(""));
+            let k = self.name_index("join");
+            self.emit(Op::LoadMethod(k));
+            self.emit(Op::BuildList(0));
+        }
         // 3.11 places a replacement field's FORMAT_VALUE at the whole f-string.
         let whole = self.span;
         for p in parts {
-            match p {
-                JoinedPart::Literal(s) => self.emit_const(Value::str(s)),
-                // The constants `optimize_format` makes have no location: they take the line
-                // of the instruction before them.
-                JoinedPart::PercentLiteral(s) => {
-                    let k = self.add_const(Value::str(s));
-                    self.cfg.push(Ins::Op(Op::LoadConst(k)), None);
-                }
-                JoinedPart::Percent {
-                    arg,
-                    conversion,
-                    spec,
-                } => {
-                    self.expr(arg)?;
-                    let mut flags = *conversion;
-                    if let Some(spec) = spec {
-                        let k = self.add_const(Value::str(spec));
-                        self.cfg.push(Ins::Op(Op::LoadConst(k)), None);
-                        flags |= 4;
-                    }
-                    self.set_loc(*arg);
-                    self.emit(Op::FormatValue(flags));
-                }
-                JoinedPart::Formatted(f) => {
-                    // `compiler_formatted_value`: the value, then the spec, then FORMAT_VALUE.
-                    self.expr(&f.expression)?;
-                    let mut flags = match f.conversion {
-                        ast::ConversionFlag::None
-                            if f.debug_text.is_some() && f.format_spec.is_none() =>
-                        {
-                            2
-                        }
-                        ast::ConversionFlag::None => 0,
-                        ast::ConversionFlag::Str => 1,
-                        ast::ConversionFlag::Repr => 2,
-                        ast::ConversionFlag::Ascii => 3,
-                    };
-                    if let Some(spec) = &f.format_spec {
-                        let mut inner = Vec::new();
-                        joined_parts(&spec.elements, &mut inner);
-                        self.joined_str(&inner)?;
-                        flags |= 4;
-                    }
-                    self.set_loc(&**f);
-                    self.span = whole;
-                    self.emit(Op::FormatValue(flags));
-                }
+            self.joined_part(p, whole)?;
+            if big {
+                self.emit(Op::ListAppend(1));
             }
         }
-        if parts.len() != 1 {
+        if big {
+            self.emit(Op::Precall(1));
+            self.emit(Op::Call(1));
+        } else if parts.len() != 1 {
             self.emit(Op::BuildString(parts.len() as u32));
+        }
+        Ok(())
+    }
+
+    /// One part of an f-string: its text, or its value formatted (`compiler_formatted_value`).
+    fn joined_part(
+        &mut self,
+        p: &JoinedPart<'_>,
+        whole: Option<(u32, u32)>,
+    ) -> Result<(), CompileError> {
+        match p {
+            JoinedPart::Literal(s) => self.emit_const(Value::str(s)),
+            // The constants `optimize_format` makes have no location: they take the line
+            // of the instruction before them.
+            JoinedPart::PercentLiteral(s) => {
+                let k = self.add_const(Value::str(s));
+                self.cfg.push(Ins::Op(Op::LoadConst(k)), None);
+            }
+            JoinedPart::Percent {
+                arg,
+                conversion,
+                spec,
+            } => {
+                self.expr(arg)?;
+                let mut flags = *conversion;
+                if let Some(spec) = spec {
+                    let k = self.add_const(Value::str(spec));
+                    self.cfg.push(Ins::Op(Op::LoadConst(k)), None);
+                    flags |= 4;
+                }
+                self.set_loc(*arg);
+                self.emit(Op::FormatValue(flags));
+            }
+            JoinedPart::Formatted(f) => {
+                // `compiler_formatted_value`: the value, then the spec, then FORMAT_VALUE.
+                self.expr(&f.expression)?;
+                let mut flags = match f.conversion {
+                    ast::ConversionFlag::None
+                        if f.debug_text.is_some() && f.format_spec.is_none() =>
+                    {
+                        2
+                    }
+                    ast::ConversionFlag::None => 0,
+                    ast::ConversionFlag::Str => 1,
+                    ast::ConversionFlag::Repr => 2,
+                    ast::ConversionFlag::Ascii => 3,
+                };
+                if let Some(spec) = &f.format_spec {
+                    let mut inner = Vec::new();
+                    joined_parts(&spec.elements, &mut inner);
+                    self.joined_str(&inner)?;
+                    flags |= 4;
+                }
+                self.set_loc(&**f);
+                self.span = whole;
+                self.emit(Op::FormatValue(flags));
+            }
         }
         Ok(())
     }
