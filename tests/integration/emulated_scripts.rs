@@ -188,6 +188,7 @@ fn the_construct_files_print_what_python3_prints() {
         "annotated",
         "percent_format",
         "future_annotations",
+        "async_iteration",
     ] {
         let file = Path::new("tests/golden").join(format!("{name}.py"));
         let want = Command::new("python3").arg(&file).output().unwrap();

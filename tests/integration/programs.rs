@@ -337,16 +337,8 @@ fn unsupported_constructs_are_one_line_with_file_line_and_column() {
             "bad.py:2:5: except* is not supported",
         ),
         (
-            "async def f(x):\n    async for y in x:\n        pass\n",
-            "bad.py:2:5: async for is not supported",
-        ),
-        (
-            "async def f(n):\n    async for x in n:\n        pass\n",
-            "bad.py:2:5: async for is not supported",
-        ),
-        (
-            "async def f():\n    yield 1\n",
-            "bad.py:2:5: an async generator is not supported",
+            "async def f(n):\n    return [x async for x in n]\n",
+            "bad.py:2:15: an async comprehension is not supported",
         ),
         (
             "def f(x):\n    print(*x, sep='')\n    match x:\n        case 1:\n            pass\n",
@@ -395,6 +387,14 @@ fn unsupported_constructs_are_one_line_with_file_line_and_column() {
         (
             "def f(lock):\n    async with lock:\n        pass\n",
             "bad.py:2:5: SyntaxError: 'async with' outside async function",
+        ),
+        (
+            "def f(it):\n    async for x in it:\n        pass\n",
+            "bad.py:2:5: SyntaxError: 'async for' outside async function",
+        ),
+        (
+            "async def f():\n    yield 1\n    return 2\n",
+            "bad.py:3:5: SyntaxError: 'return' with value in async generator",
         ),
     ] {
         assert_eq!(compile_error(src), want);

@@ -591,6 +591,8 @@ impl<'c, 'a> CodeGen<'c, 'a> {
             reports_state,
             is_generator,
             is_coroutine,
+            is_async_generator: is_coroutine
+                && matches!(self.scope, Scope::Function(info) if info.generator),
             exception_table,
             qualname: Arc::from(self.qualname.as_str()),
             is_class_body: matches!(self.scope, Scope::Class(_)),

@@ -55,6 +55,8 @@ fn op_effect(op: Op) -> i32 {
         | Op::ResumeAfterYieldFrom
         | Op::ResumeAfterAwait
         | Op::GetAwaitable(_)
+        | Op::GetAiter
+        | Op::AsyncGenWrap
         | Op::GetYieldFromIter
         | Op::JumpBackwardNoInterrupt(_)
         | Op::Swap(_)
@@ -106,7 +108,7 @@ fn op_effect(op: Op) -> i32 {
         | Op::PopJumpBackwardIfNotNone(_) => -1,
         // On the fall-through path; the jump's -1 is `stack_effect`'s.
         Op::Send(_) => 0,
-        Op::MapAdd(_) | Op::DeleteSubscr | Op::StoreAttr(_) => -2,
+        Op::MapAdd(_) | Op::DeleteSubscr | Op::StoreAttr(_) | Op::EndAsyncFor => -2,
         Op::DeleteAttr(_) => -1,
         Op::StoreSubscr => -3,
         Op::UnpackSequence(k) => n(k) - 1,
@@ -128,6 +130,7 @@ fn op_effect(op: Op) -> i32 {
         | Op::LoadBuildClass
         | Op::LoadClassDeref(_)
         | Op::Copy(_)
+        | Op::GetAnext
         | Op::PushNull => 1,
         Op::BuildTuple(k) | Op::BuildList(k) | Op::BuildString(k) | Op::BuildSet(k) => 1 - n(k),
         Op::SetAdd(_) | Op::SetUpdate(_) => -1,

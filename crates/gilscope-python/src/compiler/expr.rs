@@ -361,12 +361,13 @@ impl CodeGen<'_, '_> {
                 if matches!(self.scope, Scope::Module) {
                     return Err(self.ctx.error(y, "'yield' outside function"));
                 }
-                if matches!(self.scope, Scope::Function(info) if info.coroutine) {
-                    return Err(self.ctx.unsupported(y, "an async generator"));
-                }
+                let async_gen = matches!(self.scope, Scope::Function(info) if info.coroutine);
                 match &y.value {
                     Some(v) => self.expr(v)?,
                     None => self.emit_const(Value::None),
+                }
+                if async_gen {
+                    self.emit(Op::AsyncGenWrap);
                 }
                 self.emit(Op::YieldValue);
                 self.emit(Op::ResumeAfterYield);

@@ -4,7 +4,7 @@
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::Ranged;
 
-use super::cfg::Jump;
+use super::cfg::{Ins, Jump, Setup};
 use super::codegen::Scope;
 use super::codegen::{CodeGen, FBlock};
 use super::expr::binop;
@@ -320,6 +320,11 @@ impl CodeGen<'_, '_> {
         if matches!(self.scope, Scope::Module) {
             return Err(self.ctx.error(r, "'return' outside function"));
         }
+        if r.value.is_some()
+            && matches!(self.scope, Scope::Function(info) if info.coroutine && info.generator)
+        {
+            return Err(self.ctx.error(r, "'return' with value in async generator"));
+        }
         let folded = r.value.as_deref().and_then(fold::constant);
         let preserve_tos = r.value.is_some() && folded.is_none();
         if preserve_tos {
@@ -396,7 +401,7 @@ impl CodeGen<'_, '_> {
 
     pub(super) fn for_stmt(&mut self, f: &ast::StmtFor) -> Result<(), CompileError> {
         if f.is_async {
-            return Err(self.ctx.unsupported(f, "async for"));
+            return self.async_for_stmt(f);
         }
         let (start, body, cleanup, end) = (
             self.cfg.new_block(),
@@ -419,6 +424,43 @@ impl CodeGen<'_, '_> {
         self.jump_noline(Jump::Always, start);
         self.cfg.use_block(cleanup);
         self.fblocks.pop();
+        self.stmts(&f.orelse)?;
+        self.cfg.use_block(end);
+        Ok(())
+    }
+
+    /// `compiler_async_for`: `__anext__` awaited under a handler whose `END_ASYNC_FOR` ends
+    /// the loop at `StopAsyncIteration`.
+    fn async_for_stmt(&mut self, f: &ast::StmtFor) -> Result<(), CompileError> {
+        match self.scope {
+            Scope::Function(info) if info.coroutine => {}
+            _ => return Err(self.ctx.error(f, "'async for' outside async function")),
+        }
+        let (start, except, end) = (
+            self.cfg.new_block(),
+            self.cfg.new_block(),
+            self.cfg.new_block(),
+        );
+        self.expr(&f.iter)?;
+        self.emit(Op::GetAiter);
+        self.cfg.use_block(start);
+        self.fblocks.push(FBlock::ForLoop {
+            top: start,
+            exit: end,
+        });
+        self.emit_ins(Ins::Setup(Setup::Finally, except));
+        self.emit(Op::GetAnext);
+        self.emit_const(Value::None);
+        self.yield_from(true);
+        self.emit_ins(Ins::PopBlock);
+        self.store_target(&f.target)?;
+        self.stmts(&f.body)?;
+        self.jump_noline(Jump::Always, start);
+        self.fblocks.pop();
+        self.cfg.use_block(except);
+        // The END_ASYNC_FOR follows the `for`, not its body: it takes the iterable's line.
+        self.set_loc(&*f.iter);
+        self.emit(Op::EndAsyncFor);
         self.stmts(&f.orelse)?;
         self.cfg.use_block(end);
         Ok(())

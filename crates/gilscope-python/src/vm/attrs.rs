@@ -675,7 +675,7 @@ fn holds_instance(v: &Value) -> bool {
 }
 
 /// `type(v)`: an instance's class, or the builtin that makes values like it.
-fn type_of(v: &Value) -> Value {
+pub(super) fn type_of(v: &Value) -> Value {
     match v {
         Value::Instance(i) => Value::Class(Arc::clone(&i.class)),
         Value::Int(_) => Value::Builtin(Builtin::Int),

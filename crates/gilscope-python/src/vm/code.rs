@@ -239,6 +239,15 @@ pub enum Op {
     /// `GET_AWAITABLE where`: TOS becomes the iterator `await` drives (0 plain, 1 after
     /// `__aenter__`, 2 after `__aexit__`).
     GetAwaitable(u32),
+    /// `GET_AITER`: TOS becomes its asynchronous iterator (`__aiter__`).
+    GetAiter,
+    /// `GET_ANEXT`: pushes the awaitable of the next item of the asynchronous iterator at TOS.
+    GetAnext,
+    /// `END_ASYNC_FOR`: the handler of an `async for`'s `__anext__`: `StopAsyncIteration` ends
+    /// the loop (popping the iterator), anything else is raised again.
+    EndAsyncFor,
+    /// `ASYNC_GEN_WRAP`: marks TOS as a value an async generator yields to its consumer.
+    AsyncGenWrap,
     /// `GET_YIELD_FROM_ITER`: TOS becomes the iterator `yield from` drives.
     GetYieldFromIter,
     /// `SEND target`: sends TOS into the iterator TOS1; what it yields replaces TOS, and once it
@@ -397,6 +406,10 @@ impl Op {
             Op::ResumeAfterYieldFrom => ("RESUME", Some(2), K::Plain),
             Op::ResumeAfterAwait => ("RESUME", Some(3), K::Plain),
             Op::GetAwaitable(n) => ("GET_AWAITABLE", Some(n), K::Plain),
+            Op::GetAiter => ("GET_AITER", None, K::None),
+            Op::GetAnext => ("GET_ANEXT", None, K::None),
+            Op::EndAsyncFor => ("END_ASYNC_FOR", None, K::None),
+            Op::AsyncGenWrap => ("ASYNC_GEN_WRAP", None, K::None),
             Op::GetYieldFromIter => ("GET_YIELD_FROM_ITER", None, K::None),
             Op::UnpackEx(n) => ("UNPACK_EX", Some(n), K::Plain),
             Op::DictUpdate(n) => ("DICT_UPDATE", Some(n), K::Plain),
@@ -553,6 +566,8 @@ pub struct Code {
     pub is_generator: bool,
     /// Whether it is an `async def`'s code (`CO_COROUTINE`): calling it makes a coroutine.
     pub is_coroutine: bool,
+    /// An `async def` that yields (`CO_ASYNC_GENERATOR`).
+    pub is_async_generator: bool,
     /// The exception table (`co_exceptiontable`), in instruction indices.
     pub exception_table: Vec<ExcEntry>,
     /// `co_qualname`: `C.method`, `f.<locals>.g`.

@@ -45,7 +45,55 @@ fn stop_iteration(value: Value) -> VmError {
     }
 }
 
+fn stop_async_iteration() -> VmError {
+    match exception::builtin_class("StopAsyncIteration") {
+        Some(c) => exception::raise(exception::new_exception(c, Vec::new())),
+        None => VmError::py("StopAsyncIteration", ""),
+    }
+}
+
 impl<H: Host> Vm<'_, H> {
+    /// `GET_AITER`: an async generator itself, or what an object's `__aiter__` returns.
+    pub(super) fn get_aiter(&mut self, v: Value) -> Result<Value, VmError> {
+        match v {
+            Value::Generator(g) if g.is_async_gen => Ok(Value::Generator(g)),
+            v @ Value::Instance(_) => match self.call_dunder(&v, "__aiter__", Vec::new()) {
+                Some(r) => r,
+                None => Err(VmError::type_error(format!(
+                    "'async for' requires an object with __aiter__ method, got {}",
+                    attrs::instance_type(&v)
+                ))),
+            },
+            other => Err(VmError::type_error(format!(
+                "'async for' requires an object with __aiter__ method, got {}",
+                other.type_name()
+            ))),
+        }
+    }
+
+    /// `GET_ANEXT`: the awaitable of the next item of an asynchronous iterator.
+    pub(super) fn get_anext(&mut self, it: &Value) -> Result<Value, VmError> {
+        match it {
+            Value::Generator(g) if g.is_async_gen => Ok(Value::AsyncGenNext(g.clone())),
+            Value::Instance(_) => match self.call_dunder(it, "__anext__", Vec::new()) {
+                Some(r) => {
+                    let next = r?;
+                    self.get_awaitable(next).map_err(|_| {
+                        VmError::type_error("'async for' received an invalid object from __anext__")
+                    })
+                }
+                None => Err(VmError::type_error(format!(
+                    "'async for' requires an iterator with __anext__ method, got {}",
+                    attrs::instance_type(it)
+                ))),
+            },
+            other => Err(VmError::type_error(format!(
+                "'async for' requires an iterator with __anext__ method, got {}",
+                other.type_name()
+            ))),
+        }
+    }
+
     /// `send` (the next yielded value, or `StopIteration` with the returned one) and `close`
     /// (here: marks a suspended generator finished without running its `finally` blocks).
     pub(super) fn call_gen_method(
@@ -187,6 +235,16 @@ impl<H: Host> Vm<'_, H> {
             Value::Awaitable(f) => {
                 let f = Arc::clone(f);
                 self.await_step(&f)
+            }
+            // `async_gen_asend_send`: the async generator runs to its next `yield` (the
+            // awaitable's result) or passes an inner `await`'s value up to the loop.
+            Value::AsyncGenNext(g) => {
+                let g = g.clone();
+                match self.gen_send(&g, value)? {
+                    Sent::Yielded(v) if g.suspended_at_async_yield() => Ok(Sent::Returned(v)),
+                    Sent::Yielded(v) => Ok(Sent::Yielded(v)),
+                    Sent::Returned(_) | Sent::Exhausted => Err(stop_async_iteration()),
+                }
             }
             it if matches!(value, Value::None) => Ok(match self.iter_next(it)? {
                 Some(v) => Sent::Yielded(v),

@@ -47,6 +47,8 @@ pub struct GenObj {
     pub name: Arc<str>,
     /// Whether it is a coroutine (`CO_COROUTINE`) rather than a generator.
     pub is_coroutine: bool,
+    /// Whether it is an async generator (`CO_ASYNC_GENERATOR`): consumed by `async for`.
+    pub is_async_gen: bool,
     state: Mutex<GenState>,
 }
 
@@ -75,7 +77,8 @@ impl GenObj {
     pub fn new(frame: FrameState) -> Self {
         Self {
             name: Arc::clone(&frame.code.name),
-            is_coroutine: frame.code.is_coroutine,
+            is_coroutine: frame.code.is_coroutine && !frame.code.is_async_generator,
+            is_async_gen: frame.code.is_async_generator,
             state: Mutex::new(GenState::Ready(frame)),
         }
     }
@@ -95,10 +98,26 @@ impl GenObj {
 
     /// `"generator"` or `"coroutine"`, for messages.
     pub fn kind_name(&self) -> &'static str {
-        if self.is_coroutine {
+        if self.is_async_gen {
+            "async_generator"
+        } else if self.is_coroutine {
             "coroutine"
         } else {
             "generator"
+        }
+    }
+
+    /// Whether its frame stopped at a value it yields to its consumer (`ASYNC_GEN_WRAP`,
+    /// `YIELD_VALUE`), rather than at an `await` inside it passing a value up to the loop.
+    pub fn suspended_at_async_yield(&self) -> bool {
+        let s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        match &*s {
+            GenState::Ready(f) => {
+                f.pc.checked_sub(2)
+                    .and_then(|k| f.code.ops.get(k))
+                    .is_some_and(|op| *op == super::code::Op::AsyncGenWrap)
+            }
+            _ => false,
         }
     }
 

@@ -617,7 +617,7 @@ impl<'a, H: Host> Vm<'a, H> {
                 // The frame joins the traceback where the error was raised (`PyTraceBack_Here`);
                 // a re-raise goes straight to the unwinding, as in ceval.c.
                 let at = pc - 1;
-                let e = if matches!(op, Op::Reraise(_) | Op::RaiseVarargs(0)) {
+                let e = if matches!(op, Op::Reraise(_) | Op::RaiseVarargs(0) | Op::EndAsyncFor) {
                     e.locate(&code, at)
                 } else {
                     e.traced(&code, at)
@@ -1295,6 +1295,24 @@ impl<'a, H: Host> Vm<'a, H> {
                 let v = stack.pop().ok_or_else(underflow)?;
                 stack.push(self.get_awaitable(v)?);
             }
+            Op::GetAiter => {
+                let v = stack.pop().ok_or_else(underflow)?;
+                stack.push(self.get_aiter(v)?);
+            }
+            Op::GetAnext => {
+                let it = stack.last().ok_or_else(underflow)?.clone();
+                stack.push(self.get_anext(&it)?);
+            }
+            Op::EndAsyncFor => {
+                let exc = stack.pop().ok_or_else(underflow)?;
+                match exception::builtin_class("StopAsyncIteration") {
+                    Some(stop) if exception::matches(&exc, &Value::Class(Arc::clone(&stop)))? => {
+                        stack.pop().ok_or_else(underflow)?;
+                    }
+                    _ => return Err(exception::raise(exc)),
+                }
+            }
+            Op::AsyncGenWrap => {}
             Op::GetYieldFromIter => {
                 let v = stack.pop().ok_or_else(underflow)?;
                 stack.push(match v {

@@ -709,6 +709,9 @@ pub fn load_attr(v: &Value, attr: &str) -> Result<Value, VmError> {
             Some(i.context().unwrap_or(Value::None))
         }
         (Value::Instance(i), "__class__") => Some(Value::Class(Arc::clone(&i.class))),
+        (Value::Generator(_) | Value::AsyncGenNext(_), "__class__") => {
+            Some(super::attrs::type_of(v))
+        }
         (Value::Instance(i), "__traceback__") if i.exc.is_some() => Some(Value::None),
         (Value::Thread(t), "name") => Some(Value::Str(t.name())),
         (Value::Thread(t), "daemon") => Some(Value::Bool(

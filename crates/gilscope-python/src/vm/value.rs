@@ -1311,6 +1311,8 @@ pub enum Value {
     Cell(Arc<CellObj>),
     /// A generator object.
     Generator(Obj<super::generator::GenObj>),
+    /// The awaitable an async generator's `__anext__` gives (`async_generator_asend`).
+    AsyncGenNext(Obj<super::generator::GenObj>),
     /// A class (the built-in exceptions).
     Class(Arc<super::class::ClassObj>),
     /// An instance of a class (an exception object).
@@ -1447,6 +1449,7 @@ impl Value {
             Value::Thread(_) => "Thread",
             Value::Cell(_) => "cell",
             Value::Generator(g) => g.kind_name(),
+            Value::AsyncGenNext(_) => "async_generator_asend",
             Value::Class(_) => "type",
             Value::Instance(_) => "object",
             Value::Method(_) => "method",
