@@ -188,7 +188,9 @@ fn memory_over_time() {
         iters: 1_000_000,
         ..RunConfig::default()
     };
-    h.state_mut().command(gilscope::gui::command::Command::Run);
+    // A run this long asks first (its forecast is past the long-run limit): confirmed here.
+    h.state_mut()
+        .command(gilscope::gui::command::Command::ConfirmRun);
     h.step();
     let start = Instant::now();
     let rss0 = rss_mib();
@@ -196,7 +198,8 @@ fn memory_over_time() {
     while start.elapsed() < Duration::from_secs(secs) {
         assert!(
             h.state().session.busy(),
-            "the run must stream for the whole measurement"
+            "the run must stream for the whole measurement (it stopped: {:?})",
+            h.state().session.error
         );
         h.step();
         peak = peak.max(rss_mib());
