@@ -15,7 +15,7 @@ for f in assets/programs/heat.py assets/programs/count.py assets/programs/bank.p
          tests/golden/async_sync.py tests/golden/spawned.py \
          tests/golden/async_cancel.py tests/golden/async_waiting.py tests/golden/annotations.py tests/golden/annotated.py \
          tests/golden/percent_format.py tests/golden/future_annotations.py \
-         tests/golden/async_iteration.py; do
+         tests/golden/async_iteration.py tests/golden/bigints.py; do
   name=$(basename "$f" .py)
   python3 -m dis "$f" > "tests/golden/$name.dis"
   echo "wrote tests/golden/$name.dis"

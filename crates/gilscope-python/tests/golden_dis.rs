@@ -63,6 +63,7 @@ fn every_function_disassembles_exactly_as_cpython_311_dis() {
         "tests/golden/percent_format.py",
         "tests/golden/future_annotations.py",
         "tests/golden/async_iteration.py",
+        "tests/golden/bigints.py",
     ];
     // The source texts' example scripts, whose listings are `seed-NAME.dis`.
     let seeds = [
