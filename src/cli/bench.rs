@@ -145,7 +145,7 @@ pub fn print(out: &mut impl Write, r: &BenchReport) -> std::io::Result<()> {
             match (c.emulated_python_us_per_cell, c.cpython_python_us_per_cell) {
                 (Some(emu), Some(real)) => writeln!(
                     out,
-                    "  heat.py python kernel, 1 thread, grid 30: emulated {emu:.3} µs per cell, CPython {real:.3} µs: emulated/CPython {:.2} (target <= 1.25)",
+                    "  heat.py python kernel, 1 thread, grid 30: emulated {emu:.3} µs per cell, CPython {real:.3} µs: emulated/CPython {:.2} (best of 3 each, interleaved; target <= 1.25)",
                     emu / real
                 )?,
                 _ => writeln!(
