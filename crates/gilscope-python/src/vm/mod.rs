@@ -831,6 +831,9 @@ impl<'a, H: Host> Vm<'a, H> {
                 let mut out = Vec::new();
                 while let Some(x) = self.gen_next(g)? {
                     out.push(x);
+                    if (out.len() as u32).is_multiple_of(builtins::POLL_EVERY_ITEMS) {
+                        self.host.poll_cancel()?;
+                    }
                 }
                 Ok(out)
             }
@@ -849,6 +852,9 @@ impl<'a, H: Host> Vm<'a, H> {
                 }
                 let mut out = Vec::new();
                 loop {
+                    if (out.len() as u32 + 1).is_multiple_of(builtins::POLL_EVERY_ITEMS) {
+                        self.host.poll_cancel()?;
+                    }
                     match self.call_dunder(&it, "__next__", Vec::new()) {
                         Some(Ok(x)) => out.push(x),
                         Some(Err(VmError::Py(p))) if &*p.exc == "StopIteration" => break,
