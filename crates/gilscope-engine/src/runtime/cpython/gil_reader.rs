@@ -154,7 +154,8 @@ fn debug_gil_field(head: &[u8]) -> Option<usize> {
         let (Some(g), Some(locked), Some(holder)) = (field(k), field(k + 2), field(k + 3)) else {
             return false;
         };
-        g > 0 && locked == g + 16 && holder == g + 8
+        // Found by fuzzing: a `g` near the top of the address space overflowed here.
+        g > 0 && g.checked_add(24).is_some() && locked == g + 16 && holder == g + 8
     })
 }
 
@@ -702,6 +703,23 @@ mod tests {
             head[k * 8..k * 8 + 8].copy_from_slice(&x.to_le_bytes());
         }
         head
+    }
+
+    #[test]
+    fn a_gil_offset_at_the_top_of_the_address_space_fits_nothing() {
+        // Found by fuzzing (fuzz/corpus/memory): `g + 16` overflowed.
+        let mut head = vec![0u8; 256];
+        head[..8].copy_from_slice(b"xdebugpy");
+        let g = u64::MAX - 3;
+        for (k, x) in [g, 0, g.wrapping_add(16), g.wrapping_add(8)]
+            .iter()
+            .enumerate()
+        {
+            let i = DEBUG_INTERP + 8 * k;
+            head[i..i + 8].copy_from_slice(&x.to_le_bytes());
+        }
+        assert_eq!(debug_gil_field(&head), None);
+        assert_eq!(layout_from_debug_offsets(&head), None);
     }
 
     #[test]
