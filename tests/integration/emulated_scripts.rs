@@ -225,10 +225,13 @@ fn a_script_imports_its_own_modules_as_python3_does() {
         traceback.contains("shapes.py\", line 10, in fail"),
         "{traceback}"
     );
-    // `from m import *`: the public names, or those of `__all__`.
-    let file = file.with_file_name("star.py");
-    let want = Command::new("python3").arg(&file).output().unwrap();
-    common::assert_ends_as(&emulated(&file, false), &want, "imports/star.py");
+    // `from m import *`: the public names, or those of `__all__`; a pool whose workers run
+    // the modules' functions and make their classes' instances.
+    for name in ["star.py", "pooled.py"] {
+        let file = file.with_file_name(name);
+        let want = Command::new("python3").arg(&file).output().unwrap();
+        common::assert_ends_as(&emulated(&file, false), &want, name);
+    }
 }
 
 #[test]

@@ -146,7 +146,11 @@ impl WireValue {
                     cells: a.to_vec(),
                 }
             }
-            Value::Function(f) => WireValue::Function(f.code.name.to_string()),
+            // By reference, as pickle does: the global that binds it (`work.square` for a
+            // function of the script's module `work`).
+            Value::Function(f) => {
+                WireValue::Function(format!("{}{}", f.code.module_prefix, f.code.name))
+            }
             Value::Module(m) => WireValue::Module(m.name().to_owned()),
             Value::Mp(m) if let MpObj::Shared(s) = &**m => WireValue::Shared {
                 id: s.id,
@@ -155,10 +159,10 @@ impl WireValue {
             },
             Value::BigInt(b) => WireValue::BigInt(b.to_string()),
             Value::Range { start, stop, step } => WireValue::Range(*start, *stop, *step),
-            Value::Class(c) if c.user => WireValue::Class(c.name.to_string()),
+            Value::Class(c) if c.user => WireValue::Class(c.global_name()),
             Value::Instance(i) if i.class.user && i.exc.is_none() && i.thread().is_none() => {
                 WireValue::Instance {
-                    class: i.class.name.to_string(),
+                    class: i.class.global_name(),
                     attrs: i
                         .attrs()
                         .iter()
@@ -230,9 +234,24 @@ impl WireValue {
                     )));
                 }
             },
-            WireValue::Module(name) => Value::Module(StdModule::import(name).ok_or_else(|| {
-                EngineError::Python(format!("ModuleNotFoundError: No module named '{name}'"))
-            })?),
+            WireValue::Module(name) => match (StdModule::import(name), globals.module(name)) {
+                // One of the script's modules: its globals came with the namespace fork copied.
+                (_, Some((index, m))) => {
+                    *m.state.lock().unwrap_or_else(|p| p.into_inner()) =
+                        gilscope_python::vm::globals::ModuleState::Ran;
+                    Value::Module(StdModule::User {
+                        index: u16::try_from(index).unwrap_or(u16::MAX),
+                        name: m.name,
+                        file: m.file,
+                    })
+                }
+                (Some(m), None) => Value::Module(m),
+                (None, None) => {
+                    return Err(EngineError::Python(format!(
+                        "ModuleNotFoundError: No module named '{name}'"
+                    )));
+                }
+            },
             WireValue::Shared { id, kind, lock } => {
                 let obj = SharedObj::resolve(*id, kind, lock.clone()).ok_or_else(|| {
                     EngineError::Python(format!(

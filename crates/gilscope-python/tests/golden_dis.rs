@@ -86,6 +86,7 @@ fn every_function_disassembles_exactly_as_cpython_311_dis() {
         "tests/golden/imports/broken_on_import.py",
         "tests/golden/imports/star.py",
         "tests/golden/imports/star_lib.py",
+        "tests/golden/imports/pooled.py",
     ];
     for f in files.into_iter().chain(seeds).chain(imports) {
         let source = std::fs::read_to_string(top().join(f)).unwrap();

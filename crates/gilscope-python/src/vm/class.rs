@@ -102,6 +102,22 @@ impl ClassObj {
         }
     }
 
+    /// The global that binds a program's class, as pickle finds it: its name, under its
+    /// module's prefix when one of the script's modules defined it (`helper.Point`), read off
+    /// one of its methods.
+    pub fn global_name(&self) -> String {
+        let prefix = self
+            .dict
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .find_map(|(_, v)| match v {
+                Value::Function(f) => Some(Arc::clone(&f.code.module_prefix)),
+                _ => None,
+            });
+        format!("{}{}", prefix.as_deref().unwrap_or(""), self.name)
+    }
+
     /// The name a traceback prints: `module.Name` for a library module's class.
     pub fn qualified_name(&self) -> Arc<str> {
         match &self.module {

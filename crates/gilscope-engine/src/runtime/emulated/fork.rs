@@ -156,7 +156,7 @@ fn shared_at(v: &Value, depth: usize) -> Option<Arc<MpObj>> {
 }
 
 /// Packs a module-level function by name, as pickle does: it must be reachable as
-/// `__main__.<qualname>`.
+/// `__main__.<qualname>`, or as `<module>.<qualname>` of one of the script's own modules.
 fn pack_callable(func: &Value) -> Result<WireValue, VmError> {
     match func {
         Value::Function(f) => {
@@ -172,7 +172,8 @@ fn pack_callable(func: &Value) -> Result<WireValue, VmError> {
                     format!("Can't pickle <function {q}>: attribute lookup {q} on __main__ failed"),
                 ))
             } else {
-                Ok(WireValue::Function(q.to_owned()))
+                // A function of one of the script's modules is found there (`work.square`).
+                Ok(WireValue::Function(format!("{}{q}", f.code.module_prefix)))
             }
         }
         // A bound method pickles as its instance and the method's name (a `Process`
@@ -314,10 +315,21 @@ pub(super) fn snapshot(globals: &Globals, code_names: &[Arc<str>]) -> ForkJob {
                 _ => None,
             }
         };
+        // A name bound to what another file defined (`from helper import Point`): a
+        // reference to its own global, made in the child once that exists.
+        let elsewhere = |home: String| (home != **name).then_some(home);
         match &v {
             Value::Null => {}
-            Value::Function(f) => defs.extend(def(f, None)),
-            Value::Class(c) if c.user => classes.extend(fork_class(name, c)),
+            Value::Function(f) => {
+                match elsewhere(format!("{}{}", f.code.module_prefix, f.code.qualname)) {
+                    Some(home) => values.push((name.to_string(), WireValue::Function(home))),
+                    None => defs.extend(def(f, None)),
+                }
+            }
+            Value::Class(c) if c.user => match elsewhere(c.global_name()) {
+                Some(home) => values.push((name.to_string(), WireValue::Class(home))),
+                None => classes.extend(fork_class(name, c)),
+            },
             Value::Wrapper(w)
                 if let WrapperObj::Jit(j) = &**w
                     && let Value::Function(f) = &j.func =>

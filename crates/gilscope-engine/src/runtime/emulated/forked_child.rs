@@ -36,6 +36,14 @@ use gilscope_python::vm::{Globals, PyException, Vm, VmError};
 const TASK_WAIT_SLICE: Duration = Duration::from_millis(10);
 
 /// The code object of a module-level function: a constant of the module's code.
+/// The top-level code that defines the global `name`: the program's own, or a sibling
+/// module's for a name of its namespace (`work.square`).
+fn module_of<'p>(program: &'p Program, name: &str) -> &'p Arc<Code> {
+    name.split_once('.')
+        .and_then(|(module, _)| program.module.siblings.iter().find(|s| &*s.name == module))
+        .map_or(&program.module.code, |s| &s.code)
+}
+
 fn find_code(module: &Arc<Code>, qualname: &str, firstlineno: u32) -> Option<Arc<Code>> {
     let codes = || {
         module.consts.iter().filter_map(|c| match c {
@@ -57,7 +65,7 @@ fn rebuild(
     globals: &Globals,
 ) -> Result<Vec<usize>, EngineError> {
     for d in &fork.defs {
-        let Some(code) = find_code(&program.module.code, &d.qualname, d.firstlineno) else {
+        let Some(code) = find_code(module_of(program, &d.name), &d.qualname, d.firstlineno) else {
             continue;
         };
         let f = Function {
@@ -109,7 +117,7 @@ fn rebuild_classes<H: gilscope_python::vm::Host>(
     while !todo.is_empty() {
         let before = todo.len();
         todo.retain(|c| {
-            let Some(code) = find_code(&program.module.code, &c.class_name, 0) else {
+            let Some(code) = find_code(module_of(program, &c.name), &c.class_name, 0) else {
                 return false;
             };
             let Ok(bases) = c
