@@ -6,7 +6,8 @@
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (default: 60 s, every target)
 #
 # A crash is saved under fuzz/artifacts/TARGET/ and ends the script with a non-zero status;
-# the corpus grows in place (minimize it with `cargo +nightly fuzz cmin TARGET` before a commit).
+# once fixed, the input goes to fuzz/regressions/TARGET/ with a test that reads it. The corpus
+# grows in place (minimize it with `cargo +nightly fuzz cmin TARGET` before a commit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-60}"
@@ -32,7 +33,10 @@ cargo +nightly fuzz build -O -a --sanitizer none
 for t in "${targets[@]}"; do
   echo "== fuzz $t for ${secs}s"
   mkdir -p "corpus/$t"
-  cargo +nightly fuzz run -O -a --sanitizer none "$t" "corpus/$t" -- \
+  # The inputs that once failed (fuzz/regressions/, each also a test) are read as seeds.
+  seeds=()
+  if [ -d "regressions/$t" ]; then seeds=("regressions/$t"); fi
+  cargo +nightly fuzz run -O -a --sanitizer none "$t" "corpus/$t" "${seeds[@]}" -- \
     -max_total_time="$secs" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
     -close_fd_mask=3 2>&1 | grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss|==|SUMMARY|Test unit written|panicked)" || true
   if ls "artifacts/$t"/crash-* "artifacts/$t"/timeout-* "artifacts/$t"/oom-* >/dev/null 2>&1; then

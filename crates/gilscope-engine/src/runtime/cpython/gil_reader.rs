@@ -214,7 +214,11 @@ pub fn thread_flags_from_debug_offsets(head: &[u8]) -> Option<ThreadFlags> {
     let size = field(thread)?;
     let at = (thread + 4..thread + 14).find(|&k| field(k) == Some(native_thread_id))?;
     let (holds_gil, gil_requested) = (field(at + 3)?, field(at + 4)?);
-    (gil_requested == holds_gil + 4 && gil_requested + 4 <= size).then_some(ThreadFlags {
+    // Two ints side by side inside the thread state (checked: fuzzing found offsets near the
+    // top of the address space that overflowed here).
+    let fits = holds_gil.checked_add(4) == Some(gil_requested)
+        && gil_requested.checked_add(4).is_some_and(|end| end <= size);
+    fits.then_some(ThreadFlags {
         threads_head: field(3)?,
         next: 8,
         native_thread_id,
@@ -720,6 +724,20 @@ mod tests {
         }
         assert_eq!(debug_gil_field(&head), None);
         assert_eq!(layout_from_debug_offsets(&head), None);
+    }
+
+    #[test]
+    fn the_inputs_fuzzing_crashed_the_parsers_with_end_in_none() {
+        // fuzz/regressions/memory: the memory target's input is a selector byte, then the head.
+        for input in [
+            &include_bytes!("../../../../../fuzz/regressions/memory/gil-offset-overflow")[..],
+            &include_bytes!("../../../../../fuzz/regressions/memory/gil-requested-overflow")[..],
+        ] {
+            let head = &input[1..];
+            let _ = layout_from_debug_offsets(head);
+            let _ = modules_from_debug_offsets(head);
+            assert_eq!(thread_flags_from_debug_offsets(head), None);
+        }
     }
 
     #[test]
