@@ -93,6 +93,20 @@ pub fn worker_names(summary: &serde_json::Value) -> Vec<&str> {
         .unwrap_or_default()
 }
 
+/// The stand-in for Numba (`tests/scripts/numba_stand_in/`) copied into `dir/stand_in/`, the
+/// folder to put on python3's `PYTHONPATH`: not beside the script, where it would shadow
+/// gilscope's own emulated `numba` as it shadows the real one.
+pub fn numba_stand_in(dir: &Path) -> PathBuf {
+    let folder = dir.join("stand_in");
+    std::fs::create_dir_all(&folder).expect("a folder for the stand-in");
+    std::fs::copy(
+        "tests/scripts/numba_stand_in/numba.py",
+        folder.join("numba.py"),
+    )
+    .expect("the stand-in copied");
+    folder
+}
+
 /// A fresh, empty scratch folder for one test of this process.
 pub fn scratch_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("gilscope-{name}-{}", std::process::id()));

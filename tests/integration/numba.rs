@@ -82,12 +82,12 @@ fn jitted_functions_give_what_plain_python_gives() {
     };
     let dir = common::scratch_dir("numba-kernels");
     let file = copy_script(&dir, "numba_kernels.py", &[]);
-    std::fs::copy(
-        "tests/scripts/numba_stand_in/numba.py",
-        dir.join("numba.py"),
-    )
-    .unwrap();
-    let want = Command::new(py).arg(&file).output().unwrap();
+    let stand_in = common::numba_stand_in(&dir);
+    let want = Command::new(py)
+        .env("PYTHONPATH", &stand_in)
+        .arg(&file)
+        .output()
+        .unwrap();
     assert!(
         want.status.success(),
         "{}",

@@ -4,7 +4,7 @@
 //! python3's exit status, prints python3's lines (numbers aside), and has a lane for every
 //! thread and process it starts. The NumPy and Numba ones run on the venv
 //! `scripts/numpy-venv.sh` makes; without Numba there, the real run of `numba_prange.py` uses
-//! the stand-in beside it and says so as a skip.
+//! the stand-in on its PYTHONPATH and says so as a skip.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -124,20 +124,22 @@ fn the_texts_eight_scripts_run_unchanged_in_both_runtimes_with_a_lane_per_thread
         };
         let edits: Vec<(&str, &str)> = seed.edits.iter().map(|(a, b)| (*a, b.as_str())).collect();
         let file = copy_script(&dir, seed.name, &edits);
+        let mut stand_in = None;
         if seed.needs_numba && !imports(&python, "numba") {
             common::skip(format!(
                 "{}: no Numba in {} (scripts/numpy-venv.sh installs it); python3 and the real \
-                 runtime use the stand-in beside the script",
+                 runtime use the stand-in on their PYTHONPATH",
                 seed.name,
                 python.display()
             ));
-            std::fs::copy(
-                "tests/scripts/numba_stand_in/numba.py",
-                dir.join("numba.py"),
-            )
-            .unwrap();
+            stand_in = Some(common::numba_stand_in(&dir));
         }
-        let want = Command::new(&python).arg(&file).output().unwrap();
+        let path = stand_in.clone().unwrap_or_default();
+        let want = Command::new(&python)
+            .env("PYTHONPATH", &path)
+            .arg(&file)
+            .output()
+            .unwrap();
         assert!(
             want.status.success(),
             "{} on {}: {}",
@@ -148,6 +150,7 @@ fn the_texts_eight_scripts_run_unchanged_in_both_runtimes_with_a_lane_per_thread
         let want_shape = shape(&String::from_utf8_lossy(&want.stdout));
         for runtime in ["emulated", "cpython"] {
             let out = Command::new(exe())
+                .env("PYTHONPATH", &path)
                 .args(["run", "--runtime", runtime, "--json", "--python"])
                 .arg(&python)
                 .arg("--program")

@@ -11,7 +11,7 @@ use gilscope_python::vm::class::Instance;
 use gilscope_python::vm::mp_shared::SharedObj;
 use gilscope_python::vm::multiprocessing::MpObj;
 use gilscope_python::vm::object::Obj;
-use gilscope_python::vm::value::{ArrayObj, BoundMethod, DictObj, StdModule, Value};
+use gilscope_python::vm::value::{ArrayObj, BoundMethod, Builtin, DictObj, StdModule, Value};
 
 /// How deep packing goes before it gives up (pickle's own recursion limit, roughly).
 const PACK_DEPTH_MAX: usize = 500;
@@ -297,7 +297,9 @@ impl WireValue {
             }
             WireValue::ModuleAttr { module, attr } => {
                 let found = if module == "builtins" {
-                    gilscope_python::vm::exception::builtin_class(attr).map(Value::Class)
+                    gilscope_python::vm::exception::builtin_class(attr)
+                        .map(Value::Class)
+                        .or_else(|| Builtin::lookup(attr).map(Value::Builtin))
                 } else {
                     StdModule::import(module).and_then(|m| m.attr(attr))
                 };

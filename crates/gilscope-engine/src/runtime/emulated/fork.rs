@@ -28,7 +28,7 @@ use gilscope_python::vm::functools::WrapperObj;
 use gilscope_python::vm::mp_shared::{OpOutcome, SharedKind, SharedObj, SharedOp};
 use gilscope_python::vm::multiprocessing::{ForkKind, MpObj, PoolTask, Processes, TaskCall};
 use gilscope_python::vm::object::lock;
-use gilscope_python::vm::value::{Function, StdModule, Value};
+use gilscope_python::vm::value::{Builtin, Function, StdModule, Value};
 use gilscope_python::vm::{Globals, VmError};
 
 /// Longest a child's call waits here before it is answered "not yet" (it asks again).
@@ -231,6 +231,13 @@ fn module_attr(v: &Value, names: &[Arc<str>]) -> Option<WireValue> {
         });
     }
     let Value::Builtin(b) = v else { return None };
+    // A builtin under another name (`prange = range`): pickle finds it on `builtins`.
+    if Builtin::lookup(b.name()) == Some(*b) {
+        return Some(WireValue::ModuleAttr {
+            module: "builtins".to_owned(),
+            attr: b.name().to_owned(),
+        });
+    }
     for module in STD_MODULES {
         let Some(m) = StdModule::import(module) else {
             continue;
