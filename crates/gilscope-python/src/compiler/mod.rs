@@ -147,23 +147,21 @@ fn compile_module(
     shared: &imports::Shared<'_>,
 ) -> Result<CompiledModule, CompileError> {
     let index = LineIndex::from_source_text(source);
-    let at = |offset: TextSize| {
-        let lc = index.line_column(offset, source);
-        (lc.line.get() as u32, lc.column.get() as u32)
+    let place = Place {
+        file,
+        source,
+        index: &index,
     };
     let parsed = ruff_python_parser::parse_module(source).map_err(|e| {
-        let (line, col) = at(e.location.start());
-        CompileError {
-            file: file.to_owned(),
-            line,
-            col,
-            kind: CompileErrorKind::Syntax,
-            message: e.error.to_string(),
-        }
+        place.error(
+            e.location.start(),
+            CompileErrorKind::Syntax,
+            e.error.to_string(),
+        )
     })?;
     let module = parsed.into_syntax();
     let symbols = symtable::SymbolTable::build(&module.body);
-    let future_annotations = future_features(&module.body, file, &index, source)?;
+    let future_annotations = future_features(&module.body, &place)?;
     let ctx = Ctx {
         future_annotations,
         explicit_globals: symbols.declared_globals(),
@@ -184,9 +182,7 @@ fn compile_module(
 /// unknown feature is CPython's SyntaxError.
 fn future_features(
     body: &[ruff_python_ast::Stmt],
-    file: &str,
-    index: &LineIndex,
-    source: &str,
+    place: &Place<'_>,
 ) -> Result<bool, CompileError> {
     use ruff_python_ast::{Expr, Stmt};
     const KNOWN: [&str; 9] = [
@@ -201,14 +197,7 @@ fn future_features(
         "annotations",
     ];
     let error = |node: &dyn Ranged, message: String| {
-        let lc = index.line_column(node.start(), source);
-        CompileError {
-            file: file.to_owned(),
-            line: lc.line.get() as u32,
-            col: lc.column.get() as u32,
-            kind: CompileErrorKind::Syntax,
-            message,
-        }
+        place.error(node.start(), CompileErrorKind::Syntax, message)
     };
     let mut annotations = false;
     let mut opening = true;
@@ -242,6 +231,27 @@ fn future_features(
         }
     }
     Ok(annotations)
+}
+
+/// A file's text with its line index: where an error at a byte offset is.
+struct Place<'a> {
+    file: &'a str,
+    source: &'a str,
+    index: &'a LineIndex,
+}
+
+impl Place<'_> {
+    /// An error of `kind` at `offset`, with its 1-based line and column.
+    fn error(&self, offset: TextSize, kind: CompileErrorKind, message: String) -> CompileError {
+        let lc = self.index.line_column(offset, self.source);
+        CompileError {
+            file: self.file.to_owned(),
+            line: lc.line.get() as u32,
+            col: lc.column.get() as u32,
+            kind,
+            message,
+        }
+    }
 }
 
 /// What every code object of one file shares.
@@ -308,14 +318,12 @@ impl Ctx<'_> {
         node: &impl Ranged,
         message: impl Into<String>,
     ) -> CompileError {
-        let lc = self.index.line_column(node.start(), self.source);
-        CompileError {
-            file: self.file.to_string(),
-            line: lc.line.get() as u32,
-            col: lc.column.get() as u32,
-            kind,
-            message: message.into(),
-        }
+        let place = Place {
+            file: &self.file,
+            source: self.source,
+            index: self.index,
+        };
+        place.error(node.start(), kind, message.into())
     }
 
     /// A SyntaxError at `node`: what CPython's compiler refuses as well.
