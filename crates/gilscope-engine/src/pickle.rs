@@ -236,14 +236,10 @@ impl WireValue {
             },
             WireValue::Module(name) => match (StdModule::import(name), globals.module(name)) {
                 // One of the script's modules: its globals came with the namespace fork copied.
-                (_, Some((index, m))) => {
+                (_, Some(m)) => {
                     *m.state.lock().unwrap_or_else(|p| p.into_inner()) =
                         gilscope_python::vm::globals::ModuleState::Ran;
-                    Value::Module(StdModule::User {
-                        index: u16::try_from(index).unwrap_or(u16::MAX),
-                        name: m.name,
-                        file: m.file,
-                    })
+                    Value::Module(m.handle())
                 }
                 (Some(m), None) => Value::Module(m),
                 (None, None) => {

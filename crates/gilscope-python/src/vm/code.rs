@@ -628,6 +628,12 @@ impl Code {
         names
     }
 
+    /// The global that binds this code's function: its qualified name under its module's
+    /// prefix (`work.square` for a function of the script's module `work`).
+    pub fn global_name(&self) -> String {
+        format!("{}{}", self.module_prefix, self.qualname)
+    }
+
     /// Where the source of instruction `pc` lies, if it has a line of its own.
     pub fn position_at(&self, pc: usize) -> Option<Position> {
         self.positions.get(pc).copied().flatten()

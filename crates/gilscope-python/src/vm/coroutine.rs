@@ -32,24 +32,12 @@ pub fn method(name: &str) -> Option<Builtin> {
 }
 
 fn stop_iteration(value: Value) -> VmError {
-    match exception::builtin_class("StopIteration") {
-        Some(c) => {
-            let args = if matches!(value, Value::None) {
-                Vec::new()
-            } else {
-                vec![value]
-            };
-            exception::raise(exception::new_exception(c, args))
-        }
-        None => VmError::py("StopIteration", ""),
-    }
-}
-
-fn stop_async_iteration() -> VmError {
-    match exception::builtin_class("StopAsyncIteration") {
-        Some(c) => exception::raise(exception::new_exception(c, Vec::new())),
-        None => VmError::py("StopAsyncIteration", ""),
-    }
+    let args = if matches!(value, Value::None) {
+        Vec::new()
+    } else {
+        vec![value]
+    };
+    exception::raise_builtin("StopIteration", args)
 }
 
 impl<H: Host> Vm<'_, H> {
@@ -57,17 +45,13 @@ impl<H: Host> Vm<'_, H> {
     pub(super) fn get_aiter(&mut self, v: Value) -> Result<Value, VmError> {
         match v {
             Value::Generator(g) if g.is_async_gen => Ok(Value::Generator(g)),
-            v @ Value::Instance(_) => match self.call_dunder(&v, "__aiter__", Vec::new()) {
+            v => match self.call_dunder(&v, "__aiter__", Vec::new()) {
                 Some(r) => r,
                 None => Err(VmError::type_error(format!(
                     "'async for' requires an object with __aiter__ method, got {}",
                     attrs::instance_type(&v)
                 ))),
             },
-            other => Err(VmError::type_error(format!(
-                "'async for' requires an object with __aiter__ method, got {}",
-                other.type_name()
-            ))),
         }
     }
 
@@ -75,7 +59,7 @@ impl<H: Host> Vm<'_, H> {
     pub(super) fn get_anext(&mut self, it: &Value) -> Result<Value, VmError> {
         match it {
             Value::Generator(g) if g.is_async_gen => Ok(Value::AsyncGenNext(g.clone())),
-            Value::Instance(_) => match self.call_dunder(it, "__anext__", Vec::new()) {
+            _ => match self.call_dunder(it, "__anext__", Vec::new()) {
                 Some(r) => {
                     let next = r?;
                     self.get_awaitable(next).map_err(|_| {
@@ -87,10 +71,6 @@ impl<H: Host> Vm<'_, H> {
                     attrs::instance_type(it)
                 ))),
             },
-            other => Err(VmError::type_error(format!(
-                "'async for' requires an iterator with __anext__ method, got {}",
-                other.type_name()
-            ))),
         }
     }
 
@@ -243,7 +223,9 @@ impl<H: Host> Vm<'_, H> {
                 match self.gen_send(&g, value)? {
                     Sent::Yielded(v) if g.suspended_at_async_yield() => Ok(Sent::Returned(v)),
                     Sent::Yielded(v) => Ok(Sent::Yielded(v)),
-                    Sent::Returned(_) | Sent::Exhausted => Err(stop_async_iteration()),
+                    Sent::Returned(_) | Sent::Exhausted => {
+                        Err(exception::raise_builtin("StopAsyncIteration", Vec::new()))
+                    }
                 }
             }
             it if matches!(value, Value::None) => Ok(match self.iter_next(it)? {

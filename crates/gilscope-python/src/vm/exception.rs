@@ -225,12 +225,17 @@ pub fn caught(p: &PyException) -> Value {
     v
 }
 
+/// A built-in exception (`StopIteration`…) made with `args` and raised.
+pub fn raise_builtin(name: &'static str, args: Vec<Value>) -> VmError {
+    match builtin_class(name) {
+        Some(c) => raise(new_exception(c, args)),
+        None => VmError::py(name, args.first().map(Value::repr).unwrap_or_default()),
+    }
+}
+
 /// `KeyError(key)`, raised: its `args` hold the key itself, its text the key's repr.
 pub fn key_error(key: &Value) -> VmError {
-    match builtin_class("KeyError") {
-        Some(c) => raise(new_exception(c, vec![key.clone()])),
-        None => VmError::py("KeyError", key.repr()),
-    }
+    raise_builtin("KeyError", vec![key.clone()])
 }
 
 /// An exception object raised (again): in flight with the traceback it carries.

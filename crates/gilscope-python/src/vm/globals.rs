@@ -28,6 +28,16 @@ pub struct UserModule {
     pub state: Mutex<ModuleState>,
 }
 
+impl UserModule {
+    /// The module as a value's handle (`Value::Module`).
+    pub fn handle(&self) -> super::value::StdModule {
+        super::value::StdModule::User {
+            name: self.name,
+            file: self.file,
+        }
+    }
+}
+
 /// How far a sibling module's top level has run (CPython's `sys.modules` entry and its
 /// `__spec__._initializing`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,17 +123,9 @@ impl Globals {
         self
     }
 
-    /// The sibling module called `name`, with its index.
-    pub fn module(&self, name: &str) -> Option<(usize, &UserModule)> {
-        self.modules
-            .iter()
-            .enumerate()
-            .find(|(_, m)| m.name == name)
-    }
-
-    /// The sibling module at `index`.
-    pub fn module_at(&self, index: usize) -> Option<&UserModule> {
-        self.modules.get(index)
+    /// The sibling module called `name`.
+    pub fn module(&self, name: &str) -> Option<&UserModule> {
+        self.modules.iter().find(|m| m.name == name)
     }
 
     /// `sys.getrecursionlimit()`.

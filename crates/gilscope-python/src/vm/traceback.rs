@@ -169,13 +169,10 @@ pub fn carets(line: &str, pos: Position) -> Option<String> {
         return None;
     }
     let mut out = " ".repeat(4 + start.saturating_sub(indent));
+    // `^` throughout, or with anchors `~` around the `^` of the operator or subscript.
     for k in start..end.max(start) {
-        let secondary = anchors.is_some_and(|(l, r)| l <= k && k < r);
-        out.push(match (anchors.is_some(), secondary) {
-            (false, _) => '^',
-            (true, true) => '^',
-            (true, false) => '~',
-        });
+        let primary = anchors.is_some_and(|(l, r)| k < l || r <= k);
+        out.push(if primary { '~' } else { '^' });
     }
     Some(out)
 }

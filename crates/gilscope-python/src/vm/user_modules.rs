@@ -10,14 +10,10 @@ impl<H: Host> Vm<'_, H> {
     /// `None` when the program has no module of that name.
     pub(super) fn import_sibling(&mut self, name: &str) -> Result<Option<StdModule>, VmError> {
         let globals = std::sync::Arc::clone(&self.globals);
-        let Some((index, m)) = globals.module(name) else {
+        let Some(m) = globals.module(name) else {
             return Ok(None);
         };
-        let module = StdModule::User {
-            index: u16::try_from(index).unwrap_or(u16::MAX),
-            name: m.name,
-            file: m.file,
-        };
+        let module = m.handle();
         {
             let mut state = m.state.lock().unwrap_or_else(|p| p.into_inner());
             if *state != ModuleState::NotRun {

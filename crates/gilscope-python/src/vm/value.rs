@@ -675,10 +675,8 @@ pub enum StdModule {
     /// A module that may be imported (the drivers' `threading`, `multiprocessing`, `sys`…) but
     /// whose attributes the interpreter does not provide.
     Opaque(&'static str),
-    /// One of the program's sibling modules: its index among the namespace's modules.
+    /// One of the program's sibling modules (its globals are the namespace's `name.` slots).
     User {
-        /// Its index in [`super::globals::Globals::module_at`].
-        index: u16,
         /// Its name.
         name: &'static str,
         /// Its file.

@@ -173,7 +173,7 @@ fn pack_callable(func: &Value) -> Result<WireValue, VmError> {
                 ))
             } else {
                 // A function of one of the script's modules is found there (`work.square`).
-                Ok(WireValue::Function(format!("{}{q}", f.code.module_prefix)))
+                Ok(WireValue::Function(f.code.global_name()))
             }
         }
         // A bound method pickles as its instance and the method's name (a `Process`
@@ -327,12 +327,10 @@ pub(super) fn snapshot(globals: &Globals, code_names: &[Arc<str>]) -> ForkJob {
         let elsewhere = |home: String| (home != **name).then_some(home);
         match &v {
             Value::Null => {}
-            Value::Function(f) => {
-                match elsewhere(format!("{}{}", f.code.module_prefix, f.code.qualname)) {
-                    Some(home) => values.push((name.to_string(), WireValue::Function(home))),
-                    None => defs.extend(def(f, None)),
-                }
-            }
+            Value::Function(f) => match elsewhere(f.code.global_name()) {
+                Some(home) => values.push((name.to_string(), WireValue::Function(home))),
+                None => defs.extend(def(f, None)),
+            },
             Value::Class(c) if c.user => match elsewhere(c.global_name()) {
                 Some(home) => values.push((name.to_string(), WireValue::Class(home))),
                 None => classes.extend(fork_class(name, c)),
