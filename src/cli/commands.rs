@@ -51,6 +51,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             size: cli.size,
             presentation: cli.presentation,
             attach: cli.attach,
+            tour_minutes: cli.tour,
         }),
     }
 }

@@ -52,6 +52,21 @@ pub struct Cli {
     /// for 2 s, detach, save the window and exit.
     #[arg(long, value_name = "PID", conflicts_with_all = ["preset", "lesson", "with_sweep"])]
     pub attach: Option<u32>,
+    /// Loop through every preset and lesson for MINUTES, as a class would, printing the app's
+    /// memory, threads, open files and child processes after each step; exit 1 if any grew.
+    #[arg(long, value_name = "MINUTES", value_parser = parse_minutes,
+          conflicts_with_all = ["preset", "lesson", "screenshot", "attach"])]
+    pub tour: Option<f64>,
+}
+
+/// A tour's length: a positive number of minutes, at most a day.
+fn parse_minutes(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(m) if m > 0.0 && m <= 1440.0 => Ok(m),
+        _ => Err(format!(
+            "'{s}' is not a number of minutes between 0 and 1440"
+        )),
+    }
 }
 
 /// Every preset's name, so `--help` lists them all and a wrong one is refused with the list.

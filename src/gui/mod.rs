@@ -40,6 +40,8 @@ pub struct LaunchOptions {
     pub presentation: bool,
     /// Start watching this running Python.
     pub attach: Option<u32>,
+    /// Loop through the presets and lessons for this many minutes, then exit.
+    pub tour_minutes: Option<f64>,
 }
 
 /// Whether a display server is reachable by name.
@@ -124,9 +126,10 @@ pub fn launch(opts: LaunchOptions) -> Result<ExitCode> {
         summary_json: opts.summary_json.clone(),
         presentation: opts.presentation,
         screenshot_result: Some(Arc::clone(&result)),
-        fresh_settings: opts.screenshot.is_some(),
+        fresh_settings: opts.screenshot.is_some() || opts.tour_minutes.is_some(),
         worker_exe: None,
         attach: opts.attach,
+        tour_minutes: opts.tour_minutes,
     };
     let native = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -135,7 +138,7 @@ pub fn launch(opts: LaunchOptions) -> Result<ExitCode> {
             .with_min_inner_size([640.0, 400.0]),
         // `--size` is what the user asked for now: a size saved by an earlier launch does not
         // override it.
-        persist_window: shot.is_none() && opts.size.is_none(),
+        persist_window: shot.is_none() && opts.tour_minutes.is_none() && opts.size.is_none(),
         ..Default::default()
     };
     eframe::run_native(
@@ -144,6 +147,15 @@ pub fn launch(opts: LaunchOptions) -> Result<ExitCode> {
         Box::new(move |cc| Ok(Box::new(GilscopeApp::new(cc, app_opts)))),
     )
     .map_err(|e| anyhow!("could not open the window: {e}"))?;
+    if opts.tour_minutes.is_some() {
+        let outcome = result.lock().map(|r| r.clone()).unwrap_or(None);
+        return match outcome {
+            Some(Ok(())) => Ok(ExitCode::SUCCESS),
+            // The figures and the verdict are printed; what grew is the tour's failure.
+            Some(Err(_)) => Ok(ExitCode::FAILURE),
+            None => bail!("the window closed before the tour ended"),
+        };
+    }
     let Some(path) = shot else {
         return Ok(ExitCode::SUCCESS);
     };

@@ -1,4 +1,5 @@
 //! Helpers the integration tests share: running a command that must succeed, scratch folders,
+//! counting what a run left behind (processes, gilscope threads, scratch folders),
 //! recording a skip, and one lock for the tests that measure how many cores a run used.
 
 use std::io::Write;
@@ -143,4 +144,78 @@ pub fn py_files(dir: &str) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+/// The processes descended from `root` (children, theirs, ...), from `/proc/*/stat`.
+pub fn descendants(root: u32) -> Vec<u32> {
+    let mut parent_of: Vec<(u32, u32)> = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...: comm may hold spaces and parentheses.
+        let after = &stat[stat.rfind(')').unwrap_or(0) + 1..];
+        if let Some(ppid) = after.split_whitespace().nth(1).and_then(|p| p.parse().ok()) {
+            parent_of.push((pid, ppid));
+        }
+    }
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let p = found[i];
+        found.extend(parent_of.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
+/// CPU seconds `pid` has used (user + system), 0 once it is gone.
+pub fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = &stat[stat.rfind(')').map_or(stat.len(), |i| i + 1)..];
+    let f: Vec<f64> = after
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    f.iter().sum::<f64>() / 100.0
+}
+
+/// Whether `pid` still exists (a zombie counts: it was left behind).
+pub fn exists(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// The scratch folders the real-CPython runtime of process `pid` has in the temporary folder.
+pub fn scratch_folders_of(pid: u32) -> usize {
+    std::fs::read_dir(std::env::temp_dir())
+        .map(|d| {
+            d.flatten()
+                .filter(|e| {
+                    e.file_name()
+                        .to_string_lossy()
+                        .starts_with(&format!("gilscope-cpython-{pid}-"))
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// The threads of this process that gilscope named (`gilscope-…`), from `/proc/self/task`.
+pub fn gilscope_threads() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .map(|d| {
+            d.flatten()
+                .filter(|t| {
+                    std::fs::read_to_string(t.path().join("comm"))
+                        .is_ok_and(|c| c.starts_with("gilscope"))
+                })
+                .count()
+        })
+        .unwrap_or(0)
 }

@@ -235,6 +235,94 @@ fn stop_ends_a_long_run_quickly() {
 }
 
 #[test]
+fn stop_in_the_window_ends_a_never_ending_script_leaving_nothing_behind() {
+    // Counts this process's threads and children: no other test may run meanwhile.
+    let _machine = common::measuring();
+    let have_python = gilscope_engine::runtime::cpython::probe("python3").is_ok();
+    let me = std::process::id();
+    for file in common::py_files("tests/stop") {
+        let file = std::fs::canonicalize(&file).unwrap();
+        for runtime in [
+            gilscope_engine::config::Runtime::Emulated,
+            gilscope_engine::config::Runtime::Cpython,
+        ] {
+            let name = format!("{} ({runtime:?})", file.display());
+            if runtime == gilscope_engine::config::Runtime::Cpython && !have_python {
+                common::skip(format!("{name}: no usable python3"));
+                continue;
+            }
+            let threads_before = common::gilscope_threads();
+            let children_before = common::descendants(me);
+            let mut h = harness();
+            h.step();
+            {
+                let s = &mut h.state_mut().settings;
+                s.run.runtime = runtime;
+                s.run.program = file.display().to_string();
+            }
+            h.step();
+            // Running: this process and those under it have spun for half a core-second (a
+            // builtin that holds the GIL for hours closes no span to show on the timeline).
+            let cpu = || {
+                common::cpu_secs(me)
+                    + common::descendants(me)
+                        .iter()
+                        .map(|&p| common::cpu_secs(p))
+                        .sum::<f64>()
+            };
+            let cpu_before = cpu();
+            click_button(&mut h, "Run");
+            frames_until(&mut h, "the script to run", |a| {
+                a.session.busy() && cpu() - cpu_before > 0.5
+            });
+            let threads_running = common::gilscope_threads();
+            let tree: Vec<u32> = common::descendants(me)
+                .into_iter()
+                .filter(|p| !children_before.contains(p))
+                .collect();
+            assert!(
+                threads_running > threads_before,
+                "{name}: the run's threads are counted ({threads_running})"
+            );
+            let t0 = Instant::now();
+            click_button(&mut h, "Stop");
+            frames_until(&mut h, "the run to stop", |a| !a.session.busy());
+            let took_ms = t0.elapsed().as_secs_f64() * 1e3;
+            // Wide: the benchmark times a stop; this catches a hang.
+            assert!(took_ms < 5000.0, "{name}: {took_ms:.0} ms to stop");
+            let app = h.state();
+            assert!(
+                app.session.error.is_none(),
+                "{name}: {:?}",
+                app.session.error
+            );
+            let threads_after = common::gilscope_threads();
+            let left: Vec<u32> = tree
+                .iter()
+                .copied()
+                .filter(|&p| common::exists(p))
+                .collect();
+            assert_eq!(
+                threads_after, threads_before,
+                "{name}: gilscope threads before, running, after: {threads_before}, \
+                 {threads_running}, {threads_after}"
+            );
+            assert!(left.is_empty(), "{name}: left running {left:?} of {tree:?}");
+            assert_eq!(
+                common::scratch_folders_of(me),
+                0,
+                "{name}: a scratch folder was left"
+            );
+            eprintln!(
+                "{name}: stopped in {took_ms:.0} ms; gilscope threads {threads_before} -> \
+                 {threads_running} -> {threads_after}; {} processes under it, none left",
+                tree.len()
+            );
+        }
+    }
+}
+
+#[test]
 fn a_speedup_is_only_against_a_like_run_and_a_button_makes_one() {
     let _machine = common::sharing();
     let mut h = harness();

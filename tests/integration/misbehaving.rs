@@ -58,70 +58,12 @@ fn misbehaving_scripts_end_as_they_end_on_python3() {
     );
 }
 
-/// The processes descended from `root` (children, theirs, ...), from `/proc/*/stat`.
-fn descendants(root: u32) -> Vec<u32> {
-    let mut parent_of: Vec<(u32, u32)> = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid ...: comm may hold spaces and parentheses.
-        let after = &stat[stat.rfind(')').unwrap_or(0) + 1..];
-        if let Some(ppid) = after.split_whitespace().nth(1).and_then(|p| p.parse().ok()) {
-            parent_of.push((pid, ppid));
-        }
-    }
-    let mut found = vec![root];
-    let mut i = 0;
-    while i < found.len() {
-        let p = found[i];
-        found.extend(parent_of.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
-        i += 1;
-    }
-    found.remove(0);
-    found
-}
-
-/// CPU seconds `pid` has used (user + system), 0 once it is gone.
-fn cpu_secs(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = &stat[stat.rfind(')').map_or(stat.len(), |i| i + 1)..];
-    let f: Vec<f64> = after
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|x| x.parse().ok())
-        .collect();
-    f.iter().sum::<f64>() / 100.0
-}
-
-/// Whether `pid` still exists (a zombie counts: it was left behind).
-fn exists(pid: u32) -> bool {
-    std::path::Path::new(&format!("/proc/{pid}")).exists()
-}
-
 #[test]
 fn ctrl_c_and_sigterm_stop_a_script_that_never_ends_leaving_nothing_behind() {
     let _shared = common::sharing();
     if !have_python() {
         return;
     }
-    let scratch_of = |pid: u32| -> usize {
-        std::fs::read_dir(std::env::temp_dir())
-            .map(|d| {
-                d.flatten()
-                    .filter(|e| {
-                        e.file_name()
-                            .to_string_lossy()
-                            .starts_with(&format!("gilscope-cpython-{pid}-"))
-                    })
-                    .count()
-            })
-            .unwrap_or(0)
-    };
     for file in common::py_files("tests/stop") {
         for runtime in ["emulated", "cpython"] {
             for (signal, status) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
@@ -137,13 +79,13 @@ fn ctrl_c_and_sigterm_stop_a_script_that_never_ends_leaving_nothing_behind() {
                 // Running: its processes have spun for a while (a whole core's worth or more).
                 let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
                 let busy = || {
-                    let tree = descendants(pid);
-                    cpu_secs(pid) + tree.iter().map(|&p| cpu_secs(p)).sum::<f64>()
+                    let tree = common::descendants(pid);
+                    common::cpu_secs(pid) + tree.iter().map(|&p| common::cpu_secs(p)).sum::<f64>()
                 };
                 while busy() < 0.5 && std::time::Instant::now() < deadline {
                     std::thread::yield_now();
                 }
-                let tree = descendants(pid);
+                let tree = common::descendants(pid);
                 let started = std::time::Instant::now();
                 // SAFETY: a signal to the child this test started.
                 unsafe {
@@ -156,9 +98,17 @@ fn ctrl_c_and_sigterm_stop_a_script_that_never_ends_leaving_nothing_behind() {
                 assert!(err.contains("gilscope: stopped by"), "{name}: {err}");
                 // Wide: the benchmark times cancels; this catches a hang.
                 assert!(took_ms < 5000.0, "{name}: {took_ms:.0} ms to stop");
-                let left: Vec<u32> = tree.iter().copied().filter(|&p| exists(p)).collect();
+                let left: Vec<u32> = tree
+                    .iter()
+                    .copied()
+                    .filter(|&p| common::exists(p))
+                    .collect();
                 assert!(left.is_empty(), "{name}: left running {left:?} of {tree:?}");
-                assert_eq!(scratch_of(pid), 0, "{name}: its scratch folder was left");
+                assert_eq!(
+                    common::scratch_folders_of(pid),
+                    0,
+                    "{name}: its scratch folder was left"
+                );
                 eprintln!(
                     "{name}: stopped in {took_ms:.0} ms, {} processes under it, none left",
                     tree.len()

@@ -5,6 +5,7 @@
 mod jobs;
 mod keys;
 mod screenshot;
+mod tour;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -61,6 +62,9 @@ pub struct AppOptions {
     pub worker_exe: Option<PathBuf>,
     /// A running Python to watch from the start.
     pub attach: Option<u32>,
+    /// Loop through the presets and lessons for this many minutes, printing what the app
+    /// holds, then close (reporting to `screenshot_result`).
+    pub tour_minutes: Option<f64>,
 }
 
 /// The gilscope window.
@@ -71,6 +75,7 @@ pub struct GilscopeApp {
     pub session: Session,
     heat: panels::heat::HeatTextures,
     shot: Option<ScreenshotJob>,
+    tour: Option<tour::TourJob>,
     persist: bool,
     pending: Vec<Command>,
     worker_exe: Option<PathBuf>,
@@ -139,15 +144,19 @@ impl GilscopeApp {
             rx: None,
             deadline: Instant::now() + Duration::from_secs(600),
             opened: Instant::now(),
-            result: opts.screenshot_result.unwrap_or_default(),
+            result: opts.screenshot_result.clone().unwrap_or_default(),
+        });
+        let tour = opts.tour_minutes.map(|minutes| {
+            tour::TourJob::new(minutes, opts.screenshot_result.clone().unwrap_or_default())
         });
         super::theme::apply(&cc.egui_ctx, settings.dark, settings.presentation);
         let mut app = Self {
             settings,
             session,
             heat: panels::heat::HeatTextures::default(),
-            persist: shot.is_none() && !opts.fresh_settings,
+            persist: shot.is_none() && tour.is_none() && !opts.fresh_settings,
             shot,
+            tour,
             pending: Vec::new(),
             worker_exe: opts.worker_exe.or_else(|| std::env::current_exe().ok()),
             repaint_ms,
@@ -478,6 +487,7 @@ impl eframe::App for GilscopeApp {
         self.drain_events();
         self.keyboard(ctx);
         self.drive_screenshot(ctx);
+        self.drive_tour(ctx);
         for cmd in std::mem::take(&mut self.pending) {
             self.apply(ctx, cmd);
         }
