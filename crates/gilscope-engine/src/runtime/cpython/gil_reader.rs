@@ -420,6 +420,13 @@ pub struct GilReader {
 }
 
 impl GilReader {
+    /// The same reader on the memory of another process (tests: memory that turns unreadable).
+    #[cfg(test)]
+    pub(crate) fn on_pid(mut self, pid: u32) -> GilReader {
+        self.pid = pid;
+        self
+    }
+
     /// Sets up reading the GIL of `pid` for a Python of `version`; the error says why not.
     /// A table layout must fit the process's memory first ([`GilReader::check`]): a version
     /// whose layout does not fit is refused, never guessed.

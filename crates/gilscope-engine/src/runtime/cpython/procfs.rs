@@ -108,6 +108,14 @@ impl ThreadFiles {
     }
 }
 
+/// Whether process `pid` exists and has not ended (a zombie has ended).
+pub fn is_live(pid: u32) -> bool {
+    std::fs::read(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|b| parse_stat(&b))
+        .is_some_and(|s| s.state != b'Z' && s.state != b'X')
+}
+
 /// The thread ids of process `pid` (`/proc/PID/task`), empty once it has exited.
 pub fn task_ids(pid: u32) -> Vec<u32> {
     let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {

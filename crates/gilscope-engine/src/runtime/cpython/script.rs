@@ -330,7 +330,7 @@ fn observe(
             tree.discover(now);
             last_discover = now;
         }
-        read_gils(&mut tree.gils);
+        read_gils(&mut tree.gils, now);
         sample_all(&mut tree.workers, &tree.gils, now, &mut spans);
         ticks.tick(now, run_id, sink, &spans);
         if let Some(end) = until(now)? {

@@ -96,7 +96,7 @@ pub fn run(
             }
         }
         let now = clock::now_ns();
-        read_gils(&mut gils);
+        read_gils(&mut gils, now);
         sample_all(&mut workers, &gils, now, &mut spans);
         ticks.tick(now, run_id, sink, &spans);
         match target.child.try_wait() {

@@ -116,6 +116,11 @@ pub(super) fn summarize(p: SummaryParts<'_>) -> Result<RunOutcome, EngineError> 
     }
     s.gil_source = Some(source.to_owned());
     s.gil_source_reason = reason;
+    for (&pid, g) in p.gils {
+        if let Some(u) = &g.unreadable {
+            s.notes.push(u.note(pid, p.start));
+        }
+    }
     for (k, w) in p.workers.iter().enumerate() {
         let Some(w) = w else {
             return Err(EngineError::Worker {

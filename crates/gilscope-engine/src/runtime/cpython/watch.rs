@@ -54,6 +54,38 @@ pub(super) struct ProcGil {
     pub(super) now: Option<GilState>,
     /// The GIL's own lock words, where they could be found.
     pub(super) lock_words: Option<std::ops::Range<u64>>,
+    /// Reads that failed while the process still lived (its memory became unreadable).
+    pub(super) unreadable: Option<Unreadable>,
+}
+
+/// Reads of a live process's GIL that failed during a watch, after the reader was opened:
+/// from then on no thread of it is shown holding the GIL (its holder is not known).
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Unreadable {
+    /// When the first read failed.
+    pub(super) since_ns: u64,
+    /// How many reads failed, and how many succeeded after the first failure.
+    pub(super) failed: u64,
+    pub(super) read_after: u64,
+    /// The first failure's error.
+    pub(super) error: String,
+}
+
+impl Unreadable {
+    /// The summary's line for process `pid`, watched from `start_ns`.
+    pub(super) fn note(&self, pid: u32, start_ns: u64) -> String {
+        let at = self.since_ns.saturating_sub(start_ns) as f64 / 1e9;
+        let after = if self.read_after == 0 {
+            "it stayed unreadable".to_owned()
+        } else {
+            format!("{} later reads succeeded", self.read_after)
+        };
+        format!(
+            "the GIL of process {pid} could not be read from {at:.2} s into the watch ({}; \
+             {} reads failed, {after}): no thread of it is shown holding the GIL while unread",
+            self.error, self.failed
+        )
+    }
 }
 
 impl ProcGil {
@@ -71,6 +103,7 @@ impl ProcGil {
             last: 0,
             now: None,
             lock_words,
+            unreadable: None,
         }
     }
 
@@ -185,13 +218,36 @@ impl Watched {
     }
 }
 
-/// Reads every process's GIL once (a tick's first step).
-pub(super) fn read_gils(gils: &mut BTreeMap<u32, ProcGil>) {
-    for g in gils.values_mut() {
-        g.now = g.reader.as_ref().ok().and_then(|r| r.read().ok());
-        if let Some(st) = g.now {
-            g.first.get_or_insert(st.switch_number);
-            g.last = st.switch_number;
+/// Reads every process's GIL once (a tick's first step, at `now_ns`). A read that fails while
+/// the process lives is counted (its memory became unreadable); one of a process that has ended
+/// or become a zombie is not: the end is said elsewhere.
+pub(super) fn read_gils(gils: &mut BTreeMap<u32, ProcGil>, now_ns: u64) {
+    for (&pid, g) in gils.iter_mut() {
+        let Ok(reader) = g.reader.as_ref() else {
+            g.now = None;
+            continue;
+        };
+        match reader.read() {
+            Ok(st) => {
+                g.now = Some(st);
+                g.first.get_or_insert(st.switch_number);
+                g.last = st.switch_number;
+                if let Some(u) = g.unreadable.as_mut() {
+                    u.read_after += 1;
+                }
+            }
+            Err(error) => {
+                g.now = None;
+                if super::procfs::is_live(pid) {
+                    let u = g.unreadable.get_or_insert(Unreadable {
+                        since_ns: now_ns,
+                        failed: 0,
+                        read_after: 0,
+                        error,
+                    });
+                    u.failed += 1;
+                }
+            }
         }
     }
 }
@@ -396,6 +452,63 @@ fn sleep_until(t_ns: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_gil_whose_memory_turns_unreadable_is_noted_and_shows_no_holder() {
+        let Ok(info) = super::super::probe("python3") else {
+            eprintln!("skipped: no usable python3 here");
+            return;
+        };
+        let mut python = std::process::Command::new("python3")
+            .args(["-c", "import sys; sys.stdin.readline()"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut sleep = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = python.id();
+        // Once it has exec'd python3 and loaded it (a pyenv shim execs on the way).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let mut g = ProcGil::open(pid, true, info.minor());
+        while g.reader.is_err() && std::time::Instant::now() < deadline {
+            std::thread::yield_now();
+            g.retry(pid, true, info.minor());
+        }
+        assert!(g.reader.is_ok(), "{:?}", g.reader.as_ref().err());
+        let mut gils = BTreeMap::from([(pid, g)]);
+        read_gils(&mut gils, 1_000);
+        assert!(gils[&pid].now.is_some() && gils[&pid].unreadable.is_none());
+        // The same addresses in a live process that has no Python there: unreadable memory.
+        let g = gils.get_mut(&pid).unwrap();
+        let reader = std::mem::replace(&mut g.reader, Err(String::new())).unwrap();
+        g.reader = Ok(reader.on_pid(sleep.id()));
+        let mut moved = BTreeMap::from([(sleep.id(), gils.remove(&pid).unwrap())]);
+        for t in [2_000_000_000, 2_001_000_000, 2_002_000_000] {
+            read_gils(&mut moved, t);
+        }
+        let g = &moved[&sleep.id()];
+        assert_eq!(g.now, None, "no holder is shown while the GIL is unread");
+        let u = g.unreadable.clone().expect("the failures are counted");
+        assert_eq!((u.since_ns, u.failed, u.read_after), (2_000_000_000, 3, 0));
+        let note = u.note(sleep.id(), 1_000_000_000);
+        assert!(
+            note.contains("could not be read from 1.00 s into the watch")
+                && note.contains("3 reads failed, it stayed unreadable"),
+            "{note}"
+        );
+        // Once the process has ended, a failed read is the end, said elsewhere, not counted.
+        let _ = sleep.kill();
+        let _ = sleep.wait();
+        read_gils(&mut moved, 3_000_000_000);
+        assert_eq!(
+            moved[&sleep.id()].unreadable.as_ref().map(|u| u.failed),
+            Some(3)
+        );
+        drop(python.stdin.take());
+        let _ = python.wait();
+    }
 
     #[test]
     fn a_gil_waiter_is_left_unread_only_while_no_one_else_could_have_woken_it() {
