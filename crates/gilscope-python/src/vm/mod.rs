@@ -62,6 +62,30 @@ use value::{ArrayObj, Builtin, CellObj, Function, StdModule, Value};
 
 pub use numpy::pairwise_sum;
 
+/// Pushes onto a frame's value stack, always inlined: the dispatch loop is too large for the
+/// compiler to inline `Vec::push` into it by itself, and the call (with the value passed through
+/// memory) took a tenth of heat.py's kernel.
+#[inline(always)]
+fn push(stack: &mut Vec<Value>, v: Value) {
+    if stack.len() == stack.capacity() {
+        grow(stack);
+    }
+    let len = stack.len();
+    // SAFETY: `len < capacity` (ensured just above), so the slot at `len` is allocated and holds
+    // no value; it is written before the length is raised to cover it.
+    unsafe {
+        stack.as_mut_ptr().add(len).write(v);
+        stack.set_len(len + 1);
+    }
+}
+
+/// Makes room on a value stack (rare: a frame's stack is made with room for most code).
+#[cold]
+#[inline(never)]
+fn grow(stack: &mut Vec<Value>) {
+    stack.reserve(16);
+}
+
 /// `clone` with the eval loop's common cases inlined (numbers, index pairs, arrays).
 #[inline(always)]
 fn fast_clone(v: &Value) -> Value {
@@ -901,7 +925,7 @@ impl<'a, H: Host> Vm<'a, H> {
                         ),
                     ));
                 }
-                v => stack.push(fast_clone(v)),
+                v => push(stack, fast_clone(v)),
             },
             Op::StoreFast(n) => {
                 // Swapped in place (no copy of the value through a temporary), and the old
@@ -915,15 +939,15 @@ impl<'a, H: Host> Vm<'a, H> {
                     stack.pop();
                 }
             }
-            Op::LoadConst(n) => stack.push(fast_clone(&code.consts[n as usize])),
+            Op::LoadConst(n) => push(stack, fast_clone(&code.consts[n as usize])),
             Op::LoadGlobal(n) => {
                 let v = self.load_global(code, n >> 1)?;
                 if n & 1 == 1 {
-                    stack.push(Value::Null);
+                    push(stack, Value::Null);
                 }
-                stack.push(v);
+                push(stack, v);
             }
-            Op::PushNull => stack.push(Value::Null),
+            Op::PushNull => push(stack, Value::Null),
             Op::PopTop => {
                 stack.pop().ok_or_else(underflow)?;
             }
@@ -966,6 +990,15 @@ impl<'a, H: Host> Vm<'a, H> {
                     std::mem::forget(stack.pop());
                     return Ok(());
                 }
+                // A NumPy scalar's `+ - * /` (`numpy.float64`'s number slots): the result, a new
+                // scalar object, replaces the left operand's slot.
+                if let [.., a, b] = &mut stack[..]
+                    && let Some(r) = npscalar::arith(base, a, b)
+                {
+                    *a = r;
+                    stack.pop();
+                    return Ok(());
+                }
                 let b = stack.pop().ok_or_else(underflow)?;
                 let a = stack.pop().ok_or_else(underflow)?;
                 if matches!(a, Value::Instance(_)) || matches!(b, Value::Instance(_)) {
@@ -981,25 +1014,27 @@ impl<'a, H: Host> Vm<'a, H> {
                             ));
                         }
                     };
-                    stack.push(r);
+                    push(stack, r);
                     return Ok(());
                 }
                 let r = self.binary_op(bop, a, b)?;
-                stack.push(r);
+                push(stack, r);
             }
             Op::BinarySubscr => {
-                let key = stack.pop().ok_or_else(underflow)?;
-                if let (Value::IntPair(i, j), Some(Value::Array(arr))) = (&key, stack.last()) {
-                    // NumPy returns a new numpy.float64 object for every element read.
-                    let v = npscalar::float64(arr.get(*i, *j)?);
-                    if let Some(top) = stack.last_mut() {
-                        *top = v;
-                    }
+                if let [.., container, key] = &mut stack[..]
+                    && let (Value::Array(arr), Value::IntPair(i, j)) = (&*container, &*key)
+                {
+                    // NumPy returns a new numpy.float64 object for every element read; it
+                    // takes the array's slot.
+                    *container = npscalar::float64(arr.get(*i, *j)?);
+                    // The key was an unboxed pair of ints: nothing to drop.
+                    std::mem::forget(stack.pop());
                     return Ok(());
                 }
+                let key = stack.pop().ok_or_else(underflow)?;
                 let container = stack.pop().ok_or_else(underflow)?;
                 if let Some(r) = self.call_dunder(&container, "__getitem__", vec![key.clone()]) {
-                    stack.push(r?);
+                    push(stack, r?);
                     return Ok(());
                 }
                 let got = match (ops::subscript(&container, &key), &container) {
@@ -1012,7 +1047,7 @@ impl<'a, H: Host> Vm<'a, H> {
                     }
                     (r, _) => r?,
                 };
-                stack.push(got);
+                push(stack, got);
             }
             Op::StoreSubscr => {
                 if let (
@@ -1054,13 +1089,24 @@ impl<'a, H: Host> Vm<'a, H> {
             }
             Op::BuildTuple(2) => {
                 // `u[i, j]`'s index: two ints become an unboxed pair, no allocation
-                // (CPython takes the tuple from its free list).
+                // (CPython takes the tuple from its free list), in the first int's slot.
+                if let [.., a, b] = &mut stack[..]
+                    && let (Value::Int(i), Value::Int(j)) = (&*a, &*b)
+                {
+                    *a = Value::IntPair(*i, *j);
+                    // `b` was an int: nothing to drop.
+                    std::mem::forget(stack.pop());
+                    return Ok(());
+                }
                 let b = stack.pop().ok_or_else(underflow)?;
                 let a = stack.pop().ok_or_else(underflow)?;
-                stack.push(match (a, b) {
-                    (Value::Int(a), Value::Int(b)) => Value::IntPair(a, b),
-                    (a, b) => Value::Tuple(Arc::from([a, b])),
-                });
+                push(
+                    stack,
+                    match (a, b) {
+                        (Value::Int(a), Value::Int(b)) => Value::IntPair(a, b),
+                        (a, b) => Value::Tuple(Arc::from([a, b])),
+                    },
+                );
             }
             Op::CompareOp(c) => {
                 let b = stack.pop().ok_or_else(underflow)?;
@@ -1072,7 +1118,7 @@ impl<'a, H: Host> Vm<'a, H> {
                 } else {
                     ops::compare(c, &a, &b)?
                 };
-                stack.push(Value::Bool(r));
+                push(stack, Value::Bool(r));
             }
             Op::GetIter => {
                 let v = stack.pop().ok_or_else(underflow)?;
@@ -1084,13 +1130,13 @@ impl<'a, H: Host> Vm<'a, H> {
                     return Ok(());
                 }
                 let it = self.get_iter(v)?;
-                stack.push(it);
+                push(stack, it);
             }
             Op::ForIter(target) => {
                 // A range iterator's next int goes straight into its stack slot.
                 if let Some(Value::RangeIter { next, stop, step }) = stack.last_mut() {
                     match coroutine::range_next(next, *stop, *step) {
-                        Some(v) => stack.push(Value::Int(v)),
+                        Some(v) => push(stack, Value::Int(v)),
                         None => {
                             stack.pop();
                             *pc = target as usize;
@@ -1103,7 +1149,7 @@ impl<'a, H: Host> Vm<'a, H> {
                     None => return Err(underflow()),
                 };
                 match next {
-                    Some(v) => stack.push(v),
+                    Some(v) => push(stack, v),
                     None => {
                         stack.pop();
                         *pc = target as usize;
@@ -1192,7 +1238,7 @@ impl<'a, H: Host> Vm<'a, H> {
                     }
                     _ => ops::load_attr(&v, name)?,
                 };
-                stack.push(a);
+                push(stack, a);
             }
             Op::LoadMethod(n) => {
                 let v = stack.pop().ok_or_else(underflow)?;
@@ -1202,20 +1248,20 @@ impl<'a, H: Host> Vm<'a, H> {
                     *executed = 0;
                     match self.load_method(&v, name)? {
                         (f, Some(this)) => {
-                            stack.push(f);
-                            stack.push(this);
+                            push(stack, f);
+                            push(stack, this);
                         }
                         (attr, None) => {
-                            stack.push(Value::Null);
-                            stack.push(attr);
+                            push(stack, Value::Null);
+                            push(stack, attr);
                         }
                     }
                     return Ok(());
                 }
                 match ops::method(&v, name) {
                     Some(m) => {
-                        stack.push(Value::Builtin(m));
-                        stack.push(v);
+                        push(stack, Value::Builtin(m));
+                        push(stack, v);
                     }
                     None => {
                         let attr = match &v {
@@ -1224,8 +1270,8 @@ impl<'a, H: Host> Vm<'a, H> {
                             }
                             _ => ops::load_attr(&v, name)?,
                         };
-                        stack.push(Value::Null);
-                        stack.push(attr);
+                        push(stack, Value::Null);
+                        push(stack, attr);
                     }
                 }
             }
@@ -1269,7 +1315,7 @@ impl<'a, H: Host> Vm<'a, H> {
                             _ => None,
                         });
                     let first = (code.argcount > 0).then(|| locals[0].clone());
-                    stack.push(attrs::make_super(class, first)?);
+                    push(stack, attrs::make_super(class, first)?);
                     return Ok(());
                 }
                 self.instructions += *executed;
@@ -1278,7 +1324,7 @@ impl<'a, H: Host> Vm<'a, H> {
                 if self.pending_warning.is_some() {
                     self.emit_warning(code, *pc - 1);
                 }
-                stack.push(r);
+                push(stack, r);
             }
             _ => return self.step_cold(op, code, stack, locals, pc, executed),
         }
