@@ -2,17 +2,18 @@
 # The long class: opens the real window under Xvfb and loops it through every preset's run and
 # every lesson (some runs stopped midway) for MINUTES (default 30), as `gilscope --tour` does.
 # After each step the app prints its resident memory, threads, open files and child processes;
-# at the end it compares the round going on at 5 minutes with the last whole round and exits 1
-# if memory grew over 10% or any count grew. Afterwards this script checks that no process the
+# at the end it compares the round going on at 5 minutes with the last whole round (memory as
+# each round's median over its steps) and exits 1 if memory grew over 10% or any count grew. Afterwards this script checks that no process the
 # app started is left.
 #
-#   scripts/soak.sh [MINUTES] [WxH]     (default: 30 minutes, 1280x720)
+#   scripts/soak.sh [MINUTES] [WxH]     (default: 30 minutes, 1280x720; GILSCOPE_BIN=path
+#                                        soaks that binary, a copy that a rebuild leaves alone)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes="${1:-30}"
 size="${2:-1280x720}"
 
-bin=target/release/gilscope
+bin="${GILSCOPE_BIN:-target/release/gilscope}"
 [ -x "$bin" ] || cargo build --release --locked
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 chmod 700 "$XDG_RUNTIME_DIR"

@@ -4,6 +4,14 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc, not glibc's malloc: glibc's arenas kept what runs freed (the dynamic mmap
+/// threshold rises with each large block freed, and later large blocks fragment the arenas):
+/// in a 30-minute class tour the app's median resident memory grew from 150 to 480 MB with
+/// 15-25 MB in use. With mimalloc it stays at 150-160 MB, and the emulated kernels run no
+/// slower (a fixed mmap threshold instead made the NumPy kernel twice as slow).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // A multiprocessing worker skips argument parsing: it only reads its job on stdin.
     if std::env::args().nth(1).as_deref()

@@ -1,7 +1,7 @@
 //! The class tour (`--tour MINUTES`): the window loops through every preset's run and every
 //! lesson, as a teacher clicks through a class, stopping some runs midway; between steps it
 //! prints what the app holds (memory, threads, open files, child processes) and at the end
-//! judges whether any of it grew.
+//! judges whether any of it grew from the round going on at 5 minutes to the last.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -217,17 +217,21 @@ impl TourJob {
         }
     }
 
-    /// The verdict over whole rounds: what the app held at most in the round going on at the
-    /// baseline time, against the last whole round. A round's highest figure, not one moment's:
-    /// what the window holds after a step depends on the step (a lesson's long trace, a sweep).
+    /// The verdict over whole rounds: what the app held in the round going on at the baseline
+    /// time, against the last whole round. Memory is a round's median over its steps, not one
+    /// moment's: what the window holds after a step depends on the step (a lesson's long trace
+    /// is a passing peak), while memory kept for good raises the whole round. Threads, files
+    /// and children are a round's highest count.
     fn verdict(&self) -> Result<String, String> {
         let per_round = self.steps.len();
         let rounds = self.samples.len() / per_round;
         let peak = |r: usize| -> (f64, Holdings) {
             let round = &self.samples[r * per_round..(r + 1) * per_round];
             let max = |f: fn(&Holdings) -> u64| round.iter().map(|s| f(&s.1)).max().unwrap_or(0);
+            let mut rss: Vec<u64> = round.iter().map(|s| s.1.rss_kib).collect();
+            rss.sort_unstable();
             let held = Holdings {
-                rss_kib: max(|h| h.rss_kib),
+                rss_kib: rss.get(rss.len() / 2).copied().unwrap_or(0),
                 threads: max(|h| h.threads),
                 fds: max(|h| h.fds),
                 children: max(|h| h.children),
@@ -241,16 +245,17 @@ impl TourJob {
             Some(b) if b + 1 < rounds => {
                 let (b_secs, b_held) = peak(b);
                 let (e_secs, e_held) = peak(rounds - 1);
-                judge(b_held, e_held).map(|f| {
-                    format!(
-                        "{f} (round {} ending at {b_secs:.0} s against round {rounds} ending at \
-                         {e_secs:.0} s; {} steps, {} errors, {} capped)",
-                        b + 1,
-                        self.samples.len(),
-                        self.errors,
-                        self.capped
-                    )
-                })
+                let context = format!(
+                    "round {} ending at {b_secs:.0} s against round {rounds} ending at \
+                     {e_secs:.0} s, memory as each round's median; {} steps, {} errors, {} capped",
+                    b + 1,
+                    self.samples.len(),
+                    self.errors,
+                    self.capped
+                );
+                judge(b_held, e_held)
+                    .map(|f| format!("{f} ({context})"))
+                    .map_err(|f| format!("{f} ({context})"))
             }
             _ => Err(format!(
                 "the tour ended before two whole rounds after the baseline ({rounds} rounds of \
