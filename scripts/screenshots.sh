@@ -29,6 +29,12 @@ fi
 "$bin" --preset subinterpreters --screenshot "$out/window-subinterpreters.png"
 "$bin" --preset starvation --screenshot "$out/window-starvation.png"
 "$bin" --preset real-cpython --with-sweep --screenshot "$out/window-real-cpython.png"
+# A pasted script, unchanged (the text's count loop), in each runtime at a projector's size.
+seed=../shared/seed-scripts/count_threads.py
+if [ -f "$seed" ]; then
+  "$bin" --program "$seed" --size 1280x720 --screenshot "$out/script-count-threads-emulated.png"
+  "$bin" --program "$seed" --runtime cpython --size 1280x720 --screenshot "$out/script-count-threads-cpython.png"
+fi
 python3 scripts/busy_threads.py &
 target_pid=$!
 sleep 0.5

@@ -52,6 +52,8 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             presentation: cli.presentation,
             attach: cli.attach,
             tour_minutes: cli.tour,
+            program: cli.program,
+            runtime: cli.runtime,
         }),
     }
 }

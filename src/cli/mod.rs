@@ -29,7 +29,16 @@ pub struct Cli {
     /// Open the app at lesson N (1 to 10) of the guided lessons.
     #[arg(long, value_name = "N")]
     pub lesson: Option<i64>,
-    /// With --preset or --lesson: run it to the end, save the whole window as PNG, and exit.
+    /// Open the app with this Python file as the program (a script of your own, unchanged);
+    /// with --screenshot, run it to its end, save the window and exit.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["preset", "lesson"])]
+    pub program: Option<PathBuf>,
+    /// With --program: who runs it, emulated (gilscope's interpreter) or cpython (your python3,
+    /// observed from outside).
+    #[arg(long, value_name = "RUNTIME", requires = "program")]
+    pub runtime: Option<String>,
+    /// With --preset, --lesson or --program: run it to the end, save the whole window as PNG,
+    /// and exit.
     #[arg(long, value_name = "FILE")]
     pub screenshot: Option<PathBuf>,
     /// With --screenshot: run the preset's sweep before its run, so the plot is filled too.
@@ -50,12 +59,12 @@ pub struct Cli {
     pub summary_json: Option<PathBuf>,
     /// Open the app watching this running Python (Stop detaches); with --screenshot, watch it
     /// for 2 s, detach, save the window and exit.
-    #[arg(long, value_name = "PID", conflicts_with_all = ["preset", "lesson", "with_sweep"])]
+    #[arg(long, value_name = "PID", conflicts_with_all = ["preset", "lesson", "program", "with_sweep"])]
     pub attach: Option<u32>,
     /// Loop through every preset and lesson for MINUTES, as a class would, printing the app's
     /// memory, threads, open files and child processes after each step; exit 1 if any grew.
     #[arg(long, value_name = "MINUTES", value_parser = parse_minutes,
-          conflicts_with_all = ["preset", "lesson", "screenshot", "attach"])]
+          conflicts_with_all = ["preset", "lesson", "program", "screenshot", "attach"])]
     pub tour: Option<f64>,
 }
 

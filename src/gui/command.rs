@@ -36,6 +36,8 @@ pub enum Command {
     RunBaseline,
     /// Forget the sweep points.
     ClearSweep,
+    /// Clear the console until the next run.
+    ClearConsole,
     /// Start the run that the long-run warning asked about.
     ConfirmRun,
     /// Drop the run the long-run warning asked about.

@@ -42,6 +42,10 @@ pub struct LaunchOptions {
     pub attach: Option<u32>,
     /// Loop through the presets and lessons for this many minutes, then exit.
     pub tour_minutes: Option<f64>,
+    /// A Python file to open as the program.
+    pub program: Option<PathBuf>,
+    /// With `program`: the runtime, as typed.
+    pub runtime: Option<String>,
 }
 
 /// Whether a display server is reachable by name.
@@ -83,12 +87,42 @@ pub fn launch(opts: LaunchOptions) -> Result<ExitCode> {
                 .ok_or_else(|| UsageError(format!("--lesson {n}: lessons are numbered 1 to {max}")))
         })
         .transpose()?;
-    if opts.screenshot.is_some() && preset.is_none() && lesson.is_none() && opts.attach.is_none() {
+    if opts.screenshot.is_some()
+        && preset.is_none()
+        && lesson.is_none()
+        && opts.attach.is_none()
+        && opts.program.is_none()
+    {
         return Err(UsageError(
-            "--screenshot needs --preset NAME, --lesson N or --attach PID".to_owned(),
+            "--screenshot needs --preset NAME, --lesson N, --program FILE or --attach PID"
+                .to_owned(),
         )
         .into());
     }
+    let runtime = opts
+        .runtime
+        .as_deref()
+        .map(|r| {
+            r.parse::<gilscope_engine::config::Runtime>()
+                .map_err(|e| UsageError(format!("--runtime {r}: {e}")))
+        })
+        .transpose()?;
+    let program = opts
+        .program
+        .as_deref()
+        .map(|p| {
+            // A file that cannot be read fails before the window opens; one that does not
+            // compile is shown in the window (and fails a screenshot with its error).
+            std::fs::read_to_string(p)
+                .map_err(|e| UsageError(format!("cannot read program {}: {e}", p.display())))?;
+            Ok::<String, UsageError>(
+                std::fs::canonicalize(p)
+                    .unwrap_or_else(|_| p.to_path_buf())
+                    .display()
+                    .to_string(),
+            )
+        })
+        .transpose()?;
     if let Some(pid) = opts.attach
         && std::fs::metadata(format!("/proc/{pid}")).is_err()
     {
@@ -130,6 +164,8 @@ pub fn launch(opts: LaunchOptions) -> Result<ExitCode> {
         worker_exe: None,
         attach: opts.attach,
         tour_minutes: opts.tour_minutes,
+        program,
+        runtime,
     };
     let native = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()

@@ -233,6 +233,8 @@ pub struct Session {
     pub replayed_from: Option<String>,
     /// The Python processes found on this machine the last time the user looked (Attach).
     pub pythons: Option<Vec<gilscope_engine::runtime::cpython::PythonProcess>>,
+    /// What the last script run printed, as the console shows it.
+    pub console: Option<crate::gui::panels::console::ConsoleView>,
 }
 
 /// A program as the settings name it, compiled (or why it does not compile).
@@ -338,6 +340,7 @@ impl Session {
             recording_path: "gilscope-run.gilscope".to_owned(),
             replayed_from: None,
             pythons: None,
+            console: None,
         }
     }
 
@@ -360,6 +363,8 @@ impl Session {
                 cores,
                 start_ns,
             } => {
+                // The console shows this run's output once it ends, never an older run's.
+                self.console = None;
                 self.timeline = Some(
                     TimelineModel::new(cores, start_ns, Some(config.mode))
                         .with_interpreter(config.interpreter),
@@ -438,7 +443,19 @@ impl Session {
                         &config, &outcome, frames,
                     ));
                 }
-                self.history.push((*summary).clone());
+                if let Some(out) = &summary.program_output {
+                    self.console = Some(crate::gui::panels::console::ConsoleView::of(
+                        self.runs_finished + 1,
+                        out,
+                    ));
+                }
+                // The history keeps figures, not up to megabytes of a script's output each.
+                let mut kept = (*summary).clone();
+                if let Some(out) = &mut kept.program_output {
+                    out.stdout = String::new();
+                    out.stderr = String::new();
+                }
+                self.history.push(kept);
                 if self.history.len() > HISTORY {
                     self.history.remove(0);
                 }

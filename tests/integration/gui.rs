@@ -841,6 +841,23 @@ fn a_pasted_script_runs_on_real_python_with_a_named_lane_per_thread() {
     assert!(app.session.error.is_none(), "{:?}", app.session.error);
     let s = app.session.last_summary.as_ref().expect("a result row");
     assert_eq!(s.program_output.as_ref().map(|o| o.exit_code), Some(0));
+    // Its output, as python3 prints it, is in the console, and Clear empties it.
+    let console = app
+        .session
+        .console
+        .as_ref()
+        .expect("a console for the script");
+    let lines: Vec<&str> = console.lines.iter().map(|l| l.text.as_str()).collect();
+    assert!(
+        lines.iter().any(|l| l.starts_with("Single thread: "))
+            && lines.iter().any(|l| l.starts_with("Speedup: ")),
+        "{lines:?}"
+    );
+    assert_eq!(console.exit_code, Some(0));
+    assert!(h.query_by_label_contains("exit status 0").is_some());
+    click_button(&mut h, "Clear output");
+    let app = h.state();
+    assert!(app.session.console.as_ref().is_some_and(|c| c.cleared));
     let t = app.session.timeline.as_ref().expect("timeline");
     let labels: Vec<String> = t.worker_lanes.iter().map(|l| l.label.clone()).collect();
     for name in [

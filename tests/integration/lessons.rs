@@ -269,11 +269,35 @@ fn bad_lesson_arguments_are_one_line_and_exit_2() {
         vec!["--lesson", "0"],
         vec!["--lesson", "11"],
         vec!["--screenshot", "/tmp/never-written.png"],
+        vec!["--program", "no-such-script.py"],
+        vec![
+            "--program",
+            "tests/stop/long_builtin.py",
+            "--runtime",
+            "jython",
+        ],
+        vec!["--runtime", "cpython"],
+        vec![
+            "--program",
+            "tests/stop/long_builtin.py",
+            "--preset",
+            "native",
+        ],
+        vec!["--tour", "0"],
+        vec!["--tour", "many"],
+        vec!["--tour", "1", "--lesson", "2"],
     ] {
         let out = exe().args(&args).env_remove("DISPLAY").output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(
+            err.lines()
+                .filter(|l| l.starts_with("error:") || l.starts_with("gilscope:"))
+                .count()
+                == 1,
+            "{args:?}: one error line: {err}"
+        );
     }
     assert!(!std::path::Path::new("/tmp/never-written.png").exists());
 }

@@ -65,6 +65,10 @@ pub struct AppOptions {
     /// Loop through the presets and lessons for this many minutes, printing what the app
     /// holds, then close (reporting to `screenshot_result`).
     pub tour_minutes: Option<f64>,
+    /// A Python file to open as the program (its path).
+    pub program: Option<String>,
+    /// The runtime to run it on.
+    pub runtime: Option<gilscope_engine::config::Runtime>,
 }
 
 /// The gilscope window.
@@ -128,6 +132,10 @@ impl GilscopeApp {
         if let Some(p) = opts.preset {
             apply_preset(&mut settings, p, session.cores);
         }
+        if let Some(path) = &opts.program {
+            select_program(&mut settings, path);
+            settings.run.runtime = opts.runtime.unwrap_or_default();
+        }
         let shot = opts.screenshot.map(|path| ScreenshotJob {
             path,
             with_sweep: opts.with_sweep || opts.preset == Some(Preset::CountLoop),
@@ -137,6 +145,8 @@ impl GilscopeApp {
                 ShotPhase::Lesson
             } else if let Some(pid) = opts.attach {
                 ShotPhase::Attach(pid, None)
+            } else if opts.program.is_some() {
+                ShotPhase::Run
             } else {
                 ShotPhase::Sweep
             },
@@ -274,6 +284,11 @@ impl GilscopeApp {
                 self.session.repeat_pending = false;
                 if let Some((_, h)) = &self.session.job {
                     h.cancel();
+                }
+            }
+            Command::ClearConsole => {
+                if let Some(c) = &mut self.session.console {
+                    c.cleared = true;
                 }
             }
             Command::ClearSweep => {

@@ -105,7 +105,12 @@ pub fn show(
     cmds: &mut Vec<Command>,
 ) {
     if !settings.run.is_heat() {
-        program_state(ui, settings, session);
+        // A plain script has no report(): its printed output is its state.
+        if settings.run.is_script() || session.console.is_some() {
+            super::console::show(ui, session, cmds);
+        } else {
+            program_state(ui, settings, session);
+        }
         return;
     }
     ui.horizontal_wrapped(|ui| {

@@ -2,6 +2,7 @@
 //! in the middle (the largest view), the heat grid and the time-vs-threads plot below it.
 
 pub mod attach;
+pub mod console;
 pub mod controls;
 pub mod figures;
 pub mod heat;
