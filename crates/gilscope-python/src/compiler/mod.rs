@@ -161,6 +161,9 @@ fn compile_module(
     })?;
     let module = parsed.into_syntax();
     let symbols = symtable::SymbolTable::build(&module.body);
+    if let Some((at, message)) = symbols.first_error() {
+        return Err(place.error(*at, CompileErrorKind::Syntax, message.clone()));
+    }
     let future_annotations = future_features(&module.body, &place)?;
     let ctx = Ctx {
         future_annotations,

@@ -41,6 +41,10 @@ pub(super) struct ScopeInfo {
     used: BTreeSet<String>,
     globals: BTreeSet<String>,
     nonlocals: BTreeSet<String>,
+    /// The function's parameters.
+    params: BTreeSet<String>,
+    /// Each `nonlocal` name with where its statement starts, for CPython's SyntaxErrors.
+    nonlocal_at: Vec<(String, TextSize)>,
     children: Vec<TextSize>,
     /// Whether it yields (a generator function or a generator expression).
     pub(super) generator: bool,
@@ -95,6 +99,8 @@ impl ScopeInfo {
 #[derive(Debug, Default)]
 pub(super) struct SymbolTable {
     scopes: HashMap<TextSize, ScopeInfo>,
+    /// The SyntaxErrors CPython's symtable raises, with where (a `nonlocal` with no binding).
+    errors: Vec<(TextSize, String)>,
 }
 
 /// The module's scope key (no node starts before the file).
@@ -120,6 +126,11 @@ impl SymbolTable {
         let mut table = b.table;
         table.analyze(MODULE, &HashSet::new());
         table
+    }
+
+    /// The first SyntaxError of the file's scopes, in source order, with where it is.
+    pub(super) fn first_error(&self) -> Option<&(TextSize, String)> {
+        self.errors.iter().min_by_key(|(at, _)| *at)
     }
 
     /// Every name a `global` statement declares, in any scope of the file.
@@ -160,6 +171,18 @@ impl SymbolTable {
         for n in s.nonlocals.clone() {
             s.symbols.insert(n, Sym::Free);
         }
+        // `nonlocal` names a variable of an enclosing function (a class's names do not count).
+        let mut errors = Vec::new();
+        for (n, at) in &s.nonlocal_at {
+            if kind == ScopeKind::Module {
+                errors.push((
+                    *at,
+                    "nonlocal declaration not allowed at module level".to_owned(),
+                ));
+            } else if !visible.contains(n) {
+                errors.push((*at, format!("no binding for nonlocal '{n}' found")));
+            }
+        }
         let mut inner_visible = visible.clone();
         if kind == ScopeKind::Class {
             // A class's names are not visible in its methods; its `__class__` is.
@@ -177,6 +200,7 @@ impl SymbolTable {
             }
         }
         let children = s.children.clone();
+        self.errors.extend(errors);
         let mut needed_by_children = BTreeSet::new();
         for c in children {
             needed_by_children.extend(self.analyze(c, &inner_visible));
@@ -248,10 +272,28 @@ impl Builder {
     fn params(&mut self, p: &ast::Parameters) {
         for a in p.posonlyargs.iter().chain(&p.args).chain(&p.kwonlyargs) {
             self.bind(a.parameter.name.id.as_str());
+            self.cur().params.insert(a.parameter.name.id.to_string());
         }
         for v in p.vararg.iter().chain(&p.kwarg) {
             self.bind(v.name.id.as_str());
+            self.cur().params.insert(v.name.id.to_string());
         }
+    }
+
+    /// CPython's SyntaxError for a `global` or `nonlocal` (`which`) declaration of `name` at
+    /// `at` that comes after the name was already a parameter, used or assigned in the scope.
+    fn declared_late(&mut self, name: &str, which: &str, at: TextSize) {
+        let s = self.cur();
+        let message = if s.params.contains(name) {
+            format!("name '{name}' is parameter and {which}")
+        } else if s.used.contains(name) {
+            format!("name '{name}' is used prior to {which} declaration")
+        } else if s.bound.contains(name) {
+            format!("name '{name}' is assigned to before {which} declaration")
+        } else {
+            return;
+        };
+        self.table.errors.push((at, message));
     }
 
     /// Defaults and annotations, evaluated in the enclosing scope.
@@ -313,12 +355,17 @@ impl Builder {
             }
             Stmt::Global(g) => {
                 for n in &g.names {
+                    self.declared_late(n.id.as_str(), "global", g.range.start());
                     self.cur().globals.insert(n.id.to_string());
                 }
             }
-            Stmt::Nonlocal(n) => {
-                for n in &n.names {
+            Stmt::Nonlocal(st) => {
+                for n in &st.names {
+                    self.declared_late(n.id.as_str(), "nonlocal", st.range.start());
                     self.cur().nonlocals.insert(n.id.to_string());
+                    self.cur()
+                        .nonlocal_at
+                        .push((n.id.to_string(), st.range.start()));
                 }
             }
             Stmt::Import(i) => {
@@ -507,5 +554,61 @@ impl ModuleSlots {
     pub(super) fn mark_rebound(&mut self, name: &str) {
         let full = format!("{}{name}", self.prefix);
         self.rebound.insert(full);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{CompileErrorKind, compile};
+
+    /// Compiles `src` and returns its SyntaxError's line and message.
+    fn syntax_error(src: &str) -> (u32, String) {
+        match compile(src, "t.py") {
+            Err(e) if e.kind == CompileErrorKind::Syntax => (e.line, e.message),
+            Err(e) => panic!("not a SyntaxError: {e:?}"),
+            Ok(_) => panic!("compiled: {src}"),
+        }
+    }
+
+    #[test]
+    fn declarations_python3_refuses_are_syntax_errors() {
+        // What fuzzing found: a nonlocal with no binding compiled, and the VM then read a cell
+        // slot the frame did not have (fuzz/regressions/run/).
+        let found = include_str!("../../../../fuzz/regressions/run/nonlocal-without-binding.py");
+        assert_eq!(
+            syntax_error(found),
+            (11, "no binding for nonlocal 'count' found".to_owned())
+        );
+        for (src, line, message) in [
+            (
+                "x = 1\nnonlocal y\n",
+                2,
+                "nonlocal declaration not allowed at module level",
+            ),
+            (
+                "class C:\n    w = 1\n    def m(self):\n        nonlocal w\n",
+                4,
+                "no binding for nonlocal 'w' found",
+            ),
+            (
+                "def f(a):\n    global a\n",
+                2,
+                "name 'a' is parameter and global",
+            ),
+            (
+                "def f():\n    print(x)\n    global x\n",
+                3,
+                "name 'x' is used prior to global declaration",
+            ),
+            (
+                "def f():\n    x = 1\n    global x\n",
+                3,
+                "name 'x' is assigned to before global declaration",
+            ),
+        ] {
+            assert_eq!(syntax_error(src), (line, message.to_owned()), "{src}");
+        }
+        // A nonlocal that has its binding compiles.
+        assert!(compile("def f():\n    n = 0\n    def g():\n        nonlocal n\n        n += 1\n    return g\n", "t.py").is_ok());
     }
 }
