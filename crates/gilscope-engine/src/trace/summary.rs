@@ -190,7 +190,8 @@ impl RunSummary {
 
     /// Cores the workers kept busy on average: their CPU time over the wall time.
     pub fn cores_used_by_workers(&self) -> f64 {
-        let cpu: f64 = self.workers.iter().map(|w| w.cpu_secs).sum();
+        // A fold from +0.0: `sum` of no workers is -0.0, printed "-0.00".
+        let cpu = self.workers.iter().fold(0.0, |a, w| a + w.cpu_secs);
         if self.wall_secs > 0.0 {
             cpu / self.wall_secs
         } else {
@@ -233,4 +234,18 @@ pub struct RunOutcome {
     pub start_ns: u64,
     /// End of the run on the monotonic clock, in nanoseconds.
     pub end_ns: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_with_no_workers_used_no_cores_not_minus_zero() {
+        let s = RunSummary {
+            wall_secs: 0.5,
+            ..RunSummary::default()
+        };
+        assert_eq!(format!("{:.2}", s.cores_used_by_workers()), "0.00");
+    }
 }
