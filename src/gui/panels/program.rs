@@ -54,12 +54,16 @@ pub fn show(
     ui.heading("Program");
     ui.add_enabled_ui(!busy, |ui| {
         let current = settings.run.program.clone();
+        // A file of the user's is shown by its name (the whole path on hover): a long path
+        // squeezed the box's label into a column of letters at 1280x720.
         let shown = if BUNDLED.iter().any(|(n, _)| *n == current) {
             format!("{current}.py")
         } else {
-            current.clone()
+            std::path::Path::new(&current)
+                .file_name()
+                .map_or_else(|| current.clone(), |f| f.to_string_lossy().into_owned())
         };
-        egui::ComboBox::from_label("program")
+        egui::ComboBox::from_id_salt("program")
             .selected_text(shown)
             .show_ui(ui, |ui| {
                 for (i, (name, _)) in BUNDLED.iter().enumerate() {
@@ -72,9 +76,9 @@ pub fn show(
                 }
             })
             .response
-            .on_hover_text(
-                "The Python file the workers run: the demos of the source texts, or your own.",
-            );
+            .on_hover_text(format!(
+                "The Python file the workers run: the demos of the source texts, or your own.\n{current}"
+            ));
         ui.horizontal(|ui| {
             let edit = ui
                 .add(
