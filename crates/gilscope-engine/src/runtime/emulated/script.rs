@@ -737,11 +737,29 @@ pub(super) fn run(
         cancel,
         &mut ScriptWorkers(Arc::clone(&gil), Arc::clone(&forks)),
     );
-    let status = main_thread.join().unwrap_or(1);
+    let main_result = main_thread.join();
     let started: Vec<JoinHandle<()>> =
         std::mem::take(&mut *handles.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut panicked = None;
     for t in started {
-        let _ = t.join();
+        if let Err(payload) = t.join() {
+            panicked.get_or_insert(panic_text(payload.as_ref()));
+        }
+    }
+    // A panic is gilscope's fault, never the script's: said as such, not passed off as an exit
+    // status of the script.
+    let status = match main_result {
+        Ok(status) => status,
+        Err(payload) => {
+            panicked = Some(panic_text(payload.as_ref()));
+            1
+        }
+    };
+    if let Some(why) = panicked {
+        return Err(EngineError::Internal(format!(
+            "gilscope's interpreter failed on this script ({why}); this is a bug of gilscope's, \
+             not of the script"
+        )));
     }
     let mut named: Vec<(usize, String)> = threads
         .lock()
@@ -772,4 +790,36 @@ pub(super) fn run(
         names,
         notes: std::mem::take(&mut *notes.lock().unwrap_or_else(|p| p.into_inner())),
     })
+}
+
+/// The message of a panic's payload (a `&str` or a `String`, as `panic!` makes them).
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_panics_message_is_read_from_either_payload() {
+        let caught = std::thread::spawn(|| panic!("index out of bounds: {}", 3)).join();
+        let payload = caught.expect_err("the thread panicked");
+        assert_eq!(
+            super::panic_text(payload.as_ref()),
+            "index out of bounds: 3"
+        );
+        let caught = std::thread::spawn(|| std::panic::panic_any("plain")).join();
+        assert_eq!(
+            super::panic_text(caught.expect_err("panicked").as_ref()),
+            "plain"
+        );
+        let caught = std::thread::spawn(|| std::panic::panic_any(7u8)).join();
+        assert_eq!(
+            super::panic_text(caught.expect_err("panicked").as_ref()),
+            "a panic"
+        );
+    }
 }
