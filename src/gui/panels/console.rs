@@ -82,7 +82,7 @@ pub fn show(ui: &mut egui::Ui, session: &Session, cmds: &mut Vec<Command>) {
         let view = session.console.as_ref().filter(|c| !c.cleared);
         if let Some(c) = view {
             if ui
-                .small_button("Copy")
+                .small_button("Copy output")
                 .on_hover_text("Copy the output as text")
                 .clicked()
             {
