@@ -364,6 +364,14 @@ fn symbol_address(path: &str, name: &str, base: u64) -> Result<Option<u64>, Stri
     }))
 }
 
+/// How a read of a process that has ended (or is exiting: its memory already gone) fails.
+const ENDED: &str = "has ended: it has no memory to read";
+
+/// Whether a read's error says the process has ended (not that its memory is unreadable).
+pub fn read_failed_as_ended(error: &str) -> bool {
+    error.ends_with(ENDED)
+}
+
 /// Reads `len` bytes at `addr` of process `pid` (`process_vm_readv`: the target keeps running).
 pub fn read_remote(pid: u32, addr: u64, buf: &mut [u8]) -> Result<(), String> {
     let local = libc::iovec {
@@ -378,13 +386,14 @@ pub fn read_remote(pid: u32, addr: u64, buf: &mut [u8]) -> Result<(), String> {
     // remote address is only read by the kernel, which checks it.
     let n = unsafe { libc::process_vm_readv(pid as libc::pid_t, &local, 1, &remote, 1, 0) };
     if n == buf.len() as isize {
-        Ok(())
-    } else {
-        Err(format!(
-            "cannot read the memory of pid {pid}: {}",
-            std::io::Error::last_os_error()
-        ))
+        return Ok(());
     }
+    let err = std::io::Error::last_os_error();
+    // ESRCH: no such process, or one exiting whose memory is already torn down.
+    if err.raw_os_error() == Some(libc::ESRCH) {
+        return Err(format!("process {pid} {ENDED}"));
+    }
+    Err(format!("cannot read the memory of pid {pid}: {err}"))
 }
 
 fn read_u64(pid: u32, addr: u64) -> Result<u64, String> {
@@ -1000,6 +1009,13 @@ mod tests {
         let x: u64 = 0x1234_5678_9abc_def0;
         let v = read_u64(std::process::id(), std::ptr::addr_of!(x) as u64).unwrap();
         assert_eq!(v, x);
-        assert!(read_u64(std::process::id(), 8).is_err());
+        let bad = read_u64(std::process::id(), 8).unwrap_err();
+        assert!(!read_failed_as_ended(&bad), "{bad}");
+        // A process that has ended (reaped: no such process) is told apart from bad memory.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        let gone = read_u64(pid, 4096).unwrap_err();
+        assert!(read_failed_as_ended(&gone), "{gone}");
     }
 }

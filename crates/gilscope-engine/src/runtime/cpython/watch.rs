@@ -238,7 +238,7 @@ pub(super) fn read_gils(gils: &mut BTreeMap<u32, ProcGil>, now_ns: u64) {
             }
             Err(error) => {
                 g.now = None;
-                if super::procfs::is_live(pid) {
+                if !super::gil_reader::read_failed_as_ended(&error) && super::procfs::is_live(pid) {
                     let u = g.unreadable.get_or_insert(Unreadable {
                         since_ns: now_ns,
                         failed: 0,
