@@ -7,15 +7,7 @@ cargo build --release --locked
 bin=target/release/gilscope
 out=screenshots
 mkdir -p "$out"
-export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
-chmod 700 "$XDG_RUNTIME_DIR"
-if [ -z "${DISPLAY:-}" ]; then
-  export DISPLAY=:98
-  Xvfb "$DISPLAY" -screen 0 1920x1080x24 -nolisten tcp >/dev/null 2>&1 &
-  xvfb=$!
-  trap 'kill $xvfb 2>/dev/null || true' EXIT
-  sleep 1
-fi
+. scripts/display.sh 98
 
 # The window.
 "$bin" --preset threading-purepy --with-sweep --screenshot "$out/window-threading-purepy.png"

@@ -15,15 +15,7 @@ size="${2:-1280x720}"
 
 bin="${GILSCOPE_BIN:-target/release/gilscope}"
 [ -x "$bin" ] || cargo build --release --locked
-export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
-chmod 700 "$XDG_RUNTIME_DIR"
-if [ -z "${DISPLAY:-}" ]; then
-  export DISPLAY=:96
-  Xvfb "$DISPLAY" -screen 0 1920x1080x24 -nolisten tcp >/dev/null 2>&1 &
-  xvfb=$!
-  trap 'kill "$xvfb" 2>/dev/null || true' EXIT
-  for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
-fi
+. scripts/display.sh 96
 
 echo "== soak: the window tours presets and lessons for $minutes min at $size"
 status=0

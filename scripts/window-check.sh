@@ -8,17 +8,7 @@ bin=target/release/gilscope
 [ -x "$bin" ] || cargo build --release --locked
 out=target/window-check
 mkdir -p "$out"
-export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
-chmod 700 "$XDG_RUNTIME_DIR"
-
-own_xvfb=""
-if [ -z "${DISPLAY:-}" ]; then
-  export DISPLAY=:97
-  Xvfb "$DISPLAY" -screen 0 1920x1080x24 -nolisten tcp >/dev/null 2>&1 &
-  own_xvfb=$!
-  trap '[ -n "$own_xvfb" ] && kill "$own_xvfb" 2>/dev/null || true' EXIT
-  for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
-fi
+. scripts/display.sh 97
 
 check_png() {
   python3 - "$1" "${2:-1200}" "${3:-800}" <<'PY'
