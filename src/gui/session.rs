@@ -413,7 +413,10 @@ impl Session {
                     t.core_samples.push(sample);
                 }
             }
-            EngineEvent::RunFinished { run_id, summary } => {
+            EngineEvent::RunFinished {
+                run_id,
+                mut summary,
+            } => {
                 if let Some(t) = self
                     .timeline
                     .as_mut()
@@ -449,13 +452,17 @@ impl Session {
                         out,
                     ));
                 }
-                // The history keeps figures, not up to megabytes of a script's output each.
-                let mut kept = (*summary).clone();
-                if let Some(out) = &mut kept.program_output {
-                    out.stdout = String::new();
-                    out.stderr = String::new();
+                // The history keeps figures, not up to megabytes of a script's output each:
+                // the output is moved aside while the summary is copied, not copied and dropped.
+                let output = summary
+                    .program_output
+                    .as_mut()
+                    .map(|o| (std::mem::take(&mut o.stdout), std::mem::take(&mut o.stderr)));
+                self.history.push((*summary).clone());
+                if let (Some(o), Some((stdout, stderr))) = (summary.program_output.as_mut(), output)
+                {
+                    (o.stdout, o.stderr) = (stdout, stderr);
                 }
-                self.history.push(kept);
                 if self.history.len() > HISTORY {
                     self.history.remove(0);
                 }

@@ -854,6 +854,21 @@ fn a_pasted_script_runs_on_real_python_with_a_named_lane_per_thread() {
         "{lines:?}"
     );
     assert_eq!(console.exit_code, Some(0));
+    // The last run keeps its output; the history keeps its figures without it.
+    assert!(
+        s.program_output
+            .as_ref()
+            .is_some_and(|o| o.stdout.contains("Speedup: "))
+    );
+    let kept = app
+        .session
+        .history
+        .last()
+        .and_then(|h| h.program_output.as_ref());
+    assert!(
+        kept.is_some_and(|o| o.stdout.is_empty() && o.exit_code == 0),
+        "{kept:?}"
+    );
     assert!(h.query_by_label_contains("exit status 0").is_some());
     click_button(&mut h, "Clear output");
     let app = h.state();
