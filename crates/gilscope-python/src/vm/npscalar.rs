@@ -60,14 +60,20 @@ pub fn arith(op: BinOp, a: &Value, b: &Value) -> Option<Value> {
         (Value::NpFloat(s), _) | (_, Value::NpFloat(s)) => s.ty,
         _ => return None,
     };
-    let k = match op {
-        BinOp::ADD => 0,
-        BinOp::SUB => 1,
-        BinOp::MUL => 2,
-        BinOp::TRUE_DIV => 3,
-        _ => return None,
-    };
+    let k = number_slot(op)?;
     Some(float64((ty.number[k])(number(a)?, number(b)?)))
+}
+
+/// The index in [`NpScalarType::number`] of `+ - * /`; `None` for the other operators.
+#[inline(always)]
+fn number_slot(op: BinOp) -> Option<usize> {
+    match op {
+        BinOp::ADD => Some(0),
+        BinOp::SUB => Some(1),
+        BinOp::MUL => Some(2),
+        BinOp::TRUE_DIV => Some(3),
+        _ => None,
+    }
 }
 
 /// `a op b` where either side is a NumPy scalar.
@@ -93,14 +99,7 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, VmError> {
         }
     };
     let (x, y) = (convert(a)?, convert(b)?);
-    let slot = match op {
-        BinOp::ADD => Some(0),
-        BinOp::SUB => Some(1),
-        BinOp::MUL => Some(2),
-        BinOp::TRUE_DIV => Some(3),
-        _ => None,
-    };
-    match slot {
+    match number_slot(op) {
         Some(k) => Ok(float64((ty.number[k])(x, y))),
         // The rest (//, %, **) with Python float semantics, the result boxed again.
         None => match ops::binary(op, &Value::Float(x), &Value::Float(y))? {
