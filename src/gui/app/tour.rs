@@ -225,7 +225,7 @@ impl TourJob {
     fn verdict(&self) -> Result<String, String> {
         let per_round = self.steps.len();
         let rounds = self.samples.len() / per_round;
-        let peak = |r: usize| -> (f64, Holdings) {
+        let held_in = |r: usize| -> (f64, Holdings) {
             let round = &self.samples[r * per_round..(r + 1) * per_round];
             let max = |f: fn(&Holdings) -> u64| round.iter().map(|s| f(&s.1)).max().unwrap_or(0);
             let mut rss: Vec<u64> = round.iter().map(|s| s.1.rss_kib).collect();
@@ -240,11 +240,11 @@ impl TourJob {
         };
         let total = self.samples.last().map_or(0.0, |s| s.0);
         let at = BASELINE.as_secs_f64().min(total / 6.0);
-        let base = (0..rounds).find(|&r| peak(r).0 >= at);
+        let base = (0..rounds).find(|&r| held_in(r).0 >= at);
         match base {
             Some(b) if b + 1 < rounds => {
-                let (b_secs, b_held) = peak(b);
-                let (e_secs, e_held) = peak(rounds - 1);
+                let (b_secs, b_held) = held_in(b);
+                let (e_secs, e_held) = held_in(rounds - 1);
                 let context = format!(
                     "round {} ending at {b_secs:.0} s against round {rounds} ending at \
                      {e_secs:.0} s, memory as each round's median; {} steps, {} errors, {} capped",
